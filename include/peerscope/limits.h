@@ -1,0 +1,25 @@
+/*
+ * limits.h - every cap that bounds work or memory on hostile input.
+ * One place, named, so a reviewer can see the ceilings at a glance.
+ */
+#ifndef PEERSCOPE_LIMITS_H
+#define PEERSCOPE_LIMITS_H
+
+/* sFlow */
+#define SFLOW_MAX_SAMPLES_PER_DATAGRAM 256 /* more is refused as invalid */
+#define SFLOW_MAX_RECORDS_PER_SAMPLE 64
+#define SFLOW_MAX_HEADER_BYTES 1024 /* sampled header bytes we look into */
+#define SFLOW_MAX_AS_PATH 32       /* ASNs kept from extended gateway */
+#define SFLOW_MAX_COMMUNITIES 32
+#define SFLOW_MAX_MPLS_LABELS 8    /* labels kept from extended MPLS */
+
+/* Sampled packet headers */
+#define PKT_MAX_VLANS 4          /* 802.1Q tags walked (QinQ and deeper) */
+#define PKT_MAX_MPLS 8           /* MPLS label stack entries walked */
+#define PKT_MAX_IPV6_EXT 8       /* IPv6 extension headers walked */
+#define PKT_MAX_TUNNEL_DEPTH 1   /* one inner header (VXLAN/GRE) decoded */
+
+/* Datagrams */
+#define PS_MAX_DATAGRAM 65535
+
+#endif /* PEERSCOPE_LIMITS_H */
