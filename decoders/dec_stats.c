@@ -1,4 +1,6 @@
 /* dec_stats.c - the name table behind enum dec_reason, and folding. */
+#include <stddef.h>
+
 #include "peerscope/dec_stats.h"
 
 static const char *const reason_names[DEC_REASON_COUNT] = {

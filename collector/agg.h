@@ -1,0 +1,136 @@
+/*
+ * agg.h - per-worker aggregation of one time window.
+ *
+ * A worker owns exactly one open `struct agg_window` at a time.  When the
+ * window closes, the whole struct is handed to the merger through the
+ * worker's SPSC ring (ownership moves with the pointer) and the worker
+ * opens a fresh one.  Nothing in a window is shared while it is open.
+ *
+ * A connection is auto-discovered as (agent address, ifIndex): traffic a
+ * flow sample saw *entering* on ifIndex counts as the connection's `in`,
+ * traffic *leaving* by it as `out`, matching ifInOctets/ifOutOctets.
+ */
+#ifndef PEERSCOPE_AGG_H
+#define PEERSCOPE_AGG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "htab.h"
+#include "peerscope/addr.h"
+#include "peerscope/dec_stats.h"
+
+enum agg_dir { AGG_IN = 0, AGG_OUT = 1 };
+
+struct conn_key {
+	struct ps_addr router; /* sFlow agent / exporter address */
+	uint8_t pad[3];        /* zeroed: keys are compared bytewise */
+	uint32_t ifindex;
+};
+
+/* Flow samples scaled up: an estimate. */
+struct agg_sampled {
+	uint64_t samples;         /* flow samples seen */
+	uint64_t frame_bytes;     /* sum of sampled frame lengths (unscaled) */
+	double est_packets;       /* sum of each sample's weight */
+	double est_bytes;         /* sum of weight * frame length */
+	uint32_t rate_min;        /* declared sampling rates seen */
+	uint32_t rate_max;
+	uint64_t pool_weighted;   /* samples weighted by the sample pool */
+	uint64_t discards;        /* discarded-packet samples (0:5) */
+};
+
+/* Interface counter deltas: exact. */
+struct agg_counted {
+	uint64_t octets;
+	uint64_t packets;        /* unicast + multicast + broadcast */
+	uint64_t errors;
+	uint64_t discards;
+	uint64_t interval_ms;    /* exporter time the deltas cover */
+	uint32_t deltas;         /* counter samples that gave a delta */
+};
+
+struct agg_conn {
+	struct conn_key key;
+	struct agg_sampled sampled[2]; /* enum agg_dir */
+	struct agg_counted counted[2];
+	uint64_t if_speed;        /* last ifSpeed, bits/s (0 unknown) */
+	uint32_t if_status;       /* last ifStatus: bit0 admin, bit1 oper */
+	uint32_t counter_samples; /* counter records seen for this ifIndex */
+	uint32_t counter_resets;  /* discontinuities: no delta taken */
+	bool has_status;
+};
+
+struct exp_key {
+	struct ps_addr source;   /* UDP source address of the datagrams */
+	struct ps_addr agent;    /* sFlow agent (af 0 when unreadable) */
+	uint8_t pad[2];
+	uint32_t sub_agent;
+};
+
+/* Sequence accounting: numbers apart, so loss is not confused with restarts. */
+struct seq_counts {
+	uint64_t lost;        /* numbers skipped forward */
+	uint64_t reordered;   /* arrived behind the highest seen */
+	uint64_t duplicates;  /* equal to the last */
+	uint64_t restarts;    /* exporter restarted (sequence went back far) */
+};
+
+struct agg_exporter {
+	struct exp_key key;
+	uint64_t datagrams;
+	uint64_t bytes;
+	uint64_t datagrams_rejected; /* header unusable: nothing decoded */
+	uint64_t flow_samples;
+	uint64_t counter_samples;
+	uint64_t discard_samples;
+	uint64_t expanded_samples;
+	uint64_t flow_records;
+	uint64_t counter_records;
+	struct seq_counts datagram_seq;
+	struct seq_counts sample_seq;
+	uint64_t first_seen_ns;
+	uint64_t last_seen_ns;
+	uint64_t worker_mask;    /* merger: workers that carried it (bit w%64) */
+	struct dec_stats errors;
+};
+
+struct agg_window {
+	uint64_t start_ns;
+	uint64_t end_ns;
+	unsigned worker;
+	bool final;              /* the worker's last window (shutdown/end) */
+	struct htab conns;       /* struct agg_conn */
+	struct htab exporters;   /* struct agg_exporter */
+	uint64_t kernel_drops;   /* SO_RXQ_OVFL drops on this worker's sockets */
+	uint64_t conns_refused;  /* connection cap reached */
+	uint64_t exporters_refused;
+};
+
+struct agg_window *agg_window_new(unsigned worker, uint64_t start_ns,
+				  uint64_t end_ns, uint32_t max_conns,
+				  uint32_t max_exporters);
+void agg_window_free(struct agg_window *win);
+
+/* The connection, created on first use; NULL when the cap refuses it. */
+struct agg_conn *agg_conn_get(struct agg_window *win,
+			      const struct ps_addr *router, uint32_t ifindex);
+
+struct agg_exporter *agg_exporter_get(struct agg_window *win,
+				      const struct exp_key *key,
+				      uint64_t now_ns);
+
+/* Fold one window's figures into another (merger). */
+void agg_conn_merge(struct agg_conn *dst, const struct agg_conn *src);
+void agg_exporter_merge(struct agg_exporter *dst,
+			const struct agg_exporter *src);
+
+void seq_counts_add(struct seq_counts *dst, const struct seq_counts *src);
+
+/* Start of the window of length `len_ns` that holds `t_ns`. */
+static inline uint64_t agg_window_start(uint64_t t_ns, uint64_t len_ns)
+{
+	return t_ns - t_ns % len_ns;
+}
+
+#endif /* PEERSCOPE_AGG_H */

@@ -1,0 +1,288 @@
+/*
+ * ingest_sflow.c - from decoded sFlow samples to window figures.
+ *
+ * Flow samples become sampled estimates on the connection of their input
+ * interface (`in`) and of their output interface (`out`); counter samples
+ * become exact deltas against the previous snapshot of the same ifIndex.
+ * Everything here runs on the worker that owns the exporter.
+ */
+#include <string.h>
+
+#include "seqtrack.h"
+#include "worker.h"
+
+/* An agent uptime this far behind the last one means the agent restarted. */
+#define SFLOW_UPTIME_RESTART_SLACK_MS 10000u
+
+struct sflow_ctx {
+	struct worker *w;
+	struct agg_exporter *exp;  /* NULL when the exporter cap refused it */
+	const struct sflow_datagram *dg;
+	uint64_t ts_ns;
+};
+
+static bool if_is_connection(uint32_t format, uint32_t value)
+{
+	/* 0 is the device itself; 0x3FFFFFFF is "not known" */
+	return format == SFLOW_IF_INDEX && value != 0 &&
+	       value != SFLOW_IFINDEX_UNKNOWN;
+}
+
+static struct source_state *source_get(struct sflow_ctx *x, uint8_t kind,
+				       uint32_t type, uint32_t index)
+{
+	struct source_key key;
+	struct source_state *st;
+	bool created;
+
+	memset(&key, 0, sizeof(key));
+	key.agent = x->dg->agent;
+	key.kind = kind;
+	key.sub_agent = x->dg->sub_agent_id;
+	key.source_id = type << 24 | (index & 0xFFFFFFu);
+	st = htab_insert(&x->w->source_state, &key, &created);
+	if (st == NULL)
+		x->w->totals.state_refused++;
+	return st;
+}
+
+/*
+ * How many packets this sample stands for.  The declared sampling rate,
+ * unless the sample pool says otherwise: consecutive samples of one source
+ * that are `n` sequence numbers apart saw `pool delta` packets go by, which
+ * stays true when the agent drops samples or changes its rate.
+ */
+static double sample_weight(struct sflow_ctx *x,
+			    const struct sflow_flow_sample *f, bool *from_pool)
+{
+	struct source_state *st;
+	struct seq_counts scratch_counts = { 0 };
+	struct seq_counts *counts =
+		x->exp != NULL ? &x->exp->sample_seq : &scratch_counts;
+	uint32_t prev_seq, prev_pool;
+	bool had_prev;
+	enum seq_verdict v;
+
+	*from_pool = false;
+	st = source_get(x, SFLOW_SAMPLE_FLOW, f->source_id_type,
+			f->source_id_index);
+	if (st == NULL)
+		return f->sampling_rate != 0 ? f->sampling_rate : 1;
+	had_prev = st->seq.seen;
+	prev_seq = st->seq.last;
+	prev_pool = st->pool;
+	v = seq_track(&st->seq, f->sequence, false, counts);
+	if (v == SEQ_NEXT || v == SEQ_GAP || v == SEQ_FIRST || v == SEQ_RESTART)
+		st->pool = f->sample_pool;
+	if (had_prev && (v == SEQ_NEXT || v == SEQ_GAP)) {
+		uint32_t dseq = f->sequence - prev_seq;
+		uint32_t dpool = f->sample_pool - prev_pool;
+
+		if (f->sample_pool != 0 && dpool >= dseq) {
+			*from_pool = true;
+			return (double)dpool / dseq;
+		}
+	}
+	return f->sampling_rate != 0 ? f->sampling_rate : 1;
+}
+
+static void add_sampled(struct agg_sampled *a, double weight, uint32_t rate,
+			uint32_t frame_len, bool from_pool)
+{
+	if (a->samples == 0 || rate < a->rate_min)
+		a->rate_min = rate;
+	if (rate > a->rate_max)
+		a->rate_max = rate;
+	a->samples++;
+	a->frame_bytes += frame_len;
+	a->est_packets += weight;
+	a->est_bytes += weight * frame_len;
+	a->pool_weighted += from_pool;
+}
+
+/* Frame length from the richest record present; 0 if none tells it. */
+static uint32_t sample_frame_length(const struct sflow_flow_sample *f)
+{
+	if (f->present & SFLOW_HAS_RAW_HEADER)
+		return f->raw.frame_length;
+	if (f->present & SFLOW_HAS_ETHERNET)
+		return f->rec.ethernet.length;
+	if (f->present & SFLOW_HAS_IPV4)
+		return f->rec.ipv4.length;
+	if (f->present & SFLOW_HAS_IPV6)
+		return f->rec.ipv6.length;
+	return 0;
+}
+
+static void ingest_flow(struct sflow_ctx *x, const struct sflow_flow_sample *f)
+{
+	struct worker *w = x->w;
+	bool from_pool;
+	double weight = sample_weight(x, f, &from_pool);
+	uint32_t frame_len = sample_frame_length(f);
+	struct agg_conn *c;
+
+	if (if_is_connection(f->input_format, f->input)) {
+		c = agg_conn_get(w->win, &x->dg->agent, f->input);
+		if (c != NULL)
+			add_sampled(&c->sampled[AGG_IN], weight,
+				    f->sampling_rate, frame_len, from_pool);
+	}
+	if (if_is_connection(f->output_format, f->output)) {
+		c = agg_conn_get(w->win, &x->dg->agent, f->output);
+		if (c != NULL)
+			add_sampled(&c->sampled[AGG_OUT], weight,
+				    f->sampling_rate, frame_len, from_pool);
+	}
+}
+
+static void ingest_discard(struct sflow_ctx *x,
+			   const struct sflow_flow_sample *f)
+{
+	struct agg_conn *c;
+
+	if (!if_is_connection(f->input_format, f->input))
+		return;
+	c = agg_conn_get(x->w->win, &x->dg->agent, f->input);
+	if (c != NULL)
+		c->sampled[AGG_IN].discards++;
+}
+
+static void ingest_counters(struct sflow_ctx *x,
+			    const struct sflow_counter_sample *cs)
+{
+	struct worker *w = x->w;
+	const struct sflow_if_counters *g = &cs->generic;
+	struct counter_state *st;
+	struct agg_conn *c;
+	struct conn_key key;
+	bool created;
+
+	if (x->exp != NULL) {
+		struct source_state *src = source_get(
+			x, SFLOW_SAMPLE_COUNTERS, cs->source_id_type,
+			cs->source_id_index);
+		if (src != NULL)
+			(void)seq_track(&src->seq, cs->sequence, false,
+					&x->exp->sample_seq);
+	}
+	if (!(cs->present & SFLOW_HAS_GENERIC_IF) || g->ifIndex == 0)
+		return;
+	c = agg_conn_get(w->win, &x->dg->agent, g->ifIndex);
+	if (c == NULL)
+		return;
+	c->counter_samples++;
+	c->if_speed = g->ifSpeed;
+	c->if_status = g->ifStatus;
+	c->has_status = true;
+
+	memset(&key, 0, sizeof(key));
+	key.router = x->dg->agent;
+	key.ifindex = g->ifIndex;
+	st = htab_insert(&w->counter_state, &key, &created);
+	if (st == NULL) {
+		w->totals.state_refused++;
+		return;
+	}
+	if (!created) {
+		uint32_t dt = x->dg->uptime_ms - st->uptime_ms;
+
+		if (x->dg->uptime_ms < st->uptime_ms || dt == 0)
+			c->counter_resets++; /* agent restarted or duplicate */
+		else
+			(void)counters_delta(c, &st->last, g, dt);
+	}
+	st->last = *g;
+	st->uptime_ms = x->dg->uptime_ms;
+}
+
+static void count_sample(struct agg_exporter *e, const struct sflow_sample *s)
+{
+	if (e == NULL)
+		return;
+	e->expanded_samples += s->expanded;
+	switch (s->kind) {
+	case SFLOW_SAMPLE_FLOW:
+		e->flow_samples++;
+		e->flow_records += s->u.flow.record_count;
+		break;
+	case SFLOW_SAMPLE_DISCARD:
+		e->discard_samples++;
+		e->flow_records += s->u.flow.record_count;
+		break;
+	case SFLOW_SAMPLE_COUNTERS:
+		e->counter_samples++;
+		e->counter_records += s->u.counters.record_count;
+		break;
+	}
+}
+
+static void track_datagram(struct sflow_ctx *x)
+{
+	struct seq_state_entry *st;
+	bool created, restart;
+
+	if (x->exp == NULL)
+		return;
+	st = htab_insert(&x->w->seq_state, &x->exp->key, &created);
+	if (st == NULL) {
+		x->w->totals.state_refused++;
+		return;
+	}
+	restart = !created &&
+		  x->dg->uptime_ms + SFLOW_UPTIME_RESTART_SLACK_MS < st->uptime_ms;
+	(void)seq_track(&st->seq, x->dg->sequence, restart,
+			&x->exp->datagram_seq);
+	if (restart || x->dg->uptime_ms > st->uptime_ms)
+		st->uptime_ms = x->dg->uptime_ms;
+}
+
+void ingest_sflow(struct worker *w, const struct rx_datagram *d)
+{
+	struct sflow_datagram dg;
+	struct sflow_iter it;
+	struct sflow_ctx x = { .w = w, .dg = &dg, .ts_ns = d->ts_ns };
+	struct exp_key key;
+	int rc;
+
+	memset(&key, 0, sizeof(key));
+	key.source = d->src;
+	if (sflow_datagram_open(&it, d->data, d->len, &dg, &w->scratch) == -1) {
+		x.exp = agg_exporter_get(w->win, &key, d->ts_ns);
+		if (x.exp != NULL) {
+			x.exp->datagrams++;
+			x.exp->bytes += d->len;
+			x.exp->datagrams_rejected++;
+		}
+		goto out;
+	}
+	key.agent = dg.agent;
+	key.sub_agent = dg.sub_agent_id;
+	x.exp = agg_exporter_get(w->win, &key, d->ts_ns);
+	if (x.exp != NULL) {
+		x.exp->datagrams++;
+		x.exp->bytes += d->len;
+	}
+	track_datagram(&x);
+	while ((rc = sflow_next_sample(&it, &w->sample, &w->scratch)) == 1) {
+		const struct sflow_sample *s = &w->sample;
+
+		w->totals.samples++;
+		count_sample(x.exp, s);
+		switch (s->kind) {
+		case SFLOW_SAMPLE_FLOW:
+			ingest_flow(&x, &s->u.flow);
+			break;
+		case SFLOW_SAMPLE_DISCARD:
+			ingest_discard(&x, &s->u.flow);
+			break;
+		case SFLOW_SAMPLE_COUNTERS:
+			ingest_counters(&x, &s->u.counters);
+			break;
+		}
+	}
+out:
+	if (!dec_stats_is_clean(&w->scratch))
+		dec_stats_fold(&w->scratch, &w->totals.errors,
+			       x.exp != NULL ? &x.exp->errors : NULL);
+}

@@ -1,0 +1,218 @@
+/*
+ * main.c - the peerscope command line.
+ *
+ *   peerscope [options]                    run the collector (live sockets)
+ *   peerscope replay [options] CAPTURE...  replay captures, then exit
+ *
+ * Named flags are shorthands for configuration keys, applied after the
+ * configuration file, so `--window 10` is `--set window_seconds=10`.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "pipeline.h"
+#include "replay.h"
+
+#define PEERSCOPE_VERSION "0.1.0"
+
+static void usage(FILE *out)
+{
+	fputs("usage: peerscope [options]                    run the collector\n"
+	      "       peerscope replay [options] CAPTURE...  replay pcap/pcapng (plain or gzip)\n"
+	      "\n"
+	      "options:\n"
+	      "  -c, --config FILE      YAML configuration file\n"
+	      "  -s, --set KEY=VALUE    set a configuration key (repeatable)\n"
+	      "  -w, --workers N        worker threads (0 = one per CPU)\n"
+	      "      --window SECONDS   aggregation window\n"
+	      "  -o, --output FILE      JSON lines output (- = stdout)\n"
+	      "      --stats FILE       write the run's counters as JSON (replay)\n"
+	      "      --check-config     validate the configuration, print it, exit\n"
+	      "  -V, --version          print the version\n"
+	      "  -h, --help             this text\n",
+	      out);
+}
+
+struct cli {
+	const char *stats_path;
+	bool check_config;
+};
+
+/* Apply "KEY=VALUE" through the configuration table. */
+static int set_pair(struct ps_config *cfg, const char *pair)
+{
+	char key[128], err[512];
+	const char *eq = strchr(pair, '=');
+
+	if (eq == NULL || (size_t)(eq - pair) >= sizeof(key)) {
+		fprintf(stderr, "peerscope: --set wants KEY=VALUE, got \"%s\"\n",
+			pair);
+		return -1;
+	}
+	memcpy(key, pair, (size_t)(eq - pair));
+	key[eq - pair] = '\0';
+	if (config_set(cfg, key, eq + 1, err, sizeof(err)) == -1) {
+		fprintf(stderr, "peerscope: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_key(struct ps_config *cfg, const char *key, const char *value)
+{
+	char err[512];
+
+	if (config_set(cfg, key, value, err, sizeof(err)) == -1) {
+		fprintf(stderr, "peerscope: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+enum { OPT_WINDOW = 256, OPT_STATS, OPT_CHECK };
+
+/*
+ * Two passes: the configuration file first, then every flag over it, so
+ * flags win whatever their order on the command line.
+ */
+static int parse_args(int argc, char **argv, struct ps_config *cfg,
+		      struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "set", required_argument, NULL, 's' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "window", required_argument, NULL, OPT_WINDOW },
+		{ "output", required_argument, NULL, 'o' },
+		{ "stats", required_argument, NULL, OPT_STATS },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *shortopts = "c:s:w:o:Vh";
+	char err[512];
+	int c;
+
+	opterr = 1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			if (config_load(cfg, optarg, err, sizeof(err)) == -1) {
+				fprintf(stderr, "peerscope: %s\n", err);
+				return -1;
+			}
+			break;
+		case 'V':
+			printf("peerscope %s\n", PEERSCOPE_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case '?':
+			usage(stderr);
+			return -1;
+		default:
+			break;
+		}
+	}
+	optind = 1;
+	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+		int rc = 0;
+
+		switch (c) {
+		case 's':
+			rc = set_pair(cfg, optarg);
+			break;
+		case 'w':
+			rc = set_key(cfg, "workers", optarg);
+			break;
+		case OPT_WINDOW:
+			rc = set_key(cfg, "window_seconds", optarg);
+			break;
+		case 'o':
+			rc = set_key(cfg, "output.json.path", optarg);
+			break;
+		case OPT_STATS:
+			cli->stats_path = optarg;
+			break;
+		case OPT_CHECK:
+			cli->check_config = true;
+			break;
+		default:
+			break;
+		}
+		if (rc == -1)
+			return -1;
+	}
+	if (config_validate(cfg, err, sizeof(err)) == -1) {
+		fprintf(stderr, "peerscope: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Live collector: run until SIGINT or SIGTERM, then flush and report. */
+static int run_live(const struct ps_config *cfg, const struct cli *cli)
+{
+	struct pipeline p;
+	sigset_t set;
+	char err[512];
+	int sig = 0;
+
+	/* Block the signals before threads exist so only sigwait sees them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (pipeline_start(&p, cfg, false, err, sizeof(err)) == -1) {
+		fprintf(stderr, "peerscope: %s\n", err);
+		pipeline_stop(&p);
+		pipeline_free(&p);
+		return 1;
+	}
+	fprintf(stderr, "peerscope: collecting with %u workers, window %us\n",
+		p.nworkers, cfg->window_seconds);
+	sigwait(&set, &sig);
+	fprintf(stderr, "peerscope: %s: flushing open windows\n",
+		strsignal(sig));
+	pipeline_stop(&p);
+	pipeline_summary(&p, stderr, cli->stats_path);
+	pipeline_free(&p);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct ps_config cfg;
+	struct cli cli = { NULL, false };
+	bool replay = argc > 1 && strcmp(argv[1], "replay") == 0;
+
+	config_init(&cfg);
+	if (replay) {
+		argv++;
+		argc--;
+	}
+	if (parse_args(argc, argv, &cfg, &cli) == -1)
+		return 2;
+	if (cli.check_config) {
+		config_dump(&cfg, stdout);
+		return 0;
+	}
+	if (!replay)
+		return run_live(&cfg, &cli);
+	if (optind >= argc) {
+		fprintf(stderr, "peerscope replay: no capture given\n");
+		usage(stderr);
+		return 2;
+	}
+	return replay_run(&cfg, argv + optind, argc - optind,
+			  cli.stats_path) == 0
+		       ? 0
+		       : 1;
+}

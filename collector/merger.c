@@ -1,0 +1,270 @@
+/* merger.c - see merger.h. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "merger.h"
+#include "messages.h"
+
+void merger_init(struct merger *m, struct worker *workers, unsigned nworkers,
+		 const struct ps_config *cfg)
+{
+	memset(m, 0, sizeof(*m));
+	m->workers = workers;
+	m->nworkers = nworkers;
+	/* A merged window holds what every worker found, up to the caps. */
+	m->max_conns = cfg->max_connections;
+	m->max_exporters = cfg->max_exporters;
+	jbuf_init(&m->json);
+}
+
+void merger_add_sink(struct merger *m, struct sink *s)
+{
+	if (m->nsinks < MERGER_MAX_SINKS)
+		m->sinks[m->nsinks++] = s;
+}
+
+static void pending_release(struct merged_window *p)
+{
+	htab_fini(&p->conns);
+	htab_fini(&p->exporters);
+	memset(p, 0, sizeof(*p));
+}
+
+void merger_fini(struct merger *m)
+{
+	for (unsigned i = 0; i < MERGER_MAX_PENDING; i++)
+		if (m->pending[i].used)
+			pending_release(&m->pending[i]);
+	jbuf_fini(&m->json);
+}
+
+static void publish(struct merger *m, enum msg_type type, const char *key)
+{
+	if (m->json.failed) {
+		m->totals.messages_failed[type]++;
+		return;
+	}
+	for (unsigned i = 0; i < m->nsinks; i++)
+		if (sink_publish(m->sinks[i], type, key, m->json.buf,
+				 m->json.len) == -1)
+			m->totals.messages_failed[type]++;
+	m->totals.messages[type]++;
+}
+
+static int conn_cmp(const void *a, const void *b)
+{
+	const struct agg_conn *x = *(const struct agg_conn *const *)a;
+	const struct agg_conn *y = *(const struct agg_conn *const *)b;
+	int c = memcmp(&x->key.router, &y->key.router, sizeof(x->key.router));
+
+	if (c != 0)
+		return c;
+	return x->key.ifindex < y->key.ifindex ? -1 :
+	       x->key.ifindex > y->key.ifindex ? 1 : 0;
+}
+
+static int exporter_cmp(const void *a, const void *b)
+{
+	const struct agg_exporter *x = *(const struct agg_exporter *const *)a;
+	const struct agg_exporter *y = *(const struct agg_exporter *const *)b;
+
+	return memcmp(&x->key, &y->key, sizeof(x->key));
+}
+
+/* Table entries as a sorted array of pointers (caller frees). */
+static void **sorted_entries(struct htab *h, int (*cmp)(const void *,
+							 const void *))
+{
+	void **v = calloc(h->count ? h->count : 1, sizeof(*v));
+	uint32_t pos = 0, n = 0;
+	void *e;
+
+	if (v == NULL)
+		return NULL;
+	while ((e = htab_next(h, &pos)) != NULL)
+		v[n++] = e;
+	qsort(v, n, sizeof(*v), cmp);
+	return v;
+}
+
+static void publish_window(struct merger *m, struct merged_window *p)
+{
+	char key[160];
+	void **v;
+
+	v = sorted_entries(&p->conns, conn_cmp);
+	for (uint32_t i = 0; v != NULL && i < p->conns.count; i++) {
+		jbuf_reset(&m->json);
+		msg_connection_metrics(&m->json, v[i], p->start_ns, p->end_ns,
+				       key, sizeof(key));
+		publish(m, MSG_CONNECTION_METRICS, key);
+	}
+	free(v);
+	v = sorted_entries(&p->exporters, exporter_cmp);
+	for (uint32_t i = 0; v != NULL && i < p->exporters.count; i++) {
+		const struct agg_exporter *e = v[i];
+		uint64_t drops = 0;
+
+		for (unsigned w = 0; w < m->nworkers; w++)
+			if (e->worker_mask & (1ULL << (w % 64)))
+				drops += p->kernel_drops[w];
+		jbuf_reset(&m->json);
+		msg_exporter_health(&m->json, e, p->start_ns, p->end_ns, drops,
+				    key, sizeof(key));
+		publish(m, MSG_EXPORTER_HEALTH, key);
+	}
+	free(v);
+	for (unsigned i = 0; i < m->nsinks; i++)
+		if (m->sinks[i]->ops->flush != NULL)
+			(void)m->sinks[i]->ops->flush(m->sinks[i]);
+	m->totals.windows_published++;
+	pending_release(p);
+}
+
+static struct merged_window *oldest_pending(struct merger *m)
+{
+	struct merged_window *best = NULL;
+
+	for (unsigned i = 0; i < MERGER_MAX_PENDING; i++)
+		if (m->pending[i].used &&
+		    (best == NULL || m->pending[i].start_ns < best->start_ns))
+			best = &m->pending[i];
+	return best;
+}
+
+static struct merged_window *pending_for(struct merger *m, uint64_t start,
+					 uint64_t end)
+{
+	struct merged_window *free_slot = NULL;
+
+	for (unsigned i = 0; i < MERGER_MAX_PENDING; i++) {
+		if (m->pending[i].used && m->pending[i].start_ns == start)
+			return &m->pending[i];
+		if (!m->pending[i].used && free_slot == NULL)
+			free_slot = &m->pending[i];
+	}
+	if (free_slot == NULL) {
+		/* A worker is far behind: publish what we have, say so. */
+		free_slot = oldest_pending(m);
+		m->totals.windows_forced++;
+		publish_window(m, free_slot);
+	}
+	if (htab_init(&free_slot->conns, sizeof(struct conn_key),
+		      sizeof(struct agg_conn), m->max_conns) == -1 ||
+	    htab_init(&free_slot->exporters, sizeof(struct exp_key),
+		      sizeof(struct agg_exporter), m->max_exporters) == -1) {
+		pending_release(free_slot);
+		return NULL;
+	}
+	free_slot->used = true;
+	free_slot->start_ns = start;
+	free_slot->end_ns = end;
+	return free_slot;
+}
+
+static void merge_window(struct merger *m, const struct agg_window *win)
+{
+	struct merged_window *p;
+	uint32_t pos;
+	void *e;
+
+	m->totals.kernel_drops += win->kernel_drops;
+	m->totals.conns_refused += win->conns_refused;
+	m->totals.exporters_refused += win->exporters_refused;
+	if (win->conns.count == 0 && win->exporters.count == 0)
+		return;
+	p = pending_for(m, win->start_ns, win->end_ns);
+	if (p == NULL)
+		return;
+	p->kernel_drops[win->worker % PS_MAX_WORKERS] += win->kernel_drops;
+	pos = 0;
+	while ((e = htab_next(&win->conns, &pos)) != NULL) {
+		const struct agg_conn *src = e;
+		bool created;
+		struct agg_conn *dst =
+			htab_insert(&p->conns, &src->key, &created);
+
+		if (dst == NULL)
+			m->totals.conns_refused++;
+		else
+			agg_conn_merge(dst, src);
+	}
+	pos = 0;
+	while ((e = htab_next(&win->exporters, &pos)) != NULL) {
+		const struct agg_exporter *src = e;
+		bool created;
+		struct agg_exporter *dst =
+			htab_insert(&p->exporters, &src->key, &created);
+
+		if (dst == NULL) {
+			m->totals.exporters_refused++;
+			continue;
+		}
+		agg_exporter_merge(dst, src);
+		dst->worker_mask |= 1ULL << (win->worker % 64);
+	}
+}
+
+static uint64_t low_watermark(const struct merger *m)
+{
+	uint64_t low = UINT64_MAX;
+
+	for (unsigned i = 0; i < m->nworkers; i++)
+		if (!m->finished[i] && m->watermark[i] < low)
+			low = m->watermark[i];
+	return low;
+}
+
+/* Publish, oldest first, every window that all workers have passed. */
+static void publish_ready(struct merger *m)
+{
+	uint64_t low = low_watermark(m);
+	struct merged_window *p;
+
+	while ((p = oldest_pending(m)) != NULL && p->end_ns <= low)
+		publish_window(m, p);
+}
+
+bool merger_poll(struct merger *m)
+{
+	bool progress = false;
+
+	for (unsigned i = 0; i < m->nworkers; i++) {
+		struct agg_window *win;
+
+		while ((win = ring_pop(&m->workers[i].out)) != NULL) {
+			progress = true;
+			merge_window(m, win);
+			if (win->end_ns > m->watermark[i])
+				m->watermark[i] = win->end_ns;
+			if (win->final)
+				m->finished[i] = true;
+			agg_window_free(win);
+		}
+	}
+	if (progress)
+		publish_ready(m);
+	return progress;
+}
+
+static bool all_finished(const struct merger *m)
+{
+	for (unsigned i = 0; i < m->nworkers; i++)
+		if (!m->finished[i])
+			return false;
+	return true;
+}
+
+void *merger_main(void *arg)
+{
+	struct merger *m = arg;
+	struct timespec nap = { .tv_sec = 0, .tv_nsec = 1000 * 1000 };
+
+	while (!all_finished(m)) {
+		if (!merger_poll(m))
+			nanosleep(&nap, NULL);
+	}
+	publish_ready(m);
+	return NULL;
+}

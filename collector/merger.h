@@ -1,0 +1,70 @@
+/*
+ * merger.h - the merger/publisher thread.
+ *
+ * Workers close windows independently; the merger pops them from every
+ * worker's ring, merges tables of the same window start, and publishes a
+ * window once every worker has moved past it (each worker's watermark is
+ * the end of the last window it handed over).  Output is sorted, so a
+ * replay gives byte-identical results whatever the thread timing.
+ */
+#ifndef PEERSCOPE_MERGER_H
+#define PEERSCOPE_MERGER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "agg.h"
+#include "config.h"
+#include "json.h"
+#include "sink.h"
+#include "worker.h"
+
+#define MERGER_MAX_PENDING 8 /* windows held open waiting for slow workers */
+#define MERGER_MAX_SINKS 4
+
+struct merged_window {
+	bool used;
+	uint64_t start_ns;
+	uint64_t end_ns;
+	struct htab conns;
+	struct htab exporters;
+	uint64_t kernel_drops[PS_MAX_WORKERS];
+};
+
+struct merger_totals {
+	uint64_t windows_published;
+	uint64_t windows_forced;     /* published before every worker passed */
+	uint64_t conns_refused;
+	uint64_t exporters_refused;
+	uint64_t messages[MSG_TYPE_COUNT];
+	uint64_t messages_failed[MSG_TYPE_COUNT];
+	uint64_t kernel_drops;
+};
+
+struct merger {
+	struct worker *workers;
+	unsigned nworkers;
+	struct sink *sinks[MERGER_MAX_SINKS];
+	unsigned nsinks;
+	uint32_t max_conns;
+	uint32_t max_exporters;
+	struct merged_window pending[MERGER_MAX_PENDING];
+	uint64_t watermark[PS_MAX_WORKERS];
+	bool finished[PS_MAX_WORKERS];
+	struct jbuf json;
+	struct merger_totals totals;
+};
+
+void merger_init(struct merger *m, struct worker *workers, unsigned nworkers,
+		 const struct ps_config *cfg);
+void merger_add_sink(struct merger *m, struct sink *s);
+void merger_fini(struct merger *m);
+
+/* @thread merger.  Runs until every worker has handed its final window. */
+void *merger_main(void *arg);
+
+/* @thread merger (or the only thread).  Drain rings once; true if work done. */
+bool merger_poll(struct merger *m);
+
+#endif /* PEERSCOPE_MERGER_H */

@@ -1,0 +1,41 @@
+/*
+ * messages.h - the published message types and their JSON form.
+ *
+ * The `type` names and schema versions are a contract with users and with
+ * schemas/<type>.v<version>.schema.json: change a field's meaning only
+ * with a new version.
+ */
+#ifndef PEERSCOPE_MESSAGES_H
+#define PEERSCOPE_MESSAGES_H
+
+#include <stdint.h>
+
+#include "agg.h"
+#include "json.h"
+
+enum msg_type {
+	MSG_CONNECTION_METRICS = 0,
+	MSG_EXPORTER_HEALTH,
+	MSG_TYPE_COUNT
+};
+
+struct msg_info {
+	const char *type;    /* "connection_metrics" */
+	unsigned version;    /* schema version */
+};
+
+const struct msg_info *msg_info(enum msg_type t);
+
+/* Stable id of an auto-discovered connection: "<router>/if<ifIndex>". */
+void msg_connection_id(const struct conn_key *key, char *buf, size_t len);
+
+/* One window's figures for one connection; the key is written to `key`. */
+void msg_connection_metrics(struct jbuf *j, const struct agg_conn *c,
+			    uint64_t start_ns, uint64_t end_ns,
+			    char *key, size_t keylen);
+
+void msg_exporter_health(struct jbuf *j, const struct agg_exporter *e,
+			 uint64_t start_ns, uint64_t end_ns,
+			 uint64_t kernel_drops, char *key, size_t keylen);
+
+#endif /* PEERSCOPE_MESSAGES_H */

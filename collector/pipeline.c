@@ -1,0 +1,271 @@
+/* pipeline.c - see pipeline.h. */
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "pipeline.h"
+#include "udp.h"
+
+unsigned pipeline_worker_count(const struct ps_config *cfg)
+{
+	cpu_set_t set;
+	int n;
+
+	if (cfg->workers > 0)
+		return cfg->workers > PS_MAX_WORKERS ? PS_MAX_WORKERS
+						     : cfg->workers;
+	if (sched_getaffinity(0, sizeof(set), &set) == -1)
+		return 1;
+	n = CPU_COUNT(&set);
+	if (n < 1)
+		n = 1;
+	return n > PS_MAX_WORKERS ? PS_MAX_WORKERS : (unsigned)n;
+}
+
+/* The CPU for worker i: the configured list, else the i-th allowed CPU. */
+static int worker_cpu(const struct ps_config *cfg, unsigned i)
+{
+	cpu_set_t set;
+	unsigned seen = 0, want;
+	int n;
+
+	if (cfg->cpu_count > 0)
+		return (int)cfg->cpus[i % cfg->cpu_count];
+	if (sched_getaffinity(0, sizeof(set), &set) == -1)
+		return -1;
+	n = CPU_COUNT(&set);
+	if (n < 1)
+		return -1;
+	want = i % (unsigned)n;
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (!CPU_ISSET(cpu, &set))
+			continue;
+		if (seen++ == want)
+			return cpu;
+	}
+	return -1;
+}
+
+static int open_sockets(struct worker *w, const struct ps_config *cfg,
+			char *err, size_t errlen)
+{
+	w->rx = calloc(cfg->listen_count, sizeof(*w->rx));
+	if (w->rx == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (unsigned i = 0; i < cfg->listen_count; i++) {
+		if (udp_rx_open(&w->rx[i], &cfg->listen[i], cfg->rcvbuf_bytes,
+				cfg->batch, err, errlen) == -1)
+			return -1;
+		w->rx_count++;
+	}
+	return 0;
+}
+
+static void *worker_thread(void *arg)
+{
+	struct worker *w = arg;
+
+	return w->replay ? worker_replay_main(w) : worker_live_main(w);
+}
+
+int pipeline_start(struct pipeline *p, const struct ps_config *cfg,
+		   bool replay, char *err, size_t errlen)
+{
+	memset(p, 0, sizeof(*p));
+	p->cfg = cfg;
+	p->replay = replay;
+	p->nworkers = pipeline_worker_count(cfg);
+	p->workers = calloc(p->nworkers, sizeof(*p->workers));
+	p->threads = calloc(p->nworkers, sizeof(*p->threads));
+	if (p->workers == NULL || p->threads == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (unsigned i = 0; i < p->nworkers; i++) {
+		if (worker_init(&p->workers[i], i, cfg, replay) == -1) {
+			snprintf(err, errlen, "worker %u: out of memory", i);
+			return -1;
+		}
+		if (!replay && open_sockets(&p->workers[i], cfg, err,
+					    errlen) == -1)
+			return -1;
+	}
+	merger_init(&p->merger, p->workers, p->nworkers, cfg);
+	if (cfg->json_enabled) {
+		if (sink_json_open(&p->json, cfg->json_path, err, errlen) == -1)
+			return -1;
+		p->json_open = true;
+		merger_add_sink(&p->merger, &p->json);
+	}
+	if (pthread_create(&p->merger_thread, NULL, merger_main, &p->merger)) {
+		snprintf(err, errlen, "cannot start the merger thread");
+		return -1;
+	}
+	p->merger_started = true;
+	for (unsigned i = 0; i < p->nworkers; i++) {
+		if (pthread_create(&p->threads[i], NULL, worker_thread,
+				   &p->workers[i]) != 0) {
+			snprintf(err, errlen, "cannot start worker %u", i);
+			return -1;
+		}
+		p->threads_started++;
+		if (cfg->pin_workers) {
+			int cpu = worker_cpu(cfg, i);
+			cpu_set_t set;
+
+			CPU_ZERO(&set);
+			if (cpu >= 0)
+				CPU_SET(cpu, &set);
+			if (cpu < 0 ||
+			    pthread_setaffinity_np(p->threads[i], sizeof(set),
+						   &set) != 0)
+				p->pin_failures++;
+		}
+	}
+	return 0;
+}
+
+void pipeline_stop(struct pipeline *p)
+{
+	for (unsigned i = 0; i < p->threads_started; i++)
+		atomic_store_explicit(&p->workers[i].stop, true,
+				      memory_order_release);
+	for (unsigned i = 0; i < p->threads_started; i++)
+		pthread_join(p->threads[i], NULL);
+	/* Workers that never started still owe the merger a final window. */
+	for (unsigned i = p->threads_started; i < p->nworkers; i++)
+		worker_finish(&p->workers[i]);
+	if (p->merger_started) {
+		pthread_join(p->merger_thread, NULL);
+		p->merger_started = false;
+	}
+	p->threads_started = 0;
+}
+
+void pipeline_free(struct pipeline *p)
+{
+	if (p->json_open)
+		sink_close(&p->json);
+	p->json_open = false;
+	merger_fini(&p->merger);
+	for (unsigned i = 0; p->workers != NULL && i < p->nworkers; i++)
+		worker_fini(&p->workers[i]);
+	free(p->workers);
+	free(p->threads);
+	p->workers = NULL;
+	p->threads = NULL;
+}
+
+struct run_totals {
+	struct worker_totals w;
+	struct dec_stats errors;
+};
+
+static void sum_totals(const struct pipeline *p, struct run_totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	dec_stats_add(&t->errors, &p->input_errors);
+	for (unsigned i = 0; i < p->nworkers; i++) {
+		const struct worker_totals *w = &p->workers[i].totals;
+
+		t->w.datagrams += w->datagrams;
+		t->w.bytes += w->bytes;
+		t->w.samples += w->samples;
+		t->w.late_datagrams += w->late_datagrams;
+		t->w.windows_closed += w->windows_closed;
+		t->w.windows_dropped += w->windows_dropped;
+		t->w.state_refused += w->state_refused;
+		t->w.kernel_drops += w->kernel_drops;
+		dec_stats_add(&t->errors, &w->errors);
+	}
+}
+
+static void write_stats_json(const struct pipeline *p,
+			     const struct run_totals *t, const char *path)
+{
+	const struct merger_totals *m = &p->merger.totals;
+	struct jbuf j;
+	FILE *f;
+
+	jbuf_init(&j);
+	json_obj_begin(&j, NULL);
+	json_u64(&j, "workers", p->nworkers);
+	json_u64(&j, "datagrams", t->w.datagrams);
+	json_u64(&j, "bytes", t->w.bytes);
+	json_u64(&j, "samples", t->w.samples);
+	json_u64(&j, "late_datagrams", t->w.late_datagrams);
+	json_u64(&j, "windows_closed", t->w.windows_closed);
+	json_u64(&j, "windows_dropped", t->w.windows_dropped);
+	json_u64(&j, "windows_published", m->windows_published);
+	json_u64(&j, "windows_forced", m->windows_forced);
+	json_u64(&j, "state_refused", t->w.state_refused);
+	json_u64(&j, "connections_refused", m->conns_refused);
+	json_u64(&j, "exporters_refused", m->exporters_refused);
+	json_u64(&j, "kernel_drops", t->w.kernel_drops);
+	json_obj_begin(&j, "messages");
+	for (int i = 0; i < MSG_TYPE_COUNT; i++)
+		json_u64(&j, msg_info(i)->type, m->messages[i]);
+	json_obj_end(&j);
+	json_obj_begin(&j, "messages_failed");
+	for (int i = 0; i < MSG_TYPE_COUNT; i++)
+		json_u64(&j, msg_info(i)->type, m->messages_failed[i]);
+	json_obj_end(&j);
+	json_obj_begin(&j, "decode_errors");
+	for (unsigned r = 0; r < DEC_REASON_COUNT; r++)
+		if (t->errors.n[r] != 0)
+			json_u64(&j, dec_reason_name(r), t->errors.n[r]);
+	json_obj_end(&j);
+	json_obj_end(&j);
+	f = fopen(path, "we");
+	if (f != NULL) {
+		fprintf(f, "%s\n", j.buf != NULL ? j.buf : "{}");
+		fclose(f);
+	}
+	jbuf_fini(&j);
+}
+
+void pipeline_summary(const struct pipeline *p, FILE *out,
+		      const char *stats_path)
+{
+	const struct merger_totals *m = &p->merger.totals;
+	struct run_totals t;
+
+	sum_totals(p, &t);
+	fprintf(out, "summary: workers=%u datagrams=%llu bytes=%llu "
+		     "samples=%llu\n",
+		p->nworkers, (unsigned long long)t.w.datagrams,
+		(unsigned long long)t.w.bytes,
+		(unsigned long long)t.w.samples);
+	fprintf(out, "summary: messages connection_metrics=%llu "
+		     "exporter_health=%llu failed=%llu\n",
+		(unsigned long long)m->messages[MSG_CONNECTION_METRICS],
+		(unsigned long long)m->messages[MSG_EXPORTER_HEALTH],
+		(unsigned long long)(m->messages_failed[0] +
+				     m->messages_failed[1]));
+	fprintf(out, "summary: windows published=%llu forced=%llu "
+		     "dropped=%llu late_datagrams=%llu kernel_drops=%llu "
+		     "state_refused=%llu connections_refused=%llu "
+		     "exporters_refused=%llu\n",
+		(unsigned long long)m->windows_published,
+		(unsigned long long)m->windows_forced,
+		(unsigned long long)t.w.windows_dropped,
+		(unsigned long long)t.w.late_datagrams,
+		(unsigned long long)t.w.kernel_drops,
+		(unsigned long long)t.w.state_refused,
+		(unsigned long long)m->conns_refused,
+		(unsigned long long)m->exporters_refused);
+	for (unsigned r = 0; r < DEC_REASON_COUNT; r++)
+		if (t.errors.n[r] != 0)
+			fprintf(out, "summary: decode %s=%llu (%s)\n",
+				dec_reason_name(r),
+				(unsigned long long)t.errors.n[r],
+				dec_class_name(dec_reason_class(r)));
+	if (p->pin_failures > 0)
+		fprintf(out, "summary: workers not pinned=%llu\n",
+			(unsigned long long)p->pin_failures);
+	if (stats_path != NULL)
+		write_stats_json(p, &t, stats_path);
+}

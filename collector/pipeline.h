@@ -1,0 +1,50 @@
+/*
+ * pipeline.h - the threads of one peerscope run, wired together:
+ * N workers (sockets or replay input) -> rings -> merger -> sinks.
+ * Live mode and replay build the same pipeline; only the input differs.
+ */
+#ifndef PEERSCOPE_PIPELINE_H
+#define PEERSCOPE_PIPELINE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "merger.h"
+#include "sink.h"
+#include "worker.h"
+
+struct pipeline {
+	const struct ps_config *cfg;
+	bool replay;
+	unsigned nworkers;
+	struct worker *workers;
+	pthread_t *threads;
+	unsigned threads_started;
+	struct merger merger;
+	pthread_t merger_thread;
+	bool merger_started;
+	struct sink json;
+	bool json_open;
+	struct dec_stats input_errors; /* capture-level reasons (replay) */
+	uint64_t pin_failures;
+};
+
+/* Build and start every thread.  On error, err says why. */
+int pipeline_start(struct pipeline *p, const struct ps_config *cfg,
+		   bool replay, char *err, size_t errlen);
+
+/* Live: ask workers to stop.  Both: wait for the final windows. */
+void pipeline_stop(struct pipeline *p);
+
+/* Counters of the whole run, human-readable to `out`, JSON to stats_path. */
+void pipeline_summary(const struct pipeline *p, FILE *out,
+		      const char *stats_path);
+
+void pipeline_free(struct pipeline *p);
+
+/* Workers to run: configured, or one per CPU this process may use. */
+unsigned pipeline_worker_count(const struct ps_config *cfg);
+
+#endif /* PEERSCOPE_PIPELINE_H */

@@ -1,0 +1,236 @@
+/* udp.c - see udp.h. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "peerscope/limits.h"
+#include "udp.h"
+#include "worker.h"
+
+#define UDP_CTRL_LEN 64           /* room for the SO_RXQ_OVFL cmsg */
+#define UDP_MAX_BATCHES_PER_DRAIN 16 /* then give the other sockets a turn */
+
+static int sockaddr_from(const struct ps_listen *l, struct sockaddr_storage *ss,
+			 socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (l->addr.af == 6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(l->port);
+		memcpy(&s6->sin6_addr, l->addr.bytes, 16);
+		*len = sizeof(*s6);
+		return AF_INET6;
+	}
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+	s4->sin_family = AF_INET;
+	s4->sin_port = htons(l->port);
+	memcpy(&s4->sin_addr, l->addr.bytes, 4);
+	*len = sizeof(*s4);
+	return AF_INET;
+}
+
+static int rx_alloc(struct udp_rx *rx, uint32_t batch)
+{
+	rx->batch = batch;
+	rx->msgs = calloc(batch, sizeof(*rx->msgs));
+	rx->iov = calloc(batch, sizeof(*rx->iov));
+	rx->addrs = calloc(batch, sizeof(*rx->addrs));
+	rx->bufs = malloc((size_t)batch * PS_MAX_DATAGRAM);
+	rx->ctrl = calloc(batch, UDP_CTRL_LEN);
+	if (rx->msgs == NULL || rx->iov == NULL || rx->addrs == NULL ||
+	    rx->bufs == NULL || rx->ctrl == NULL)
+		return -1;
+	for (uint32_t i = 0; i < batch; i++) {
+		rx->iov[i].iov_base = rx->bufs + (size_t)i * PS_MAX_DATAGRAM;
+		rx->iov[i].iov_len = PS_MAX_DATAGRAM;
+		rx->msgs[i].msg_hdr.msg_iov = &rx->iov[i];
+		rx->msgs[i].msg_hdr.msg_iovlen = 1;
+		rx->msgs[i].msg_hdr.msg_name = &rx->addrs[i];
+		rx->msgs[i].msg_hdr.msg_namelen = sizeof(rx->addrs[i]);
+		rx->msgs[i].msg_hdr.msg_control = rx->ctrl + i * UDP_CTRL_LEN;
+		rx->msgs[i].msg_hdr.msg_controllen = UDP_CTRL_LEN;
+	}
+	return 0;
+}
+
+static void set_rcvbuf(struct udp_rx *rx, uint32_t rcvbuf)
+{
+	int want = rcvbuf > INT32_MAX / 2 ? INT32_MAX / 2 : (int)rcvbuf;
+	socklen_t len = sizeof(rx->rcvbuf_actual);
+
+	/* FORCE ignores net.core.rmem_max but needs CAP_NET_ADMIN. */
+	if (setsockopt(rx->fd, SOL_SOCKET, SO_RCVBUFFORCE, &want,
+		       sizeof(want)) == -1)
+		(void)setsockopt(rx->fd, SOL_SOCKET, SO_RCVBUF, &want,
+				 sizeof(want));
+	if (getsockopt(rx->fd, SOL_SOCKET, SO_RCVBUF, &rx->rcvbuf_actual,
+		       &len) == -1)
+		rx->rcvbuf_actual = -1;
+}
+
+int udp_rx_open(struct udp_rx *rx, const struct ps_listen *l, uint32_t rcvbuf,
+		uint32_t batch, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	int one = 1;
+	int af = sockaddr_from(l, &ss, &sslen);
+	char addr[64];
+
+	memset(rx, 0, sizeof(*rx));
+	rx->fd = -1;
+	rx->proto = l->proto;
+	rx->port = l->port;
+	ps_addr_format(&l->addr, addr, sizeof(addr));
+	if (rx_alloc(rx, batch) == -1) {
+		snprintf(err, errlen, "out of memory for %u receive buffers",
+			 batch);
+		return -1;
+	}
+	rx->fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (rx->fd == -1)
+		goto fail;
+	if (setsockopt(rx->fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ==
+		    -1 ||
+	    setsockopt(rx->fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one)) ==
+		    -1)
+		goto fail;
+	/* [::] and 0.0.0.0 are separate listeners: keep v6 sockets v6-only. */
+	if (af == AF_INET6 && setsockopt(rx->fd, IPPROTO_IPV6, IPV6_V6ONLY,
+					 &one, sizeof(one)) == -1)
+		goto fail;
+	set_rcvbuf(rx, rcvbuf);
+	if (bind(rx->fd, (struct sockaddr *)&ss, sslen) == -1)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "udp %s port %u: %s", addr, l->port,
+		 strerror(errno));
+	udp_rx_close_all(rx, 1);
+	return -1;
+}
+
+void udp_rx_close_all(struct udp_rx *rx, unsigned n)
+{
+	if (rx == NULL)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		if (rx[i].fd >= 0)
+			close(rx[i].fd);
+		rx[i].fd = -1;
+		free(rx[i].msgs);
+		free(rx[i].iov);
+		free(rx[i].addrs);
+		free(rx[i].bufs);
+		free(rx[i].ctrl);
+		rx[i].msgs = NULL;
+		rx[i].iov = NULL;
+		rx[i].addrs = NULL;
+		rx[i].bufs = NULL;
+		rx[i].ctrl = NULL;
+	}
+}
+
+void udp_rx_poll(struct udp_rx *rx, unsigned n, int timeout_ms)
+{
+	struct pollfd pfd[PS_MAX_LISTEN];
+
+	if (n > PS_MAX_LISTEN)
+		n = PS_MAX_LISTEN;
+	for (unsigned i = 0; i < n; i++) {
+		pfd[i].fd = rx[i].fd;
+		pfd[i].events = POLLIN;
+		pfd[i].revents = 0;
+	}
+	(void)poll(pfd, n, timeout_ms);
+}
+
+static void source_of(const struct sockaddr_storage *ss, struct ps_addr *a,
+		      uint16_t *port)
+{
+	memset(a, 0, sizeof(*a));
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+
+		/* v4-mapped senders are reported as plain IPv4 */
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			a->af = 4;
+			memcpy(a->bytes, &s6->sin6_addr.s6_addr[12], 4);
+		} else {
+			a->af = 6;
+			memcpy(a->bytes, &s6->sin6_addr, 16);
+		}
+		*port = ntohs(s6->sin6_port);
+	} else {
+		const struct sockaddr_in *s4 = (const void *)ss;
+
+		a->af = 4;
+		memcpy(a->bytes, &s4->sin_addr, 4);
+		*port = ntohs(s4->sin_port);
+	}
+}
+
+/* The kernel reports a running 32-bit drop count per socket. */
+static void note_overflow(struct udp_rx *rx, struct msghdr *mh)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm != NULL;
+	     cm = CMSG_NXTHDR(mh, cm)) {
+		uint32_t v;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SO_RXQ_OVFL)
+			continue;
+		memcpy(&v, CMSG_DATA(cm), sizeof(v));
+		rx->drops_pending += (uint32_t)(v - rx->ovfl_last);
+		rx->ovfl_last = v;
+	}
+}
+
+void udp_rx_drain(struct udp_rx *rx, struct worker *w, uint64_t now_ns)
+{
+	for (int round = 0; round < UDP_MAX_BATCHES_PER_DRAIN; round++) {
+		int n;
+
+		for (uint32_t i = 0; i < rx->batch; i++) {
+			rx->msgs[i].msg_hdr.msg_namelen = sizeof(rx->addrs[i]);
+			rx->msgs[i].msg_hdr.msg_controllen = UDP_CTRL_LEN;
+		}
+		n = recvmmsg(rx->fd, rx->msgs, rx->batch, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			return;
+		for (int i = 0; i < n; i++) {
+			struct rx_datagram d;
+
+			note_overflow(rx, &rx->msgs[i].msg_hdr);
+			source_of(&rx->addrs[i], &d.src, &d.src_port);
+			d.ts_ns = now_ns;
+			d.dst_port = rx->port;
+			d.proto = rx->proto;
+			d.data = rx->iov[i].iov_base;
+			d.len = rx->msgs[i].msg_len;
+			worker_process(w, &d);
+		}
+		if ((uint32_t)n < rx->batch)
+			return;
+	}
+}
+
+uint64_t udp_rx_take_drops(struct udp_rx *rx, unsigned n)
+{
+	uint64_t total = 0;
+
+	if (rx == NULL)
+		return 0;
+	for (unsigned i = 0; i < n; i++) {
+		total += rx[i].drops_pending;
+		rx[i].drops_pending = 0;
+	}
+	return total;
+}

@@ -1,0 +1,49 @@
+/*
+ * udp.h - live UDP receive: one SO_REUSEPORT socket per worker and
+ * listener, recvmmsg batches, kernel drop counting with SO_RXQ_OVFL.
+ *
+ * Every worker binds its own socket to the same address and port; the
+ * kernel spreads exporters over them by flow hash, so one exporter always
+ * lands on one worker and its sequence and counter state stay local.
+ */
+#ifndef PEERSCOPE_UDP_H
+#define PEERSCOPE_UDP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "config.h"
+
+struct worker;
+
+struct udp_rx {
+	int fd;
+	enum ps_proto proto;
+	uint16_t port;
+	uint32_t batch;
+	struct mmsghdr *msgs;
+	struct iovec *iov;
+	struct sockaddr_storage *addrs;
+	uint8_t *bufs;          /* batch * PS_MAX_DATAGRAM */
+	uint8_t *ctrl;          /* batch * UDP_CTRL_LEN */
+	uint32_t ovfl_last;     /* last SO_RXQ_OVFL value seen */
+	uint64_t drops_pending; /* kernel drops not yet taken by a window */
+	int rcvbuf_actual;      /* what the kernel granted */
+};
+
+/* Open, bind and configure one socket. */
+int udp_rx_open(struct udp_rx *rx, const struct ps_listen *l, uint32_t rcvbuf,
+		uint32_t batch, char *err, size_t errlen);
+void udp_rx_close_all(struct udp_rx *rx, unsigned n);
+
+/* @thread worker.  Wait up to timeout_ms for any socket to be readable. */
+void udp_rx_poll(struct udp_rx *rx, unsigned n, int timeout_ms);
+
+/* @thread worker.  Receive what is queued (bounded) and process it. */
+void udp_rx_drain(struct udp_rx *rx, struct worker *w, uint64_t now_ns);
+
+/* @thread worker.  Kernel drops since the last call, over all sockets. */
+uint64_t udp_rx_take_drops(struct udp_rx *rx, unsigned n);
+
+#endif /* PEERSCOPE_UDP_H */

@@ -1,0 +1,110 @@
+/*
+ * worker.h - one rx worker: decode, attribute, aggregate, close windows.
+ *
+ * A worker runs to completion on its own CPU.  It owns its sockets (live)
+ * or its input ring (replay), its sequence and counter state, and its open
+ * window; the only things it shares are rings.  Datagrams from live
+ * sockets and from replayed captures go through the same function,
+ * worker_process(), so replay tests exercise the production path.
+ */
+#ifndef PEERSCOPE_WORKER_H
+#define PEERSCOPE_WORKER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "agg.h"
+#include "config.h"
+#include "htab.h"
+#include "ring.h"
+#include "peerscope/addr.h"
+#include "peerscope/dec_stats.h"
+#include "peerscope/sflow.h"
+
+/* One datagram as any source hands it to a worker. */
+struct rx_datagram {
+	uint64_t ts_ns;        /* receive time (live) or capture time (replay) */
+	struct ps_addr src;    /* exporter address as seen by the network */
+	uint16_t src_port;
+	uint16_t dst_port;
+	enum ps_proto proto;
+	const uint8_t *data;
+	uint32_t len;
+};
+
+/* Replay input: datagrams batched to amortise ring traffic. */
+#define RX_BATCH_MAX 64
+#define RX_BATCH_BYTES (256 * 1024)
+#define RX_BATCHES_PER_WORKER 8
+
+struct rx_batch {
+	uint32_t count;
+	uint32_t used_bytes;
+	uint64_t tick_ns;      /* nonzero: advance time to here after the datagrams */
+	bool end;              /* no more input: flush and stop */
+	struct rx_datagram d[RX_BATCH_MAX];
+	uint8_t data[RX_BATCH_BYTES];
+};
+
+/* Worker-lifetime totals, read by the summary after the worker stopped. */
+struct worker_totals {
+	uint64_t datagrams;
+	uint64_t bytes;
+	uint64_t samples;
+	uint64_t late_datagrams;    /* older than the open window */
+	uint64_t windows_closed;
+	uint64_t windows_dropped;   /* output ring full in live mode */
+	uint64_t state_refused;     /* sequence/counter state at its cap */
+	uint64_t kernel_drops;
+	struct dec_stats errors;
+};
+
+struct udp_rx;
+
+struct worker {
+	unsigned id;
+	const struct ps_config *cfg;
+	uint64_t window_ns;
+	bool replay;                /* block on a full output ring, never drop */
+	struct agg_window *win;     /* the open window (NULL before first use) */
+	struct ring out;            /* closed windows -> merger */
+	struct ring in_full;        /* replay: batches to process */
+	struct ring in_free;        /* replay: batches handed back */
+	struct rx_batch *batches;   /* replay: RX_BATCHES_PER_WORKER */
+	struct htab seq_state;      /* datagram sequence per exporter */
+	struct htab source_state;   /* sample sequence and pool per source */
+	struct htab counter_state;  /* last interface counters */
+	struct dec_stats scratch;   /* one datagram's decode events */
+	struct sflow_sample sample; /* reused for every sample */
+	struct worker_totals totals;
+	struct udp_rx *rx;          /* live sockets, NULL in replay */
+	unsigned rx_count;
+	_Atomic bool stop;
+	_Atomic bool done;          /* worker pushed its final window */
+};
+
+int worker_init(struct worker *w, unsigned id, const struct ps_config *cfg,
+		bool replay);
+void worker_fini(struct worker *w);
+
+/* @thread worker.  Decode and aggregate one datagram. */
+void worker_process(struct worker *w, const struct rx_datagram *d);
+
+/* @thread worker.  Close the open window if `now_ns` is past its end. */
+void worker_advance(struct worker *w, uint64_t now_ns);
+
+/* @thread worker.  Hand the open window over as final. */
+void worker_finish(struct worker *w);
+
+/* Thread entry points. */
+void *worker_replay_main(void *arg);
+void *worker_live_main(void *arg);
+
+/* Pin the calling thread to `cpu`; 0 or -1. */
+int worker_pin(unsigned cpu);
+
+/* sFlow ingest (ingest_sflow.c), called by worker_process. */
+void ingest_sflow(struct worker *w, const struct rx_datagram *d);
+
+#endif /* PEERSCOPE_WORKER_H */
