@@ -97,10 +97,34 @@ static struct agg_window *worker_open(struct worker *w, uint64_t start_ns)
 			      w->cfg->max_connections, w->cfg->max_exporters);
 }
 
+/*
+ * A connection whose counters did not arrive in this window still has a
+ * known speed and status: the last counter sample's.
+ */
+static void fill_last_status(struct worker *w, struct agg_window *win)
+{
+	struct agg_conn *c;
+	uint32_t pos = 0;
+
+	while ((c = htab_next(&win->conns, &pos)) != NULL) {
+		const struct counter_state *st;
+
+		if (c->has_status)
+			continue;
+		st = htab_find(&w->counter_state, &c->key);
+		if (st == NULL)
+			continue;
+		c->if_speed = st->last.ifSpeed;
+		c->if_status = st->last.ifStatus;
+		c->has_status = true;
+	}
+}
+
 static void worker_close(struct worker *w)
 {
 	struct agg_window *win = w->win;
 
+	fill_last_status(w, win);
 	w->win = NULL;
 	win->kernel_drops = udp_rx_take_drops(w->rx, w->rx_count);
 	w->totals.kernel_drops += win->kernel_drops;
