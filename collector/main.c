@@ -45,17 +45,9 @@ struct cli {
 /* Apply "KEY=VALUE" through the configuration table. */
 static int set_pair(struct ps_config *cfg, const char *pair)
 {
-	char key[128], err[512];
-	const char *eq = strchr(pair, '=');
+	char err[512];
 
-	if (eq == NULL || (size_t)(eq - pair) >= sizeof(key)) {
-		fprintf(stderr, "peerscope: --set wants KEY=VALUE, got \"%s\"\n",
-			pair);
-		return -1;
-	}
-	memcpy(key, pair, (size_t)(eq - pair));
-	key[eq - pair] = '\0';
-	if (config_set(cfg, key, eq + 1, err, sizeof(err)) == -1) {
+	if (config_set_pair(cfg, pair, err, sizeof(err)) == -1) {
 		fprintf(stderr, "peerscope: %s\n", err);
 		return -1;
 	}

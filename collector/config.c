@@ -1,0 +1,1267 @@
+/*
+ * config.c - configuration as a table of keys.
+ *
+ * cfg_keys[] below is the only place a key is described: its dotted path,
+ * type, field, bounds, default (as text, parsed like any other value) and
+ * help.  Everything else walks the table:
+ *
+ *   config_init()          parses each default
+ *   config_load()          YAML events (libyaml) -> dotted path -> key
+ *   config_set()           command line text -> key
+ *   config_validate()      per-key bounds again, then cross-field checks
+ *   config_dump()          the table back out as YAML
+ *   config_dump_example()  the same, with help: deploy/peerscope.example.yaml
+ *
+ * Sections (nested mappings) are table entries too, so any path not in the
+ * table is an unknown key, and the loader never needs to skip a subtree:
+ * the first thing it does not know about is an error.  Loads and sets work
+ * on a copy that replaces the caller's struct only on success.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <assert.h>
+#include <errno.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <yaml.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define CFG_PATH_MAX 128 /* longest dotted key we could know */
+#define CFG_ITEM_MAX 128 /* longest list item ("[IPv6]:port", "0-1023") */
+#define CFG_SHOW_MAX 64	 /* bytes of a bad value quoted in an error */
+#define CFG_CPU_MAX  (CPU_SETSIZE - 1)
+
+enum cfg_type {
+	CFG_SECTION, /* a mapping of further keys */
+	CFG_UINT,    /* uint32_t, decimal */
+	CFG_SIZE,    /* uint32_t byte count, suffixes k/M/G (binary) */
+	CFG_BOOL,    /* bool */
+	CFG_STRING,  /* char[size], non-empty */
+	CFG_ENUM,    /* an enum stored as int, by name */
+	CFG_LISTEN,  /* cfg->listen entries of one protocol */
+	CFG_CPUS,    /* cfg->cpus */
+};
+
+struct cfg_enum_name {
+	const char *name;
+	int value;
+};
+
+struct cfg_key {
+	const char *name; /* dotted path */
+	enum cfg_type type;
+	size_t off;  /* field in struct ps_config (scalar types) */
+	size_t size; /* CFG_STRING: buffer size */
+	uint32_t min, max;
+	bool pow2;			   /* CFG_UINT: a power of two */
+	const struct cfg_enum_name *names; /* CFG_ENUM, NULL-terminated */
+	enum ps_proto proto;		   /* CFG_LISTEN */
+	const char *def;		   /* default, as config_set text */
+	const char *help;		   /* lines split by \n */
+};
+
+/* Enums are stored through an int. */
+_Static_assert(sizeof(enum ps_progress) == sizeof(int), "enum size");
+
+/*
+ * The tables below are laid out by hand, one row per key, so clang-format
+ * (which would indent braced lists by four spaces) is off for them.
+ */
+/* clang-format off */
+static const struct cfg_enum_name progress_names[] = {
+	{ "auto", PS_PROGRESS_AUTO },
+	{ "on", PS_PROGRESS_ON },
+	{ "off", PS_PROGRESS_OFF },
+	{ NULL, 0 },
+};
+
+#define OFF(m)	offsetof(struct ps_config, m)
+#define SIZE(m)	sizeof(((struct ps_config *)0)->m)
+
+/* Table rows, one constructor per type. */
+#define KEY_SECTION(n, h) \
+	{ .name = n, .type = CFG_SECTION, .help = h }
+#define KEY_UINT(n, field, lo, hi, d, h) \
+	{ .name = n, .type = CFG_UINT, .off = OFF(field), .min = lo, \
+	  .max = hi, .def = d, .help = h }
+#define KEY_POW2(n, field, lo, hi, d, h) \
+	{ .name = n, .type = CFG_UINT, .off = OFF(field), .min = lo, \
+	  .max = hi, .pow2 = true, .def = d, .help = h }
+#define KEY_SIZE(n, field, lo, hi, d, h) \
+	{ .name = n, .type = CFG_SIZE, .off = OFF(field), .min = lo, \
+	  .max = hi, .def = d, .help = h }
+#define KEY_BOOL(n, field, d, h) \
+	{ .name = n, .type = CFG_BOOL, .off = OFF(field), .def = d, .help = h }
+#define KEY_STRING(n, field, d, h) \
+	{ .name = n, .type = CFG_STRING, .off = OFF(field), \
+	  .size = SIZE(field), .def = d, .help = h }
+#define KEY_ENUM(n, field, table, d, h) \
+	{ .name = n, .type = CFG_ENUM, .off = OFF(field), .names = table, \
+	  .def = d, .help = h }
+#define KEY_CPUS(n, d, h) \
+	{ .name = n, .type = CFG_CPUS, .def = d, .help = h }
+#define KEY_LISTEN_(id, pname, plisten, phelp) \
+	{ .name = "listen." pname, .type = CFG_LISTEN, .proto = PS_PROTO_##id, \
+	  .def = plisten, .help = phelp },
+
+/*
+ * Order matters: a section comes before its keys, and config_dump() prints
+ * keys in this order.  Help text: lines of at most 76 columns, split by \n.
+ */
+static const struct cfg_key cfg_keys[] = {
+	KEY_UINT("workers", workers, 0, PS_MAX_WORKERS, "0",
+		"Receive and decode worker threads; 0 = one per CPU in the "
+		"process's\naffinity mask."),
+	KEY_CPUS("cpus", "",
+		"CPUs to pin workers to, as a list or a string such as "
+		"\"0-3,8\": worker i\nruns on cpus[i % count]. Empty = worker "
+		"i on the i-th CPU of the\naffinity mask. Ignored when "
+		"pin_workers is false."),
+	KEY_BOOL("pin_workers", pin_workers, "true",
+		"Pin each worker thread to one CPU."),
+	KEY_UINT("window_seconds", window_seconds, 1, 86400, "60",
+		"Aggregation window in seconds (1..86400): one metrics "
+		"message per\nconnection per window."),
+
+	KEY_SECTION("listen",
+		"Where exports arrive, per protocol: a list (or a "
+		"comma-separated string)\nof \"IPv4:port\", \"[IPv6]:port\" "
+		"or \":port\" (all addresses, IPv4 and IPv6).\nSetting a "
+		"protocol's list replaces its default; [] turns it off."),
+	PS_PROTOCOLS(KEY_LISTEN_)	/* listen.<proto>, one per protocol */
+
+	KEY_SECTION("udp",
+		"UDP receive sockets (one per worker per listener, "
+		"SO_REUSEPORT)."),
+	KEY_SIZE("udp.rcvbuf_bytes", rcvbuf_bytes, 4096, 1U << 30, "32MiB",
+		"SO_RCVBUF of each socket in bytes (4096..1GiB); suffixes k, "
+		"M, G\n(also KiB, MiB, GiB) multiply by 1024. The kernel caps "
+		"it at\nnet.core.rmem_max unless the collector has "
+		"CAP_NET_ADMIN."),
+	KEY_UINT("udp.batch", batch, 1, 1024, "64",
+		"Datagrams per recvmmsg() call (1..1024)."),
+
+	KEY_SECTION("ring", "Rings between threads."),
+	KEY_POW2("ring.slots", ring_slots, 2, 65536, "1024",
+		"Slots per single-producer single-consumer ring (a power of "
+		"two,\n2..65536)."),
+
+	KEY_SECTION("limits",
+		"Memory ceilings: what does not fit is refused and counted."),
+	KEY_UINT("limits.connections_per_worker", max_connections,
+		1, 1U << 24, "65536",
+		"Connections one worker tracks in a window (1..16777216)."),
+	KEY_UINT("limits.exporters_per_worker", max_exporters,
+		1, 1U << 20, "4096",
+		"Exporters (sFlow agents) one worker tracks (1..1048576)."),
+
+	KEY_SECTION("output", "Where messages go."),
+	KEY_SECTION("output.json", "JSON lines: one message per line."),
+	KEY_BOOL("output.json.enabled", json_enabled, "true",
+		"Write JSON lines."),
+	KEY_STRING("output.json.path", json_path, "-",
+		"File to append to; \"-\" = standard output."),
+
+	KEY_SECTION("replay", "Replaying pcap files."),
+	KEY_ENUM("replay.progress", progress, progress_names, "auto",
+		"Progress line on standard error: auto (only when it is a "
+		"terminal),\non or off."),
+};
+
+static const char *const proto_names[] = {
+	[PS_PROTO_NONE] = "none",
+#define PS_PROTO_NAME_(id, pname, plisten, phelp) [PS_PROTO_##id] = pname,
+	PS_PROTOCOLS(PS_PROTO_NAME_)
+#undef PS_PROTO_NAME_
+};
+/* clang-format on */
+
+/* Where a value came from, for error messages. */
+struct cfg_src {
+	const char *name;   /* file path, or "command line" */
+	unsigned long line; /* 1-based; 0 = no line */
+	char *err;
+	size_t errlen;
+};
+
+__attribute__((format(printf, 3, 4))) static int
+cfg_fail(const struct cfg_src *src, const char *key, const char *fmt, ...)
+{
+	char msg[512];
+	char where[300];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (src->line)
+		snprintf(where, sizeof(where), "%s:%lu", src->name, src->line);
+	else
+		snprintf(where, sizeof(where), "%s", src->name);
+	if (key)
+		snprintf(src->err, src->errlen, "%s: %s: %s", where, key, msg);
+	else
+		snprintf(src->err, src->errlen, "%s: %s", where, msg);
+	return -1;
+}
+
+/*
+ * Untrusted text made printable for a message: bytes outside printable
+ * ASCII as \xNN, cut after CFG_SHOW_MAX input bytes with "...".
+ */
+static void cfg_escape(char *out, size_t outlen, const char *in, size_t inlen)
+{
+	size_t o = 0;
+	size_t i;
+
+	assert(outlen >= CFG_SHOW_MAX * 4 + 4);
+	for (i = 0; i < inlen && i < CFG_SHOW_MAX; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
+			out[o++] = (char)c;
+		else
+			o +=
+			    (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
+	}
+	if (i < inlen) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+}
+
+/* What a key accepts, for "expected ..." messages. */
+static void cfg_expect(const struct cfg_key *k, char *buf, size_t len)
+{
+	const struct cfg_enum_name *n;
+	size_t o;
+
+	switch (k->type) {
+	case CFG_SECTION:
+		snprintf(buf, len, "a mapping");
+		break;
+	case CFG_UINT:
+		snprintf(buf, len, "%s between %u and %u",
+			 k->pow2 ? "a power of two" : "an integer", k->min,
+			 k->max);
+		break;
+	case CFG_SIZE:
+		snprintf(buf, len,
+			 "a byte count between %u and %u (suffixes k, M, G)",
+			 k->min, k->max);
+		break;
+	case CFG_BOOL:
+		snprintf(buf, len, "true or false");
+		break;
+	case CFG_STRING:
+		snprintf(buf, len, "a non-empty string of at most %zu bytes",
+			 k->size - 1);
+		break;
+	case CFG_ENUM:
+		o = (size_t)snprintf(buf, len, "one of");
+		for (n = k->names; n->name && o < len; n++)
+			o +=
+			    (size_t)snprintf(buf + o, len - o, "%s %s",
+					     n == k->names ? "" : ",", n->name);
+		break;
+	case CFG_LISTEN:
+		snprintf(buf, len,
+			 "\"IPv4:port\", \"[IPv6]:port\" or \":port\"");
+		break;
+	case CFG_CPUS:
+		snprintf(buf, len,
+			 "CPU numbers or ranges such as \"0,2-5\" (0..%d)",
+			 CFG_CPU_MAX);
+		break;
+	}
+}
+
+/* "<key>: expected <what k takes>, got "<text>"" */
+static int cfg_bad_value(const struct cfg_src *src, const struct cfg_key *k,
+			 const char *text, size_t len)
+{
+	char expect[160];
+	char shown[CFG_SHOW_MAX * 4 + 4];
+
+	cfg_expect(k, expect, sizeof(expect));
+	cfg_escape(shown, sizeof(shown), text, len);
+	return cfg_fail(src, k->name, "expected %s, got \"%s\"", expect, shown);
+}
+
+/* "<key>: expected <what k takes>, got <what>" for non-scalars. */
+static int cfg_bad_kind(const struct cfg_src *src, const struct cfg_key *k,
+			const char *what)
+{
+	char expect[160];
+
+	cfg_expect(k, expect, sizeof(expect));
+	return cfg_fail(src, k->name, "expected %s, got %s", expect, what);
+}
+
+static const struct cfg_key *cfg_key_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cfg_keys); i++)
+		if (strcmp(cfg_keys[i].name, name) == 0)
+			return &cfg_keys[i];
+	return NULL;
+}
+
+static bool cfg_is_list(const struct cfg_key *k)
+{
+	return k->type == CFG_LISTEN || k->type == CFG_CPUS;
+}
+
+/*
+ * Decimal, no sign, no leading zeros (YAML 1.1 would read 010 as octal);
+ * with sizes, an optional binary suffix.  0, or -1 if not a number that
+ * fits in 64 bits.
+ */
+static int parse_u64(const char *s, bool sizes, uint64_t *out)
+{
+	static const struct {
+		const char *suffix;
+		uint64_t mult;
+	} units[] = {
+	    {"k", 1ULL << 10},	 {"K", 1ULL << 10},   {"KiB", 1ULL << 10},
+	    {"M", 1ULL << 20},	 {"MiB", 1ULL << 20}, {"G", 1ULL << 30},
+	    {"GiB", 1ULL << 30},
+	};
+	uint64_t v = 0;
+	size_t i;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	if (s[0] == '0' && s[1] >= '0' && s[1] <= '9')
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		uint64_t d = (uint64_t)(*s - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	if (*s == '\0') {
+		*out = v;
+		return 0;
+	}
+	if (!sizes)
+		return -1;
+	for (i = 0; i < ARRAY_SIZE(units); i++) {
+		if (strcmp(s, units[i].suffix) != 0)
+			continue;
+		if (v > UINT64_MAX / units[i].mult)
+			return -1;
+		*out = v * units[i].mult;
+		return 0;
+	}
+	return -1;
+}
+
+static int parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = {"true", "yes", "on"};
+	static const char *const no[] = {"false", "no", "off"};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * "IPv4:port", "[IPv6]:port" or ":port" (both wildcards) into out[0..n).
+ * 0, or -1 if malformed.
+ */
+static int parse_listen(const char *s, enum ps_proto proto,
+			struct ps_listen out[2], size_t *n)
+{
+	char host[CFG_ITEM_MAX];
+	const char *port_text;
+	size_t host_len;
+	uint64_t port;
+	int af;
+
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+
+		if (close == NULL || close[1] != ':')
+			return -1;
+		host_len = (size_t)(close - s - 1);
+		memcpy(host, s + 1, host_len);
+		port_text = close + 2;
+		af = AF_INET6;
+	} else {
+		const char *colon = strrchr(s, ':');
+
+		if (colon == NULL)
+			return -1;
+		host_len = (size_t)(colon - s);
+		memcpy(host, s, host_len);
+		port_text = colon + 1;
+		af = host_len ? AF_INET : AF_UNSPEC;
+	}
+	host[host_len] = '\0';
+	if (parse_u64(port_text, false, &port) == -1 || port < 1 ||
+	    port > 65535)
+		return -1;
+
+	memset(out, 0, 2 * sizeof(*out));
+	out[0].proto = out[1].proto = proto;
+	out[0].port = out[1].port = (uint16_t)port;
+	if (af == AF_UNSPEC) {
+		out[0].addr.af = 4; /* 0.0.0.0 */
+		out[1].addr.af = 6; /* :: */
+		*n = 2;
+		return 0;
+	}
+	out[0].addr.af = af == AF_INET ? 4 : 6;
+	if (inet_pton(af, host, out[0].addr.bytes) != 1)
+		return -1;
+	*n = 1;
+	return 0;
+}
+
+/* Forget the listeners of k's protocol, or all CPUs. */
+static void cfg_list_clear(struct ps_config *cfg, const struct cfg_key *k)
+{
+	uint32_t i, kept = 0;
+
+	if (k->type == CFG_CPUS) {
+		cfg->cpu_count = 0;
+		return;
+	}
+	for (i = 0; i < cfg->listen_count; i++)
+		if (cfg->listen[i].proto != k->proto)
+			cfg->listen[kept++] = cfg->listen[i];
+	cfg->listen_count = kept;
+}
+
+static int cfg_listen_add(struct ps_config *cfg, const struct cfg_key *k,
+			  const char *item, const struct cfg_src *src)
+{
+	struct ps_listen l[2];
+	size_t n, i;
+
+	if (parse_listen(item, k->proto, l, &n) == -1)
+		return cfg_bad_value(src, k, item, strlen(item));
+	if (cfg->listen_count + n > PS_MAX_LISTEN)
+		return cfg_fail(src, k->name,
+				"more than %d listeners in all protocols",
+				PS_MAX_LISTEN);
+	for (i = 0; i < n; i++)
+		cfg->listen[cfg->listen_count++] = l[i];
+	return 0;
+}
+
+/* "N" or "A-B". */
+static int cfg_cpus_add(struct ps_config *cfg, const struct cfg_key *k,
+			const char *item, const struct cfg_src *src)
+{
+	char first[CFG_ITEM_MAX];
+	const char *dash = strchr(item, '-');
+	uint64_t lo, hi, c;
+
+	if (dash) {
+		memcpy(first, item, (size_t)(dash - item));
+		first[dash - item] = '\0';
+		if (parse_u64(first, false, &lo) == -1 ||
+		    parse_u64(dash + 1, false, &hi) == -1 || lo > hi)
+			return cfg_bad_value(src, k, item, strlen(item));
+	} else if (parse_u64(item, false, &lo) == -1) {
+		return cfg_bad_value(src, k, item, strlen(item));
+	} else {
+		hi = lo;
+	}
+	if (hi > CFG_CPU_MAX)
+		return cfg_bad_value(src, k, item, strlen(item));
+	for (c = lo; c <= hi; c++) {
+		if (cfg->cpu_count == PS_MAX_WORKERS)
+			return cfg_fail(src, k->name, "more than %d CPUs",
+					PS_MAX_WORKERS);
+		cfg->cpus[cfg->cpu_count++] = (uint32_t)c;
+	}
+	return 0;
+}
+
+/* Append comma-separated items ("" adds nothing) to a list key. */
+static int cfg_list_add(struct ps_config *cfg, const struct cfg_key *k,
+			const char *text, const struct cfg_src *src)
+{
+	const char *p = text;
+
+	if (*text == '\0')
+		return 0;
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		char item[CFG_ITEM_MAX];
+		int rc;
+
+		while (len && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len == 0 || len >= sizeof(item))
+			return cfg_bad_value(src, k, text, strlen(text));
+		memcpy(item, p, len);
+		item[len] = '\0';
+		if (k->type == CFG_LISTEN)
+			rc = cfg_listen_add(cfg, k, item, src);
+		else
+			rc = cfg_cpus_add(cfg, k, item, src);
+		if (rc == -1)
+			return -1;
+		if (comma == NULL)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+/* Set key k from text (a YAML scalar or a command-line value). */
+static int cfg_set_text(struct ps_config *cfg, const struct cfg_key *k,
+			const char *text, const struct cfg_src *src)
+{
+	char *field = (char *)cfg + k->off;
+	const struct cfg_enum_name *n;
+	size_t len = strlen(text);
+	uint64_t v;
+	uint32_t u;
+	bool b;
+
+	switch (k->type) {
+	case CFG_SECTION:
+		return cfg_bad_value(src, k, text, len);
+	case CFG_UINT:
+	case CFG_SIZE:
+		if (parse_u64(text, k->type == CFG_SIZE, &v) == -1 ||
+		    v < k->min || v > k->max || (k->pow2 && (v & (v - 1))))
+			return cfg_bad_value(src, k, text, len);
+		u = (uint32_t)v;
+		memcpy(field, &u, sizeof(u));
+		return 0;
+	case CFG_BOOL:
+		if (parse_bool(text, &b) == -1)
+			return cfg_bad_value(src, k, text, len);
+		memcpy(field, &b, sizeof(b));
+		return 0;
+	case CFG_STRING:
+		if (len == 0 || len >= k->size)
+			return cfg_bad_value(src, k, text, len);
+		memcpy(field, text, len + 1);
+		return 0;
+	case CFG_ENUM:
+		for (n = k->names; n->name; n++) {
+			if (strcmp(n->name, text) == 0) {
+				memcpy(field, &n->value, sizeof(n->value));
+				return 0;
+			}
+		}
+		return cfg_bad_value(src, k, text, len);
+	case CFG_LISTEN:
+	case CFG_CPUS:
+		cfg_list_clear(cfg, k);
+		return cfg_list_add(cfg, k, text, src);
+	}
+	return cfg_bad_value(src, k, text, len);
+}
+
+/* ---- YAML ---------------------------------------------------------- */
+
+struct cfg_yaml {
+	yaml_parser_t parser;
+	struct ps_config *cfg; /* &tmp: the caller's struct on success */
+	struct ps_config tmp;
+	struct cfg_src src;
+	unsigned long seen_line[ARRAY_SIZE(cfg_keys)]; /* 0 = not yet */
+};
+
+static int yaml_fail_syntax(struct cfg_yaml *y)
+{
+	const yaml_parser_t *p = &y->parser;
+	const char *problem = p->problem ? p->problem : "unknown error";
+
+	switch (p->error) {
+	case YAML_MEMORY_ERROR:
+		y->src.line = 0;
+		return cfg_fail(&y->src, NULL, "out of memory reading YAML");
+	case YAML_READER_ERROR:
+		y->src.line = 0;
+		return cfg_fail(&y->src, NULL, "byte %zu: %s",
+				p->problem_offset, problem);
+	default:
+		break;
+	}
+	y->src.line = p->problem_mark.line + 1;
+	if (p->context)
+		return cfg_fail(&y->src, NULL,
+				"YAML syntax error: %s (%s on line %zu)",
+				problem, p->context, p->context_mark.line + 1);
+	return cfg_fail(&y->src, NULL, "YAML syntax error: %s", problem);
+}
+
+static int yaml_next(struct cfg_yaml *y, yaml_event_t *ev)
+{
+	if (yaml_parser_parse(&y->parser, ev))
+		return 0;
+	return yaml_fail_syntax(y);
+}
+
+static unsigned long ev_line(const yaml_event_t *ev)
+{
+	return ev->start_mark.line + 1;
+}
+
+/* A plain empty, ~ or null scalar: YAML's null. */
+static bool ev_is_null(const yaml_event_t *ev)
+{
+	const char *s = (const char *)ev->data.scalar.value;
+
+	if (ev->type != YAML_SCALAR_EVENT ||
+	    ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	return s[0] == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
+	       strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0;
+}
+
+/* Scalar text, or NULL (after an error) if it holds a NUL byte. */
+static const char *yaml_text(struct cfg_yaml *y, const struct cfg_key *k,
+			     const yaml_event_t *ev)
+{
+	const char *s = (const char *)ev->data.scalar.value;
+
+	if (strlen(s) != ev->data.scalar.length) {
+		cfg_fail(&y->src, k->name, "value contains a NUL byte");
+		return NULL;
+	}
+	return s;
+}
+
+static const char *ev_kind(const yaml_event_t *ev)
+{
+	switch (ev->type) {
+	case YAML_SEQUENCE_START_EVENT:
+		return "a sequence";
+	case YAML_MAPPING_START_EVENT:
+		return "a mapping";
+	case YAML_ALIAS_EVENT:
+		return "an alias (aliases are not supported)";
+	case YAML_SCALAR_EVENT:
+		return ev_is_null(ev) ? "null" : "a scalar";
+	default:
+		return "something else";
+	}
+}
+
+static int yaml_mapping(struct cfg_yaml *y, const char *prefix);
+
+/* The items of a sequence for a list key; the start event is consumed. */
+static int yaml_list(struct cfg_yaml *y, const struct cfg_key *k)
+{
+	cfg_list_clear(y->cfg, k);
+	for (;;) {
+		yaml_event_t ev;
+		const char *text;
+		int rc;
+
+		if (yaml_next(y, &ev) == -1)
+			return -1;
+		if (ev.type == YAML_SEQUENCE_END_EVENT) {
+			yaml_event_delete(&ev);
+			return 0;
+		}
+		y->src.line = ev_line(&ev);
+		if (ev.type != YAML_SCALAR_EVENT || ev_is_null(&ev))
+			rc = cfg_bad_kind(&y->src, k, ev_kind(&ev));
+		else if ((text = yaml_text(y, k, &ev)) == NULL)
+			rc = -1;
+		else
+			rc = cfg_list_add(y->cfg, k, text, &y->src);
+		yaml_event_delete(&ev);
+		if (rc == -1)
+			return -1;
+	}
+}
+
+/* The value of key k, starting with event ev (which the caller frees). */
+static int yaml_value(struct cfg_yaml *y, const struct cfg_key *k,
+		      const yaml_event_t *ev)
+{
+	const char *text;
+
+	y->src.line = ev_line(ev);
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		if (ev_is_null(ev)) {
+			if (k->type == CFG_SECTION) /* all keys commented out */
+				return 0;
+			if (cfg_is_list(k)) {
+				cfg_list_clear(y->cfg, k);
+				return 0;
+			}
+			return cfg_bad_kind(&y->src, k, "null");
+		}
+		if (k->type == CFG_SECTION)
+			return cfg_bad_kind(&y->src, k, "a scalar");
+		text = yaml_text(y, k, ev);
+		if (text == NULL)
+			return -1;
+		return cfg_set_text(y->cfg, k, text, &y->src);
+	case YAML_SEQUENCE_START_EVENT:
+		if (!cfg_is_list(k))
+			return cfg_bad_kind(&y->src, k, "a sequence");
+		return yaml_list(y, k);
+	case YAML_MAPPING_START_EVENT:
+		if (k->type != CFG_SECTION)
+			return cfg_bad_kind(&y->src, k, "a mapping");
+		return yaml_mapping(y, k->name);
+	default:
+		return cfg_bad_kind(&y->src, k, ev_kind(ev));
+	}
+}
+
+/* Key/value pairs up to the mapping's end; the start event is consumed. */
+static int yaml_mapping(struct cfg_yaml *y, const char *prefix)
+{
+	for (;;) {
+		char shown[CFG_SHOW_MAX * 4 + 4];
+		char path[CFG_PATH_MAX];
+		const struct cfg_key *k;
+		yaml_event_t ev;
+		const char *key;
+		size_t idx, len;
+		int rc, n;
+
+		if (yaml_next(y, &ev) == -1)
+			return -1;
+		if (ev.type == YAML_MAPPING_END_EVENT) {
+			yaml_event_delete(&ev);
+			return 0;
+		}
+		y->src.line = ev_line(&ev);
+		if (ev.type != YAML_SCALAR_EVENT) {
+			yaml_event_delete(&ev);
+			return cfg_fail(&y->src, prefix,
+					"a key must be a plain name");
+		}
+		key = (const char *)ev.data.scalar.value;
+		len = ev.data.scalar.length;
+		n = snprintf(path, sizeof(path), "%s%s%s", prefix ? prefix : "",
+			     prefix ? "." : "", key);
+		k = NULL;
+		if (n > 0 && (size_t)n < sizeof(path) && strlen(key) == len &&
+		    !strchr(key, '.'))
+			k = cfg_key_find(path);
+		if (k == NULL) {
+			bool dotted = memchr(key, '.', len) != NULL;
+
+			cfg_escape(shown, sizeof(shown), key, len);
+			yaml_event_delete(&ev);
+			return cfg_fail(&y->src, NULL, "%s%s%s: unknown key%s",
+					prefix ? prefix : "", prefix ? "." : "",
+					shown,
+					dotted ? " (nest mappings instead of "
+						 "dotted keys)"
+					       : "");
+		}
+		yaml_event_delete(&ev);
+
+		idx = (size_t)(k - cfg_keys);
+		if (y->seen_line[idx])
+			return cfg_fail(&y->src, k->name,
+					"duplicate key (first on line %lu)",
+					y->seen_line[idx]);
+		y->seen_line[idx] = y->src.line;
+
+		if (yaml_next(y, &ev) == -1)
+			return -1;
+		rc = yaml_value(y, k, &ev);
+		yaml_event_delete(&ev);
+		if (rc == -1)
+			return -1;
+	}
+}
+
+/* Every event up to the end of the stream, discarded. */
+static int yaml_check_syntax(struct cfg_yaml *y)
+{
+	for (;;) {
+		yaml_event_t ev;
+		bool end;
+
+		if (yaml_next(y, &ev) == -1)
+			return -1;
+		end = ev.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&ev);
+		if (end)
+			return 0;
+	}
+}
+
+/* One document holding one mapping; an empty file is an empty config. */
+static int yaml_stream(struct cfg_yaml *y)
+{
+	yaml_event_t ev;
+	int rc;
+
+	if (yaml_next(y, &ev) == -1) /* stream start */
+		return -1;
+	yaml_event_delete(&ev);
+	if (yaml_next(y, &ev) == -1)
+		return -1;
+	if (ev.type == YAML_STREAM_END_EVENT) {
+		yaml_event_delete(&ev);
+		return 0;
+	}
+	yaml_event_delete(&ev); /* document start */
+
+	if (yaml_next(y, &ev) == -1)
+		return -1;
+	y->src.line = ev_line(&ev);
+	if (ev.type == YAML_MAPPING_START_EVENT)
+		rc = yaml_mapping(y, NULL);
+	else if (ev_is_null(&ev))
+		rc = 0;
+	else
+		rc = cfg_fail(&y->src, NULL,
+			      "expected a mapping of keys at the top level, "
+			      "got %s",
+			      ev_kind(&ev));
+	yaml_event_delete(&ev);
+	if (rc == -1)
+		return -1;
+
+	if (yaml_next(y, &ev) == -1) /* document end */
+		return -1;
+	yaml_event_delete(&ev);
+	if (yaml_next(y, &ev) == -1)
+		return -1;
+	rc = 0;
+	if (ev.type != YAML_STREAM_END_EVENT) {
+		y->src.line = ev_line(&ev);
+		rc = cfg_fail(&y->src, NULL,
+			      "more than one YAML document (one is expected)");
+	}
+	yaml_event_delete(&ev);
+	return rc;
+}
+
+/* ---- API ----------------------------------------------------------- */
+
+void config_init(struct ps_config *cfg)
+{
+	char err[512];
+	struct cfg_src src = {"defaults", 0, err, sizeof(err)};
+	size_t i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (i = 0; i < ARRAY_SIZE(cfg_keys); i++) {
+		int rc;
+
+		if (cfg_keys[i].type == CFG_SECTION)
+			continue;
+		rc = cfg_set_text(cfg, &cfg_keys[i], cfg_keys[i].def, &src);
+		assert(rc == 0 && "a default in cfg_keys[] does not parse");
+		(void)rc;
+	}
+}
+
+int config_load(struct ps_config *cfg, const char *path, char *err,
+		size_t errlen)
+{
+	struct cfg_yaml *y;
+	FILE *f;
+	int rc;
+
+	/* The parser and the struct copy are a few KB: off the stack. */
+	y = calloc(1, sizeof(*y));
+	if (y == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	f = fopen(path, "r");
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto err_free;
+	}
+	if (!yaml_parser_initialize(&y->parser)) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto err_close;
+	}
+	y->tmp = *cfg;
+	y->cfg = &y->tmp;
+	y->src = (struct cfg_src){path, 0, err, errlen};
+
+	/*
+	 * Two passes: syntax first, so a YAML error is reported as such
+	 * rather than as a strange value (libyaml folds "a: 1\n  b: 2" into
+	 * the scalar "1 b" before it finds the stray colon).
+	 */
+	yaml_parser_set_input_file(&y->parser, f);
+	rc = yaml_check_syntax(y);
+	if (rc == 0) {
+		yaml_parser_delete(&y->parser);
+		rewind(f);
+		if (!yaml_parser_initialize(&y->parser)) {
+			snprintf(err, errlen, "%s: out of memory", path);
+			goto err_close;
+		}
+		yaml_parser_set_input_file(&y->parser, f);
+		rc = yaml_stream(y);
+	}
+	if (rc == 0) {
+		snprintf(y->tmp.path, sizeof(y->tmp.path), "%s", path);
+		*cfg = y->tmp;
+	}
+	yaml_parser_delete(&y->parser);
+	fclose(f);
+	free(y);
+	return rc;
+
+err_close:
+	fclose(f);
+err_free:
+	free(y);
+	return -1;
+}
+
+int config_set(struct ps_config *cfg, const char *key, const char *value,
+	       char *err, size_t errlen)
+{
+	struct cfg_src src = {"command line", 0, err, errlen};
+	const struct cfg_key *k = cfg_key_find(key);
+	struct ps_config tmp;
+
+	if (k == NULL || k->type == CFG_SECTION) {
+		char shown[CFG_SHOW_MAX * 4 + 4];
+
+		cfg_escape(shown, sizeof(shown), key, strlen(key));
+		return cfg_fail(&src, shown, "unknown key");
+	}
+	tmp = *cfg;
+	if (cfg_set_text(&tmp, k, value, &src) == -1)
+		return -1;
+	*cfg = tmp;
+	return 0;
+}
+
+int config_set_pair(struct ps_config *cfg, const char *key_value, char *err,
+		    size_t errlen)
+{
+	const char *eq = strchr(key_value, '=');
+	char key[CFG_PATH_MAX];
+	size_t len;
+
+	if (eq == NULL || eq == key_value ||
+	    (len = (size_t)(eq - key_value)) >= sizeof(key)) {
+		struct cfg_src src = {"command line", 0, err, errlen};
+		char shown[CFG_SHOW_MAX * 4 + 4];
+
+		cfg_escape(shown, sizeof(shown), key_value, strlen(key_value));
+		return cfg_fail(&src, NULL, "expected key=value, got \"%s\"",
+				shown);
+	}
+	memcpy(key, key_value, len);
+	key[len] = '\0';
+	return config_set(cfg, key, eq + 1, err, errlen);
+}
+
+static bool listen_same_addr(const struct ps_listen *a,
+			     const struct ps_listen *b)
+{
+	return a->port == b->port && a->addr.af == b->addr.af &&
+	       memcmp(a->addr.bytes, b->addr.bytes, sizeof(a->addr.bytes)) == 0;
+}
+
+static void listen_format(const struct ps_listen *l, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (l->addr.af == 6) {
+		inet_ntop(AF_INET6, l->addr.bytes, host, sizeof(host));
+		snprintf(buf, len, "[%s]:%u", host, l->port);
+	} else {
+		inet_ntop(AF_INET, l->addr.bytes, host, sizeof(host));
+		snprintf(buf, len, "%s:%u", host, l->port);
+	}
+}
+
+static int validate_key(const struct ps_config *cfg, const struct cfg_key *k,
+			const struct cfg_src *src)
+{
+	const char *field = (const char *)cfg + k->off;
+	const struct cfg_enum_name *n;
+	char expect[160];
+	uint32_t u, i;
+	int e;
+
+	cfg_expect(k, expect, sizeof(expect));
+	switch (k->type) {
+	case CFG_SECTION:
+	case CFG_BOOL:
+	case CFG_LISTEN: /* checked as a whole by the caller */
+		return 0;
+	case CFG_UINT:
+	case CFG_SIZE:
+		memcpy(&u, field, sizeof(u));
+		if (u < k->min || u > k->max || (k->pow2 && (u & (u - 1))))
+			return cfg_fail(src, k->name, "%u is not %s", u,
+					expect);
+		return 0;
+	case CFG_STRING:
+		if (field[0] == '\0' || memchr(field, '\0', k->size) == NULL)
+			return cfg_fail(src, k->name, "expected %s", expect);
+		return 0;
+	case CFG_ENUM:
+		memcpy(&e, field, sizeof(e));
+		for (n = k->names; n->name; n++)
+			if (n->value == e)
+				return 0;
+		return cfg_fail(src, k->name, "%d is not %s", e, expect);
+	case CFG_CPUS:
+		if (cfg->cpu_count > PS_MAX_WORKERS)
+			return cfg_fail(src, k->name, "more than %d CPUs",
+					PS_MAX_WORKERS);
+		for (i = 0; i < cfg->cpu_count; i++)
+			if (cfg->cpus[i] > CFG_CPU_MAX)
+				return cfg_fail(src, k->name,
+						"CPU %u is not in 0..%d",
+						cfg->cpus[i], CFG_CPU_MAX);
+		return 0;
+	}
+	return 0;
+}
+
+static int validate_listen(const struct ps_config *cfg,
+			   const struct cfg_src *src)
+{
+	char name[CFG_PATH_MAX], where[64];
+	uint32_t i, j;
+
+	if (cfg->listen_count == 0)
+		return cfg_fail(src, "listen",
+				"no listeners: configure at least one");
+	if (cfg->listen_count > PS_MAX_LISTEN)
+		return cfg_fail(src, "listen", "more than %d listeners",
+				PS_MAX_LISTEN);
+	for (i = 0; i < cfg->listen_count; i++) {
+		const struct ps_listen *a = &cfg->listen[i];
+
+		snprintf(name, sizeof(name), "listen.%s",
+			 ps_proto_name(a->proto));
+		if (a->proto <= PS_PROTO_NONE || a->proto >= PS_PROTO_END_)
+			return cfg_fail(src, "listen", "unknown protocol %d",
+					(int)a->proto);
+		if ((a->addr.af != 4 && a->addr.af != 6) || a->port == 0)
+			return cfg_fail(src, name,
+					"entry %u has no address or port", i);
+		listen_format(a, where, sizeof(where));
+		for (j = 0; j < i; j++) {
+			const struct ps_listen *b = &cfg->listen[j];
+
+			if (b->port != a->port)
+				continue;
+			if (b->proto != a->proto)
+				return cfg_fail(src, name,
+						"port %u is also used by "
+						"listen.%s (replay tells "
+						"protocols apart by port)",
+						a->port,
+						ps_proto_name(b->proto));
+			if (listen_same_addr(a, b))
+				return cfg_fail(src, name, "%s listed twice",
+						where);
+		}
+	}
+	return 0;
+}
+
+int config_validate(const struct ps_config *cfg, char *err, size_t errlen)
+{
+	struct cfg_src src = {"configuration", 0, err, errlen};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cfg_keys); i++)
+		if (validate_key(cfg, &cfg_keys[i], &src) == -1)
+			return -1;
+	return validate_listen(cfg, &src);
+}
+
+/* A YAML double-quoted scalar. */
+static void dump_string(const char *s, FILE *out)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(out, "\\x%02x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+static void dump_value(const struct ps_config *cfg, const struct cfg_key *k,
+		       FILE *out)
+{
+	const char *field = (const char *)cfg + k->off;
+	const struct cfg_enum_name *n;
+	char buf[64];
+	const char *sep = "";
+	uint32_t u, i;
+	bool b;
+	int e;
+
+	switch (k->type) {
+	case CFG_SECTION:
+		break;
+	case CFG_UINT:
+	case CFG_SIZE:
+		memcpy(&u, field, sizeof(u));
+		fprintf(out, " %u", u);
+		break;
+	case CFG_BOOL:
+		memcpy(&b, field, sizeof(b));
+		fprintf(out, " %s", b ? "true" : "false");
+		break;
+	case CFG_STRING:
+		fputc(' ', out);
+		dump_string(field, out);
+		break;
+	case CFG_ENUM:
+		memcpy(&e, field, sizeof(e));
+		for (n = k->names; n->name; n++)
+			if (n->value == e)
+				break;
+		fprintf(out, " %s", n->name ? n->name : "~");
+		break;
+	case CFG_LISTEN:
+		fputs(" [", out);
+		for (i = 0; i < cfg->listen_count; i++) {
+			if (cfg->listen[i].proto != k->proto)
+				continue;
+			listen_format(&cfg->listen[i], buf, sizeof(buf));
+			fprintf(out, "%s\"%s\"", sep, buf);
+			sep = ", ";
+		}
+		fputc(']', out);
+		break;
+	case CFG_CPUS:
+		fputs(" [", out);
+		for (i = 0; i < cfg->cpu_count; i++)
+			fprintf(out, "%s%u", i ? ", " : "", cfg->cpus[i]);
+		fputc(']', out);
+		break;
+	}
+}
+
+static void dump_help(const char *help, int indent, FILE *out)
+{
+	while (*help) {
+		const char *nl = strchr(help, '\n');
+		int len = nl ? (int)(nl - help) : (int)strlen(help);
+
+		fprintf(out, "%*s# %.*s\n", indent, "", len, help);
+		help += len + (nl ? 1 : 0);
+	}
+}
+
+static void dump(const struct ps_config *cfg, FILE *out, bool with_help)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cfg_keys); i++) {
+		const struct cfg_key *k = &cfg_keys[i];
+		const char *leaf = strrchr(k->name, '.');
+		int depth = 0;
+		const char *p;
+
+		for (p = k->name; *p; p++)
+			depth += *p == '.';
+		leaf = leaf ? leaf + 1 : k->name;
+		if (with_help) {
+			if (i == 0 || cfg_keys[i - 1].type != CFG_SECTION)
+				fputc('\n', out);
+			dump_help(k->help, 2 * depth, out);
+		}
+		fprintf(out, "%*s%s:", 2 * depth, "", leaf);
+		dump_value(cfg, k, out);
+		fputc('\n', out);
+	}
+}
+
+void config_dump(const struct ps_config *cfg, FILE *out)
+{
+	char shown[CFG_SHOW_MAX * 4 + 4];
+
+	fputs("# peerscope effective configuration (", out);
+	if (cfg->path[0]) {
+		cfg_escape(shown, sizeof(shown), cfg->path, strlen(cfg->path));
+		fprintf(out, "file %s and command line", shown);
+	} else
+		fputs("defaults and command line", out);
+	fputs(")\n", out);
+	dump(cfg, out, false);
+}
+
+void config_dump_example(FILE *out)
+{
+	struct ps_config cfg;
+
+	config_init(&cfg);
+	fputs("# peerscope configuration: every key, set to its default.\n"
+	      "#\n"
+	      "# Generated by config_dump_example() from the key table in\n"
+	      "# collector/config.c; tests/unit/test_config.c checks that "
+	      "this file\n"
+	      "# matches it (PEERSCOPE_UPDATE_EXAMPLE=1 test_config "
+	      "rewrites it).\n"
+	      "#\n"
+	      "# Keys absent from a file keep their defaults; unknown and "
+	      "duplicate keys\n"
+	      "# are errors. On the command line, --set key=value takes the "
+	      "dotted key\n"
+	      "# (--set udp.batch=32) and, for lists, a comma-separated "
+	      "value\n"
+	      "# (--set cpus=0-3,8); the command line wins over the file.\n",
+	      out);
+	dump(&cfg, out, true);
+}
+
+enum ps_proto config_proto_for_port(const struct ps_config *cfg, uint16_t port)
+{
+	uint32_t i;
+
+	for (i = 0; i < cfg->listen_count; i++)
+		if (cfg->listen[i].port == port)
+			return cfg->listen[i].proto;
+	return PS_PROTO_NONE;
+}
+
+const char *ps_proto_name(enum ps_proto p)
+{
+	if ((unsigned)p >= ARRAY_SIZE(proto_names) || proto_names[p] == NULL)
+		return "none";
+	return proto_names[p];
+}

@@ -1,0 +1,145 @@
+/*
+ * config.h - the collector's configuration: YAML file, command-line
+ * overrides, validation and a dump of the effective values.
+ *
+ * Config as a table: config.c holds one table of keys (dotted path, type,
+ * offset into struct ps_config, bounds, default, help).  The same table
+ * drives config_init() (defaults), the YAML loader, config_set() (--set
+ * key=value and named flags), config_validate(), config_dump() and the
+ * documented example file (config_dump_example(), checked in as
+ * deploy/peerscope.example.yaml and compared by the unit test).
+ *
+ * YAML nested mappings map to dotted keys ("udp: {batch: 64}" is the key
+ * "udp.batch").  Unknown keys, duplicate keys (a YAML error by the spec),
+ * aliases and more than one document are errors.  Errors read
+ *     peerscope.yaml:7: window_seconds: expected an integer between 1 and
+ *     86400, got "abc"
+ * or, for config_set(), "command line: window_seconds: ...".
+ *
+ * Lifecycle: config_init(), config_load() (optional), config_set() for
+ * each flag, config_validate(); afterwards the struct is read-only and
+ * passed by pointer.  A reload (SIGHUP) builds a fresh struct the same way
+ * rather than merging over the running one.
+ *
+ * @thread main (start-up and reload), @locks none: functions touch only the
+ * struct they are given.
+ */
+#ifndef PEERSCOPE_CONFIG_H
+#define PEERSCOPE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "peerscope/addr.h"
+
+#define PS_MAX_WORKERS 64
+#define PS_MAX_LISTEN  16
+
+/*
+ * Every protocol the collector can listen for, one line each:
+ *   X(ENUM_SUFFIX, "name", "default listeners", "help")
+ * "name" is the key under listen: in the YAML file (listen.<name>) and what
+ * ps_proto_name() returns; the default listeners use the listen syntax
+ * (comma-separated, "" = not listening unless configured).  Adding a
+ * protocol here adds its enum value, its config key, its default and its
+ * documentation.
+ */
+/* clang-format off */
+#define PS_PROTOCOLS(X) \
+	X(SFLOW, "sflow", ":6343", "sFlow v5 datagrams (UDP).")
+
+enum ps_proto {
+	PS_PROTO_NONE = 0,
+#define PS_PROTO_ENUM_(id, name, listen, help) PS_PROTO_##id,
+	PS_PROTOCOLS(PS_PROTO_ENUM_)
+#undef PS_PROTO_ENUM_
+	PS_PROTO_END_ /* one past the last protocol */
+};
+/* clang-format on */
+
+/*
+ * One UDP socket to open.  ":port" in the configuration expands to two
+ * entries, 0.0.0.0:port and [::]:port, so the socket code must set
+ * IPV6_V6ONLY on IPv6 wildcard sockets or the second bind fails.
+ */
+struct ps_listen {
+	enum ps_proto proto;
+	struct ps_addr addr; /* af 4 or 6 */
+	uint16_t port;	     /* host order, 1..65535 */
+};
+
+/* Replay progress line on stderr: auto = only when stderr is a tty. */
+enum ps_progress { PS_PROGRESS_AUTO, PS_PROGRESS_ON, PS_PROGRESS_OFF };
+
+/*
+ * cpus: worker i is pinned to cpus[i % cpu_count]; with cpu_count 0, worker
+ * i runs on the i-th CPU of the process's affinity mask.  Ignored when
+ * pin_workers is false.
+ */
+struct ps_config {
+	char path[256];		       /* file loaded from ("" = defaults) */
+	uint32_t workers;	       /* 0 = one per available CPU */
+	uint32_t cpus[PS_MAX_WORKERS]; /* see above */
+	uint32_t cpu_count;
+	bool pin_workers;	 /* default true */
+	uint32_t window_seconds; /* default 60, 1..86400 */
+	struct ps_listen listen[PS_MAX_LISTEN];
+	uint32_t listen_count;	   /* default sflow 0.0.0.0:6343, [::]:6343 */
+	uint32_t rcvbuf_bytes;	   /* SO_RCVBUF, default 32 MiB */
+	uint32_t batch;		   /* recvmmsg batch, default 64, 1..1024 */
+	uint32_t ring_slots;	   /* SPSC ring slots, power of two, 1024 */
+	uint32_t max_connections;  /* per worker, default 65536 */
+	uint32_t max_exporters;	   /* per worker, default 4096 */
+	bool json_enabled;	   /* default true */
+	char json_path[256];	   /* "-" = stdout (default) */
+	enum ps_progress progress; /* replay progress line, default auto */
+};
+
+/* Defaults for every key; path "". */
+void config_init(struct ps_config *cfg);
+
+/*
+ * Merge the YAML file at path over cfg (keys absent from the file keep
+ * their value; a listen.<proto> key replaces that protocol's listeners).
+ * Returns 0, or -1 with a message in err and cfg unchanged.
+ */
+int config_load(struct ps_config *cfg, const char *path, char *err,
+		size_t errlen);
+
+/*
+ * Set one dotted key from text, as given on the command line
+ * ("window_seconds", "60").  List keys (listen.<proto>, cpus) take a
+ * comma-separated value and replace the list; "" empties it.  Returns 0,
+ * or -1 with "command line: <key>: ..." in err and cfg unchanged.
+ */
+int config_set(struct ps_config *cfg, const char *key, const char *value,
+	       char *err, size_t errlen);
+
+/* config_set() for "key=value" as given to --set. */
+int config_set_pair(struct ps_config *cfg, const char *key_value, char *err,
+		    size_t errlen);
+
+/*
+ * Cross-field checks, and every per-key bound again (the struct may have
+ * been filled by code): ring.slots a power of two, at least one listener,
+ * no address:port listed twice, no port shared by two protocols.
+ * Returns 0, or -1 with "<key>: ..." in err.
+ */
+int config_validate(const struct ps_config *cfg, char *err, size_t errlen);
+
+/* The effective configuration as YAML that config_load() accepts. */
+void config_dump(const struct ps_config *cfg, FILE *out);
+
+/* The defaults as YAML with every key documented: the example file. */
+void config_dump_example(FILE *out);
+
+/* Protocol configured on a UDP destination port (for replay), or
+ * PS_PROTO_NONE (0). */
+enum ps_proto config_proto_for_port(const struct ps_config *cfg, uint16_t port);
+
+/* "sflow"; "none" for PS_PROTO_NONE and anything out of range. */
+const char *ps_proto_name(enum ps_proto p);
+
+#endif /* PEERSCOPE_CONFIG_H */

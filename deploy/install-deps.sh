@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install what peerscope needs to build, run and test, from Debian 12's
+# packages.  Idempotent; run as root (or with sudo available).
+set -euo pipefail
+
+packages=(
+	# build
+	build-essential cmake pkg-config git ca-certificates
+	# core libraries
+	libpcap-dev librdkafka-dev zlib1g-dev libyaml-dev
+	# tests, sanitizers and fuzzing
+	libcmocka-dev clang llvm libclang-rt-14-dev
+	python3 python3-jsonschema
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+	exit 0
+fi
+
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
