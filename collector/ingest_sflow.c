@@ -148,25 +148,17 @@ static void ingest_discard(struct sflow_ctx *x,
 		c->sampled[AGG_IN].discards++;
 }
 
-static void ingest_counters(struct sflow_ctx *x,
-			    const struct sflow_counter_sample *cs)
+/* One generic interface record: status, and a delta against the last. */
+static void ingest_if_counters(struct sflow_ctx *x,
+			       const struct sflow_if_counters *g)
 {
 	struct worker *w = x->w;
-	const struct sflow_if_counters *g = &cs->generic;
 	struct counter_state *st;
 	struct agg_conn *c;
 	struct conn_key key;
 	bool created;
 
-	if (x->exp != NULL) {
-		struct source_state *src = source_get(
-			x, SFLOW_SAMPLE_COUNTERS, cs->source_id_type,
-			cs->source_id_index);
-		if (src != NULL)
-			(void)seq_track(&src->seq, cs->sequence, false,
-					&x->exp->sample_seq);
-	}
-	if (!(cs->present & SFLOW_HAS_GENERIC_IF) || g->ifIndex == 0)
+	if (g->ifIndex == 0)
 		return;
 	c = agg_conn_get(w->win, &x->dg->agent, g->ifIndex);
 	if (c == NULL)
@@ -194,6 +186,22 @@ static void ingest_counters(struct sflow_ctx *x,
 	}
 	st->last = *g;
 	st->uptime_ms = x->dg->uptime_ms;
+}
+
+static void ingest_counters(struct sflow_ctx *x,
+			    const struct sflow_counter_sample *cs)
+{
+	if (x->exp != NULL) {
+		struct source_state *src = source_get(
+			x, SFLOW_SAMPLE_COUNTERS, cs->source_id_type,
+			cs->source_id_index);
+		if (src != NULL)
+			(void)seq_track(&src->seq, cs->sequence, false,
+					&x->exp->sample_seq);
+	}
+	/* One sample may carry several interfaces (pmacct's sfprobe does). */
+	for (uint32_t i = 0; i < cs->generic_count; i++)
+		ingest_if_counters(x, sflow_counter_generic(cs, i));
 }
 
 static void count_sample(struct agg_exporter *e, const struct sflow_sample *s)
