@@ -11,6 +11,8 @@ packages=(
 	# tests, sanitizers and fuzzing
 	libcmocka-dev clang llvm libclang-rt-14-dev
 	python3 python3-jsonschema
+	# a real sFlow exporter for the live end-to-end test
+	pmacct
 )
 
 missing=()
