@@ -4,6 +4,30 @@
  * The sampled header is a prefix of a real frame: anything may be cut off.
  * pkt_decode() fills what the bytes allow and says how far it got
  * (`depth`), so a header cut inside TCP still yields addresses.
+ *
+ * Validity contract.  pkt_decode() does not clear the whole struct (it runs
+ * once per flow sample); it sets the guards below, and a field is only
+ * meaningful when its guard says so:
+ *   depth                    always set (NONE when -1 is returned)
+ *   has_ethernet             dst_mac, src_mac, ethertype valid
+ *   vlan_count               vlan[0 .. vlan_count-1]; vlan_pcp (0 if none)
+ *   mpls_count               mpls[0 .. mpls_count-1]; mpls_control_word
+ *   ip.version != 0          every other field of `ip` is set: addresses
+ *                            (IPv4 in the first 4 bytes, the other 12 zero),
+ *                            and all flags/ports/ICMP fields (0 / false
+ *                            when not applicable)
+ *   ip.has_ports             src_port, dst_port (otherwise 0)
+ *   ip.has_icmp              icmp_type, icmp_code (otherwise 0)
+ *   ip.tcp_flags             0 unless protocol is TCP and has_ports
+ *   tunnel != NONE           tunnel_id (VXLAN VNI, GRE key or 0 without a
+ *                            key), inner_depth, inner (if inner.version)
+ *   tunnel == NONE           `inner` and inner_depth are not valid
+ *   inner_has_ethernet       inner_dst_mac, inner_src_mac: the Ethernet
+ *                            header inside VXLAN / GRE 0x6558, or the one
+ *                            after an MPLS pseudo-wire control word (then
+ *                            tunnel stays NONE and its IP layer is `ip`)
+ * `ip` is the first IP layer of the frame; `inner` the IP layer carried by
+ * a VXLAN or GRE tunnel (one level: PKT_MAX_TUNNEL_DEPTH).
  */
 #ifndef PEERSCOPE_PACKET_H
 #define PEERSCOPE_PACKET_H
@@ -67,6 +91,7 @@ struct pkt_info {
 	struct pkt_ip ip;              /* outer IP layer */
 	enum pkt_tunnel tunnel;
 	uint32_t tunnel_id;            /* VXLAN VNI or GRE key */
+	enum pkt_depth inner_depth;    /* how far the tunnel payload got */
 	bool inner_has_ethernet;
 	uint8_t inner_dst_mac[6];
 	uint8_t inner_src_mac[6];
@@ -76,7 +101,15 @@ struct pkt_info {
 /*
  * Decode `len` bytes of a sampled header of sFlow header_protocol `proto`.
  * Returns 0 when the outer layers were understood (possibly only partly, if
- * the header was cut short), -1 with a counted reason when nothing could be.
+ * the header was cut short), -1 with a counted reason when nothing could be
+ * (unsupported `proto`, or the first layer truncated or invalid).
+ *
+ * Counting: a *truncated* reason is counted only when a layer was started
+ * (at least one of its bytes present) but its header could not be read in
+ * full; a cut exactly between two layers is the normal sFlow case and is
+ * silent.  Truncation inside a tunnel's payload is never counted (invalid
+ * and unsupported inner layers are).  At most one reason is counted per
+ * call.
  * @thread any (pure)
  */
 int pkt_decode(const uint8_t *buf, size_t len, uint32_t proto,
