@@ -80,7 +80,7 @@ struct agg_exporter {
 	struct exp_key key;
 	uint64_t datagrams;
 	uint64_t bytes;
-	uint64_t datagrams_rejected; /* header unusable: nothing decoded */
+	uint64_t datagrams_rejected; /* nothing usable: header or sample walk broke */
 	uint64_t flow_samples;
 	uint64_t counter_samples;
 	uint64_t discard_samples;

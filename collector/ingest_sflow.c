@@ -251,6 +251,7 @@ void ingest_sflow(struct worker *w, const struct rx_datagram *d)
 	struct sflow_iter it;
 	struct sflow_ctx x = { .w = w, .dg = &dg, .ts_ns = d->ts_ns };
 	struct exp_key key;
+	uint32_t used = 0;
 	int rc;
 
 	memset(&key, 0, sizeof(key));
@@ -275,6 +276,7 @@ void ingest_sflow(struct worker *w, const struct rx_datagram *d)
 	while ((rc = sflow_next_sample(&it, &w->sample, &w->scratch)) == 1) {
 		const struct sflow_sample *s = &w->sample;
 
+		used++;
 		w->totals.samples++;
 		count_sample(x.exp, s);
 		switch (s->kind) {
@@ -289,6 +291,9 @@ void ingest_sflow(struct worker *w, const struct rx_datagram *d)
 			break;
 		}
 	}
+	/* Broken before anything usable: the datagram as a whole is lost. */
+	if (rc == -1 && used == 0 && x.exp != NULL)
+		x.exp->datagrams_rejected++;
 out:
 	if (!dec_stats_is_clean(&w->scratch))
 		dec_stats_fold(&w->scratch, &w->totals.errors,

@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""Every message peerscope publishes validates against its JSON Schema.
+
+Replays every sFlow capture of the shared corpus (flows/, crafted/,
+malformed/) and the project's own tests/data captures, and validates each
+output line against schemas/<type>.v<schema_version>.schema.json with
+jsonschema's Draft202012Validator and its format checker.  Also checks the
+schemas themselves: valid draft 2020-12, strict (additionalProperties
+false, everything required), and a description on every field.
+Needs python3-jsonschema (Debian).
+"""
+import glob
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import corpus_lib as cl  # noqa: E402
+
+try:
+    import jsonschema
+except ImportError:  # pragma: no cover - reported as a failure below
+    jsonschema = None
+
+
+def walk_fields(schema, path, problems):
+    """Every object schema strict, every property described."""
+    if not isinstance(schema, dict):
+        return
+    if schema.get("type") == "object" and "properties" in schema:
+        if schema.get("additionalProperties") is not False:
+            problems.append("%s: additionalProperties is not false" % path)
+        missing = set(schema["properties"]) - set(schema.get("required", []))
+        if missing:
+            problems.append("%s: not required: %s" % (path, sorted(missing)))
+        for name, sub in schema["properties"].items():
+            if not isinstance(sub, dict) or not sub.get("description"):
+                problems.append("%s.%s: no description" % (path, name))
+    for key in ("properties", "$defs"):
+        for name, sub in schema.get(key, {}).items():
+            walk_fields(sub, "%s.%s" % (path, name), problems)
+    for key in ("oneOf", "anyOf", "allOf"):
+        for i, sub in enumerate(schema.get(key, [])):
+            walk_fields(sub, "%s[%s%d]" % (path, key, i), problems)
+    if isinstance(schema.get("additionalProperties"), dict):
+        walk_fields(schema["additionalProperties"], path + ".*", problems)
+
+
+class Schemas:
+    def __init__(self, rep, folder):
+        self.rep = rep
+        self.folder = folder
+        self.validators = {}
+        self.seen_types = set()
+
+    def load_all(self):
+        files = sorted(glob.glob(os.path.join(self.folder, "*.schema.json")))
+        self.rep.check("schemas: at least one *.schema.json in %s" % self.folder,
+                       bool(files))
+        for f in files:
+            name = os.path.basename(f)
+            try:
+                with open(f) as fh:
+                    s = json.load(fh)
+                jsonschema.Draft202012Validator.check_schema(s)
+                ok, detail = True, ""
+            except Exception as e:  # noqa: BLE001 - any failure is a FAIL
+                ok, detail, s = False, str(e)[:300], None
+            self.rep.check("schema %s: valid JSON Schema draft 2020-12" % name,
+                           ok, detail)
+            if s is None:
+                continue
+            self.rep.equal("schema %s: $schema is draft 2020-12" % name,
+                           s.get("$schema"),
+                           "https://json-schema.org/draft/2020-12/schema")
+            problems = []
+            walk_fields(s, name, problems)
+            self.rep.check("schema %s: strict, every field described" % name,
+                           not problems, "; ".join(problems[:10]))
+            stem = name[:-len(".schema.json")]
+            self.validators[stem] = jsonschema.Draft202012Validator(
+                s, format_checker=jsonschema.FormatChecker())
+
+    def validate_run(self, tag, run):
+        self.rep.check(tag + ": replay exits 0, every line is JSON",
+                       run.rc == 0 and not run.bad_lines,
+                       "" if run.rc == 0 and not run.bad_lines else
+                       "%s %r" % (run.describe(), run.bad_lines[:2]))
+        errors = []
+        for i, m in enumerate(run.messages):
+            if not isinstance(m, dict) or "type" not in m or \
+                    "schema_version" not in m:
+                errors.append("line %d: no type/schema_version" % (i + 1))
+                continue
+            key = "%s.v%s" % (m["type"], m["schema_version"])
+            self.seen_types.add(key)
+            v = self.validators.get(key)
+            if v is not None:
+                self.samples = getattr(self, "samples", {})
+                self.samples.setdefault(key, m)
+            if v is None:
+                errors.append("line %d: no schema file %s.schema.json"
+                              % (i + 1, key))
+                continue
+            for e in sorted(v.iter_errors(m), key=lambda e: list(e.path)):
+                errors.append("line %d (%s) at /%s: %s" % (
+                    i + 1, key, "/".join(str(p) for p in e.path),
+                    e.message[:200]))
+        self.rep.check("%s: %d message(s) valid against their schema"
+                       % (tag, len(run.messages)), not errors,
+                       "; ".join(errors[:5]) +
+                       (" (+%d more)" % (len(errors) - 5) if len(errors) > 5 else ""))
+
+
+def main():
+    args = cl.parse_args(__doc__)
+    rep = cl.Reporter()
+    if jsonschema is None:
+        rep.check("python3-jsonschema is installed", False,
+                  "apt-get install python3-jsonschema")
+        rep.finish()
+    sch = Schemas(rep, args.schemas)
+    sch.load_all()
+
+    # the project's own captures (IPFIX over IPv6, fed to the sFlow decoder
+    # on purpose: the exporter_health of rejected datagrams must validate)
+    data = sorted(glob.glob(os.path.join(args.data, "*.pcap*")))
+    for f in data:
+        for sets in ([], [cl.listen_set(4739)]):
+            run = cl.replay(args.peerscope, [f], 60, sets=sets)
+            sch.validate_run("data %s%s" % (os.path.basename(f),
+                                            " --set " + sets[0] if sets else ""),
+                             run)
+
+    flows = cl.corpus_flows(args)
+    if flows is None:
+        cl.skip_corpus_line(rep, args)
+    else:
+        caps = []
+        for sub, mf in (("", os.path.join("tools", "manifest.tsv")),
+                        ("crafted", "manifest.tsv"),
+                        ("malformed", "manifest.tsv")):
+            for fn, port, dis in cl.read_manifest(os.path.join(flows, sub, mf)):
+                is_sflow = dis == "sflow" or fn in ("empty-and-tiny.pcap",
+                                                    "flow-bad-version.pcap")
+                if is_sflow:
+                    caps.append((os.path.join(flows, sub, fn), port))
+        rep.check("corpus: sFlow captures found", len(caps) >= 15,
+                  "%d" % len(caps))
+        for pcap, port in caps:
+            name = os.path.relpath(pcap, flows)
+            sets = [cl.listen_set(port)]
+            for window in (86400, 10):
+                run = cl.replay(args.peerscope, [pcap], window, sets=sets)
+                sch.validate_run("%s --window %d" % (name, window), run)
+        # the schemas must also reject: an unknown field, a bad status string
+        sample = sch.samples if hasattr(sch, "samples") else {}
+        for key, m in sorted(sample.items()):
+            v = sch.validators[key]
+            bad1 = dict(m, unexpected_field=1)
+            bad2 = dict(m, window=dict(m["window"], start="yesterday"))
+            rep.check("schema %s rejects an unknown field and a bad date-time"
+                      % key, not v.is_valid(bad1) and not v.is_valid(bad2))
+        want = {"connection_metrics.v1", "exporter_health.v1"}
+        rep.check("corpus: both message types were seen and validated",
+                  want <= sch.seen_types, "seen %r" % sorted(sch.seen_types))
+    rep.finish()
+
+
+if __name__ == "__main__":
+    main()
