@@ -1,5 +1,6 @@
 /* udp.c - see udp.h. */
 #include <arpa/inet.h>
+#include <linux/sock_diag.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -178,7 +179,19 @@ static void source_of(const struct sockaddr_storage *ss, struct ps_addr *a,
 	}
 }
 
-/* The kernel reports a running 32-bit drop count per socket. */
+/*
+ * The kernel keeps one running 32-bit drop count per socket (sk_drops).
+ * SO_RXQ_OVFL hands it over with each received datagram; SO_MEMINFO reads
+ * it on demand, which also catches drops after the last datagram received.
+ * Both feed ovfl_seen; drops are the distance from what was last taken.
+ */
+static void note_drop_count(struct udp_rx *rx, uint32_t v)
+{
+	/* modulo-2^32 distance: the newer of two readings wins */
+	if ((int32_t)(v - rx->ovfl_seen) > 0)
+		rx->ovfl_seen = v;
+}
+
 static void note_overflow(struct udp_rx *rx, struct msghdr *mh)
 {
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm != NULL;
@@ -188,9 +201,19 @@ static void note_overflow(struct udp_rx *rx, struct msghdr *mh)
 		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SO_RXQ_OVFL)
 			continue;
 		memcpy(&v, CMSG_DATA(cm), sizeof(v));
-		rx->drops_pending += (uint32_t)(v - rx->ovfl_last);
-		rx->ovfl_last = v;
+		note_drop_count(rx, v);
 	}
+}
+
+static void read_meminfo_drops(struct udp_rx *rx)
+{
+	uint32_t mem[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mem);
+
+	if (rx->fd >= 0 &&
+	    getsockopt(rx->fd, SOL_SOCKET, SO_MEMINFO, mem, &len) == 0 &&
+	    len >= sizeof(uint32_t) * (SK_MEMINFO_DROPS + 1))
+		note_drop_count(rx, mem[SK_MEMINFO_DROPS]);
 }
 
 void udp_rx_drain(struct udp_rx *rx, struct worker *w, uint64_t now_ns)
@@ -229,8 +252,9 @@ uint64_t udp_rx_take_drops(struct udp_rx *rx, unsigned n)
 	if (rx == NULL)
 		return 0;
 	for (unsigned i = 0; i < n; i++) {
-		total += rx[i].drops_pending;
-		rx[i].drops_pending = 0;
+		read_meminfo_drops(&rx[i]);
+		total += (uint32_t)(rx[i].ovfl_seen - rx[i].ovfl_taken);
+		rx[i].ovfl_taken = rx[i].ovfl_seen;
 	}
 	return total;
 }

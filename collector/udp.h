@@ -27,8 +27,8 @@ struct udp_rx {
 	struct sockaddr_storage *addrs;
 	uint8_t *bufs;          /* batch * PS_MAX_DATAGRAM */
 	uint8_t *ctrl;          /* batch * UDP_CTRL_LEN */
-	uint32_t ovfl_last;     /* last SO_RXQ_OVFL value seen */
-	uint64_t drops_pending; /* kernel drops not yet taken by a window */
+	uint32_t ovfl_seen;     /* newest kernel drop count (sk_drops) read */
+	uint32_t ovfl_taken;    /* the count when drops were last taken */
 	int rcvbuf_actual;      /* what the kernel granted */
 };
 
