@@ -42,12 +42,12 @@ uint64_t htab_hash(const void *key, size_t len)
 static int htab_alloc(struct htab *h, uint32_t capacity)
 {
 	h->entries = calloc(capacity, h->entry_size);
-	h->used = calloc(capacity, 1);
-	if (h->entries == NULL || h->used == NULL) {
+	h->hashes = calloc(capacity, sizeof(*h->hashes));
+	if (h->entries == NULL || h->hashes == NULL) {
 		free(h->entries);
-		free(h->used);
+		free(h->hashes);
 		h->entries = NULL;
-		h->used = NULL;
+		h->hashes = NULL;
 		return -1;
 	}
 	h->capacity = capacity;
@@ -69,9 +69,9 @@ void htab_fini(struct htab *h)
 	if (h == NULL)
 		return;
 	free(h->entries);
-	free(h->used);
+	free(h->hashes);
 	h->entries = NULL;
-	h->used = NULL;
+	h->hashes = NULL;
 	h->capacity = 0;
 	h->count = 0;
 }
@@ -81,22 +81,34 @@ static uint8_t *slot_at(const struct htab *h, uint32_t i)
 	return h->entries + (size_t)i * h->entry_size;
 }
 
-/* Index of the key's slot, or of the empty slot where it would go. */
-static uint32_t probe(const struct htab *h, const void *key)
+/* Never 0, so 0 can mark an empty slot. */
+static uint64_t slot_hash(const void *key, size_t len)
+{
+	return htab_hash(key, len) | 1;
+}
+
+/*
+ * Index of the key's slot, or of the empty slot where it would go.  The
+ * stored hash is compared first, so a probe past other keys costs one
+ * integer compare each and the key bytes are compared about once.
+ */
+static uint32_t probe(const struct htab *h, const void *key, uint64_t hash)
 {
 	uint32_t mask = h->capacity - 1;
-	uint32_t i = (uint32_t)htab_hash(key, h->key_len) & mask;
+	uint32_t i = (uint32_t)(hash >> 1) & mask;
 
-	while (h->used[i] && memcmp(slot_at(h, i), key, h->key_len) != 0)
+	while (h->hashes[i] != 0 &&
+	       (h->hashes[i] != hash ||
+		memcmp(slot_at(h, i), key, h->key_len) != 0))
 		i = (i + 1) & mask;
 	return i;
 }
 
 void *htab_find(const struct htab *h, const void *key)
 {
-	uint32_t i = probe(h, key);
+	uint32_t i = probe(h, key, slot_hash(key, h->key_len));
 
-	return h->used[i] ? slot_at(h, i) : NULL;
+	return h->hashes[i] != 0 ? slot_at(h, i) : NULL;
 }
 
 static int htab_grow(struct htab *h)
@@ -108,23 +120,27 @@ static int htab_grow(struct htab *h)
 		return -1;
 	}
 	for (uint32_t i = 0; i < old.capacity; i++) {
-		if (!old.used[i])
+		if (old.hashes[i] == 0)
 			continue;
-		uint32_t j = probe(h, slot_at(&old, i));
+		/* keys are unique: the first empty slot of the chain is it */
+		uint32_t j = (uint32_t)(old.hashes[i] >> 1) & (h->capacity - 1);
+		while (h->hashes[j] != 0)
+			j = (j + 1) & (h->capacity - 1);
 		memcpy(slot_at(h, j), slot_at(&old, i), h->entry_size);
-		h->used[j] = 1;
+		h->hashes[j] = old.hashes[i];
 	}
 	free(old.entries);
-	free(old.used);
+	free(old.hashes);
 	return 0;
 }
 
 void *htab_insert(struct htab *h, const void *key, bool *created)
 {
-	uint32_t i = probe(h, key);
+	uint64_t hash = slot_hash(key, h->key_len);
+	uint32_t i = probe(h, key, hash);
 
 	*created = false;
-	if (h->used[i])
+	if (h->hashes[i] != 0)
 		return slot_at(h, i);
 	if (h->count >= h->max_count) {
 		h->refused++;
@@ -136,11 +152,11 @@ void *htab_insert(struct htab *h, const void *key, bool *created)
 			h->refused++;
 			return NULL;
 		}
-		i = probe(h, key);
+		i = probe(h, key, hash);
 	}
 	memset(slot_at(h, i), 0, h->entry_size);
 	memcpy(slot_at(h, i), key, h->key_len);
-	h->used[i] = 1;
+	h->hashes[i] = hash;
 	h->count++;
 	*created = true;
 	return slot_at(h, i);
@@ -151,7 +167,7 @@ void *htab_next(const struct htab *h, uint32_t *pos)
 	while (*pos < h->capacity) {
 		uint32_t i = (*pos)++;
 
-		if (h->used[i])
+		if (h->hashes[i] != 0)
 			return slot_at(h, i);
 	}
 	return NULL;
@@ -159,5 +175,5 @@ void *htab_next(const struct htab *h, uint32_t *pos)
 
 size_t htab_bytes(const struct htab *h)
 {
-	return (size_t)h->capacity * (h->entry_size + 1);
+	return (size_t)h->capacity * (h->entry_size + sizeof(*h->hashes));
 }

@@ -22,7 +22,7 @@
 
 struct htab {
 	uint8_t *entries;   /* capacity * entry_size */
-	uint8_t *used;      /* capacity flags */
+	uint64_t *hashes;   /* per slot: key hash | 1, or 0 when empty */
 	uint32_t capacity;  /* power of two */
 	uint32_t count;
 	uint32_t max_count; /* refuse inserts beyond this */

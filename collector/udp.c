@@ -216,7 +216,7 @@ static void read_meminfo_drops(struct udp_rx *rx)
 		note_drop_count(rx, mem[SK_MEMINFO_DROPS]);
 }
 
-void udp_rx_drain(struct udp_rx *rx, struct worker *w, uint64_t now_ns)
+bool udp_rx_drain(struct udp_rx *rx, struct worker *w, uint64_t now_ns)
 {
 	for (int round = 0; round < UDP_MAX_BATCHES_PER_DRAIN; round++) {
 		int n;
@@ -227,7 +227,7 @@ void udp_rx_drain(struct udp_rx *rx, struct worker *w, uint64_t now_ns)
 		}
 		n = recvmmsg(rx->fd, rx->msgs, rx->batch, MSG_DONTWAIT, NULL);
 		if (n <= 0)
-			return;
+			return false;
 		for (int i = 0; i < n; i++) {
 			struct rx_datagram d;
 
@@ -241,8 +241,9 @@ void udp_rx_drain(struct udp_rx *rx, struct worker *w, uint64_t now_ns)
 			worker_process(w, &d);
 		}
 		if ((uint32_t)n < rx->batch)
-			return;
+			return false;
 	}
+	return true; /* stopped with datagrams still queued */
 }
 
 uint64_t udp_rx_take_drops(struct udp_rx *rx, unsigned n)

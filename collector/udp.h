@@ -9,6 +9,7 @@
 #ifndef PEERSCOPE_UDP_H
 #define PEERSCOPE_UDP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -40,8 +41,11 @@ void udp_rx_close_all(struct udp_rx *rx, unsigned n);
 /* @thread worker.  Wait up to timeout_ms for any socket to be readable. */
 void udp_rx_poll(struct udp_rx *rx, unsigned n, int timeout_ms);
 
-/* @thread worker.  Receive what is queued (bounded) and process it. */
-void udp_rx_drain(struct udp_rx *rx, struct worker *w, uint64_t now_ns);
+/*
+ * @thread worker.  Receive what is queued (bounded) and process it; true
+ * when the bound stopped it with datagrams still waiting.
+ */
+bool udp_rx_drain(struct udp_rx *rx, struct worker *w, uint64_t now_ns);
 
 /* @thread worker.  Kernel drops since the last call, over all sockets. */
 uint64_t udp_rx_take_drops(struct udp_rx *rx, unsigned n);

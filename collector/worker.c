@@ -217,6 +217,16 @@ void *worker_replay_main(void *arg)
 	return NULL;
 }
 
+/* How long a worker lets datagrams gather after a partial batch. */
+#define WORKER_COALESCE_NS (200 * 1000)
+
+static void coalesce_pause(void)
+{
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = WORKER_COALESCE_NS };
+
+	nanosleep(&ts, NULL);
+}
+
 static uint64_t now_realtime_ns(void)
 {
 	struct timespec ts;
@@ -231,12 +241,23 @@ void *worker_live_main(void *arg)
 	struct worker *w = arg;
 
 	while (!atomic_load_explicit(&w->stop, memory_order_acquire)) {
+		uint64_t now;
+		bool more = false;
+
 		/* Wakes at least every 100 ms so windows close on time. */
 		udp_rx_poll(w->rx, w->rx_count, 100);
-		uint64_t now = now_realtime_ns();
+		now = now_realtime_ns();
 		for (unsigned i = 0; i < w->rx_count; i++)
-			udp_rx_drain(&w->rx[i], w, now);
+			more |= udp_rx_drain(&w->rx[i], w, now);
 		worker_advance(w, now);
+		/*
+		 * Under a steady trickle every wake-up would fetch one or two
+		 * datagrams for two system calls.  Pausing briefly lets the
+		 * socket buffer collect a batch; the buffer holds far more
+		 * than arrives in WORKER_COALESCE_NS even at line rate.
+		 */
+		if (!more)
+			coalesce_pause();
 	}
 	worker_finish(w);
 	return NULL;
