@@ -83,6 +83,29 @@ struct sflow_raw_header {
 	struct pkt_info pkt;
 };
 
+/* 0:1 generic interface counters */
+struct sflow_if_counters {
+	uint32_t ifIndex;
+	uint32_t ifType;
+	uint64_t ifSpeed;
+	uint32_t ifDirection;   /* 0 unknown, 1 full, 2 half, 3 in, 4 out */
+	uint32_t ifStatus;      /* bit 0 admin up, bit 1 oper up */
+	uint64_t ifInOctets;
+	uint32_t ifInUcastPkts;
+	uint32_t ifInMulticastPkts;
+	uint32_t ifInBroadcastPkts;
+	uint32_t ifInDiscards;
+	uint32_t ifInErrors;
+	uint32_t ifInUnknownProtos;
+	uint64_t ifOutOctets;
+	uint32_t ifOutUcastPkts;
+	uint32_t ifOutMulticastPkts;
+	uint32_t ifOutBroadcastPkts;
+	uint32_t ifOutDiscards;
+	uint32_t ifOutErrors;
+	uint32_t ifPromiscuousMode;
+};
+
 /*
  * Record structs for the remaining flow records live in this header too;
  * decoders/sflow.c owns their layout.  The collector relies only on the
@@ -117,35 +140,17 @@ enum sflow_counter_present {
 	SFLOW_HAS_PROCESSOR = 1u << 3,   /* 0:1001 */
 };
 
-/* 0:1 generic interface counters */
-struct sflow_if_counters {
-	uint32_t ifIndex;
-	uint32_t ifType;
-	uint64_t ifSpeed;
-	uint32_t ifDirection;   /* 0 unknown, 1 full, 2 half, 3 in, 4 out */
-	uint32_t ifStatus;      /* bit 0 admin up, bit 1 oper up */
-	uint64_t ifInOctets;
-	uint32_t ifInUcastPkts;
-	uint32_t ifInMulticastPkts;
-	uint32_t ifInBroadcastPkts;
-	uint32_t ifInDiscards;
-	uint32_t ifInErrors;
-	uint32_t ifInUnknownProtos;
-	uint64_t ifOutOctets;
-	uint32_t ifOutUcastPkts;
-	uint32_t ifOutMulticastPkts;
-	uint32_t ifOutBroadcastPkts;
-	uint32_t ifOutDiscards;
-	uint32_t ifOutErrors;
-	uint32_t ifPromiscuousMode;
-};
-
 struct sflow_counter_sample {
 	uint32_t sequence;
 	uint32_t source_id_type;
 	uint32_t source_id_index;
 	uint32_t record_count;
 	uint32_t present;        /* enum sflow_counter_present bits */
+	/*
+	 * Generic interface records decoded: the first is `generic`, the
+	 * others rec.generic_extra[]; see sflow_counter_generic().
+	 */
+	uint32_t generic_count;
 	struct sflow_if_counters generic;
 	struct sflow_counter_records rec; /* ethernet, vlan, processor */
 };
@@ -160,6 +165,13 @@ struct sflow_sample {
 		struct sflow_counter_sample counters;
 	} u;
 };
+
+/* The i-th generic interface record of a counter sample, i < generic_count. */
+static inline const struct sflow_if_counters *
+sflow_counter_generic(const struct sflow_counter_sample *c, uint32_t i)
+{
+	return i == 0 ? &c->generic : &c->rec.generic_extra[i - 1];
+}
 
 struct sflow_iter {
 	struct cur samples;      /* the bytes after the datagram header */
