@@ -74,7 +74,9 @@ void worker_fini(struct worker *w)
 	htab_fini(&w->source_state);
 	htab_fini(&w->counter_state);
 	udp_rx_close_all(w->rx, w->rx_count);
+	free(w->rx);
 	w->rx = NULL;
+	w->rx_count = 0;
 }
 
 /* Hand a closed window to the merger: wait in replay, count a loss live. */
