@@ -132,8 +132,9 @@ void agg_exporter_merge(struct agg_exporter *dst,
 	dst->counter_records += src->counter_records;
 	seq_counts_add(&dst->datagram_seq, &src->datagram_seq);
 	seq_counts_add(&dst->sample_seq, &src->sample_seq);
-	if (dst->first_seen_ns == 0 || (src->first_seen_ns != 0 &&
-					src->first_seen_ns < dst->first_seen_ns))
+	if (dst->first_seen_ns == 0 ||
+	    (src->first_seen_ns != 0 &&
+	     src->first_seen_ns < dst->first_seen_ns))
 		dst->first_seen_ns = src->first_seen_ns;
 	if (src->last_seen_ns > dst->last_seen_ns)
 		dst->last_seen_ns = src->last_seen_ns;

@@ -516,8 +516,8 @@ static ssize_t capture_gz_read(void *cookie, char *buf, size_t size)
 	/* zlib reports a stream cut short as Z_BUF_ERROR, not as a failure. */
 	if (n < 0 || errnum != Z_OK) {
 		snprintf(c->gz_error, sizeof(c->gz_error), "%s",
-			 errnum == Z_BUF_ERROR ? "compressed data cut short"
-					       : msg);
+			 errnum == Z_BUF_ERROR ? "compressed data cut short" :
+						 msg);
 		errno = EIO;
 		return -1;
 	}
@@ -537,8 +537,8 @@ static int capture_gz_close(void *cookie)
 static FILE *capture_stream(struct capture *c, int fd, char *err, size_t errlen)
 {
 	static const cookie_io_functions_t gz_io = {
-	    .read = capture_gz_read,
-	    .close = capture_gz_close,
+		.read = capture_gz_read,
+		.close = capture_gz_close,
 	};
 	uint8_t magic[2];
 	ssize_t n;
@@ -606,7 +606,7 @@ struct capture *capture_open(const char *path, char *err, size_t errlen)
 	if (c->fp == NULL)
 		goto fail_free;
 	c->pcap = pcap_fopen_offline_with_tstamp_precision(
-	    c->fp, PCAP_TSTAMP_PRECISION_NANO, pcap_err);
+		c->fp, PCAP_TSTAMP_PRECISION_NANO, pcap_err);
 	if (c->pcap == NULL) {
 		snprintf(err, errlen, "%s: %s%s%s", path, pcap_err,
 			 c->gz_error[0] != '\0' ? ": gzip: " : "", c->gz_error);

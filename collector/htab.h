@@ -21,14 +21,14 @@
 #include <stdint.h>
 
 struct htab {
-	uint8_t *entries;   /* capacity * entry_size */
-	uint64_t *hashes;   /* per slot: key hash | 1, or 0 when empty */
-	uint32_t capacity;  /* power of two */
+	uint8_t *entries;  /* capacity * entry_size */
+	uint64_t *hashes;  /* per slot: key hash | 1, or 0 when empty */
+	uint32_t capacity; /* power of two */
 	uint32_t count;
 	uint32_t max_count; /* refuse inserts beyond this */
 	uint32_t key_len;
 	uint32_t entry_size;
-	uint64_t refused;   /* inserts refused at max_count */
+	uint64_t refused; /* inserts refused at max_count */
 };
 
 int htab_init(struct htab *h, uint32_t key_len, uint32_t entry_size,

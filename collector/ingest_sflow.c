@@ -16,7 +16,7 @@
 
 struct sflow_ctx {
 	struct worker *w;
-	struct agg_exporter *exp;  /* NULL when the exporter cap refused it */
+	struct agg_exporter *exp; /* NULL when the exporter cap refused it */
 	const struct sflow_datagram *dg;
 	uint64_t ts_ns;
 };
@@ -192,9 +192,9 @@ static void ingest_counters(struct sflow_ctx *x,
 			    const struct sflow_counter_sample *cs)
 {
 	if (x->exp != NULL) {
-		struct source_state *src = source_get(
-			x, SFLOW_SAMPLE_COUNTERS, cs->source_id_type,
-			cs->source_id_index);
+		struct source_state *src =
+			source_get(x, SFLOW_SAMPLE_COUNTERS, cs->source_id_type,
+				   cs->source_id_index);
 		if (src != NULL)
 			(void)seq_track(&src->seq, cs->sequence, false,
 					&x->exp->sample_seq);
@@ -237,8 +237,8 @@ static void track_datagram(struct sflow_ctx *x)
 		x->w->totals.state_refused++;
 		return;
 	}
-	restart = !created &&
-		  x->dg->uptime_ms + SFLOW_UPTIME_RESTART_SLACK_MS < st->uptime_ms;
+	restart = !created && x->dg->uptime_ms + SFLOW_UPTIME_RESTART_SLACK_MS <
+				      st->uptime_ms;
 	(void)seq_track(&st->seq, x->dg->sequence, restart,
 			&x->exp->datagram_seq);
 	if (restart || x->dg->uptime_ms > st->uptime_ms)

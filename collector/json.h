@@ -20,14 +20,15 @@ struct jbuf {
 	size_t cap;
 	unsigned depth;
 	bool first[JSON_MAX_DEPTH];
-	bool failed;             /* out of memory or depth: output unusable */
+	bool failed; /* out of memory or depth: output unusable */
 };
 
 void jbuf_init(struct jbuf *j);
 void jbuf_fini(struct jbuf *j);
 void jbuf_reset(struct jbuf *j);
 
-void json_obj_begin(struct jbuf *j, const char *key); /* key NULL at top/in arrays */
+void json_obj_begin(struct jbuf *j,
+		    const char *key); /* key NULL at top/in arrays */
 void json_obj_end(struct jbuf *j);
 void json_arr_begin(struct jbuf *j, const char *key);
 void json_arr_end(struct jbuf *j);
@@ -37,8 +38,7 @@ void json_i64(struct jbuf *j, const char *key, int64_t value);
 void json_bool(struct jbuf *j, const char *key, bool value);
 void json_null(struct jbuf *j, const char *key);
 /* Finite doubles with `decimals` places, trailing zeros trimmed. */
-void json_double(struct jbuf *j, const char *key, double value,
-		 int decimals);
+void json_double(struct jbuf *j, const char *key, double value, int decimals);
 /* RFC 3339 UTC time with milliseconds, from ns since the epoch. */
 void json_time(struct jbuf *j, const char *key, uint64_t ns);
 

@@ -27,9 +27,9 @@
 
 struct ring {
 	_Alignas(RING_CACHE_LINE) _Atomic uint64_t head; /* producer writes */
-	uint64_t tail_cache;                            /* producer's view */
+	uint64_t tail_cache;				 /* producer's view */
 	_Alignas(RING_CACHE_LINE) _Atomic uint64_t tail; /* consumer writes */
-	uint64_t head_cache;                            /* consumer's view */
+	uint64_t head_cache;				 /* consumer's view */
 	_Alignas(RING_CACHE_LINE) uint64_t mask;
 	uint64_t full_events; /* pushes refused; producer-owned */
 	void **slot;

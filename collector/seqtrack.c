@@ -1,8 +1,8 @@
 /* seqtrack.c - sequence classification and counter deltas. */
 #include "seqtrack.h"
 
-enum seq_verdict seq_track(struct seq_state *s, uint32_t seq,
-			   bool restart_hint, struct seq_counts *c)
+enum seq_verdict seq_track(struct seq_state *s, uint32_t seq, bool restart_hint,
+			   struct seq_counts *c)
 {
 	/* Distance in modulo-2^32 arithmetic, so a wrap is just "next". */
 	uint32_t ahead = seq - s->last;

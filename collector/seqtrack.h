@@ -32,34 +32,40 @@ struct seq_state_entry {
 /* One sampler or poller: sFlow numbers each source's samples apart. */
 struct source_key {
 	struct ps_addr agent;
-	uint8_t kind;          /* enum sflow_sample_kind */
+	uint8_t kind; /* enum sflow_sample_kind */
 	uint8_t pad[2];
 	uint32_t sub_agent;
-	uint32_t source_id;    /* type << 24 | index, as on the wire */
+	uint32_t source_id; /* type << 24 | index, as on the wire */
 };
 
 struct source_state {
 	struct source_key key;
 	struct seq_state seq;
-	uint32_t pool;         /* last sample_pool (flow samples) */
+	uint32_t pool; /* last sample_pool (flow samples) */
 };
 
 struct counter_state {
 	struct conn_key key;
 	struct sflow_if_counters last;
-	uint32_t uptime_ms;    /* agent uptime when `last` was taken */
+	uint32_t uptime_ms; /* agent uptime when `last` was taken */
 };
 
-enum seq_verdict { SEQ_FIRST, SEQ_NEXT, SEQ_GAP, SEQ_DUPLICATE,
-		   SEQ_REORDERED, SEQ_RESTART };
+enum seq_verdict {
+	SEQ_FIRST,
+	SEQ_NEXT,
+	SEQ_GAP,
+	SEQ_DUPLICATE,
+	SEQ_REORDERED,
+	SEQ_RESTART
+};
 
 /*
  * Classify `seq` against the state, count it into `c`, and advance the
  * state.  `restart_hint` is true when another signal (agent uptime went
  * back) already says the exporter restarted.
  */
-enum seq_verdict seq_track(struct seq_state *s, uint32_t seq,
-			   bool restart_hint, struct seq_counts *c);
+enum seq_verdict seq_track(struct seq_state *s, uint32_t seq, bool restart_hint,
+			   struct seq_counts *c);
 
 /*
  * Interface counter deltas between two snapshots `dt_ms` apart, added to

@@ -13,7 +13,7 @@
 #include "udp.h"
 #include "worker.h"
 
-#define UDP_CTRL_LEN 64           /* room for the SO_RXQ_OVFL cmsg */
+#define UDP_CTRL_LEN		  64 /* room for the SO_RXQ_OVFL cmsg */
 #define UDP_MAX_BATCHES_PER_DRAIN 16 /* then give the other sockets a turn */
 
 static int sockaddr_from(const struct ps_listen *l, struct sockaddr_storage *ss,
@@ -198,7 +198,8 @@ static void note_overflow(struct udp_rx *rx, struct msghdr *mh)
 	     cm = CMSG_NXTHDR(mh, cm)) {
 		uint32_t v;
 
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SO_RXQ_OVFL)
+		if (cm->cmsg_level != SOL_SOCKET ||
+		    cm->cmsg_type != SO_RXQ_OVFL)
 			continue;
 		memcpy(&v, CMSG_DATA(cm), sizeof(v));
 		note_drop_count(rx, v);

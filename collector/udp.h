@@ -26,11 +26,11 @@ struct udp_rx {
 	struct mmsghdr *msgs;
 	struct iovec *iov;
 	struct sockaddr_storage *addrs;
-	uint8_t *bufs;          /* batch * PS_MAX_DATAGRAM */
-	uint8_t *ctrl;          /* batch * UDP_CTRL_LEN */
-	uint32_t ovfl_seen;     /* newest kernel drop count (sk_drops) read */
-	uint32_t ovfl_taken;    /* the count when drops were last taken */
-	int rcvbuf_actual;      /* what the kernel granted */
+	uint8_t *bufs;	     /* batch * PS_MAX_DATAGRAM */
+	uint8_t *ctrl;	     /* batch * UDP_CTRL_LEN */
+	uint32_t ovfl_seen;  /* newest kernel drop count (sk_drops) read */
+	uint32_t ovfl_taken; /* the count when drops were last taken */
+	int rcvbuf_actual;   /* what the kernel granted */
 };
 
 /* Open, bind and configure one socket. */

@@ -221,11 +221,11 @@ static void icmp_decode(const struct pkt_walk *w, struct cur *c)
 static struct pkt_walk walk_inner(const struct pkt_walk *w)
 {
 	struct pkt_walk iw = {
-	    .out = w->out,
-	    .st = w->st,
-	    .ip = &w->out->inner,
-	    .depth = &w->out->inner_depth,
-	    .inner = true,
+		.out = w->out,
+		.st = w->st,
+		.ip = &w->out->inner,
+		.depth = &w->out->inner_depth,
+		.inner = true,
 	};
 	return iw;
 }
@@ -473,11 +473,11 @@ static bool ipv6_ext_walk(const struct pkt_walk *w, struct cur *c, uint8_t nh)
 		    cur_u8(c, &hlen) == -1)   /* length */
 			goto truncated;
 		if (nh == IPPROTO_AH_)
-			skip =
-			    ((size_t)hlen + 2) * 4 - 2; /* 4-byte units - 2 */
+			skip = ((size_t)hlen + 2) * 4 -
+			       2; /* 4-byte units - 2 */
 		else
-			skip =
-			    ((size_t)hlen + 1) * 8 - 2; /* 8-byte units - 1 */
+			skip = ((size_t)hlen + 1) * 8 -
+			       2; /* 8-byte units - 1 */
 		if (cur_skip(c, skip) == -1)
 			goto truncated;
 		ip->ext_headers++;
@@ -685,11 +685,11 @@ int pkt_decode(const uint8_t *buf, size_t len, uint32_t proto,
 	       struct pkt_info *out, struct dec_stats *st)
 {
 	struct pkt_walk w = {
-	    .out = out,
-	    .st = st,
-	    .ip = &out->ip,
-	    .depth = &out->depth,
-	    .inner = false,
+		.out = out,
+		.st = st,
+		.ip = &out->ip,
+		.depth = &out->depth,
+		.inner = false,
 	};
 	struct cur c;
 

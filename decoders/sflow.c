@@ -216,10 +216,10 @@ static int sflow_rec_raw_header(struct cur *c, struct sflow_raw_header *h,
 		pad = cur_left(c);
 	if (cur_skip(c, pad) == -1)
 		return dec_fail(st, DEC_SFLOW_RECORD_TRUNCATED);
-	n = h->header_length < SFLOW_MAX_HEADER_BYTES ? h->header_length
-						      : SFLOW_MAX_HEADER_BYTES;
+	n = h->header_length < SFLOW_MAX_HEADER_BYTES ? h->header_length :
+							SFLOW_MAX_HEADER_BYTES;
 	h->pkt_ok =
-	    pkt_decode(h->header, n, h->header_protocol, &h->pkt, st) == 0;
+		pkt_decode(h->header, n, h->header_protocol, &h->pkt, st) == 0;
 	return 0;
 }
 
@@ -375,7 +375,7 @@ static int sflow_rec_gateway(struct cur *c, struct sflow_gateway *g,
 			g->communities[g->communities_count++] = comm;
 	}
 	g->communities_truncated =
-	    g->communities_declared > SFLOW_MAX_COMMUNITIES;
+		g->communities_declared > SFLOW_MAX_COMMUNITIES;
 	if (g->communities_truncated)
 		dec_count(st, DEC_SFLOW_COMMUNITIES_CAPPED);
 
@@ -996,7 +996,7 @@ int sflow_next_sample(struct sflow_iter *it, struct sflow_sample *out,
 			out->kind = SFLOW_SAMPLE_COUNTERS;
 			out->expanded = true;
 			rv = sflow_counter_sample_expanded(
-			    &sc, &out->u.counters, st);
+				&sc, &out->u.counters, st);
 			break;
 		case SFLOW_SAMPLE_DISCARDED:
 			out->kind = SFLOW_SAMPLE_DISCARD;

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 struct ps_addr {
-	uint8_t af;        /* 0 unknown, 4 or 6 */
+	uint8_t af;	   /* 0 unknown, 4 or 6 */
 	uint8_t bytes[16]; /* IPv4 in the first 4, the rest zero */
 };
 

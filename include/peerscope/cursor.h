@@ -23,7 +23,7 @@
 
 struct cur {
 	const uint8_t *p; /* next unread byte */
-	size_t left;      /* bytes that may still be read */
+	size_t left;	  /* bytes that may still be read */
 };
 
 static inline void cur_init(struct cur *c, const void *buf, size_t len)

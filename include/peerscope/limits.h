@@ -6,19 +6,19 @@
 #define PEERSCOPE_LIMITS_H
 
 /* sFlow */
-#define SFLOW_MAX_SAMPLES_PER_DATAGRAM 256 /* more is refused as invalid */
-#define SFLOW_MAX_RECORDS_PER_SAMPLE 64
-#define SFLOW_MAX_HEADER_BYTES 1024 /* sampled header bytes we look into */
-#define SFLOW_MAX_AS_PATH 32       /* ASNs kept from extended gateway */
-#define SFLOW_MAX_COMMUNITIES 32
-#define SFLOW_MAX_MPLS_LABELS 8    /* labels kept from extended MPLS */
+#define SFLOW_MAX_SAMPLES_PER_DATAGRAM	 256 /* more is refused as invalid */
+#define SFLOW_MAX_RECORDS_PER_SAMPLE	 64
+#define SFLOW_MAX_HEADER_BYTES		 1024 /* sampled header bytes we look into */
+#define SFLOW_MAX_AS_PATH		 32 /* ASNs kept from extended gateway */
+#define SFLOW_MAX_COMMUNITIES		 32
+#define SFLOW_MAX_MPLS_LABELS		 8 /* labels kept from extended MPLS */
 #define SFLOW_MAX_IF_COUNTERS_PER_SAMPLE 8 /* generic if records per sample */
 
 /* Sampled packet headers */
-#define PKT_MAX_VLANS 4          /* 802.1Q tags walked (QinQ and deeper) */
-#define PKT_MAX_MPLS 8           /* MPLS label stack entries walked */
-#define PKT_MAX_IPV6_EXT 8       /* IPv6 extension headers walked */
-#define PKT_MAX_TUNNEL_DEPTH 1   /* one inner header (VXLAN/GRE) decoded */
+#define PKT_MAX_VLANS	     4 /* 802.1Q tags walked (QinQ and deeper) */
+#define PKT_MAX_MPLS	     8 /* MPLS label stack entries walked */
+#define PKT_MAX_IPV6_EXT     8 /* IPv6 extension headers walked */
+#define PKT_MAX_TUNNEL_DEPTH 1 /* one inner header (VXLAN/GRE) decoded */
 #define SFLOW_MAX_VLAN_STACK PKT_MAX_VLANS /* VLAN tunnel stack kept */
 
 /* Datagrams */

@@ -15,11 +15,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint32_t protos[] = {
-	    PKT_PROTO_ETHERNET,
-	    PKT_PROTO_IPV4,
-	    PKT_PROTO_IPV6,
+		PKT_PROTO_ETHERNET,
+		PKT_PROTO_IPV4,
+		PKT_PROTO_IPV6,
 	};
-	struct dec_stats st = {0};
+	struct dec_stats st = { 0 };
 	struct pkt_info pi;
 	uint64_t counted = 0;
 	int rc;

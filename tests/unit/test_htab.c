@@ -20,8 +20,8 @@ static void test_htab_insert_find_grow_cap(void **state)
 	bool created;
 
 	(void)state;
-	assert_int_equal(htab_init(&h, sizeof(uint32_t), sizeof(struct entry),
-				   1000), 0);
+	assert_int_equal(
+		htab_init(&h, sizeof(uint32_t), sizeof(struct entry), 1000), 0);
 	for (uint32_t k = 0; k < 1000; k++) {
 		struct entry *e = htab_insert(&h, &k, &created);
 

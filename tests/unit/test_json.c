@@ -32,11 +32,12 @@ static void test_json_shapes(void **state)
 	json_time(&j, "t", 1795683600123456789ULL);
 	json_obj_end(&j);
 	assert_false(j.failed);
-	assert_string_equal(j.buf,
-			    "{\"s\":\"a\\\"b\\\\c\\u000a\",\"u\":18446744073709551615,"
-			    "\"i\":-5,\"d\":2.5,\"z\":0,\"n\":null,"
-			    "\"a\":[true,null],\"o\":{},"
-			    "\"t\":\"2026-11-26T09:00:00.123Z\"}");
+	assert_string_equal(
+		j.buf,
+		"{\"s\":\"a\\\"b\\\\c\\u000a\",\"u\":18446744073709551615,"
+		"\"i\":-5,\"d\":2.5,\"z\":0,\"n\":null,"
+		"\"a\":[true,null],\"o\":{},"
+		"\"t\":\"2026-11-26T09:00:00.123Z\"}");
 	jbuf_fini(&j);
 }
 
