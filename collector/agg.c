@@ -83,6 +83,7 @@ static void sampled_merge(struct agg_sampled *d, const struct agg_sampled *s)
 	d->est_bytes += s->est_bytes;
 	d->pool_weighted += s->pool_weighted;
 	d->discards += s->discards;
+	d->rate_unknown += s->rate_unknown;
 }
 
 static void counted_merge(struct agg_counted *d, const struct agg_counted *s)
@@ -139,4 +140,5 @@ void agg_exporter_merge(struct agg_exporter *dst,
 	if (src->last_seen_ns > dst->last_seen_ns)
 		dst->last_seen_ns = src->last_seen_ns;
 	dec_stats_add(&dst->errors, &src->errors);
+	flow_health_merge(&dst->flow, &src->flow);
 }

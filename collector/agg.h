@@ -18,6 +18,7 @@
 
 #include "htab.h"
 #include "peerscope/addr.h"
+#include "flow_health.h"
 #include "peerscope/dec_stats.h"
 
 enum agg_dir { AGG_IN = 0, AGG_OUT = 1 };
@@ -38,6 +39,7 @@ struct agg_sampled {
 	uint32_t rate_max;
 	uint64_t pool_weighted;   /* samples weighted by the sample pool */
 	uint64_t discards;        /* discarded-packet samples (0:5) */
+	uint64_t rate_unknown;    /* flow records counted at rate 1: unknown */
 };
 
 /* Interface counter deltas: exact. */
@@ -93,6 +95,7 @@ struct agg_exporter {
 	uint64_t last_seen_ns;
 	uint64_t worker_mask;    /* merger: workers that carried it (bit w%64) */
 	struct dec_stats errors;
+	struct agg_flow_health flow; /* IPFIX / NetFlow only (version != 0) */
 };
 
 struct agg_window {

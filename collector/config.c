@@ -18,6 +18,7 @@
  * on a copy that replaces the caller's struct only on success.
  */
 #include "config.h"
+#include "http.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
@@ -46,6 +47,7 @@ enum cfg_type {
 	CFG_ENUM,    /* an enum stored as int, by name */
 	CFG_LISTEN,  /* cfg->listen entries of one protocol */
 	CFG_CPUS,    /* cfg->cpus */
+	CFG_MAP,     /* struct ps_map: string -> string */
 };
 
 struct cfg_enum_name {
@@ -68,6 +70,10 @@ struct cfg_key {
 
 /* Enums are stored through an int. */
 _Static_assert(sizeof(enum ps_progress) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum ps_log_level) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum ps_log_format) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum ps_kafka_drop) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum ps_kafka_compression) == sizeof(int), "enum size");
 
 /*
  * The tables below are laid out by hand, one row per key, so clang-format
@@ -78,6 +84,35 @@ static const struct cfg_enum_name progress_names[] = {
 	{ "auto", PS_PROGRESS_AUTO },
 	{ "on", PS_PROGRESS_ON },
 	{ "off", PS_PROGRESS_OFF },
+	{ NULL, 0 },
+};
+
+static const struct cfg_enum_name log_level_names[] = {
+	{ "error", PS_LOG_ERROR },
+	{ "warn", PS_LOG_WARN },
+	{ "info", PS_LOG_INFO },
+	{ "debug", PS_LOG_DEBUG },
+	{ NULL, 0 },
+};
+
+static const struct cfg_enum_name log_format_names[] = {
+	{ "logfmt", PS_LOG_LOGFMT },
+	{ "json", PS_LOG_JSON },
+	{ NULL, 0 },
+};
+
+static const struct cfg_enum_name kafka_drop_names[] = {
+	{ "oldest", PS_KAFKA_DROP_OLDEST },
+	{ "newest", PS_KAFKA_DROP_NEWEST },
+	{ NULL, 0 },
+};
+
+static const struct cfg_enum_name kafka_compression_names[] = {
+	{ "lz4", PS_KAFKA_LZ4 },
+	{ "zstd", PS_KAFKA_ZSTD },
+	{ "gzip", PS_KAFKA_GZIP },
+	{ "snappy", PS_KAFKA_SNAPPY },
+	{ "none", PS_KAFKA_NONE },
 	{ NULL, 0 },
 };
 
@@ -104,6 +139,8 @@ static const struct cfg_enum_name progress_names[] = {
 #define KEY_ENUM(n, field, table, d, h) \
 	{ .name = n, .type = CFG_ENUM, .off = OFF(field), .names = table, \
 	  .def = d, .help = h }
+#define KEY_MAP(n, field, h) \
+	{ .name = n, .type = CFG_MAP, .off = OFF(field), .def = "", .help = h }
 #define KEY_CPUS(n, d, h) \
 	{ .name = n, .type = CFG_CPUS, .def = d, .help = h }
 #define KEY_LISTEN_(id, pname, plisten, phelp) \
@@ -168,10 +205,156 @@ static const struct cfg_key cfg_keys[] = {
 	KEY_STRING("output.json.path", json_path, "-",
 		"File to append to; \"-\" = standard output."),
 
+	KEY_SECTION("output.kafka",
+		"Kafka sink (librdkafka): one topic per message type, keyed "
+		"by connection\nor exporter id, headers type and "
+		"schema_version."),
+	KEY_BOOL("output.kafka.enabled", kafka.enabled, "false",
+		"Publish every message to Kafka too."),
+	KEY_STRING("output.kafka.brokers", kafka.brokers, "embedded",
+		"bootstrap.servers (\"host:port,...\"), or \"embedded\": "
+		"start an in-process\nKafka-protocol broker on loopback "
+		"(librdkafka's mock cluster) and\nprint its address on "
+		"standard error."),
+	KEY_ENUM("output.kafka.compression", kafka.compression,
+		kafka_compression_names, "lz4",
+		"compression.codec: lz4, zstd, gzip, snappy or none."),
+	KEY_SECTION("output.kafka.queue",
+		"Bound on messages waiting for the brokers (held by "
+		"peerscope plus held\nby librdkafka)."),
+	KEY_UINT("output.kafka.queue.messages", kafka.queue_messages,
+		2, 1000000, "100000",
+		"Messages waiting at most (2..1000000)."),
+	KEY_SIZE("output.kafka.queue.bytes", kafka.queue_bytes,
+		4096, 1U << 31, "256MiB",
+		"Bytes of key and payload waiting at most (4096..2GiB)."),
+	KEY_ENUM("output.kafka.queue.drop", kafka.drop, kafka_drop_names,
+		"oldest",
+		"Past the bound, drop the oldest or the newest waiting "
+		"message (counted\nper topic)."),
+	KEY_UINT("output.kafka.message_timeout_ms", kafka.message_timeout_ms,
+		0, 2147483647, "0",
+		"message.timeout.ms: 0 = a message never expires while the "
+		"brokers are\ndown (expiries are counted as failed)."),
+	KEY_UINT("output.kafka.flush_timeout_ms", kafka.flush_timeout_ms,
+		0, 3600000, "10000",
+		"At shutdown, wait this long for delivery; what is left is "
+		"counted as\nundelivered in the summary."),
+	KEY_UINT("output.kafka.serve_seconds", kafka.serve_seconds,
+		0, 86400, "0",
+		"Replay with the embedded broker: keep it up this long after "
+		"the replay\n(or until SIGINT/SIGTERM) so consumers can read "
+		"it."),
+	KEY_MAP("output.kafka.topics", kafka.topics,
+		"Topic per message type, overriding the defaults "
+		"(connection_metrics:\npeerscope.connection.metrics, "
+		"exporter_health: peerscope.exporter.health).\nOn the "
+		"command line: --set output.kafka.topics=TYPE=TOPIC."),
+	KEY_MAP("output.kafka.properties", kafka.properties,
+		"Any librdkafka property, passed through (security.protocol, "
+		"sasl.*,\nssl.*, linger.ms...); checked at start-up. On the "
+		"command line:\n--set output.kafka.properties=NAME=VALUE."),
+
 	KEY_SECTION("replay", "Replaying pcap files."),
 	KEY_ENUM("replay.progress", progress, progress_names, "auto",
 		"Progress line on standard error: auto (only when it is a "
 		"terminal),\non or off."),
+	KEY_UINT("replay.serve_metrics_seconds", replay_serve_seconds,
+		0, 86400, "0",
+		"After a replay, serve /metrics, /healthz and /readyz on "
+		"http.listen\nfor this many seconds (or until SIGTERM); "
+		"0 = do not. Also\n--serve-metrics SECONDS."),
+
+	KEY_SECTION("flow", "IPFIX and NetFlow v9/v5."),
+	KEY_UINT("flow.max_templates", flow_max_templates, 16, 1U << 20,
+		"2048",
+		"Templates kept per worker (all exporters); more are refused "
+		"and counted\n(ipfix.template.refused)."),
+	KEY_UINT("flow.max_templates_per_exporter",
+		flow_max_templates_per_exporter, 1, 1U << 20, "512",
+		"Templates kept per exporter address; more are refused and "
+		"counted, so one\nexporter cannot take every slot."),
+	KEY_STRING("flow.state_file", flow_state_file, "-",
+		"Templates and sampling rates are saved here (worker i "
+		"writes FILE.i,\natomically) every minute and at shutdown, "
+		"and loaded at start, so data\nright after a restart decodes. "
+		"\"-\" = off."),
+	KEY_MAP("flow.sampling_default", flow_sampling_default,
+		"Sampling rate for records whose rate nothing tells, per "
+		"exporter (\"192.0.2.1\")\nor exporter interface "
+		"(\"192.0.2.1/if10\"): --set "
+		"flow.sampling_default=192.0.2.1=1000."),
+	KEY_MAP("flow.sampling_force", flow_sampling_force,
+		"Sampling rate applied whatever the exporter says, per "
+		"exporter or exporter\ninterface, as flow.sampling_default."),
+
+	KEY_SECTION("bmp",
+		"BMP (RFC 7854) from routers, over TCP. There is no IANA "
+		"port; 11019 is\nthe one GoBGP and OpenBMP examples use."),
+	KEY_STRING("bmp.listen", bmp_listen, "-",
+		"Live BMP server: \"IPv4:port\", \"[IPv6]:port\" or "
+		"\":port\" (all addresses,\nIPv4 and IPv6); \"-\" = no "
+		"server."),
+	KEY_STRING("bmp.allow", bmp_allow, "any",
+		"Router addresses allowed to connect, comma-separated, or "
+		"\"any\". Others\nare closed at once and counted."),
+	KEY_UINT("bmp.max_routers", bmp_max_routers, 1, 65536, "256",
+		"BMP sessions at once (1..65536); more are refused and "
+		"counted."),
+	KEY_UINT("bmp.idle_timeout_seconds", bmp_idle_seconds, 0, 86400,
+		"3600", "Close a router session that sent nothing for this "
+		"long (0 = never):\nBMP sends statistics or keepalive-like "
+		"traffic; a silent socket is\nusually half-open or a "
+		"slowloris."),
+	KEY_UINT("bmp.snapshot_seconds", bmp_snapshot_seconds, 0, 86400,
+		"60", "Live: a bgp_session snapshot of every peer this often; "
+		"0 = only on\nchanges."),
+	KEY_UINT("bmp.port", bmp_port, 0, 65535, "11019",
+		"TCP port of BMP streams in replayed captures (destination "
+		"port); 0 = none."),
+	KEY_UINT("bmp.max_peers_per_router", bmp_max_peers, 1, 1U << 20,
+		"4096", "BGP peers one router may report (1..1048576); more "
+		"are refused and\ncounted."),
+	KEY_UINT("bmp.max_routes_per_peer", bmp_max_routes, 1, 1U << 28,
+		"4000000", "Routes kept per peer, all views and families "
+		"together; more are\nrefused and counted."),
+	KEY_SIZE("bmp.max_buffer_bytes", bmp_max_buffer, 65536, 1U << 30,
+		"4MiB", "Reassembly buffer per router stream (64KiB..1GiB); "
+		"a message that\ncannot fit ends the session."),
+
+	KEY_SECTION("http",
+		"The operations endpoint: /metrics (Prometheus), /healthz, "
+		"/readyz.\nReloads (SIGHUP) need a restart to change it."),
+	KEY_BOOL("http.enabled", http_enabled, "true",
+		"Serve the endpoint (live mode; replay with --serve-metrics)."),
+	KEY_STRING("http.listen", http_listen, "127.0.0.1:9464",
+		"\"IPv4:port\" or \"[IPv6]:port\"; loopback unless you "
+		"choose otherwise.\nPort 0 picks a free port (logged)."),
+	KEY_UINT("http.max_clients", http_max_clients, 1, 1024, "16",
+		"Concurrent HTTP connections (1..1024); more are refused."),
+	KEY_UINT("http.timeout_seconds", http_timeout_seconds, 1, 3600, "10",
+		"An HTTP connection idle this long is closed (1..3600)."),
+
+	KEY_SECTION("metrics", "What /metrics exports."),
+	KEY_UINT("metrics.max_connections", metrics_max_connections,
+		0, 1U << 20, "1000",
+		"Connections with per-connection series (0..1048576); the "
+		"rest are\ncounted in peerscope_connections_omitted. "
+		"Applied on SIGHUP."),
+
+	KEY_SECTION("log", "Event logs on standard error."),
+	KEY_ENUM("log.level", log_level, log_level_names, "info",
+		"error, warn, info or debug. Applied on SIGHUP."),
+	KEY_ENUM("log.format", log_format, log_format_names, "logfmt",
+		"logfmt (key=value) or json, one event per line. Applied "
+		"on SIGHUP."),
+
+	KEY_STRING("run_as_user", run_as_user, "-",
+		"After binding its sockets, switch to this user (and its "
+		"group) and\nkeep no capabilities; \"-\" = stay as started."),
+	KEY_BOOL("allow_root", allow_root, "false",
+		"Allow running as root after start-up (live mode); refused "
+		"otherwise."),
 };
 
 static const char *const proto_names[] = {
@@ -279,6 +462,12 @@ static void cfg_expect(const struct cfg_key *k, char *buf, size_t len)
 		snprintf(buf, len,
 			 "CPU numbers or ranges such as \"0,2-5\" (0..%d)",
 			 CFG_CPU_MAX);
+		break;
+	case CFG_MAP:
+		snprintf(buf, len,
+			 "a mapping of at most %d names (< %d bytes) to "
+			 "values (< %d bytes), or NAME=VALUE",
+			 PS_MAP_MAX, PS_MAP_NAME_MAX, PS_MAP_VALUE_MAX);
 		break;
 	}
 }
@@ -536,6 +725,52 @@ static int cfg_list_add(struct ps_config *cfg, const struct cfg_key *k,
 	}
 }
 
+/* Add or replace one entry of a CFG_MAP key. */
+static int cfg_map_put(struct ps_config *cfg, const struct cfg_key *k,
+		       const char *name, const char *value,
+		       const struct cfg_src *src)
+{
+	struct ps_map *m = (struct ps_map *)((char *)cfg + k->off);
+	size_t nlen = strlen(name), vlen = strlen(value);
+	uint32_t i;
+
+	if (nlen == 0 || nlen >= PS_MAP_NAME_MAX || vlen >= PS_MAP_VALUE_MAX)
+		return cfg_bad_value(src, k, name, nlen);
+	for (i = 0; i < m->count; i++)
+		if (strcmp(m->e[i].name, name) == 0)
+			break;
+	if (i == m->count) {
+		if (m->count == PS_MAP_MAX)
+			return cfg_fail(src, k->name, "more than %d entries",
+					PS_MAP_MAX);
+		m->count++;
+	}
+	memcpy(m->e[i].name, name, nlen + 1);
+	memcpy(m->e[i].value, value, vlen + 1);
+	return 0;
+}
+
+/* "NAME=VALUE" adds or replaces an entry; "" empties the map. */
+static int cfg_map_set_text(struct ps_config *cfg, const struct cfg_key *k,
+			    const char *text, const struct cfg_src *src)
+{
+	struct ps_map *m = (struct ps_map *)((char *)cfg + k->off);
+	const char *eq = strchr(text, '=');
+	char name[PS_MAP_NAME_MAX];
+	size_t nlen;
+
+	if (*text == '\0') {
+		m->count = 0;
+		return 0;
+	}
+	if (eq == NULL || eq == text ||
+	    (nlen = (size_t)(eq - text)) >= sizeof(name))
+		return cfg_bad_value(src, k, text, strlen(text));
+	memcpy(name, text, nlen);
+	name[nlen] = '\0';
+	return cfg_map_put(cfg, k, name, eq + 1, src);
+}
+
 /* Set key k from text (a YAML scalar or a command-line value). */
 static int cfg_set_text(struct ps_config *cfg, const struct cfg_key *k,
 			const char *text, const struct cfg_src *src)
@@ -580,6 +815,8 @@ static int cfg_set_text(struct ps_config *cfg, const struct cfg_key *k,
 	case CFG_CPUS:
 		cfg_list_clear(cfg, k);
 		return cfg_list_add(cfg, k, text, src);
+	case CFG_MAP:
+		return cfg_map_set_text(cfg, k, text, src);
 	}
 	return cfg_bad_value(src, k, text, len);
 }
@@ -701,6 +938,52 @@ static int yaml_list(struct cfg_yaml *y, const struct cfg_key *k)
 	}
 }
 
+/*
+ * The pairs of a CFG_MAP key's mapping, which replaces the map; the start
+ * event is consumed.  Names may hold dots (librdkafka's "sasl.mechanism"):
+ * they are data here, not paths.
+ */
+static int yaml_map(struct cfg_yaml *y, const struct cfg_key *k)
+{
+	struct ps_map *m = (struct ps_map *)((char *)y->cfg + k->off);
+
+	m->count = 0;
+	for (;;) {
+		char name[PS_MAP_NAME_MAX];
+		yaml_event_t ev;
+		const char *text;
+		int rc = 0;
+
+		if (yaml_next(y, &ev) == -1)
+			return -1;
+		if (ev.type == YAML_MAPPING_END_EVENT) {
+			yaml_event_delete(&ev);
+			return 0;
+		}
+		y->src.line = ev_line(&ev);
+		if (ev.type != YAML_SCALAR_EVENT || ev_is_null(&ev))
+			rc = cfg_bad_kind(&y->src, k, ev_kind(&ev));
+		else if ((text = yaml_text(y, k, &ev)) == NULL)
+			rc = -1;
+		else if (strlen(text) >= sizeof(name))
+			rc = cfg_bad_value(&y->src, k, text, strlen(text));
+		else
+			memcpy(name, text, strlen(text) + 1);
+		yaml_event_delete(&ev);
+		if (rc == -1 || yaml_next(y, &ev) == -1)
+			return -1;
+		if (ev.type != YAML_SCALAR_EVENT)
+			rc = cfg_bad_kind(&y->src, k, ev_kind(&ev));
+		else if ((text = yaml_text(y, k, &ev)) == NULL)
+			rc = -1;
+		else
+			rc = cfg_map_put(y->cfg, k, name, text, &y->src);
+		yaml_event_delete(&ev);
+		if (rc == -1)
+			return -1;
+	}
+}
+
 /* The value of key k, starting with event ev (which the caller frees). */
 static int yaml_value(struct cfg_yaml *y, const struct cfg_key *k,
 		      const yaml_event_t *ev)
@@ -717,6 +1000,8 @@ static int yaml_value(struct cfg_yaml *y, const struct cfg_key *k,
 				cfg_list_clear(y->cfg, k);
 				return 0;
 			}
+			if (k->type == CFG_MAP)
+				return cfg_map_set_text(y->cfg, k, "", &y->src);
 			return cfg_bad_kind(&y->src, k, "null");
 		}
 		if (k->type == CFG_SECTION)
@@ -730,6 +1015,8 @@ static int yaml_value(struct cfg_yaml *y, const struct cfg_key *k,
 			return cfg_bad_kind(&y->src, k, "a sequence");
 		return yaml_list(y, k);
 	case YAML_MAPPING_START_EVENT:
+		if (k->type == CFG_MAP)
+			return yaml_map(y, k);
 		if (k->type != CFG_SECTION)
 			return cfg_bad_kind(&y->src, k, "a mapping");
 		return yaml_mapping(y, k->name);
@@ -1019,6 +1306,12 @@ static int validate_key(const struct ps_config *cfg, const struct cfg_key *k,
 	case CFG_BOOL:
 	case CFG_LISTEN: /* checked as a whole by the caller */
 		return 0;
+	case CFG_MAP:
+		memcpy(&u, field + offsetof(struct ps_map, count), sizeof(u));
+		if (u > PS_MAP_MAX)
+			return cfg_fail(src, k->name, "more than %d entries",
+					PS_MAP_MAX);
+		return 0;
 	case CFG_UINT:
 	case CFG_SIZE:
 		memcpy(&u, field, sizeof(u));
@@ -1102,7 +1395,18 @@ int config_validate(const struct ps_config *cfg, char *err, size_t errlen)
 	for (i = 0; i < ARRAY_SIZE(cfg_keys); i++)
 		if (validate_key(cfg, &cfg_keys[i], &src) == -1)
 			return -1;
-	return validate_listen(cfg, &src);
+	if (validate_listen(cfg, &src) == -1)
+		return -1;
+	/* The operations endpoint's address (issue 6). */
+	{
+		struct sockaddr_storage ss;
+		char msg[200];
+
+		if (http_listen_parse(cfg->http_listen, &ss, msg,
+				      sizeof(msg)) == -1)
+			return cfg_fail(&src, "http.listen", "%s", msg);
+	}
+	return 0;
 }
 
 /* A YAML double-quoted scalar. */
@@ -1172,6 +1476,19 @@ static void dump_value(const struct ps_config *cfg, const struct cfg_key *k,
 		for (i = 0; i < cfg->cpu_count; i++)
 			fprintf(out, "%s%u", i ? ", " : "", cfg->cpus[i]);
 		fputc(']', out);
+		break;
+	case CFG_MAP:
+		fputs(" {", out);
+		for (i = 0; i < ((const struct ps_map *)field)->count; i++) {
+			const struct ps_map_entry *me =
+			    &((const struct ps_map *)field)->e[i];
+
+			fputs(i ? ", " : "", out);
+			dump_string(me->name, out);
+			fputs(": ", out);
+			dump_string(me->value, out);
+		}
+		fputc('}', out);
 		break;
 	}
 }

@@ -48,7 +48,9 @@
  */
 /* clang-format off */
 #define PS_PROTOCOLS(X) \
-	X(SFLOW, "sflow", ":6343", "sFlow v5 datagrams (UDP).")
+	X(SFLOW, "sflow", ":6343", "sFlow v5 datagrams (UDP).") \
+	X(IPFIX, "ipfix", "", "IPFIX messages (UDP), usually :4739; v9 and v5 are accepted too.") \
+	X(NETFLOW, "netflow", "", "NetFlow v5/v9 datagrams (UDP), usually :2055; IPFIX is accepted too.")
 
 enum ps_proto {
 	PS_PROTO_NONE = 0,
@@ -73,6 +75,52 @@ struct ps_listen {
 /* Replay progress line on stderr: auto = only when stderr is a tty. */
 enum ps_progress { PS_PROGRESS_AUTO, PS_PROGRESS_ON, PS_PROGRESS_OFF };
 
+/* Log lines at or above this level are written (log.c). */
+enum ps_log_level { PS_LOG_ERROR, PS_LOG_WARN, PS_LOG_INFO, PS_LOG_DEBUG };
+enum ps_log_format { PS_LOG_LOGFMT, PS_LOG_JSON };
+
+/*
+ * A string->string map key (CFG_MAP), e.g. output.kafka.properties: at
+ * most PS_MAP_MAX entries, set in YAML as a mapping or on the command line
+ * as "name=value" (one entry added or replaced; "" empties the map).
+ */
+#define PS_MAP_MAX	 32
+#define PS_MAP_NAME_MAX	 128
+#define PS_MAP_VALUE_MAX 512
+struct ps_map_entry {
+	char name[PS_MAP_NAME_MAX];
+	char value[PS_MAP_VALUE_MAX];
+};
+struct ps_map {
+	struct ps_map_entry e[PS_MAP_MAX];
+	uint32_t count;
+};
+
+/* Kafka sink (sink_kafka.c): what to do with a message past the bound. */
+enum ps_kafka_drop { PS_KAFKA_DROP_OLDEST, PS_KAFKA_DROP_NEWEST };
+enum ps_kafka_compression {
+	PS_KAFKA_LZ4,
+	PS_KAFKA_ZSTD,
+	PS_KAFKA_GZIP,
+	PS_KAFKA_SNAPPY,
+	PS_KAFKA_NONE,
+};
+
+/* output.kafka.*: see sink_kafka.h for what each one does. */
+struct ps_kafka_config {
+	bool enabled;			       /* default false */
+	char brokers[1024];		       /* "embedded" (default) or list */
+	enum ps_kafka_compression compression; /* default lz4 */
+	uint32_t queue_messages;	       /* bound, default 100000 */
+	uint32_t queue_bytes;		       /* bound, default 256 MiB */
+	enum ps_kafka_drop drop;	       /* default oldest */
+	uint32_t message_timeout_ms;	       /* 0 = never expire (default) */
+	uint32_t flush_timeout_ms;	       /* at shutdown, default 10000 */
+	uint32_t serve_seconds; /* replay: keep the embedded broker up */
+	struct ps_map topics;	/* message type -> topic overrides */
+	struct ps_map properties; /* librdkafka pass-through */
+};
+
 /*
  * cpus: worker i is pinned to cpus[i % cpu_count]; with cpu_count 0, worker
  * i runs on the i-th CPU of the process's affinity mask.  Ignored when
@@ -95,6 +143,34 @@ struct ps_config {
 	bool json_enabled;	   /* default true */
 	char json_path[256];	   /* "-" = stdout (default) */
 	enum ps_progress progress; /* replay progress line, default auto */
+	/* Operations (issue 6): http.c, log.c, privdrop.c. */
+	bool http_enabled;		   /* /metrics, /healthz, /readyz */
+	char http_listen[64];		   /* "127.0.0.1:9464" */
+	uint32_t http_max_clients;	   /* concurrent HTTP connections */
+	uint32_t http_timeout_seconds;	   /* idle HTTP connection timeout */
+	uint32_t metrics_max_connections;  /* per-connection series cap */
+	enum ps_log_level log_level;	   /* default info */
+	enum ps_log_format log_format;	   /* default logfmt */
+	char run_as_user[64];		   /* "-" = keep the starting user */
+	bool allow_root;		   /* run as root after start-up */
+	uint32_t replay_serve_seconds;	   /* replay: serve /metrics after */
+	struct ps_kafka_config kafka; /* output.kafka.* */
+	/* IPFIX / NetFlow (issue 3): ingest_ipfix.c, flow_state.c. */
+	uint32_t flow_max_templates;  /* live templates per worker */
+	uint32_t flow_max_templates_per_exporter;
+	char flow_state_file[256];    /* "-" = no persistence */
+	struct ps_map flow_sampling_default; /* "IP[/ifN]" -> rate if unknown */
+	struct ps_map flow_sampling_force;   /* "IP[/ifN]" -> rate, always */
+	/* BMP (issue 4): bmp_session.c, bmp_replay.c */
+	char bmp_listen[64];	  /* live BMP server, "-" = none */
+	char bmp_allow[512];	  /* allowed router addresses, or "any" */
+	uint32_t bmp_max_routers; /* BMP sessions at once */
+	uint32_t bmp_snapshot_seconds; /* periodic bgp_session snapshots */
+	uint32_t bmp_idle_seconds; /* close silent router sessions */
+	uint32_t bmp_port;	  /* replayed TCP streams to this port are BMP */
+	uint32_t bmp_max_peers;	  /* per router */
+	uint32_t bmp_max_routes;  /* per peer */
+	uint32_t bmp_max_buffer;  /* reassembly bytes per router stream */
 };
 
 /* Defaults for every key; path "". */

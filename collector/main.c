@@ -14,8 +14,10 @@
 #include <string.h>
 
 #include "config.h"
+#include "live.h"
 #include "pipeline.h"
 #include "replay.h"
+#include "top.h"
 
 #define PEERSCOPE_VERSION "0.1.0"
 
@@ -23,6 +25,7 @@ static void usage(FILE *out)
 {
 	fputs("usage: peerscope [options]                    run the collector\n"
 	      "       peerscope replay [options] CAPTURE...  replay pcap/pcapng (plain or gzip)\n"
+	      "       peerscope top [--brokers LIST] [--once] view connections from Kafka\n"
 	      "\n"
 	      "options:\n"
 	      "  -c, --config FILE      YAML configuration file\n"
@@ -31,6 +34,7 @@ static void usage(FILE *out)
 	      "      --window SECONDS   aggregation window\n"
 	      "  -o, --output FILE      JSON lines output (- = stdout)\n"
 	      "      --stats FILE       write the run's counters as JSON (replay)\n"
+	      "      --serve-metrics S  replay: then serve /metrics for S seconds\n"
 	      "      --check-config     validate the configuration, print it, exit\n"
 	      "  -V, --version          print the version\n"
 	      "  -h, --help             this text\n",
@@ -65,7 +69,7 @@ static int set_key(struct ps_config *cfg, const char *key, const char *value)
 	return 0;
 }
 
-enum { OPT_WINDOW = 256, OPT_STATS, OPT_CHECK };
+enum { OPT_WINDOW = 256, OPT_STATS, OPT_CHECK, OPT_SERVE };
 
 /*
  * Two passes: the configuration file first, then every flag over it, so
@@ -82,6 +86,7 @@ static int parse_args(int argc, char **argv, struct ps_config *cfg,
 		{ "output", required_argument, NULL, 'o' },
 		{ "stats", required_argument, NULL, OPT_STATS },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "serve-metrics", required_argument, NULL, OPT_SERVE },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -136,6 +141,10 @@ static int parse_args(int argc, char **argv, struct ps_config *cfg,
 		case OPT_CHECK:
 			cli->check_config = true;
 			break;
+		case OPT_SERVE:
+			rc = set_key(cfg, "replay.serve_metrics_seconds",
+				     optarg);
+			break;
 		default:
 			break;
 		}
@@ -149,34 +158,42 @@ static int parse_args(int argc, char **argv, struct ps_config *cfg,
 	return 0;
 }
 
-/* Live collector: run until SIGINT or SIGTERM, then flush and report. */
-static int run_live(const struct ps_config *cfg, const struct cli *cli)
-{
-	struct pipeline p;
-	sigset_t set;
-	char err[512];
-	int sig = 0;
+/* The command line, kept for SIGHUP: a reload re-reads it over the file. */
+struct reload_args {
+	int argc;
+	char **argv;
+};
 
-	/* Block the signals before threads exist so only sigwait sees them. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	if (pipeline_start(&p, cfg, false, err, sizeof(err)) == -1) {
-		fprintf(stderr, "peerscope: %s\n", err);
-		pipeline_stop(&p);
-		pipeline_free(&p);
-		return 1;
-	}
-	fprintf(stderr, "peerscope: collecting with %u workers, window %us\n",
-		p.nworkers, cfg->window_seconds);
-	sigwait(&set, &sig);
-	fprintf(stderr, "peerscope: %s: flushing open windows\n",
-		strsignal(sig));
-	pipeline_stop(&p);
-	pipeline_summary(&p, stderr, cli->stats_path);
-	pipeline_free(&p);
-	return 0;
+/* @thread main.  live_reload_fn: file first for a precise error, then all. */
+static int reload_config(struct ps_config *fresh, const char *path,
+			 void *ctx, char *err, size_t errlen)
+{
+	const struct reload_args *a = ctx;
+	struct cli ignored = { NULL, false };
+
+	config_init(fresh);
+	if (path[0] != '\0' && config_load(fresh, path, err, errlen) == -1)
+		return -1;
+	config_init(fresh);
+	if (parse_args(a->argc, a->argv, fresh, &ignored) == 0)
+		return 0;
+	/* parse_args() printed why; when the file alone says so, log it. */
+	config_init(fresh);
+	if (path[0] != '\0' && config_load(fresh, path, err, errlen) == 0 &&
+	    config_validate(fresh, err, errlen) == -1)
+		return -1;
+	snprintf(err, errlen, "%s: rejected (reason above)",
+		 path[0] ? path : "command line");
+	return -1;
+}
+
+/* Live collector: see live.c (signals, privileges, /metrics, reload). */
+static int run_live(const struct ps_config *cfg, const struct cli *cli,
+		    int argc, char **argv)
+{
+	struct reload_args a = { argc, argv };
+
+	return live_run(cfg, cli->stats_path, reload_config, &a);
 }
 
 int main(int argc, char **argv)
@@ -185,6 +202,8 @@ int main(int argc, char **argv)
 	struct cli cli = { NULL, false };
 	bool replay = argc > 1 && strcmp(argv[1], "replay") == 0;
 
+	if (argc > 1 && strcmp(argv[1], "top") == 0)
+		return top_main(argc - 1, argv + 1);
 	config_init(&cfg);
 	if (replay) {
 		argv++;
@@ -197,7 +216,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!replay)
-		return run_live(&cfg, &cli);
+		return run_live(&cfg, &cli, argc, argv);
 	if (optind >= argc) {
 		fprintf(stderr, "peerscope replay: no capture given\n");
 		usage(stderr);

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bmp_pub.h"
 #include "merger.h"
 #include "messages.h"
 
@@ -90,6 +91,7 @@ static void **sorted_entries(struct htab *h, int (*cmp)(const void *,
 
 static void publish_window(struct merger *m, struct merged_window *p)
 {
+	uint64_t t0 = stats_now_ns();
 	char key[160];
 	void **v;
 
@@ -116,9 +118,12 @@ static void publish_window(struct merger *m, struct merged_window *p)
 	}
 	free(v);
 	for (unsigned i = 0; i < m->nsinks; i++)
-		if (m->sinks[i]->ops->flush != NULL)
-			(void)m->sinks[i]->ops->flush(m->sinks[i]);
+		if (m->sinks[i]->ops->flush != NULL &&
+		    m->sinks[i]->ops->flush(m->sinks[i]) == -1)
+			m->sink_flush_failed[i]++;
 	m->totals.windows_published++;
+	if (m->pub != NULL)
+		stats_merger_window(m->pub, m, p, t0);
 	pending_release(p);
 }
 
@@ -226,6 +231,28 @@ static void publish_ready(struct merger *m)
 		publish_window(m, p);
 }
 
+/* BMP events arrive ready-made (bmp_pub.h): hand them to every sink. */
+static bool merger_poll_bmp(struct merger *m)
+{
+	struct bmp_pub_item *it;
+	bool progress = false;
+
+	while ((it = bmp_pub_pop(m->bmp)) != NULL) {
+		for (unsigned i = 0; i < m->nsinks; i++)
+			if (sink_publish(m->sinks[i], it->type, it->key,
+					 it->json, it->len) == -1)
+				m->totals.messages_failed[it->type]++;
+		m->totals.messages[it->type]++;
+		free(it);
+		progress = true;
+	}
+	/* session events are rare and wanted now, not at the window's end */
+	for (unsigned i = 0; progress && i < m->nsinks; i++)
+		if (m->sinks[i]->ops->flush != NULL)
+			(void)m->sinks[i]->ops->flush(m->sinks[i]);
+	return progress;
+}
+
 bool merger_poll(struct merger *m)
 {
 	bool progress = false;
@@ -243,6 +270,8 @@ bool merger_poll(struct merger *m)
 			agg_window_free(win);
 		}
 	}
+	if (m->bmp != NULL && merger_poll_bmp(m))
+		progress = true;
 	if (progress)
 		publish_ready(m);
 	return progress;
@@ -266,5 +295,9 @@ void *merger_main(void *arg)
 			nanosleep(&nap, NULL);
 	}
 	publish_ready(m);
+	if (m->bmp != NULL)
+		(void)merger_poll_bmp(m); /* what BMP queued before the end */
+	if (m->pub != NULL)
+		stats_merger_publish(m->pub, m);
 	return NULL;
 }

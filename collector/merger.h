@@ -18,7 +18,10 @@
 #include "config.h"
 #include "json.h"
 #include "sink.h"
+#include "stats.h"
 #include "worker.h"
+
+struct bmp_pub;
 
 #define MERGER_MAX_PENDING 8 /* windows held open waiting for slow workers */
 #define MERGER_MAX_SINKS 4
@@ -54,6 +57,9 @@ struct merger {
 	bool finished[PS_MAX_WORKERS];
 	struct jbuf json;
 	struct merger_totals totals;
+	uint64_t sink_flush_failed[MERGER_MAX_SINKS];
+	struct stats_hub *pub; /* /metrics publication, NULL = none */
+	struct bmp_pub *bmp;    /* bgp_session from the BMP side, NULL = none */
 };
 
 void merger_init(struct merger *m, struct worker *workers, unsigned nworkers,

@@ -8,6 +8,7 @@
 static const struct msg_info infos[MSG_TYPE_COUNT] = {
 	[MSG_CONNECTION_METRICS] = { "connection_metrics", 1 },
 	[MSG_EXPORTER_HEALTH] = { "exporter_health", 1 },
+	[MSG_BGP_SESSION] = { "bgp_session", 1 },
 };
 
 const struct msg_info *msg_info(enum msg_type t)
@@ -65,6 +66,7 @@ static void sampled_block(struct jbuf *j, const struct agg_sampled *s,
 	json_u64(j, "pool_weighted_samples", s->pool_weighted);
 	json_double(j, "error_pct_95", sampling_error_pct(s->samples), 2);
 	json_u64(j, "discard_samples", s->discards);
+	json_u64(j, "sampling_unknown_records", s->rate_unknown);
 	json_obj_end(j);
 }
 
@@ -198,7 +200,7 @@ void msg_exporter_health(struct jbuf *j, const struct agg_exporter *e,
 		 e->key.agent.af != 0 ? agent : "-", e->key.sub_agent);
 	msg_head(j, MSG_EXPORTER_HEALTH, start_ns, end_ns);
 	json_str(j, "exporter_id", key);
-	json_str(j, "protocol", "sflow");
+	json_str(j, "protocol", flow_health_protocol(&e->flow));
 	json_str(j, "exporter", source);
 	if (e->key.agent.af != 0) {
 		json_str(j, "agent", agent);
@@ -225,6 +227,10 @@ void msg_exporter_health(struct jbuf *j, const struct agg_exporter *e,
 	seq_block(j, "samples", &e->sample_seq);
 	json_obj_end(j);
 	decode_block(j, &e->errors);
+	if (e->flow.version != 0)
+		msg_flow_health(j, &e->flow);
+	else
+		json_null(j, "flow");
 	json_u64(j, "socket_kernel_drops", kernel_drops);
 	json_time(j, "first_seen", e->first_seen_ns);
 	json_time(j, "last_seen", e->last_seen_ns);

@@ -16,6 +16,7 @@
 enum msg_type {
 	MSG_CONNECTION_METRICS = 0,
 	MSG_EXPORTER_HEALTH,
+	MSG_BGP_SESSION, /* collector/bmp_msg.c */
 	MSG_TYPE_COUNT
 };
 

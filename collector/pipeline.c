@@ -5,6 +5,7 @@
 
 #include "json.h"
 #include "pipeline.h"
+#include "sink_kafka.h"
 #include "udp.h"
 
 unsigned pipeline_worker_count(const struct ps_config *cfg)
@@ -94,17 +95,39 @@ int pipeline_start(struct pipeline *p, const struct ps_config *cfg,
 			return -1;
 	}
 	merger_init(&p->merger, p->workers, p->nworkers, cfg);
+	stats_hub_init(&p->hub, cfg);
+	p->merger.pub = &p->hub;
+	if (bmp_pub_init(&p->bmp_pub, 4096) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	p->merger.bmp = &p->bmp_pub;
 	if (cfg->json_enabled) {
 		if (sink_json_open(&p->json, cfg->json_path, err, errlen) == -1)
 			return -1;
 		p->json_open = true;
 		merger_add_sink(&p->merger, &p->json);
 	}
+	if (cfg->kafka.enabled) {
+		p->kafka_open = true; /* close releases a half-open sink too */
+		if (sink_kafka_open(&p->kafka, &cfg->kafka, replay, err,
+				    errlen) == -1)
+			return -1;
+		merger_add_sink(&p->merger, &p->kafka);
+	}
 	if (pthread_create(&p->merger_thread, NULL, merger_main, &p->merger)) {
 		snprintf(err, errlen, "cannot start the merger thread");
 		return -1;
 	}
 	p->merger_started = true;
+	if (!replay && strcmp(cfg->bmp_listen, "-") != 0) {
+		if (bmp_server_start(&p->bmp, cfg, &p->bmp_pub, err,
+				     errlen) == -1) {
+			bmp_server_stop(&p->bmp); /* frees what was made */
+			return -1;
+		}
+		p->bmp_on = true;
+	}
 	for (unsigned i = 0; i < p->nworkers; i++) {
 		if (pthread_create(&p->threads[i], NULL, worker_thread,
 				   &p->workers[i]) != 0) {
@@ -130,6 +153,12 @@ int pipeline_start(struct pipeline *p, const struct ps_config *cfg,
 
 void pipeline_stop(struct pipeline *p)
 {
+	/* BMP first: its last events must reach a running merger */
+	if (p->bmp_on) {
+		bmp_server_stop(&p->bmp);
+		dec_stats_add(&p->input_errors, &p->bmp.st);
+		p->bmp_on = false;
+	}
 	for (unsigned i = 0; i < p->threads_started; i++)
 		atomic_store_explicit(&p->workers[i].stop, true,
 				      memory_order_release);
@@ -142,6 +171,9 @@ void pipeline_stop(struct pipeline *p)
 		pthread_join(p->merger_thread, NULL);
 		p->merger_started = false;
 	}
+	/* The merger is gone: the producer is ours to drain, with a timeout. */
+	if (p->kafka_open)
+		sink_kafka_drain(&p->kafka);
 	p->threads_started = 0;
 }
 
@@ -150,7 +182,12 @@ void pipeline_free(struct pipeline *p)
 	if (p->json_open)
 		sink_close(&p->json);
 	p->json_open = false;
+	if (p->kafka_open)
+		sink_close(&p->kafka);
+	p->kafka_open = false;
 	merger_fini(&p->merger);
+	bmp_pub_fini(&p->bmp_pub);
+	stats_hub_fini(&p->hub);
 	for (unsigned i = 0; p->workers != NULL && i < p->nworkers; i++)
 		worker_fini(&p->workers[i]);
 	free(p->workers);
@@ -218,6 +255,8 @@ static void write_stats_json(const struct pipeline *p,
 		if (t->errors.n[r] != 0)
 			json_u64(&j, dec_reason_name(r), t->errors.n[r]);
 	json_obj_end(&j);
+	if (p->kafka_open)
+		sink_kafka_stats_json(&p->kafka, &j);
 	json_obj_end(&j);
 	f = fopen(path, "we");
 	if (f != NULL) {
@@ -266,6 +305,8 @@ void pipeline_summary(const struct pipeline *p, FILE *out,
 	if (p->pin_failures > 0)
 		fprintf(out, "summary: workers not pinned=%llu\n",
 			(unsigned long long)p->pin_failures);
+	if (p->kafka_open)
+		sink_kafka_summary(&p->kafka, out);
 	if (stats_path != NULL)
 		write_stats_json(p, &t, stats_path);
 }

@@ -10,9 +10,12 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "bmp_pub.h"
+#include "bmp_server.h"
 #include "config.h"
 #include "merger.h"
 #include "sink.h"
+#include "stats.h"
 #include "worker.h"
 
 struct pipeline {
@@ -23,10 +26,16 @@ struct pipeline {
 	pthread_t *threads;
 	unsigned threads_started;
 	struct merger merger;
+	struct stats_hub hub; /* merger -> /metrics */
+	struct bmp_pub bmp_pub; /* BMP side -> merger (bgp_session) */
+	struct bmp_server bmp;  /* live BMP station (bmp.listen) */
+	bool bmp_on;
 	pthread_t merger_thread;
 	bool merger_started;
 	struct sink json;
 	bool json_open;
+	struct sink kafka; /* output.kafka (sink_kafka.h) */
+	bool kafka_open;
 	struct dec_stats input_errors; /* capture-level reasons (replay) */
 	uint64_t pin_failures;
 };

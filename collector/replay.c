@@ -15,8 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bmp_replay.h"
 #include "capture.h"
 #include "htab.h"
+#include "http.h"
+#include "log.h"
 #include "pipeline.h"
 #include "replay.h"
 
@@ -30,6 +33,8 @@ struct dispatcher {
 	bool progress;
 	uint64_t next_progress_ns;
 	uint64_t datagrams;
+	struct bmp_replay *bmp;    /* BMP streams and TCP (bmp_replay.h) */
+	struct logger log;         /* events; the summary stays plain text */
 };
 
 static void nap(void)
@@ -159,15 +164,25 @@ static int replay_file(struct dispatcher *x, const char *path)
 	char err[256];
 	int rc;
 
+	if (bmp_replay_is_stream_file(path))
+		return bmp_replay_stream_file(x->bmp, path);
 	c = capture_open(path, err, sizeof(err));
 	if (c == NULL) {
-		fprintf(stderr, "peerscope: %s\n", err);
+		log_event(&x->log, PS_LOG_ERROR, "capture_failed", "%s", err);
 		return -1;
 	}
 	while ((rc = capture_next(c, &pk, st)) == 1) {
 		enum ps_proto proto;
 
 		show_progress(x, path, c, false);
+		if (pk.kind == CAPTURE_TCP && cfg->bmp_port != 0 &&
+		    (pk.dst_port == cfg->bmp_port ||
+		     pk.src_port == cfg->bmp_port)) {
+			/* the station's own segments (ACKs) carry nothing */
+			if (pk.dst_port == cfg->bmp_port)
+				bmp_replay_tcp(x->bmp, &pk);
+			continue;
+		}
 		if (pk.kind != CAPTURE_UDP) {
 			dec_count(st, DEC_CAPTURE_NOT_UDP);
 			continue;
@@ -181,7 +196,8 @@ static int replay_file(struct dispatcher *x, const char *path)
 	}
 	show_progress(x, path, c, true);
 	if (rc == -1)
-		fprintf(stderr, "peerscope: %s: %s\n", path, capture_error(c));
+		log_event(&x->log, PS_LOG_ERROR, "capture_failed", "%s: %s",
+			  path, capture_error(c));
 	capture_close(c);
 	return rc == -1 ? -1 : 0;
 }
@@ -204,8 +220,10 @@ int replay_run(const struct ps_config *cfg, char *const *files, int nfiles,
 	int status = 0;
 
 	memset(&x, 0, sizeof(x));
+	log_init(&x.log, STDERR_FILENO);
+	log_configure(&x.log, cfg->log_level, cfg->log_format);
 	if (pipeline_start(&p, cfg, true, err, sizeof(err)) == -1) {
-		fprintf(stderr, "peerscope: %s\n", err);
+		log_event(&x.log, PS_LOG_ERROR, "start_failed", "%s", err);
 		pipeline_stop(&p);
 		pipeline_free(&p);
 		return -1;
@@ -214,17 +232,24 @@ int replay_run(const struct ps_config *cfg, char *const *files, int nfiles,
 	x.window_ns = (uint64_t)cfg->window_seconds * 1000000000ULL;
 	x.progress = progress_wanted(cfg);
 	x.open = calloc(p.nworkers, sizeof(*x.open));
-	if (x.open == NULL) {
-		fprintf(stderr, "peerscope: out of memory\n");
+	x.bmp = bmp_replay_new(&p);
+	if (x.open == NULL || x.bmp == NULL) {
+		log_event(&x.log, PS_LOG_ERROR, "start_failed", "out of memory");
 		status = -1;
 	}
 	for (int i = 0; status == 0 && i < nfiles; i++)
 		if (replay_file(&x, files[i]) == -1)
 			status = -1;
+	if (x.bmp != NULL)
+		bmp_replay_finish(x.bmp); /* queued before the workers end */
 	if (x.open != NULL)
 		end_all(&x);
 	pipeline_stop(&p);
+	bmp_replay_free(x.bmp);
 	pipeline_summary(&p, stderr, stats_path);
+	if (cfg->replay_serve_seconds > 0 &&
+	    http_serve_replay(&p, cfg, cfg->replay_serve_seconds) == -1)
+		status = -1;
 	pipeline_free(&p);
 	free(x.open);
 	return status;

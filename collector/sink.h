@@ -22,6 +22,8 @@ struct sink_ops {
 		       const char *json, size_t len);
 	int (*flush)(struct sink *s);
 	void (*close)(struct sink *s);
+	/* Optional: reopen the output after a log rotation (SIGHUP). */
+	int (*reopen)(struct sink *s);
 };
 
 struct sink {

@@ -1,14 +1,21 @@
 /* sink_json.c - JSON lines, one message a line, to a file or stdout. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sink.h"
 
+/* The open file and where it came from, so SIGHUP can reopen it. */
+struct json_out {
+	FILE *f;
+	char path[256];
+};
+
 static int json_publish(struct sink *s, enum msg_type type, const char *key,
 			const char *json, size_t len)
 {
-	FILE *f = s->ctx;
+	FILE *f = ((struct json_out *)s->ctx)->f;
 
 	(void)type;
 	(void)key;
@@ -19,19 +26,41 @@ static int json_publish(struct sink *s, enum msg_type type, const char *key,
 
 static int json_flush(struct sink *s)
 {
-	return fflush((FILE *)s->ctx) == 0 ? 0 : -1;
+	return fflush(((struct json_out *)s->ctx)->f) == 0 ? 0 : -1;
 }
 
 static void json_close(struct sink *s)
 {
-	FILE *f = s->ctx;
+	struct json_out *o = s->ctx;
 
-	if (f == NULL)
+	if (o == NULL)
 		return;
-	fflush(f);
-	if (f != stdout)
-		fclose(f);
+	fflush(o->f);
+	if (o->f != stdout)
+		fclose(o->f);
+	free(o);
 	s->ctx = NULL;
+}
+
+/*
+ * @thread merger.  After logrotate moved the file away: write to a fresh
+ * file at the same path.  On failure the old stream stays (and the next
+ * SIGHUP tries again), so no message is lost to a failed reopen.
+ */
+static int json_reopen(struct sink *s)
+{
+	struct json_out *o = s->ctx;
+	FILE *f;
+
+	if (o == NULL || o->f == stdout)
+		return 0;
+	f = fopen(o->path, "ae");
+	if (f == NULL)
+		return -1;
+	fflush(o->f);
+	fclose(o->f);
+	o->f = f;
+	return 0;
 }
 
 static const struct sink_ops json_ops = {
@@ -39,21 +68,27 @@ static const struct sink_ops json_ops = {
 	.publish = json_publish,
 	.flush = json_flush,
 	.close = json_close,
+	.reopen = json_reopen,
 };
 
 int sink_json_open(struct sink *s, const char *path, char *err, size_t errlen)
 {
+	struct json_out *o = calloc(1, sizeof(*o));
+
 	memset(s, 0, sizeof(*s));
 	s->ops = &json_ops;
-	if (strcmp(path, "-") == 0) {
-		s->ctx = stdout;
-		return 0;
-	}
-	s->ctx = fopen(path, "we");
-	if (s->ctx == NULL) {
-		snprintf(err, errlen, "output %s: %s", path, strerror(errno));
+	if (o == NULL) {
+		snprintf(err, errlen, "output %s: out of memory", path);
 		return -1;
 	}
+	snprintf(o->path, sizeof(o->path), "%s", path);
+	o->f = strcmp(path, "-") == 0 ? stdout : fopen(path, "we");
+	if (o->f == NULL) {
+		snprintf(err, errlen, "output %s: %s", path, strerror(errno));
+		free(o);
+		return -1;
+	}
+	s->ctx = o;
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ingest_ipfix.h"
 #include "seqtrack.h"
 #include "udp.h"
 #include "worker.h"
@@ -73,6 +74,8 @@ void worker_fini(struct worker *w)
 	htab_fini(&w->seq_state);
 	htab_fini(&w->source_state);
 	htab_fini(&w->counter_state);
+	ingest_flow_free(w->flow);
+	w->flow = NULL;
 	udp_rx_close_all(w->rx, w->rx_count);
 	free(w->rx);
 	w->rx = NULL;
@@ -127,10 +130,12 @@ static void worker_close(struct worker *w)
 	struct agg_window *win = w->win;
 
 	fill_last_status(w, win);
+	ingest_flow_window_close(w, win);
 	w->win = NULL;
 	win->kernel_drops = udp_rx_take_drops(w->rx, w->rx_count);
 	w->totals.kernel_drops += win->kernel_drops;
 	worker_push(w, win);
+	stats_worker_publish(w);
 }
 
 void worker_advance(struct worker *w, uint64_t now_ns)
@@ -165,9 +170,17 @@ void worker_process(struct worker *w, const struct rx_datagram *d)
 		w->totals.late_datagrams++;
 	w->totals.datagrams++;
 	w->totals.bytes += d->len;
+	if (d->proto < PS_PROTO_END_) {
+		w->totals.proto_datagrams[d->proto]++;
+		w->totals.proto_bytes[d->proto] += d->len;
+	}
 	switch (d->proto) {
 	case PS_PROTO_SFLOW:
 		ingest_sflow(w, d);
+		break;
+	case PS_PROTO_IPFIX:
+	case PS_PROTO_NETFLOW:
+		ingest_flow(w, d); /* one port may carry v5, v9 and v10 */
 		break;
 	default:
 		break; /* sources only hand over configured protocols */
@@ -252,6 +265,7 @@ void *worker_live_main(void *arg)
 		for (unsigned i = 0; i < w->rx_count; i++)
 			more |= udp_rx_drain(&w->rx[i], w, now);
 		worker_advance(w, now);
+		stats_worker_tick(w, now);
 		/*
 		 * Under a steady trickle every wake-up would fetch one or two
 		 * datagrams for two system calls.  Pausing briefly lets the

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "htab.h"
 #include "ring.h"
+#include "stats.h"
 #include "peerscope/addr.h"
 #include "peerscope/dec_stats.h"
 #include "peerscope/sflow.h"
@@ -58,6 +59,8 @@ struct worker_totals {
 	uint64_t state_refused;     /* sequence/counter state at its cap */
 	uint64_t kernel_drops;
 	struct dec_stats errors;
+	uint64_t proto_datagrams[PS_PROTO_END_]; /* for /metrics */
+	uint64_t proto_bytes[PS_PROTO_END_];
 };
 
 struct udp_rx;
@@ -78,6 +81,8 @@ struct worker {
 	struct dec_stats scratch;   /* one datagram's decode events */
 	struct sflow_sample sample; /* reused for every sample */
 	struct worker_totals totals;
+	struct worker_pub pub;      /* totals as /metrics reads them */
+	struct ingest_flow *flow;   /* IPFIX/NetFlow state (ingest_ipfix.c) */
 	struct udp_rx *rx;          /* live sockets, NULL in replay */
 	unsigned rx_count;
 	_Atomic bool stop;

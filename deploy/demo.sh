@@ -10,8 +10,39 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DPEERSCOPE_TESTS=OFF >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
 
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
-./build/peerscope replay --window 60 tests/data/demo-sflow.pcap.gz >"$out"
+log=$(mktemp)
+pid=
+# shellcheck disable=SC2317 # called by the trap
+cleanup() {
+	if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi
+	rm -f "$out" "$log"
+}
+trap cleanup EXIT
+# Kafka on the embedded broker: peerscope starts an in-process
+# Kafka-protocol broker on loopback, publishes every message to it, and
+# keeps it up after the replay (serve_seconds) so consumers can read it.
+./build/peerscope replay --window 60 --set output.kafka.enabled=true \
+	--set output.kafka.serve_seconds=60 \
+	tests/data/demo-sflow.pcap.gz >"$out" 2>"$log" &
+pid=$!
+for _ in $(seq 300); do
+	grep -q "stays up" "$log" && break
+	kill -0 "$pid" 2>/dev/null || break
+	sleep 0.1
+done
+cat "$log"
+broker=$(sed -n 's/.*embedded broker at \([^ ]*\).*/\1/p' "$log")
+echo
+echo "== consumed back from Kafka (./build/peerscope top --once --brokers $broker)"
+./build/peerscope top --once --brokers "$broker"
+if command -v kcat >/dev/null; then
+	echo
+	echo "== the same topic with kcat (kcat -C -b $broker -t peerscope.connection.metrics -e)"
+	kcat -C -b "$broker" -t peerscope.connection.metrics -o beginning -e -q \
+		-f 'partition %p offset %o key %k headers %h: %S bytes\n'
+fi
+kill "$pid" && wait "$pid" || true
+pid=
 
 echo
 echo "== per-connection metrics (JSON lines: ./build/peerscope replay tests/data/demo-sflow.pcap.gz)"

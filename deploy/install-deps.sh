@@ -8,11 +8,19 @@ packages=(
 	build-essential cmake pkg-config git ca-certificates
 	# core libraries
 	libpcap-dev librdkafka-dev zlib1g-dev libyaml-dev
+	libjson-c-dev # peerscope top parses messages with it
 	# tests, sanitizers and fuzzing
 	libcmocka-dev clang llvm libclang-rt-14-dev
 	python3 python3-jsonschema
+	# independent Kafka consumers for the Kafka end-to-end tests and demo
+	kcat python3-kafka
 	# a real sFlow exporter for the live end-to-end test
 	pmacct
+	# a real BMP exporter (and BGP speaker) for the live BMP test
+	gobgpd
+	# operations: the HTTP endpoint, and the tools that check /metrics,
+	# the systemd unit, the manifests and the man pages
+	libmicrohttpd-dev prometheus systemd python3-yaml groff-base
 )
 
 missing=()

@@ -29,11 +29,19 @@ enum dec_class { DEC_TRUNCATED, DEC_INVALID, DEC_UNSUPPORTED };
 	X(NONE, "none", DEC_INVALID)            \
 	DEC_REASONS_SFLOW(X)                    \
 	DEC_REASONS_PACKET(X)                   \
-	DEC_REASONS_CAPTURE(X)
+	DEC_REASONS_CAPTURE(X)                  \
+	DEC_REASONS_IPFIX(X)                    \
+	DEC_REASONS_NETFLOW5(X)                 \
+	DEC_REASONS_BMP(X)                      \
+	DEC_REASONS_BGP(X)
 
 #include "peerscope/reasons_capture.def"
 #include "peerscope/reasons_packet.def"
 #include "peerscope/reasons_sflow.def"
+#include "peerscope/reasons_ipfix.def"
+#include "peerscope/reasons_netflow5.def"
+#include "peerscope/reasons_bmp.def"
+#include "peerscope/reasons_bgp.def"
 
 enum dec_reason {
 #define DEC_ENUM(e, name, cls) DEC_##e,

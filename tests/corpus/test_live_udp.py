@@ -76,7 +76,9 @@ class Peerscope:
         self.proc = subprocess.Popen(
             [binary, "--set", "listen.sflow=127.0.0.1:%d" % port,
              "--window", str(window), "--workers", "2",
-             "--output", self.out, "--stats", self.stats],
+             "--output", self.out, "--stats", self.stats,
+             # root in CI: allowed here; metrics on a free port
+             "--set", "allow_root=true", "--set", "http.listen=127.0.0.1:0"],
             stderr=subprocess.PIPE, text=True)
         deadline = time.time() + 10
         while time.time() < deadline:  # wait until the port is bound

@@ -516,8 +516,8 @@ static void test_listen(void **state)
 	load_err("listen:\n  sflow: [~]\n", "2: " LISTEN_WANT "got null");
 	load_err("listen:\n  sflow: {a: 1}\n",
 		 "2: " LISTEN_WANT "got a mapping");
-	load_err("listen:\n  ipfix: \":4739\"\n",
-		 "2: listen.ipfix: unknown key");
+	load_err("listen:\n  bogus: \":4739\"\n",
+		 "2: listen.bogus: unknown key");
 	load_err("listen: \":6343\"\n",
 		 "1: listen: expected a mapping, got a scalar");
 #undef LISTEN_WANT

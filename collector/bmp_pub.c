@@ -1,0 +1,56 @@
+/* bmp_pub.c - see bmp_pub.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bmp_pub.h"
+
+int bmp_pub_init(struct bmp_pub *q, uint32_t slots)
+{
+	memset(q, 0, sizeof(*q));
+	if (ring_init(&q->ring, slots) == -1)
+		return -1;
+	q->ready = true;
+	return 0;
+}
+
+void bmp_pub_fini(struct bmp_pub *q)
+{
+	struct bmp_pub_item *it;
+
+	if (!q->ready)
+		return;
+	while ((it = ring_pop(&q->ring)) != NULL)
+		free(it);
+	ring_fini(&q->ring);
+	q->ready = false;
+}
+
+int bmp_pub_push(struct bmp_pub *q, enum msg_type type, const char *key,
+		 const char *json, size_t len)
+{
+	struct timespec nap = { .tv_sec = 0, .tv_nsec = 100 * 1000 };
+	struct bmp_pub_item *it = malloc(sizeof(*it) + len + 1);
+
+	if (it == NULL)
+		return -1;
+	it->type = type;
+	snprintf(it->key, sizeof(it->key), "%s", key);
+	it->len = len;
+	memcpy(it->json, json, len);
+	it->json[len] = '\0';
+	if (!ring_push(&q->ring, it)) {
+		atomic_fetch_add_explicit(&q->full_waits, 1,
+					  memory_order_relaxed);
+		while (!ring_push(&q->ring, it))
+			nanosleep(&nap, NULL);
+	}
+	atomic_fetch_add_explicit(&q->pushed, 1, memory_order_relaxed);
+	return 0;
+}
+
+struct bmp_pub_item *bmp_pub_pop(struct bmp_pub *q)
+{
+	return q->ready ? ring_pop(&q->ring) : NULL;
+}

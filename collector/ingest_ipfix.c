@@ -1,0 +1,922 @@
+/*
+ * ingest_ipfix.c - from decoded IPFIX / NetFlow v9 / NetFlow v5 records to
+ * window figures.
+ *
+ * One UDP port may carry v5, v9 and v10: the first two bytes (the version)
+ * pick the decoder.  Every record lands on the connections of its
+ * interfaces like an sFlow sample does: `in` on the input interface, `out`
+ * on the output interface.  When the record says which way it was metered
+ * (IE 61), only that side counts, so a router exporting both ingress and
+ * egress records of the same packets is not counted twice.
+ *
+ * Bytes and packets are scaled by the sampling rate that applies to the
+ * record: its own samplingInterval, else the options data of its selector
+ * (302) or sampler (48), else the rate of its observation domain / source
+ * id, else the v5 header.  With none of those the record counts at rate 1
+ * and `sampling_unknown` says so: never dropped, never silently unscaled.
+ *
+ * Per-worker state that outlives windows (template cache, sampling, boot
+ * times, held data sets) lives in struct ingest_flow, allocated at the
+ * first flow datagram so sFlow-only deployments pay nothing.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ingest_ipfix.h"
+#include "seqtrack.h"
+#include "worker.h"
+#include "peerscope/ipfix.h"
+#include "peerscope/netflow5.h"
+
+/* Sampling state: what options data said, per (exporter, domain, id). */
+enum flow_sampling_kind { FS_DOMAIN = 0, FS_SAMPLER = 1, FS_SELECTOR = 2 };
+
+struct flow_sampling_key {
+	struct ps_addr exporter;
+	uint8_t version;
+	uint8_t kind; /* enum flow_sampling_kind */
+	uint8_t pad;
+	uint32_t domain;
+	uint64_t id; /* samplerId / selectorId; 0 for FS_DOMAIN */
+};
+
+struct flow_sampling {
+	struct flow_sampling_key key;
+	uint32_t rate;
+};
+
+struct flow_boot_key {
+	struct ps_addr exporter;
+	uint8_t version;
+	uint8_t pad[2];
+	uint32_t domain;
+};
+
+struct flow_boot {
+	struct flow_boot_key key;
+	uint64_t boot_ms; /* systemInitTimeMilliseconds (160) */
+};
+
+/* A configured rate (flow.sampling_default / flow.sampling_force). */
+struct flow_override_key {
+	struct ps_addr exporter;
+	uint8_t force; /* 1 = flow.sampling_force */
+	uint8_t pad[2];
+	uint32_t ifindex; /* 0 = the whole exporter */
+};
+
+struct flow_override {
+	struct flow_override_key key;
+	uint32_t rate;
+};
+
+/* A data set that arrived before its template. */
+struct held_set {
+	struct ipfix_tkey key;
+	uint64_t ts_ns;
+	uint32_t export_time;
+	uint32_t sys_uptime_ms;
+	uint16_t len;
+	bool used;
+	uint8_t data[FLOW_HELD_MAX_BYTES];
+};
+
+struct ingest_flow {
+	uint64_t saved_ns; /* window end of the last state save */
+	struct ipfix_cache tc;
+	struct ipfix_template *slots;
+	struct ipfix_exporter_count *exp_counts;
+	struct htab sampling;  /* struct flow_sampling */
+	struct htab boot;      /* struct flow_boot */
+	struct htab overrides; /* struct flow_override, from the config */
+	bool has_default, has_force;
+	uint32_t held_count;
+	struct held_set held[FLOW_HELD_MAX];
+};
+
+/* Per-datagram context handed to the decoder callbacks. */
+struct flow_ctx {
+	struct worker *w;
+	struct ingest_flow *st;
+	struct agg_exporter *exp;
+	const struct rx_datagram *d;
+	uint32_t v5_rate; /* NetFlow v5 header sampling, 0 unknown */
+};
+
+static void state_load(struct worker *w, struct ingest_flow *st);
+
+/* "192.0.2.1" or "2001:db8::1/if10" -> (address, ifindex); 0 or -1. */
+static int override_parse(const char *name, struct flow_override_key *k)
+{
+	char host[64];
+	const char *slash = strchr(name, '/');
+	size_t n = slash != NULL ? (size_t)(slash - name) : strlen(name);
+	unsigned long ifx = 0;
+
+	memset(k, 0, sizeof(*k));
+	if (n == 0 || n >= sizeof(host))
+		return -1;
+	memcpy(host, name, n);
+	host[n] = '\0';
+	if (slash != NULL) {
+		char *end;
+
+		if (strncmp(slash, "/if", 3) != 0)
+			return -1;
+		ifx = strtoul(slash + 3, &end, 10);
+		if (*end != '\0' || ifx == 0 || ifx > UINT32_MAX)
+			return -1;
+	}
+	if (inet_pton(AF_INET, host, k->exporter.bytes) == 1)
+		k->exporter.af = 4;
+	else if (inet_pton(AF_INET6, host, k->exporter.bytes) == 1)
+		k->exporter.af = 6;
+	else
+		return -1;
+	k->ifindex = (uint32_t)ifx;
+	return 0;
+}
+
+/* Entries that do not parse are left out (config.c keeps maps as text). */
+static int overrides_load(struct ingest_flow *st, const struct ps_map *map,
+			  uint8_t force)
+{
+	for (uint32_t i = 0; i < map->count; i++) {
+		struct flow_override_key k;
+		struct flow_override *o;
+		char *end;
+		unsigned long rate = strtoul(map->e[i].value, &end, 10);
+		bool created;
+
+		if (*end != '\0' || rate == 0 || rate > UINT32_MAX ||
+		    override_parse(map->e[i].name, &k) == -1)
+			continue;
+		k.force = force;
+		o = htab_insert(&st->overrides, &k, &created);
+		if (o == NULL)
+			return -1;
+		o->rate = (uint32_t)rate;
+		if (force)
+			st->has_force = true;
+		else
+			st->has_default = true;
+	}
+	return 0;
+}
+
+static uint32_t override_find(const struct ingest_flow *st,
+			      const struct ps_addr *exporter, uint8_t force,
+			      uint32_t ifindex)
+{
+	struct flow_override_key k;
+	const struct flow_override *o;
+
+	memset(&k, 0, sizeof(k));
+	k.exporter = *exporter;
+	k.force = force;
+	k.ifindex = ifindex;
+	o = htab_find(&st->overrides, &k);
+	if (o == NULL && ifindex != 0) {
+		k.ifindex = 0;
+		o = htab_find(&st->overrides, &k);
+	}
+	return o != NULL ? o->rate : 0;
+}
+
+/*
+ * The configuration's word on a record's rate: a forced rate always
+ * wins; a default only fills in when the exporter said nothing.  The
+ * interface is the one the record was metered on.
+ */
+static uint32_t rate_configured(const struct ingest_flow *st,
+				const struct ps_addr *exporter,
+				const struct ps_flow *f, uint32_t wire_rate)
+{
+	uint32_t ifx = (f->present & FLOW_HAS_DIRECTION) && f->direction == 1 ?
+			       f->output_if :
+			       f->input_if;
+	uint32_t r;
+
+	if (st->has_force && (r = override_find(st, exporter, 1, ifx)) != 0)
+		return r;
+	if (wire_rate == 0 && st->has_default)
+		return override_find(st, exporter, 0, ifx);
+	return wire_rate;
+}
+
+static int ingest_flow_new(struct worker *w, struct ingest_flow **out)
+{
+	struct ingest_flow *st = calloc(1, sizeof(*st));
+	uint32_t max = w->cfg->flow_max_templates;
+	uint32_t slots = 64, exp_slots = 64;
+
+	if (st == NULL)
+		return -1;
+	if (max == 0)
+		max = FLOW_MAX_TEMPLATES;
+	while (slots < 2 * max)
+		slots *= 2;
+	while (exp_slots < 2 * w->cfg->max_exporters)
+		exp_slots *= 2;
+	st->slots = calloc(slots, sizeof(*st->slots));
+	st->exp_counts = calloc(exp_slots, sizeof(*st->exp_counts));
+	if (st->slots == NULL || st->exp_counts == NULL ||
+	    ipfix_cache_init(&st->tc, st->slots, slots, max,
+			     FLOW_TEMPLATE_TIMEOUT_S) == -1 ||
+	    ipfix_cache_limit_exporters(
+		    &st->tc, st->exp_counts, exp_slots,
+		    w->cfg->flow_max_templates_per_exporter != 0 ?
+			    w->cfg->flow_max_templates_per_exporter :
+			    max) == -1 ||
+	    htab_init(&st->sampling, sizeof(struct flow_sampling_key),
+		      sizeof(struct flow_sampling), FLOW_MAX_SAMPLERS) == -1 ||
+	    htab_init(&st->boot, sizeof(struct flow_boot_key),
+		      sizeof(struct flow_boot), FLOW_MAX_SAMPLERS) == -1 ||
+	    htab_init(&st->overrides, sizeof(struct flow_override_key),
+		      sizeof(struct flow_override), 2 * PS_MAP_MAX) == -1 ||
+	    overrides_load(st, &w->cfg->flow_sampling_default, 0) == -1 ||
+	    overrides_load(st, &w->cfg->flow_sampling_force, 1) == -1) {
+		ingest_flow_free(st);
+		return -1;
+	}
+	*out = st;
+	state_load(w, st);
+	return 0;
+}
+
+void ingest_flow_free(struct ingest_flow *st)
+{
+	if (st == NULL)
+		return;
+	htab_fini(&st->sampling);
+	htab_fini(&st->boot);
+	htab_fini(&st->overrides);
+	free(st->slots);
+	free(st->exp_counts);
+	free(st);
+}
+
+struct ipfix_cache *ingest_flow_cache(struct ingest_flow *st)
+{
+	return st != NULL ? &st->tc : NULL;
+}
+
+static void sampling_key(struct flow_sampling_key *k, const struct ipfix_msg *m,
+			 uint8_t kind, uint64_t id)
+{
+	memset(k, 0, sizeof(*k));
+	k->exporter = m->exporter;
+	k->version = (uint8_t)m->version;
+	k->kind = kind;
+	k->domain = m->domain;
+	k->id = id;
+}
+
+static uint32_t sampling_find(const struct ingest_flow *st,
+			      const struct ipfix_msg *m, uint8_t kind,
+			      uint64_t id)
+{
+	struct flow_sampling_key k;
+	const struct flow_sampling *s;
+
+	sampling_key(&k, m, kind, id);
+	s = htab_find(&st->sampling, &k);
+	return s != NULL ? s->rate : 0;
+}
+
+/* The rate that applies to one record; 0 when nothing says. */
+static uint32_t record_rate(const struct flow_ctx *x, const struct ipfix_msg *m,
+			    const struct ps_flow *f)
+{
+	uint32_t r = 0;
+
+	if ((f->present & FLOW_HAS_SAMPLING) && f->sampling_interval != 0)
+		return f->sampling_interval;
+	if (f->present & FLOW_HAS_SELECTOR_ID)
+		r = sampling_find(x->st, m, FS_SELECTOR, f->selector_id);
+	if (r == 0 && (f->present & FLOW_HAS_SAMPLER_ID))
+		r = sampling_find(x->st, m, FS_SAMPLER, f->sampler_id);
+	if (r == 0)
+		r = sampling_find(x->st, m, FS_DOMAIN, 0);
+	return r;
+}
+
+static void add_flow(struct agg_sampled *a, uint32_t rate, bool known,
+		     const struct ps_flow *f)
+{
+	a->rate_unknown += !known;
+	if (a->samples == 0 || rate < a->rate_min)
+		a->rate_min = rate;
+	if (rate > a->rate_max)
+		a->rate_max = rate;
+	a->samples++;
+	a->frame_bytes += f->bytes;
+	a->est_packets += (double)f->packets * rate;
+	a->est_bytes += (double)f->bytes * rate;
+}
+
+/* An ifIndex names a connection unless it is 0 (unknown / the device). */
+/* `rate` 0 = unknown: counted at 1 and flagged on the connection too. */
+static void flow_to_windows(struct flow_ctx *x, const struct ps_addr *router,
+			    uint32_t rate, const struct ps_flow *f)
+{
+	struct agg_conn *c;
+	bool known = rate != 0;
+
+	if (!known)
+		rate = 1;
+	bool in = true, out = true;
+
+	if (f->present & FLOW_HAS_DIRECTION) {
+		in = f->direction == 0;
+		out = f->direction == 1;
+	}
+	if (in && (f->present & FLOW_HAS_INPUT_IF) && f->input_if != 0) {
+		c = agg_conn_get(x->w->win, router, f->input_if);
+		if (c != NULL)
+			add_flow(&c->sampled[AGG_IN], rate, known, f);
+	}
+	if (out && (f->present & FLOW_HAS_OUTPUT_IF) && f->output_if != 0) {
+		c = agg_conn_get(x->w->win, router, f->output_if);
+		if (c != NULL)
+			add_flow(&c->sampled[AGG_OUT], rate, known, f);
+	}
+}
+
+static void note_rate(struct flow_ctx *x, uint32_t rate, bool known)
+{
+	struct agg_flow_health *h;
+
+	if (x->exp == NULL)
+		return;
+	h = &x->exp->flow;
+	if (!known) {
+		h->sampling_unknown++;
+		return;
+	}
+	if (h->sampling_rate_min == 0 || rate < h->sampling_rate_min)
+		h->sampling_rate_min = rate;
+	if (rate > h->sampling_rate_max)
+		h->sampling_rate_max = rate;
+}
+
+/* @thread worker.  One IPFIX / v9 data record. */
+static void on_flow(void *arg, const struct ipfix_msg *m, struct ps_flow *f)
+{
+	struct flow_ctx *x = arg;
+	uint32_t rate =
+		rate_configured(x->st, &m->exporter, f, record_rate(x, m, f));
+
+	note_rate(x, rate, rate != 0);
+	if (x->exp != NULL) {
+		x->exp->flow.data_records++;
+		x->exp->flow.bytes += f->bytes;
+		x->exp->flow.packets += f->packets;
+	}
+	flow_to_windows(x, &m->exporter, rate, f);
+}
+
+/* @thread worker.  Options data: sampling and boot time. */
+static void on_options(void *arg, const struct ipfix_msg *m,
+		       const struct ipfix_options *o)
+{
+	struct flow_ctx *x = arg;
+	struct flow_sampling_key k;
+	struct flow_sampling *s;
+	uint32_t rate = 0;
+	uint8_t kind = FS_DOMAIN;
+	uint64_t id = 0;
+	bool created;
+
+	if (x->exp != NULL)
+		x->exp->flow.options_records++;
+	if (o->present & IPFIX_OPT_SYS_INIT) {
+		struct flow_boot_key bk;
+		struct flow_boot *b;
+
+		memset(&bk, 0, sizeof(bk));
+		bk.exporter = m->exporter;
+		bk.version = (uint8_t)m->version;
+		bk.domain = m->domain;
+		b = htab_insert(&x->st->boot, &bk, &created);
+		if (b != NULL)
+			b->boot_ms = o->sys_init_ms;
+		else
+			x->w->totals.state_refused++;
+	}
+	if ((o->present & IPFIX_OPT_INTERVAL) && o->interval != 0)
+		rate = o->interval;
+	else if ((o->present & IPFIX_OPT_RANDOM_INTERVAL) &&
+		 o->random_interval != 0)
+		rate = o->random_interval;
+	else if ((o->present & IPFIX_OPT_PKT_INTERVAL) && o->pkt_interval != 0)
+		/* RFC 5477: select `interval` packets, skip `space` */
+		rate = (uint32_t)(((uint64_t)o->pkt_interval +
+				   ((o->present & IPFIX_OPT_PKT_SPACE) ?
+					    o->pkt_space :
+					    0)) /
+				  o->pkt_interval);
+	if (rate == 0)
+		return;
+	if (o->present & IPFIX_OPT_SELECTOR_ID) {
+		kind = FS_SELECTOR;
+		id = o->selector_id;
+	} else if (o->present & IPFIX_OPT_SAMPLER_ID) {
+		kind = FS_SAMPLER;
+		id = o->sampler_id;
+	}
+	sampling_key(&k, m, kind, id);
+	s = htab_insert(&x->st->sampling, &k, &created);
+	if (s == NULL) {
+		x->w->totals.state_refused++;
+		return;
+	}
+	s->rate = rate;
+}
+
+/* @thread worker.  Hold a data set until its template arrives. */
+static void on_unknown_set(void *arg, const struct ipfix_msg *m,
+			   uint16_t set_id, const uint8_t *set, size_t len)
+{
+	struct flow_ctx *x = arg;
+	struct held_set *hs = NULL;
+
+	if (x->st->held_count < FLOW_HELD_MAX && len <= FLOW_HELD_MAX_BYTES)
+		for (uint32_t i = 0; i < FLOW_HELD_MAX; i++)
+			if (!x->st->held[i].used) {
+				hs = &x->st->held[i];
+				break;
+			}
+	if (hs == NULL) {
+		if (x->exp != NULL)
+			x->exp->flow
+				.sets_aged_out++; /* no room: lost, counted */
+		return;
+	}
+	memset(&hs->key, 0, sizeof(hs->key));
+	hs->key.exporter = m->exporter;
+	hs->key.version = (uint8_t)m->version;
+	hs->key.domain = m->domain;
+	hs->key.tid = set_id;
+	hs->ts_ns = x->d->ts_ns;
+	hs->export_time = m->export_time;
+	hs->sys_uptime_ms = m->sys_uptime_ms;
+	hs->len = (uint16_t)len;
+	memcpy(hs->data, set, len);
+	hs->used = true;
+	x->st->held_count++;
+	if (x->exp != NULL)
+		x->exp->flow.sets_held++;
+}
+
+static const struct ipfix_handler flow_handler_held;
+
+/* @thread worker.  A template arrived: decode what waited for it. */
+static void on_template_added(void *arg, const struct ipfix_msg *m,
+			      uint16_t tid)
+{
+	struct flow_ctx *x = arg;
+	struct ingest_flow *st = x->st;
+	struct ipfix_handler hh = flow_handler_held;
+
+	hh.arg = x;
+	if (x->exp != NULL)
+		x->exp->flow.templates_added++;
+	if (st->held_count == 0)
+		return;
+	for (uint32_t i = 0; i < FLOW_HELD_MAX; i++) {
+		struct held_set *hs = &st->held[i];
+		struct ipfix_msg hm;
+
+		if (!hs->used || hs->key.tid != tid ||
+		    hs->key.version != m->version ||
+		    hs->key.domain != m->domain ||
+		    memcmp(&hs->key.exporter, &m->exporter,
+			   sizeof(m->exporter)) != 0)
+			continue;
+		/* The held set keeps its own header's clock facts. */
+		hm = *m;
+		hm.export_time = hs->export_time;
+		hm.sys_uptime_ms = hs->sys_uptime_ms;
+		hs->used = false;
+		st->held_count--;
+		if (ipfix_decode_data_set(&st->tc, &hm, tid, hs->data, hs->len,
+					  &hh, &x->w->scratch) == 0 &&
+		    x->exp != NULL)
+			x->exp->flow.sets_held_decoded++;
+	}
+}
+
+static void held_age(struct flow_ctx *x, uint64_t now_ns)
+{
+	struct ingest_flow *st = x->st;
+	struct agg_exporter *e;
+	struct exp_key key;
+
+	if (st->held_count == 0)
+		return;
+	for (uint32_t i = 0; i < FLOW_HELD_MAX; i++) {
+		struct held_set *hs = &st->held[i];
+
+		if (!hs->used || now_ns < hs->ts_ns ||
+		    now_ns - hs->ts_ns <= FLOW_HELD_MAX_AGE_NS)
+			continue;
+		hs->used = false;
+		st->held_count--;
+		/* counted on the exporter that sent it, in the open window */
+		memset(&key, 0, sizeof(key));
+		key.source = hs->key.exporter;
+		key.agent = hs->key.exporter;
+		key.sub_agent = hs->key.domain;
+		e = agg_exporter_get(x->w->win, &key, now_ns);
+		if (e != NULL) {
+			e->flow.version = hs->key.version;
+			e->flow.sets_aged_out++;
+		}
+	}
+}
+
+static void track_sequence(struct flow_ctx *x, uint32_t seq, uint32_t advance)
+{
+	struct seq_state_entry *st;
+	enum seq_verdict v;
+	bool created;
+
+	if (x->exp == NULL)
+		return;
+	st = htab_insert(&x->w->seq_state, &x->exp->key, &created);
+	if (st == NULL) {
+		x->w->totals.state_refused++;
+		return;
+	}
+	v = seq_track(&st->seq, seq, false, &x->exp->datagram_seq);
+	/*
+	 * IPFIX and v5 number records, v9 numbers packets: the next message
+	 * should carry seq + advance, which seq_track expects as last + 1.
+	 */
+	if (v != SEQ_DUPLICATE && v != SEQ_REORDERED)
+		st->seq.last = seq + advance - 1;
+}
+
+static struct agg_exporter *exporter_for(struct worker *w,
+					 const struct rx_datagram *d,
+					 uint8_t version, uint32_t domain);
+
+/* @thread worker.  NetFlow v5 record; the first one opens the exporter. */
+static void on_nf5(void *arg, const struct nf5_header *h, struct ps_flow *f)
+{
+	struct flow_ctx *x = arg;
+	uint32_t rate;
+
+	if (x->exp == NULL) {
+		x->exp = exporter_for(x->w, x->d, NF5_VERSION,
+				      (uint32_t)h->engine_type << 8 |
+					      h->engine_id);
+		x->v5_rate = h->sampling_interval;
+		track_sequence(x, h->flow_sequence, h->count);
+	}
+	rate = rate_configured(x->st, &x->d->src, f, x->v5_rate);
+	note_rate(x, rate, rate != 0);
+	if (x->exp != NULL) {
+		x->exp->flow.data_records++;
+		x->exp->flow_records++;
+		x->exp->flow.bytes += f->bytes;
+		x->exp->flow.packets += f->packets;
+	}
+	flow_to_windows(x, &x->d->src, rate, f);
+}
+
+static struct agg_exporter *exporter_for(struct worker *w,
+					 const struct rx_datagram *d,
+					 uint8_t version, uint32_t domain)
+{
+	struct agg_exporter *e;
+	struct exp_key key;
+
+	memset(&key, 0, sizeof(key));
+	key.source = d->src;
+	key.agent = d->src;
+	key.sub_agent = domain;
+	e = agg_exporter_get(w->win, &key, d->ts_ns);
+	if (e != NULL) {
+		e->datagrams++;
+		e->bytes += d->len;
+		e->flow.version = version;
+	}
+	return e;
+}
+
+static void ingest_nf5(struct flow_ctx *x)
+{
+	struct nf5_header h;
+	const struct rx_datagram *d = x->d;
+	int rc;
+
+	memset(&h, 0, sizeof(h));
+	/* The datagram is validated whole before the first record comes. */
+	rc = nf5_decode(d->data, d->len, &h, on_nf5, x, &x->w->scratch);
+	if (x->exp == NULL)
+		x->exp = exporter_for(x->w, d, NF5_VERSION,
+				      (uint32_t)h.engine_type << 8 |
+					      h.engine_id);
+	if (rc == -1 && x->exp != NULL)
+		x->exp->datagrams_rejected++;
+}
+
+static const struct ipfix_handler flow_handler_proto = {
+	.flow = on_flow,
+	.options = on_options,
+	.unknown_set = on_unknown_set,
+	.template_added = on_template_added,
+};
+
+/*
+ * Held sets decode with the datagram's context but must not be held
+ * again (their template exists by then); the arg is filled per call.
+ */
+static const struct ipfix_handler flow_handler_held = {
+	.flow = on_flow,
+	.options = on_options,
+};
+
+static uint64_t boot_for(struct ingest_flow *st, const struct ps_addr *src,
+			 const uint8_t *data, uint32_t len)
+{
+	struct flow_boot_key bk;
+	const struct flow_boot *b;
+	uint32_t domain;
+
+	/* Peek at the observation domain: bytes 12..15 of an IPFIX header. */
+	if (len < IPFIX_HEADER_LEN)
+		return 0;
+	domain = (uint32_t)data[12] << 24 | (uint32_t)data[13] << 16 |
+		 (uint32_t)data[14] << 8 | data[15];
+	memset(&bk, 0, sizeof(bk));
+	bk.exporter = *src;
+	bk.version = IPFIX_VERSION;
+	bk.domain = domain;
+	b = htab_find(&st->boot, &bk);
+	return b != NULL ? b->boot_ms : 0;
+}
+
+static void ingest_v9_v10(struct flow_ctx *x, uint16_t version)
+{
+	const struct rx_datagram *d = x->d;
+	struct ipfix_handler h = flow_handler_proto;
+	struct ipfix_msg m;
+	int rc;
+
+	/* Callbacks find the exporter through x; it is known after the
+	 * header, so decode the header facts first through a dry peek. */
+	memset(&m, 0, sizeof(m));
+	m.now_s = (uint32_t)(d->ts_ns / 1000000000ULL);
+	if (version == IPFIX_VERSION)
+		m.boot_ms = boot_for(x->st, &d->src, d->data, d->len);
+	x->exp = NULL;
+	if (d->len >= 16) {
+		/* IPFIX domain at 12, v9 source id at 16 */
+		uint32_t off = version == IPFIX_VERSION ? 12 : 16;
+
+		if (d->len >= off + 4)
+			x->exp = exporter_for(
+				x->w, d, (uint8_t)version,
+				(uint32_t)d->data[off] << 24 |
+					(uint32_t)d->data[off + 1] << 16 |
+					(uint32_t)d->data[off + 2] << 8 |
+					d->data[off + 3]);
+	}
+	if (x->exp == NULL)
+		x->exp = exporter_for(x->w, d, (uint8_t)version, 0);
+	h.arg = x;
+	rc = ipfix_decode(&x->st->tc, &d->src, d->data, d->len, &m, &h,
+			  &x->w->scratch);
+	if (rc == -1) {
+		if (x->exp != NULL)
+			x->exp->datagrams_rejected++;
+		return;
+	}
+	if (x->exp != NULL) {
+		x->exp->flow.templates_withdrawn += m.templates_withdrawn;
+		x->exp->flow.templates_refused += m.templates_refused;
+		x->exp->flow_records += m.data_records;
+	}
+	track_sequence(x, m.sequence,
+		       version == IPFIX_VERSION ?
+			       m.data_records + m.options_records :
+			       1);
+}
+
+void ingest_flow(struct worker *w, const struct rx_datagram *d)
+{
+	struct flow_ctx x = { .w = w, .d = d };
+	uint16_t version;
+
+	if (w->flow == NULL && ingest_flow_new(w, &w->flow) == -1) {
+		w->totals.state_refused++;
+		return;
+	}
+	x.st = w->flow;
+	if (d->len < 2) {
+		dec_count(&w->scratch, DEC_FLOW_DATAGRAM_TRUNCATED);
+		x.exp = exporter_for(w, d, FLOW_VERSION_UNKNOWN, 0);
+		if (x.exp != NULL)
+			x.exp->datagrams_rejected++;
+		goto out;
+	}
+	version = (uint16_t)(d->data[0] << 8 | d->data[1]);
+	switch (version) {
+	case NF5_VERSION:
+		ingest_nf5(&x);
+		break;
+	case NFV9_VERSION:
+	case IPFIX_VERSION:
+		held_age(&x, d->ts_ns);
+		ingest_v9_v10(&x, version);
+		break;
+	default:
+		dec_count(&w->scratch, DEC_FLOW_VERSION_UNSUPPORTED);
+		x.exp = exporter_for(w, d, FLOW_VERSION_UNKNOWN, 0);
+		if (x.exp != NULL)
+			x.exp->datagrams_rejected++;
+		break;
+	}
+out:
+	if (!dec_stats_is_clean(&w->scratch))
+		dec_stats_fold(&w->scratch, &w->totals.errors,
+			       x.exp != NULL ? &x.exp->errors : NULL);
+}
+
+/*
+ * ---- persistence ---------------------------------------------------------
+ *
+ * State file: a header, then the live templates, the sampling rates and
+ * the boot times, as this build lays them out in memory (the sizes are in
+ * the header; a file from a build with other sizes is ignored).  Worker i
+ * writes FILE.i through FILE.i.tmp and rename(2), so a crash mid-write
+ * leaves the previous file.  At start each worker loads every FILE.j, so
+ * templates survive a change in the number of workers too.
+ */
+#define FLOW_STATE_MAGIC   "PSFLOW01"
+#define FLOW_STATE_SAVE_NS (60ULL * 1000000000ULL)
+
+struct flow_state_header {
+	char magic[8];
+	uint32_t template_size, sampling_size, boot_size;
+	uint32_t templates, samplings, boots;
+};
+
+static bool state_enabled(const struct worker *w)
+{
+	return w->cfg->flow_state_file[0] != '\0' &&
+	       strcmp(w->cfg->flow_state_file, "-") != 0;
+}
+
+static bool template_sane(const struct ipfix_template *t)
+{
+	uint32_t min_len = 0;
+
+	if (t->state != IPFIX_T_LIVE || t->key.tid < 256 ||
+	    t->field_count == 0 || t->field_count > IPFIX_MAX_FIELDS ||
+	    (t->key.version != 9 && t->key.version != 10))
+		return false;
+	for (uint16_t i = 0; i < t->field_count; i++)
+		min_len += t->f[i].len == IPFIX_VARLEN ? 1 : t->f[i].len;
+	return min_len == t->min_len && min_len > 0;
+}
+
+static void state_load_file(struct worker *w, struct ingest_flow *st,
+			    const char *path)
+{
+	struct flow_state_header h;
+	struct ipfix_template t;
+	struct flow_sampling s;
+	struct flow_boot b;
+	bool created;
+	FILE *f = fopen(path, "rb");
+
+	if (f == NULL)
+		return;
+	if (fread(&h, sizeof(h), 1, f) != 1 ||
+	    memcmp(h.magic, FLOW_STATE_MAGIC, 8) != 0 ||
+	    h.template_size != sizeof(t) || h.sampling_size != sizeof(s) ||
+	    h.boot_size != sizeof(b))
+		goto out;
+	for (uint32_t i = 0; i < h.templates; i++) {
+		if (fread(&t, sizeof(t), 1, f) != 1)
+			goto out;
+		if (template_sane(&t) && ipfix_cache_put(&st->tc, &t) == -1)
+			w->totals.state_refused++;
+	}
+	for (uint32_t i = 0; i < h.samplings; i++) {
+		struct flow_sampling *e;
+
+		if (fread(&s, sizeof(s), 1, f) != 1)
+			goto out;
+		e = htab_insert(&st->sampling, &s.key, &created);
+		if (e != NULL)
+			e->rate = s.rate;
+	}
+	for (uint32_t i = 0; i < h.boots; i++) {
+		struct flow_boot *e;
+
+		if (fread(&b, sizeof(b), 1, f) != 1)
+			goto out;
+		e = htab_insert(&st->boot, &b.key, &created);
+		if (e != NULL)
+			e->boot_ms = b.boot_ms;
+	}
+out:
+	fclose(f);
+}
+
+static void state_load(struct worker *w, struct ingest_flow *st)
+{
+	char path[300];
+
+	if (!state_enabled(w))
+		return;
+	for (unsigned i = 0; i < PS_MAX_WORKERS; i++) {
+		snprintf(path, sizeof(path), "%s.%u", w->cfg->flow_state_file,
+			 i);
+		state_load_file(w, st, path);
+	}
+}
+
+/* 0, or -1 when the file could not be written (the old one stays). */
+static int state_save(struct worker *w, struct ingest_flow *st)
+{
+	char path[300], tmp[310];
+	struct flow_state_header h;
+	uint32_t pos;
+	const struct flow_sampling *s;
+	const struct flow_boot *b;
+	FILE *f;
+	bool ok = true;
+
+	snprintf(path, sizeof(path), "%s.%u", w->cfg->flow_state_file, w->id);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, FLOW_STATE_MAGIC, 8);
+	h.template_size = sizeof(struct ipfix_template);
+	h.sampling_size = sizeof(struct flow_sampling);
+	h.boot_size = sizeof(struct flow_boot);
+	h.templates = st->tc.live;
+	h.samplings = st->sampling.count;
+	h.boots = st->boot.count;
+	f = fopen(tmp, "wb");
+	if (f == NULL)
+		return -1;
+	ok = fwrite(&h, sizeof(h), 1, f) == 1;
+	for (uint32_t i = 0; ok && i < st->tc.capacity; i++)
+		if (st->tc.slots[i].state == IPFIX_T_LIVE)
+			ok = fwrite(&st->tc.slots[i], sizeof(st->tc.slots[i]),
+				    1, f) == 1;
+	pos = 0;
+	while (ok && (s = htab_next(&st->sampling, &pos)) != NULL)
+		ok = fwrite(s, sizeof(*s), 1, f) == 1;
+	pos = 0;
+	while (ok && (b = htab_next(&st->boot, &pos)) != NULL)
+		ok = fwrite(b, sizeof(*b), 1, f) == 1;
+	ok = fflush(f) == 0 && ok;
+	ok = fsync(fileno(f)) == 0 && ok;
+	ok = fclose(f) == 0 && ok;
+	if (!ok || rename(tmp, path) == -1) {
+		(void)unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+void ingest_flow_window_close(struct worker *w, struct agg_window *win)
+{
+	struct ingest_flow *st = w->flow;
+
+	if (st == NULL || win == NULL)
+		return;
+	/* Persist every minute of data time, and at the end. */
+	if (state_enabled(w) &&
+	    (win->final || win->end_ns >= st->saved_ns + FLOW_STATE_SAVE_NS)) {
+		if (state_save(w, st) == -1)
+			w->totals.state_refused++;
+		st->saved_ns = win->end_ns;
+	}
+	/* One pass over the cache: templates known per exporter+domain. */
+	for (uint32_t i = 0; i < st->tc.capacity; i++) {
+		const struct ipfix_template *t = &st->tc.slots[i];
+		struct agg_exporter *e;
+		struct exp_key key;
+
+		if (t->state != IPFIX_T_LIVE)
+			continue;
+		memset(&key, 0, sizeof(key));
+		key.source = t->key.exporter;
+		key.agent = t->key.exporter;
+		key.sub_agent = t->key.domain;
+		e = htab_find(&win->exporters, &key);
+		if (e != NULL)
+			e->flow.templates_known++;
+	}
+}

@@ -1,0 +1,35 @@
+/*
+ * ingest_ipfix.h - the worker's IPFIX / NetFlow v9 / v5 path and its caps.
+ */
+#ifndef PEERSCOPE_INGEST_IPFIX_H
+#define PEERSCOPE_INGEST_IPFIX_H
+
+#include <stdint.h>
+
+/* Caps on per-worker flow state (hostile exporters stay within these). */
+#define FLOW_MAX_TEMPLATES	2048 /* live templates per worker */
+#define FLOW_TEMPLATE_SLOTS	4096 /* cache slots: 2x, power of two */
+#define FLOW_TEMPLATE_TIMEOUT_S 1800 /* RFC 7011 §8.4 UDP lifetime */
+#define FLOW_MAX_SAMPLERS	4096 /* sampling / boot-time entries */
+#define FLOW_HELD_MAX		32   /* data sets waiting for a template */
+#define FLOW_HELD_MAX_BYTES	9000 /* larger sets are not held */
+#define FLOW_HELD_MAX_AGE_NS	(60ULL * 1000000000ULL)
+
+struct worker;
+struct rx_datagram;
+struct agg_window;
+struct ingest_flow;
+struct ipfix_cache;
+
+/* @thread worker.  One IPFIX / v9 / v5 datagram (version picks which). */
+void ingest_flow(struct worker *w, const struct rx_datagram *d);
+
+/* @thread worker.  Gauges into a window about to be handed over. */
+void ingest_flow_window_close(struct worker *w, struct agg_window *win);
+
+void ingest_flow_free(struct ingest_flow *st);
+
+/* The template cache (NULL before the first flow datagram). */
+struct ipfix_cache *ingest_flow_cache(struct ingest_flow *st);
+
+#endif /* PEERSCOPE_INGEST_IPFIX_H */

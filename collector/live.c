@@ -1,0 +1,265 @@
+/*
+ * live.c - see live.h.
+ *
+ * What a SIGHUP changes without a restart, and why only that:
+ *
+ *   log.level, log.format      the logger reads them through atomics;
+ *   metrics.max_connections    the merger reads it once per window.
+ *
+ * Everything else is baked into running threads at start-up: sockets
+ * (listen.*, udp.*), worker count and pinning, ring sizes, table caps
+ * (limits.*, sized at allocation), the window length (every worker's open
+ * window and the merger's watermarks are in its units), the sinks (the
+ * merger owns them) and the HTTP listener.  A reload that changes those is
+ * still accepted for the live keys; the others are listed in the log as
+ * needing a restart and keep their running values.  A configuration that
+ * does not load or validate is rejected whole, with the reason, and the
+ * running one stays.
+ *
+ * The configuration is never changed in place: a reload builds a fresh
+ * struct; the pipeline keeps the start-up one, which lives until exit.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "live.h"
+#include "log.h"
+#include "pipeline.h"
+#include "privdrop.h"
+
+#define DIFF_MAX_KEYS 128
+
+static const char *const live_keys[] = {
+	"log.level",
+	"log.format",
+	"metrics.max_connections",
+};
+
+static bool key_is_live(const char *key)
+{
+	for (size_t i = 0; i < sizeof(live_keys) / sizeof(live_keys[0]); i++)
+		if (strcmp(key, live_keys[i]) == 0)
+			return true;
+	return false;
+}
+
+struct flat {
+	char key[DIFF_MAX_KEYS][96];
+	char *value[DIFF_MAX_KEYS];
+	unsigned n;
+	char *text;
+};
+
+/*
+ * config_dump() prints one key per line, two spaces per level, lists
+ * inline: enough to rebuild each dotted key with its value as text.
+ */
+static int flatten(const struct ps_config *cfg, struct flat *f)
+{
+	char path[8][64];
+	size_t len = 0;
+	FILE *m;
+	char *line, *save = NULL;
+
+	memset(f, 0, sizeof(*f));
+	m = open_memstream(&f->text, &len);
+	if (m == NULL)
+		return -1;
+	config_dump(cfg, m);
+	fclose(m);
+	for (line = strtok_r(f->text, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		size_t indent = strspn(line, " ");
+		unsigned depth = (unsigned)(indent / 2);
+		char *colon = strchr(line, ':');
+		char *key = line + indent;
+
+		if (line[0] == '#' || colon == NULL || depth >= 8)
+			continue;
+		*colon = '\0';
+		snprintf(path[depth], sizeof(path[depth]), "%s", key);
+		if (colon[1] == '\0')
+			continue; /* a section */
+		if (f->n == DIFF_MAX_KEYS)
+			break;
+		f->key[f->n][0] = '\0';
+		for (unsigned d = 0; d <= depth; d++) {
+			size_t used = strlen(f->key[f->n]);
+
+			snprintf(f->key[f->n] + used,
+				 sizeof(f->key[f->n]) - used, "%s%s",
+				 d > 0 ? "." : "", path[d]);
+		}
+		f->value[f->n++] = colon + 1;
+	}
+	return 0;
+}
+
+void live_config_diff(const struct ps_config *a, const struct ps_config *b,
+		      bool live, char *out, size_t outlen)
+{
+	struct flat *fa = calloc(1, sizeof(*fa)), *fb = calloc(1, sizeof(*fb));
+
+	out[0] = '\0';
+	if (fa == NULL || fb == NULL || flatten(a, fa) == -1 ||
+	    flatten(b, fb) == -1)
+		goto done;
+	for (unsigned i = 0; i < fb->n; i++) {
+		const char *old = NULL;
+
+		for (unsigned j = 0; j < fa->n && old == NULL; j++)
+			if (strcmp(fa->key[j], fb->key[i]) == 0)
+				old = fa->value[j];
+		if (old != NULL && strcmp(old, fb->value[i]) == 0)
+			continue;
+		if (key_is_live(fb->key[i]) != live)
+			continue;
+		size_t used = strlen(out);
+
+		snprintf(out + used, outlen - used, "%s%s", used ? ", " : "",
+			 fb->key[i]);
+	}
+	/* cfg->path is not a key: "config_dump" prints it as a comment. */
+done:
+	if (fa != NULL)
+		free(fa->text);
+	if (fb != NULL)
+		free(fb->text);
+	free(fa);
+	free(fb);
+}
+
+struct live {
+	const struct ps_config *boot; /* the pipeline's, kept to the end */
+	struct ps_config *current;    /* NULL = boot */
+	struct logger log;
+	struct pipeline p;
+	struct http_server http;
+	bool http_on;
+};
+
+static const struct ps_config *live_cfg(const struct live *l)
+{
+	return l->current != NULL ? l->current : l->boot;
+}
+
+static void bump(_Atomic uint64_t *v)
+{
+	/* Only the main thread writes reload counters. */
+	atomic_store_explicit(v,
+			      atomic_load_explicit(v, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+}
+
+static void reload(struct live *l, live_reload_fn fn, void *ctx)
+{
+	const struct ps_config *run = live_cfg(l);
+	struct ps_config *fresh = malloc(sizeof(*fresh));
+	char err[600], applied[512], restart[1024];
+
+	log_event(&l->log, PS_LOG_INFO, "config_reload",
+		  "SIGHUP: re-reading %s",
+		  run->path[0] ? run->path : "(no file: command line only)");
+	if (fresh == NULL ||
+	    fn(fresh, run->path, ctx, err, sizeof(err)) == -1) {
+		if (fresh == NULL)
+			snprintf(err, sizeof(err), "out of memory");
+		log_event(&l->log, PS_LOG_ERROR, "config_reload_rejected",
+			  "%s; keeping the running configuration", err);
+		if (l->http_on)
+			bump(&l->http.reloads_failed);
+		free(fresh);
+		return;
+	}
+	live_config_diff(run, fresh, true, applied, sizeof(applied));
+	live_config_diff(l->boot, fresh, false, restart, sizeof(restart));
+	log_configure(&l->log, fresh->log_level, fresh->log_format);
+	atomic_store_explicit(&l->p.hub.max_conns_exported,
+			      fresh->metrics_max_connections,
+			      memory_order_relaxed);
+	free(l->current);
+	l->current = fresh;
+	if (l->http_on)
+		bump(&l->http.reloads_ok);
+	log_event(&l->log, PS_LOG_INFO, "config_reloaded", "applied: %s",
+		  applied[0] ? applied : "no change");
+	if (restart[0] != '\0')
+		log_event(&l->log, PS_LOG_WARN, "config_needs_restart",
+			  "changed but not applied until a restart: %s",
+			  restart);
+}
+
+int live_run(const struct ps_config *cfg, const char *stats_path,
+	     live_reload_fn fn, void *ctx)
+{
+	struct live *l = calloc(1, sizeof(*l));
+	sigset_t set;
+	char err[512];
+	int sig = 0, status = 0;
+
+	if (l == NULL)
+		return 1;
+	l->boot = cfg;
+	log_init(&l->log, STDERR_FILENO);
+	log_configure(&l->log, cfg->log_level, cfg->log_format);
+	/* Block the signals before threads exist so only sigwait sees them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (pipeline_start(&l->p, cfg, false, err, sizeof(err)) == -1) {
+		log_event(&l->log, PS_LOG_ERROR, "start_failed", "%s", err);
+		status = 1;
+		goto out;
+	}
+	if (cfg->http_enabled) {
+		if (http_start(&l->http, &l->p, cfg, &l->log, err,
+			       sizeof(err)) == -1) {
+			log_event(&l->log, PS_LOG_ERROR, "start_failed", "%s",
+				  err);
+			status = 1;
+			goto out;
+		}
+		l->http_on = true;
+		log_event(&l->log, PS_LOG_INFO, "http_listening",
+			  "/metrics, /healthz and /readyz on %s port %u",
+			  cfg->http_listen, l->http.port);
+	}
+	/* Every socket is bound: from here on, no privilege is needed. */
+	if (privdrop_apply(cfg, err, sizeof(err)) == -1) {
+		log_event(&l->log, PS_LOG_ERROR, "privileges", "%s", err);
+		status = 1;
+		goto out;
+	}
+	if (l->http_on)
+		http_set_phase(&l->http, HTTP_PHASE_RUNNING);
+	log_event(&l->log, PS_LOG_INFO, "start",
+		  "collecting with %u workers, window %us, as uid %u",
+		  l->p.nworkers, cfg->window_seconds, (unsigned)geteuid());
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig != SIGHUP)
+			break;
+		reload(l, fn, ctx);
+	}
+	if (l->http_on)
+		http_set_phase(&l->http, HTTP_PHASE_STOPPING);
+	log_event(&l->log, PS_LOG_INFO, "stop", "%s: flushing open windows",
+		  strsignal(sig));
+out:
+	pipeline_stop(&l->p);
+	if (status == 0)
+		pipeline_summary(&l->p, stderr, stats_path);
+	http_stop(&l->http);
+	pipeline_free(&l->p);
+	free(l->current);
+	free(l);
+	return status;
+}

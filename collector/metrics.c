@@ -1,0 +1,540 @@
+/*
+ * metrics.c - the text of /metrics (Prometheus exposition format 0.0.4)
+ * and the verdict of /readyz.  @thread http.
+ *
+ * Every family has HELP and TYPE lines; counters end in _total; units are
+ * in the names (seconds, bytes, bytes_per_second).  Label values come from
+ * bounded sets: worker index, decode reason names, message types, sink
+ * names, and connections/exporters of the last window capped by
+ * metrics.max_connections (the rest counted, not exported).
+ */
+#include <malloc.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "http.h"
+
+#define PEERSCOPE_VERSION_TEXT "0.1.0"
+
+struct text {
+	char *buf;
+	size_t len, cap;
+	bool failed;
+};
+
+__attribute__((format(printf, 2, 3))) static void
+text_printf(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		size_t room = t->cap - t->len;
+
+		if (t->failed)
+			return;
+		va_start(ap, fmt);
+		n = vsnprintf(t->buf != NULL ? t->buf + t->len : NULL, room,
+			      fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			t->failed = true;
+			return;
+		}
+		if ((size_t)n < room) {
+			t->len += (size_t)n;
+			return;
+		}
+		size_t cap = t->cap ? t->cap * 2 : 65536;
+
+		while (cap - t->len <= (size_t)n)
+			cap *= 2;
+		char *b = realloc(t->buf, cap);
+
+		if (b == NULL) {
+			t->failed = true;
+			return;
+		}
+		t->buf = b;
+		t->cap = cap;
+	}
+}
+
+/* A label value: backslash, quote and newline escaped, per the format. */
+static const char *label(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (; *s != '\0' && o + 3 < len; s++) {
+		if (*s == '\\' || *s == '"') {
+			buf[o++] = '\\';
+			buf[o++] = *s;
+		} else if (*s == '\n') {
+			buf[o++] = '\\';
+			buf[o++] = 'n';
+		} else {
+			buf[o++] = *s;
+		}
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static void family(struct text *t, const char *name, const char *type,
+		   const char *help)
+{
+	text_printf(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static uint64_t ld(const _Atomic uint64_t *v)
+{
+	return atomic_load_explicit(v, memory_order_relaxed);
+}
+
+/* One counter or gauge per worker, read from its published snapshot. */
+#define PER_WORKER(t, p, name, type, help, field)                              \
+	do {                                                                   \
+		family(t, name, type, help);                                   \
+		for (unsigned i_ = 0; i_ < (p)->nworkers; i_++)                \
+			text_printf(t, "%s{worker=\"%u\"} %llu\n", name, i_,   \
+				    (unsigned long long)ld(                    \
+					    &(p)->workers[i_].pub.field));     \
+	} while (0)
+
+static void render_workers(struct text *t, const struct pipeline *p)
+{
+	PER_WORKER(t, p, "peerscope_datagrams_total", "counter",
+		   "Datagrams received (live) or replayed, by worker.",
+		   datagrams);
+	PER_WORKER(t, p, "peerscope_received_bytes_total", "counter",
+		   "UDP payload bytes of those datagrams.", bytes);
+	PER_WORKER(t, p, "peerscope_samples_total", "counter",
+		   "sFlow samples decoded.", samples);
+	PER_WORKER(t, p, "peerscope_late_datagrams_total", "counter",
+		   "Datagrams older than the open window.", late_datagrams);
+	PER_WORKER(t, p, "peerscope_windows_closed_total", "counter",
+		   "Windows a worker closed and handed to the merger.",
+		   windows_closed);
+	PER_WORKER(t, p, "peerscope_windows_dropped_total", "counter",
+		   "Application drops: closed windows lost because the ring "
+		   "to the merger was full.",
+		   windows_dropped);
+	PER_WORKER(t, p, "peerscope_ring_full_events_total", "counter",
+		   "Pushes refused by a full worker-to-merger ring.",
+		   ring_full_events);
+	PER_WORKER(t, p, "peerscope_ring_occupancy", "gauge",
+		   "Closed windows waiting in the worker-to-merger ring.",
+		   ring_occupancy);
+	PER_WORKER(t, p, "peerscope_state_refused_total", "counter",
+		   "Sequence or counter state refused at its cap.",
+		   state_refused);
+	PER_WORKER(t, p, "peerscope_kernel_drops_total", "counter",
+		   "Datagrams the kernel dropped on this worker's sockets "
+		   "(socket buffer full).",
+		   kernel_drops);
+
+	family(t, "peerscope_ring_slots", "gauge",
+	       "Slots of each worker-to-merger ring.");
+	text_printf(t, "peerscope_ring_slots %u\n", p->cfg->ring_slots);
+	family(t, "peerscope_sockets", "gauge",
+	       "UDP sockets open, by worker (live mode).");
+	for (unsigned i = 0; i < p->nworkers; i++)
+		text_printf(t, "peerscope_sockets{worker=\"%u\"} %u\n", i,
+			    p->workers[i].rx_count);
+	family(t, "peerscope_state_entries", "gauge",
+	       "Entries in a worker's state tables, by table.");
+	for (unsigned i = 0; i < p->nworkers; i++) {
+		const struct worker_pub *w = &p->workers[i].pub;
+
+		text_printf(t,
+			    "peerscope_state_entries{worker=\"%u\","
+			    "table=\"sequence\"} %llu\n"
+			    "peerscope_state_entries{worker=\"%u\","
+			    "table=\"source\"} %llu\n"
+			    "peerscope_state_entries{worker=\"%u\","
+			    "table=\"counter\"} %llu\n",
+			    i, (unsigned long long)ld(&w->seq_entries), i,
+			    (unsigned long long)ld(&w->source_entries), i,
+			    (unsigned long long)ld(&w->counter_entries));
+	}
+}
+
+/* By protocol: a handful of label values, summed over workers. */
+static void render_protocols(struct text *t, const struct pipeline *p)
+{
+	family(t, "peerscope_protocol_datagrams_total", "counter",
+	       "Datagrams by protocol.");
+	for (unsigned i = 1; i < PS_PROTO_END_; i++) {
+		uint64_t n = 0;
+
+		for (unsigned w = 0; w < p->nworkers; w++)
+			n += ld(&p->workers[w].pub.proto_datagrams[i]);
+		text_printf(t,
+			    "peerscope_protocol_datagrams_total{protocol="
+			    "\"%s\"} %llu\n",
+			    ps_proto_name(i), (unsigned long long)n);
+	}
+	family(t, "peerscope_protocol_bytes_total", "counter",
+	       "UDP payload bytes by protocol.");
+	for (unsigned i = 1; i < PS_PROTO_END_; i++) {
+		uint64_t n = 0;
+
+		for (unsigned w = 0; w < p->nworkers; w++)
+			n += ld(&p->workers[w].pub.proto_bytes[i]);
+		text_printf(t,
+			    "peerscope_protocol_bytes_total{protocol=\"%s\"} "
+			    "%llu\n",
+			    ps_proto_name(i), (unsigned long long)n);
+	}
+}
+
+static void render_decode(struct text *t, const struct pipeline *p)
+{
+	family(t, "peerscope_decode_errors_total", "counter",
+	       "Datagrams, samples or records dropped or skipped, by reason "
+	       "(see README: troubleshooting).");
+	for (unsigned r = 0; r < DEC_REASON_COUNT; r++) {
+		uint64_t n = p->input_errors.n[r];
+
+		for (unsigned i = 0; i < p->nworkers; i++)
+			n += ld(&p->workers[i].pub.errors[r]);
+		text_printf(t,
+			    "peerscope_decode_errors_total{reason=\"%s\","
+			    "class=\"%s\"} %llu\n",
+			    dec_reason_name(r),
+			    dec_class_name(dec_reason_class(r)),
+			    (unsigned long long)n);
+	}
+}
+
+static void render_merger(struct text *t, const struct pipeline *p)
+{
+	const struct stats_hub *h = &p->hub;
+	uint64_t cum = 0;
+
+	family(t, "peerscope_windows_published_total", "counter",
+	       "Windows published to the sinks.");
+	text_printf(t, "peerscope_windows_published_total %llu\n",
+		    (unsigned long long)ld(&h->windows_published));
+	family(t, "peerscope_windows_forced_total", "counter",
+	       "Windows published before every worker had passed them.");
+	text_printf(t, "peerscope_windows_forced_total %llu\n",
+		    (unsigned long long)ld(&h->windows_forced));
+	family(t, "peerscope_connections_refused_total", "counter",
+	       "Connections refused at limits.connections_per_worker.");
+	text_printf(t, "peerscope_connections_refused_total %llu\n",
+		    (unsigned long long)ld(&h->conns_refused));
+	family(t, "peerscope_exporters_refused_total", "counter",
+	       "Exporters refused at limits.exporters_per_worker.");
+	text_printf(t, "peerscope_exporters_refused_total %llu\n",
+		    (unsigned long long)ld(&h->exporters_refused));
+	family(t, "peerscope_messages_total", "counter",
+	       "Messages published, by type.");
+	for (int i = 0; i < MSG_TYPE_COUNT; i++)
+		text_printf(t, "peerscope_messages_total{type=\"%s\"} %llu\n",
+			    msg_info(i)->type,
+			    (unsigned long long)ld(&h->messages[i]));
+	family(t, "peerscope_messages_failed_total", "counter",
+	       "Messages a sink could not take, by type.");
+	for (int i = 0; i < MSG_TYPE_COUNT; i++)
+		text_printf(t,
+			    "peerscope_messages_failed_total{type=\"%s\"} "
+			    "%llu\n",
+			    msg_info(i)->type,
+			    (unsigned long long)ld(&h->messages_failed[i]));
+	family(t, "peerscope_sink_up", "gauge",
+	       "1 when the last window went through the sink without error.");
+	for (unsigned i = 0; i < p->merger.nsinks && i < STATS_MAX_SINKS; i++)
+		text_printf(t, "peerscope_sink_up{sink=\"%s\"} %d\n",
+			    p->merger.sinks[i]->ops->name,
+			    atomic_load_explicit(&h->sink_ok[i],
+						 memory_order_relaxed) ?
+				    1 :
+				    0);
+	family(t, "peerscope_sink_failures_total", "counter",
+	       "Messages and flushes a sink failed.");
+	for (unsigned i = 0; i < p->merger.nsinks && i < STATS_MAX_SINKS; i++)
+		text_printf(t,
+			    "peerscope_sink_failures_total{sink=\"%s\"} %llu\n",
+			    p->merger.sinks[i]->ops->name,
+			    (unsigned long long)ld(&h->sink_failures[i]));
+	family(t, "peerscope_window_publish_duration_seconds", "histogram",
+	       "Time to publish one merged window to every sink.");
+	for (unsigned i = 0; i < STATS_LAT_BUCKETS; i++) {
+		cum = ld(&h->publish_bucket[i]);
+		text_printf(t,
+			    "peerscope_window_publish_duration_seconds_bucket"
+			    "{le=\"%g\"} %llu\n",
+			    stats_publish_buckets[i], (unsigned long long)cum);
+	}
+	text_printf(t,
+		    "peerscope_window_publish_duration_seconds_bucket"
+		    "{le=\"+Inf\"} %llu\n"
+		    "peerscope_window_publish_duration_seconds_sum %.9f\n"
+		    "peerscope_window_publish_duration_seconds_count %llu\n",
+		    (unsigned long long)ld(&h->publish_count),
+		    (double)ld(&h->publish_sum_ns) / 1e9,
+		    (unsigned long long)ld(&h->publish_count));
+}
+
+static void render_kafka(struct text *t, const struct stats_hub *h)
+{
+	static const char *const name[] = {
+		[STATS_KAFKA_ACCEPTED] = "accepted",
+		[STATS_KAFKA_DELIVERED] = "delivered",
+		[STATS_KAFKA_FAILED] = "failed",
+		[STATS_KAFKA_DROPPED] = "dropped",
+	};
+
+	if (!atomic_load_explicit(&h->kafka_present, memory_order_relaxed))
+		return;
+	family(t, "peerscope_kafka_messages_total", "counter",
+	       "Kafka sink messages by type and outcome: accepted, delivered "
+	       "(acknowledged), failed (delivery error), dropped (queue "
+	       "bound or too large).");
+	for (int m = 0; m < MSG_TYPE_COUNT; m++)
+		for (int f = 0; f < 4; f++)
+			text_printf(
+				t,
+				"peerscope_kafka_messages_total{type=\"%s\","
+				"outcome=\"%s\"} %llu\n",
+				msg_info(m)->type, name[f],
+				(unsigned long long)ld(&h->kafka[m][f]));
+	family(t, "peerscope_kafka_queue_messages", "gauge",
+	       "Kafka messages accepted and not yet delivered, failed or "
+	       "dropped.");
+	for (int m = 0; m < MSG_TYPE_COUNT; m++) {
+		uint64_t in = ld(&h->kafka[m][STATS_KAFKA_ACCEPTED]);
+		uint64_t out = ld(&h->kafka[m][STATS_KAFKA_DELIVERED]) +
+			       ld(&h->kafka[m][STATS_KAFKA_FAILED]) +
+			       ld(&h->kafka[m][STATS_KAFKA_DROPPED]);
+
+		text_printf(t,
+			    "peerscope_kafka_queue_messages{type=\"%s\"} "
+			    "%llu\n",
+			    msg_info(m)->type,
+			    (unsigned long long)(in > out ? in - out : 0));
+	}
+}
+
+static void render_snapshot(struct text *t, const struct pipeline *p)
+{
+	/* The lock is the one part of a read-only view that must change. */
+	struct stats_hub *h = (struct stats_hub *)&p->hub;
+	const struct stats_snapshot *s = &h->snap;
+	static const char *const dir[2] = { "in", "out" };
+	char l1[200], l2[120];
+
+	pthread_mutex_lock(&h->lock);
+	family(t, "peerscope_last_window_end_timestamp_seconds", "gauge",
+	       "End of the last published window (Unix time).");
+	text_printf(t, "peerscope_last_window_end_timestamp_seconds %.3f\n",
+		    (double)s->end_ns / 1e9);
+	family(t, "peerscope_connections_exported", "gauge",
+	       "Connections with series below (last window).");
+	text_printf(t, "peerscope_connections_exported %u\n", s->nconns);
+	family(t, "peerscope_connections_omitted", "gauge",
+	       "Connections of the last window left out by "
+	       "metrics.max_connections.");
+	text_printf(t, "peerscope_connections_omitted %u\n", s->conns_omitted);
+	/* Bytes, the base unit Prometheus asks for: dashboards multiply by 8. */
+	family(t, "peerscope_connection_bytes_per_second", "gauge",
+	       "Connection bandwidth in the last window; source is counters "
+	       "(exact) or samples (estimate).");
+	for (uint32_t i = 0; i < s->nconns; i++)
+		for (int d = 0; d < 2; d++)
+			text_printf(t,
+				    "peerscope_connection_bytes_per_second{"
+				    "connection=\"%s\",direction=\"%s\","
+				    "source=\"%s\"} %.3f\n",
+				    label(s->conns[i].id, l1, sizeof(l1)),
+				    dir[d],
+				    s->conns[i].from_counters[d] ? "counters" :
+								   "samples",
+				    s->conns[i].bps[d] / 8.0);
+	family(t, "peerscope_connection_utilisation_ratio", "gauge",
+	       "Bandwidth over interface speed (0..1), when the speed is "
+	       "known.");
+	for (uint32_t i = 0; i < s->nconns; i++)
+		for (int d = 0; d < 2 && s->conns[i].has_util; d++)
+			text_printf(
+				t,
+				"peerscope_connection_utilisation_ratio{"
+				"connection=\"%s\",direction=\"%s\"} %.9g\n",
+				label(s->conns[i].id, l1, sizeof(l1)), dir[d],
+				s->conns[i].util[d]);
+	family(t, "peerscope_connection_capacity_bytes_per_second", "gauge",
+	       "Interface speed reported by the router (ifSpeed / 8).");
+	for (uint32_t i = 0; i < s->nconns; i++)
+		if (s->conns[i].has_util)
+			text_printf(t,
+				    "peerscope_connection_capacity_bytes_per_"
+				    "second{connection=\"%s\"} %.3f\n",
+				    label(s->conns[i].id, l1, sizeof(l1)),
+				    (double)s->conns[i].capacity_bps / 8.0);
+	family(t, "peerscope_connection_oper_up", "gauge",
+	       "Operational status: 1 up, 0 down (absent when unknown).");
+	for (uint32_t i = 0; i < s->nconns; i++)
+		if (s->conns[i].oper >= 0)
+			text_printf(t,
+				    "peerscope_connection_oper_up{connection="
+				    "\"%s\"} %d\n",
+				    label(s->conns[i].id, l1, sizeof(l1)),
+				    s->conns[i].oper);
+	family(t, "peerscope_exporters_omitted", "gauge",
+	       "Exporters of the last window left out by "
+	       "metrics.max_connections.");
+	text_printf(t, "peerscope_exporters_omitted %u\n",
+		    s->exporters_omitted);
+	family(t, "peerscope_exporter_datagrams", "gauge",
+	       "Datagrams from an exporter in the last window.");
+	for (uint32_t i = 0; i < s->nexporters; i++)
+		text_printf(t,
+			    "peerscope_exporter_datagrams{exporter=\"%s\","
+			    "agent=\"%s\"} %llu\n",
+			    label(s->exporters[i].source, l1, sizeof(l1)),
+			    label(s->exporters[i].agent, l2, sizeof(l2)),
+			    (unsigned long long)s->exporters[i].datagrams);
+	family(t, "peerscope_exporter_bytes", "gauge",
+	       "Bytes from an exporter in the last window.");
+	for (uint32_t i = 0; i < s->nexporters; i++)
+		text_printf(t,
+			    "peerscope_exporter_bytes{exporter=\"%s\","
+			    "agent=\"%s\"} %llu\n",
+			    label(s->exporters[i].source, l1, sizeof(l1)),
+			    label(s->exporters[i].agent, l2, sizeof(l2)),
+			    (unsigned long long)s->exporters[i].bytes);
+	family(t, "peerscope_exporter_sequence_lost", "gauge",
+	       "Datagrams lost between router and host (sequence gaps), last "
+	       "window.");
+	for (uint32_t i = 0; i < s->nexporters; i++)
+		text_printf(t,
+			    "peerscope_exporter_sequence_lost{exporter=\"%s\","
+			    "agent=\"%s\"} %llu\n",
+			    label(s->exporters[i].source, l1, sizeof(l1)),
+			    label(s->exporters[i].agent, l2, sizeof(l2)),
+			    (unsigned long long)s->exporters[i].lost);
+	pthread_mutex_unlock(&h->lock);
+}
+
+static void render_process(struct text *t, const struct http_server *h)
+{
+	struct mallinfo2 mi = mallinfo2();
+	unsigned long pages = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "re");
+
+	if (f != NULL) {
+		if (fscanf(f, "%lu %lu", &pages, &resident) != 2)
+			resident = 0;
+		fclose(f);
+	}
+	family(t, "peerscope_build_info", "gauge", "Version of this build.");
+	text_printf(t, "peerscope_build_info{version=\"%s\"} 1\n",
+		    PEERSCOPE_VERSION_TEXT);
+	family(t, "process_start_time_seconds", "gauge",
+	       "Start time of the process (Unix time).");
+	text_printf(t, "process_start_time_seconds %llu\n",
+		    (unsigned long long)h->start_time_s);
+	family(t, "process_resident_memory_bytes", "gauge", "Resident memory.");
+	text_printf(t, "process_resident_memory_bytes %llu\n",
+		    (unsigned long long)resident *
+			    (unsigned long long)sysconf(_SC_PAGESIZE));
+	family(t, "peerscope_heap_in_use_bytes", "gauge",
+	       "Heap bytes allocated and not freed (malloc).");
+	text_printf(t, "peerscope_heap_in_use_bytes %llu\n",
+		    (unsigned long long)(mi.uordblks + mi.hblkhd));
+	family(t, "peerscope_config_reloads_total", "counter",
+	       "SIGHUP reloads, by result.");
+	text_printf(t,
+		    "peerscope_config_reloads_total{result=\"applied\"} "
+		    "%llu\n"
+		    "peerscope_config_reloads_total{result=\"rejected\"} "
+		    "%llu\n",
+		    (unsigned long long)ld(&h->reloads_ok),
+		    (unsigned long long)ld(&h->reloads_failed));
+	family(t, "peerscope_http_requests_rejected_total", "counter",
+	       "HTTP requests refused (bad method, path or body).");
+	text_printf(t, "peerscope_http_requests_rejected_total %llu\n",
+		    (unsigned long long)ld(&h->requests_rejected));
+	family(t, "peerscope_log_lines_suppressed_total", "counter",
+	       "Log lines held back by rate limiting (HTTP thread).");
+	text_printf(t, "peerscope_log_lines_suppressed_total %llu\n",
+		    (unsigned long long)h->limit.suppressed_total);
+}
+
+char *http_render_metrics(const struct http_server *h, size_t *len)
+{
+	struct text t = { NULL, 0, 0, false };
+
+	render_process(&t, h);
+	render_workers(&t, h->p);
+	render_protocols(&t, h->p);
+	render_decode(&t, h->p);
+	render_merger(&t, h->p);
+	render_kafka(&t, &h->p->hub);
+	render_snapshot(&t, h->p);
+	if (t.failed || t.buf == NULL) {
+		free(t.buf);
+		return NULL;
+	}
+	*len = t.len;
+	return t.buf;
+}
+
+__attribute__((format(printf, 3, 4))) static void why_add(char *why, size_t len,
+							  const char *fmt, ...)
+{
+	size_t used = strlen(why);
+	va_list ap;
+
+	if (used + 2 >= len)
+		return;
+	if (used > 0) {
+		snprintf(why + used, len - used, "; ");
+		used += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(why + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+bool http_readiness(const struct http_server *h, char *why, size_t whylen)
+{
+	const struct pipeline *p = h->p;
+	int phase = atomic_load_explicit(&h->phase, memory_order_relaxed);
+
+	why[0] = '\0';
+	if (phase == HTTP_PHASE_STARTING)
+		why_add(why, whylen, "starting");
+	if (phase == HTTP_PHASE_STOPPING)
+		why_add(why, whylen, "shutting down");
+	if (phase == HTTP_PHASE_RUNNING)
+		for (unsigned i = 0; i < p->nworkers; i++)
+			if (p->workers[i].rx_count != p->cfg->listen_count)
+				why_add(why, whylen,
+					"worker %u has %u of %u listeners "
+					"bound",
+					i, p->workers[i].rx_count,
+					p->cfg->listen_count);
+	for (unsigned i = 0; i < p->merger.nsinks && i < STATS_MAX_SINKS; i++)
+		if (!atomic_load_explicit(&p->hub.sink_ok[i],
+					  memory_order_relaxed))
+			why_add(why, whylen, "sink %s failing (%llu failures)",
+				p->merger.sinks[i]->ops->name,
+				(unsigned long long)ld(
+					&p->hub.sink_failures[i]));
+	/* Overloaded: the merger is not keeping up with a worker. */
+	for (unsigned i = 0; i < p->nworkers; i++) {
+		uint64_t occ = ld(&p->workers[i].pub.ring_occupancy);
+
+		if (occ * 4 >= (uint64_t)p->cfg->ring_slots * 3)
+			why_add(why, whylen,
+				"overloaded: worker %u ring %llu of %u slots "
+				"full",
+				i, (unsigned long long)occ, p->cfg->ring_slots);
+	}
+	return why[0] == '\0';
+}

@@ -1,0 +1,92 @@
+/*
+ * sink_kafka.h - the Kafka sink: every published message to a topic per
+ * message type, keyed by the id messages.c computes (connection id for
+ * connection_metrics, exporter id for exporter_health), with the headers
+ * `type` and `schema_version`, through librdkafka's idempotent producer.
+ *
+ * Outage behaviour.  Messages wait while the brokers are unreachable and
+ * go out in order when they return.  What waits is bounded by
+ * output.kafka.queue.messages and .bytes, counting both what librdkafka
+ * holds and what the sink holds in its own FIFO in front of it:
+ *
+ *   publish() --> [ sink FIFO, up to half the bound ] --> [ librdkafka,
+ *                  oldest first out                       up to half ]
+ *
+ * librdkafka can only refuse new messages (QUEUE_FULL), so "drop oldest"
+ * drops the oldest message of the sink's FIFO: the messages already in
+ * librdkafka (the first half of the bound) are kept, and when the FIFO is
+ * empty (a byte bound reached by librdkafka's half alone) the new message
+ * is the one dropped.  While nothing waits, publish() hands the message
+ * straight to librdkafka, the FIFO only fills during outages or bursts
+ * beyond librdkafka's half.  "drop newest"
+ * refuses the message being published.  Either way the drop is counted
+ * per topic.  Nothing here blocks: publish() never waits for a broker, so
+ * the merger (and behind it the workers) never stall on Kafka.
+ *
+ * message.timeout.ms is 0 (never expire) by default, so an outage does not
+ * silently expire messages; any delivery error, expiry included, is
+ * counted as failed.  At shutdown sink_kafka_drain() waits up to
+ * output.kafka.flush_timeout_ms and counts what is left as undelivered.
+ *
+ * Payload ownership: librdkafka copies key, payload and headers
+ * (RD_KAFKA_MSG_F_COPY); the sink's FIFO holds its own copies.  The
+ * caller's buffers are free to reuse as soon as publish() returns.
+ *
+ * @thread merger for publish/flush; main for open, drain, summary and close
+ * (before the merger starts, or after it is joined).  Delivery reports run
+ * inside rd_kafka_poll(), called only from those same calls, so the
+ * counters need no locks.
+ */
+#ifndef PEERSCOPE_SINK_KAFKA_H
+#define PEERSCOPE_SINK_KAFKA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "sink.h"
+
+/* Per topic (message type) counters. */
+struct sink_kafka_counters {
+	uint64_t accepted;    /* taken by publish() */
+	uint64_t delivered;   /* acknowledged by the broker */
+	uint64_t failed;      /* delivery report with an error (expiry too) */
+	uint64_t dropped;     /* past the queue bound */
+	uint64_t too_large;   /* refused by librdkafka (message.max.bytes) */
+	uint64_t undelivered; /* still waiting when the drain timed out */
+};
+
+/*
+ * Open the sink on kc.  With brokers "embedded", start the in-process
+ * mock cluster first and print its bootstrap address on stderr.  A bad
+ * librdkafka property, an unknown topic mapping or an unresolvable broker
+ * host is a start-up error naming the key.  `replay` enables
+ * output.kafka.serve_seconds at close.
+ */
+int sink_kafka_open(struct sink *s, const struct ps_kafka_config *kc,
+		    bool replay, char *err, size_t errlen);
+
+/* Deliver what waits, up to flush_timeout_ms; count the rest undelivered. */
+void sink_kafka_drain(struct sink *s);
+
+/* "summary: kafka ..." lines, one per topic. */
+void sink_kafka_summary(const struct sink *s, FILE *out);
+
+/* The counters as "kafka": {topic: {...}, "errors", "retries"} (--stats). */
+void sink_kafka_stats_json(const struct sink *s, struct jbuf *j);
+
+/* Counters of message type t (for tests and the stats file). */
+const struct sink_kafka_counters *sink_kafka_counters(const struct sink *s,
+						      enum msg_type t);
+
+/* Produce retries so far, from librdkafka's statistics (txretries). */
+uint64_t sink_kafka_retries(const struct sink *s);
+
+/* Bootstrap servers in use (the embedded broker's address, if any). */
+const char *sink_kafka_bootstraps(const struct sink *s);
+
+/* Default topic of message type t. */
+const char *sink_kafka_default_topic(enum msg_type t);
+
+#endif /* PEERSCOPE_SINK_KAFKA_H */

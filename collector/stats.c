@@ -1,0 +1,262 @@
+/* stats.c - see stats.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "merger.h"
+#include "sink_kafka.h"
+#include "stats.h"
+#include "worker.h"
+
+const double stats_publish_buckets[STATS_LAT_BUCKETS] = {
+	0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5,
+};
+
+#define STORE(dst, v) atomic_store_explicit(&(dst), (v), memory_order_relaxed)
+
+uint64_t stats_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+void stats_hub_init(struct stats_hub *h, const struct ps_config *cfg)
+{
+	memset(h, 0, sizeof(*h));
+	for (unsigned i = 0; i < STATS_MAX_SINKS; i++)
+		atomic_init(&h->sink_ok[i], true);
+	atomic_init(&h->max_conns_exported, cfg->metrics_max_connections);
+	pthread_mutex_init(&h->lock, NULL);
+	h->inited = true;
+}
+
+static void snapshot_free(struct stats_snapshot *s)
+{
+	free(s->conns);
+	free(s->exporters);
+	memset(s, 0, sizeof(*s));
+}
+
+void stats_hub_fini(struct stats_hub *h)
+{
+	if (h == NULL || !h->inited)
+		return;
+	snapshot_free(&h->snap);
+	pthread_mutex_destroy(&h->lock);
+	h->inited = false;
+}
+
+void stats_worker_publish(struct worker *w)
+{
+	const struct worker_totals *t = &w->totals;
+	struct worker_pub *p = &w->pub;
+
+	STORE(p->datagrams, t->datagrams);
+	STORE(p->bytes, t->bytes);
+	STORE(p->samples, t->samples);
+	STORE(p->late_datagrams, t->late_datagrams);
+	STORE(p->windows_closed, t->windows_closed);
+	STORE(p->windows_dropped, t->windows_dropped);
+	STORE(p->state_refused, t->state_refused);
+	STORE(p->kernel_drops, t->kernel_drops);
+	STORE(p->ring_occupancy, ring_occupancy(&w->out));
+	STORE(p->ring_full_events, w->out.full_events);
+	STORE(p->seq_entries, w->seq_state.count);
+	STORE(p->source_entries, w->source_state.count);
+	STORE(p->counter_entries, w->counter_state.count);
+	for (unsigned r = 0; r < DEC_REASON_COUNT; r++)
+		STORE(p->errors[r], t->errors.n[r]);
+	for (unsigned i = 0; i < PS_PROTO_END_; i++) {
+		STORE(p->proto_datagrams[i], t->proto_datagrams[i]);
+		STORE(p->proto_bytes[i], t->proto_bytes[i]);
+	}
+}
+
+void stats_worker_tick(struct worker *w, uint64_t now_ns)
+{
+	if (now_ns - w->pub.last_ns < STATS_PUBLISH_NS)
+		return;
+	w->pub.last_ns = now_ns;
+	stats_worker_publish(w);
+}
+
+void stats_merger_publish(struct stats_hub *h, const struct merger *m)
+{
+	const struct merger_totals *t = &m->totals;
+
+	STORE(h->windows_published, t->windows_published);
+	STORE(h->windows_forced, t->windows_forced);
+	STORE(h->conns_refused, t->conns_refused);
+	STORE(h->exporters_refused, t->exporters_refused);
+	for (int i = 0; i < MSG_TYPE_COUNT; i++) {
+		STORE(h->messages[i], t->messages[i]);
+		STORE(h->messages_failed[i], t->messages_failed[i]);
+	}
+}
+
+/*
+ * A sink is healthy when the last window went through it without a failed
+ * message or flush; it recovers as soon as one window does.
+ */
+static void sinks_publish(struct stats_hub *h, const struct merger *m)
+{
+	for (unsigned i = 0; i < m->nsinks && i < STATS_MAX_SINKS; i++) {
+		const struct sink *s = m->sinks[i];
+		uint64_t failed = m->sink_flush_failed[i];
+
+		for (int t = 0; t < MSG_TYPE_COUNT; t++)
+			failed += s->failed[t];
+		STORE(h->sink_ok[i], failed == h->sink_seen[i]);
+		STORE(h->sink_failures[i], failed);
+		h->sink_seen[i] = failed;
+		/* The Kafka counters are the merger's too (delivery reports
+		 * run inside its calls), so it may copy them here. */
+		if (strcmp(s->ops->name, "kafka") != 0)
+			continue;
+		STORE(h->kafka_present, true);
+		for (int t = 0; t < MSG_TYPE_COUNT; t++) {
+			const struct sink_kafka_counters *k =
+				sink_kafka_counters(s, t);
+
+			if (k == NULL)
+				continue;
+			STORE(h->kafka[t][STATS_KAFKA_ACCEPTED], k->accepted);
+			STORE(h->kafka[t][STATS_KAFKA_DELIVERED], k->delivered);
+			STORE(h->kafka[t][STATS_KAFKA_FAILED], k->failed);
+			STORE(h->kafka[t][STATS_KAFKA_DROPPED],
+			      k->dropped + k->too_large);
+		}
+	}
+}
+
+static void conn_gauge_fill(struct conn_gauge *g, const struct agg_conn *c,
+			    double seconds)
+{
+	msg_connection_id(&c->key, g->id, sizeof(g->id));
+	for (int d = AGG_IN; d <= AGG_OUT; d++) {
+		const struct agg_counted *k = &c->counted[d];
+
+		/* The same choice as the connection_metrics message. */
+		g->from_counters[d] = k->deltas > 0 && k->interval_ms > 0;
+		g->bps[d] = g->from_counters[d] ?
+				    k->octets * 8000.0 / k->interval_ms :
+				    c->sampled[d].est_bytes * 8.0 / seconds;
+	}
+	g->has_util = c->has_status && c->if_speed > 0;
+	g->capacity_bps = g->has_util ? c->if_speed : 0;
+	for (int d = AGG_IN; d <= AGG_OUT; d++)
+		g->util[d] = g->has_util ? g->bps[d] / (double)c->if_speed : 0;
+	g->oper = !c->has_status ? -1 : (c->if_status & 2) ? 1 : 0;
+}
+
+static double conn_gauge_peak(const struct conn_gauge *g)
+{
+	return g->bps[0] > g->bps[1] ? g->bps[0] : g->bps[1];
+}
+
+/* Busiest first, then by id, so the capped set is the interesting one. */
+static int conn_gauge_cmp(const void *a, const void *b)
+{
+	const struct conn_gauge *x = a, *y = b;
+	double px = conn_gauge_peak(x), py = conn_gauge_peak(y);
+
+	if (px != py)
+		return px > py ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+static int exporter_gauge_cmp(const void *a, const void *b)
+{
+	const struct exporter_gauge *x = a, *y = b;
+
+	if (x->datagrams != y->datagrams)
+		return x->datagrams > y->datagrams ? -1 : 1;
+	return strcmp(x->source, y->source);
+}
+
+static void snapshot_build(struct stats_snapshot *s,
+			   const struct merged_window *p, uint32_t cap)
+{
+	double seconds = (double)(p->end_ns - p->start_ns) / 1e9;
+	uint32_t pos = 0, n = 0;
+	const struct agg_conn *c;
+	const struct agg_exporter *e;
+
+	memset(s, 0, sizeof(*s));
+	s->start_ns = p->start_ns;
+	s->end_ns = p->end_ns;
+	s->conns =
+		calloc(p->conns.count ? p->conns.count : 1, sizeof(*s->conns));
+	s->exporters = calloc(p->exporters.count ? p->exporters.count : 1,
+			      sizeof(*s->exporters));
+	if (s->conns == NULL || s->exporters == NULL) {
+		snapshot_free(s);
+		return;
+	}
+	while ((c = htab_next(&p->conns, &pos)) != NULL)
+		conn_gauge_fill(&s->conns[n++], c, seconds);
+	qsort(s->conns, n, sizeof(*s->conns), conn_gauge_cmp);
+	s->nconns = n < cap ? n : cap;
+	s->conns_omitted = n - s->nconns;
+	pos = 0;
+	n = 0;
+	while ((e = htab_next(&p->exporters, &pos)) != NULL) {
+		struct exporter_gauge *g = &s->exporters[n++];
+
+		ps_addr_format(&e->key.source, g->source, sizeof(g->source));
+		if (e->key.agent.af != 0)
+			ps_addr_format(&e->key.agent, g->agent,
+				       sizeof(g->agent));
+		else
+			snprintf(g->agent, sizeof(g->agent), "unknown");
+		g->datagrams = e->datagrams;
+		g->bytes = e->bytes;
+		g->lost = e->datagram_seq.lost;
+		g->rejected = e->datagrams_rejected;
+	}
+	qsort(s->exporters, n, sizeof(*s->exporters), exporter_gauge_cmp);
+	/* Exporters share the connections' cap: one knob for cardinality. */
+	s->nexporters = n < cap ? n : cap;
+	s->exporters_omitted = n - s->nexporters;
+}
+
+void stats_merger_window(struct stats_hub *h, const struct merger *m,
+			 const struct merged_window *p, uint64_t t0_ns)
+{
+	uint64_t took = stats_now_ns() - t0_ns;
+	double secs = (double)took / 1e9;
+	struct stats_snapshot fresh, old;
+
+	snapshot_build(&fresh, p,
+		       atomic_load_explicit(&h->max_conns_exported,
+					    memory_order_relaxed));
+	pthread_mutex_lock(&h->lock);
+	old = h->snap;
+	h->snap = fresh;
+	pthread_mutex_unlock(&h->lock);
+	snapshot_free(&old);
+
+	for (unsigned i = 0; i < STATS_LAT_BUCKETS; i++)
+		if (secs <= stats_publish_buckets[i])
+			STORE(h->publish_bucket[i],
+			      atomic_load_explicit(&h->publish_bucket[i],
+						   memory_order_relaxed) +
+				      1);
+	STORE(h->publish_count,
+	      atomic_load_explicit(&h->publish_count, memory_order_relaxed) +
+		      1);
+	STORE(h->publish_sum_ns,
+	      atomic_load_explicit(&h->publish_sum_ns, memory_order_relaxed) +
+		      took);
+	sinks_publish(h, m);
+	stats_merger_publish(h, m);
+}
+
+void stats_merger_final(struct stats_hub *h, const struct merger *m)
+{
+	sinks_publish(h, m);
+	stats_merger_publish(h, m);
+}

@@ -1,0 +1,152 @@
+/*
+ * stats.h - counters published for /metrics by the threads that own them.
+ *
+ * Nothing on the per-packet path takes a lock or does an atomic
+ * read-modify-write.  Each worker keeps its plain `struct worker_totals`
+ * and, when a window closes and at most every STATS_PUBLISH_NS in live
+ * mode, copies them into its `struct worker_pub` with relaxed atomic
+ * stores (one writer per field, so a store is enough).  The HTTP thread
+ * loads them relaxed: each value is exact for some recent instant, and
+ * counters never go backwards, which is all Prometheus needs.
+ *
+ * The merger does the same with its totals into `struct stats_hub`, and
+ * after each published window it builds a capped snapshot of per-connection
+ * and per-exporter gauges, swapped in under hub->lock.  That lock is taken
+ * once per window by the merger and once per scrape by the HTTP thread,
+ * never by a worker.
+ */
+#ifndef PEERSCOPE_STATS_H
+#define PEERSCOPE_STATS_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "messages.h"
+#include "peerscope/dec_stats.h"
+
+#define STATS_PUBLISH_NS  (100ULL * 1000 * 1000)
+#define STATS_MAX_SINKS	  4 /* = MERGER_MAX_SINKS */
+#define STATS_LAT_BUCKETS 8
+
+/* Written by one worker, read by the HTTP thread. */
+struct worker_pub {
+	_Atomic uint64_t datagrams;
+	_Atomic uint64_t bytes;
+	_Atomic uint64_t samples;
+	_Atomic uint64_t late_datagrams;
+	_Atomic uint64_t windows_closed;
+	_Atomic uint64_t windows_dropped; /* application drops: ring full */
+	_Atomic uint64_t state_refused;
+	_Atomic uint64_t kernel_drops;
+	_Atomic uint64_t ring_occupancy; /* closed windows waiting */
+	_Atomic uint64_t ring_full_events;
+	_Atomic uint64_t seq_entries; /* table sizes */
+	_Atomic uint64_t source_entries;
+	_Atomic uint64_t counter_entries;
+	_Atomic uint64_t errors[DEC_REASON_COUNT];
+	_Atomic uint64_t proto_datagrams[PS_PROTO_END_];
+	_Atomic uint64_t proto_bytes[PS_PROTO_END_];
+	uint64_t last_ns; /* worker-private: last publication */
+};
+
+/* One connection's gauges from the last published window. */
+struct conn_gauge {
+	char id[80];
+	double bps[2];	       /* in, out; best source */
+	bool from_counters[2]; /* else from samples */
+	double util[2];
+	bool has_util;
+	int oper; /* 1 up, 0 down, -1 unknown */
+	uint64_t capacity_bps;
+};
+
+struct exporter_gauge {
+	char source[48];
+	char agent[48];
+	uint64_t datagrams;
+	uint64_t bytes;
+	uint64_t lost;
+	uint64_t rejected;
+};
+
+struct stats_snapshot {
+	uint64_t start_ns;
+	uint64_t end_ns;
+	uint32_t nconns;
+	uint32_t conns_omitted;
+	struct conn_gauge *conns;
+	uint32_t nexporters;
+	uint32_t exporters_omitted;
+	struct exporter_gauge *exporters;
+};
+
+/* Written by the merger, read by the HTTP thread. */
+struct stats_hub {
+	_Atomic uint64_t windows_published;
+	_Atomic uint64_t windows_forced;
+	_Atomic uint64_t conns_refused;
+	_Atomic uint64_t exporters_refused;
+	_Atomic uint64_t messages[MSG_TYPE_COUNT];
+	_Atomic uint64_t messages_failed[MSG_TYPE_COUNT];
+	_Atomic bool sink_ok[STATS_MAX_SINKS];
+	_Atomic uint64_t sink_failures[STATS_MAX_SINKS];
+	/* window publication time: cumulative histogram, seconds */
+	_Atomic uint64_t publish_bucket[STATS_LAT_BUCKETS];
+	_Atomic uint64_t publish_count;
+	_Atomic uint64_t publish_sum_ns;
+	/* Kafka sink, per message type: enum stats_kafka_field */
+	_Atomic bool kafka_present;
+	_Atomic uint64_t kafka[MSG_TYPE_COUNT][4];
+	/* main writes on reload, merger reads */
+	_Atomic uint32_t max_conns_exported;
+	/* merger-private: sink counters at the previous window */
+	uint64_t sink_seen[STATS_MAX_SINKS];
+	bool inited;
+	pthread_mutex_t lock; /* guards snap */
+	struct stats_snapshot snap;
+};
+
+enum stats_kafka_field {
+	STATS_KAFKA_ACCEPTED,
+	STATS_KAFKA_DELIVERED,
+	STATS_KAFKA_FAILED,
+	STATS_KAFKA_DROPPED,
+};
+
+/* Upper bounds of the publication histogram buckets, seconds. */
+extern const double stats_publish_buckets[STATS_LAT_BUCKETS];
+
+struct worker;
+struct merger;
+struct merged_window;
+
+/* @thread main (start-up). */
+void stats_hub_init(struct stats_hub *h, const struct ps_config *cfg);
+void stats_hub_fini(struct stats_hub *h);
+
+/* @thread worker.  Copy the worker's totals into w->pub. */
+void stats_worker_publish(struct worker *w);
+
+/* @thread worker.  stats_worker_publish() at most every STATS_PUBLISH_NS. */
+void stats_worker_tick(struct worker *w, uint64_t now_ns);
+
+/* @thread merger.  After a window went out (started at t0_ns, monotonic). */
+void stats_merger_window(struct stats_hub *h, const struct merger *m,
+			 const struct merged_window *p, uint64_t t0_ns);
+
+/* @thread merger.  Totals only (at the end of the run). */
+void stats_merger_publish(struct stats_hub *h, const struct merger *m);
+
+/*
+ * @thread main, once the merger thread is joined (the sinks are then the
+ * main thread's): totals and sink counters after the final drain.
+ */
+void stats_merger_final(struct stats_hub *h, const struct merger *m);
+
+/* @thread any.  CLOCK_MONOTONIC in ns. */
+uint64_t stats_now_ns(void);
+
+#endif /* PEERSCOPE_STATS_H */

@@ -1,0 +1,1304 @@
+/*
+ * ipfix.c - IPFIX (RFC 7011) and NetFlow v9 (RFC 3954): one walker, one
+ * template cache.
+ *
+ * IPFIX message                        NetFlow v9 packet
+ *  0      2      4                      0      2      4
+ *  +------+------+-------------+        +------+------+-------------+
+ *  | ver10| len  | export time |        | ver 9| count| sysUptime   |
+ *  +------+------+-------------+        +------+------+-------------+
+ *  | sequence (data records)   |        | unix secs   | seq (packets)
+ *  +---------------------------+        +-------------+-------------+
+ *  | observation domain id     |        | source id                 |
+ *  +---------------------------+        +---------------------------+
+ *  sets: | set id | set length | body ... | padding |
+ *    IPFIX: 2 template, 3 options template, >= 256 data, 4-255 reserved
+ *    v9:    0 template, 1 options template, >= 256 data, 2-255 reserved
+ *
+ * Template record (§3.4.1): | tid | field count | field specifier... |
+ * Options template (§3.4.2.2): | tid | field count | scope count | fields |
+ * v9 options template (§6.1): | tid | scope bytes | option bytes | fields |
+ * Field specifier (§3.2): |E| ie (15) | length | [PEN if E] |
+ * Variable length (§7): first byte < 255 is the length; 255 means the
+ * next two bytes are.
+ *
+ * A template is compiled when it arrives: each field gets a destination
+ * (enum ipfix_dest), so decoding a record is one pass over that plan.
+ */
+#include <string.h>
+
+#include "peerscope/cursor.h"
+#include "peerscope/ipfix.h"
+#include "peerscope/packet.h"
+
+#define NTP_UNIX_OFFSET	    2208988800ULL /* seconds from 1900 to 1970 */
+#define TCACHE_MAX_LOAD_NUM 3		  /* slots taken at most 3/4 full */
+#define TCACHE_MAX_LOAD_DEN 4
+
+/* ---- template cache ---------------------------------------------------- */
+
+static uint32_t tkey_hash(const struct ipfix_tkey *k)
+{
+	const uint8_t *p = (const uint8_t *)k;
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < sizeof(*k); i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h ^ (h >> 15);
+}
+
+static void tkey_make(struct ipfix_tkey *k, const struct ps_addr *exporter,
+		      uint8_t version, uint32_t domain, uint16_t tid)
+{
+	memset(k, 0, sizeof(*k));
+	k->exporter = *exporter;
+	k->version = version;
+	k->domain = domain;
+	k->tid = tid;
+}
+
+int ipfix_cache_init(struct ipfix_cache *tc, struct ipfix_template *slots,
+		     uint32_t capacity, uint32_t max_templates,
+		     uint32_t timeout_s)
+{
+	if (capacity == 0 || (capacity & (capacity - 1)) != 0 ||
+	    max_templates == 0 || max_templates > capacity / 2)
+		return -1;
+	memset(tc, 0, sizeof(*tc));
+	memset(slots, 0, sizeof(*slots) * capacity);
+	tc->slots = slots;
+	tc->capacity = capacity;
+	tc->max_templates = max_templates;
+	tc->timeout_s = timeout_s;
+	return 0;
+}
+
+/* Slot holding `key` (any non-empty state), else NULL; *free_slot gets the
+ * first reusable slot (tombstone, else the empty one ending the probe). */
+static struct ipfix_template *tcache_probe(const struct ipfix_cache *tc,
+					   const struct ipfix_tkey *key,
+					   struct ipfix_template **free_slot)
+{
+	uint32_t mask = tc->capacity - 1;
+	uint32_t i = tkey_hash(key) & mask;
+
+	if (free_slot != NULL)
+		*free_slot = NULL;
+	/* Bounded: a full lap at most, even if no slot is empty. */
+	for (uint32_t n = 0; n < tc->capacity; n++, i = (i + 1) & mask) {
+		struct ipfix_template *t = &tc->slots[i];
+
+		if (t->state == IPFIX_T_EMPTY) {
+			if (free_slot != NULL && *free_slot == NULL)
+				*free_slot = t;
+			return NULL;
+		}
+		if (memcmp(&t->key, key, sizeof(*key)) == 0)
+			return t;
+		if (t->state == IPFIX_T_WITHDRAWN && free_slot != NULL &&
+		    *free_slot == NULL)
+			*free_slot = t;
+	}
+	return NULL;
+}
+
+int ipfix_cache_limit_exporters(struct ipfix_cache *tc,
+				struct ipfix_exporter_count *table,
+				uint32_t capacity, uint32_t max_per_exporter)
+{
+	if (capacity == 0 || (capacity & (capacity - 1)) != 0 ||
+	    max_per_exporter == 0)
+		return -1;
+	memset(table, 0, sizeof(*table) * capacity);
+	tc->exporters = table;
+	tc->exporters_capacity = capacity;
+	tc->exporters_used = 0;
+	tc->max_per_exporter = max_per_exporter;
+	return 0;
+}
+
+/* The exporter's counter, created when `create`; NULL when absent/full. */
+static struct ipfix_exporter_count *
+exp_count(struct ipfix_cache *tc, const struct ps_addr *a, bool create)
+{
+	uint32_t mask = tc->exporters_capacity - 1;
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < sizeof(*a); i++)
+		h = (h ^ ((const uint8_t *)a)[i]) * 16777619u;
+	for (uint32_t n = 0, i = h & mask; n < tc->exporters_capacity;
+	     n++, i = (i + 1) & mask) {
+		struct ipfix_exporter_count *e = &tc->exporters[i];
+
+		if (e->exporter.af == 0) {
+			if (!create ||
+			    (uint64_t)(tc->exporters_used + 1) *
+					    TCACHE_MAX_LOAD_DEN >
+				    (uint64_t)tc->exporters_capacity *
+					    TCACHE_MAX_LOAD_NUM)
+				return NULL;
+			e->exporter = *a;
+			tc->exporters_used++;
+			return e;
+		}
+		if (memcmp(&e->exporter, a, sizeof(*a)) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+/* One more live template for its exporter, if the caps allow it. */
+static bool exp_count_take(struct ipfix_cache *tc, const struct ps_addr *a)
+{
+	struct ipfix_exporter_count *e;
+
+	if (tc->exporters == NULL)
+		return true;
+	e = exp_count(tc, a, true);
+	if (e == NULL || e->live >= tc->max_per_exporter)
+		return false;
+	e->live++;
+	return true;
+}
+
+static void exp_count_put(struct ipfix_cache *tc, const struct ps_addr *a)
+{
+	struct ipfix_exporter_count *e;
+
+	if (tc->exporters == NULL)
+		return;
+	e = exp_count(tc, a, false);
+	if (e != NULL && e->live > 0)
+		e->live--;
+}
+
+const struct ipfix_template *ipfix_cache_find(const struct ipfix_cache *tc,
+					      const struct ipfix_tkey *key)
+{
+	return tcache_probe(tc, key, NULL);
+}
+
+int ipfix_cache_put(struct ipfix_cache *tc, const struct ipfix_template *t)
+{
+	struct ipfix_template *free_slot;
+	struct ipfix_template *cur = tcache_probe(tc, &t->key, &free_slot);
+
+	if (cur != NULL) {
+		/* Redefinition (or revival of a withdrawn id): replace. */
+		if (cur->state != IPFIX_T_LIVE) {
+			if (tc->live >= tc->max_templates ||
+			    !exp_count_take(tc, &t->key.exporter))
+				goto refuse;
+			tc->live++;
+		}
+		*cur = *t;
+		cur->state = IPFIX_T_LIVE;
+		return 0;
+	}
+	if (tc->live >= tc->max_templates || free_slot == NULL)
+		goto refuse;
+	if (free_slot->state == IPFIX_T_EMPTY &&
+	    (uint64_t)(tc->used + 1) * TCACHE_MAX_LOAD_DEN >
+		    (uint64_t)tc->capacity * TCACHE_MAX_LOAD_NUM)
+		goto refuse;
+	if (!exp_count_take(tc, &t->key.exporter))
+		goto refuse;
+	if (free_slot->state == IPFIX_T_EMPTY)
+		tc->used++;
+	*free_slot = *t;
+	free_slot->state = IPFIX_T_LIVE;
+	tc->live++;
+	return 0;
+refuse:
+	tc->refused++;
+	return -1;
+}
+
+static void tcache_withdraw(struct ipfix_cache *tc, struct ipfix_template *t)
+{
+	if (t->state == IPFIX_T_LIVE) {
+		tc->live--;
+		exp_count_put(tc, &t->key.exporter);
+	}
+	t->state = IPFIX_T_WITHDRAWN;
+}
+
+/* Withdraw every template (or options template) of one exporter+domain. */
+static uint32_t tcache_withdraw_all(struct ipfix_cache *tc,
+				    const struct ipfix_tkey *scope,
+				    bool options)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < tc->capacity; i++) {
+		struct ipfix_template *t = &tc->slots[i];
+
+		if (t->state != IPFIX_T_LIVE || t->options != options ||
+		    t->key.version != scope->version ||
+		    t->key.domain != scope->domain ||
+		    memcmp(&t->key.exporter, &scope->exporter,
+			   sizeof(scope->exporter)) != 0)
+			continue;
+		tcache_withdraw(tc, t);
+		n++;
+	}
+	return n;
+}
+
+void ipfix_cache_forget(struct ipfix_cache *tc, const struct ps_addr *exporter)
+{
+	for (uint32_t i = 0; i < tc->capacity; i++) {
+		struct ipfix_template *t = &tc->slots[i];
+
+		if (t->state == IPFIX_T_LIVE &&
+		    memcmp(&t->key.exporter, exporter, sizeof(*exporter)) == 0)
+			tcache_withdraw(tc, t);
+	}
+}
+
+/* ---- template compilation ---------------------------------------------- */
+
+static uint8_t iana_dest(uint16_t ie)
+{
+	switch (ie) {
+	case 1:
+		return IPFIX_D_BYTES;
+	case 2:
+		return IPFIX_D_PACKETS;
+	case 4:
+		return IPFIX_D_PROTOCOL;
+	case 5:
+		return IPFIX_D_TOS;
+	case 6:
+		return IPFIX_D_TCP_FLAGS;
+	case 7:
+		return IPFIX_D_SRC_PORT;
+	case 8:
+		return IPFIX_D_SRC_V4;
+	case 9:
+	case 29:
+		return IPFIX_D_SRC_MASK;
+	case 10:
+		return IPFIX_D_INPUT_IF;
+	case 11:
+		return IPFIX_D_DST_PORT;
+	case 12:
+		return IPFIX_D_DST_V4;
+	case 13:
+	case 30:
+		return IPFIX_D_DST_MASK;
+	case 14:
+		return IPFIX_D_OUTPUT_IF;
+	case 15:
+		return IPFIX_D_NEXT_HOP_V4;
+	case 16:
+		return IPFIX_D_SRC_AS;
+	case 17:
+		return IPFIX_D_DST_AS;
+	case 18:
+		return IPFIX_D_BGP_NH_V4;
+	case 21:
+		return IPFIX_D_END_UPTIME;
+	case 22:
+		return IPFIX_D_START_UPTIME;
+	case 23:
+		return IPFIX_D_POST_BYTES;
+	case 24:
+		return IPFIX_D_POST_PACKETS;
+	case 27:
+		return IPFIX_D_SRC_V6;
+	case 28:
+		return IPFIX_D_DST_V6;
+	case 32:
+	case 139:
+		return IPFIX_D_ICMP_TYPE;
+	case 34:
+		return IPFIX_D_SAMPLING_INTERVAL;
+	case 35:
+	case 49:
+		return IPFIX_D_OPT_MODE;
+	case 48:
+		return IPFIX_D_SAMPLER_ID;
+	case 50:
+		return IPFIX_D_OPT_RANDOM_INTERVAL;
+	case 56:
+	case 81:
+		return IPFIX_D_SRC_MAC;
+	case 57:
+	case 80:
+		return IPFIX_D_DST_MAC;
+	case 58:
+	case 243:
+		return IPFIX_D_VLAN;
+	case 59:
+		return IPFIX_D_POST_VLAN;
+	case 60:
+		return IPFIX_D_IP_VERSION;
+	case 61:
+		return IPFIX_D_DIRECTION;
+	case 62:
+		return IPFIX_D_NEXT_HOP_V6;
+	case 63:
+		return IPFIX_D_BGP_NH_V6;
+	case 70:
+	case 71:
+	case 72:
+		return IPFIX_D_MPLS;
+	case 85:
+		return IPFIX_D_BYTES_TOTAL;
+	case 86:
+		return IPFIX_D_PACKETS_TOTAL;
+	case 89:
+		return IPFIX_D_FWD_STATUS;
+	case 149:
+		return IPFIX_D_OPT_DOMAIN;
+	case 150:
+		return IPFIX_D_START_S;
+	case 151:
+		return IPFIX_D_END_S;
+	case 152:
+		return IPFIX_D_START_MS;
+	case 153:
+		return IPFIX_D_END_MS;
+	case 154:
+		return IPFIX_D_START_US;
+	case 155:
+		return IPFIX_D_END_US;
+	case 156:
+		return IPFIX_D_START_NS;
+	case 157:
+		return IPFIX_D_END_NS;
+	case 160:
+		return IPFIX_D_OPT_SYS_INIT_MS;
+	case 252:
+		return IPFIX_D_INPUT_PHYS;
+	case 253:
+		return IPFIX_D_OUTPUT_PHYS;
+	case 302:
+		return IPFIX_D_SELECTOR_ID;
+	case 305:
+		return IPFIX_D_OPT_PKT_INTERVAL;
+	case 306:
+		return IPFIX_D_OPT_PKT_SPACE;
+	case 312:
+	case 410:
+		return IPFIX_D_FRAME_LEN;
+	case 315:
+		return IPFIX_D_FRAME;
+	/* pathDelay{Mean,Min,Max,Sum}DeltaMicroseconds, IANA registry */
+	case 530:
+	case 600:
+		return IPFIX_D_DELAY_MEAN;
+	case 531:
+	case 601:
+		return IPFIX_D_DELAY_MIN;
+	case 532:
+	case 602:
+		return IPFIX_D_DELAY_MAX;
+	case 533:
+	case 603:
+		return IPFIX_D_DELAY_SUM; /* 600-603: pmacct */
+	/* nProbe's v9 ids (NTOP_BASE 57472 + 123..125) */
+	case 57595:
+		return IPFIX_D_CLIENT_NW_MS;
+	case 57596:
+		return IPFIX_D_SERVER_NW_MS;
+	case 57597:
+		return IPFIX_D_APPL_MS;
+	default:
+		return IPFIX_D_SKIP;
+	}
+}
+
+uint8_t ipfix_field_dest(uint32_t pen, uint16_t ie, uint16_t len)
+{
+	(void)len; /* lengths are checked per record, where they are read */
+	switch (pen) {
+	case 0:
+		return iana_dest(ie);
+	case IPFIX_PEN_REVERSE:
+		/* RFC 5103: the reverse direction of a biflow. */
+		if (ie == 1)
+			return IPFIX_D_REV_BYTES;
+		if (ie == 2)
+			return IPFIX_D_REV_PACKETS;
+		return IPFIX_D_SKIP;
+	case 2011: /* Huawei: path delay mean/min/max/sum, microseconds */
+		switch (ie) {
+		case 521:
+			return IPFIX_D_DELAY_MEAN;
+		case 523:
+			return IPFIX_D_DELAY_MIN;
+		case 525:
+			return IPFIX_D_DELAY_MAX;
+		case 527:
+			return IPFIX_D_DELAY_SUM;
+		default:
+			return IPFIX_D_SKIP;
+		}
+	case 35632: /* ntop nProbe */
+		switch (ie) {
+		case 123:
+			return IPFIX_D_CLIENT_NW_MS;
+		case 124:
+			return IPFIX_D_SERVER_NW_MS;
+		case 125:
+			return IPFIX_D_APPL_MS;
+		default:
+			return IPFIX_D_SKIP;
+		}
+	case 9: /* Cisco AVC application response time */
+		if (ie == 9316)
+			return IPFIX_D_ART_CLIENT_NW_SUM;
+		if (ie == 9319)
+			return IPFIX_D_ART_SERVER_NW_SUM;
+		return IPFIX_D_SKIP;
+	default:
+		return IPFIX_D_SKIP;
+	}
+}
+
+/*
+ * Read `count` field specifiers into t.  0: compiled; 1: walked but
+ * refused (counted); -1: the specifiers ran past the set (counted).  Only
+ * the first IPFIX_MAX_FIELDS are kept, but all are walked so the next
+ * template can be found.
+ * `scope_v9` fields are v9 scope types (System, Interface, ...), whose
+ * numbers are not information elements.
+ */
+static int template_fields(struct cur *c, struct ipfix_template *t,
+			   uint32_t count, uint32_t scope_v9, bool v9,
+			   struct dec_stats *st)
+{
+	uint32_t min_len = 0;
+	bool bad_len = false;
+
+	for (uint32_t i = 0; i < count; i++) {
+		uint16_t ie, flen;
+		uint32_t pen = 0;
+
+		if (cur_u16(c, &ie) == -1 || /* E bit + element id */
+		    cur_u16(c, &flen) == -1) /* field length */
+			return dec_fail(st, DEC_IPFIX_TEMPLATE_TRUNCATED);
+		if (!v9 && (ie & 0x8000u) != 0) {
+			if (cur_u32(c, &pen) == -1) /* enterprise number */
+				return dec_fail(st,
+						DEC_IPFIX_TEMPLATE_TRUNCATED);
+			ie &= 0x7FFFu;
+		}
+		if (flen == IPFIX_VARLEN) {
+			if (v9)
+				bad_len = true; /* v9 has no variable length */
+			min_len += 1;
+		} else {
+			min_len += flen;
+		}
+		if (i < IPFIX_MAX_FIELDS) {
+			struct ipfix_field *f = &t->f[i];
+
+			f->pen = pen;
+			f->ie = ie;
+			f->len = flen;
+			f->dest = i < scope_v9 ?
+					  (uint8_t)IPFIX_D_SKIP :
+					  ipfix_field_dest(pen, ie, flen);
+		}
+	}
+	if (count > IPFIX_MAX_FIELDS) {
+		dec_count(st, DEC_IPFIX_TEMPLATE_TOO_MANY_FIELDS);
+		return 1;
+	}
+	if (bad_len || min_len == 0) {
+		dec_count(st, DEC_IPFIX_TEMPLATE_FIELD_LENGTH_INVALID);
+		return 1;
+	}
+	if (min_len > UINT16_MAX) {
+		dec_count(st, DEC_IPFIX_TEMPLATE_RECORD_TOO_LONG);
+		return 1;
+	}
+	t->field_count = (uint16_t)count;
+	t->min_len = (uint16_t)min_len;
+	return 0;
+}
+
+/* Install a compiled template; report it so held data can be replayed. */
+static void template_install(struct ipfix_cache *tc, struct ipfix_template *t,
+			     struct ipfix_msg *m, const struct ipfix_handler *h,
+			     struct dec_stats *st)
+{
+	t->last_seen_s = m->now_s;
+	if (ipfix_cache_put(tc, t) == -1) {
+		m->templates_refused++;
+		dec_count(st, DEC_IPFIX_TEMPLATE_REFUSED);
+		return;
+	}
+	m->templates_added++;
+	if (h != NULL && h->template_added != NULL)
+		h->template_added(h->arg, m, t->key.tid);
+}
+
+static void template_withdraw(struct ipfix_cache *tc, struct ipfix_msg *m,
+			      uint16_t tid, bool options, struct dec_stats *st)
+{
+	struct ipfix_tkey key;
+	struct ipfix_template *t;
+
+	tkey_make(&key, &m->exporter, (uint8_t)m->version, m->domain, tid);
+	/* §8.1: id 2 (templates) or 3 (options templates) withdraws them all */
+	if (tid == 2 || tid == 3) {
+		m->templates_withdrawn +=
+			tcache_withdraw_all(tc, &key, tid == 3);
+		return;
+	}
+	t = tcache_probe(tc, &key, NULL);
+	if (t == NULL || t->state != IPFIX_T_LIVE || t->options != options) {
+		dec_count(st, DEC_IPFIX_WITHDRAW_UNKNOWN);
+		return;
+	}
+	tcache_withdraw(tc, t);
+	m->templates_withdrawn++;
+}
+
+/*
+ * A template set: IPFIX 2 / 3, v9 0 / 1.  A broken template stops the
+ * set (the next one cannot be found), but templates before it stand.
+ */
+static void template_set(struct ipfix_cache *tc, struct ipfix_msg *m,
+			 struct cur *c, bool options,
+			 const struct ipfix_handler *h, struct dec_stats *st)
+{
+	bool v9 = m->version == NFV9_VERSION;
+	struct ipfix_template t;
+
+	/* Fewer bytes than a template header are padding (§3.3.1). */
+	while (cur_left(c) >= 4) {
+		uint16_t tid, count, scope = 0;
+		uint32_t scope_v9 = 0;
+		int rc;
+
+		memset(&t, 0, sizeof(t));
+		if (cur_u16(c, &tid) == -1 || /* template id */
+		    cur_u16(c, &count) == -1) /* fields, or v9 scope bytes */
+			return (void)dec_fail(st, DEC_IPFIX_TEMPLATE_TRUNCATED);
+		if (v9 && options) {
+			uint16_t opt_bytes;
+
+			if (cur_u16(c, &opt_bytes) == -1)
+				return (void)dec_fail(
+					st, DEC_IPFIX_TEMPLATE_TRUNCATED);
+			if (count % 4 != 0 || opt_bytes % 4 != 0)
+				return (void)dec_fail(
+					st, DEC_IPFIX_SCOPE_COUNT_INVALID);
+			scope_v9 = count / 4u;
+			scope = (uint16_t)scope_v9;
+			count = (uint16_t)(scope_v9 + opt_bytes / 4u);
+			if (scope == 0)
+				return (void)dec_fail(
+					st, DEC_IPFIX_SCOPE_COUNT_INVALID);
+		} else if (!v9 && count == 0) {
+			/* §8.1 withdrawal: a template id with no fields */
+			template_withdraw(tc, m, tid, options, st);
+			continue;
+		} else if (!v9 && options) {
+			if (cur_u16(c, &scope) == -1)
+				return (void)dec_fail(
+					st, DEC_IPFIX_TEMPLATE_TRUNCATED);
+			/* §3.4.2.2: scope count MUST NOT be zero */
+			if (scope == 0 || scope > count)
+				return (void)dec_fail(
+					st, DEC_IPFIX_SCOPE_COUNT_INVALID);
+		}
+		if (count == 0)
+			return (void)dec_fail(
+				st, DEC_IPFIX_TEMPLATE_FIELD_COUNT_ZERO);
+		rc = template_fields(c, &t, count, scope_v9, v9, st);
+		if (rc == -1)
+			return; /* cut short: the next template cannot be found */
+		if (rc == 1)
+			continue; /* refused, but walked: go on to the next */
+		if (tid < 256) {
+			/* §3.4.1: ids 0-255 are reserved for set ids */
+			dec_count(st, DEC_IPFIX_TEMPLATE_ID_RESERVED);
+			continue;
+		}
+		tkey_make(&t.key, &m->exporter, (uint8_t)m->version, m->domain,
+			  tid);
+		t.options = options;
+		t.scope_count = scope;
+		template_install(tc, &t, m, h, st);
+	}
+}
+
+/* ---- records ------------------------------------------------------------ */
+
+/*
+ * Unsigned value of 1-8 bytes (reduced-size encoding, RFC 7011 §6.2).
+ * `v` was handed out by cur_ptr() for exactly `len` bytes, so this reads
+ * nothing beyond what the cursor already proved is there.
+ */
+static uint64_t be_uint(const uint8_t *v, uint16_t len)
+{
+	uint64_t x = 0;
+
+	for (uint16_t i = 0; i < len && i < 8; i++)
+		x = x << 8 | v[i];
+	return x;
+}
+
+static void set_v4(struct ps_addr *a, const uint8_t *v)
+{
+	memset(a, 0, sizeof(*a));
+	a->af = 4;
+	memcpy(a->bytes, v, 4);
+}
+
+static void set_v6(struct ps_addr *a, const uint8_t *v)
+{
+	a->af = 6;
+	memcpy(a->bytes, v, 16);
+}
+
+/* NTP timestamp (dateTimeMicro/Nanoseconds, §6.1.9-10) to Unix ns. */
+static uint64_t ntp_to_ns(const uint8_t *v, bool micro)
+{
+	uint64_t sec = be_uint(v, 4);
+	uint64_t frac = be_uint(v + 4, 4);
+
+	if (micro)
+		frac &= ~(uint64_t)0x7FF; /* the low 11 bits are not used */
+	if (sec < NTP_UNIX_OFFSET)
+		return 0;
+	return (sec - NTP_UNIX_OFFSET) * 1000000000ULL +
+	       ((frac * 1000000000ULL) >> 32);
+}
+
+static void add_extra(struct ps_flow *f, const struct ipfix_field *fd,
+		      const uint8_t *v, uint16_t len, struct dec_stats *st)
+{
+	if (f->extra_count >= FLOW_MAX_EXTRA) {
+		dec_count(st, DEC_IPFIX_EXTRA_CAPPED);
+		return;
+	}
+	f->extra[f->extra_count].pen = fd->pen;
+	f->extra[f->extra_count].ie = fd->ie;
+	f->extra[f->extra_count].len = len;
+	f->extra[f->extra_count].value = v;
+	f->extra_count++;
+}
+
+/* One field's value into the flow record (or the options facts). */
+static void field_store(struct ps_flow *f, struct ipfix_options *o,
+			const struct ipfix_field *fd, const uint8_t *v,
+			uint16_t len, struct dec_stats *st)
+{
+	uint64_t x = len <= 8 ? be_uint(v, len) : 0;
+	bool uint_ok = len >= 1 && len <= 8;
+
+	switch (fd->dest) {
+	case IPFIX_D_SRC_V4:
+	case IPFIX_D_DST_V4:
+	case IPFIX_D_NEXT_HOP_V4:
+	case IPFIX_D_BGP_NH_V4:
+		if (len != 4)
+			goto bad_len;
+		break;
+	case IPFIX_D_SRC_V6:
+	case IPFIX_D_DST_V6:
+	case IPFIX_D_NEXT_HOP_V6:
+	case IPFIX_D_BGP_NH_V6:
+		if (len != 16)
+			goto bad_len;
+		break;
+	case IPFIX_D_SRC_MAC:
+	case IPFIX_D_DST_MAC:
+		if (len != 6)
+			goto bad_len;
+		break;
+	case IPFIX_D_START_US:
+	case IPFIX_D_END_US:
+	case IPFIX_D_START_NS:
+	case IPFIX_D_END_NS:
+		/* pmacct 1.7.7 sends 16-byte 154/155 (a struct timeval). */
+		if (len != 8)
+			goto bad_len;
+		break;
+	case IPFIX_D_SKIP:
+	case IPFIX_D_FRAME:
+	case IPFIX_D_MPLS:
+		break;
+	default:
+		if (!uint_ok)
+			goto bad_len;
+		break;
+	}
+
+	switch (fd->dest) {
+	case IPFIX_D_SKIP:
+		add_extra(f, fd, v, len, st);
+		break;
+	case IPFIX_D_BYTES:
+		f->bytes = x;
+		f->bytes_total = 0;
+		f->present |= FLOW_HAS_BYTES;
+		break;
+	case IPFIX_D_PACKETS:
+		f->packets = x;
+		f->present |= FLOW_HAS_PACKETS;
+		break;
+	case IPFIX_D_POST_BYTES:
+	case IPFIX_D_BYTES_TOTAL:
+		/* A delta count, when present, wins over these. */
+		if ((f->present & FLOW_HAS_BYTES) == 0 || f->bytes_total) {
+			f->bytes = x;
+			f->bytes_total = fd->dest == IPFIX_D_BYTES_TOTAL;
+			f->present |= FLOW_HAS_BYTES;
+		}
+		break;
+	case IPFIX_D_POST_PACKETS:
+	case IPFIX_D_PACKETS_TOTAL:
+		if ((f->present & FLOW_HAS_PACKETS) == 0 || f->bytes_total) {
+			f->packets = x;
+			f->present |= FLOW_HAS_PACKETS;
+		}
+		break;
+	case IPFIX_D_REV_BYTES:
+		f->rev_bytes = x;
+		f->present |= FLOW_HAS_REVERSE;
+		break;
+	case IPFIX_D_REV_PACKETS:
+		f->rev_packets = x;
+		f->present |= FLOW_HAS_REVERSE;
+		break;
+	case IPFIX_D_PROTOCOL:
+		f->protocol = (uint8_t)x;
+		f->present |= FLOW_HAS_PROTOCOL;
+		break;
+	case IPFIX_D_TOS:
+		f->tos = (uint8_t)x;
+		f->present |= FLOW_HAS_TOS;
+		break;
+	case IPFIX_D_TCP_FLAGS:
+		f->tcp_flags = (uint16_t)x;
+		f->present |= FLOW_HAS_TCP_FLAGS;
+		break;
+	case IPFIX_D_SRC_PORT:
+		f->src_port = (uint16_t)x;
+		f->present |= FLOW_HAS_PORTS;
+		break;
+	case IPFIX_D_DST_PORT:
+		f->dst_port = (uint16_t)x;
+		f->present |= FLOW_HAS_PORTS;
+		break;
+	case IPFIX_D_ICMP_TYPE:
+		/* ICMP keys as sport 0, dport type<<8|code (like the truth) */
+		if (x != 0 || (f->present & FLOW_HAS_PORTS) == 0) {
+			f->src_port = 0;
+			f->dst_port = (uint16_t)x;
+			f->present |= FLOW_HAS_PORTS;
+		}
+		break;
+	case IPFIX_D_SRC_V4:
+		set_v4(&f->src_addr, v);
+		f->present |= FLOW_HAS_SRC_ADDR;
+		break;
+	case IPFIX_D_DST_V4:
+		set_v4(&f->dst_addr, v);
+		f->present |= FLOW_HAS_DST_ADDR;
+		break;
+	case IPFIX_D_SRC_V6:
+		set_v6(&f->src_addr, v);
+		f->present |= FLOW_HAS_SRC_ADDR;
+		break;
+	case IPFIX_D_DST_V6:
+		set_v6(&f->dst_addr, v);
+		f->present |= FLOW_HAS_DST_ADDR;
+		break;
+	case IPFIX_D_NEXT_HOP_V4:
+		set_v4(&f->next_hop, v);
+		f->present |= FLOW_HAS_NEXT_HOP;
+		break;
+	case IPFIX_D_NEXT_HOP_V6:
+		set_v6(&f->next_hop, v);
+		f->present |= FLOW_HAS_NEXT_HOP;
+		break;
+	case IPFIX_D_BGP_NH_V4:
+		set_v4(&f->bgp_next_hop, v);
+		f->present |= FLOW_HAS_BGP_NEXT_HOP;
+		break;
+	case IPFIX_D_BGP_NH_V6:
+		set_v6(&f->bgp_next_hop, v);
+		f->present |= FLOW_HAS_BGP_NEXT_HOP;
+		break;
+	case IPFIX_D_SRC_MASK:
+		f->src_mask = (uint8_t)x;
+		f->present |= FLOW_HAS_MASKS;
+		break;
+	case IPFIX_D_DST_MASK:
+		f->dst_mask = (uint8_t)x;
+		f->present |= FLOW_HAS_MASKS;
+		break;
+	case IPFIX_D_INPUT_IF:
+		f->input_if = (uint32_t)x;
+		f->present |= FLOW_HAS_INPUT_IF;
+		break;
+	case IPFIX_D_OUTPUT_IF:
+		f->output_if = (uint32_t)x;
+		f->present |= FLOW_HAS_OUTPUT_IF;
+		break;
+	case IPFIX_D_INPUT_PHYS:
+		/* The logical ifIndex (10), when given, names the connection. */
+		if ((f->present & FLOW_HAS_INPUT_IF) == 0) {
+			f->input_if = (uint32_t)x;
+			f->present |= FLOW_HAS_INPUT_IF;
+		}
+		break;
+	case IPFIX_D_OUTPUT_PHYS:
+		if ((f->present & FLOW_HAS_OUTPUT_IF) == 0) {
+			f->output_if = (uint32_t)x;
+			f->present |= FLOW_HAS_OUTPUT_IF;
+		}
+		break;
+	case IPFIX_D_SRC_AS:
+		f->src_as = (uint32_t)x;
+		f->present |= FLOW_HAS_AS;
+		break;
+	case IPFIX_D_DST_AS:
+		f->dst_as = (uint32_t)x;
+		f->present |= FLOW_HAS_AS;
+		break;
+	case IPFIX_D_END_UPTIME:
+		f->end_uptime_ms = (uint32_t)x;
+		f->present |= FLOW_HAS_START_UPTIME;
+		break;
+	case IPFIX_D_START_UPTIME:
+		f->start_uptime_ms = (uint32_t)x;
+		f->present |= FLOW_HAS_START_UPTIME;
+		break;
+	case IPFIX_D_START_S:
+		f->start_ns = x * 1000000000ULL;
+		f->present |= FLOW_HAS_START;
+		break;
+	case IPFIX_D_END_S:
+		f->end_ns = x * 1000000000ULL;
+		f->present |= FLOW_HAS_END;
+		break;
+	case IPFIX_D_START_MS:
+		f->start_ns = x * 1000000ULL;
+		f->present |= FLOW_HAS_START;
+		break;
+	case IPFIX_D_END_MS:
+		f->end_ns = x * 1000000ULL;
+		f->present |= FLOW_HAS_END;
+		break;
+	case IPFIX_D_START_US:
+	case IPFIX_D_START_NS:
+		f->start_ns = ntp_to_ns(v, fd->dest == IPFIX_D_START_US);
+		f->present |= FLOW_HAS_START;
+		break;
+	case IPFIX_D_END_US:
+	case IPFIX_D_END_NS:
+		f->end_ns = ntp_to_ns(v, fd->dest == IPFIX_D_END_US);
+		f->present |= FLOW_HAS_END;
+		break;
+	case IPFIX_D_SRC_MAC:
+		memcpy(f->src_mac, v, 6);
+		f->present |= FLOW_HAS_SRC_MAC;
+		break;
+	case IPFIX_D_DST_MAC:
+		memcpy(f->dst_mac, v, 6);
+		f->present |= FLOW_HAS_DST_MAC;
+		break;
+	case IPFIX_D_VLAN:
+		f->vlan = (uint16_t)x;
+		f->present |= FLOW_HAS_VLAN;
+		break;
+	case IPFIX_D_POST_VLAN:
+		f->post_vlan = (uint16_t)x;
+		f->present |= FLOW_HAS_POST_VLAN;
+		break;
+	case IPFIX_D_MPLS:
+		/* 3 bytes: label (20) | exp (3) | bottom of stack (1) */
+		if (len != 3)
+			goto bad_len;
+		if (f->mpls_count < FLOW_MAX_MPLS)
+			f->mpls[f->mpls_count++] = (uint32_t)be_uint(v, 3);
+		f->present |= FLOW_HAS_MPLS;
+		break;
+	case IPFIX_D_DIRECTION:
+		f->direction = (uint8_t)x;
+		f->present |= FLOW_HAS_DIRECTION;
+		break;
+	case IPFIX_D_FWD_STATUS:
+		/* RFC 7270 sends it as 4 bytes; the status is the top byte. */
+		f->forwarding_status = v[0];
+		f->present |= FLOW_HAS_FWD_STATUS;
+		break;
+	case IPFIX_D_IP_VERSION:
+		f->ip_version = (uint8_t)x;
+		f->present |= FLOW_HAS_IP_VERSION;
+		break;
+	case IPFIX_D_SAMPLER_ID:
+		f->sampler_id = (uint32_t)x;
+		f->present |= FLOW_HAS_SAMPLER_ID;
+		break;
+	case IPFIX_D_SELECTOR_ID:
+		f->selector_id = x;
+		f->present |= FLOW_HAS_SELECTOR_ID;
+		break;
+	case IPFIX_D_SAMPLING_INTERVAL:
+		f->sampling_interval = (uint32_t)x;
+		f->present |= FLOW_HAS_SAMPLING;
+		break;
+	case IPFIX_D_FRAME:
+		f->frame = v;
+		/* 410 may have come first and told the real length */
+		if (f->frame_len == 0 || f->frame_len > len)
+			f->frame_len = len;
+		f->present |= FLOW_HAS_FRAME;
+		break;
+	case IPFIX_D_FRAME_LEN:
+		/* 410 sectionExportedOctets: the real bytes of a padded 315 */
+		if (fd->ie == 410 && x <= UINT16_MAX &&
+		    ((f->present & FLOW_HAS_FRAME) == 0 || x <= f->frame_len))
+			f->frame_len = (uint16_t)x;
+		else if (fd->ie == 410)
+			dec_count(st, DEC_IPFIX_FIELD_LENGTH_UNEXPECTED);
+		break;
+	case IPFIX_D_DELAY_MEAN:
+		f->path_delay_mean_us = (uint32_t)x;
+		f->present |= FLOW_HAS_PATH_DELAY;
+		break;
+	case IPFIX_D_DELAY_MIN:
+		f->path_delay_min_us = (uint32_t)x;
+		f->present |= FLOW_HAS_PATH_DELAY;
+		break;
+	case IPFIX_D_DELAY_MAX:
+		f->path_delay_max_us = (uint32_t)x;
+		f->present |= FLOW_HAS_PATH_DELAY;
+		break;
+	case IPFIX_D_DELAY_SUM:
+		f->path_delay_sum_us = x;
+		f->present |= FLOW_HAS_PATH_DELAY;
+		break;
+	case IPFIX_D_CLIENT_NW_MS:
+		f->client_nw_latency_ms = (uint32_t)x;
+		f->present |= FLOW_HAS_TCP_LATENCY;
+		break;
+	case IPFIX_D_SERVER_NW_MS:
+		f->server_nw_latency_ms = (uint32_t)x;
+		f->present |= FLOW_HAS_TCP_LATENCY;
+		break;
+	case IPFIX_D_APPL_MS:
+		f->appl_latency_ms = (uint32_t)x;
+		f->present |= FLOW_HAS_TCP_LATENCY;
+		break;
+	case IPFIX_D_ART_CLIENT_NW_SUM:
+		f->art_client_nw_sum_ms = (uint32_t)x;
+		f->present |= FLOW_HAS_TCP_LATENCY;
+		break;
+	case IPFIX_D_ART_SERVER_NW_SUM:
+		f->art_server_nw_sum_ms = (uint32_t)x;
+		f->present |= FLOW_HAS_TCP_LATENCY;
+		break;
+	case IPFIX_D_OPT_RANDOM_INTERVAL:
+		o->random_interval = (uint32_t)x;
+		o->present |= IPFIX_OPT_RANDOM_INTERVAL;
+		break;
+	case IPFIX_D_OPT_PKT_INTERVAL:
+		o->pkt_interval = (uint32_t)x;
+		o->present |= IPFIX_OPT_PKT_INTERVAL;
+		break;
+	case IPFIX_D_OPT_PKT_SPACE:
+		o->pkt_space = (uint32_t)x;
+		o->present |= IPFIX_OPT_PKT_SPACE;
+		break;
+	case IPFIX_D_OPT_MODE:
+		o->mode = (uint32_t)x;
+		o->present |= IPFIX_OPT_MODE;
+		break;
+	case IPFIX_D_OPT_SYS_INIT_MS:
+		o->sys_init_ms = x;
+		o->present |= IPFIX_OPT_SYS_INIT;
+		break;
+	case IPFIX_D_OPT_DOMAIN:
+		o->domain = (uint32_t)x;
+		o->present |= IPFIX_OPT_DOMAIN;
+		break;
+	default:
+		break;
+	}
+	return;
+bad_len:
+	dec_count(st, DEC_IPFIX_FIELD_LENGTH_UNEXPECTED);
+	add_extra(f, fd, v, len, st);
+}
+
+static void ip_addr(struct ps_addr *a, uint8_t version, const uint8_t *b)
+{
+	memset(a, 0, sizeof(*a));
+	a->af = version;
+	memcpy(a->bytes, b, version == 4 ? 4 : 16);
+}
+
+/*
+ * A dataLinkFrameSection (315) is the start of a real frame: decode it
+ * with the sampled-header decoder and fill what the record's own fields
+ * did not say.  The frame is Ethernet (dataLinkFrameType 408 = 1, the
+ * only type the exporters in our corpus send).
+ */
+static void frame_fill(struct ps_flow *f, struct dec_stats *st)
+{
+	struct pkt_info pi;
+	const struct pkt_ip *ip = &pi.ip;
+
+	memset(&pi, 0, sizeof(pi));
+	if (pkt_decode(f->frame, f->frame_len, PKT_PROTO_ETHERNET, &pi, st) ==
+	    -1)
+		return;
+	if (pi.has_ethernet && !(f->present & FLOW_HAS_SRC_MAC)) {
+		memcpy(f->src_mac, pi.src_mac, 6);
+		memcpy(f->dst_mac, pi.dst_mac, 6);
+		f->present |= FLOW_HAS_SRC_MAC | FLOW_HAS_DST_MAC;
+	}
+	if (pi.vlan_count > 0 && !(f->present & FLOW_HAS_VLAN)) {
+		f->vlan = pi.vlan[0];
+		f->present |= FLOW_HAS_VLAN;
+	}
+	if (pi.depth < PKT_DEPTH_L3 || (ip->version != 4 && ip->version != 6))
+		return;
+	if (!(f->present & FLOW_HAS_SRC_ADDR)) {
+		ip_addr(&f->src_addr, ip->version, ip->src);
+		ip_addr(&f->dst_addr, ip->version, ip->dst);
+		f->present |= FLOW_HAS_SRC_ADDR | FLOW_HAS_DST_ADDR;
+	}
+	if (!(f->present & FLOW_HAS_PROTOCOL)) {
+		f->protocol = ip->protocol;
+		f->tos = ip->tos;
+		f->present |= FLOW_HAS_PROTOCOL | FLOW_HAS_TOS;
+	}
+	if (!(f->present & FLOW_HAS_PORTS) && (ip->has_ports || ip->has_icmp)) {
+		f->src_port = ip->has_ports ? ip->src_port : 0;
+		f->dst_port =
+			ip->has_ports ?
+				ip->dst_port :
+				(uint16_t)(ip->icmp_type << 8 | ip->icmp_code);
+		f->present |= FLOW_HAS_PORTS;
+	}
+	if (!(f->present & FLOW_HAS_TCP_FLAGS) && ip->protocol == 6 &&
+	    ip->has_ports) {
+		f->tcp_flags = ip->tcp_flags;
+		f->present |= FLOW_HAS_TCP_FLAGS;
+	}
+}
+
+/* Derived facts: addresses imply the IP version; uptimes become times. */
+static void flow_finish(struct ps_flow *f, const struct ipfix_msg *m,
+			struct dec_stats *st)
+{
+	if ((f->present & FLOW_HAS_FRAME) && f->frame_len > 0)
+		frame_fill(f, st);
+	/*
+	 * A PSAMP packet report (RFC 5476) stands for one packet; its size
+	 * is what was exported of it (410, else the section's length).
+	 */
+	if ((f->present & (FLOW_HAS_FRAME | FLOW_HAS_PACKETS)) ==
+	    FLOW_HAS_FRAME) {
+		f->packets = 1;
+		f->present |= FLOW_HAS_PACKETS;
+		if ((f->present & FLOW_HAS_BYTES) == 0) {
+			f->bytes = f->frame_len;
+			f->present |= FLOW_HAS_BYTES;
+		}
+	}
+	if ((f->present & FLOW_HAS_IP_VERSION) == 0 &&
+	    (f->present & (FLOW_HAS_SRC_ADDR | FLOW_HAS_DST_ADDR)) != 0) {
+		f->ip_version = (f->present & FLOW_HAS_SRC_ADDR) ?
+					f->src_addr.af :
+					f->dst_addr.af;
+		f->present |= FLOW_HAS_IP_VERSION;
+	}
+	if ((f->present & FLOW_HAS_START_UPTIME) != 0) {
+		uint64_t boot_ms = m->boot_ms;
+
+		/* v9: the header says when the exporter booted */
+		if (m->version == NFV9_VERSION &&
+		    (uint64_t)m->export_time * 1000 >= m->sys_uptime_ms)
+			boot_ms = (uint64_t)m->export_time * 1000 -
+				  m->sys_uptime_ms;
+		if (boot_ms != 0) {
+			f->start_ns =
+				(boot_ms + f->start_uptime_ms) * 1000000ULL;
+			f->end_ns = (boot_ms + f->end_uptime_ms) * 1000000ULL;
+			f->present |= FLOW_HAS_START | FLOW_HAS_END;
+			f->present &= ~(uint32_t)FLOW_HAS_START_UPTIME;
+		}
+	}
+}
+
+/* One record against its plan.  0, or -1 when the record is cut short. */
+static int record_decode(const struct ipfix_template *t, struct cur *c,
+			 struct ps_flow *f, struct ipfix_options *o,
+			 struct dec_stats *st)
+{
+	for (uint16_t i = 0; i < t->field_count; i++) {
+		const struct ipfix_field *fd = &t->f[i];
+		const uint8_t *v;
+		uint16_t len = fd->len;
+
+		if (len == IPFIX_VARLEN) {
+			uint8_t l8;
+
+			if (cur_u8(c, &l8) == -1) /* length, or 255 */
+				return -1;
+			len = l8;
+			if (l8 == 255 && cur_u16(c, &len) == -1)
+				return -1;
+		}
+		if (cur_ptr(c, len, &v) == -1)
+			return -1;
+		field_store(f, o, fd, v, len, st);
+	}
+	return 0;
+}
+
+int ipfix_decode_data_set(struct ipfix_cache *tc, struct ipfix_msg *m,
+			  uint16_t set_id, const uint8_t *body, size_t len,
+			  const struct ipfix_handler *h, struct dec_stats *st)
+{
+	const struct ipfix_template *t;
+	struct ipfix_tkey key;
+	struct ps_flow flow;
+	struct ipfix_options opt;
+	struct cur c;
+
+	tkey_make(&key, &m->exporter, (uint8_t)m->version, m->domain, set_id);
+	t = ipfix_cache_find(tc, &key);
+	if (t == NULL || t->state != IPFIX_T_LIVE) {
+		dec_count(st, t == NULL ? DEC_IPFIX_DATA_TEMPLATE_UNKNOWN :
+					  DEC_IPFIX_DATA_TEMPLATE_WITHDRAWN);
+		m->sets_unknown++;
+		if (t == NULL && h != NULL && h->unknown_set != NULL)
+			h->unknown_set(h->arg, m, set_id, body, len);
+		return -1;
+	}
+	if (tc->timeout_s != 0 && m->now_s > t->last_seen_s &&
+	    m->now_s - t->last_seen_s > tc->timeout_s)
+		return dec_fail(st, DEC_IPFIX_DATA_TEMPLATE_EXPIRED);
+	cur_init(&c, body, len);
+	/* Fewer bytes than the shortest record are padding (§3.3.1). */
+	while (cur_left(&c) >= t->min_len) {
+		memset(&flow, 0, offsetof(struct ps_flow, extra));
+		memset(&opt, 0, sizeof(opt));
+		if (record_decode(t, &c, &flow, &opt, st) == -1)
+			return dec_fail(st, DEC_IPFIX_RECORD_TRUNCATED);
+		flow_finish(&flow, m, st);
+		if (t->options) {
+			if (flow.present & FLOW_HAS_SAMPLER_ID) {
+				opt.sampler_id = flow.sampler_id;
+				opt.present |= IPFIX_OPT_SAMPLER_ID;
+			}
+			if (flow.present & FLOW_HAS_SELECTOR_ID) {
+				opt.selector_id = flow.selector_id;
+				opt.present |= IPFIX_OPT_SELECTOR_ID;
+			}
+			if (flow.present & FLOW_HAS_SAMPLING) {
+				opt.interval = flow.sampling_interval;
+				opt.present |= IPFIX_OPT_INTERVAL;
+			}
+			m->options_records++;
+			if (h != NULL && h->options != NULL)
+				h->options(h->arg, m, &opt);
+		} else {
+			m->data_records++;
+			if (h != NULL && h->flow != NULL)
+				h->flow(h->arg, m, &flow);
+		}
+	}
+	return 0;
+}
+
+/* ---- message ------------------------------------------------------------ */
+
+static int header_decode(struct cur *c, struct ipfix_msg *m,
+			 struct dec_stats *st)
+{
+	uint16_t version;
+
+	if (cur_u16(c, &version) == -1)
+		return dec_fail(st, DEC_FLOW_DATAGRAM_TRUNCATED);
+	m->version = version;
+	if (version == IPFIX_VERSION) {
+		uint16_t mlen;
+
+		if (cur_u16(c, &mlen) == -1 ||		 /* message length */
+		    cur_u32(c, &m->export_time) == -1 || /* export time */
+		    cur_u32(c, &m->sequence) == -1 ||	 /* records sent */
+		    cur_u32(c, &m->domain) == -1)	 /* obs. domain */
+			return dec_fail(st, DEC_IPFIX_HEADER_TRUNCATED);
+		/* The length covers the header; validate before subtracting. */
+		if (mlen < IPFIX_HEADER_LEN ||
+		    (size_t)mlen - IPFIX_HEADER_LEN > cur_left(c))
+			return dec_fail(st, DEC_IPFIX_LENGTH_INVALID);
+		c->left = mlen - IPFIX_HEADER_LEN; /* ignore bytes after it */
+		return 0;
+	}
+	if (version == NFV9_VERSION) {
+		if (cur_u16(c, &m->count) == -1 ||	   /* records */
+		    cur_u32(c, &m->sys_uptime_ms) == -1 || /* sysUptime */
+		    cur_u32(c, &m->export_time) == -1 ||   /* unix secs */
+		    cur_u32(c, &m->sequence) == -1 ||	   /* packets sent */
+		    cur_u32(c, &m->domain) == -1)	   /* source id */
+			return dec_fail(st, DEC_IPFIX_HEADER_TRUNCATED);
+		return 0;
+	}
+	return dec_fail(st, DEC_FLOW_VERSION_UNSUPPORTED);
+}
+
+int ipfix_decode(struct ipfix_cache *tc, const struct ps_addr *exporter,
+		 const uint8_t *buf, size_t len, struct ipfix_msg *m,
+		 const struct ipfix_handler *h, struct dec_stats *st)
+{
+	uint64_t boot_ms = m->boot_ms;
+	uint32_t now_s = m->now_s;
+	struct cur c;
+	bool v9;
+
+	memset(m, 0, sizeof(*m));
+	m->boot_ms = boot_ms;
+	m->now_s = now_s;
+	m->exporter = *exporter;
+	cur_init(&c, buf, len);
+	if (header_decode(&c, m, st) == -1)
+		return -1;
+	v9 = m->version == NFV9_VERSION;
+	while (!cur_is_empty(&c)) {
+		uint16_t set_id, set_len;
+		struct cur body;
+
+		if (cur_u16(&c, &set_id) == -1 || /* set id */
+		    cur_u16(&c, &set_len) == -1)  /* length incl. header */
+		{
+			dec_count(st, DEC_IPFIX_SET_TRUNCATED);
+			return 0;
+		}
+		if (set_len < 4) {
+			dec_count(st, DEC_IPFIX_SET_LENGTH_INVALID);
+			return 0;
+		}
+		if (cur_sub(&c, (size_t)set_len - 4, &body) == -1) {
+			dec_count(st, DEC_IPFIX_SET_PAST_END);
+			return 0;
+		}
+		if (set_id >= 256) {
+			(void)ipfix_decode_data_set(tc, m, set_id, body.p,
+						    body.left, h, st);
+		} else if (set_id == (v9 ? 0 : 2)) {
+			template_set(tc, m, &body, false, h, st);
+		} else if (set_id == (v9 ? 1 : 3)) {
+			template_set(tc, m, &body, true, h, st);
+		} else {
+			dec_count(st, DEC_IPFIX_SET_ID_RESERVED);
+		}
+	}
+	return 0;
+}

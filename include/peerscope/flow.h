@@ -1,0 +1,120 @@
+/*
+ * flow.h - one flow record as IPFIX, NetFlow v9 and NetFlow v5 describe it.
+ *
+ * The common record every flow decoder fills and every consumer (the
+ * per-connection windows now, latency work later) reads.  A field is
+ * meaningful only when its FLOW_HAS_* bit is set in `present`: exporters
+ * send very different subsets, and "absent" must not read as zero.
+ *
+ * Times are absolute, in nanoseconds since the Unix epoch, whatever the
+ * wire encoding (seconds, ms, us, ns, NTP, or sysUpTime-relative once the
+ * exporter's boot time is known).  Fields the record does not carry stay
+ * reachable by (PEN, IE) through `extra`: a borrowed view into the
+ * datagram, valid only during the callback that hands the record over.
+ */
+#ifndef PEERSCOPE_FLOW_H
+#define PEERSCOPE_FLOW_H
+
+#include <stdint.h>
+
+#include "peerscope/addr.h"
+
+#define FLOW_MAX_MPLS  3  /* mplsTopLabelStackSection (70) .. 72 */
+#define FLOW_MAX_EXTRA 16 /* unmapped fields kept per record */
+
+enum flow_has {
+	FLOW_HAS_SRC_ADDR = 1u << 0,
+	FLOW_HAS_DST_ADDR = 1u << 1,
+	FLOW_HAS_PORTS = 1u << 2,
+	FLOW_HAS_PROTOCOL = 1u << 3,
+	FLOW_HAS_TOS = 1u << 4,
+	FLOW_HAS_TCP_FLAGS = 1u << 5,
+	FLOW_HAS_INPUT_IF = 1u << 6,
+	FLOW_HAS_OUTPUT_IF = 1u << 7,
+	FLOW_HAS_BYTES = 1u << 8,
+	FLOW_HAS_PACKETS = 1u << 9,
+	FLOW_HAS_START = 1u << 10,
+	FLOW_HAS_END = 1u << 11,
+	FLOW_HAS_SRC_MAC = 1u << 12,
+	FLOW_HAS_DST_MAC = 1u << 13,
+	FLOW_HAS_VLAN = 1u << 14,
+	FLOW_HAS_POST_VLAN = 1u << 15,
+	FLOW_HAS_MPLS = 1u << 16,
+	FLOW_HAS_NEXT_HOP = 1u << 17,
+	FLOW_HAS_BGP_NEXT_HOP = 1u << 18,
+	FLOW_HAS_AS = 1u << 19,
+	FLOW_HAS_DIRECTION = 1u << 20,
+	FLOW_HAS_FWD_STATUS = 1u << 21,
+	FLOW_HAS_SAMPLER_ID = 1u << 22,	 /* samplerId (48) / FLOW_SAMPLER_ID */
+	FLOW_HAS_SELECTOR_ID = 1u << 23, /* selectorId (302) */
+	FLOW_HAS_SAMPLING = 1u << 24,	 /* interval carried in the record */
+	FLOW_HAS_FRAME = 1u << 25,	 /* dataLinkFrameSection (315) */
+	FLOW_HAS_REVERSE = 1u << 26,	 /* RFC 5103 reverse counters */
+	FLOW_HAS_PATH_DELAY = 1u << 27,
+	FLOW_HAS_MASKS = 1u << 28,
+	FLOW_HAS_START_UPTIME = 1u
+				<< 29, /* start/end still sysUpTime-relative */
+	FLOW_HAS_IP_VERSION = 1u << 30,
+	FLOW_HAS_TCP_LATENCY = 1u << 31, /* nProbe / Cisco AVC network times */
+};
+
+/* A field the record has no slot for, by (PEN, IE): borrowed bytes. */
+struct flow_extra {
+	uint32_t pen; /* 0 = IANA */
+	uint16_t ie;
+	uint16_t len;
+	const uint8_t *value;
+};
+
+struct ps_flow {
+	uint32_t present; /* enum flow_has bits */
+	struct ps_addr src_addr;
+	struct ps_addr dst_addr;
+	struct ps_addr next_hop;     /* 15 / 62 */
+	struct ps_addr bgp_next_hop; /* 18 / 63 */
+	uint16_t src_port;	     /* 7; ICMP: 0 */
+	uint16_t dst_port;	     /* 11; ICMP: type << 8 | code (32/139) */
+	uint8_t protocol;	     /* 4 */
+	uint8_t tos;		     /* 5 (DSCP << 2 | ECN) */
+	uint8_t ip_version;	     /* 60, or implied by the addresses */
+	uint8_t direction;	     /* 61: 0 ingress, 1 egress */
+	uint8_t forwarding_status;   /* 89 */
+	uint8_t src_mask, dst_mask;  /* 9/29, 13/30 */
+	uint8_t mpls_count;
+	uint16_t tcp_flags;	      /* 6 */
+	uint16_t vlan;		      /* 58 (or 243 dot1qVlanId) */
+	uint16_t post_vlan;	      /* 59 */
+	uint8_t src_mac[6];	      /* 56 (81 post) */
+	uint8_t dst_mac[6];	      /* 80 (57 post) */
+	uint32_t mpls[FLOW_MAX_MPLS]; /* label << 4 | exp << 1 | bos */
+	uint32_t input_if;	      /* 10, or 252 ingressPhysicalInterface */
+	uint32_t output_if;	      /* 14, or 253 egressPhysicalInterface */
+	uint32_t src_as, dst_as;      /* 16, 17 */
+	uint64_t bytes;		      /* 1 / 23 / 85 (see bytes_total) */
+	uint64_t packets;	      /* 2 / 24 / 86 */
+	uint64_t rev_bytes;	      /* PEN 29305 reverse 1 */
+	uint64_t rev_packets;	      /* PEN 29305 reverse 2 */
+	uint8_t bytes_total;	      /* 1 when only a total count (85/86) */
+	uint64_t start_ns, end_ns;    /* absolute; see FLOW_HAS_START_UPTIME */
+	uint32_t start_uptime_ms;     /* 22, when the boot time is not known */
+	uint32_t end_uptime_ms;	      /* 21 */
+	uint32_t sampler_id;	      /* 48 / FLOW_SAMPLER_ID */
+	uint64_t selector_id;	      /* 302 */
+	uint32_t sampling_interval;   /* 34 in the record itself */
+	/* Path delay in microseconds: IANA 530-533, pmacct 600-603, Huawei PEN
+	 * 2011 521/523/525/527. */
+	uint32_t path_delay_mean_us, path_delay_min_us, path_delay_max_us;
+	uint64_t path_delay_sum_us;
+	/* TCP network latency as probes measure it, in ms as sent: nProbe
+	 * CLIENT/SERVER_NW_LATENCY_MS, APPL_LATENCY_MS (PEN 35632 ids
+	 * 123-125; v9 57595-57597); Cisco AVC art{Client,Server}NetworkTime
+	 * Sum (PEN 9 ids 9316, 9319). */
+	uint32_t client_nw_latency_ms, server_nw_latency_ms, appl_latency_ms;
+	uint32_t art_client_nw_sum_ms, art_server_nw_sum_ms;
+	const uint8_t *frame; /* 315, borrowed */
+	uint16_t frame_len;   /* 312 dataLinkFrameSize or 410 when given */
+	uint16_t extra_count;
+	struct flow_extra extra[FLOW_MAX_EXTRA];
+};
+
+#endif /* PEERSCOPE_FLOW_H */

@@ -1,0 +1,269 @@
+/*
+ * ipfix.h - IPFIX (RFC 7011) and NetFlow v9 (RFC 3954) decoding, with the
+ * template machinery both share.
+ *
+ * The decoder is pure: the template cache is a caller-provided structure
+ * (slots allocated by the caller, capped), time comes in as an argument,
+ * and records go out through caller callbacks while the datagram is still
+ * in hand.  Templates are compiled on arrival into a flat field plan: one
+ * entry per field with its length and the slot of struct ps_flow it fills,
+ * so the per-record path is a loop over that plan.
+ *
+ * Cache key: (exporter address, observation domain / source id, template
+ * id).  An IPFIX template id and a v9 template id of the same exporter and
+ * domain never meet: v9 and v10 keys differ in `version`.
+ *
+ * @thread any, @locks none: a cache belongs to one worker.
+ */
+#ifndef PEERSCOPE_IPFIX_H
+#define PEERSCOPE_IPFIX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "peerscope/addr.h"
+#include "peerscope/dec_stats.h"
+#include "peerscope/flow.h"
+
+#define IPFIX_VERSION	  10
+#define NFV9_VERSION	  9
+#define IPFIX_HEADER_LEN  16
+#define NFV9_HEADER_LEN	  20
+#define IPFIX_MAX_FIELDS  64	  /* fields per template; more is refused */
+#define IPFIX_VARLEN	  0xFFFFu /* field length meaning "variable" */
+#define IPFIX_PEN_REVERSE 29305u  /* RFC 5103 reverse information elements */
+
+/* Where a field of a template goes (compiled once per template). */
+enum ipfix_dest {
+	IPFIX_D_SKIP = 0, /* carried by nobody: kept in flow.extra */
+	IPFIX_D_BYTES,
+	IPFIX_D_PACKETS,
+	IPFIX_D_POST_BYTES,
+	IPFIX_D_POST_PACKETS,
+	IPFIX_D_BYTES_TOTAL,
+	IPFIX_D_PACKETS_TOTAL,
+	IPFIX_D_REV_BYTES,
+	IPFIX_D_REV_PACKETS,
+	IPFIX_D_PROTOCOL,
+	IPFIX_D_TOS,
+	IPFIX_D_TCP_FLAGS,
+	IPFIX_D_SRC_PORT,
+	IPFIX_D_DST_PORT,
+	IPFIX_D_ICMP_TYPE,
+	IPFIX_D_SRC_V4,
+	IPFIX_D_DST_V4,
+	IPFIX_D_SRC_V6,
+	IPFIX_D_DST_V6,
+	IPFIX_D_SRC_MASK,
+	IPFIX_D_DST_MASK,
+	IPFIX_D_INPUT_IF,
+	IPFIX_D_OUTPUT_IF,
+	IPFIX_D_INPUT_PHYS,
+	IPFIX_D_OUTPUT_PHYS,
+	IPFIX_D_NEXT_HOP_V4,
+	IPFIX_D_NEXT_HOP_V6,
+	IPFIX_D_BGP_NH_V4,
+	IPFIX_D_BGP_NH_V6,
+	IPFIX_D_SRC_AS,
+	IPFIX_D_DST_AS,
+	IPFIX_D_END_UPTIME,
+	IPFIX_D_START_UPTIME,
+	IPFIX_D_START_S,
+	IPFIX_D_END_S,
+	IPFIX_D_START_MS,
+	IPFIX_D_END_MS,
+	IPFIX_D_START_US,
+	IPFIX_D_END_US,
+	IPFIX_D_START_NS,
+	IPFIX_D_END_NS,
+	IPFIX_D_SRC_MAC,
+	IPFIX_D_DST_MAC,
+	IPFIX_D_VLAN,
+	IPFIX_D_POST_VLAN,
+	IPFIX_D_MPLS,
+	IPFIX_D_DIRECTION,
+	IPFIX_D_FWD_STATUS,
+	IPFIX_D_IP_VERSION,
+	IPFIX_D_SAMPLER_ID,
+	IPFIX_D_SELECTOR_ID,
+	IPFIX_D_SAMPLING_INTERVAL,
+	IPFIX_D_FRAME,
+	IPFIX_D_FRAME_LEN,
+	IPFIX_D_DELAY_MEAN,
+	IPFIX_D_DELAY_MIN,
+	IPFIX_D_DELAY_MAX,
+	IPFIX_D_DELAY_SUM,
+	IPFIX_D_CLIENT_NW_MS,
+	IPFIX_D_SERVER_NW_MS,
+	IPFIX_D_APPL_MS,
+	IPFIX_D_ART_CLIENT_NW_SUM,
+	IPFIX_D_ART_SERVER_NW_SUM,
+	/* options records */
+	IPFIX_D_OPT_RANDOM_INTERVAL,
+	IPFIX_D_OPT_PKT_INTERVAL,
+	IPFIX_D_OPT_PKT_SPACE,
+	IPFIX_D_OPT_MODE,
+	IPFIX_D_OPT_SYS_INIT_MS,
+	IPFIX_D_OPT_DOMAIN,
+};
+
+struct ipfix_field {
+	uint32_t pen; /* 0 = IANA */
+	uint16_t ie;  /* enterprise bit cleared */
+	uint16_t len; /* IPFIX_VARLEN for variable length */
+	uint8_t dest; /* enum ipfix_dest */
+	uint8_t pad[3];
+};
+
+struct ipfix_tkey {
+	struct ps_addr exporter;
+	uint8_t version; /* 9 or 10 */
+	uint16_t tid;
+	uint32_t domain; /* observation domain (v10) / source id (v9) */
+};
+
+enum ipfix_tstate { IPFIX_T_EMPTY = 0, IPFIX_T_LIVE, IPFIX_T_WITHDRAWN };
+
+struct ipfix_template {
+	struct ipfix_tkey key;
+	uint8_t state; /* enum ipfix_tstate */
+	bool options;
+	uint16_t field_count;
+	uint16_t scope_count; /* options templates: leading scope fields */
+	uint16_t min_len;     /* shortest record (a var field counts 1) */
+	uint32_t last_seen_s; /* refreshed by every (re)definition */
+	struct ipfix_field f[IPFIX_MAX_FIELDS];
+};
+
+/*
+ * The template cache.  `slots` (capacity a power of two, at least twice
+ * max_templates) is owned by the caller; ipfix_cache_init only lays the
+ * table over it.  Withdrawn templates keep their slot as a tombstone that
+ * a later definition of any key may reuse.
+ */
+/* Live templates of one exporter address (per-exporter cap). */
+struct ipfix_exporter_count {
+	struct ps_addr exporter; /* af 0 = free entry */
+	uint32_t live;
+};
+
+struct ipfix_cache {
+	struct ipfix_exporter_count *exporters; /* NULL: no per-exporter cap */
+	uint32_t exporters_capacity;		/* power of two */
+	uint32_t exporters_used;
+	uint32_t max_per_exporter;
+	struct ipfix_template *slots;
+	uint32_t capacity;
+	uint32_t live;		/* templates usable now */
+	uint32_t used;		/* slots ever taken (live + withdrawn) */
+	uint32_t max_templates; /* cap on live templates */
+	uint32_t timeout_s;	/* RFC 7011 §8.4 lifetime over UDP; 0 = none */
+	uint64_t refused;	/* definitions refused at the cap */
+};
+
+int ipfix_cache_init(struct ipfix_cache *tc, struct ipfix_template *slots,
+		     uint32_t capacity, uint32_t max_templates,
+		     uint32_t timeout_s);
+
+/*
+ * Optional: cap live templates per exporter address at `max_per_exporter`
+ * and the exporters the cache knows at 3/4 of `capacity` (a power of two);
+ * `table` is the caller's.  Definitions past either cap are refused and
+ * counted like those past max_templates.  Call right after init.
+ */
+int ipfix_cache_limit_exporters(struct ipfix_cache *tc,
+				struct ipfix_exporter_count *table,
+				uint32_t capacity, uint32_t max_per_exporter);
+
+/* Drop every template of one exporter (TCP connection closed). */
+void ipfix_cache_forget(struct ipfix_cache *tc, const struct ps_addr *exporter);
+
+const struct ipfix_template *ipfix_cache_find(const struct ipfix_cache *tc,
+					      const struct ipfix_tkey *key);
+
+/* Install a compiled template (also used to restore persisted state). */
+int ipfix_cache_put(struct ipfix_cache *tc, const struct ipfix_template *t);
+
+/* One message's header and what its walk produced. */
+struct ipfix_msg {
+	struct ps_addr exporter;
+	uint16_t version;
+	uint16_t count;		/* v9: records in the packet */
+	uint32_t sys_uptime_ms; /* v9 */
+	uint32_t export_time;	/* Unix seconds */
+	uint32_t sequence;
+	uint32_t domain;
+	uint64_t boot_ms; /* in: exporter boot time (160), 0 unknown */
+	uint32_t now_s;	  /* in: receive time, for template lifetime */
+	uint32_t data_records;
+	uint32_t options_records;
+	uint32_t templates_added;
+	uint32_t templates_withdrawn;
+	uint32_t templates_refused;
+	uint32_t sets_unknown;
+};
+
+/* Sampling and exporter facts from options data records. */
+enum ipfix_opt_has {
+	IPFIX_OPT_SAMPLER_ID = 1u << 0,
+	IPFIX_OPT_SELECTOR_ID = 1u << 1,
+	IPFIX_OPT_INTERVAL = 1u << 2,	     /* 34 samplingInterval */
+	IPFIX_OPT_RANDOM_INTERVAL = 1u << 3, /* 50 samplerRandomInterval */
+	IPFIX_OPT_PKT_INTERVAL = 1u << 4,    /* 305 */
+	IPFIX_OPT_PKT_SPACE = 1u << 5,	     /* 306 */
+	IPFIX_OPT_MODE = 1u << 6,	     /* 35 / 49 */
+	IPFIX_OPT_SYS_INIT = 1u << 7,	     /* 160 */
+	IPFIX_OPT_DOMAIN = 1u << 8,	     /* 149 scope */
+};
+
+struct ipfix_options {
+	uint32_t present; /* enum ipfix_opt_has */
+	uint32_t sampler_id;
+	uint64_t selector_id;
+	uint32_t interval;
+	uint32_t random_interval;
+	uint32_t pkt_interval;
+	uint32_t pkt_space;
+	uint32_t mode;
+	uint64_t sys_init_ms;
+	uint32_t domain;
+};
+
+/*
+ * Callbacks.  Any may be NULL.  `flow` gets a record it may modify;
+ * `unknown_set` gets a data set whose template is not known yet (the
+ * caller may hold a copy and hand it back with ipfix_decode_data_set once
+ * `template_added` reports the id).
+ */
+struct ipfix_handler {
+	void *arg;
+	void (*flow)(void *arg, const struct ipfix_msg *m, struct ps_flow *f);
+	void (*options)(void *arg, const struct ipfix_msg *m,
+			const struct ipfix_options *o);
+	void (*unknown_set)(void *arg, const struct ipfix_msg *m,
+			    uint16_t set_id, const uint8_t *set, size_t len);
+	void (*template_added)(void *arg, const struct ipfix_msg *m,
+			       uint16_t tid);
+};
+
+/*
+ * Decode one IPFIX message or NetFlow v9 packet.  m->boot_ms and
+ * m->now_s are inputs.  Returns 0 when the header was good (sets may still
+ * have been dropped, each counted), -1 when the whole message is rejected.
+ */
+int ipfix_decode(struct ipfix_cache *tc, const struct ps_addr *exporter,
+		 const uint8_t *buf, size_t len, struct ipfix_msg *m,
+		 const struct ipfix_handler *h, struct dec_stats *st)
+	__attribute__((warn_unused_result));
+
+/* Decode one data set's body (after the 4-byte set header) against the
+ * cache, with the header facts of `m`. */
+int ipfix_decode_data_set(struct ipfix_cache *tc, struct ipfix_msg *m,
+			  uint16_t set_id, const uint8_t *body, size_t len,
+			  const struct ipfix_handler *h, struct dec_stats *st);
+
+/* Compile one field specifier into its destination (exposed for tests). */
+uint8_t ipfix_field_dest(uint32_t pen, uint16_t ie, uint16_t len);
+
+#endif /* PEERSCOPE_IPFIX_H */

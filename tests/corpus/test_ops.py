@@ -1,0 +1,484 @@
+#!/usr/bin/env python3
+"""Operations (issue 6): /metrics, /healthz, /readyz, SIGHUP, privileges.
+
+Truth used:
+  - datagram and byte totals on /metrics: counted here, independently, from
+    the capture's UDP frames (corpus_lib.read_pcap_udp), and equal to the
+    replay's own --stats counters (the issue asks for both to agree);
+  - the exposition format: promtool (Prometheus's own parser and linter);
+  - readiness: a JSON sink on /dev/full, whose writes the kernel refuses;
+  - reload: a configuration file with a known error on a known line.
+Everything runs on 127.0.0.1 with ports picked free; every process started
+here is stopped by its PID.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import corpus_lib as cl  # noqa: E402
+
+rep = cl.Reporter()
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    s = socket.socket(socket.AF_INET, kind)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def get(port, path, method="GET", timeout=5):
+    """(status, body) of one request; status None when nothing answered."""
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path),
+                                 method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+    except OSError:
+        return None, ""
+
+
+class Proc:
+    """A peerscope child whose stderr goes to a file we can poll."""
+
+    def __init__(self, cmd, tmp, name):
+        self.err_path = os.path.join(tmp, name + ".err")
+        self.errf = open(self.err_path, "w")
+        self.p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                                  stderr=self.errf)
+
+    def stderr(self):
+        with open(self.err_path) as f:
+            return f.read()
+
+    def wait_for(self, pattern, seconds=20):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            m = re.search(pattern, self.stderr())
+            if m:
+                return m
+            if self.p.poll() is not None:
+                return re.search(pattern, self.stderr())
+            time.sleep(0.05)
+        return None
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+        try:
+            self.p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+        self.errf.close()
+        return self.p.returncode
+
+
+def http_port(proc):
+    m = proc.wait_for(r"event=http_listening .*port (\d+)|"
+                      r'"event":"http_listening".*port (\d+)')
+    if not m:
+        return None
+    return int(m.group(1) or m.group(2))
+
+
+def parse_metrics(text):
+    """{(name, frozenset(labels)): value} from the exposition text."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = re.match(r'([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$', line)
+        if not m:
+            out[("__unparsed__", line)] = 0
+            continue
+        labels = frozenset(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"',
+                                      m.group(3) or ""))
+        out[(m.group(1), labels)] = float(m.group(4))
+    return out
+
+
+def total(metrics, name, **want):
+    return sum(v for (n, labels), v in metrics.items()
+               if n == name and all((k, w) in labels for k, w in want.items()))
+
+
+def test_metrics_after_replay(peerscope, data, tmp):
+    demo = os.path.join(data, "demo-sflow.pcap.gz")
+    stats_path = os.path.join(tmp, "stats.json")
+    proc = Proc([peerscope, "replay", "--workers", "2", "--stats", stats_path,
+                 "-o", os.path.join(tmp, "replay.jsonl"),
+                 "--serve-metrics", "60", "--set", "http.listen=127.0.0.1:0",
+                 demo], tmp, "replay")
+    try:
+        port = http_port(proc)
+        if not rep.check("replay --serve-metrics: endpoint up", port is not None,
+                         proc.stderr()[-300:]):
+            return
+        status, text = get(port, "/metrics")
+        rep.equal("/metrics status", status, 200)
+        with open(stats_path) as f:
+            stats = json.load(f)
+        promtool = shutil.which("promtool")
+        if promtool is None:
+            rep.check("promtool installed (deploy/install-deps.sh)", False)
+        else:
+            p = subprocess.run([promtool, "check", "metrics"], input=text,
+                               capture_output=True, text=True, timeout=60)
+            rep.check("promtool check metrics accepts /metrics",
+                      p.returncode == 0, (p.stdout + p.stderr)[-500:])
+        m = parse_metrics(text)
+        rep.check("every sample line parses",
+                  not any(k[0] == "__unparsed__" for k in m))
+        frames = [d for d in cl.read_pcap_udp(demo) if d[4] == 6343]
+        rep.equal("datagrams = UDP frames to 6343 in the capture",
+                  total(m, "peerscope_datagrams_total"), len(frames))
+        rep.equal("bytes = UDP payload bytes in the capture",
+                  total(m, "peerscope_received_bytes_total"),
+                  sum(len(d[5]) for d in frames))
+        rep.equal("protocol_datagrams_total{protocol=sflow} = frames",
+                  total(m, "peerscope_protocol_datagrams_total",
+                        protocol="sflow"), len(frames))
+        rep.equal("protocol_bytes_total{protocol=sflow} = payload bytes",
+                  total(m, "peerscope_protocol_bytes_total",
+                        protocol="sflow"), sum(len(d[5]) for d in frames))
+        for name, key in (("peerscope_datagrams_total", "datagrams"),
+                          ("peerscope_received_bytes_total", "bytes"),
+                          ("peerscope_samples_total", "samples"),
+                          ("peerscope_windows_published_total",
+                           "windows_published"),
+                          ("peerscope_windows_forced_total", "windows_forced"),
+                          ("peerscope_kernel_drops_total", "kernel_drops"),
+                          ("peerscope_connections_refused_total",
+                           "connections_refused")):
+            rep.equal("%s = --stats %s" % (name, key), total(m, name),
+                      stats[key])
+        for t, n in stats["messages"].items():
+            rep.equal("messages_total{type=%s} = --stats" % t,
+                      total(m, "peerscope_messages_total", type=t), n)
+        for reason, n in stats["decode_errors"].items():
+            rep.equal("decode_errors_total{reason=%s} = --stats" % reason,
+                      total(m, "peerscope_decode_errors_total",
+                            reason=reason), n)
+        rep.equal("decode errors: nothing beyond --stats",
+                  total(m, "peerscope_decode_errors_total"),
+                  sum(stats["decode_errors"].values()))
+        status, body = get(port, "/healthz")
+        rep.check("/healthz 200 ok", status == 200 and body == "ok\n",
+                  "%s %r" % (status, body))
+        status, body = get(port, "/readyz")
+        rep.check("/readyz after a finished replay", status == 200,
+                  "%s %r" % (status, body))
+
+        # Bad input: refused with an error, endpoint unaffected.
+        rep.equal("POST refused", get(port, "/metrics", "POST")[0], 405)
+        rep.equal("unknown path", get(port, "/nope")[0], 404)
+        status, _ = get(port, "/" + "a" * 20000)
+        rep.check("20 kB URL refused (414/431/400)",
+                  status in (400, 414, 431), str(status))
+        for raw, want in ((b"GET /metrics HTTP/1.1\r\nBad Header\r\n\r\n",
+                           b"HTTP/1.1 400"),
+                          (b"GET / HTTP/9.9\r\n\r\n", b"HTTP/1.1 505"),
+                          (b"GET /metrics HTTP/1.1\r\nHost: x\r\n"
+                           b"Content-Length: 5\r\n\r\nhello", b"HTTP/1.1 413")):
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            s.sendall(raw)
+            try:
+                reply = s.recv(200)
+            except OSError as e:
+                reply = repr(e).encode()
+            s.close()
+            rep.check("malformed request %r answered %s" % (raw[:24], want[9:]),
+                      reply.startswith(want), repr(reply[:40]))
+        # A flood of bad requests: all answered, few logged (rate limit).
+        for _ in range(60):
+            get(port, "/flood")
+        logged = proc.stderr().count("http_request_rejected")
+        rep.check("60+ rejected requests: at most a burst logged per key",
+                  logged <= 10, "%d lines" % logged)
+        status, after = get(port, "/metrics")
+        m2 = parse_metrics(after)
+        rep.check("rejections counted",
+                  total(m2, "peerscope_http_requests_rejected_total") >= 62)
+        rep.check("suppressed log lines counted",
+                  total(m2, "peerscope_log_lines_suppressed_total") >= 50)
+        rep.equal("data unaffected by bad requests",
+                  total(m2, "peerscope_datagrams_total"), len(frames))
+    finally:
+        rc = proc.stop()
+        rep.equal("replay with --serve-metrics exits 0 on SIGTERM", rc, 0)
+
+
+def test_kafka_metrics(peerscope, data, tmp):
+    """Kafka sink counters on /metrics: delivered = messages written."""
+    demo = os.path.join(data, "demo-sflow.pcap.gz")
+    out = os.path.join(tmp, "kafka.jsonl")
+    proc = Proc([peerscope, "replay", "-o", out, "--set",
+                 "output.kafka.enabled=true", "--serve-metrics", "60",
+                 "--set", "http.listen=127.0.0.1:0", demo], tmp, "kafka")
+    try:
+        port = http_port(proc)
+        if port is None:
+            rep.skip("kafka sink did not start: %s" % proc.stderr()[-200:])
+            return
+        m = parse_metrics(get(port, "/metrics")[1])
+        by_type = {}
+        with open(out) as f:
+            for line in f:
+                t = json.loads(line)["type"]
+                by_type[t] = by_type.get(t, 0) + 1
+        for t, n in sorted(by_type.items()):
+            rep.equal("kafka delivered{type=%s} = JSON lines of that type" % t,
+                      total(m, "peerscope_kafka_messages_total", type=t,
+                            outcome="delivered"), n)
+        rep.equal("kafka queue empty after the drain",
+                  total(m, "peerscope_kafka_queue_messages"), 0)
+    finally:
+        proc.stop()
+
+
+def test_idle_connections(peerscope, data, tmp):
+    """More idle connections than allowed: bounded, then timed out."""
+    demo = os.path.join(data, "demo-sflow.pcap.gz")
+    proc = Proc([peerscope, "replay", "-o", "/dev/null", "--serve-metrics",
+                 "60", "--set", "http.listen=127.0.0.1:0",
+                 "--set", "http.max_clients=8", "--set",
+                 "http.timeout_seconds=1", demo], tmp, "idle")
+    socks = []
+    try:
+        port = http_port(proc)
+        if not rep.check("idle test: endpoint up", port is not None):
+            return
+        junk = socket.create_connection(("127.0.0.1", port), timeout=5)
+        junk.sendall(b"\x00\x01\xff not http")
+        t0 = time.time()
+        try:
+            junk_reply = junk.recv(100)
+        except ConnectionResetError:
+            junk_reply = b""  # closed hard: also fine
+        except OSError:
+            junk_reply = b"timeout"
+        rep.check("binary junk: connection closed within the timeout",
+                  junk_reply == b"" and time.time() - t0 < 4,
+                  "%r after %.1fs" % (junk_reply[:20], time.time() - t0))
+        junk.close()
+        for _ in range(40):
+            try:
+                socks.append(socket.create_connection(("127.0.0.1", port),
+                                                      timeout=2))
+            except OSError:
+                break
+        time.sleep(2.5)  # > http.timeout_seconds: MHD closes them
+        status, body = get(port, "/healthz")
+        rep.check("40 idle connections: endpoint answers once they time out",
+                  status == 200, str(status))
+        rep.check("process still running", proc.p.poll() is None)
+    finally:
+        for s in socks:
+            s.close()
+        proc.stop()
+
+
+def sflow_frames(data):
+    demo = os.path.join(data, "demo-sflow.pcap.gz")
+    return [d[5] for d in cl.read_pcap_udp(demo) if d[4] == 6343]
+
+
+def live_cmd(peerscope, udp_port, extra):
+    return [peerscope, "--workers", "1", "--window", "1",
+            "--set", "listen.sflow=127.0.0.1:%d" % udp_port,
+            "--set", "http.listen=127.0.0.1:0",
+            "--set", "allow_root=true"] + extra
+
+
+def poll_ready(port, want, seconds=10):
+    deadline = time.time() + seconds
+    status, body = None, ""
+    while time.time() < deadline:
+        status, body = get(port, "/readyz")
+        if status == want:
+            break
+        time.sleep(0.1)
+    return status, body
+
+
+def test_readiness_sink_down(peerscope, data, tmp):
+    udp = free_port(socket.SOCK_DGRAM)
+    frames = sflow_frames(data)
+    for path, name in (("/dev/full", "sink down"),
+                       (os.path.join(tmp, "ok.jsonl"), "sink fine")):
+        proc = Proc(live_cmd(peerscope, udp, ["-o", path]), tmp, "ready")
+        try:
+            port = http_port(proc)
+            if not rep.check("live (%s): endpoint up" % name,
+                             port is not None, proc.stderr()[-300:]):
+                continue
+            proc.wait_for("collecting")
+            status, body = poll_ready(port, 200, 5)
+            rep.check("live (%s): ready before any window" % name,
+                      status == 200, "%s %r" % (status, body))
+            tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            for f in frames[:50]:
+                tx.sendto(f, ("127.0.0.1", udp))
+            tx.close()
+            if path == "/dev/full":
+                status, body = poll_ready(port, 503)
+                rep.check("/readyz flips to 503 when the sink fails",
+                          status == 503 and "sink json failing" in body,
+                          "%s %r" % (status, body))
+                m = parse_metrics(get(port, "/metrics")[1])
+                rep.equal("peerscope_sink_up{sink=json} = 0",
+                          total(m, "peerscope_sink_up", sink="json"), 0)
+            else:
+                time.sleep(2.5)  # two windows go out
+                status, body = get(port, "/readyz")
+                rep.check("/readyz stays 200 with a working sink",
+                          status == 200, "%s %r" % (status, body))
+        finally:
+            proc.stop()
+
+
+def test_reload(peerscope, data, tmp):
+    udp = free_port(socket.SOCK_DGRAM)
+    conf = os.path.join(tmp, "peerscope.yaml")
+    with open(conf, "w") as f:
+        f.write("window_seconds: 60\nlog:\n  level: info\n")
+    proc = Proc(live_cmd(peerscope, udp, ["-o", "/dev/null", "--config",
+                                          conf]), tmp, "reload")
+    # --window 1 on the command line wins over the file, as at start-up.
+    try:
+        port = http_port(proc)
+        if not rep.check("reload: endpoint up", port is not None,
+                         proc.stderr()[-300:]):
+            return
+        proc.wait_for("collecting")
+        with open(conf, "w") as f:
+            f.write("log:\n  level: info\nwindow_seconds: abc\n")
+        proc.p.send_signal(signal.SIGHUP)
+        m = proc.wait_for(r'event=config_reload_rejected msg="((?:[^"\\]|\\.)*)"')
+        why = m.group(1) if m else ""
+        rep.check("bad config on SIGHUP: rejected with file, line and key",
+                  conf + ":3: window_seconds" in why
+                  and "keeping the running configuration" in why, why)
+        rep.check("still running after a bad reload", proc.p.poll() is None)
+        status, _ = get(port, "/healthz")
+        rep.equal("/healthz after a bad reload", status, 200)
+        mt = parse_metrics(get(port, "/metrics")[1])
+        rep.equal("reloads_total{result=rejected}",
+                  total(mt, "peerscope_config_reloads_total",
+                        result="rejected"), 1)
+        with open(conf, "w") as f:
+            f.write("log:\n  level: info\n  format: json\n"
+                    "metrics:\n  max_connections: 0\n"
+                    "limits:\n  exporters_per_worker: 100\n")
+        proc.p.send_signal(signal.SIGHUP)
+        m = proc.wait_for(r'"event":"config_reloaded","msg":"([^"]*)"')
+        rep.check("good config: applied live keys named, log now JSON",
+                  m is not None and "log.format" in m.group(1)
+                  and "metrics.max_connections" in m.group(1),
+                  proc.stderr()[-400:])
+        m = proc.wait_for(r'"event":"config_needs_restart","msg":"([^"]*)"')
+        rep.check("restart-only change reported",
+                  m is not None and "limits.exporters_per_worker" in m.group(1)
+                  and "log.format" not in m.group(1),
+                  m.group(1) if m else proc.stderr()[-400:])
+        mt = parse_metrics(get(port, "/metrics")[1])
+        rep.equal("reloads_total{result=applied}",
+                  total(mt, "peerscope_config_reloads_total",
+                        result="applied"), 1)
+    finally:
+        rc = proc.stop()
+        rep.equal("live exits 0 on SIGTERM after reloads", rc, 0)
+
+
+def test_check_config(peerscope, tmp):
+    conf = os.path.join(tmp, "bad.yaml")
+    with open(conf, "w") as f:
+        f.write("workers: 1\nhttp:\n  max_clients: 0\n")
+    p = subprocess.run([peerscope, "--check-config", "--config", conf],
+                       capture_output=True, text=True, timeout=30)
+    rep.check("--check-config: bad file exits non-zero naming file:line:key",
+              p.returncode != 0 and conf + ":3: http.max_clients" in p.stderr,
+              "rc=%s %r" % (p.returncode, p.stderr[-200:]))
+    p = subprocess.run([peerscope, "--check-config", "--set",
+                        "http.listen=localhost"], capture_output=True,
+                       text=True, timeout=30)
+    rep.check("--check-config: bad http.listen exits non-zero",
+              p.returncode != 0 and "http.listen" in p.stderr, p.stderr)
+
+
+def test_privileges(peerscope, tmp):
+    if os.geteuid() != 0:
+        rep.skip("privilege tests need root")
+        return
+    udp = free_port(socket.SOCK_DGRAM)
+    cmd = [peerscope, "--workers", "1", "-o", "/dev/null",
+           "--set", "listen.sflow=127.0.0.1:%d" % udp,
+           "--set", "http.enabled=false"]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    rep.check("root without allow_root or run_as_user: refused",
+              p.returncode != 0 and "refusing to run as root" in p.stderr,
+              "rc=%s %r" % (p.returncode, p.stderr[-200:]))
+    proc = Proc(cmd + ["--set", "run_as_user=nobody"], tmp, "nobody")
+    try:
+        ok = proc.wait_for("collecting")
+        rep.check("run_as_user=nobody: collecting", ok is not None,
+                  proc.stderr()[-300:])
+        status = open("/proc/%d/status" % proc.p.pid).read()
+        uids = re.search(r"Uid:\s+(\d+)\s+(\d+)\s+(\d+)", status).groups()
+        import pwd
+        nobody = str(pwd.getpwnam("nobody").pw_uid)
+        rep.equal("real, effective, saved uid are nobody's", list(uids),
+                  [nobody] * 3)
+        for cap in ("CapEff", "CapPrm", "CapBnd", "CapAmb"):
+            v = re.search(cap + r":\s+([0-9a-f]+)", status).group(1)
+            rep.equal("%s empty" % cap, int(v, 16), 0)
+        nnp = re.search(r"NoNewPrivs:\s+(\d)", status).group(1)
+        rep.equal("no_new_privs set", nnp, "1")
+        # Every thread (workers and merger started before the drop too).
+        tasks = os.listdir("/proc/%d/task" % proc.p.pid)
+        bad = []
+        for tid in tasks:
+            st = open("/proc/%d/task/%s/status" % (proc.p.pid, tid)).read()
+            u = re.search(r"Uid:\s+(\d+)\s+(\d+)\s+(\d+)", st).groups()
+            eff = int(re.search(r"CapEff:\s+([0-9a-f]+)", st).group(1), 16)
+            prm = int(re.search(r"CapPrm:\s+([0-9a-f]+)", st).group(1), 16)
+            if list(u) != [nobody] * 3 or eff or prm:
+                bad.append(tid)
+        rep.check("all %d threads: nobody's uid, no capabilities" % len(tasks),
+                  len(tasks) > 1 and not bad, str(bad))
+    finally:
+        proc.stop()
+
+
+def main():
+    args = cl.parse_args(__doc__)
+    tmp = tempfile.mkdtemp(prefix="ps-ops-")
+    try:
+        test_check_config(args.peerscope, tmp)
+        test_metrics_after_replay(args.peerscope, args.data, tmp)
+        test_idle_connections(args.peerscope, args.data, tmp)
+        test_kafka_metrics(args.peerscope, args.data, tmp)
+        test_readiness_sink_down(args.peerscope, args.data, tmp)
+        test_reload(args.peerscope, args.data, tmp)
+        test_privileges(args.peerscope, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    rep.finish()
+
+
+if __name__ == "__main__":
+    main()
