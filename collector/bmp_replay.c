@@ -78,6 +78,7 @@ struct bmp_replay *bmp_replay_new(struct pipeline *p)
 	jbuf_init(&x->json);
 	x->lim.max_peers = p->cfg->bmp_max_peers;
 	x->lim.max_routes = p->cfg->bmp_max_routes;
+	x->lim.max_router_routes = p->cfg->bmp_max_router_routes;
 	x->lim.max_buffer = p->cfg->bmp_max_buffer;
 	return x;
 }

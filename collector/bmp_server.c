@@ -198,6 +198,7 @@ static void accept_one(struct bmp_server *s)
 	c->last_rx_ns = now_ns();
 	lim.max_peers = s->cfg->bmp_max_peers;
 	lim.max_routes = s->cfg->bmp_max_routes;
+	lim.max_router_routes = s->cfg->bmp_max_router_routes;
 	lim.max_buffer = s->cfg->bmp_max_buffer;
 	ps_addr_format(&a, name, sizeof(name));
 	bmp_router_init(&c->router, name, &a, &lim, on_event, s);

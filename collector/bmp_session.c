@@ -114,6 +114,7 @@ found:
 /* RFC 7854 §4.9: a Peer Down withdraws everything the peer announced. */
 static void peer_drop_routes(struct bmp_router *r, struct bmp_peer *p)
 {
+	r->routes_total -= p->rib.count;
 	rib_table_clear(&p->rib, &r->attrs);
 	memset(p->routes, 0, sizeof(p->routes));
 }
@@ -189,16 +190,27 @@ static void apply_block(struct bmp_router *r, struct bmp_peer *p,
 		route_key(&key, view, b->afs, &pfx);
 		if (announce) {
 			k->announced++;
+			/* the router-wide cap bounds memory per router even
+			 * when every peer stays under its own */
+			if (r->lim.max_router_routes != 0 &&
+			    r->routes_total >= r->lim.max_router_routes &&
+			    rib_find(&p->rib, &key) == 0) {
+				dec_count(&r->st, DEC_BMP_ROUTES_CAPPED);
+				continue;
+			}
 			attr_ref(&r->attrs, attr); /* the route's own */
 			rc = rib_insert(&p->rib, &r->attrs, &key, attr,
 					r->lim.max_routes);
-			if (rc == 1)
+			if (rc == 1) {
 				p->routes[view][b->afs]++;
-			else if (rc == -1)
+				r->routes_total++;
+			} else if (rc == -1) {
 				dec_count(&r->st, DEC_BMP_ROUTES_CAPPED);
+			}
 		} else if (rib_remove(&p->rib, &r->attrs, &key) == 1) {
 			k->withdrawn++;
 			p->routes[view][b->afs]--;
+			r->routes_total--;
 		} else {
 			k->withdrawn++;
 			k->withdraw_of_unknown++;

@@ -74,8 +74,6 @@ struct bmp_peer {
 	struct rib_table rib;
 };
 
-struct bmp_event;
-
 struct bmp_router;
 
 /* Called for every state change ("up", "down", "unknown") and snapshot. */
@@ -86,6 +84,7 @@ struct bmp_router_limits {
 	uint32_t max_peers;        /* per router */
 	uint32_t max_routes;       /* per peer */
 	uint32_t max_buffer;       /* reassembly bytes held */
+	uint64_t max_router_routes; /* all peers together; 0 = no cap */
 };
 
 struct bmp_router {
@@ -100,6 +99,7 @@ struct bmp_router {
 	size_t len, cap;
 	uint64_t bytes, messages, messages_by_type[BMP_TYPE_COUNT];
 	uint64_t body_errors;
+	uint64_t routes_total; /* held, all peers and views */
 	struct bmp_peer **peers;
 	uint32_t npeers, peers_cap;
 	struct attr_table attrs;

@@ -274,6 +274,11 @@ static const struct cfg_key cfg_keys[] = {
 		flow_max_templates_per_exporter, 1, 1U << 20, "512",
 		"Templates kept per exporter address; more are refused and "
 		"counted, so one\nexporter cannot take every slot."),
+	KEY_UINT("flow.template_timeout_seconds", flow_template_timeout, 0,
+		86400 * 7, "1800",
+		"A template not re-sent for this long is no longer used over "
+		"UDP (RFC 7011\n8.4; data for it is counted as "
+		"ipfix.data_set.template_expired); 0 = never."),
 	KEY_STRING("flow.state_file", flow_state_file, "-",
 		"Templates and sampling rates are saved here (worker i "
 		"writes FILE.i,\natomically) every minute and at shutdown, "
@@ -318,6 +323,10 @@ static const struct cfg_key cfg_keys[] = {
 	KEY_UINT("bmp.max_routes_per_peer", bmp_max_routes, 1, 1U << 28,
 		"4000000", "Routes kept per peer, all views and families "
 		"together; more are\nrefused and counted."),
+	KEY_UINT("bmp.max_routes_per_router", bmp_max_router_routes, 1,
+		0xffffffffU, "20000000", "Routes kept per router, all peers "
+		"together; more are refused and\ncounted. With "
+		"max_buffer_bytes, this bounds a router's memory."),
 	KEY_SIZE("bmp.max_buffer_bytes", bmp_max_buffer, 65536, 1U << 30,
 		"4MiB", "Reassembly buffer per router stream (64KiB..1GiB); "
 		"a message that\ncannot fit ends the session."),
@@ -355,6 +364,11 @@ static const struct cfg_key cfg_keys[] = {
 	KEY_BOOL("allow_root", allow_root, "false",
 		"Allow running as root after start-up (live mode); refused "
 		"otherwise."),
+	KEY_UINT("shutdown_timeout_seconds", shutdown_timeout_seconds,
+		1, 3600, "30",
+		"On SIGTERM/SIGINT, flushing the open windows and draining "
+		"the sinks\nmay take this long (1..3600); past it peerscope "
+		"exits with status 1."),
 };
 
 static const char *const proto_names[] = {

@@ -35,7 +35,7 @@
 #include "peerscope/addr.h"
 
 #define PS_MAX_WORKERS 64
-#define PS_MAX_LISTEN  16
+#define PS_MAX_LISTEN  24 /* 3 protocols x 2 defaults leave room for 18 */
 
 /*
  * Every protocol the collector can listen for, one line each:
@@ -49,8 +49,8 @@
 /* clang-format off */
 #define PS_PROTOCOLS(X) \
 	X(SFLOW, "sflow", ":6343", "sFlow v5 datagrams (UDP).") \
-	X(IPFIX, "ipfix", "", "IPFIX messages (UDP), usually :4739; v9 and v5 are accepted too.") \
-	X(NETFLOW, "netflow", "", "NetFlow v5/v9 datagrams (UDP), usually :2055; IPFIX is accepted too.")
+	X(IPFIX, "ipfix", ":4739", "IPFIX messages (UDP, IANA port 4739); v9 and v5 are accepted too.") \
+	X(NETFLOW, "netflow", ":2055", "NetFlow v5/v9 datagrams (UDP, usual port 2055); IPFIX is accepted too.")
 
 enum ps_proto {
 	PS_PROTO_NONE = 0,
@@ -154,10 +154,12 @@ struct ps_config {
 	char run_as_user[64];		   /* "-" = keep the starting user */
 	bool allow_root;		   /* run as root after start-up */
 	uint32_t replay_serve_seconds;	   /* replay: serve /metrics after */
+	uint32_t shutdown_timeout_seconds; /* SIGTERM: flush deadline */
 	struct ps_kafka_config kafka; /* output.kafka.* */
 	/* IPFIX / NetFlow (issue 3): ingest_ipfix.c, flow_state.c. */
 	uint32_t flow_max_templates;  /* live templates per worker */
 	uint32_t flow_max_templates_per_exporter;
+	uint32_t flow_template_timeout;  /* seconds; 0 = templates never expire */
 	char flow_state_file[256];    /* "-" = no persistence */
 	struct ps_map flow_sampling_default; /* "IP[/ifN]" -> rate if unknown */
 	struct ps_map flow_sampling_force;   /* "IP[/ifN]" -> rate, always */
@@ -170,6 +172,7 @@ struct ps_config {
 	uint32_t bmp_port;	  /* replayed TCP streams to this port are BMP */
 	uint32_t bmp_max_peers;	  /* per router */
 	uint32_t bmp_max_routes;  /* per peer */
+	uint32_t bmp_max_router_routes; /* per router, all peers */
 	uint32_t bmp_max_buffer;  /* reassembly bytes per router stream */
 };
 

@@ -104,6 +104,12 @@ struct flow_ctx {
 	struct agg_exporter *exp;
 	const struct rx_datagram *d;
 	uint32_t v5_rate; /* NetFlow v5 header sampling, 0 unknown */
+	/* The last rate lookup: records of one data set nearly always share
+	 * their sampler, so the sampling table is consulted once per set. */
+	bool memo_ok;
+	uint8_t memo_version;
+	uint32_t memo_flags, memo_sampler, memo_domain, memo_rate;
+	uint64_t memo_selector;
 };
 
 static void state_load(struct worker *w, struct ingest_flow *st);
@@ -225,7 +231,7 @@ static int ingest_flow_new(struct worker *w, struct ingest_flow **out)
 	st->exp_counts = calloc(exp_slots, sizeof(*st->exp_counts));
 	if (st->slots == NULL || st->exp_counts == NULL ||
 	    ipfix_cache_init(&st->tc, st->slots, slots, max,
-			     FLOW_TEMPLATE_TIMEOUT_S) == -1 ||
+			     w->cfg->flow_template_timeout) == -1 ||
 	    ipfix_cache_limit_exporters(
 		    &st->tc, st->exp_counts, exp_slots,
 		    w->cfg->flow_max_templates_per_exporter != 0 ?
@@ -288,13 +294,38 @@ static uint32_t sampling_find(const struct ingest_flow *st,
 }
 
 /* The rate that applies to one record; 0 when nothing says. */
-static uint32_t record_rate(const struct flow_ctx *x, const struct ipfix_msg *m,
+static uint32_t rate_lookup(const struct flow_ctx *x, const struct ipfix_msg *m,
+			    const struct ps_flow *f);
+
+static uint32_t record_rate(struct flow_ctx *x, const struct ipfix_msg *m,
+			    const struct ps_flow *f)
+{
+	uint32_t flags =
+		f->present & (FLOW_HAS_SELECTOR_ID | FLOW_HAS_SAMPLER_ID);
+
+	if ((f->present & FLOW_HAS_SAMPLING) && f->sampling_interval != 0)
+		return f->sampling_interval;
+	if (x->memo_ok && x->memo_flags == flags &&
+	    x->memo_selector == f->selector_id &&
+	    x->memo_sampler == f->sampler_id && x->memo_domain == m->domain &&
+	    x->memo_version == m->version)
+		return x->memo_rate;
+	x->memo_ok = true;
+	x->memo_flags = flags;
+	x->memo_selector = f->selector_id;
+	x->memo_sampler = f->sampler_id;
+	x->memo_domain = m->domain;
+	x->memo_version = (uint8_t)m->version;
+	x->memo_rate = rate_lookup(x, m, f);
+	return x->memo_rate;
+}
+
+/* The sampling table's answer for one record (see record_rate). */
+static uint32_t rate_lookup(const struct flow_ctx *x, const struct ipfix_msg *m,
 			    const struct ps_flow *f)
 {
 	uint32_t r = 0;
 
-	if ((f->present & FLOW_HAS_SAMPLING) && f->sampling_interval != 0)
-		return f->sampling_interval;
 	if (f->present & FLOW_HAS_SELECTOR_ID)
 		r = sampling_find(x->st, m, FS_SELECTOR, f->selector_id);
 	if (r == 0 && (f->present & FLOW_HAS_SAMPLER_ID))
@@ -435,6 +466,7 @@ static void on_options(void *arg, const struct ipfix_msg *m,
 		return;
 	}
 	s->rate = rate;
+	x->memo_ok = false; /* a rate changed: look again */
 }
 
 /* @thread worker.  Hold a data set until its template arrives. */

@@ -7,13 +7,12 @@
 #include <stdint.h>
 
 /* Caps on per-worker flow state (hostile exporters stay within these). */
-#define FLOW_MAX_TEMPLATES	2048 /* live templates per worker */
-#define FLOW_TEMPLATE_SLOTS	4096 /* cache slots: 2x, power of two */
-#define FLOW_TEMPLATE_TIMEOUT_S 1800 /* RFC 7011 §8.4 UDP lifetime */
-#define FLOW_MAX_SAMPLERS	4096 /* sampling / boot-time entries */
-#define FLOW_HELD_MAX		32   /* data sets waiting for a template */
-#define FLOW_HELD_MAX_BYTES	9000 /* larger sets are not held */
-#define FLOW_HELD_MAX_AGE_NS	(60ULL * 1000000000ULL)
+#define FLOW_MAX_TEMPLATES   2048 /* live templates per worker */
+#define FLOW_TEMPLATE_SLOTS  4096 /* cache slots: 2x, power of two */
+#define FLOW_MAX_SAMPLERS    4096 /* sampling / boot-time entries */
+#define FLOW_HELD_MAX	     32	  /* data sets waiting for a template */
+#define FLOW_HELD_MAX_BYTES  9000 /* larger sets are not held */
+#define FLOW_HELD_MAX_AGE_NS (60ULL * 1000000000ULL)
 
 struct worker;
 struct rx_datagram;

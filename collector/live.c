@@ -4,7 +4,8 @@
  * What a SIGHUP changes without a restart, and why only that:
  *
  *   log.level, log.format      the logger reads them through atomics;
- *   metrics.max_connections    the merger reads it once per window.
+ *   metrics.max_connections    the merger reads it once per window;
+ *   shutdown_timeout_seconds   read when SIGTERM arrives.
  *
  * Everything else is baked into running threads at start-up: sockets
  * (listen.*, udp.*), worker count and pinning, ring sizes, table caps
@@ -16,6 +17,9 @@
  * does not load or validate is rejected whole, with the reason, and the
  * running one stays.
  *
+ * Every SIGHUP also asks the merger to reopen the sinks' files (log
+ * rotation); that needs no configuration change.
+ *
  * The configuration is never changed in place: a reload builds a fresh
  * struct; the pipeline keeps the start-up one, which lives until exit.
  */
@@ -24,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "http.h"
@@ -38,6 +43,7 @@ static const char *const live_keys[] = {
 	"log.level",
 	"log.format",
 	"metrics.max_connections",
+	"shutdown_timeout_seconds",
 };
 
 static bool key_is_live(const char *key)
@@ -134,6 +140,12 @@ done:
 	free(fb);
 }
 
+/* The shutdown deadline, armed when SIGTERM or SIGINT arrives. */
+struct watchdog {
+	struct logger *log;
+	uint32_t seconds;
+};
+
 struct live {
 	const struct ps_config *boot; /* the pipeline's, kept to the end */
 	struct ps_config *current;    /* NULL = boot */
@@ -141,6 +153,9 @@ struct live {
 	struct pipeline p;
 	struct http_server http;
 	bool http_on;
+	struct watchdog wd; /* armed at SIGTERM/SIGINT */
+	pthread_t wd_thread;
+	bool wd_on;
 };
 
 static const struct ps_config *live_cfg(const struct live *l)
@@ -163,8 +178,11 @@ static void reload(struct live *l, live_reload_fn fn, void *ctx)
 	char err[600], applied[512], restart[1024];
 
 	log_event(&l->log, PS_LOG_INFO, "config_reload",
-		  "SIGHUP: re-reading %s",
+		  "SIGHUP: re-reading %s, reopening output files",
 		  run->path[0] ? run->path : "(no file: command line only)");
+	/* Log rotation: whatever the file says, the sinks reopen. */
+	atomic_store_explicit(&l->p.hub.reopen_sinks, true,
+			      memory_order_release);
 	if (fresh == NULL ||
 	    fn(fresh, run->path, ctx, err, sizeof(err)) == -1) {
 		if (fresh == NULL)
@@ -192,6 +210,30 @@ static void reload(struct live *l, live_reload_fn fn, void *ctx)
 		log_event(&l->log, PS_LOG_WARN, "config_needs_restart",
 			  "changed but not applied until a restart: %s",
 			  restart);
+}
+
+/*
+ * @thread watchdog.  A sink that blocks (a full pipe, a hung NFS file)
+ * must not keep a stopping service alive forever: past the deadline, say
+ * so and exit without the rest of the shutdown.
+ */
+static void *watchdog_main(void *arg)
+{
+	const struct watchdog *wd = arg;
+	struct timespec ts = { .tv_sec = wd->seconds, .tv_nsec = 0 };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+	log_event(wd->log, PS_LOG_ERROR, "shutdown_timeout",
+		  "flushing took more than %us (shutdown_timeout_seconds); "
+		  "exiting without the rest",
+		  wd->seconds);
+	/*
+	 * The system call itself, not _exit(): a stuck thread may hold a
+	 * lock that sanitizer interceptors of _exit() would wait for.
+	 */
+	syscall(SYS_exit_group, 1);
+	return NULL;
 }
 
 int live_run(const struct ps_config *cfg, const char *stats_path,
@@ -253,11 +295,20 @@ int live_run(const struct ps_config *cfg, const char *stats_path,
 		http_set_phase(&l->http, HTTP_PHASE_STOPPING);
 	log_event(&l->log, PS_LOG_INFO, "stop", "%s: flushing open windows",
 		  strsignal(sig));
+	l->wd.log = &l->log;
+	l->wd.seconds = live_cfg(l)->shutdown_timeout_seconds;
+	l->wd_on =
+		pthread_create(&l->wd_thread, NULL, watchdog_main, &l->wd) == 0;
 out:
 	pipeline_stop(&l->p);
 	if (status == 0)
 		pipeline_summary(&l->p, stderr, stats_path);
 	http_stop(&l->http);
+	if (l->wd_on) {
+		/* In time: the watchdog sleeps in nanosleep, a cancel point. */
+		pthread_cancel(l->wd_thread);
+		pthread_join(l->wd_thread, NULL);
+	}
 	pipeline_free(&l->p);
 	free(l->current);
 	free(l);

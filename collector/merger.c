@@ -291,6 +291,8 @@ void *merger_main(void *arg)
 	struct timespec nap = { .tv_sec = 0, .tv_nsec = 1000 * 1000 };
 
 	while (!all_finished(m)) {
+		if (m->pub != NULL)
+			stats_merger_service(m->pub, m);
 		if (!merger_poll(m))
 			nanosleep(&nap, NULL);
 	}

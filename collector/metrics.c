@@ -261,6 +261,14 @@ static void render_merger(struct text *t, const struct pipeline *p)
 			    "peerscope_sink_failures_total{sink=\"%s\"} %llu\n",
 			    p->merger.sinks[i]->ops->name,
 			    (unsigned long long)ld(&h->sink_failures[i]));
+	family(t, "peerscope_sink_reopens_total", "counter",
+	       "SIGHUP reopenings of the sinks' files (log rotation).");
+	text_printf(t, "peerscope_sink_reopens_total %llu\n",
+		    (unsigned long long)ld(&h->sink_reopens));
+	family(t, "peerscope_sink_reopen_failures_total", "counter",
+	       "Sinks that could not reopen (the old file stays in use).");
+	text_printf(t, "peerscope_sink_reopen_failures_total %llu\n",
+		    (unsigned long long)ld(&h->sink_reopen_failures));
 	family(t, "peerscope_window_publish_duration_seconds", "histogram",
 	       "Time to publish one merged window to every sink.");
 	for (unsigned i = 0; i < STATS_LAT_BUCKETS; i++) {

@@ -9,6 +9,7 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include "kafka_stats.h"
 #include "sink_kafka.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -65,7 +66,7 @@ struct kafka_sink {
 
 	bool drained;	  /* reports after the drain count as undelivered */
 	uint64_t errors;  /* error_cb events (broker down, transport...) */
-	uint64_t retries; /* txretries over all brokers, from statistics */
+	uint64_t retries; /* messages sent again (stats_cb) */
 	struct sink_kafka_counters c[MSG_TYPE_COUNT];
 	uint64_t logged_failed[MSG_TYPE_COUNT];
 };
@@ -129,26 +130,25 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 }
 
 /*
- * librdkafka's statistics (statistics.interval.ms, 1 s by default here):
- * the only place it says how many produce requests it retried.  Each
- * broker object carries a cumulative "txretries" (no other object has the
- * name), so the sum of the latest report is the total.
+ * librdkafka's statistics (statistics.interval.ms, 1 s by default here)
+ * are the only place it says how often it sent messages again: its
+ * top-level "txmsgs" counts every transmission, retransmissions after a
+ * retriable error included.  Transmissions beyond the messages that got a
+ * report (or still wait) are retries.  The figure is exact once nothing is
+ * in flight, and only grows.
  */
 static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 {
-	static const char name[] = "\"txretries\":";
 	struct kafka_sink *k = opaque;
-	const char *p = json;
-	uint64_t sum = 0;
+	uint64_t reported = k->inflight_msgs, txmsgs;
 
 	(void)rk;
-	(void)len; /* librdkafka's JSON is NUL-terminated */
-	while ((p = strstr(p, name)) != NULL) {
-		p += sizeof(name) - 1;
-		sum += strtoull(p, NULL, 10);
+	if (kafka_stats_txmsgs(json, len, &txmsgs) == 0) {
+		for (int t = 0; t < MSG_TYPE_COUNT; t++)
+			reported += k->c[t].delivered + k->c[t].failed;
+		if (txmsgs > reported && txmsgs - reported > k->retries)
+			k->retries = txmsgs - reported;
 	}
-	if (sum > k->retries)
-		k->retries = sum;
 	return 0; /* librdkafka frees json */
 }
 

@@ -260,3 +260,23 @@ void stats_merger_final(struct stats_hub *h, const struct merger *m)
 	sinks_publish(h, m);
 	stats_merger_publish(h, m);
 }
+
+void stats_merger_service(struct stats_hub *h, struct merger *m)
+{
+	uint64_t failed = 0;
+
+	/* Once per merger loop, not per packet: an exchange is fine here. */
+	if (!atomic_exchange_explicit(&h->reopen_sinks, false,
+				      memory_order_acq_rel))
+		return;
+	for (unsigned i = 0; i < m->nsinks; i++)
+		if (m->sinks[i]->ops->reopen != NULL &&
+		    m->sinks[i]->ops->reopen(m->sinks[i]) == -1)
+			failed++;
+	STORE(h->sink_reopen_failures,
+	      atomic_load_explicit(&h->sink_reopen_failures,
+				   memory_order_relaxed) +
+		      failed);
+	STORE(h->sink_reopens,
+	      atomic_load_explicit(&h->sink_reopens, memory_order_relaxed) + 1);
+}

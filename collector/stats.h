@@ -100,6 +100,10 @@ struct stats_hub {
 	/* Kafka sink, per message type: enum stats_kafka_field */
 	_Atomic bool kafka_present;
 	_Atomic uint64_t kafka[MSG_TYPE_COUNT][4];
+	/* SIGHUP: main sets, the merger reopens its sinks and clears */
+	_Atomic bool reopen_sinks;
+	_Atomic uint64_t sink_reopens;	       /* merger-written */
+	_Atomic uint64_t sink_reopen_failures; /* merger-written */
 	/* main writes on reload, merger reads */
 	_Atomic uint32_t max_conns_exported;
 	/* merger-private: sink counters at the previous window */
@@ -139,6 +143,12 @@ void stats_merger_window(struct stats_hub *h, const struct merger *m,
 
 /* @thread merger.  Totals only (at the end of the run). */
 void stats_merger_publish(struct stats_hub *h, const struct merger *m);
+
+/*
+ * @thread merger, between polls.  Acts on requests from the main thread:
+ * reopen the sinks' files (log rotation) after a SIGHUP.
+ */
+void stats_merger_service(struct stats_hub *h, struct merger *m);
 
 /*
  * @thread main, once the merger thread is joined (the sinks are then the

@@ -38,6 +38,8 @@ struct top {
 	unsigned timeout_s;
 	rd_kafka_t *rk;
 	unsigned partitions, eof_partitions;
+	/* --once: which partitions reached their end ([0] metrics topic). */
+	bool eof_seen[2][TOP_MAX_PARTITIONS];
 	struct top_row conns[TOP_MAX_ROWS];
 	unsigned nconns;
 	struct top_row sessions[TOP_MAX_ROWS];
@@ -431,6 +433,18 @@ static int top_connect(struct top *t)
 	return 0;
 }
 
+/* Count each partition's first end-of-partition event once. */
+static void eof_mark(struct top *t, const rd_kafka_message_t *m)
+{
+	int which = strcmp(rd_kafka_topic_name(m->rkt), t->metrics_topic) != 0;
+
+	if (m->partition < 0 || m->partition >= TOP_MAX_PARTITIONS ||
+	    t->eof_seen[which][m->partition])
+		return;
+	t->eof_seen[which][m->partition] = true;
+	t->eof_partitions++;
+}
+
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -543,7 +557,7 @@ int top_main(int argc, char **argv)
 
 		if (m != NULL) {
 			if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
-				t->eof_partitions++;
+				eof_mark(t, m);
 			else if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR)
 				take(t, m);
 			else

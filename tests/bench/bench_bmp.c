@@ -201,7 +201,7 @@ int main(int argc, char **argv)
 {
 	uint32_t n4 = argc > 2 ? (uint32_t)atoi(argv[1]) : 1000000;
 	uint32_t n6 = argc > 2 ? (uint32_t)atoi(argv[2]) : 200000;
-	struct bmp_router_limits lim = { 4096, 1u << 28, 1u << 24 };
+	struct bmp_router_limits lim = { 4096, 1u << 28, 1u << 24, 0 };
 	struct out o = { NULL, 0, 0 };
 	struct bmp_router r;
 	size_t mark, routes, bytes;

@@ -147,6 +147,19 @@ def listen_set(port):
     return "listen.sflow=:%d" % port
 
 
+# IPFIX and NetFlow listen on these ports by default; a port cannot serve two
+# protocols, so putting sFlow there must turn the other default off.
+FLOW_DEFAULT_PORTS = {4739: "listen.ipfix=", 2055: "listen.netflow="}
+
+
+def listen_sets(port):
+    """--set values that make port an sFlow port (the sFlow one first)."""
+    sets = [listen_set(port)]
+    if port in FLOW_DEFAULT_PORTS:
+        sets.append(FLOW_DEFAULT_PORTS[port])
+    return sets
+
+
 # --- corpus files ----------------------------------------------------------
 
 def read_manifest(path):

@@ -2,7 +2,7 @@
 peerscope over loopback.
 
 Two gobgpd speakers on 127.0.0.1 (router R, AS 64512, monitored) and
-127.0.0.2 (peer P, AS 65001) peer over loopback on free ports; R exports
+127.x.y.2 (peer P, AS 65001, x and y random) peer over loopback on free ports; R exports
 BMP (pre-policy) to `peerscope` listening on 127.0.0.1.  The test injects
 routes into P, withdraws some, bounces the session from R and stops
 peerscope, and checks the bgp_session messages: the peer comes up with
@@ -13,6 +13,7 @@ with a reason then an up, and the end of the BMP session makes the peer
 wait is bounded.  SKIP when gobgpd is not installed.
 """
 import json
+import random
 import os
 import shutil
 import signal
@@ -142,9 +143,12 @@ def main():
                 time.sleep(0.1)
         rconf = os.path.join(tmp, "r.toml")
         pconf = os.path.join(tmp, "p.toml")
+        # the peer on its own loopback address, so that two runs of this
+        # test on one host (parallel builds) cannot meet
+        peer = "127.%d.%d.2" % (random.randint(1, 254), random.randint(0, 255))
         gobgp_conf(rconf, 64512, "10.255.0.1", "127.0.0.1", ra_port,
-                   "127.0.0.2", 65001, pa_port, bmp_port=ps_port)
-        gobgp_conf(pconf, 65001, "192.0.2.1", "127.0.0.2", pa_port,
+                   peer, 65001, pa_port, bmp_port=ps_port)
+        gobgp_conf(pconf, 65001, "192.0.2.1", peer, pa_port,
                    "127.0.0.1", 64512, ra_port)
         for conf, api, name in ((rconf, r_api, "r"), (pconf, p_api, "p")):
             procs.append(subprocess.Popen(
@@ -153,7 +157,7 @@ def main():
                 stdout=open(os.path.join(tmp, name + ".log"), "w"),
                 stderr=subprocess.STDOUT))
         msgs = Messages(out)
-        key_peer = lambda m: m["peer"]["address"] == "127.0.0.2"  # noqa
+        key_peer = lambda m: m["peer"]["address"] == peer  # noqa
         up = msgs.wait(lambda m: key_peer(m) and m["event"] == "up")
         if not rep.check("peer comes up over BMP", up is not None,
                          open(os.path.join(tmp, "ps.err")).read()[-300:]):
@@ -191,7 +195,7 @@ def main():
         rep.check("withdrawals bring it to %d" % (N_ROUTES - 5),
                   snap is not None)
         nup = len([m for m in msgs.all if key_peer(m) and m["event"] == "up"])
-        subprocess.run([gobgp, "-p", str(r_api), "neighbor", "127.0.0.2",
+        subprocess.run([gobgp, "-p", str(r_api), "neighbor", peer,
                         "reset"], check=True, stdout=subprocess.DEVNULL,
                        timeout=10)
         down = msgs.wait(lambda m: key_peer(m) and m["event"] == "down")

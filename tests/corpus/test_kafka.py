@@ -222,6 +222,43 @@ def check_capture(rep, args, name, pcap, sets, truth, tmpdir):
                       truth_totals(truth))
 
 
+def bmp_sessions(rep, args, tmpdir):
+    """bgp_session messages from a BMP stream, through the same sink."""
+    path = os.path.join(args.corpus, "bmp", "main", "frr_late.bmp.gz")
+    if not os.path.exists(path):
+        rep.skip("%s absent" % path)
+        return
+    s = Served(args.peerscope, path, [], tmpdir)
+    if not rep.check("bmp: embedded broker up, replay done",
+                     s.broker is not None, s.stderr()[-300:]):
+        s.stop()
+        return
+    krc, rows = kcat_consume(s.broker, "peerscope.bgp.sessions")
+    try:
+        top = subprocess.run([args.peerscope, "top", "--once", "--brokers",
+                              s.broker], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, timeout=30)
+        top_out = top.stdout.decode()
+    except subprocess.TimeoutExpired:
+        top_out = ""
+    rc = s.stop()
+    rep.equal("bmp: kcat reads peerscope.bgp.sessions, exit 0", [krc, rc],
+              [0, 0])
+    want = [x for x in s.json_lines()
+            if json.loads(x)["type"] == "bgp_session"]
+    rep.check("bmp: bgp_session messages published", len(want) > 0)
+    same(rep, "bmp: each bgp_session once, in order per session_id",
+         per_key([r[4] for r in rows], "session_id"),
+         per_key(want, "session_id"))
+    rep.check("bmp: key = session_id, headers type/schema_version",
+              all(json.loads(r[4])["session_id"] == r[2] and
+                  r[3].get("type") == "bgp_session" and
+                  r[3].get("schema_version") == "1" for r in rows))
+    ids = {json.loads(x)["session_id"] for x in want}
+    rep.check("bmp: top --once lists every session (%d)" % len(ids),
+              all(i in top_out for i in ids), top_out[-300:])
+
+
 def run_quick(peerscope, pcap, sets, timeout=60):
     cmd = [peerscope, "replay", "-o", "/dev/null",
            "--set", "output.kafka.enabled=true"]
@@ -471,6 +508,7 @@ def main():
             cl.skip_corpus_line(rep, args)
         else:
             live_sigterm(rep, args, flows, tmpdir)
+            bmp_sessions(rep, args, tmpdir)
             live_outage(rep, args, flows, tmpdir, None)
             live_outage(rep, args, flows, tmpdir, 2)
             for fn, port, dis in cl.read_manifest(

@@ -156,7 +156,7 @@ def main():
         rep.equal("%s: capture holds expect.json's payload lengths" % fn,
                   [len(d[5]) for d in udp], expect["udp_payload_lengths"])
         run = cl.replay(args.peerscope, [stem + ".pcap"], 86400,
-                        sets=[cl.listen_set(port)], timeout=TIMEOUT)
+                        sets=cl.listen_sets(port), timeout=TIMEOUT)
         check_run(rep, fn, run, expect, case, expect["datagrams"])
 
     # Not on the sFlow port: with the default configuration they are
@@ -185,7 +185,7 @@ def main():
                 "max_flow": 0}
         rep.check("%s: every payload has a header defect (oracle)" % base,
                   sum(reasons.values()) == expect["datagrams"], repr(reasons))
-        sets = [cl.listen_set(port)]
+        sets = cl.listen_sets(port)
         run = cl.replay(args.peerscope, [stem + ".pcap"], 86400, sets=sets,
                         timeout=TIMEOUT)
         check_run(rep, "%s (--set %s)" % (base, sets[0]), run, expect, case,
@@ -206,7 +206,7 @@ def main():
                 reasons[HDR_REASON[v]] = reasons.get(HDR_REASON[v], 0) + 1
         case = {"reasons": reasons, "rejected": sum(reasons.values()),
                 "max_flow": 0}
-        sets = [cl.listen_set(port)]
+        sets = cl.listen_sets(port)
         run = cl.replay(args.peerscope, [stem + ".pcap"], 86400, sets=sets,
                         timeout=TIMEOUT)
         check_run(rep, "%s as sFlow (--set %s)" % (fn, sets[0]), run, expect,

@@ -250,6 +250,40 @@ def test_kafka_metrics(peerscope, data, tmp):
         proc.stop()
 
 
+def test_cardinality_cap(peerscope, data, tmp):
+    """metrics.max_connections=1: one connection's series, the rest counted."""
+    demo = os.path.join(data, "demo-sflow.pcap.gz")
+    out = os.path.join(tmp, "cap.jsonl")
+    proc = Proc([peerscope, "replay", "-o", out, "--serve-metrics", "60",
+                 "--set", "metrics.max_connections=1",
+                 "--set", "http.listen=127.0.0.1:0", demo], tmp, "cap")
+    try:
+        port = http_port(proc)
+        if not rep.check("cap: endpoint up", port is not None):
+            return
+        m = parse_metrics(get(port, "/metrics")[1])
+        msgs = [json.loads(l) for l in open(out) if l.strip()]
+        last = max(x["window"]["start"] for x in msgs)
+        conns = {x["connection_id"] for x in msgs
+                 if x["type"] == "connection_metrics"
+                 and x["window"]["start"] == last}
+        exps = [x for x in msgs if x["type"] == "exporter_health"
+                and x["window"]["start"] == last]
+        rep.equal("cap: connections exported", total(
+            m, "peerscope_connections_exported"), min(1, len(conns)))
+        rep.equal("cap: connections omitted = last window's others",
+                  total(m, "peerscope_connections_omitted"),
+                  max(0, len(conns) - 1))
+        series = {dict(k[1])["connection"] for k in m
+                  if k[0] == "peerscope_connection_bytes_per_second"}
+        rep.check("cap: series for one connection of the last window",
+                  len(series) == 1 and series <= conns, str(series))
+        rep.equal("cap: exporters omitted", total(
+            m, "peerscope_exporters_omitted"), max(0, len(exps) - 1))
+    finally:
+        proc.stop()
+
+
 def test_idle_connections(peerscope, data, tmp):
     """More idle connections than allowed: bounded, then timed out."""
     demo = os.path.join(data, "demo-sflow.pcap.gz")
@@ -404,6 +438,99 @@ def test_reload(peerscope, data, tmp):
         rep.equal("live exits 0 on SIGTERM after reloads", rc, 0)
 
 
+def wait_file(path, seconds=10):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if os.path.exists(path) and os.path.getsize(path) > 0:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_log_rotation(peerscope, data, tmp):
+    """SIGHUP after logrotate moved the output: a fresh file at the path."""
+    udp = free_port(socket.SOCK_DGRAM)
+    out = os.path.join(tmp, "rotate.jsonl")
+    frames = sflow_frames(data)
+    proc = Proc(live_cmd(peerscope, udp, ["-o", out]), tmp, "rotate")
+    try:
+        port = http_port(proc)
+        if not rep.check("rotation: endpoint up", port is not None,
+                         proc.stderr()[-300:]):
+            return
+        proc.wait_for("collecting")
+        tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for f in frames[:20]:
+            tx.sendto(f, ("127.0.0.1", udp))
+        rep.check("rotation: messages in the first file", wait_file(out))
+        os.rename(out, out + ".1")
+        proc.p.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        reopens = 0
+        while time.time() < deadline and reopens < 1:
+            m = parse_metrics(get(port, "/metrics")[1])
+            reopens = total(m, "peerscope_sink_reopens_total")
+            time.sleep(0.1)
+        rep.equal("rotation: sinks reopened once", reopens, 1)
+        for f in frames[20:40]:
+            tx.sendto(f, ("127.0.0.1", udp))
+        tx.close()
+        rep.check("rotation: new messages in a new file at the path",
+                  wait_file(out))
+        lines = [json.loads(l) for l in open(out) if l.strip()]
+        rep.check("rotation: the new file holds whole JSON messages",
+                  lines and all("type" in x for x in lines))
+    finally:
+        proc.stop()
+
+
+def test_shutdown_deadline(peerscope, data, tmp):
+    """A sink stuck on a full pipe: SIGTERM still ends within the deadline."""
+    import fcntl
+    udp = free_port(socket.SOCK_DGRAM)
+    r, w = os.pipe()
+    try:
+        fcntl.fcntl(w, 1031, 4096)  # F_SETPIPE_SZ: one page, nobody reads
+    except OSError:
+        pass
+    err_path = os.path.join(tmp, "deadline.err")
+    with open(err_path, "w") as ef:
+        p = subprocess.Popen(live_cmd(peerscope, udp, [
+            "-o", "-", "--set", "shutdown_timeout_seconds=1"]),
+            stdout=w, stderr=ef)
+    os.close(w)
+    try:
+        deadline = time.time() + 10
+        while time.time() < deadline and "collecting" not in open(
+                err_path).read():
+            time.sleep(0.05)
+        tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        frames = sflow_frames(data)
+        for i in range(4):  # four 1 s windows of messages: > one page
+            for f in frames[i * 50:(i + 1) * 50]:
+                tx.sendto(f, ("127.0.0.1", udp))
+            time.sleep(1.1)
+        tx.close()
+        time.sleep(1.5)
+        t0 = time.time()
+        p.send_signal(signal.SIGTERM)
+        try:
+            rc = p.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            rc = p.wait()
+        took = time.time() - t0
+        text = open(err_path).read()
+        rep.check("stuck sink: exits 1 within the deadline",
+                  rc == 1 and took < 5 and "shutdown_timeout" in text,
+                  "rc=%s after %.1fs %r" % (rc, took, text[-200:]))
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        os.close(r)
+
+
 def test_check_config(peerscope, tmp):
     conf = os.path.join(tmp, "bad.yaml")
     with open(conf, "w") as f:
@@ -472,8 +599,11 @@ def main():
         test_metrics_after_replay(args.peerscope, args.data, tmp)
         test_idle_connections(args.peerscope, args.data, tmp)
         test_kafka_metrics(args.peerscope, args.data, tmp)
+        test_cardinality_cap(args.peerscope, args.data, tmp)
         test_readiness_sink_down(args.peerscope, args.data, tmp)
         test_reload(args.peerscope, args.data, tmp)
+        test_log_rotation(args.peerscope, args.data, tmp)
+        test_shutdown_deadline(args.peerscope, args.data, tmp)
         test_privileges(args.peerscope, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

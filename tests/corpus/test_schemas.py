@@ -126,7 +126,7 @@ def main():
     # on purpose: the exporter_health of rejected datagrams must validate)
     data = sorted(glob.glob(os.path.join(args.data, "*.pcap*")))
     for f in data:
-        for sets in ([], [cl.listen_set(4739)]):
+        for sets in ([], cl.listen_sets(4739)):
             run = cl.replay(args.peerscope, [f], 60, sets=sets)
             sch.validate_run("data %s%s" % (os.path.basename(f),
                                             " --set " + sets[0] if sets else ""),
@@ -149,7 +149,7 @@ def main():
                   "%d" % len(caps))
         for pcap, port in caps:
             name = os.path.relpath(pcap, flows)
-            sets = [cl.listen_set(port)]
+            sets = cl.listen_sets(port)
             for window in (86400, 10):
                 run = cl.replay(args.peerscope, [pcap], window, sets=sets)
                 sch.validate_run("%s --window %d" % (name, window), run)

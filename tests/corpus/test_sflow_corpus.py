@@ -379,7 +379,7 @@ def run_capture(rep, args, flows, pcap, port, tmpdir):
         rep.check("%s oracle: walker decodes every datagram" % name, False)
         return
     conns, counters, agents = check_oracle(rep, name, dgs, truth, expect)
-    sets = [cl.listen_set(port)]
+    sets = cl.listen_sets(port)
     run = cl.replay(args.peerscope, [pcap], BIG_WINDOW, sets=sets)
     rep.check("%s: replay exits 0 with stats" % name,
               run.rc == 0 and run.stats is not None and not run.bad_lines,
@@ -418,7 +418,7 @@ def data_checks(rep, args, tmpdir):
         return
     # decoded as sFlow on purpose: 8 IPFIX datagrams, each must be rejected
     # as an unsupported version, identically whatever the container
-    sets = [cl.listen_set(4739)]
+    sets = cl.listen_sets(4739)
     runs = [cl.replay(args.peerscope, [f], BIG_WINDOW, sets=sets) for f in files]
     for f, r in zip(files, runs):
         rep.check("data %s: replay exits 0" % os.path.basename(f), r.rc == 0,

@@ -22,6 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 struct fuzz_state {
 	struct ipfix_cache tc;
 	struct ipfix_template slots[FUZZ_SLOTS];
+	struct ipfix_exporter_count counts[4]; /* 3 exporters of 4 fit */
 	unsigned flows;
 	uint8_t sink;
 	int ready;
@@ -84,7 +85,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!fs.ready) {
 		if (ipfix_cache_init(&fs.tc, fs.slots, FUZZ_SLOTS,
-				     FUZZ_MAX_TEMPLATES, 0) == -1)
+				     FUZZ_MAX_TEMPLATES, 0) == -1 ||
+		    ipfix_cache_limit_exporters(&fs.tc, fs.counts, 4, 8) == -1)
 			__builtin_trap();
 		fs.ready = 1;
 	}
@@ -101,7 +103,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (nf5_decode(data + 1, size - 1, &nh, on_nf5, &fs, &st) == -1)
 		fs.sink ^= 2;
 	/* the caps hold whatever came in */
-	if (fs.tc.live > FUZZ_MAX_TEMPLATES || fs.tc.used > FUZZ_SLOTS)
+	if (fs.tc.live > FUZZ_MAX_TEMPLATES || fs.tc.used > FUZZ_SLOTS ||
+	    fs.tc.exporters_used > 3)
 		__builtin_trap();
+	for (unsigned i = 0; i < 4; i++)
+		if (fs.counts[i].live > 8)
+			__builtin_trap();
 	return 0;
 }

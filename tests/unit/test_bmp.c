@@ -374,7 +374,7 @@ static void on_ev(void *ctx, const struct bmp_router *r,
 		snprintf(l->last[l->n++], sizeof(l->last[0]), "%s", event);
 }
 
-static const struct bmp_router_limits lim = { 16, 1000, 1 << 20 };
+static const struct bmp_router_limits lim = { 16, 1000, 1 << 20, 0 };
 
 /* Route Monitoring with two IPv4 routes, or their withdrawal. */
 static void rm_v4(struct buf *b, bool withdraw)
@@ -489,6 +489,28 @@ static void test_session_garbage(void **state)
 	bmp_router_fini(&r);
 }
 
+static void test_router_route_cap(void **state)
+{
+	const struct bmp_router_limits one = { 16, 1000, 1 << 20, 1 };
+	struct bmp_router r;
+	struct buf b;
+
+	(void)state;
+	bmp_router_init(&r, "cap", NULL, &one, NULL, NULL);
+	rm_v4(&b, false); /* two routes; the router may hold one */
+	assert_int_equal(bmp_router_feed(&r, b.b, b.n), 0);
+	assert_int_equal(r.routes_total, 1);
+	assert_int_equal(r.st.n[DEC_BMP_ROUTES_CAPPED], 1);
+	/* re-announcing the held one is a replacement, not refused */
+	assert_int_equal(bmp_router_feed(&r, b.b, b.n), 0);
+	assert_int_equal(r.routes_total, 1);
+	assert_int_equal(r.st.n[DEC_BMP_ROUTES_CAPPED], 2);
+	rm_v4(&b, true);
+	assert_int_equal(bmp_router_feed(&r, b.b, b.n), 0);
+	assert_int_equal(r.routes_total, 0);
+	bmp_router_fini(&r);
+}
+
 /* --- every split of a real stream ------------------------------------- */
 
 static uint8_t *slurp(const char *path, size_t *len)
@@ -586,6 +608,7 @@ int main(void)
 		cmocka_unit_test_setup(test_mirroring, setup),
 		cmocka_unit_test_setup(test_session_table, setup),
 		cmocka_unit_test_setup(test_session_garbage, setup),
+		cmocka_unit_test_setup(test_router_route_cap, setup),
 		cmocka_unit_test_setup(test_every_split, setup),
 	};
 

@@ -148,6 +148,33 @@ static void assert_listen(const struct ps_listen *l, enum ps_proto proto,
 	assert_int_equal(l->port, port);
 }
 
+/*
+ * The listeners of one protocol: replacing a protocol's list moves it after
+ * the others (ipfix and netflow have defaults), so tests look them up by
+ * protocol rather than by absolute position.
+ */
+static uint32_t listen_count_of(const struct ps_config *cfg,
+				enum ps_proto proto)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < cfg->listen_count; i++)
+		n += cfg->listen[i].proto == proto;
+	return n;
+}
+
+static const struct ps_listen *listen_of(const struct ps_config *cfg,
+					 enum ps_proto proto, uint32_t nth)
+{
+	uint32_t i;
+
+	for (i = 0; i < cfg->listen_count; i++)
+		if (cfg->listen[i].proto == proto && nth-- == 0)
+			return &cfg->listen[i];
+	fail_msg("no listener %u of protocol %d", nth, proto);
+	return NULL;
+}
+
 /* ---- defaults and a full file ---------------------------------------- */
 
 static void test_defaults(void **state)
@@ -161,9 +188,21 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.cpu_count, 0);
 	assert_true(cfg.pin_workers);
 	assert_int_equal(cfg.window_seconds, 60);
-	assert_int_equal(cfg.listen_count, 2);
-	assert_listen(&cfg.listen[0], PS_PROTO_SFLOW, 4, NULL, 6343);
-	assert_listen(&cfg.listen[1], PS_PROTO_SFLOW, 6, NULL, 6343);
+	assert_int_equal(listen_count_of(&cfg, PS_PROTO_SFLOW), 2);
+	assert_listen(listen_of(&cfg, PS_PROTO_SFLOW, 0), PS_PROTO_SFLOW, 4, NULL, 6343);
+	assert_listen(listen_of(&cfg, PS_PROTO_SFLOW, 1), PS_PROTO_SFLOW, 6, NULL, 6343);
+	/* IPFIX on its IANA port, NetFlow on the customary 2055 (issue 3). */
+	assert_int_equal(cfg.listen_count, 6);
+	assert_listen(listen_of(&cfg, PS_PROTO_IPFIX, 0), PS_PROTO_IPFIX, 4, NULL,
+		      4739);
+	assert_listen(listen_of(&cfg, PS_PROTO_IPFIX, 1), PS_PROTO_IPFIX, 6, NULL,
+		      4739);
+	assert_listen(listen_of(&cfg, PS_PROTO_NETFLOW, 0), PS_PROTO_NETFLOW, 4,
+		      NULL, 2055);
+	assert_listen(listen_of(&cfg, PS_PROTO_NETFLOW, 1), PS_PROTO_NETFLOW, 6,
+		      NULL, 2055);
+	assert_int_equal(config_proto_for_port(&cfg, 4739), PS_PROTO_IPFIX);
+	assert_int_equal(config_proto_for_port(&cfg, 2055), PS_PROTO_NETFLOW);
 	assert_int_equal(cfg.rcvbuf_bytes, 32u << 20);
 	assert_int_equal(cfg.batch, 64);
 	assert_int_equal(cfg.ring_slots, 1024);
@@ -209,9 +248,9 @@ static void test_full_file(void **state)
 	assert_int_equal(cfg.cpus[1], 3);
 	assert_false(cfg.pin_workers);
 	assert_int_equal(cfg.window_seconds, 10);
-	assert_int_equal(cfg.listen_count, 2);
-	assert_listen(&cfg.listen[0], PS_PROTO_SFLOW, 4, v4, 6343);
-	assert_listen(&cfg.listen[1], PS_PROTO_SFLOW, 6, v6, 9999);
+	assert_int_equal(listen_count_of(&cfg, PS_PROTO_SFLOW), 2);
+	assert_listen(listen_of(&cfg, PS_PROTO_SFLOW, 0), PS_PROTO_SFLOW, 4, v4, 6343);
+	assert_listen(listen_of(&cfg, PS_PROTO_SFLOW, 1), PS_PROTO_SFLOW, 6, v6, 9999);
 	assert_int_equal(cfg.rcvbuf_bytes, 8388608);
 	assert_int_equal(cfg.batch, 32);
 	assert_int_equal(cfg.ring_slots, 256);
@@ -459,34 +498,39 @@ static void test_listen(void **state)
 	(void)state;
 	/* A scalar, replacing both defaults. */
 	load_ok(&cfg, "listen:\n  sflow: 127.0.0.1:6000\n");
-	assert_int_equal(cfg.listen_count, 1);
-	assert_listen(&cfg.listen[0], PS_PROTO_SFLOW, 4, lo4, 6000);
+	assert_int_equal(listen_count_of(&cfg, PS_PROTO_SFLOW), 1);
+	assert_listen(listen_of(&cfg, PS_PROTO_SFLOW, 0), PS_PROTO_SFLOW, 4, lo4, 6000);
 
 	/* A comma-separated scalar. */
 	load_ok(&cfg, "listen:\n  sflow: \"127.0.0.1:1, [::1]:2\"\n");
-	assert_int_equal(cfg.listen_count, 2);
-	assert_listen(&cfg.listen[0], PS_PROTO_SFLOW, 4, lo4, 1);
-	assert_listen(&cfg.listen[1], PS_PROTO_SFLOW, 6, lo6, 2);
+	assert_int_equal(listen_count_of(&cfg, PS_PROTO_SFLOW), 2);
+	assert_listen(listen_of(&cfg, PS_PROTO_SFLOW, 0), PS_PROTO_SFLOW, 4, lo4, 1);
+	assert_listen(listen_of(&cfg, PS_PROTO_SFLOW, 1), PS_PROTO_SFLOW, 6, lo6, 2);
 
 	/* ":port" is both wildcards; block sequence. */
 	load_ok(&cfg, "listen:\n  sflow:\n    - \":65535\"\n    - "
 		      "\"[::1]:7\"\n");
-	assert_int_equal(cfg.listen_count, 3);
-	assert_listen(&cfg.listen[0], PS_PROTO_SFLOW, 4, NULL, 65535);
-	assert_listen(&cfg.listen[1], PS_PROTO_SFLOW, 6, NULL, 65535);
-	assert_listen(&cfg.listen[2], PS_PROTO_SFLOW, 6, lo6, 7);
+	assert_int_equal(listen_count_of(&cfg, PS_PROTO_SFLOW), 3);
+	assert_listen(listen_of(&cfg, PS_PROTO_SFLOW, 0), PS_PROTO_SFLOW, 4, NULL, 65535);
+	assert_listen(listen_of(&cfg, PS_PROTO_SFLOW, 1), PS_PROTO_SFLOW, 6, NULL, 65535);
+	assert_listen(listen_of(&cfg, PS_PROTO_SFLOW, 2), PS_PROTO_SFLOW, 6, lo6, 7);
 	validate_ok(&cfg);
 	assert_int_equal(config_proto_for_port(&cfg, 65535), PS_PROTO_SFLOW);
 	assert_int_equal(config_proto_for_port(&cfg, 7), PS_PROTO_SFLOW);
 	assert_int_equal(config_proto_for_port(&cfg, 6343), PS_PROTO_NONE);
 
-	/* An empty list turns the protocol off; validation then fails. */
+	/* An empty list turns the protocol off; with all three off,
+	 * validation fails. */
 	load_ok(&cfg, "listen:\n  sflow: []\n");
+	assert_int_equal(listen_count_of(&cfg, PS_PROTO_SFLOW), 0);
+	assert_int_equal(cfg.listen_count, 4);
+	validate_ok(&cfg);
+	load_ok(&cfg, "listen:\n  sflow: []\n  ipfix: []\n  netflow: []\n");
 	assert_int_equal(cfg.listen_count, 0);
 	validate_err(&cfg, "configuration: listen: no listeners: configure at "
 			   "least one");
 	load_ok(&cfg, "listen:\n  sflow:\n");
-	assert_int_equal(cfg.listen_count, 0);
+	assert_int_equal(listen_count_of(&cfg, PS_PROTO_SFLOW), 0);
 
 #define LISTEN_WANT                                                            \
 	"listen.sflow: expected \"IPv4:port\", \"[IPv6]:port\" or \":port\", "
@@ -522,11 +566,22 @@ static void test_listen(void **state)
 		 "1: listen: expected a mapping, got a scalar");
 #undef LISTEN_WANT
 
-	/* 16 listeners fit, 17 do not. */
-	load_ok(&cfg, "listen:\n  sflow: \":1,:2,:3,:4,:5,:6,:7,:8\"\n");
-	assert_int_equal(cfg.listen_count, 16);
-	load_err("listen:\n  sflow: \":1,:2,:3,:4,:5,:6,:7,:8,1.1.1.1:9\"\n",
-		 "2: listen.sflow: more than 16 listeners in all protocols");
+	/* 24 listeners fit (20 sFlow and the 4 IPFIX/NetFlow defaults),
+	 * 25 do not. */
+	load_ok(&cfg, "listen:\n  sflow: \":1,:2,:3,:4,:5,:6,:7,:8,:9,:10\"\n");
+	assert_int_equal(listen_count_of(&cfg, PS_PROTO_SFLOW), 20);
+	assert_int_equal(cfg.listen_count, 24);
+	load_err("listen:\n  sflow: \":1,:2,:3,:4,:5,:6,:7,:8,:9,:10,"
+		 "1.1.1.1:11\"\n",
+		 "2: listen.sflow: more than 24 listeners in all protocols");
+	/* A port taken by a default of another protocol is an error, not a
+	 * silent override: replay tells protocols apart by port. */
+	load_ok(&cfg, "listen:\n  sflow: \":4739\"\n");
+	validate_err(&cfg, "configuration: listen.sflow: port 4739 is also "
+			   "used by listen.ipfix (replay tells protocols apart "
+			   "by port)");
+	load_ok(&cfg, "listen:\n  sflow: \":4739\"\n  ipfix: []\n");
+	validate_ok(&cfg);
 }
 
 static void test_cpus(void **state)
@@ -726,10 +781,10 @@ static void test_config_set(void **state)
 	assert_int_equal(cfg.cpus[2], 5);
 	assert_false(cfg.pin_workers);
 	assert_int_equal(cfg.window_seconds, 120);
-	assert_int_equal(cfg.listen_count, 3);
-	assert_listen(&cfg.listen[0], PS_PROTO_SFLOW, 4, v4, 6343);
-	assert_listen(&cfg.listen[1], PS_PROTO_SFLOW, 4, NULL, 9);
-	assert_listen(&cfg.listen[2], PS_PROTO_SFLOW, 6, NULL, 9);
+	assert_int_equal(listen_count_of(&cfg, PS_PROTO_SFLOW), 3);
+	assert_listen(listen_of(&cfg, PS_PROTO_SFLOW, 0), PS_PROTO_SFLOW, 4, v4, 6343);
+	assert_listen(listen_of(&cfg, PS_PROTO_SFLOW, 1), PS_PROTO_SFLOW, 4, NULL, 9);
+	assert_listen(listen_of(&cfg, PS_PROTO_SFLOW, 2), PS_PROTO_SFLOW, 6, NULL, 9);
 	assert_int_equal(cfg.rcvbuf_bytes, 4u << 20);
 	assert_int_equal(cfg.batch, 1024);
 	assert_int_equal(cfg.ring_slots, 4096);
@@ -890,10 +945,16 @@ static void test_dump_round_trip(void **state)
 	assert_int_equal(b.pin_workers, a.pin_workers);
 	assert_int_equal(b.window_seconds, a.window_seconds);
 	assert_int_equal(b.listen_count, a.listen_count);
-	for (uint32_t i = 0; i < a.listen_count; i++)
-		assert_listen(&b.listen[i], a.listen[i].proto,
-			      a.listen[i].addr.af, a.listen[i].addr.bytes,
-			      a.listen[i].port);
+	/* Same listeners per protocol, in the same order within each. */
+	for (uint32_t i = 0; i < a.listen_count; i++) {
+		enum ps_proto p = a.listen[i].proto;
+		uint32_t nth = 0;
+
+		for (uint32_t j = 0; j < i; j++)
+			nth += a.listen[j].proto == p;
+		assert_listen(listen_of(&b, p, nth), p, a.listen[i].addr.af,
+			      a.listen[i].addr.bytes, a.listen[i].port);
+	}
 	assert_int_equal(b.rcvbuf_bytes, a.rcvbuf_bytes);
 	assert_int_equal(b.batch, a.batch);
 	assert_int_equal(b.ring_slots, a.ring_slots);

@@ -268,9 +268,10 @@ static void test_drain_timeout_counts_undelivered(void **state)
 }
 
 /*
- * Retriable produce errors (the broker says NOT_ENOUGH_REPLICAS twice):
- * librdkafka retries, everything arrives once and in order, and the
- * retries show in the counter read from librdkafka's statistics.
+ * Retriable produce errors (the broker answers NOT_ENOUGH_REPLICAS to two
+ * Produce requests): librdkafka sends again, everything arrives once and
+ * in order, and the retransmissions are counted: each refused request
+ * carried at least one message, so at least 2.
  */
 static void test_retries_counted(void **state)
 {
@@ -296,7 +297,7 @@ static void test_retries_counted(void **state)
 	assert_int_equal(c->failed + c->dropped + c->undelivered, 0);
 	consume_all(f, got, sizeof(got));
 	assert_string_equal(got, "m0,m1,m2,m3,m4");
-	assert_true(sink_kafka_retries(&f->s) >= 1);
+	assert_true(sink_kafka_retries(&f->s) >= 2);
 	fixture_free(f);
 }
 
