@@ -138,10 +138,19 @@ void msg_bgp_session(struct jbuf *j, const struct bmp_router *r,
 	json_u64(j, "reports", p->stats_reports);
 	json_obj_begin(j, "last");
 	for (unsigned i = 0; i < BMP_MAX_STAT_TYPES; i++) {
-		if (!(p->stat_seen & (1u << i)))
-			continue;
-		snprintf(num, sizeof(num), "%u", i);
-		json_u64(j, num, p->stat_last[i]);
+		char name[48];
+
+		if (p->stat_seen & (1u << i)) {
+			snprintf(num, sizeof(num), "%u", i);
+			json_u64(j, num, p->stat_last[i]);
+		}
+		for (int a = 0; a < BGP_AFS_COUNT; a++) {
+			if (!(p->stat_afs_seen[i] & (1u << a)))
+				continue;
+			snprintf(name, sizeof(name), "%u/%s", i,
+				 bgp_afs_name(a));
+			json_u64(j, name, p->stat_afs[i][a]);
+		}
 	}
 	json_obj_end(j);
 	json_obj_end(j);

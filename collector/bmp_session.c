@@ -256,13 +256,17 @@ static void route_monitoring(struct bmp_router *r, struct bmp_peer *p,
 		const uint8_t *a = m->u.rm.bgp.p + BGP_HEADER_LEN;
 		uint16_t wlen = (uint16_t)(a[0] << 8 | a[1]);
 		uint16_t alen = (uint16_t)(a[2 + wlen] << 8 | a[3 + wlen]);
-		int slen = bgp_attrs_shared(a + 4 + wlen, alen, r->attr_scratch,
-					    sizeof(r->attr_scratch));
+		/* [flags: bit 0 = 2-octet AS_PATH][shared attributes], so
+		 * readers can decode the set without the session at hand */
+		int slen = bgp_attrs_shared(a + 4 + wlen, alen,
+					    r->attr_scratch + 1,
+					    sizeof(r->attr_scratch) - 1);
 		uint32_t id;
 
 		if (slen < 0)
 			return;
-		id = attr_get(&r->attrs, r->attr_scratch, (uint32_t)slen);
+		r->attr_scratch[0] = ctx.as2 ? 1 : 0;
+		id = attr_get(&r->attrs, r->attr_scratch, (uint32_t)slen + 1);
 
 		if (id == 0)
 			return;
@@ -335,10 +339,20 @@ static void statistics(struct bmp_router *r, struct bmp_peer *p,
 	for (unsigned i = 0; i < m->u.stats.n; i++) {
 		const struct bmp_stat *s = &m->u.stats.s[i];
 
-		if (s->type < BMP_MAX_STAT_TYPES && s->known) {
-			p->stat_last[s->type] = s->value;
-			p->stat_seen |= 1u << s->type;
+		int afs = bgp_afs_index(s->afi, s->safi);
+
+		if (s->type >= BMP_MAX_STAT_TYPES || !s->known)
+			continue;
+		/* a per-family gauge is one value per family, not one */
+		if (s->afi != 0) {
+			if (afs >= 0) {
+				p->stat_afs[s->type][afs] = s->value;
+				p->stat_afs_seen[s->type] |= (uint8_t)(1u << afs);
+			}
+			continue;
 		}
+		p->stat_last[s->type] = s->value;
+		p->stat_seen |= 1u << s->type;
 	}
 }
 

@@ -71,6 +71,9 @@ struct bmp_peer {
 	uint64_t stats_reports;
 	uint64_t stat_last[BMP_MAX_STAT_TYPES];
 	uint32_t stat_seen; /* bit per type 0..17 */
+	/* per-AFI/SAFI gauges (types 9, 10, 16, 17), by bgp_afs_index() */
+	uint64_t stat_afs[BMP_MAX_STAT_TYPES][BGP_AFS_COUNT];
+	uint8_t stat_afs_seen[BMP_MAX_STAT_TYPES]; /* bit per family */
 	struct rib_table rib;
 };
 

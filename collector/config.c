@@ -18,6 +18,7 @@
  * on a copy that replaces the caller's struct only on success.
  */
 #include "config.h"
+#include "flow_override.h"
 #include "http.h"
 
 #include <arpa/inet.h>
@@ -66,6 +67,7 @@ struct cfg_key {
 	enum ps_proto proto;		   /* CFG_LISTEN */
 	const char *def;		   /* default, as config_set text */
 	const char *help;		   /* lines split by \n */
+	int (*map_check)(const char *name, const char *value); /* CFG_MAP */
 };
 
 /* Enums are stored through an int. */
@@ -141,6 +143,9 @@ static const struct cfg_enum_name kafka_compression_names[] = {
 	  .def = d, .help = h }
 #define KEY_MAP(n, field, h) \
 	{ .name = n, .type = CFG_MAP, .off = OFF(field), .def = "", .help = h }
+#define KEY_MAP_CHECKED(n, field, check, h) \
+	{ .name = n, .type = CFG_MAP, .off = OFF(field), .def = "", .help = h, \
+	  .map_check = check }
 #define KEY_CPUS(n, d, h) \
 	{ .name = n, .type = CFG_CPUS, .def = d, .help = h }
 #define KEY_LISTEN_(id, pname, plisten, phelp) \
@@ -279,17 +284,26 @@ static const struct cfg_key cfg_keys[] = {
 		"A template not re-sent for this long is no longer used over "
 		"UDP (RFC 7011\n8.4; data for it is counted as "
 		"ipfix.data_set.template_expired); 0 = never."),
+	KEY_UINT("flow.window_grace_seconds", flow_window_grace, 0, 3600,
+		"60",
+		"A window stays open this long after its end, so a flow "
+		"record exported later\n(up to one active timeout) is "
+		"apportioned over the windows its start/end\nspan; 0 = a "
+		"record counts in the window it arrives in.  Only with an\n"
+		"IPFIX/NetFlow listener; at most 4 earlier windows stay open."),
 	KEY_STRING("flow.state_file", flow_state_file, "-",
 		"Templates and sampling rates are saved here (worker i "
 		"writes FILE.i,\natomically) every minute and at shutdown, "
 		"and loaded at start, so data\nright after a restart decodes. "
 		"\"-\" = off."),
-	KEY_MAP("flow.sampling_default", flow_sampling_default,
+	KEY_MAP_CHECKED("flow.sampling_default", flow_sampling_default,
+		flow_override_check,
 		"Sampling rate for records whose rate nothing tells, per "
 		"exporter (\"192.0.2.1\")\nor exporter interface "
 		"(\"192.0.2.1/if10\"): --set "
 		"flow.sampling_default=192.0.2.1=1000."),
-	KEY_MAP("flow.sampling_force", flow_sampling_force,
+	KEY_MAP_CHECKED("flow.sampling_force", flow_sampling_force,
+		flow_override_check,
 		"Sampling rate applied whatever the exporter says, per "
 		"exporter or exporter\ninterface, as flow.sampling_default."),
 
@@ -750,6 +764,16 @@ static int cfg_map_put(struct ps_config *cfg, const struct cfg_key *k,
 
 	if (nlen == 0 || nlen >= PS_MAP_NAME_MAX || vlen >= PS_MAP_VALUE_MAX)
 		return cfg_bad_value(src, k, name, nlen);
+	if (k->map_check != NULL && k->map_check(name, value) == -1) {
+		char n_shown[CFG_SHOW_MAX * 4 + 4], v_shown[CFG_SHOW_MAX * 4 + 4];
+
+		cfg_escape(n_shown, sizeof(n_shown), name, nlen);
+		cfg_escape(v_shown, sizeof(v_shown), value, vlen);
+		return cfg_fail(src, k->name,
+				"expected \"IP\" or \"IP/ifN\" mapped to a "
+				"rate 1..4294967295, got \"%s\" = \"%s\"",
+				n_shown, v_shown);
+	}
 	for (i = 0; i < m->count; i++)
 		if (strcmp(m->e[i].name, name) == 0)
 			break;

@@ -160,6 +160,7 @@ struct ps_config {
 	uint32_t flow_max_templates;  /* live templates per worker */
 	uint32_t flow_max_templates_per_exporter;
 	uint32_t flow_template_timeout;  /* seconds; 0 = templates never expire */
+	uint32_t flow_window_grace;	 /* seconds windows stay open to flows */
 	char flow_state_file[256];    /* "-" = no persistence */
 	struct ps_map flow_sampling_default; /* "IP[/ifN]" -> rate if unknown */
 	struct ps_map flow_sampling_force;   /* "IP[/ifN]" -> rate, always */

@@ -22,8 +22,10 @@ struct agg_flow_health {
 	uint64_t templates_known;   /* live in the cache at window close */
 	uint64_t sets_held;	    /* data sets held for a missing template */
 	uint64_t sets_held_decoded; /* ... decoded once the template came */
-	uint64_t sets_aged_out;	    /* ... dropped: too old, or no room */
+	uint64_t sets_aged_out;	    /* ... dropped: too old */
+	uint64_t sets_refused;	    /* not held: no room (worker/exporter cap) */
 	uint64_t sampling_unknown;  /* records counted at rate 1, flagged */
+	uint64_t late_records;	    /* started before every open window */
 	uint32_t sampling_rate_min; /* rates applied (0 = none known) */
 	uint32_t sampling_rate_max;
 };
@@ -46,7 +48,9 @@ static inline void flow_health_merge(struct agg_flow_health *d,
 	d->sets_held += s->sets_held;
 	d->sets_held_decoded += s->sets_held_decoded;
 	d->sets_aged_out += s->sets_aged_out;
+	d->sets_refused += s->sets_refused;
 	d->sampling_unknown += s->sampling_unknown;
+	d->late_records += s->late_records;
 	if (s->sampling_rate_min != 0 &&
 	    (d->sampling_rate_min == 0 ||
 	     s->sampling_rate_min < d->sampling_rate_min))

@@ -25,6 +25,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "flow_apportion.h"
+#include "flow_override.h"
 #include "ingest_ipfix.h"
 #include "seqtrack.h"
 #include "worker.h"
@@ -114,57 +116,29 @@ struct flow_ctx {
 
 static void state_load(struct worker *w, struct ingest_flow *st);
 
-/* "192.0.2.1" or "2001:db8::1/if10" -> (address, ifindex); 0 or -1. */
-static int override_parse(const char *name, struct flow_override_key *k)
-{
-	char host[64];
-	const char *slash = strchr(name, '/');
-	size_t n = slash != NULL ? (size_t)(slash - name) : strlen(name);
-	unsigned long ifx = 0;
-
-	memset(k, 0, sizeof(*k));
-	if (n == 0 || n >= sizeof(host))
-		return -1;
-	memcpy(host, name, n);
-	host[n] = '\0';
-	if (slash != NULL) {
-		char *end;
-
-		if (strncmp(slash, "/if", 3) != 0)
-			return -1;
-		ifx = strtoul(slash + 3, &end, 10);
-		if (*end != '\0' || ifx == 0 || ifx > UINT32_MAX)
-			return -1;
-	}
-	if (inet_pton(AF_INET, host, k->exporter.bytes) == 1)
-		k->exporter.af = 4;
-	else if (inet_pton(AF_INET6, host, k->exporter.bytes) == 1)
-		k->exporter.af = 6;
-	else
-		return -1;
-	k->ifindex = (uint32_t)ifx;
-	return 0;
-}
-
-/* Entries that do not parse are left out (config.c keeps maps as text). */
+/*
+ * Every entry was checked by config validation (flow_override_check), so
+ * one that does not parse here is a bug, not input.
+ */
 static int overrides_load(struct ingest_flow *st, const struct ps_map *map,
 			  uint8_t force)
 {
 	for (uint32_t i = 0; i < map->count; i++) {
 		struct flow_override_key k;
 		struct flow_override *o;
-		char *end;
-		unsigned long rate = strtoul(map->e[i].value, &end, 10);
+		uint32_t rate;
 		bool created;
 
-		if (*end != '\0' || rate == 0 || rate > UINT32_MAX ||
-		    override_parse(map->e[i].name, &k) == -1)
-			continue;
+		memset(&k, 0, sizeof(k));
+		if (flow_override_parse_name(map->e[i].name, &k.exporter,
+					     &k.ifindex) == -1 ||
+		    flow_override_parse_rate(map->e[i].value, &rate) == -1)
+			return -1;
 		k.force = force;
 		o = htab_insert(&st->overrides, &k, &created);
 		if (o == NULL)
 			return -1;
-		o->rate = (uint32_t)rate;
+		o->rate = rate;
 		if (force)
 			st->has_force = true;
 		else
@@ -351,8 +325,8 @@ static void add_flow(struct agg_sampled *a, uint32_t rate, bool known,
 
 /* An ifIndex names a connection unless it is 0 (unknown / the device). */
 /* `rate` 0 = unknown: counted at 1 and flagged on the connection too. */
-static void flow_to_windows(struct flow_ctx *x, const struct ps_addr *router,
-			    uint32_t rate, const struct ps_flow *f)
+static void flow_to_window(struct agg_window *win, const struct ps_addr *router,
+			   uint32_t rate, const struct ps_flow *f)
 {
 	struct agg_conn *c;
 	bool known = rate != 0;
@@ -366,14 +340,56 @@ static void flow_to_windows(struct flow_ctx *x, const struct ps_addr *router,
 		out = f->direction == 1;
 	}
 	if (in && (f->present & FLOW_HAS_INPUT_IF) && f->input_if != 0) {
-		c = agg_conn_get(x->w->win, router, f->input_if);
+		c = agg_conn_get(win, router, f->input_if);
 		if (c != NULL)
 			add_flow(&c->sampled[AGG_IN], rate, known, f);
 	}
 	if (out && (f->present & FLOW_HAS_OUTPUT_IF) && f->output_if != 0) {
-		c = agg_conn_get(x->w->win, router, f->output_if);
+		c = agg_conn_get(win, router, f->output_if);
 		if (c != NULL)
 			add_flow(&c->sampled[AGG_OUT], rate, known, f);
+	}
+}
+
+/*
+ * With a window grace, a record with both times is split over the open
+ * windows by time (flow_apportion.h); it counts as a sample in each window
+ * it contributes to (a window's figures and error bound stand alone).
+ * Without a grace, or without times, it counts whole in the current one.
+ */
+static void flow_to_windows(struct flow_ctx *x, const struct ps_addr *router,
+			    uint32_t rate, const struct ps_flow *f)
+{
+	struct agg_window *open[PS_MAX_OPEN_WINDOWS + 1];
+	uint64_t start[PS_MAX_OPEN_WINDOWS + 1], end[PS_MAX_OPEN_WINDOWS + 1];
+	struct flow_part parts[PS_MAX_OPEN_WINDOWS + 1];
+	const uint32_t both = FLOW_HAS_START | FLOW_HAS_END;
+	unsigned n, np;
+	bool late;
+
+	if (x->w->grace_ns == 0 || (f->present & both) != both ||
+	    (f->present & FLOW_HAS_START_UPTIME)) {
+		if (x->w->win != NULL)
+			flow_to_window(x->w->win, router, rate, f);
+		return;
+	}
+	n = worker_open_windows(x->w, open);
+	if (n == 0)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		start[i] = open[i]->start_ns;
+		end[i] = open[i]->end_ns;
+	}
+	np = flow_apportion(start, end, n, f->start_ns, f->end_ns, f->bytes,
+			    f->packets, parts, &late);
+	if (late && x->exp != NULL)
+		x->exp->flow.late_records++;
+	for (unsigned i = 0; i < np; i++) {
+		struct ps_flow part = *f;
+
+		part.bytes = parts[i].bytes;
+		part.packets = parts[i].packets;
+		flow_to_window(open[parts[i].win], router, rate, &part);
 	}
 }
 
@@ -469,6 +485,34 @@ static void on_options(void *arg, const struct ipfix_msg *m,
 	x->memo_ok = false; /* a rate changed: look again */
 }
 
+/*
+ * A free held slot for this exporter, or NULL: the worker's pool is full,
+ * or the exporter already holds FLOW_HELD_MAX_PER_EXPORTER sets (so an
+ * exporter sending only unknown data cannot starve the others).
+ */
+static struct held_set *held_slot(struct ingest_flow *st,
+				  const struct ps_addr *exporter)
+{
+	struct held_set *free_slot = NULL;
+	uint32_t mine = 0;
+
+	if (st->held_count >= FLOW_HELD_MAX)
+		return NULL;
+	for (uint32_t i = 0; i < FLOW_HELD_MAX; i++) {
+		struct held_set *hs = &st->held[i];
+
+		if (!hs->used) {
+			if (free_slot == NULL)
+				free_slot = hs;
+		} else if (memcmp(&hs->key.exporter, exporter,
+				  sizeof(*exporter)) == 0 &&
+			   ++mine >= FLOW_HELD_MAX_PER_EXPORTER) {
+			return NULL;
+		}
+	}
+	return free_slot;
+}
+
 /* @thread worker.  Hold a data set until its template arrives. */
 static void on_unknown_set(void *arg, const struct ipfix_msg *m,
 			   uint16_t set_id, const uint8_t *set, size_t len)
@@ -476,16 +520,11 @@ static void on_unknown_set(void *arg, const struct ipfix_msg *m,
 	struct flow_ctx *x = arg;
 	struct held_set *hs = NULL;
 
-	if (x->st->held_count < FLOW_HELD_MAX && len <= FLOW_HELD_MAX_BYTES)
-		for (uint32_t i = 0; i < FLOW_HELD_MAX; i++)
-			if (!x->st->held[i].used) {
-				hs = &x->st->held[i];
-				break;
-			}
+	if (len <= FLOW_HELD_MAX_BYTES)
+		hs = held_slot(x->st, &m->exporter);
 	if (hs == NULL) {
 		if (x->exp != NULL)
-			x->exp->flow
-				.sets_aged_out++; /* no room: lost, counted */
+			x->exp->flow.sets_refused++; /* not held: counted */
 		return;
 	}
 	memset(&hs->key, 0, sizeof(hs->key));

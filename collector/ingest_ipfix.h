@@ -11,6 +11,8 @@
 #define FLOW_TEMPLATE_SLOTS  4096 /* cache slots: 2x, power of two */
 #define FLOW_MAX_SAMPLERS    4096 /* sampling / boot-time entries */
 #define FLOW_HELD_MAX	     32	  /* data sets waiting for a template */
+/* per exporter address, so one exporter cannot take every held slot */
+#define FLOW_HELD_MAX_PER_EXPORTER 8
 #define FLOW_HELD_MAX_BYTES  9000 /* larger sets are not held */
 #define FLOW_HELD_MAX_AGE_NS (60ULL * 1000000000ULL)
 

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "bmp_pub.h"
+#include "cfgpub.h"
 #include "merger.h"
 #include "messages.h"
 
@@ -154,6 +155,15 @@ static struct merged_window *pending_for(struct merger *m, uint64_t start,
 		free_slot = oldest_pending(m);
 		m->totals.windows_forced++;
 		publish_window(m, free_slot);
+	}
+	if (m->cfgpub != NULL) {
+		/* Limits changed by SIGHUP apply to windows opened after it. */
+		struct cfg_win cw;
+		uint64_t unused;
+
+		cfgpub_resolve(m->cfgpub, start, &cw, &unused);
+		m->max_conns = cw.max_conns;
+		m->max_exporters = cw.max_exporters;
 	}
 	if (htab_init(&free_slot->conns, sizeof(struct conn_key),
 		      sizeof(struct agg_conn), m->max_conns) == -1 ||

@@ -22,6 +22,7 @@
 #include "worker.h"
 
 struct bmp_pub;
+struct cfg_pub;
 
 #define MERGER_MAX_PENDING 8 /* windows held open waiting for slow workers */
 #define MERGER_MAX_SINKS 4
@@ -60,6 +61,11 @@ struct merger {
 	uint64_t sink_flush_failed[MERGER_MAX_SINKS];
 	struct stats_hub *pub; /* /metrics publication, NULL = none */
 	struct bmp_pub *bmp;    /* bgp_session from the BMP side, NULL = none */
+	/* live: the caps of the generation in effect (cfgpub.h), or NULL */
+	const struct cfg_pub *cfgpub;
+	/* live: the JSON sink and the config it was opened from (sinkswap.h) */
+	struct sink *json_sink;
+	const struct ps_config *sinks_cfg;
 };
 
 void merger_init(struct merger *m, struct worker *workers, unsigned nworkers,

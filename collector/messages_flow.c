@@ -23,7 +23,9 @@ void msg_flow_health(struct jbuf *j, const struct agg_flow_health *h)
 	json_u64(j, "held", h->sets_held);
 	json_u64(j, "decoded", h->sets_held_decoded);
 	json_u64(j, "aged_out", h->sets_aged_out);
+	json_u64(j, "refused", h->sets_refused);
 	json_obj_end(j);
+	json_u64(j, "late_records", h->late_records);
 	json_obj_begin(j, "sampling");
 	json_u64(j, "unknown_records", h->sampling_unknown);
 	json_u64(j, "rate_min", h->sampling_rate_min);

@@ -136,6 +136,12 @@ static void render_workers(struct text *t, const struct pipeline *p)
 		   "(socket buffer full).",
 		   kernel_drops);
 
+	PER_WORKER(t, p, "peerscope_templates", "gauge",
+		   "IPFIX and NetFlow v9 templates usable now, by worker.",
+		   templates);
+	PER_WORKER(t, p, "peerscope_templates_refused_total", "counter",
+		   "Template definitions refused at their cap.",
+		   templates_refused);
 	family(t, "peerscope_ring_slots", "gauge",
 	       "Slots of each worker-to-merger ring.");
 	text_printf(t, "peerscope_ring_slots %u\n", p->cfg->ring_slots);

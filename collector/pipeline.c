@@ -97,6 +97,14 @@ int pipeline_start(struct pipeline *p, const struct ps_config *cfg,
 	merger_init(&p->merger, p->workers, p->nworkers, cfg);
 	stats_hub_init(&p->hub, cfg);
 	p->merger.pub = &p->hub;
+	cfgpub_init(&p->cfgpub, cfg);
+	if (!replay) {
+		/* Only live runs reload; replay stays on one configuration. */
+		for (unsigned i = 0; i < p->nworkers; i++)
+			p->workers[i].cfgpub = &p->cfgpub;
+		p->merger.cfgpub = &p->cfgpub;
+		p->merger.sinks_cfg = cfg;
+	}
 	if (bmp_pub_init(&p->bmp_pub, 4096) == -1) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -107,6 +115,7 @@ int pipeline_start(struct pipeline *p, const struct ps_config *cfg,
 			return -1;
 		p->json_open = true;
 		merger_add_sink(&p->merger, &p->json);
+		p->merger.json_sink = &p->json;
 	}
 	if (cfg->kafka.enabled) {
 		p->kafka_open = true; /* close releases a half-open sink too */
@@ -188,6 +197,8 @@ void pipeline_free(struct pipeline *p)
 	merger_fini(&p->merger);
 	bmp_pub_fini(&p->bmp_pub);
 	stats_hub_fini(&p->hub);
+	if (p->cfgpub.n > 0)
+		cfgpub_fini(&p->cfgpub); /* every reader has stopped */
 	for (unsigned i = 0; p->workers != NULL && i < p->nworkers; i++)
 		worker_fini(&p->workers[i]);
 	free(p->workers);

@@ -12,6 +12,7 @@
 
 #include "bmp_pub.h"
 #include "bmp_server.h"
+#include "cfgpub.h"
 #include "config.h"
 #include "merger.h"
 #include "sink.h"
@@ -27,6 +28,7 @@ struct pipeline {
 	unsigned threads_started;
 	struct merger merger;
 	struct stats_hub hub; /* merger -> /metrics */
+	struct cfg_pub cfgpub; /* SIGHUP -> workers, merger (cfgpub.h) */
 	struct bmp_pub bmp_pub; /* BMP side -> merger (bgp_session) */
 	struct bmp_server bmp;  /* live BMP station (bmp.listen) */
 	bool bmp_on;

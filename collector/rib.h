@@ -13,8 +13,8 @@
  * Attributes are the raw path attribute bytes, interned: one copy per
  * distinct set, reference counted by the routes that use it.
  *
- * NOT YET: longest-prefix match and lock-free reads from the flow workers
- * (issue 4, item 5); today only the BMP thread reads and writes.
+ * Only the BMP thread reads and writes these tables; readers on other
+ * threads use immutable snapshots (rib_snap.h).
  *
  * @thread bmp (owner only).
  */

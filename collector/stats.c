@@ -4,8 +4,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "ingest_ipfix.h"
 #include "merger.h"
+#include "peerscope/ipfix.h"
 #include "sink_kafka.h"
+#include "sinkswap.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -69,6 +72,12 @@ void stats_worker_publish(struct worker *w)
 	STORE(p->counter_entries, w->counter_state.count);
 	for (unsigned r = 0; r < DEC_REASON_COUNT; r++)
 		STORE(p->errors[r], t->errors.n[r]);
+	/* The flow state is the worker's own: reading it here is safe. */
+	const struct ipfix_cache *c =
+		w->flow != NULL ? ingest_flow_cache(w->flow) : NULL;
+
+	STORE(p->templates, c != NULL ? c->live : 0);
+	STORE(p->templates_refused, c != NULL ? c->refused : 0);
 	for (unsigned i = 0; i < PS_PROTO_END_; i++) {
 		STORE(p->proto_datagrams[i], t->proto_datagrams[i]);
 		STORE(p->proto_bytes[i], t->proto_bytes[i]);
@@ -269,6 +278,8 @@ void stats_merger_service(struct stats_hub *h, struct merger *m)
 	if (!atomic_exchange_explicit(&h->reopen_sinks, false,
 				      memory_order_acq_rel))
 		return;
+	/* A new output.json.path first; the reopen below is then a no-op. */
+	(void)sinkswap_apply(m, &failed);
 	for (unsigned i = 0; i < m->nsinks; i++)
 		if (m->sinks[i]->ops->reopen != NULL &&
 		    m->sinks[i]->ops->reopen(m->sinks[i]) == -1)

@@ -47,6 +47,8 @@ struct worker_pub {
 	_Atomic uint64_t source_entries;
 	_Atomic uint64_t counter_entries;
 	_Atomic uint64_t errors[DEC_REASON_COUNT];
+	_Atomic uint64_t templates; /* IPFIX/v9 templates usable now */
+	_Atomic uint64_t templates_refused;
 	_Atomic uint64_t proto_datagrams[PS_PROTO_END_];
 	_Atomic uint64_t proto_bytes[PS_PROTO_END_];
 	uint64_t last_ns; /* worker-private: last publication */

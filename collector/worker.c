@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cfgpub.h"
 #include "ingest_ipfix.h"
 #include "seqtrack.h"
 #include "udp.h"
@@ -30,6 +31,11 @@ int worker_init(struct worker *w, unsigned id, const struct ps_config *cfg,
 	w->cfg = cfg;
 	w->replay = replay;
 	w->window_ns = (uint64_t)cfg->window_seconds * 1000000000ULL;
+	/* sFlow samples never arrive late by design: grace only with flows */
+	for (uint32_t i = 0; i < cfg->listen_count; i++)
+		if (cfg->listen[i].proto != PS_PROTO_SFLOW)
+			w->grace_ns =
+				(uint64_t)cfg->flow_window_grace * 1000000000ULL;
 	if (ring_init(&w->out, cfg->ring_slots) == -1 ||
 	    htab_init(&w->seq_state, sizeof(struct exp_key),
 		      sizeof(struct seq_state_entry), cfg->max_exporters) == -1 ||
@@ -66,6 +72,9 @@ void worker_fini(struct worker *w)
 			agg_window_free(win);
 	agg_window_free(w->win);
 	w->win = NULL;
+	for (unsigned i = 0; i < w->held_count; i++)
+		agg_window_free(w->held[i]);
+	w->held_count = 0;
 	ring_fini(&w->out);
 	ring_fini(&w->in_full);
 	ring_fini(&w->in_free);
@@ -96,10 +105,27 @@ static void worker_push(struct worker *w, struct agg_window *win)
 	}
 }
 
-static struct agg_window *worker_open(struct worker *w, uint64_t start_ns)
+/*
+ * Open the window holding `now_ns`.  Live, its length and caps come from
+ * the generation in effect at its start (cfgpub.h): one atomic load per
+ * window, none per packet.
+ */
+static struct agg_window *worker_open(struct worker *w, uint64_t now_ns)
 {
-	return agg_window_new(w->id, start_ns, start_ns + w->window_ns,
-			      w->cfg->max_connections, w->cfg->max_exporters);
+	struct cfg_win cw;
+	uint64_t start_ns;
+
+	if (w->cfgpub == NULL)
+		return agg_window_new(w->id,
+				      agg_window_start(now_ns, w->window_ns),
+				      agg_window_start(now_ns, w->window_ns) +
+					      w->window_ns,
+				      w->cfg->max_connections,
+				      w->cfg->max_exporters);
+	cfgpub_resolve(w->cfgpub, now_ns, &cw, &start_ns);
+	w->window_ns = cw.window_ns;
+	return agg_window_new(w->id, start_ns, start_ns + cw.window_ns,
+			      cw.max_conns, cw.max_exporters);
 }
 
 /*
@@ -125,38 +151,88 @@ static void fill_last_status(struct worker *w, struct agg_window *win)
 	}
 }
 
-static void worker_close(struct worker *w)
+/*
+ * `filled`: the status was filled when the window stopped being current
+ * (held for grace), so that a connection gets the status of its own time,
+ * as it does without grace; sFlow output does not depend on the grace.
+ */
+static void worker_close_win(struct worker *w, struct agg_window *win,
+			     bool filled)
 {
-	struct agg_window *win = w->win;
-
-	fill_last_status(w, win);
+	if (!filled)
+		fill_last_status(w, win);
 	ingest_flow_window_close(w, win);
-	w->win = NULL;
 	win->kernel_drops = udp_rx_take_drops(w->rx, w->rx_count);
 	w->totals.kernel_drops += win->kernel_drops;
 	worker_push(w, win);
 	stats_worker_publish(w);
 }
 
+/* Close the oldest held window; held windows go out before newer ones. */
+static void worker_close_oldest_held(struct worker *w)
+{
+	struct agg_window *win = w->held[0];
+
+	w->held_count--;
+	memmove(&w->held[0], &w->held[1], w->held_count * sizeof(w->held[0]));
+	worker_close_win(w, win, true);
+}
+
+/* The current window's time is over: hold it for grace, or close it. */
+static void worker_retire(struct worker *w)
+{
+	struct agg_window *win = w->win;
+
+	w->win = NULL;
+	if (w->grace_ns == 0) {
+		worker_close_win(w, win, false);
+		return;
+	}
+	fill_last_status(w, win);
+	if (w->held_count == PS_MAX_OPEN_WINDOWS)
+		worker_close_oldest_held(w); /* the cap, before the grace */
+	w->held[w->held_count++] = win;
+}
+
 void worker_advance(struct worker *w, uint64_t now_ns)
 {
+	/* Windows leave in time order, so the merger's watermark holds. */
+	while (w->held_count > 0 &&
+	       now_ns >= w->held[0]->end_ns + w->grace_ns)
+		worker_close_oldest_held(w);
 	if (w->win == NULL) {
-		w->win = worker_open(w, agg_window_start(now_ns, w->window_ns));
+		w->win = worker_open(w, now_ns);
 		return;
 	}
 	if (now_ns < w->win->end_ns)
 		return;
-	worker_close(w);
-	w->win = worker_open(w, agg_window_start(now_ns, w->window_ns));
+	worker_retire(w);
+	w->win = worker_open(w, now_ns);
+}
+
+unsigned worker_open_windows(struct worker *w, struct agg_window **out)
+{
+	unsigned n;
+
+	for (n = 0; n < w->held_count; n++)
+		out[n] = w->held[n];
+	if (w->win != NULL)
+		out[n++] = w->win;
+	return n;
 }
 
 void worker_finish(struct worker *w)
 {
+	while (w->held_count > 0)
+		worker_close_oldest_held(w);
 	if (w->win == NULL)
 		w->win = worker_open(w, 0);
 	if (w->win != NULL) {
-		w->win->final = true;
-		worker_close(w);
+		struct agg_window *win = w->win;
+
+		win->final = true;
+		w->win = NULL;
+		worker_close_win(w, win, false);
 	}
 	atomic_store_explicit(&w->done, true, memory_order_release);
 }

@@ -21,6 +21,7 @@
 #include "stats.h"
 #include "peerscope/addr.h"
 #include "peerscope/dec_stats.h"
+#include "peerscope/limits.h"
 #include "peerscope/sflow.h"
 
 /* One datagram as any source hands it to a worker. */
@@ -64,6 +65,7 @@ struct worker_totals {
 };
 
 struct udp_rx;
+struct cfg_pub;
 
 struct worker {
 	unsigned id;
@@ -71,6 +73,10 @@ struct worker {
 	uint64_t window_ns;
 	bool replay;                /* block on a full output ring, never drop */
 	struct agg_window *win;     /* the open window (NULL before first use) */
+	/* earlier windows kept open for late flow records, oldest first */
+	struct agg_window *held[PS_MAX_OPEN_WINDOWS];
+	unsigned held_count;
+	uint64_t grace_ns;          /* flow.window_grace_seconds; 0 = none */
 	struct ring out;            /* closed windows -> merger */
 	struct ring in_full;        /* replay: batches to process */
 	struct ring in_free;        /* replay: batches handed back */
@@ -83,6 +89,8 @@ struct worker {
 	struct worker_totals totals;
 	struct worker_pub pub;      /* totals as /metrics reads them */
 	struct ingest_flow *flow;   /* IPFIX/NetFlow state (ingest_ipfix.c) */
+	/* live: SIGHUP's window length and limits (cfgpub.h), NULL = cfg */
+	const struct cfg_pub *cfgpub;
 	struct udp_rx *rx;          /* live sockets, NULL in replay */
 	unsigned rx_count;
 	_Atomic bool stop;
@@ -98,6 +106,12 @@ void worker_process(struct worker *w, const struct rx_datagram *d);
 
 /* @thread worker.  Close the open window if `now_ns` is past its end. */
 void worker_advance(struct worker *w, uint64_t now_ns);
+
+/*
+ * @thread worker.  The open windows, oldest first, current last: at most
+ * PS_MAX_OPEN_WINDOWS + 1; 0 before the first window.
+ */
+unsigned worker_open_windows(struct worker *w, struct agg_window **out);
 
 /* @thread worker.  Hand the open window over as final. */
 void worker_finish(struct worker *w);

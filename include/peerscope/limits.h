@@ -21,6 +21,15 @@
 #define PKT_MAX_TUNNEL_DEPTH 1 /* one inner header (VXLAN/GRE) decoded */
 #define SFLOW_MAX_VLAN_STACK PKT_MAX_VLANS /* VLAN tunnel stack kept */
 
+/*
+ * Windows: besides its current window, a worker keeps at most this many
+ * earlier ones open for flow.window_grace_seconds, so a flow record that
+ * arrives late can still be apportioned over the windows it spans.  With
+ * short windows and a long grace the oldest is closed early (memory is
+ * bounded by this, not by grace / window).  Below MERGER_MAX_PENDING.
+ */
+#define PS_MAX_OPEN_WINDOWS 4
+
 /* Datagrams */
 #define PS_MAX_DATAGRAM 65535
 

@@ -147,17 +147,26 @@ def listen_set(port):
     return "listen.sflow=:%d" % port
 
 
-# IPFIX and NetFlow listen on these ports by default; a port cannot serve two
-# protocols, so putting sFlow there must turn the other default off.
-FLOW_DEFAULT_PORTS = {4739: "listen.ipfix=", 2055: "listen.netflow="}
+# Default listener ports (collector/config.h PS_PROTOCOLS).  A port cannot
+# serve two protocols, so putting one protocol on another's default port
+# must turn that default off.
+DEFAULT_PORTS = {6343: "sflow", 4739: "ipfix", 2055: "netflow"}
+
+
+def proto_sets(proto, ports):
+    """--set values that make every port in ports a `proto` port (that
+    listen.<proto> value first), turning off defaults in the way."""
+    sets = ["listen.%s=%s" % (proto, ",".join(":%d" % p for p in ports))]
+    for p in sorted(set(ports)):
+        other = DEFAULT_PORTS.get(p)
+        if other is not None and other != proto:
+            sets.append("listen.%s=" % other)
+    return sets
 
 
 def listen_sets(port):
     """--set values that make port an sFlow port (the sFlow one first)."""
-    sets = [listen_set(port)]
-    if port in FLOW_DEFAULT_PORTS:
-        sets.append(FLOW_DEFAULT_PORTS[port])
-    return sets
+    return proto_sets("sflow", [port])
 
 
 # --- corpus files ----------------------------------------------------------

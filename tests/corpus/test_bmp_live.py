@@ -130,6 +130,7 @@ def main():
              "bmp.snapshot_seconds=1", "--set", "http.enabled=false",
              "--set", "allow_root=true",
              "--set", "listen.sflow=127.0.0.1:%d" % free_port(),
+             "--set", "listen.ipfix=", "--set", "listen.netflow=",
              "--set", "workers=1", "--set", "output.json.path=" + out],
             stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "ps.err"), "w"))
         procs.append(ps)

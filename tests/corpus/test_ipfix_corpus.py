@@ -162,7 +162,7 @@ def real_and_crafted(rep, args, flows, schemas):
         dgs = [(d[1], d[5]) for d in cl.read_pcap_udp(pcap) if d[4] == port]
         oracle = fo.walk(dgs)
         run = cl.replay(args.peerscope, [pcap], WINDOW,
-                        sets=["listen.ipfix=:%d" % port])
+                        sets=cl.proto_sets("ipfix", [port]))
         if not rep.check("%s: replay exits 0" % fn, run.rc == 0,
                          "" if run.rc == 0 else run.describe()):
             continue
@@ -333,7 +333,7 @@ def malformed(rep, args, flows):
     for fn, port in rows:
         base = fn[:-5]
         run = cl.replay(args.peerscope, [os.path.join(mdir, fn)], WINDOW,
-                        sets=["listen.netflow=:%d" % port])
+                        sets=cl.proto_sets("netflow", [port]))
         if not rep.check("malformed %s: exits 0, stats written" % base,
                          run.rc == 0 and run.stats is not None,
                          "" if run.rc == 0 else run.describe()):
@@ -363,7 +363,7 @@ def external(rep, args):
         truth = cl.load_json(os.path.join(ext, cols[0] + ".truth.json"))
         n = truth["netflow_ipfix"]
         ports = sorted({d[4] for c in caps for d in cl.read_pcap_udp(c)})
-        sets = ["listen.ipfix=" + ",".join("0.0.0.0:%d" % p for p in ports)]
+        sets = cl.proto_sets("ipfix", ports)
         run = cl.replay(args.peerscope, caps, WINDOW, sets=sets)
         oracle = fo.walk([(d[1], d[5]) for c in caps
                           for d in cl.read_pcap_udp(c)])

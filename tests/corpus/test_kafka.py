@@ -341,6 +341,7 @@ def live_sigterm(rep, args, flows, tmpdir):
     out = os.path.join(tmpdir, "live.jsonl")
     p = subprocess.Popen(
         [args.peerscope, "--set", "listen.sflow=127.0.0.1:%d" % port,
+                         "--set", "listen.ipfix=", "--set", "listen.netflow=",
          "--workers", "2", "--output", out,
          "--set", "output.kafka.enabled=true",
          "--set", "allow_root=true", "--set", "http.listen=127.0.0.1:0"],
@@ -426,6 +427,7 @@ def live_outage(rep, args, flows, tmpdir, bound):
     port = free_udp_port()
     out = os.path.join(tmpdir, "outage.jsonl")
     cmd = [args.peerscope, "--set", "listen.sflow=127.0.0.1:%d" % port,
+                           "--set", "listen.ipfix=", "--set", "listen.netflow=",
            "--workers", "1", "--window", "1", "--output", out,
            "--set", "output.kafka.enabled=true",
            "--set", "output.kafka.brokers=" + mock.broker,

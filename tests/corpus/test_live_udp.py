@@ -75,6 +75,7 @@ class Peerscope:
         self.stats = os.path.join(workdir, "stats.json")
         self.proc = subprocess.Popen(
             [binary, "--set", "listen.sflow=127.0.0.1:%d" % port,
+                     "--set", "listen.ipfix=", "--set", "listen.netflow=",
              "--window", str(window), "--workers", "2",
              "--output", self.out, "--stats", self.stats,
              # root in CI: allowed here; metrics on a free port

@@ -250,6 +250,58 @@ def test_kafka_metrics(peerscope, data, tmp):
         proc.stop()
 
 
+def ipfix_templates(frames):
+    """Distinct (exporter, domain, template id) defined in IPFIX messages:
+    template (2) and options template (3) sets, RFC 7011 section 3.4."""
+    import struct
+    seen = set()
+    for src, p in frames:
+        if len(p) < 16:
+            continue
+        ver, length, _, _, domain = struct.unpack(">HHIII", p[:16])
+        if ver != 10:
+            continue
+        off, end = 16, min(length, len(p))
+        while off + 4 <= end:
+            sid, slen = struct.unpack(">HH", p[off:off + 4])
+            if slen < 4:
+                break
+            o = off + 4
+            while sid in (2, 3) and o + 4 <= off + slen:
+                tid, count = struct.unpack(">HH", p[o:o + 4])
+                o += 6 if sid == 3 else 4
+                for _ in range(count):
+                    fid = struct.unpack(">H", p[o:o + 2])[0]
+                    o += 8 if fid & 0x8000 else 4
+                if count:
+                    seen.add((src, domain, tid))
+            off += slen
+    return seen
+
+
+def test_ipfix_metrics(peerscope, data, tmp):
+    """Protocol and template gauges against the capture, parsed here."""
+    cap = os.path.join(data, "ipfix-ipv6transport.pcap.gz")
+    frames = [(d[1], d[5]) for d in cl.read_pcap_udp(cap) if d[4] == 4739]
+    proc = Proc([peerscope, "replay", "-o", "/dev/null", "--set",
+                 "listen.ipfix=:4739", "--serve-metrics", "60", "--set",
+                 "http.listen=127.0.0.1:0", cap], tmp, "ipfix")
+    try:
+        port = http_port(proc)
+        if not rep.check("ipfix: endpoint up", port is not None,
+                         proc.stderr()[-300:]):
+            return
+        m = parse_metrics(get(port, "/metrics")[1])
+        rep.equal("protocol_datagrams_total{protocol=ipfix} = frames",
+                  total(m, "peerscope_protocol_datagrams_total",
+                        protocol="ipfix"), len(frames))
+        rep.equal("templates = distinct templates defined in the capture",
+                  total(m, "peerscope_templates"),
+                  len(ipfix_templates(frames)))
+    finally:
+        proc.stop()
+
+
 def test_cardinality_cap(peerscope, data, tmp):
     """metrics.max_connections=1: one connection's series, the rest counted."""
     demo = os.path.join(data, "demo-sflow.pcap.gz")
@@ -334,6 +386,7 @@ def sflow_frames(data):
 def live_cmd(peerscope, udp_port, extra):
     return [peerscope, "--workers", "1", "--window", "1",
             "--set", "listen.sflow=127.0.0.1:%d" % udp_port,
+            "--set", "listen.ipfix=", "--set", "listen.netflow=",
             "--set", "http.listen=127.0.0.1:0",
             "--set", "allow_root=true"] + extra
 
@@ -554,6 +607,7 @@ def test_privileges(peerscope, tmp):
     udp = free_port(socket.SOCK_DGRAM)
     cmd = [peerscope, "--workers", "1", "-o", "/dev/null",
            "--set", "listen.sflow=127.0.0.1:%d" % udp,
+           "--set", "listen.ipfix=", "--set", "listen.netflow=",
            "--set", "http.enabled=false"]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
     rep.check("root without allow_root or run_as_user: refused",
@@ -600,6 +654,7 @@ def main():
         test_idle_connections(args.peerscope, args.data, tmp)
         test_kafka_metrics(args.peerscope, args.data, tmp)
         test_cardinality_cap(args.peerscope, args.data, tmp)
+        test_ipfix_metrics(args.peerscope, args.data, tmp)
         test_readiness_sink_down(args.peerscope, args.data, tmp)
         test_reload(args.peerscope, args.data, tmp)
         test_log_rotation(args.peerscope, args.data, tmp)

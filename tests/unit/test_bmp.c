@@ -489,6 +489,34 @@ static void test_session_garbage(void **state)
 	bmp_router_fini(&r);
 }
 
+/* Per-family gauges are kept per family (RFC 7854 §4.8 types 9, 10). */
+static void test_session_stats(void **state)
+{
+	struct bmp_router r;
+	struct buf b;
+	const struct bmp_peer *p;
+
+	(void)state;
+	bmp_router_init(&r, "stats", NULL, &lim, NULL, NULL);
+	bmp_begin(&b, BMP_STATISTICS);
+	peer_hdr(&b, 0, 0, 65001, 1);
+	p32(&b, 4);
+	p16(&b, 7); p16(&b, 8); p32(&b, 0); p32(&b, 1401);
+	p16(&b, 9); p16(&b, 11); p16(&b, 1); p8(&b, 1); p32(&b, 0); p32(&b, 900);
+	p16(&b, 9); p16(&b, 11); p16(&b, 2); p8(&b, 1); p32(&b, 0); p32(&b, 501);
+	p16(&b, 0); p16(&b, 4); p32(&b, 22);
+	bmp_end(&b);
+	assert_int_equal(bmp_router_feed(&r, b.b, b.n), 0);
+	p = r.peers[0];
+	assert_int_equal(p->stats_reports, 1);
+	assert_int_equal(p->stat_last[7], 1401);
+	assert_int_equal(p->stat_last[0], 22);
+	assert_int_equal(p->stat_afs[9][bgp_afs_index(1, 1)], 900);
+	assert_int_equal(p->stat_afs[9][bgp_afs_index(2, 1)], 501);
+	assert_false(p->stat_seen & (1u << 9));
+	bmp_router_fini(&r);
+}
+
 static void test_router_route_cap(void **state)
 {
 	const struct bmp_router_limits one = { 16, 1000, 1 << 20, 1 };
@@ -608,6 +636,7 @@ int main(void)
 		cmocka_unit_test_setup(test_mirroring, setup),
 		cmocka_unit_test_setup(test_session_table, setup),
 		cmocka_unit_test_setup(test_session_garbage, setup),
+		cmocka_unit_test_setup(test_session_stats, setup),
 		cmocka_unit_test_setup(test_router_route_cap, setup),
 		cmocka_unit_test_setup(test_every_split, setup),
 	};

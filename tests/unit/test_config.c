@@ -752,6 +752,52 @@ static void test_small_error_buffer(void **state)
 	assert_int_equal(err[8], 'z');
 }
 
+/* ---- flow.sampling_default / flow.sampling_force ------------------------ */
+
+#define RATE_WANT "expected \"IP\" or \"IP/ifN\" mapped to a rate 1..4294967295, "
+
+static void test_sampling_maps(void **state)
+{
+	struct ps_config cfg;
+
+	(void)state;
+	load_ok(&cfg, "flow:\n  sampling_default:\n    192.0.2.1: 1000\n"
+		      "    \"2001:db8::1/if10\": 4294967295\n"
+		      "  sampling_force: {\"192.0.2.1/if7\": 7}\n");
+	assert_int_equal(cfg.flow_sampling_default.count, 2);
+	assert_int_equal(cfg.flow_sampling_force.count, 1);
+	validate_ok(&cfg);
+
+	/* Each bad entry names file, line and key. */
+	load_err("flow:\n  sampling_default:\n    192.0.2.300: 100\n",
+		 "3: flow.sampling_default: " RATE_WANT
+		 "got \"192.0.2.300\" = \"100\"");
+	load_err("flow:\n  sampling_default:\n    192.0.2.1: 100\n"
+		 "    192.0.2.2: 0\n",
+		 "4: flow.sampling_default: " RATE_WANT
+		 "got \"192.0.2.2\" = \"0\"");
+	load_err("flow:\n  sampling_force:\n    192.0.2.1: 4294967296\n",
+		 "3: flow.sampling_force: " RATE_WANT
+		 "got \"192.0.2.1\" = \"4294967296\"");
+	load_err("flow:\n  sampling_force:\n    192.0.2.1/if0: 10\n",
+		 "3: flow.sampling_force: " RATE_WANT
+		 "got \"192.0.2.1/if0\" = \"10\"");
+	load_err("flow:\n  sampling_force:\n    192.0.2.1/eth1: 10\n",
+		 "3: flow.sampling_force: " RATE_WANT
+		 "got \"192.0.2.1/eth1\" = \"10\"");
+	load_err("flow:\n  sampling_force:\n    router1: 10\n",
+		 "3: flow.sampling_force: " RATE_WANT
+		 "got \"router1\" = \"10\"");
+	load_err("flow:\n  sampling_force:\n    192.0.2.1: \"+10\"\n",
+		 "3: flow.sampling_force: " RATE_WANT
+		 "got \"192.0.2.1\" = \"+10\"");
+	set_err("flow.sampling_default", "192.0.2.1/if7=x",
+		"command line: flow.sampling_default: " RATE_WANT
+		"got \"192.0.2.1/if7\" = \"x\"");
+}
+
+#undef RATE_WANT
+
 /* ---- command line -------------------------------------------------------- */
 
 static void test_config_set(void **state)
@@ -1086,6 +1132,7 @@ int main(void)
 	    cmocka_unit_test(test_string),
 	    cmocka_unit_test(test_enum),
 	    cmocka_unit_test(test_listen),
+	    cmocka_unit_test(test_sampling_maps),
 	    cmocka_unit_test(test_cpus),
 	    cmocka_unit_test(test_unknown_keys),
 	    cmocka_unit_test(test_wrong_kind),
