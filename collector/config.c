@@ -291,6 +291,11 @@ static const struct cfg_key cfg_keys[] = {
 		"apportioned over the windows its start/end\nspan; 0 = a "
 		"record counts in the window it arrives in.  Only with an\n"
 		"IPFIX/NetFlow listener; at most 4 earlier windows stay open."),
+	KEY_STRING("flow.tcp_listen", flow_tcp_listen, "-",
+		"IPFIX over TCP (RFC 7011 10.3), live only: \"IPv4:port\" or "
+		"\"[IPv6]:port\"\n(4739 is IANA's); \"-\" = off.  Worker 0 "
+		"serves it; one connection per\nexporter address, at most "
+		"64; a connection's templates go when it closes."),
 	KEY_STRING("flow.state_file", flow_state_file, "-",
 		"Templates and sampling rates are saved here (worker i "
 		"writes FILE.i,\natomically) every minute and at shutdown, "
@@ -1443,6 +1448,11 @@ int config_validate(const struct ps_config *cfg, char *err, size_t errlen)
 		if (http_listen_parse(cfg->http_listen, &ss, msg,
 				      sizeof(msg)) == -1)
 			return cfg_fail(&src, "http.listen", "%s", msg);
+		/* IPFIX over TCP (issue 3), same address syntax */
+		if (strcmp(cfg->flow_tcp_listen, "-") != 0 &&
+		    http_listen_parse(cfg->flow_tcp_listen, &ss, msg,
+				      sizeof(msg)) == -1)
+			return cfg_fail(&src, "flow.tcp_listen", "%s", msg);
 	}
 	return 0;
 }

@@ -162,6 +162,7 @@ struct ps_config {
 	uint32_t flow_template_timeout;  /* seconds; 0 = templates never expire */
 	uint32_t flow_window_grace;	 /* seconds windows stay open to flows */
 	char flow_state_file[256];    /* "-" = no persistence */
+	char flow_tcp_listen[64];     /* IPFIX over TCP, "-" = off */
 	struct ps_map flow_sampling_default; /* "IP[/ifN]" -> rate if unknown */
 	struct ps_map flow_sampling_force;   /* "IP[/ifN]" -> rate, always */
 	/* BMP (issue 4): bmp_session.c, bmp_replay.c */

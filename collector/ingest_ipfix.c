@@ -610,6 +610,37 @@ static void held_age(struct flow_ctx *x, uint64_t now_ns)
 	}
 }
 
+void ingest_flow_forget_exporter(struct worker *w, const struct ps_addr *a)
+{
+	struct ingest_flow *st = w->flow;
+	struct agg_exporter *e;
+	struct exp_key key;
+	uint64_t dropped = 0;
+
+	if (st == NULL)
+		return;
+	ipfix_cache_forget(&st->tc, a);
+	for (uint32_t i = 0; i < FLOW_HELD_MAX; i++) {
+		struct held_set *hs = &st->held[i];
+
+		if (!hs->used ||
+		    memcmp(&hs->key.exporter, a, sizeof(*a)) != 0)
+			continue;
+		hs->used = false;
+		st->held_count--;
+		dropped++;
+	}
+	if (dropped == 0 || w->win == NULL)
+		return;
+	/* their template can no longer come: counted as aged out */
+	memset(&key, 0, sizeof(key));
+	key.source = *a;
+	key.agent = *a;
+	e = agg_exporter_get(w->win, &key, w->win->start_ns);
+	if (e != NULL)
+		e->flow.sets_aged_out += dropped;
+}
+
 static void track_sequence(struct flow_ctx *x, uint32_t seq, uint32_t advance)
 {
 	struct seq_state_entry *st;

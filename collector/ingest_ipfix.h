@@ -17,6 +17,7 @@
 #define FLOW_HELD_MAX_AGE_NS (60ULL * 1000000000ULL)
 
 struct worker;
+struct ps_addr;
 struct rx_datagram;
 struct agg_window;
 struct ingest_flow;
@@ -29,6 +30,12 @@ void ingest_flow(struct worker *w, const struct rx_datagram *d);
 void ingest_flow_window_close(struct worker *w, struct agg_window *win);
 
 void ingest_flow_free(struct ingest_flow *st);
+
+/*
+ * @thread worker.  Forget an exporter's templates and held data sets
+ * (its IPFIX-over-TCP session closed: RFC 7011 scopes them to it).
+ */
+void ingest_flow_forget_exporter(struct worker *w, const struct ps_addr *a);
 
 /* The template cache (NULL before the first flow datagram). */
 struct ipfix_cache *ingest_flow_cache(struct ingest_flow *st);

@@ -5,13 +5,19 @@
  *
  *   log.level, log.format      the logger reads them through atomics;
  *   metrics.max_connections    the merger reads it once per window;
- *   shutdown_timeout_seconds   read when SIGTERM arrives.
+ *   shutdown_timeout_seconds   read when SIGTERM arrives;
+ *   window_seconds, limits.connections_per_worker,
+ *   limits.exporters_per_worker
+ *                              from one window boundary shared by every
+ *                              thread (the rule is in cfgpub.h); the state
+ *                              tables keep their content and size;
+ *   output.json.path           the merger opens the new file, then closes
+ *                              the old one, between two messages.
  *
  * Everything else is baked into running threads at start-up: sockets
- * (listen.*, udp.*), worker count and pinning, ring sizes, table caps
- * (limits.*, sized at allocation), the window length (every worker's open
- * window and the merger's watermarks are in its units), the sinks (the
- * merger owns them) and the HTTP listener.  A reload that changes those is
+ * (listen.*, udp.*), worker count and pinning, ring sizes, the other
+ * limits, output.json.enabled, the Kafka sink and the HTTP listener.  A
+ * reload that changes those is
  * still accepted for the live keys; the others are listed in the log as
  * needing a restart and keep their running values.  A configuration that
  * does not load or validate is rejected whole, with the reason, and the
@@ -21,16 +27,18 @@
  * rotation); that needs no configuration change.
  *
  * The configuration is never changed in place: a reload builds a fresh
- * struct; the pipeline keeps the start-up one, which lives until exit.
+ * struct and publishes it whole (cfgpub.h); none is freed before exit.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "cfgpub.h"
 #include "http.h"
 #include "live.h"
 #include "log.h"
@@ -44,6 +52,12 @@ static const char *const live_keys[] = {
 	"log.format",
 	"metrics.max_connections",
 	"shutdown_timeout_seconds",
+	/* from the next aligned window boundary on (cfgpub.h) */
+	"window_seconds",
+	"limits.connections_per_worker",
+	"limits.exporters_per_worker",
+	/* the merger opens the new file, then closes the old (sinkswap.h) */
+	"output.json.path",
 };
 
 static bool key_is_live(const char *key)
@@ -148,7 +162,6 @@ struct watchdog {
 
 struct live {
 	const struct ps_config *boot; /* the pipeline's, kept to the end */
-	struct ps_config *current;    /* NULL = boot */
 	struct logger log;
 	struct pipeline p;
 	struct http_server http;
@@ -160,7 +173,8 @@ struct live {
 
 static const struct ps_config *live_cfg(const struct live *l)
 {
-	return l->current != NULL ? l->current : l->boot;
+	/* Reloads live in the pipeline's cfg_pub until pipeline_free. */
+	return l->p.cfgpub.n > 0 ? cfgpub_latest(&l->p.cfgpub) : l->boot;
 }
 
 static void bump(_Atomic uint64_t *v)
@@ -171,18 +185,25 @@ static void bump(_Atomic uint64_t *v)
 			      memory_order_relaxed);
 }
 
+/* Windows are in wall-clock time (the workers' CLOCK_REALTIME). */
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 static void reload(struct live *l, live_reload_fn fn, void *ctx)
 {
 	const struct ps_config *run = live_cfg(l);
 	struct ps_config *fresh = malloc(sizeof(*fresh));
 	char err[600], applied[512], restart[1024];
+	uint64_t effective = 0;
 
 	log_event(&l->log, PS_LOG_INFO, "config_reload",
 		  "SIGHUP: re-reading %s, reopening output files",
 		  run->path[0] ? run->path : "(no file: command line only)");
-	/* Log rotation: whatever the file says, the sinks reopen. */
-	atomic_store_explicit(&l->p.hub.reopen_sinks, true,
-			      memory_order_release);
 	if (fresh == NULL ||
 	    fn(fresh, run->path, ctx, err, sizeof(err)) == -1) {
 		if (fresh == NULL)
@@ -192,24 +213,47 @@ static void reload(struct live *l, live_reload_fn fn, void *ctx)
 		if (l->http_on)
 			bump(&l->http.reloads_failed);
 		free(fresh);
-		return;
+		goto reopen;
 	}
 	live_config_diff(run, fresh, true, applied, sizeof(applied));
 	live_config_diff(l->boot, fresh, false, restart, sizeof(restart));
+	/*
+	 * Published whole, never freed before shutdown: a worker or the
+	 * merger holding the previous one keeps a valid object.
+	 */
+	if (cfgpub_publish(&l->p.cfgpub, fresh, wall_ns(), &effective) == -1) {
+		log_event(&l->log, PS_LOG_ERROR, "config_reload_rejected",
+			  "%u configurations already loaded; restart to "
+			  "reload again; keeping the running configuration",
+			  CFGPUB_MAX_GENS);
+		if (l->http_on)
+			bump(&l->http.reloads_failed);
+		free(fresh);
+		goto reopen;
+	}
 	log_configure(&l->log, fresh->log_level, fresh->log_format);
 	atomic_store_explicit(&l->p.hub.max_conns_exported,
 			      fresh->metrics_max_connections,
 			      memory_order_relaxed);
-	free(l->current);
-	l->current = fresh;
 	if (l->http_on)
 		bump(&l->http.reloads_ok);
-	log_event(&l->log, PS_LOG_INFO, "config_reloaded", "applied: %s",
-		  applied[0] ? applied : "no change");
+	log_event(&l->log, PS_LOG_INFO, "config_reloaded",
+		  "applied: %s; window length and limits from %llu.%09llu "
+		  "(window boundary)",
+		  applied[0] ? applied : "no change",
+		  (unsigned long long)(effective / 1000000000ULL),
+		  (unsigned long long)(effective % 1000000000ULL));
 	if (restart[0] != '\0')
 		log_event(&l->log, PS_LOG_WARN, "config_needs_restart",
 			  "changed but not applied until a restart: %s",
 			  restart);
+reopen:
+	/*
+	 * Log rotation: whatever the file says, the sinks reopen.  After
+	 * the publication, so the merger sees a new output.json.path too.
+	 */
+	atomic_store_explicit(&l->p.hub.reopen_sinks, true,
+			      memory_order_release);
 }
 
 /*
@@ -310,7 +354,6 @@ out:
 		pthread_join(l->wd_thread, NULL);
 	}
 	pipeline_free(&l->p);
-	free(l->current);
 	free(l);
 	return status;
 }

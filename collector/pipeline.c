@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ipfix_tcp.h"
 #include "json.h"
 #include "pipeline.h"
 #include "sink_kafka.h"
@@ -62,6 +63,10 @@ static int open_sockets(struct worker *w, const struct ps_config *cfg,
 			return -1;
 		w->rx_count++;
 	}
+	/* IPFIX over TCP: worker 0 serves it (ipfix_tcp.h) */
+	if (w->id == 0 && strcmp(cfg->flow_tcp_listen, "-") != 0 &&
+	    ipfix_tcp_open(&w->tcp, cfg->flow_tcp_listen, err, errlen) == -1)
+		return -1;
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 
 #include "cfgpub.h"
 #include "ingest_ipfix.h"
+#include "ipfix_tcp.h"
 #include "seqtrack.h"
 #include "udp.h"
 #include "worker.h"
@@ -36,6 +37,8 @@ int worker_init(struct worker *w, unsigned id, const struct ps_config *cfg,
 		if (cfg->listen[i].proto != PS_PROTO_SFLOW)
 			w->grace_ns =
 				(uint64_t)cfg->flow_window_grace * 1000000000ULL;
+	if (strcmp(cfg->flow_tcp_listen, "-") != 0)
+		w->grace_ns = (uint64_t)cfg->flow_window_grace * 1000000000ULL;
 	if (ring_init(&w->out, cfg->ring_slots) == -1 ||
 	    htab_init(&w->seq_state, sizeof(struct exp_key),
 		      sizeof(struct seq_state_entry), cfg->max_exporters) == -1 ||
@@ -83,6 +86,8 @@ void worker_fini(struct worker *w)
 	htab_fini(&w->seq_state);
 	htab_fini(&w->source_state);
 	htab_fini(&w->counter_state);
+	ipfix_tcp_free(w->tcp, w); /* before the flow state it forgets into */
+	w->tcp = NULL;
 	ingest_flow_free(w->flow);
 	w->flow = NULL;
 	udp_rx_close_all(w->rx, w->rx_count);
@@ -340,6 +345,8 @@ void *worker_live_main(void *arg)
 		now = now_realtime_ns();
 		for (unsigned i = 0; i < w->rx_count; i++)
 			more |= udp_rx_drain(&w->rx[i], w, now);
+		if (w->tcp != NULL)
+			ipfix_tcp_service(w->tcp, w, now);
 		worker_advance(w, now);
 		stats_worker_tick(w, now);
 		/*

@@ -65,6 +65,7 @@ struct worker_totals {
 };
 
 struct udp_rx;
+struct ipfix_tcp;
 struct cfg_pub;
 
 struct worker {
@@ -77,6 +78,7 @@ struct worker {
 	struct agg_window *held[PS_MAX_OPEN_WINDOWS];
 	unsigned held_count;
 	uint64_t grace_ns;          /* flow.window_grace_seconds; 0 = none */
+	struct ipfix_tcp *tcp;      /* worker 0, live: IPFIX over TCP */
 	struct ring out;            /* closed windows -> merger */
 	struct ring in_full;        /* replay: batches to process */
 	struct ring in_free;        /* replay: batches handed back */

@@ -30,6 +30,11 @@
  */
 #define PS_MAX_OPEN_WINDOWS 4
 
+/* IPFIX over TCP (collector/ipfix_tcp.c): connections on worker 0, and
+ * each one's receive buffer: one largest message (65535) plus a partial. */
+#define PS_MAX_IPFIX_TCP_CONNS 64
+#define IPFIX_TCP_BUF_BYTES    (2 * 65536)
+
 /* Datagrams */
 #define PS_MAX_DATAGRAM 65535
 

@@ -470,7 +470,7 @@ def test_reload(peerscope, data, tmp):
         with open(conf, "w") as f:
             f.write("log:\n  level: info\n  format: json\n"
                     "metrics:\n  max_connections: 0\n"
-                    "limits:\n  exporters_per_worker: 100\n")
+                    "ring:\n  slots: 64\n")
         proc.p.send_signal(signal.SIGHUP)
         m = proc.wait_for(r'"event":"config_reloaded","msg":"([^"]*)"')
         rep.check("good config: applied live keys named, log now JSON",
@@ -479,7 +479,7 @@ def test_reload(peerscope, data, tmp):
                   proc.stderr()[-400:])
         m = proc.wait_for(r'"event":"config_needs_restart","msg":"([^"]*)"')
         rep.check("restart-only change reported",
-                  m is not None and "limits.exporters_per_worker" in m.group(1)
+                  m is not None and "ring.slots" in m.group(1)
                   and "log.format" not in m.group(1),
                   m.group(1) if m else proc.stderr()[-400:])
         mt = parse_metrics(get(port, "/metrics")[1])
