@@ -109,6 +109,7 @@ void agg_conn_merge(struct agg_conn *dst, const struct agg_conn *src)
 	}
 	dst->counter_samples += src->counter_samples;
 	dst->counter_resets += src->counter_resets;
+	agg_origin_merge(&dst->dst_origin, &src->dst_origin);
 }
 
 void seq_counts_add(struct seq_counts *dst, const struct seq_counts *src)

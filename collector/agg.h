@@ -20,6 +20,7 @@
 #include "peerscope/addr.h"
 #include "flow_health.h"
 #include "peerscope/dec_stats.h"
+#include "rib_enrich.h"
 
 enum agg_dir { AGG_IN = 0, AGG_OUT = 1 };
 
@@ -61,6 +62,7 @@ struct agg_conn {
 	uint32_t counter_samples; /* counter records seen for this ifIndex */
 	uint32_t counter_resets;  /* discontinuities: no delta taken */
 	bool has_status;
+	struct agg_origin dst_origin; /* "out" by origin AS (rib_enrich.h) */
 };
 
 struct exp_key {

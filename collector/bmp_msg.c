@@ -119,6 +119,14 @@ void msg_bgp_session(struct jbuf *j, const struct bmp_router *r,
 	json_u64(j, "asn", p->peer_as);
 	json_str(j, "bgp_id", id);
 	json_obj_end(j);
+	if (p->up_info[0] != '\0')
+		json_str(j, "peer_up_info", p->up_info);
+	else
+		json_null(j, "peer_up_info");
+	if (p->table_name[0] != '\0')
+		json_str(j, "table_name", p->table_name);
+	else
+		json_null(j, "table_name");
 	json_str(j, "state", bmp_state_name(p->state));
 	if (p->last_change_ns != 0)
 		json_time(j, "last_change", p->last_change_ns);

@@ -22,6 +22,7 @@
 #include "bmp_pub.h"
 #include "bmp_replay.h"
 #include "bmp_session.h"
+#include "rib_lookup.h"
 
 #define TCP_MAX_STREAMS	   1024
 #define TCP_MAX_OOO_SEGS   4096
@@ -44,6 +45,7 @@ struct tcp_stream {
 	uint32_t ooo_segs;
 	size_t ooo_bytes;
 	struct bmp_router router;
+	uint64_t rib_pub_ns; /* BMP time of the last RIB publication */
 };
 
 struct bmp_replay {
@@ -53,6 +55,7 @@ struct bmp_replay {
 	struct tcp_stream *streams[TCP_MAX_STREAMS];
 	unsigned nstreams;
 	struct dec_stats st; /* TCP-level reasons */
+	bool rib_dirty;	     /* a Peer Down dropped routes: publish */
 };
 
 static void on_event(void *ctx, const struct bmp_router *r,
@@ -60,6 +63,9 @@ static void on_event(void *ctx, const struct bmp_router *r,
 {
 	struct bmp_replay *x = ctx;
 	char key[200];
+
+	if (strcmp(event, "down") == 0)
+		x->rib_dirty = true;
 
 	jbuf_reset(&x->json);
 	msg_bgp_session(&x->json, r, p, event, key, sizeof(key));
@@ -91,10 +97,39 @@ bool bmp_replay_is_stream_file(const char *path)
 	       (n > 7 && strcmp(path + n - 7, ".bmp.gz") == 0);
 }
 
-/* The router's counters join the run's decode counters (--stats). */
+/*
+ * Replay publishes the RIB for the flow workers after a Peer Down and at
+ * the end of the session only: a periodic rebuild (live: every
+ * RIB_PUBLISH_SECONDS) of a full table per few seconds of BMP time made
+ * the scale captures' replay minutes long.  Flows interleaved with a
+ * BMP session in one capture therefore see the routes as of the last
+ * Peer Down (or none) until the session ends.
+ */
+static void rib_publish_due(struct bmp_replay *x, struct bmp_router *r,
+			    uint64_t *last_ns)
+{
+	if (x->p->rib == NULL || !x->rib_dirty)
+		return;
+	x->rib_dirty = false;
+	*last_ns = r->now_ns;
+	(void)rib_registry_publish(x->p->rib, r);
+}
+
+/*
+ * The router's counters join the run's decode counters (--stats).  Its
+ * routes as they stand at the end stay published for the flow workers
+ * (rib_lookup.h), unless a Termination ended the session: then they go.
+ */
 static void router_done(struct bmp_replay *x, struct bmp_router *r)
 {
+	if (r->bytes == 0) {
+		/* a session that carried nothing changes no table */
+	} else if (x->p->rib != NULL && !r->terminated)
+		(void)rib_registry_publish(x->p->rib, r);
 	bmp_router_close(r);
+	if (x->p->rib != NULL && r->bytes > 0 && r->terminated)
+		(void)rib_registry_publish(x->p->rib, r);
+	x->rib_dirty = false;
 	dec_stats_add(&x->p->input_errors, &r->st);
 	bmp_router_fini(r);
 }
@@ -103,6 +138,7 @@ int bmp_replay_stream_file(struct bmp_replay *x, const char *path)
 {
 	struct bmp_router r;
 	const char *base = strrchr(path, '/');
+	uint64_t rib_pub_ns = 0;
 	uint8_t *buf;
 	gzFile f;
 	int n, status = 0;
@@ -119,8 +155,10 @@ int bmp_replay_stream_file(struct bmp_replay *x, const char *path)
 		return -1;
 	}
 	bmp_router_init(&r, base, NULL, &x->lim, on_event, x);
-	while ((n = gzread(f, buf, STREAM_READ_CHUNK)) > 0)
+	while ((n = gzread(f, buf, STREAM_READ_CHUNK)) > 0) {
 		(void)bmp_router_feed(&r, buf, (size_t)n);
+		rib_publish_due(x, &r, &rib_pub_ns);
+	}
 	if (n < 0) {
 		fprintf(stderr, "peerscope: %s: read error\n", path);
 		status = -1;
@@ -164,8 +202,8 @@ static void stream_close(struct bmp_replay *x, struct tcp_stream *s)
 }
 
 /* Deliver in-order bytes starting at seq (which may precede next). */
-static void deliver(struct tcp_stream *s, uint32_t seq, const uint8_t *data,
-		    uint32_t len)
+static void deliver(struct bmp_replay *x, struct tcp_stream *s, uint32_t seq,
+		    const uint8_t *data, uint32_t len)
 {
 	uint32_t skip = s->next - seq; /* bytes already delivered */
 
@@ -173,6 +211,7 @@ static void deliver(struct tcp_stream *s, uint32_t seq, const uint8_t *data,
 		return;
 	(void)bmp_router_feed(&s->router, data + skip, len - skip);
 	s->next = seq + len;
+	rib_publish_due(x, &s->router, &s->rib_pub_ns);
 }
 
 static void drain_ooo(struct bmp_replay *x, struct tcp_stream *s)
@@ -186,7 +225,7 @@ static void drain_ooo(struct bmp_replay *x, struct tcp_stream *s)
 		if (!seq_before(s->next, g->seq + g->len))
 			dec_count(&x->st, DEC_TCP_RETRANSMISSION);
 		else
-			deliver(s, g->seq, g->data, g->len);
+			deliver(x, s, g->seq, g->data, g->len);
 		free(g);
 	}
 }
@@ -255,6 +294,7 @@ static void stream_open(struct bmp_replay *x, struct tcp_stream *s)
 	ps_addr_format(&s->src, name, sizeof(name));
 	bmp_router_init(&s->router, name, &s->src, &x->lim, on_event, x);
 	s->open = true;
+	s->rib_pub_ns = 0;
 }
 
 void bmp_replay_tcp(struct bmp_replay *x, const struct capture_packet *pk)
@@ -280,8 +320,12 @@ void bmp_replay_tcp(struct bmp_replay *x, const struct capture_packet *pk)
 		if (len == 0)
 			return;
 	}
-	if (!s->open)
+	if (!s->open) {
+		/* a bare ACK or FIN after the close opens no new session */
+		if (len == 0)
+			return;
 		stream_open(x, s);
+	}
 	if (!s->have_next) {
 		/* capture began mid-stream: start at the first byte seen */
 		s->next = seq;
@@ -297,7 +341,7 @@ void bmp_replay_tcp(struct bmp_replay *x, const struct capture_packet *pk)
 		else if (seq_before(s->next, seq))
 			ooo_insert(x, s, seq, pk->payload, len);
 		else
-			deliver(s, seq, pk->payload, len);
+			deliver(x, s, seq, pk->payload, len);
 		if (!s->open)
 			return;
 		drain_ooo(x, s);

@@ -15,6 +15,7 @@
 #include "bmp_msg.h"
 #include "bmp_server.h"
 #include "bmp_session.h"
+#include "rib_lookup.h"
 
 #define EPOLL_BATCH 64
 
@@ -37,6 +38,9 @@ static void on_event(void *ctx, const struct bmp_router *r,
 {
 	struct bmp_server *s = ctx;
 	char key[200];
+
+	if (strcmp(event, "down") == 0)
+		s->rib_dirty = true;
 
 	jbuf_reset(&s->json);
 	msg_bgp_session(&s->json, r, p, event, key, sizeof(key));
@@ -155,7 +159,14 @@ static void conn_close(struct bmp_server *s, unsigned i)
 
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
+	/* the routes stay published unless a Termination withdrew them
+	 * (rib_lookup.h) */
+	if (s->rib != NULL && c->router.bytes > 0 && !c->router.terminated)
+		(void)rib_registry_publish(s->rib, &c->router);
 	bmp_router_close(&c->router);
+	if (s->rib != NULL && c->router.bytes > 0 && c->router.terminated)
+		(void)rib_registry_publish(s->rib, &c->router);
+	s->rib_dirty = false;
 	dec_stats_add(&s->st, &c->router.st);
 	bmp_router_fini(&c->router);
 	free(c);
@@ -234,8 +245,17 @@ static void conn_read(struct bmp_server *s, struct bmp_conn *c)
 		return;
 	if (n > 0)
 		c->last_rx_ns = now_ns();
-	if (n > 0 && bmp_router_feed(&c->router, s->rbuf, (size_t)n) == 0)
-		return;
+	if (n > 0) {
+		int rc = bmp_router_feed(&c->router, s->rbuf, (size_t)n);
+
+		if (rc == 0 && s->rib_dirty && s->rib != NULL) {
+			/* after a Peer Down, its routes stop matching now */
+			s->rib_dirty = false;
+			(void)rib_registry_publish(s->rib, &c->router);
+		}
+		if (rc == 0)
+			return;
+	}
 	/* closed, reset, or the stream lost its framing */
 	i = conn_index(s, c);
 	if (i < s->nconns)
@@ -277,6 +297,15 @@ static void *server_main(void *arg)
 			for (unsigned i = 0; i < s->nconns; i++)
 				bmp_router_snapshot(&s->conns[i]->router);
 		}
+		if (s->rib != NULL &&
+		    t - s->last_rib_ns >= RIB_PUBLISH_SECONDS * 1000000000ULL) {
+			/* the flow workers' view of the routes (rib_lookup.h) */
+			s->last_rib_ns = t;
+			for (unsigned i = 0; i < s->nconns; i++)
+				(void)rib_registry_publish(
+					s->rib, &s->conns[i]->router);
+			rib_registry_reclaim(s->rib);
+		}
 	}
 	while (s->nconns > 0)
 		conn_close(s, s->nconns - 1);
@@ -285,6 +314,24 @@ static void *server_main(void *arg)
 
 int bmp_server_start(struct bmp_server *s, const struct ps_config *cfg,
 		     struct bmp_pub *pub, char *err, size_t errlen)
+{
+	if (bmp_server_bind(s, cfg, pub, err, errlen) == -1)
+		return -1;
+	return bmp_server_run(s, err, errlen);
+}
+
+int bmp_server_run(struct bmp_server *s, char *err, size_t errlen)
+{
+	if (pthread_create(&s->thread, NULL, server_main, s) != 0) {
+		snprintf(err, errlen, "cannot start the BMP thread");
+		return -1;
+	}
+	s->started = true;
+	return 0;
+}
+
+int bmp_server_bind(struct bmp_server *s, const struct ps_config *cfg,
+		    struct bmp_pub *pub, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	struct epoll_event ev;
@@ -343,11 +390,6 @@ int bmp_server_start(struct bmp_server *s, const struct ps_config *cfg,
 	ev.data.ptr = s; /* the stop signal */
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->wakefd, &ev) == -1)
 		goto sys;
-	if (pthread_create(&s->thread, NULL, server_main, s) != 0) {
-		snprintf(err, errlen, "cannot start the BMP thread");
-		return -1;
-	}
-	s->started = true;
 	return 0;
 sys:
 	snprintf(err, errlen, "bmp.listen %s: %s", cfg->bmp_listen,

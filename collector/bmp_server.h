@@ -56,11 +56,23 @@ struct bmp_server {
 	struct dec_stats st; /* sessions' reasons, folded when they end */
 	uint64_t accepted, closed;
 	uint64_t last_snapshot_ns;
+	struct rib_registry *rib; /* where routes are published, or NULL */
+	uint64_t last_rib_ns;
+	bool rib_dirty;           /* a Peer Down dropped routes */
 };
 
 /* Bind and start the thread.  0, or -1 with err. */
 int bmp_server_start(struct bmp_server *s, const struct ps_config *cfg,
 		     struct bmp_pub *pub, char *err, size_t errlen);
+
+/*
+ * The same in two steps, so that the socket is bound while privileges are
+ * held and the thread starts after they are dropped (live.c): bind, then
+ * run.  After a failed bind, bmp_server_stop() frees what was made.
+ */
+int bmp_server_bind(struct bmp_server *s, const struct ps_config *cfg,
+		    struct bmp_pub *pub, char *err, size_t errlen);
+int bmp_server_run(struct bmp_server *s, char *err, size_t errlen);
 
 /*
  * Stop the thread: every session ends as if its router closed it (peers

@@ -276,9 +276,22 @@ static void route_monitoring(struct bmp_router *r, struct bmp_peer *p,
 	}
 }
 
+static void copy_tlv_string(char *dst, size_t n, const struct bmp_tlv *t);
+
 static void peer_up(struct bmp_router *r, struct bmp_peer *p,
 		    const struct bmp_msg *m)
 {
+	p->up_info[0] = '\0';
+	p->table_name[0] = '\0';
+	for (unsigned i = 0; i < m->ntlv; i++) {
+		const struct bmp_tlv *t = &m->tlv[i];
+
+		if (t->type == 0 && p->up_info[0] == '\0')
+			copy_tlv_string(p->up_info, sizeof(p->up_info), t);
+		else if (t->type == 3)
+			copy_tlv_string(p->table_name, sizeof(p->table_name),
+					t);
+	}
 	p->have_opens = m->u.up.sent_valid && m->u.up.received_valid;
 	if (m->u.up.sent_valid)
 		p->sent = m->u.up.sent;

@@ -74,6 +74,11 @@ struct bmp_peer {
 	/* per-AFI/SAFI gauges (types 9, 10, 16, 17), by bgp_afs_index() */
 	uint64_t stat_afs[BMP_MAX_STAT_TYPES][BGP_AFS_COUNT];
 	uint8_t stat_afs_seen[BMP_MAX_STAT_TYPES]; /* bit per family */
+	/* the latest Peer Up's information TLVs (RFC 7854 §4.4): the first
+	 * string (type 0) and the VRF/table name (type 3, RFC 9069 §5.3:
+	 * the Loc-RIB's name); "" = absent */
+	char up_info[256];
+	char table_name[256];
 	struct rib_table rib;
 };
 

@@ -39,8 +39,8 @@ static uint64_t gcd(uint64_t a, uint64_t b)
 	return a;
 }
 
-int cfgpub_publish(struct cfg_pub *p, struct ps_config *fresh,
-		   uint64_t now_ns, uint64_t *effective_ns)
+int cfgpub_publish(struct cfg_pub *p, struct ps_config *fresh, uint64_t now_ns,
+		   uint64_t *effective_ns)
 {
 	/* Only the main thread publishes: a relaxed load of our own store. */
 	const struct cfg_gen *old =
@@ -66,8 +66,8 @@ int cfgpub_publish(struct cfg_pub *p, struct ps_config *fresh,
 	return 0;
 }
 
-void cfgpub_resolve(const struct cfg_pub *p, uint64_t t_ns,
-		    struct cfg_win *out, uint64_t *start_ns)
+void cfgpub_resolve(const struct cfg_pub *p, uint64_t t_ns, struct cfg_win *out,
+		    uint64_t *start_ns)
 {
 	const struct cfg_gen *g =
 		atomic_load_explicit(&p->cur, memory_order_acquire);

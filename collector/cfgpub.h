@@ -65,8 +65,8 @@ void cfgpub_fini(struct cfg_pub *p);
  * time `now_ns`; its effective time in *effective_ns.  0, or -1 when
  * CFGPUB_MAX_GENS generations already exist.
  */
-int cfgpub_publish(struct cfg_pub *p, struct ps_config *fresh,
-		   uint64_t now_ns, uint64_t *effective_ns);
+int cfgpub_publish(struct cfg_pub *p, struct ps_config *fresh, uint64_t now_ns,
+		   uint64_t *effective_ns);
 
 /* Start of the window of length `len` holding `t`. */
 static inline uint64_t cfgpub_align(uint64_t t, uint64_t len)
@@ -79,8 +79,8 @@ static inline uint64_t cfgpub_align(uint64_t t, uint64_t len)
  * in *start_ns).  One atomic load: called when a window opens, never per
  * packet.
  */
-void cfgpub_resolve(const struct cfg_pub *p, uint64_t t_ns,
-		    struct cfg_win *out, uint64_t *start_ns);
+void cfgpub_resolve(const struct cfg_pub *p, uint64_t t_ns, struct cfg_win *out,
+		    uint64_t *start_ns);
 
 /* @thread any.  The newest published configuration. */
 const struct ps_config *cfgpub_latest(const struct cfg_pub *p);

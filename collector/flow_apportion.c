@@ -39,7 +39,8 @@ unsigned flow_apportion(const uint64_t *win_start, const uint64_t *win_end,
 	first = window_of(win_end, n, start_ns);
 	last = window_of(win_end, n, dur == 0 ? end_ns : end_ns - 1);
 	if (first == last || dur == 0) {
-		parts[0] = (struct flow_part){ .win = last, .bytes = bytes,
+		parts[0] = (struct flow_part){ .win = last,
+					       .bytes = bytes,
 					       .packets = packets };
 		return 1;
 	}

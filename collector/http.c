@@ -3,11 +3,13 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "http.h"
 
@@ -203,14 +205,53 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		      "not found: try /metrics, /healthz or /readyz");
 }
 
+int http_bind(const struct ps_config *cfg, int *fd, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int one = 1;
+
+	*fd = -1;
+	if (http_listen_parse(cfg->http_listen, &ss, err, errlen) == -1)
+		return -1; /* config_validate() said so already */
+	sl = ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+					sizeof(struct sockaddr_in);
+	*fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		     0);
+	if (*fd < 0 ||
+	    setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(*fd, (struct sockaddr *)&ss, sl) == -1 ||
+	    listen(*fd, HTTP_BACKLOG) == -1) {
+		snprintf(err, errlen, "http.listen %s: cannot listen: %s",
+			 cfg->http_listen, strerror(errno));
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
 int http_start(struct http_server *h, const struct pipeline *p,
 	       const struct ps_config *cfg, struct logger *log, char *err,
 	       size_t errlen)
 {
+	int fd;
+
+	memset(h, 0, sizeof(*h));
+	if (http_bind(cfg, &fd, err, errlen) == -1)
+		return -1;
+	return http_start_fd(h, p, cfg, log, fd, err, errlen);
+}
+
+int http_start_fd(struct http_server *h, const struct pipeline *p,
+		  const struct ps_config *cfg, struct logger *log, int fd,
+		  char *err, size_t errlen)
+{
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
 	unsigned per_ip = cfg->http_max_clients / 4;
-	const union MHD_DaemonInfo *info;
 	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
 
 	memset(h, 0, sizeof(*h));
 	h->p = p;
@@ -218,8 +259,12 @@ int http_start(struct http_server *h, const struct pipeline *p,
 	h->start_time_s = (uint64_t)time(NULL);
 	atomic_init(&h->phase, HTTP_PHASE_STARTING);
 	log_limit_init(&h->limit, LOG_LIMIT_BURST, LOG_LIMIT_PERIOD);
-	if (http_listen_parse(cfg->http_listen, &ss, err, errlen) == -1)
-		return -1; /* config_validate() said so already */
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1) {
+		snprintf(err, errlen, "http.listen %s: %s", cfg->http_listen,
+			 strerror(errno));
+		close(fd);
+		return -1;
+	}
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	/*
@@ -227,8 +272,8 @@ int http_start(struct http_server *h, const struct pipeline *p,
 	 * what matters to an operator (refused requests) we log ourselves.
 	 */
 	h->daemon = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
-		(struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
+		flags, 0, NULL, NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET,
+		fd, MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned)cfg->http_max_clients,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip > 0 ? per_ip : 1U,
 		MHD_OPTION_CONNECTION_TIMEOUT,
@@ -237,14 +282,14 @@ int http_start(struct http_server *h, const struct pipeline *p,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)HTTP_BACKLOG,
 		MHD_OPTION_END);
 	if (h->daemon == NULL) {
-		snprintf(err, errlen,
-			 "http.listen %s: cannot listen (address in use, or "
-			 "not local?)",
+		snprintf(err, errlen, "http.listen %s: cannot serve",
 			 cfg->http_listen);
+		close(fd);
 		return -1;
 	}
-	info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
-	h->port = info != NULL ? info->port : 0;
+	h->port = ntohs(ss.ss_family == AF_INET6 ?
+				((struct sockaddr_in6 *)&ss)->sin6_port :
+				((struct sockaddr_in *)&ss)->sin_port);
 	return 0;
 }
 

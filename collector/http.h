@@ -66,6 +66,17 @@ int http_start(struct http_server *h, const struct pipeline *p,
 	       const struct ps_config *cfg, struct logger *log, char *err,
 	       size_t errlen);
 
+/*
+ * @thread main.  The same in two steps, so the socket is bound before the
+ * privilege drop and the server thread starts after it: http_bind() makes
+ * a listening socket in *fd; http_start_fd() serves it (and closes it,
+ * also on failure).  http_start() is both.
+ */
+int http_bind(const struct ps_config *cfg, int *fd, char *err, size_t errlen);
+int http_start_fd(struct http_server *h, const struct pipeline *p,
+		  const struct ps_config *cfg, struct logger *log, int fd,
+		  char *err, size_t errlen);
+
 /* @thread main. */
 void http_set_phase(struct http_server *h, enum http_phase phase);
 

@@ -29,6 +29,7 @@
 #include "flow_override.h"
 #include "ingest_ipfix.h"
 #include "seqtrack.h"
+#include "statefile.h"
 #include "worker.h"
 #include "peerscope/ipfix.h"
 #include "peerscope/netflow5.h"
@@ -325,8 +326,9 @@ static void add_flow(struct agg_sampled *a, uint32_t rate, bool known,
 
 /* An ifIndex names a connection unless it is 0 (unknown / the device). */
 /* `rate` 0 = unknown: counted at 1 and flagged on the connection too. */
-static void flow_to_window(struct agg_window *win, const struct ps_addr *router,
-			   uint32_t rate, const struct ps_flow *f)
+static void flow_to_window(struct worker *w, struct agg_window *win,
+			   const struct ps_addr *router, uint32_t rate,
+			   const struct ps_flow *f)
 {
 	struct agg_conn *c;
 	bool known = rate != 0;
@@ -346,8 +348,11 @@ static void flow_to_window(struct agg_window *win, const struct ps_addr *router,
 	}
 	if (out && (f->present & FLOW_HAS_OUTPUT_IF) && f->output_if != 0) {
 		c = agg_conn_get(win, router, f->output_if);
-		if (c != NULL)
+		if (c != NULL) {
 			add_flow(&c->sampled[AGG_OUT], rate, known, f);
+			rib_enrich_flow(w->rib, w->id, router, f, rate,
+					&c->dst_origin);
+		}
 	}
 }
 
@@ -370,7 +375,7 @@ static void flow_to_windows(struct flow_ctx *x, const struct ps_addr *router,
 	if (x->w->grace_ns == 0 || (f->present & both) != both ||
 	    (f->present & FLOW_HAS_START_UPTIME)) {
 		if (x->w->win != NULL)
-			flow_to_window(x->w->win, router, rate, f);
+			flow_to_window(x->w, x->w->win, router, rate, f);
 		return;
 	}
 	n = worker_open_windows(x->w, open);
@@ -389,7 +394,7 @@ static void flow_to_windows(struct flow_ctx *x, const struct ps_addr *router,
 
 		part.bytes = parts[i].bytes;
 		part.packets = parts[i].packets;
-		flow_to_window(open[parts[i].win], router, rate, &part);
+		flow_to_window(x->w, open[parts[i].win], router, rate, &part);
 	}
 }
 
@@ -857,8 +862,8 @@ out:
  * State file: a header, then the live templates, the sampling rates and
  * the boot times, as this build lays them out in memory (the sizes are in
  * the header; a file from a build with other sizes is ignored).  Worker i
- * writes FILE.i through FILE.i.tmp and rename(2), so a crash mid-write
- * leaves the previous file.  At start each worker loads every FILE.j, so
+ * writes FILE.i with statefile_write() (a fresh temporary, mode 0600,
+ * rename(2)), so a crash mid-write leaves the previous file.  At start each worker loads every FILE.j, so
  * templates survive a change in the number of workers too.
  */
 #define FLOW_STATE_MAGIC   "PSFLOW01"
@@ -950,16 +955,17 @@ static void state_load(struct worker *w, struct ingest_flow *st)
 /* 0, or -1 when the file could not be written (the old one stays). */
 static int state_save(struct worker *w, struct ingest_flow *st)
 {
-	char path[300], tmp[310];
+	char path[300], err[400];
 	struct flow_state_header h;
 	uint32_t pos;
 	const struct flow_sampling *s;
 	const struct flow_boot *b;
+	char *buf = NULL;
+	size_t len = 0;
 	FILE *f;
 	bool ok = true;
 
 	snprintf(path, sizeof(path), "%s.%u", w->cfg->flow_state_file, w->id);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	memset(&h, 0, sizeof(h));
 	memcpy(h.magic, FLOW_STATE_MAGIC, 8);
 	h.template_size = sizeof(struct ipfix_template);
@@ -968,7 +974,8 @@ static int state_save(struct worker *w, struct ingest_flow *st)
 	h.templates = st->tc.live;
 	h.samplings = st->sampling.count;
 	h.boots = st->boot.count;
-	f = fopen(tmp, "wb");
+	/* In memory, then statefile_write(): 0600, atomic, no symlink. */
+	f = open_memstream(&buf, &len);
 	if (f == NULL)
 		return -1;
 	ok = fwrite(&h, sizeof(h), 1, f) == 1;
@@ -982,14 +989,10 @@ static int state_save(struct worker *w, struct ingest_flow *st)
 	pos = 0;
 	while (ok && (b = htab_next(&st->boot, &pos)) != NULL)
 		ok = fwrite(b, sizeof(*b), 1, f) == 1;
-	ok = fflush(f) == 0 && ok;
-	ok = fsync(fileno(f)) == 0 && ok;
 	ok = fclose(f) == 0 && ok;
-	if (!ok || rename(tmp, path) == -1) {
-		(void)unlink(tmp);
-		return -1;
-	}
-	return 0;
+	ok = ok && statefile_write(path, buf, len, 0600, err, sizeof(err)) == 0;
+	free(buf);
+	return ok ? 0 : -1;
 }
 
 void ingest_flow_window_close(struct worker *w, struct agg_window *win)

@@ -74,10 +74,10 @@ int ipfix_tcp_open(struct ipfix_tcp **out, const char *addr, char *err,
 	}
 	for (unsigned i = 0; i < PS_MAX_IPFIX_TCP_CONNS; i++)
 		t->conns[i].fd = -1;
-	sl = ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-				      : sizeof(struct sockaddr_in);
-	t->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			0);
+	sl = ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+					sizeof(struct sockaddr_in);
+	t->lfd = socket(ss.ss_family,
+			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (t->lfd == -1 ||
 	    setsockopt(t->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ==
 		    -1 ||
@@ -90,9 +90,9 @@ int ipfix_tcp_open(struct ipfix_tcp **out, const char *addr, char *err,
 		free(t);
 		return -1;
 	}
-	t->port = ntohs(ss.ss_family == AF_INET6
-				? ((struct sockaddr_in6 *)&ss)->sin6_port
-				: ((struct sockaddr_in *)&ss)->sin_port);
+	t->port = ntohs(ss.ss_family == AF_INET6 ?
+				((struct sockaddr_in6 *)&ss)->sin6_port :
+				((struct sockaddr_in *)&ss)->sin_port);
 	*out = t;
 	return 0;
 }
@@ -181,7 +181,8 @@ static bool conn_frame(struct ipfix_tcp *t, struct ipfix_tcp_conn *c,
 		d.src_port = c->src_port;
 		d.dst_port = t->port;
 		d.proto = PS_PROTO_IPFIX;
-		if (version != IPFIX_TCP_VERSION || len < IPFIX_TCP_HEADER_LEN) {
+		if (version != IPFIX_TCP_VERSION ||
+		    len < IPFIX_TCP_HEADER_LEN) {
 			/* once, so the decoder counts the named defect */
 			d.data = c->buf + off;
 			d.len = c->used - off;

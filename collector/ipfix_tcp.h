@@ -32,7 +32,7 @@ struct ipfix_tcp;
 /* Totals, for the summary and tests. */
 struct ipfix_tcp_stats {
 	uint64_t accepted;
-	uint64_t refused;      /* at the cap, or the exporter already connected */
+	uint64_t refused; /* at the cap, or the exporter already connected */
 	uint64_t closed;
 	uint64_t framing_errors;
 	uint64_t messages;

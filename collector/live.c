@@ -169,7 +169,30 @@ struct live {
 	struct watchdog wd; /* armed at SIGTERM/SIGINT */
 	pthread_t wd_thread;
 	bool wd_on;
+	int http_fd;	  /* bound before the drop, served after it */
+	bool drop_failed; /* the start failed in privdrop_apply() */
 };
+
+/*
+ * @thread main, called by pipeline_start_hook() once the collector's
+ * sockets are bound and before any thread exists.  Bind the HTTP listener
+ * too, then drop privileges: every thread started after this (workers,
+ * merger, BMP, librdkafka's, the HTTP server's) inherits an empty
+ * bounding set, no capabilities and no_new_privs, which are per thread.
+ */
+static int bound(void *ctx, char *err, size_t errlen)
+{
+	struct live *l = ctx;
+
+	if (l->boot->http_enabled &&
+	    http_bind(l->boot, &l->http_fd, err, errlen) == -1)
+		return -1;
+	if (privdrop_apply(l->boot, err, errlen) == -1) {
+		l->drop_failed = true;
+		return -1;
+	}
+	return 0;
+}
 
 static const struct ps_config *live_cfg(const struct live *l)
 {
@@ -299,14 +322,21 @@ int live_run(const struct ps_config *cfg, const char *stats_path,
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	if (pipeline_start(&l->p, cfg, false, err, sizeof(err)) == -1) {
-		log_event(&l->log, PS_LOG_ERROR, "start_failed", "%s", err);
+	l->http_fd = -1;
+	if (pipeline_start_hook(&l->p, cfg, false, bound, l, err,
+				sizeof(err)) == -1) {
+		log_event(&l->log, PS_LOG_ERROR,
+			  l->drop_failed ? "privileges" : "start_failed", "%s",
+			  err);
 		status = 1;
 		goto out;
 	}
 	if (cfg->http_enabled) {
-		if (http_start(&l->http, &l->p, cfg, &l->log, err,
-			       sizeof(err)) == -1) {
+		int fd = l->http_fd;
+
+		l->http_fd = -1; /* http_start_fd() owns it from here */
+		if (http_start_fd(&l->http, &l->p, cfg, &l->log, fd, err,
+				  sizeof(err)) == -1) {
 			log_event(&l->log, PS_LOG_ERROR, "start_failed", "%s",
 				  err);
 			status = 1;
@@ -316,12 +346,6 @@ int live_run(const struct ps_config *cfg, const char *stats_path,
 		log_event(&l->log, PS_LOG_INFO, "http_listening",
 			  "/metrics, /healthz and /readyz on %s port %u",
 			  cfg->http_listen, l->http.port);
-	}
-	/* Every socket is bound: from here on, no privilege is needed. */
-	if (privdrop_apply(cfg, err, sizeof(err)) == -1) {
-		log_event(&l->log, PS_LOG_ERROR, "privileges", "%s", err);
-		status = 1;
-		goto out;
 	}
 	if (l->http_on)
 		http_set_phase(&l->http, HTTP_PHASE_RUNNING);
@@ -354,6 +378,8 @@ out:
 		pthread_join(l->wd_thread, NULL);
 	}
 	pipeline_free(&l->p);
+	if (l->http_fd >= 0)
+		close(l->http_fd);
 	free(l);
 	return status;
 }

@@ -10,6 +10,7 @@
  */
 #include <malloc.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -334,6 +335,54 @@ static void render_kafka(struct text *t, const struct stats_hub *h)
 	}
 }
 
+/*
+ * Counters for the whole run, one series per exporter up to EXPTOTALS_MAX
+ * (exptotals.h): rate() over them survives missed scrapes, which the
+ * last-window gauges do not.
+ */
+static void render_exporter_totals(struct text *t, const struct exp_totals *e)
+{
+	static const struct {
+		const char *name, *help;
+		size_t off;
+	} f[] = {
+		{ "peerscope_exporter_datagrams_total",
+		  "Datagrams from an exporter since start.",
+		  offsetof(struct exp_total, datagrams) },
+		{ "peerscope_exporter_bytes_total",
+		  "Bytes from an exporter since start.",
+		  offsetof(struct exp_total, bytes) },
+		{ "peerscope_exporter_sequence_lost_total",
+		  "Datagrams lost between router and host (sequence gaps) "
+		  "since start.",
+		  offsetof(struct exp_total, lost) },
+		{ "peerscope_exporter_datagrams_rejected_total",
+		  "Datagrams from an exporter rejected since start.",
+		  offsetof(struct exp_total, rejected) },
+	};
+	char l1[128], l2[128];
+
+	for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++) {
+		family(t, f[k].name, "counter", f[k].help);
+		for (uint32_t i = 0; i < e->n; i++) {
+			uint64_t v;
+
+			memcpy(&v, (const char *)&e->v[i] + f[k].off,
+			       sizeof(v));
+			text_printf(t, "%s{exporter=\"%s\",agent=\"%s\"} %llu\n",
+				    f[k].name,
+				    label(e->v[i].source, l1, sizeof(l1)),
+				    label(e->v[i].agent, l2, sizeof(l2)),
+				    (unsigned long long)v);
+		}
+	}
+	family(t, "peerscope_exporter_totals_omitted_datagrams_total",
+	       "counter",
+	       "Datagrams of exporters past the per-exporter series cap.");
+	text_printf(t, "peerscope_exporter_totals_omitted_datagrams_total %llu\n",
+		    (unsigned long long)e->omitted_datagrams);
+}
+
 static void render_snapshot(struct text *t, const struct pipeline *p)
 {
 	/* The lock is the one part of a read-only view that must change. */
@@ -431,6 +480,7 @@ static void render_snapshot(struct text *t, const struct pipeline *p)
 			    label(s->exporters[i].source, l1, sizeof(l1)),
 			    label(s->exporters[i].agent, l2, sizeof(l2)),
 			    (unsigned long long)s->exporters[i].lost);
+	render_exporter_totals(t, &s->totals);
 	pthread_mutex_unlock(&h->lock);
 }
 

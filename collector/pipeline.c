@@ -6,7 +6,9 @@
 #include "ipfix_tcp.h"
 #include "json.h"
 #include "pipeline.h"
+#include "rib_lookup.h"
 #include "sink_kafka.h"
+#include "statefile.h"
 #include "udp.h"
 
 unsigned pipeline_worker_count(const struct ps_config *cfg)
@@ -80,6 +82,13 @@ static void *worker_thread(void *arg)
 int pipeline_start(struct pipeline *p, const struct ps_config *cfg,
 		   bool replay, char *err, size_t errlen)
 {
+	return pipeline_start_hook(p, cfg, replay, NULL, NULL, err, errlen);
+}
+
+int pipeline_start_hook(struct pipeline *p, const struct ps_config *cfg,
+			bool replay, pipeline_hook_fn hook, void *ctx,
+			char *err, size_t errlen)
+{
 	memset(p, 0, sizeof(*p));
 	p->cfg = cfg;
 	p->replay = replay;
@@ -115,6 +124,13 @@ int pipeline_start(struct pipeline *p, const struct ps_config *cfg,
 		return -1;
 	}
 	p->merger.bmp = &p->bmp_pub;
+	p->rib = rib_registry_new();
+	if (p->rib == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (unsigned i = 0; i < p->nworkers; i++)
+		p->workers[i].rib = p->rib;
 	if (cfg->json_enabled) {
 		if (sink_json_open(&p->json, cfg->json_path, err, errlen) == -1)
 			return -1;
@@ -122,6 +138,23 @@ int pipeline_start(struct pipeline *p, const struct ps_config *cfg,
 		merger_add_sink(&p->merger, &p->json);
 		p->merger.json_sink = &p->json;
 	}
+	if (!replay && strcmp(cfg->bmp_listen, "-") != 0) {
+		p->bmp_on = true; /* stop frees a half-made server too */
+		if (bmp_server_bind(&p->bmp, cfg, &p->bmp_pub, err, errlen) ==
+		    -1) {
+			bmp_server_stop(&p->bmp);
+			p->bmp_on = false;
+			return -1;
+		}
+		p->bmp.rib = p->rib;
+	}
+	/*
+	 * Every socket is bound and no thread exists yet: the hook (live.c)
+	 * drops privileges here, so every thread starts without them.
+	 * librdkafka starts threads when its sink opens: after this too.
+	 */
+	if (hook != NULL && hook(ctx, err, errlen) == -1)
+		return -1;
 	if (cfg->kafka.enabled) {
 		p->kafka_open = true; /* close releases a half-open sink too */
 		if (sink_kafka_open(&p->kafka, &cfg->kafka, replay, err,
@@ -134,14 +167,8 @@ int pipeline_start(struct pipeline *p, const struct ps_config *cfg,
 		return -1;
 	}
 	p->merger_started = true;
-	if (!replay && strcmp(cfg->bmp_listen, "-") != 0) {
-		if (bmp_server_start(&p->bmp, cfg, &p->bmp_pub, err,
-				     errlen) == -1) {
-			bmp_server_stop(&p->bmp); /* frees what was made */
-			return -1;
-		}
-		p->bmp_on = true;
-	}
+	if (p->bmp_on && bmp_server_run(&p->bmp, err, errlen) == -1)
+		return -1;
 	for (unsigned i = 0; i < p->nworkers; i++) {
 		if (pthread_create(&p->threads[i], NULL, worker_thread,
 				   &p->workers[i]) != 0) {
@@ -201,6 +228,8 @@ void pipeline_free(struct pipeline *p)
 	p->kafka_open = false;
 	merger_fini(&p->merger);
 	bmp_pub_fini(&p->bmp_pub);
+	rib_registry_free(p->rib); /* every reader and the writer have ended */
+	p->rib = NULL;
 	stats_hub_fini(&p->hub);
 	if (p->cfgpub.n > 0)
 		cfgpub_fini(&p->cfgpub); /* every reader has stopped */
@@ -241,7 +270,7 @@ static void write_stats_json(const struct pipeline *p,
 {
 	const struct merger_totals *m = &p->merger.totals;
 	struct jbuf j;
-	FILE *f;
+	char err[320], *text;
 
 	jbuf_init(&j);
 	json_obj_begin(&j, NULL);
@@ -274,11 +303,22 @@ static void write_stats_json(const struct pipeline *p,
 	if (p->kafka_open)
 		sink_kafka_stats_json(&p->kafka, &j);
 	json_obj_end(&j);
-	f = fopen(path, "we");
-	if (f != NULL) {
-		fprintf(f, "%s\n", j.buf != NULL ? j.buf : "{}");
-		fclose(f);
+	/*
+	 * Atomically, 0640: a reader (a test, a monitoring script) never
+	 * sees half a file, and a symlink planted at the path is not
+	 * followed.
+	 */
+	text = j.buf != NULL && !j.failed ? malloc(j.len + 1) : NULL;
+	if (text == NULL) {
+		snprintf(err, sizeof(err), "%s: out of memory", path);
+	} else {
+		memcpy(text, j.buf, j.len);
+		text[j.len] = '\n';
 	}
+	if (text == NULL || statefile_write(path, text, j.len + 1, 0640, err,
+					    sizeof(err)) == -1)
+		fprintf(stderr, "stats: %s\n", err);
+	free(text);
 	jbuf_fini(&j);
 }
 

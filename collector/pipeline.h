@@ -32,6 +32,7 @@ struct pipeline {
 	struct bmp_pub bmp_pub; /* BMP side -> merger (bgp_session) */
 	struct bmp_server bmp;  /* live BMP station (bmp.listen) */
 	bool bmp_on;
+	struct rib_registry *rib; /* BMP routes -> workers (rib_lookup.h) */
 	pthread_t merger_thread;
 	bool merger_started;
 	struct sink json;
@@ -45,6 +46,16 @@ struct pipeline {
 /* Build and start every thread.  On error, err says why. */
 int pipeline_start(struct pipeline *p, const struct ps_config *cfg,
 		   bool replay, char *err, size_t errlen);
+
+/*
+ * The same, calling `hook` once every socket is bound and before the
+ * first thread starts (live.c drops privileges there).  0 or -1 from the
+ * hook, with err.
+ */
+typedef int (*pipeline_hook_fn)(void *ctx, char *err, size_t errlen);
+int pipeline_start_hook(struct pipeline *p, const struct ps_config *cfg,
+			bool replay, pipeline_hook_fn hook, void *ctx,
+			char *err, size_t errlen);
 
 /* Live: ask workers to stop.  Both: wait for the final windows. */
 void pipeline_stop(struct pipeline *p);

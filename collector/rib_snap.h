@@ -24,9 +24,9 @@
  * of the peer that comes first in the router's peer table (stable), and
  * says which peer it is.
  *
- * NOT YET wired: the BMP thread does not yet publish snapshots on a timer
- * and the flow workers do not yet call rib_snap_lookup (the enrichment
- * issue will, through struct rib_epoch).
+ * Wired through rib_lookup.h: one rib_epoch per (router, view) in the
+ * pipeline's registry, published by the BMP thread on a timer and after
+ * Peer Down / Termination, read by the flow workers (rib_enrich.h).
  *
  * @thread rib_snap_build, rib_epoch_publish, rib_epoch_reclaim: the BMP
  *         thread; rib_read_begin/end, rib_snap_lookup: any reader thread

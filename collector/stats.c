@@ -40,6 +40,7 @@ static void snapshot_free(struct stats_snapshot *s)
 {
 	free(s->conns);
 	free(s->exporters);
+	exptotals_free(&s->totals);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -48,6 +49,7 @@ void stats_hub_fini(struct stats_hub *h)
 	if (h == NULL || !h->inited)
 		return;
 	snapshot_free(&h->snap);
+	exptotals_free(&h->exp_totals);
 	pthread_mutex_destroy(&h->lock);
 	h->inited = false;
 }
@@ -186,8 +188,22 @@ static int exporter_gauge_cmp(const void *a, const void *b)
 	return strcmp(x->source, y->source);
 }
 
+static void add_total(struct exp_totals *t, const struct exporter_gauge *g)
+{
+	struct exp_total w;
+
+	memcpy(w.source, g->source, sizeof(w.source));
+	memcpy(w.agent, g->agent, sizeof(w.agent));
+	w.datagrams = g->datagrams;
+	w.bytes = g->bytes;
+	w.lost = g->lost;
+	w.rejected = g->rejected;
+	exptotals_add(t, &w);
+}
+
 static void snapshot_build(struct stats_snapshot *s,
-			   const struct merged_window *p, uint32_t cap)
+			   const struct merged_window *p, uint32_t cap,
+			   struct exp_totals *totals)
 {
 	double seconds = (double)(p->end_ns - p->start_ns) / 1e9;
 	uint32_t pos = 0, n = 0;
@@ -225,7 +241,9 @@ static void snapshot_build(struct stats_snapshot *s,
 		g->bytes = e->bytes;
 		g->lost = e->datagram_seq.lost;
 		g->rejected = e->datagrams_rejected;
+		add_total(totals, g);
 	}
+	(void)exptotals_copy(totals, &s->totals);
 	qsort(s->exporters, n, sizeof(*s->exporters), exporter_gauge_cmp);
 	/* Exporters share the connections' cap: one knob for cardinality. */
 	s->nexporters = n < cap ? n : cap;
@@ -241,7 +259,8 @@ void stats_merger_window(struct stats_hub *h, const struct merger *m,
 
 	snapshot_build(&fresh, p,
 		       atomic_load_explicit(&h->max_conns_exported,
-					    memory_order_relaxed));
+					    memory_order_relaxed),
+		       &h->exp_totals);
 	pthread_mutex_lock(&h->lock);
 	old = h->snap;
 	h->snap = fresh;

@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "exptotals.h"
 #include "config.h"
 #include "messages.h"
 #include "peerscope/dec_stats.h"
@@ -83,6 +84,7 @@ struct stats_snapshot {
 	uint32_t nexporters;
 	uint32_t exporters_omitted;
 	struct exporter_gauge *exporters;
+	struct exp_totals totals; /* per exporter, whole run (exptotals.h) */
 };
 
 /* Written by the merger, read by the HTTP thread. */
@@ -110,6 +112,7 @@ struct stats_hub {
 	_Atomic uint32_t max_conns_exported;
 	/* merger-private: sink counters at the previous window */
 	uint64_t sink_seen[STATS_MAX_SINKS];
+	struct exp_totals exp_totals; /* merger-private, copied to snap */
 	bool inited;
 	pthread_mutex_t lock; /* guards snap */
 	struct stats_snapshot snap;

@@ -65,6 +65,7 @@ struct worker_totals {
 };
 
 struct udp_rx;
+struct rib_registry;
 struct ipfix_tcp;
 struct cfg_pub;
 
@@ -91,6 +92,7 @@ struct worker {
 	struct worker_totals totals;
 	struct worker_pub pub;      /* totals as /metrics reads them */
 	struct ingest_flow *flow;   /* IPFIX/NetFlow state (ingest_ipfix.c) */
+	struct rib_registry *rib;   /* BMP routes, read by epoch (rib_lookup.h) */
 	/* live: SIGHUP's window length and limits (cfgpub.h), NULL = cfg */
 	const struct cfg_pub *cfgpub;
 	struct udp_rx *rx;          /* live sockets, NULL in replay */

@@ -47,6 +47,42 @@ enum {
 
 #define AS_TRANS 23456
 
+#define ATTR_F_OPTIONAL	  0x80
+#define ATTR_F_TRANSITIVE 0x40
+
+/*
+ * The Optional and Transitive bits a known attribute must carry (RFC 4271
+ * §4.3 and §5, RFC 4760, 4456, 4360, 6793, 8092); -1 for a type we do
+ * not check.  The Partial bit is left alone: RFC 7606 §3c speaks of the
+ * other two only.
+ */
+static int attr_flags_expected(uint8_t type)
+{
+	switch (type) {
+	case ATTR_ORIGIN:
+	case ATTR_AS_PATH:
+	case ATTR_NEXT_HOP:
+	case ATTR_LOCAL_PREF:
+	case ATTR_ATOMIC_AGGREGATE:
+		return ATTR_F_TRANSITIVE; /* well-known */
+	case ATTR_AGGREGATOR:
+	case ATTR_COMMUNITIES:
+	case ATTR_EXT_COMMUNITIES:
+	case ATTR_AS4_PATH:
+	case ATTR_AS4_AGGREGATOR:
+	case ATTR_LARGE_COMMUNITIES:
+		return ATTR_F_OPTIONAL | ATTR_F_TRANSITIVE;
+	case ATTR_MED:
+	case ATTR_ORIGINATOR_ID:
+	case ATTR_CLUSTER_LIST:
+	case ATTR_MP_REACH:
+	case ATTR_MP_UNREACH:
+		return ATTR_F_OPTIONAL;
+	default:
+		return -1;
+	}
+}
+
 /* A NULL stats pointer means "just checking" (bgp_nlri_block_fits). */
 static int fail(struct dec_stats *st, enum dec_reason r)
 {
@@ -708,6 +744,7 @@ static int attrs_decode(struct cur *c, const struct bgp_update_ctx *ctx,
 		uint8_t flags, type, len8;
 		uint16_t len;
 		struct cur v;
+		int want;
 
 		if (cur_u8(c, &flags) == -1 || /* O T P E */
 		    cur_u8(c, &type) == -1) {  /* attribute type code */
@@ -736,6 +773,20 @@ static int attrs_decode(struct cur *c, const struct bgp_update_ctx *ctx,
 			continue;
 		}
 		seen[type / 64] |= 1ULL << (type % 64);
+		want = attr_flags_expected(type);
+		if (want >= 0 &&
+		    (flags & (ATTR_F_OPTIONAL | ATTR_F_TRANSITIVE)) != want) {
+			/* RFC 7606 §3c: treat-as-withdraw, except where the
+			 * attribute's own rule differs: AS4_PATH and
+			 * AS4_AGGREGATOR are discarded (RFC 6793 §6).  The
+			 * others are still decoded, so that MP_REACH's
+			 * prefixes are known and can be withdrawn. */
+			dec_count(st, DEC_BGP_ATTR_FLAGS_INVALID);
+			if (type == ATTR_AS4_PATH ||
+			    type == ATTR_AS4_AGGREGATOR)
+				continue;
+			u->treat_as_withdraw = true;
+		}
 		switch (attr_decode(type, &v, ctx, u, &as4, &as4_aggr, st)) {
 		case ATTR_OK:
 		case ATTR_DISCARD:

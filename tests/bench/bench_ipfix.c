@@ -13,11 +13,23 @@
  *
  *   peerscope-bench-ipfix [--seconds S] [--records R] [--exporters E]
  *                         [--cpu N]
+ *
+ * Loopback send mode (tests/bench/compare_nfcapd.sh): the same stream,
+ * sent as UDP datagrams to 127.0.0.1:PORT at RATE messages per second for
+ * S seconds, exporter e as observation domain e + 1 (one source address);
+ * templates and options go first and again every second, as routers
+ * refresh them.  Prints "run 1: sent=MESSAGES records=RECORDS".
+ *
+ *   peerscope-bench-ipfix --send PORT [--rate RATE] [--seconds S] ...
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ingest_ipfix.h"
 #include "worker.h"
@@ -207,11 +219,82 @@ static int build(struct stream *s, uint32_t exporters, uint32_t records)
 	return 0;
 }
 
+static void sleep_until(uint64_t t_ns)
+{
+	struct timespec ts = { .tv_sec = (time_t)(t_ns / 1000000000ULL),
+			       .tv_nsec = (long)(t_ns % 1000000000ULL) };
+
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+}
+
+/* Loopback send mode: see the top of the file. */
+static int send_mode(struct stream *s, int port, double rate, double seconds)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)port) };
+	uint64_t seq[1024], sent = 0, fails = 0, recs = 0, start, next_refresh;
+	uint64_t total = (uint64_t)(rate * seconds);
+	size_t i = s->data_msgs_from;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (fd == -1)
+		return -1;
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	memset(seq, 0, sizeof(seq));
+	start = clock_ns(CLOCK_MONOTONIC);
+	next_refresh = start;
+	/* bounded by time too: a refused send (nothing listening) is not
+	 * counted as sent, and must not keep the loop going */
+	while (sent < total &&
+	       clock_ns(CLOCK_MONOTONIC) - start < (uint64_t)(seconds * 2e9)) {
+		uint64_t now = clock_ns(CLOCK_MONOTONIC);
+		const struct msg *m;
+		uint8_t *p;
+
+		if (now >= next_refresh) { /* templates and options */
+			for (size_t k = 0; k < s->data_msgs_from; k++) {
+				m = &s->m[k];
+				p = s->buf + m->off;
+				put32_at(p + 4, (uint32_t)time(NULL));
+				put32_at(p + 8, (uint32_t)seq[m->exporter]);
+				put32_at(p + 12, m->exporter + 1);
+				(void)sendto(fd, p, m->len, 0,
+					     (struct sockaddr *)&to,
+					     sizeof(to));
+			}
+			next_refresh += 1000000000ULL;
+		}
+		/* pace: message n leaves at start + n / rate */
+		sleep_until(start + (uint64_t)((double)(sent + fails) / rate *
+					       1e9));
+		m = &s->m[i];
+		p = s->buf + m->off;
+		put32_at(p + 4, (uint32_t)time(NULL));
+		put32_at(p + 8, (uint32_t)seq[m->exporter]);
+		put32_at(p + 12, m->exporter + 1);
+		seq[m->exporter] += s->records_per_msg;
+		if (sendto(fd, p, m->len, 0, (struct sockaddr *)&to,
+			   sizeof(to)) == (ssize_t)m->len) {
+			sent++;
+			recs += s->records_per_msg;
+		} else {
+			fails++;
+		}
+		if (++i == s->n)
+			i = s->data_msgs_from;
+	}
+	close(fd);
+	printf("run 1: sent=%llu records=%llu\n", (unsigned long long)sent,
+	       (unsigned long long)recs);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	double seconds = 5;
 	uint32_t records = 25, exporters = 16;
-	int cpu = 0;
+	int cpu = 0, send_port = 0;
+	double rate = 20000;
 	struct stream s;
 	struct ps_config cfg;
 	struct worker *w;
@@ -227,6 +310,10 @@ int main(int argc, char **argv)
 			exporters = (uint32_t)atoi(argv[i + 1]);
 		else if (strcmp(argv[i], "--cpu") == 0)
 			cpu = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--send") == 0)
+			send_port = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--rate") == 0)
+			rate = atof(argv[i + 1]);
 	}
 	if (records == 0 || records > 1000 || exporters == 0 ||
 	    exporters > 1024) {
@@ -236,6 +323,17 @@ int main(int argc, char **argv)
 	}
 	memset(&s, 0, sizeof(s));
 	memset(seq, 0, sizeof(seq));
+	if (send_port > 0) {
+		if (send_port > 65535 || rate <= 0 ||
+		    build(&s, exporters, records) == -1 ||
+		    send_mode(&s, send_port, rate, seconds) == -1) {
+			fprintf(stderr, "peerscope-bench-ipfix: send failed\n");
+			return 1;
+		}
+		free(s.buf);
+		free(s.m);
+		return 0;
+	}
 	config_init(&cfg);
 	w = malloc(sizeof(*w));
 	if (w == NULL || build(&s, exporters, records) == -1 ||

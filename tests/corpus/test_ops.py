@@ -155,6 +155,17 @@ def test_metrics_after_replay(peerscope, data, tmp):
         rep.equal("protocol_bytes_total{protocol=sflow} = payload bytes",
                   total(m, "peerscope_protocol_bytes_total",
                         protocol="sflow"), sum(len(d[5]) for d in frames))
+        # Per-exporter counters cover every window, not only the last.
+        rep.equal("sum of exporter_datagrams(_rejected)_total = frames",
+                  total(m, "peerscope_exporter_datagrams_total")
+                  + total(m, "peerscope_exporter_datagrams_rejected_total"),
+                  len(frames))
+        rep.check("exporter counters have one series per exporter",
+                  len([k for k in m
+                       if k[0] == "peerscope_exporter_datagrams_total"]) >= 1)
+        rep.equal("no exporter past the series cap",
+                  total(m, "peerscope_exporter_totals_omitted_datagrams_total"),
+                  0)
         for name, key in (("peerscope_datagrams_total", "datagrams"),
                           ("peerscope_received_bytes_total", "bytes"),
                           ("peerscope_samples_total", "samples"),
@@ -613,7 +624,10 @@ def test_privileges(peerscope, tmp):
     rep.check("root without allow_root or run_as_user: refused",
               p.returncode != 0 and "refusing to run as root" in p.stderr,
               "rc=%s %r" % (p.returncode, p.stderr[-200:]))
-    proc = Proc(cmd + ["--set", "run_as_user=nobody"], tmp, "nobody")
+    # With the HTTP server, so its thread is checked too.
+    proc = Proc(cmd + ["--set", "run_as_user=nobody",
+                       "--set", "http.enabled=true",
+                       "--set", "http.listen=127.0.0.1:0"], tmp, "nobody")
     try:
         ok = proc.wait_for("collecting")
         rep.check("run_as_user=nobody: collecting", ok is not None,
@@ -629,18 +643,24 @@ def test_privileges(peerscope, tmp):
             rep.equal("%s empty" % cap, int(v, 16), 0)
         nnp = re.search(r"NoNewPrivs:\s+(\d)", status).group(1)
         rep.equal("no_new_privs set", nnp, "1")
-        # Every thread (workers and merger started before the drop too).
+        # Every thread: capability sets and no_new_privs are per thread,
+        # so a thread started before the drop would keep them.
+        rep.check("privdrop: endpoint up", http_port(proc) is not None,
+                  proc.stderr()[-300:])
         tasks = os.listdir("/proc/%d/task" % proc.p.pid)
         bad = []
         for tid in tasks:
             st = open("/proc/%d/task/%s/status" % (proc.p.pid, tid)).read()
             u = re.search(r"Uid:\s+(\d+)\s+(\d+)\s+(\d+)", st).groups()
-            eff = int(re.search(r"CapEff:\s+([0-9a-f]+)", st).group(1), 16)
-            prm = int(re.search(r"CapPrm:\s+([0-9a-f]+)", st).group(1), 16)
-            if list(u) != [nobody] * 3 or eff or prm:
-                bad.append(tid)
-        rep.check("all %d threads: nobody's uid, no capabilities" % len(tasks),
-                  len(tasks) > 1 and not bad, str(bad))
+            caps = [int(re.search(c + r":\s+([0-9a-f]+)", st).group(1), 16)
+                    for c in ("CapEff", "CapPrm", "CapBnd", "CapInh",
+                              "CapAmb")]
+            nnp = re.search(r"NoNewPrivs:\s+(\d)", st).group(1)
+            if list(u) != [nobody] * 3 or any(caps) or nnp != "1":
+                bad.append((tid, u, caps, nnp))
+        rep.check("all %d threads (workers, merger, HTTP): nobody's uid, "
+                  "CapEff/CapPrm/CapBnd/CapInh/CapAmb empty, NoNewPrivs 1"
+                  % len(tasks), len(tasks) > 2 and not bad, str(bad))
     finally:
         proc.stop()
 

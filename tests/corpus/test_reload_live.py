@@ -189,8 +189,10 @@ def test_window_and_path(peerscope, data, tmp):
     rep.check("no window overlaps another (aligned switch, all workers)",
               all(wins[i][1] <= wins[i + 1][0]
                   for i in range(len(wins) - 1)), str(wins))
-    rep.check("the last 1 s window ends where the first 2 s one starts",
-              wins[switch - 1][1] == s2, "%s %s" % (wins[switch - 1], s2))
+    # Equal when traffic was continuous; a second with no datagram (a
+    # loaded test host) leaves a gap, never an overlap.
+    rep.check("the last 1 s window ends at or before the first 2 s one",
+              wins[switch - 1][1] <= s2, "%s %s" % (wins[switch - 1], s2))
 
 
 def main():

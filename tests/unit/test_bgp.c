@@ -408,6 +408,61 @@ static void test_treat_as_withdraw(void **state)
 	assert_true(u.treat_as_withdraw);
 }
 
+/*
+ * RFC 7606 §3c: Optional/Transitive bits in conflict with the attribute's
+ * definition.  ORIGIN is well-known (O=0 T=1, RFC 4271 §5.1.1), MED
+ * optional non-transitive (O=1 T=0, §5.1.4), AS4_PATH optional
+ * transitive and discarded when malformed (RFC 6793 §6).
+ */
+static void test_attr_flags_conflict(void **state)
+{
+	struct buf wd = { .n = 0 }, at = { .n = 0 }, b, v = { .n = 0 };
+	static const uint8_t nlri[] = { 24, 192, 0, 2 };
+	struct bgp_update u;
+
+	(void)state;
+	/* ORIGIN sent as optional (0xc0): treat-as-withdraw */
+	attr(&at, 0xc0, 1, "\x00", 1);
+	update(&b, &wd, &at, nlri, sizeof(nlri));
+	assert_int_equal(decode(&b, false, &u), 0);
+	assert_true(u.treat_as_withdraw);
+	assert_int_equal(st.n[DEC_BGP_ATTR_FLAGS_INVALID], 1);
+	assert_int_equal(cur_left(&u.nlri.c), sizeof(nlri));
+
+	/* MED sent transitive (0xc0): treat-as-withdraw */
+	at.n = 0;
+	attr(&at, 0x40, 1, "\x00", 1);
+	attr(&at, 0xc0, 4, "\x00\x00\x00\x64", 4);
+	update(&b, &wd, &at, nlri, sizeof(nlri));
+	assert_int_equal(decode(&b, false, &u), 0);
+	assert_true(u.treat_as_withdraw);
+	assert_int_equal(st.n[DEC_BGP_ATTR_FLAGS_INVALID], 2);
+
+	/* correct flags, the Partial bit set on ORIGIN (0x60): accepted */
+	at.n = 0;
+	attr(&at, 0x60, 1, "\x00", 1);
+	update(&b, &wd, &at, nlri, sizeof(nlri));
+	assert_int_equal(decode(&b, false, &u), 0);
+	assert_false(u.treat_as_withdraw);
+	assert_int_equal(st.n[DEC_BGP_ATTR_FLAGS_INVALID], 2);
+
+	/* AS4_PATH sent well-known (0x40) on a 2-octet session: discarded,
+	 * the route stands with the AS_PATH 65001 23456 as sent */
+	at.n = 0;
+	attr(&at, 0x40, 1, "\x00", 1);
+	p8(&v, 2); p8(&v, 2); p16(&v, 65001); p16(&v, 23456);
+	attr(&at, 0x40, 2, v.b, v.n);
+	v.n = 0;
+	p8(&v, 2); p8(&v, 1); p32(&v, 4200000000u);
+	attr(&at, 0x40, 17, v.b, v.n);
+	update(&b, &wd, &at, nlri, sizeof(nlri));
+	assert_int_equal(decode(&b, true, &u), 0);
+	assert_false(u.treat_as_withdraw);
+	assert_int_equal(st.n[DEC_BGP_ATTR_FLAGS_INVALID], 3);
+	assert_int_equal(u.as_path.nasn, 2);
+	assert_int_equal(u.as_path.asn[1], 23456);
+}
+
 static void test_update_unusable(void **state)
 {
 	struct buf b, at = { .n = 0 }, wd = { .n = 0 }, v = { .n = 0 };
@@ -510,6 +565,7 @@ int main(void)
 		cmocka_unit_test_setup(test_mp_reach_ipv6_addpath, setup),
 		cmocka_unit_test_setup(test_labeled_and_vpn, setup),
 		cmocka_unit_test_setup(test_treat_as_withdraw, setup),
+		cmocka_unit_test_setup(test_attr_flags_conflict, setup),
 		cmocka_unit_test_setup(test_update_unusable, setup),
 		cmocka_unit_test_setup(test_nlri_prefix_too_long, setup),
 		cmocka_unit_test_setup(test_end_of_rib, setup),

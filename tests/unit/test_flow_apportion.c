@@ -13,10 +13,10 @@
 
 #include "flow_apportion.h"
 
-#define S(x) ((uint64_t)(x) * 1000000000ULL) /* seconds to ns */
+#define S(x) ((uint64_t)(x)*1000000000ULL) /* seconds to ns */
 
-static void expect_part(const struct flow_part *p, unsigned win,
-			uint64_t bytes, uint64_t packets)
+static void expect_part(const struct flow_part *p, unsigned win, uint64_t bytes,
+			uint64_t packets)
 {
 	assert_int_equal(p->win, win);
 	assert_true(p->bytes == bytes);
@@ -33,9 +33,9 @@ static void test_two_and_a_half_windows(void **state)
 
 	(void)state;
 	/* 150 s: 30 s, 60 s, 60 s = 1/5, 2/5, 2/5 of 1500 B and 10 pkts */
-	assert_int_equal(flow_apportion(st, en, 3, S(30), S(180), 1500, 10, p,
-					&late),
-			 3);
+	assert_int_equal(
+		flow_apportion(st, en, 3, S(30), S(180), 1500, 10, p, &late),
+		3);
 	assert_false(late);
 	expect_part(&p[0], 0, 300, 2);
 	expect_part(&p[1], 1, 600, 4);
@@ -46,9 +46,9 @@ static void test_two_and_a_half_windows(void **state)
 	const uint64_t en4[] = { S(60), S(120), S(180), S(240) };
 	struct flow_part p4[4];
 
-	assert_int_equal(flow_apportion(st4, en4, 4, S(30), S(180), 1500, 10,
-					p4, &late),
-			 3);
+	assert_int_equal(
+		flow_apportion(st4, en4, 4, S(30), S(180), 1500, 10, p4, &late),
+		3);
 	expect_part(&p4[2], 2, 600, 4);
 }
 
@@ -62,9 +62,8 @@ static void test_late_part(void **state)
 
 	(void)state;
 	/* [0, 150]: 0-120 s (120 of 150 s) -> window 0: 1200 of 1500 B */
-	assert_int_equal(flow_apportion(st, en, 2, S(0), S(150), 1500, 15, p,
-					&late),
-			 2);
+	assert_int_equal(
+		flow_apportion(st, en, 2, S(0), S(150), 1500, 15, p, &late), 2);
 	assert_true(late);
 	expect_part(&p[0], 0, 1200, 12);
 	expect_part(&p[1], 1, 300, 3);
@@ -80,9 +79,9 @@ static void test_gap(void **state)
 
 	(void)state;
 	/* [30, 210] = 180 s: 30 s in window 0 (300 B), 150 s after (1500 B) */
-	assert_int_equal(flow_apportion(st, en, 2, S(30), S(210), 1800, 18, p,
-					&late),
-			 2);
+	assert_int_equal(
+		flow_apportion(st, en, 2, S(30), S(210), 1800, 18, p, &late),
+		2);
 	assert_false(late);
 	expect_part(&p[0], 0, 300, 3);
 	expect_part(&p[1], 1, 1500, 15);
@@ -98,9 +97,8 @@ static void test_rounding_and_range(void **state)
 
 	(void)state;
 	/* 1 B over two equal halves: floor(1/2) = 0, then 1 - 0 = 1 */
-	assert_int_equal(flow_apportion(st, en, 2, S(0), S(120), 1, 1, p,
-					&late),
-			 2);
+	assert_int_equal(
+		flow_apportion(st, en, 2, S(0), S(120), 1, 1, p, &late), 2);
 	expect_part(&p[0], 0, 0, 0);
 	expect_part(&p[1], 1, 1, 1);
 	/* 2^64 - 1 B: floor((2^64 - 1) / 2) = 2^63 - 1, the rest 2^63 */
@@ -121,30 +119,26 @@ static void test_points_and_edges(void **state)
 
 	(void)state;
 	/* start = end = 70 s: all in window 1 */
-	assert_int_equal(flow_apportion(st, en, 2, S(70), S(70), 100, 1, p,
-					&late),
-			 1);
+	assert_int_equal(
+		flow_apportion(st, en, 2, S(70), S(70), 100, 1, p, &late), 1);
 	expect_part(&p[0], 1, 100, 1);
 	/* end before start: counted at its end, 50 s, window 0 */
-	assert_int_equal(flow_apportion(st, en, 2, S(100), S(50), 100, 1, p,
-					&late),
-			 1);
+	assert_int_equal(
+		flow_apportion(st, en, 2, S(100), S(50), 100, 1, p, &late), 1);
 	assert_false(late);
 	expect_part(&p[0], 0, 100, 1);
 	/* [90, 300]: past the current window's end stays in it: one part */
-	assert_int_equal(flow_apportion(st, en, 2, S(90), S(300), 100, 1, p,
-					&late),
-			 1);
+	assert_int_equal(
+		flow_apportion(st, en, 2, S(90), S(300), 100, 1, p, &late), 1);
 	expect_part(&p[0], 1, 100, 1);
 	/* exactly on a boundary: [60, 60] belongs to window 1 */
-	assert_int_equal(flow_apportion(st, en, 2, S(60), S(60), 7, 1, p,
-					&late),
-			 1);
+	assert_int_equal(
+		flow_apportion(st, en, 2, S(60), S(60), 7, 1, p, &late), 1);
 	expect_part(&p[0], 1, 7, 1);
 	/* one open window (grace just started): everything in it */
-	assert_int_equal(flow_apportion(&st[1], &en[1], 1, S(0), S(100), 9, 3,
-					p, &late),
-			 1);
+	assert_int_equal(
+		flow_apportion(&st[1], &en[1], 1, S(0), S(100), 9, 3, p, &late),
+		1);
 	assert_true(late);
 	expect_part(&p[0], 0, 9, 3);
 }

@@ -1,0 +1,53 @@
+/* exptotals.c - see exptotals.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "exptotals.h"
+
+void exptotals_add(struct exp_totals *t, const struct exp_total *w)
+{
+	struct exp_total *e = NULL;
+
+	/* Linear: at most EXPTOTALS_MAX entries, once per window. */
+	for (uint32_t i = 0; i < t->n && e == NULL; i++)
+		if (strcmp(t->v[i].source, w->source) == 0 &&
+		    strcmp(t->v[i].agent, w->agent) == 0)
+			e = &t->v[i];
+	if (e == NULL && t->v == NULL)
+		t->v = calloc(EXPTOTALS_MAX, sizeof(*t->v));
+	if (e == NULL && t->v != NULL && t->n < EXPTOTALS_MAX) {
+		e = &t->v[t->n++];
+		memcpy(e->source, w->source, sizeof(e->source));
+		memcpy(e->agent, w->agent, sizeof(e->agent));
+	}
+	if (e == NULL) {
+		t->omitted_exporters++;
+		t->omitted_datagrams += w->datagrams;
+		return;
+	}
+	e->datagrams += w->datagrams;
+	e->bytes += w->bytes;
+	e->lost += w->lost;
+	e->rejected += w->rejected;
+}
+
+int exptotals_copy(const struct exp_totals *t, struct exp_totals *out)
+{
+	*out = *t;
+	out->v = NULL;
+	if (t->n == 0)
+		return 0;
+	out->v = malloc(t->n * sizeof(*out->v));
+	if (out->v == NULL) {
+		out->n = 0;
+		return -1;
+	}
+	memcpy(out->v, t->v, t->n * sizeof(*out->v));
+	return 0;
+}
+
+void exptotals_free(struct exp_totals *t)
+{
+	free(t->v);
+	memset(t, 0, sizeof(*t));
+}
