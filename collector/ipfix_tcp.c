@@ -11,6 +11,7 @@
 #include "http.h"
 #include "ingest_ipfix.h"
 #include "ipfix_tcp.h"
+#include "udp.h"
 #include "worker.h"
 #include "peerscope/limits.h"
 
@@ -31,30 +32,6 @@ struct ipfix_tcp {
 	struct ipfix_tcp_conn conns[PS_MAX_IPFIX_TCP_CONNS];
 	struct ipfix_tcp_stats st;
 };
-
-static void addr_of(const struct sockaddr_storage *ss, struct ps_addr *a,
-		    uint16_t *port)
-{
-	memset(a, 0, sizeof(*a));
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)ss;
-
-		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
-			a->af = 4;
-			memcpy(a->bytes, &s6->sin6_addr.s6_addr[12], 4);
-		} else {
-			a->af = 6;
-			memcpy(a->bytes, &s6->sin6_addr, 16);
-		}
-		*port = ntohs(s6->sin6_port);
-	} else {
-		const struct sockaddr_in *s4 = (const void *)ss;
-
-		a->af = 4;
-		memcpy(a->bytes, &s4->sin_addr, 4);
-		*port = ntohs(s4->sin_port);
-	}
-}
 
 int ipfix_tcp_open(struct ipfix_tcp **out, const char *addr, char *err,
 		   size_t errlen)
@@ -135,7 +112,7 @@ static void accept_all(struct ipfix_tcp *t)
 
 		if (fd == -1)
 			return; /* EAGAIN, or an error the next pass retries */
-		addr_of(&ss, &a, &port);
+		udp_addr_from_sockaddr(&ss, &a, &port);
 		for (unsigned i = 0; i < PS_MAX_IPFIX_TCP_CONNS; i++)
 			if (t->conns[i].fd == -1) {
 				c = &t->conns[i];

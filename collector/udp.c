@@ -154,8 +154,8 @@ void udp_rx_poll(struct udp_rx *rx, unsigned n, int timeout_ms)
 	(void)poll(pfd, n, timeout_ms);
 }
 
-static void source_of(const struct sockaddr_storage *ss, struct ps_addr *a,
-		      uint16_t *port)
+void udp_addr_from_sockaddr(const struct sockaddr_storage *ss,
+			    struct ps_addr *a, uint16_t *port)
 {
 	memset(a, 0, sizeof(*a));
 	if (ss->ss_family == AF_INET6) {
@@ -233,7 +233,8 @@ bool udp_rx_drain(struct udp_rx *rx, struct worker *w, uint64_t now_ns)
 			struct rx_datagram d;
 
 			note_overflow(rx, &rx->msgs[i].msg_hdr);
-			source_of(&rx->addrs[i], &d.src, &d.src_port);
+			udp_addr_from_sockaddr(&rx->addrs[i], &d.src,
+					       &d.src_port);
 			d.ts_ns = now_ns;
 			d.dst_port = rx->port;
 			d.proto = rx->proto;

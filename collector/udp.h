@@ -33,6 +33,13 @@ struct udp_rx {
 	int rcvbuf_actual;   /* what the kernel granted */
 };
 
+/*
+ * The sender of a datagram or connection as a ps_addr; v4-mapped IPv6
+ * addresses come out as plain IPv4.  @thread any
+ */
+void udp_addr_from_sockaddr(const struct sockaddr_storage *ss,
+			    struct ps_addr *a, uint16_t *port);
+
 /* Open, bind and configure one socket. */
 int udp_rx_open(struct udp_rx *rx, const struct ps_listen *l, uint32_t rcvbuf,
 		uint32_t batch, char *err, size_t errlen);
