@@ -11,6 +11,7 @@ int bmp_pub_init(struct bmp_pub *q, uint32_t slots)
 	memset(q, 0, sizeof(*q));
 	if (ring_init(&q->ring, slots) == -1)
 		return -1;
+	bmp_gauges_init(&q->gauges);
 	q->ready = true;
 	return 0;
 }
@@ -24,6 +25,7 @@ void bmp_pub_fini(struct bmp_pub *q)
 	while ((it = ring_pop(&q->ring)) != NULL)
 		free(it);
 	ring_fini(&q->ring);
+	bmp_gauges_fini(&q->gauges);
 	q->ready = false;
 }
 

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bmp_gauge.h"
 #include "messages.h"
 #include "ring.h"
 
@@ -32,6 +33,7 @@ struct bmp_pub {
 	bool ready;
 	_Atomic uint64_t pushed;     /* written by the producer */
 	_Atomic uint64_t full_waits; /* producer waited for the merger */
+	struct bmp_gauges gauges;    /* the producer's sessions, routes */
 };
 
 int bmp_pub_init(struct bmp_pub *q, uint32_t slots);

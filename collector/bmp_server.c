@@ -172,6 +172,8 @@ static void conn_close(struct bmp_server *s, unsigned i)
 	free(c);
 	s->conns[i] = s->conns[--s->nconns];
 	s->closed++;
+	s->gauges_dirty = true;
+	s->gauges_closed = true;
 }
 
 static void accept_one(struct bmp_server *s)
@@ -262,6 +264,18 @@ static void conn_read(struct bmp_server *s, struct bmp_conn *c)
 		conn_close(s, i);
 }
 
+/* Count sessions and routes for /metrics (bmp_gauge.h). */
+static void gauges_publish(struct bmp_server *s, uint64_t t)
+{
+	struct bmp_gauge_acc a;
+
+	bmp_gauge_acc_init(&a);
+	for (unsigned i = 0; i < s->nconns; i++)
+		bmp_gauge_acc_add(&a, &s->conns[i]->router);
+	bmp_gauges_store(&s->pub->gauges, &a, t);
+	s->gauges_dirty = false;
+}
+
 static void *server_main(void *arg)
 {
 	struct bmp_server *s = arg;
@@ -279,6 +293,8 @@ static void *server_main(void *arg)
 				conn_read(s, ev[i].data.ptr);
 		}
 		t = now_ns();
+		if (n > 0)
+			s->gauges_dirty = true;
 		for (unsigned i = 0; s->cfg->bmp_idle_seconds != 0 &&
 				     i < s->nconns;) {
 			if (t - s->conns[i]->last_rx_ns >
@@ -306,9 +322,16 @@ static void *server_main(void *arg)
 					s->rib, &s->conns[i]->router);
 			rib_registry_reclaim(s->rib);
 		}
+		/* at most every BMP_GAUGE_NS; a session that ended at once */
+		if (s->gauges_dirty &&
+		    (s->gauges_closed || bmp_gauges_due(&s->pub->gauges, t))) {
+			s->gauges_closed = false;
+			gauges_publish(s, t);
+		}
 	}
 	while (s->nconns > 0)
 		conn_close(s, s->nconns - 1);
+	gauges_publish(s, now_ns());
 	return NULL;
 }
 

@@ -59,6 +59,8 @@ struct bmp_server {
 	struct rib_registry *rib; /* where routes are published, or NULL */
 	uint64_t last_rib_ns;
 	bool rib_dirty;           /* a Peer Down dropped routes */
+	bool gauges_dirty;	  /* /metrics gauges may have changed */
+	bool gauges_closed;	  /* a session ended: publish now */
 };
 
 /* Bind and start the thread.  0, or -1 with err. */

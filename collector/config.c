@@ -20,6 +20,7 @@
 #include "config.h"
 #include "flow_override.h"
 #include "http.h"
+#include "udp_allow.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
@@ -188,6 +189,11 @@ static const struct cfg_key cfg_keys[] = {
 		"CAP_NET_ADMIN."),
 	KEY_UINT("udp.batch", batch, 1, 1024, "64",
 		"Datagrams per recvmmsg() call (1..1024)."),
+	KEY_STRING("udp.allow", udp_allow, "any",
+		"Exporters whose UDP datagrams are decoded: prefixes, "
+		"comma-separated\n(\"192.0.2.0/24, 2001:db8::/32\"), or "
+		"\"any\". Others are dropped before\ndecoding and counted "
+		"per worker. Applies live on SIGHUP."),
 
 	KEY_SECTION("ring", "Rings between threads."),
 	KEY_POW2("ring.slots", ring_slots, 2, 65536, "1024",
@@ -1443,11 +1449,16 @@ int config_validate(const struct ps_config *cfg, char *err, size_t errlen)
 	/* The operations endpoint's address (issue 6). */
 	{
 		struct sockaddr_storage ss;
+		struct udp_allow allow;
 		char msg[200];
 
 		if (http_listen_parse(cfg->http_listen, &ss, msg,
 				      sizeof(msg)) == -1)
 			return cfg_fail(&src, "http.listen", "%s", msg);
+		/* the UDP exporters decoded (udp_allow.h) */
+		if (udp_allow_parse(&allow, cfg->udp_allow, msg, sizeof(msg)) ==
+		    -1)
+			return cfg_fail(&src, "udp.allow", "%s", msg);
 		/* IPFIX over TCP (issue 3), same address syntax */
 		if (strcmp(cfg->flow_tcp_listen, "-") != 0 &&
 		    http_listen_parse(cfg->flow_tcp_listen, &ss, msg,

@@ -58,6 +58,8 @@ static const char *const live_keys[] = {
 	"limits.exporters_per_worker",
 	/* the merger opens the new file, then closes the old (sinkswap.h) */
 	"output.json.path",
+	/* each worker at its next receive batch (udp_allow.h) */
+	"udp.allow",
 };
 
 static bool key_is_live(const char *key)

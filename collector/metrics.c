@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bmp_session.h"
 #include "http.h"
 
 #define PEERSCOPE_VERSION_TEXT "0.1.0"
@@ -116,6 +117,10 @@ static void render_workers(struct text *t, const struct pipeline *p)
 		   "sFlow samples decoded.", samples);
 	PER_WORKER(t, p, "peerscope_late_datagrams_total", "counter",
 		   "Datagrams older than the open window.", late_datagrams);
+	PER_WORKER(t, p, "peerscope_udp_refused_total", "counter",
+		   "UDP datagrams dropped before decoding: exporter not in "
+		   "udp.allow.",
+		   udp_refused);
 	PER_WORKER(t, p, "peerscope_windows_closed_total", "counter",
 		   "Windows a worker closed and handed to the merger.",
 		   windows_closed);
@@ -484,6 +489,48 @@ static void render_snapshot(struct text *t, const struct pipeline *p)
 	pthread_mutex_unlock(&h->lock);
 }
 
+/* BMP sessions and RIB sizes, as the BMP thread last counted them. */
+static void render_bmp(struct text *t, const struct pipeline *p)
+{
+	/* The lock is the one part of a read-only view that must change. */
+	struct bmp_gauges *g = (struct bmp_gauges *)&p->bmp_pub.gauges;
+	struct bmp_gauge_router top[BMP_GAUGE_MAX_ROUTERS];
+	uint32_t n;
+	char lb[300];
+
+	if (!g->inited)
+		return;
+	family(t, "peerscope_bmp_routers", "gauge",
+	       "BMP sessions (monitored routers) open now.");
+	text_printf(t, "peerscope_bmp_routers %llu\n",
+		    (unsigned long long)ld(&g->routers));
+	family(t, "peerscope_bmp_peer_sessions", "gauge",
+	       "BGP peers of the open BMP sessions, by state.");
+	for (unsigned i = 0; i < BMP_GAUGE_STATES; i++)
+		text_printf(t,
+			    "peerscope_bmp_peer_sessions{state=\"%s\"} %llu\n",
+			    bmp_state_name((enum bmp_peer_state)i),
+			    (unsigned long long)ld(&g->sessions[i]));
+	family(t, "peerscope_bmp_rib_routes", "gauge",
+	       "Routes held for the open BMP sessions, all peers and views.");
+	text_printf(t, "peerscope_bmp_rib_routes %llu\n",
+		    (unsigned long long)ld(&g->routes));
+	n = bmp_gauges_routers(g, top);
+	family(t, "peerscope_bmp_router_rib_routes", "gauge",
+	       "Routes held per router address, all its peers and views "
+	       "(the busiest routers only).");
+	for (uint32_t i = 0; i < n; i++)
+		text_printf(t,
+			    "peerscope_bmp_router_rib_routes{router=\"%s\"} "
+			    "%llu\n",
+			    label(top[i].name, lb, sizeof(lb)),
+			    (unsigned long long)top[i].routes);
+	family(t, "peerscope_bmp_routers_omitted", "gauge",
+	       "Routers without a peerscope_bmp_router_rib_routes series.");
+	text_printf(t, "peerscope_bmp_routers_omitted %llu\n",
+		    (unsigned long long)ld(&g->routers_omitted));
+}
+
 static void render_process(struct text *t, const struct http_server *h)
 {
 	struct mallinfo2 mi = mallinfo2();
@@ -540,6 +587,7 @@ char *http_render_metrics(const struct http_server *h, size_t *len)
 	render_merger(&t, h->p);
 	render_kafka(&t, &h->p->hub);
 	render_snapshot(&t, h->p);
+	render_bmp(&t, h->p);
 	if (t.failed || t.buf == NULL) {
 		free(t.buf);
 		return NULL;

@@ -63,6 +63,7 @@ void stats_worker_publish(struct worker *w)
 	STORE(p->bytes, t->bytes);
 	STORE(p->samples, t->samples);
 	STORE(p->late_datagrams, t->late_datagrams);
+	STORE(p->udp_refused, t->udp_refused);
 	STORE(p->windows_closed, t->windows_closed);
 	STORE(p->windows_dropped, t->windows_dropped);
 	STORE(p->state_refused, t->state_refused);

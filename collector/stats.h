@@ -38,6 +38,7 @@ struct worker_pub {
 	_Atomic uint64_t bytes;
 	_Atomic uint64_t samples;
 	_Atomic uint64_t late_datagrams;
+	_Atomic uint64_t udp_refused; /* exporter not in udp.allow */
 	_Atomic uint64_t windows_closed;
 	_Atomic uint64_t windows_dropped; /* application drops: ring full */
 	_Atomic uint64_t state_refused;

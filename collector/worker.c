@@ -332,6 +332,25 @@ static uint64_t now_realtime_ns(void)
 }
 
 /* @thread worker (live): receive on this worker's sockets until stopped. */
+/*
+ * udp.allow of the newest configuration: one atomic load per receive
+ * batch, parsed again only when a reload published a new generation.
+ * Generations live until shutdown (cfgpub.h), so the pointer stays valid.
+ */
+static void worker_allow_refresh(struct worker *w)
+{
+	const struct ps_config *c =
+		w->cfgpub != NULL ? cfgpub_latest(w->cfgpub) : w->cfg;
+	char err[160];
+
+	if (c == w->allow_cfg)
+		return;
+	w->allow_cfg = c;
+	/* validated before publication (config_validate): cannot fail */
+	if (udp_allow_parse(&w->allow, c->udp_allow, err, sizeof(err)) == -1)
+		w->allow.n = 0;
+}
+
 void *worker_live_main(void *arg)
 {
 	struct worker *w = arg;
@@ -339,6 +358,8 @@ void *worker_live_main(void *arg)
 	while (!atomic_load_explicit(&w->stop, memory_order_acquire)) {
 		uint64_t now;
 		bool more = false;
+
+		worker_allow_refresh(w);
 
 		/* Wakes at least every 100 ms so windows close on time. */
 		udp_rx_poll(w->rx, w->rx_count, 100);

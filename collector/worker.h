@@ -19,6 +19,7 @@
 #include "htab.h"
 #include "ring.h"
 #include "stats.h"
+#include "udp_allow.h"
 #include "peerscope/addr.h"
 #include "peerscope/dec_stats.h"
 #include "peerscope/limits.h"
@@ -55,6 +56,7 @@ struct worker_totals {
 	uint64_t bytes;
 	uint64_t samples;
 	uint64_t late_datagrams;    /* older than the open window */
+	uint64_t udp_refused;	    /* exporter not in udp.allow */
 	uint64_t windows_closed;
 	uint64_t windows_dropped;   /* output ring full in live mode */
 	uint64_t state_refused;     /* sequence/counter state at its cap */
@@ -95,6 +97,9 @@ struct worker {
 	struct rib_registry *rib;   /* BMP routes, read by epoch (rib_lookup.h) */
 	/* live: SIGHUP's window length and limits (cfgpub.h), NULL = cfg */
 	const struct cfg_pub *cfgpub;
+	/* live: udp.allow of allow_cfg, refreshed once per receive batch */
+	const struct ps_config *allow_cfg;
+	struct udp_allow allow;
 	struct udp_rx *rx;          /* live sockets, NULL in replay */
 	unsigned rx_count;
 	_Atomic bool stop;

@@ -11,6 +11,7 @@ Truth used:
 Everything runs on 127.0.0.1 with ports picked free; every process started
 here is stopped by its PID.
 """
+import gzip
 import json
 import os
 import re
@@ -665,6 +666,185 @@ def test_privileges(peerscope, tmp):
         proc.stop()
 
 
+def bmp_gauges(m):
+    return (total(m, "peerscope_bmp_routers"),
+            {st: total(m, "peerscope_bmp_peer_sessions", state=st)
+             for st in ("up", "down", "unknown")},
+            total(m, "peerscope_bmp_rib_routes"))
+
+
+def test_bmp_metrics(peerscope, data, corpus, tmp):
+    """BMP sessions and RIB sizes on /metrics, live: the FRR corpus stream
+    (corpus/bmp/main/frr_main) sent over one TCP connection to the BMP
+    listener, which stays open.  Truth: frr_main.truth.json, per peer its
+    state at the end and its final routes per view and family (the
+    corpus's own decoder, cross-checked with tshark).  After the
+    connection closes, no session and no route is left.  A replay of the
+    same stream ends its session too: the gauges say so."""
+    base = os.path.join(corpus, "bmp", "main", "frr_main")
+    if not os.path.exists(base + ".bmp.gz"):
+        rep.skip("BMP corpus stream not found")
+        return
+    with gzip.open(base + ".bmp.gz", "rb") as f:
+        stream = f.read()
+    truth = cl.load_json(base + ".truth.json")
+    want_states = {"up": 0, "down": 0, "unknown": 0}
+    want_routes = 0
+    for tp in truth["peers"].values():
+        want_states[tp["state_at_end"]] += 1
+        for afis in tp["routes"].values():
+            for c in afis.values():
+                want_routes += c["final_rib_routes"]
+    bmp_port = free_port()
+    proc = Proc(live_cmd(peerscope, free_port(socket.SOCK_DGRAM),
+                         ["--set", "bmp.listen=127.0.0.1:%d" % bmp_port,
+                          "--set", "bmp.allow=127.0.0.1",
+                          "--set", "output.json.path=/dev/null"]),
+                tmp, "bmp-metrics")
+    sock = None
+    try:
+        port = http_port(proc)
+        if not rep.check("bmp: endpoint up", port is not None,
+                         proc.stderr()[-2000:]):
+            return
+        m = parse_metrics(get(port, "/metrics")[1])
+        rep.equal("bmp: no router before the connection", bmp_gauges(m),
+                  (0, {"up": 0, "down": 0, "unknown": 0}, 0))
+        deadline = time.time() + 10
+        while sock is None and time.time() < deadline:
+            try:
+                sock = socket.create_connection(("127.0.0.1", bmp_port), 2)
+            except OSError:
+                time.sleep(0.1)
+        if not rep.check("bmp: listener accepts", sock is not None):
+            return
+        sock.sendall(stream)
+        want = (1, want_states, want_routes)
+        got = None
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            m = parse_metrics(get(port, "/metrics")[1])
+            got = bmp_gauges(m)
+            if got == want:
+                break
+            time.sleep(0.2)
+        rep.equal("bmp: routers, sessions by state, routes (truth)", got,
+                  want)
+        rep.equal("bmp: routes of router 127.0.0.1 (truth)",
+                  total(m, "peerscope_bmp_router_rib_routes",
+                        router="127.0.0.1"), want_routes)
+        rep.equal("bmp: no router omitted",
+                  total(m, "peerscope_bmp_routers_omitted"), 0)
+        promtool = shutil.which("promtool")
+        if promtool is not None:
+            p = subprocess.run([promtool, "check", "metrics"],
+                               input=get(port, "/metrics")[1],
+                               capture_output=True, text=True, timeout=60)
+            rep.check("bmp: promtool accepts /metrics with BMP series",
+                      p.returncode == 0, p.stdout + p.stderr)
+        sock.close()
+        sock = None
+        want = (0, {"up": 0, "down": 0, "unknown": 0}, 0)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            m = parse_metrics(get(port, "/metrics")[1])
+            got = bmp_gauges(m)
+            if got == want:
+                break
+            time.sleep(0.2)
+        rep.equal("bmp: session closed, nothing held", got, want)
+        rep.equal("bmp: no per-router series once closed",
+                  total(m, "peerscope_bmp_router_rib_routes"), 0)
+    finally:
+        if sock is not None:
+            sock.close()
+        rep.equal("bmp live exits 0 on SIGTERM", proc.stop(), 0)
+    proc = Proc([peerscope, "replay", "-o", "/dev/null", "--serve-metrics",
+                 "60", "--set", "http.listen=127.0.0.1:0",
+                 base + ".bmp.gz"], tmp, "bmp-replay-metrics")
+    try:
+        port = http_port(proc)
+        if rep.check("bmp replay: endpoint up", port is not None,
+                     proc.stderr()[-2000:]):
+            m = parse_metrics(get(port, "/metrics")[1])
+            rep.equal("bmp replay: the ended session holds nothing",
+                      bmp_gauges(m), (0, {"up": 0, "down": 0, "unknown": 0},
+                                      0))
+    finally:
+        rep.equal("bmp replay exits 0 on SIGTERM", proc.stop(), 0)
+
+
+def wait_metric(port, name, want, seconds=10):
+    """Poll /metrics until total(name) == want (bounded); the last value."""
+    deadline = time.time() + seconds
+    got = None
+    while time.time() < deadline:
+        got = total(parse_metrics(get(port, "/metrics")[1]), name)
+        if got == want:
+            break
+        time.sleep(0.1)
+    return got
+
+
+def test_udp_allow(peerscope, data, tmp):
+    """udp.allow, live, reloaded by SIGHUP.  Truth: the number of
+    datagrams this test sends from 127.0.0.1 in each phase (counted here):
+    allowed by 127.0.0.0/8, all are decoded and none refused; after a
+    SIGHUP to 192.0.2.0/24 (which 127.0.0.1 is not in), every further one
+    is refused and the decoded count stays where it was."""
+    udp = free_port(socket.SOCK_DGRAM)
+    frames = sflow_frames(data)[:40]
+    conf = os.path.join(tmp, "allow.yaml")
+    with open(conf, "w") as f:
+        f.write("udp:\n  allow: \"10.9.0.0/16, 127.0.0.0/8\"\n")
+    proc = Proc(live_cmd(peerscope, udp, ["-o", "/dev/null", "--config",
+                                          conf]), tmp, "allow")
+    try:
+        port = http_port(proc)
+        if not rep.check("udp.allow: endpoint up", port is not None,
+                         proc.stderr()[-300:]):
+            return
+        proc.wait_for("collecting")
+        tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for f in frames[:25]:
+            tx.sendto(f, ("127.0.0.1", udp))
+            time.sleep(0.002)  # within the socket buffer, no kernel drops
+        rep.equal("udp.allow 127.0.0.0/8: 25 datagrams decoded",
+                  wait_metric(port, "peerscope_datagrams_total", 25), 25)
+        rep.equal("udp.allow 127.0.0.0/8: none refused",
+                  total(parse_metrics(get(port, "/metrics")[1]),
+                        "peerscope_udp_refused_total"), 0)
+        with open(conf, "w") as f:
+            f.write("udp:\n  allow: 192.0.2.0/24\n")
+        proc.p.send_signal(signal.SIGHUP)
+        m = proc.wait_for(r"event=config_reloaded msg=\"([^\"]*)\"")
+        rep.check("udp.allow applied live on SIGHUP",
+                  m is not None and "udp.allow" in m.group(1),
+                  proc.stderr()[-400:])
+        time.sleep(0.5)  # workers pick it up at their next batch (<= 0.1 s)
+        for f in frames[25:40]:
+            tx.sendto(f, ("127.0.0.1", udp))
+            time.sleep(0.002)
+        tx.close()
+        rep.equal("after SIGHUP: 15 datagrams refused",
+                  wait_metric(port, "peerscope_udp_refused_total", 15), 15)
+        time.sleep(0.3)
+        m2 = parse_metrics(get(port, "/metrics")[1])
+        rep.equal("after SIGHUP: decoded count unchanged",
+                  total(m2, "peerscope_datagrams_total"), 25)
+        rep.equal("kernel drops (would make the counts meaningless)",
+                  total(m2, "peerscope_kernel_drops_total"), 0)
+        with open(conf, "w") as f:
+            f.write("udp:\n  allow: 127.0.0.1/33\n")
+        proc.p.send_signal(signal.SIGHUP)
+        m = proc.wait_for(r"event=config_reload_rejected msg=\"([^\"]*)\"")
+        rep.check("bad udp.allow on SIGHUP: rejected, naming the key",
+                  m is not None and "udp.allow" in m.group(1),
+                  proc.stderr()[-400:])
+    finally:
+        rep.equal("udp.allow: exits 0 on SIGTERM", proc.stop(), 0)
+
+
 def main():
     args = cl.parse_args(__doc__)
     tmp = tempfile.mkdtemp(prefix="ps-ops-")
@@ -680,6 +860,8 @@ def main():
         test_log_rotation(args.peerscope, args.data, tmp)
         test_shutdown_deadline(args.peerscope, args.data, tmp)
         test_privileges(args.peerscope, tmp)
+        test_bmp_metrics(args.peerscope, args.data, args.corpus, tmp)
+        test_udp_allow(args.peerscope, args.data, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     rep.finish()
