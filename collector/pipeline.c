@@ -104,6 +104,7 @@ int pipeline_start_hook(struct pipeline *p, const struct ps_config *cfg,
 			snprintf(err, errlen, "worker %u: out of memory", i);
 			return -1;
 		}
+		p->workers_ready++;
 		if (!replay && open_sockets(&p->workers[i], cfg, err,
 					    errlen) == -1)
 			return -1;
@@ -205,8 +206,11 @@ void pipeline_stop(struct pipeline *p)
 				      memory_order_release);
 	for (unsigned i = 0; i < p->threads_started; i++)
 		pthread_join(p->threads[i], NULL);
-	/* Workers that never started still owe the merger a final window. */
-	for (unsigned i = p->threads_started; i < p->nworkers; i++)
+	/*
+	 * Workers that never started still owe the merger a final window;
+	 * those never initialised (start-up failed before them) owe nothing.
+	 */
+	for (unsigned i = p->threads_started; i < p->workers_ready; i++)
 		worker_finish(&p->workers[i]);
 	if (p->merger_started) {
 		pthread_join(p->merger_thread, NULL);

@@ -23,6 +23,7 @@ struct pipeline {
 	const struct ps_config *cfg;
 	bool replay;
 	unsigned nworkers;
+	unsigned workers_ready;  /* initialised by worker_init, in order */
 	struct worker *workers;
 	pthread_t *threads;
 	unsigned threads_started;

@@ -199,6 +199,23 @@ def test_real_exporter(binary, corpus):
               json.dumps(c["decode_errors"]))
 
 
+def test_port_in_use(binary):
+    """A listener port held by another process: a clear error, no crash."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as holder:
+        holder.bind(("127.0.0.1", 0))  # no SO_REUSEPORT: peerscope cannot share it
+        port = holder.getsockname()[1]
+        r = subprocess.run(
+            [binary, "--set", "listen.sflow=127.0.0.1:%d" % port,
+             "--set", "listen.ipfix=", "--set", "listen.netflow=",
+             "--set", "allow_root=true", "--set", "http.listen=127.0.0.1:0",
+             "--workers", "2"],
+            capture_output=True, text=True, timeout=30)
+    check("port in use: exits with an error, not a signal", r.returncode == 1,
+          "returncode %d" % r.returncode)
+    check("port in use: the error names the port",
+          "port %d" % port in r.stderr, r.stderr[-300:])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--peerscope", required=True)
@@ -206,6 +223,7 @@ def main():
     ap.add_argument("--data")
     ap.add_argument("--schemas")
     a = ap.parse_args()
+    test_port_in_use(a.peerscope)
     if not os.path.isdir(os.path.join(a.corpus, "flows")):
         print("SKIP: shared corpus not found at %s" % a.corpus)
     else:
