@@ -73,7 +73,8 @@ static void sampled_merge(struct agg_sampled *d, const struct agg_sampled *s)
 {
 	if (s->samples == 0 && s->discards == 0)
 		return;
-	if (d->samples == 0 || (s->rate_min != 0 && s->rate_min < d->rate_min))
+	/* 0 = no rate known yet (flow records of unknown rate only) */
+	if (s->rate_min != 0 && (d->rate_min == 0 || s->rate_min < d->rate_min))
 		d->rate_min = s->rate_min;
 	if (s->rate_max > d->rate_max)
 		d->rate_max = s->rate_max;
@@ -84,6 +85,8 @@ static void sampled_merge(struct agg_sampled *d, const struct agg_sampled *s)
 	d->pool_weighted += s->pool_weighted;
 	d->discards += s->discards;
 	d->rate_unknown += s->rate_unknown;
+	d->flow_records += s->flow_records;
+	d->flow_packets += s->flow_packets;
 }
 
 static void counted_merge(struct agg_counted *d, const struct agg_counted *s)

@@ -41,6 +41,8 @@ struct agg_sampled {
 	uint64_t pool_weighted;   /* samples weighted by the sample pool */
 	uint64_t discards;        /* discarded-packet samples (0:5) */
 	uint64_t rate_unknown;    /* flow records counted at rate 1: unknown */
+	uint64_t flow_records;    /* of samples: IPFIX/NetFlow records */
+	uint64_t flow_packets;    /* their packet counts as exported */
 };
 
 /* Interface counter deltas: exact. */

@@ -33,6 +33,9 @@ void bmp_gauge_acc_add(struct bmp_gauge_acc *a, const struct bmp_router *r)
 
 	a->routers++;
 	a->routes += r->routes_total;
+	a->routers_paused += r->paused;
+	a->pauses += r->pauses;
+	a->paused_ns += r->paused_ns;
 	for (uint32_t i = 0; i < r->npeers; i++) {
 		enum bmp_peer_state s = r->peers[i]->state;
 
@@ -44,6 +47,8 @@ void bmp_gauge_acc_add(struct bmp_gauge_acc *a, const struct bmp_router *r)
 		if (strcmp(a->top[i].name, r->name) == 0) {
 			a->top[i].routes += r->routes_total;
 			a->top[i].peers += r->npeers;
+			a->top[i].pauses += r->pauses;
+			a->top[i].paused_ns += r->paused_ns;
 			return;
 		}
 	/* keep the routers holding the most routes; count the rest */
@@ -63,6 +68,8 @@ void bmp_gauge_acc_add(struct bmp_gauge_acc *a, const struct bmp_router *r)
 	snprintf(slot->name, sizeof(slot->name), "%s", r->name);
 	slot->routes = r->routes_total;
 	slot->peers = r->npeers;
+	slot->pauses = r->pauses;
+	slot->paused_ns = r->paused_ns;
 }
 
 void bmp_gauges_store(struct bmp_gauges *g, const struct bmp_gauge_acc *a,
@@ -74,6 +81,15 @@ void bmp_gauges_store(struct bmp_gauges *g, const struct bmp_gauge_acc *a,
 				      memory_order_relaxed);
 	atomic_store_explicit(&g->routes, a->routes, memory_order_relaxed);
 	atomic_store_explicit(&g->routers_omitted, a->omitted,
+			      memory_order_relaxed);
+	atomic_store_explicit(&g->routers_paused, a->routers_paused,
+			      memory_order_relaxed);
+	atomic_store_explicit(&g->pauses, a->pauses, memory_order_relaxed);
+	atomic_store_explicit(&g->paused_ns, a->paused_ns,
+			      memory_order_relaxed);
+	atomic_store_explicit(&g->queued_events, a->queued_events,
+			      memory_order_relaxed);
+	atomic_store_explicit(&g->queued_bytes, a->queued_bytes,
 			      memory_order_relaxed);
 	pthread_mutex_lock(&g->lock);
 	g->nrouters = a->nrouters;

@@ -8,6 +8,10 @@
  * Counting walks the peers, so it happens at most every BMP_GAUGE_NS and
  * when a session ends, never per message.
  *
+ * Backpressure (bmp_server.h) is counted the same way: sessions paused
+ * now, pauses and paused time (ended sessions' included, so the totals
+ * only grow), messages waiting; and per router in the table below.
+ *
  * Routes per router have a label per router, so their cardinality is
  * capped: the BMP_GAUGE_MAX_ROUTERS routers holding the most routes get a
  * series, the others are counted in `omitted`.  That small table is
@@ -32,6 +36,7 @@ struct bmp_gauge_router {
 	char name[128];
 	uint64_t routes;
 	uint32_t peers;
+	uint64_t pauses, paused_ns; /* backpressure (bmp_server.h) */
 };
 
 /* Built by the publisher on its stack, then stored. */
@@ -39,6 +44,10 @@ struct bmp_gauge_acc {
 	uint64_t routers;
 	uint64_t sessions[BMP_GAUGE_STATES];
 	uint64_t routes;
+	/* backpressure: paused now; pauses and paused time of every session
+	 * since start (the publisher adds the ended ones); events waiting */
+	uint64_t routers_paused, pauses, paused_ns;
+	uint64_t queued_events, queued_bytes;
 	uint32_t nrouters, omitted;
 	struct bmp_gauge_router top[BMP_GAUGE_MAX_ROUTERS];
 };
@@ -48,6 +57,8 @@ struct bmp_gauges {
 	_Atomic uint64_t sessions[BMP_GAUGE_STATES]; /* peers, by state */
 	_Atomic uint64_t routes;		     /* held, all routers */
 	_Atomic uint64_t routers_omitted;
+	_Atomic uint64_t routers_paused, pauses, paused_ns;
+	_Atomic uint64_t queued_events, queued_bytes;
 	bool inited;
 	pthread_mutex_t lock; /* guards nrouters and top */
 	uint32_t nrouters;

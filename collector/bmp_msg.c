@@ -167,5 +167,11 @@ void msg_bgp_session(struct jbuf *j, const struct bmp_router *r,
 		if (i != BMP_INITIATION && i != BMP_TERMINATION)
 			json_u64(j, bmp_type_name(i), p->messages[i]);
 	json_obj_end(j);
+	json_obj_begin(j, "route_mirroring"); /* RFC 7854 §4.7 */
+	json_u64(j, "bgp_messages", p->mirrored);
+	json_u64(j, "errored_pdus", p->mirror_errored);
+	json_u64(j, "messages_lost", p->mirror_lost);
+	json_u64(j, "other_information", p->mirror_info_other);
+	json_obj_end(j);
 	json_obj_end(j);
 }

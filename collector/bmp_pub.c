@@ -12,6 +12,7 @@ int bmp_pub_init(struct bmp_pub *q, uint32_t slots)
 	if (ring_init(&q->ring, slots) == -1)
 		return -1;
 	bmp_gauges_init(&q->gauges);
+	jbuf_init(&q->route_json);
 	q->ready = true;
 	return 0;
 }
@@ -26,6 +27,7 @@ void bmp_pub_fini(struct bmp_pub *q)
 		free(it);
 	ring_fini(&q->ring);
 	bmp_gauges_fini(&q->gauges);
+	jbuf_fini(&q->route_json);
 	q->ready = false;
 }
 
@@ -42,6 +44,11 @@ int bmp_pub_push(struct bmp_pub *q, enum msg_type type, const char *key,
 	it->len = len;
 	memcpy(it->json, json, len);
 	it->json[len] = '\0';
+	it->next = NULL;
+	if (q->divert != NULL) {
+		q->divert(q->divert_ctx, it);
+		return 0;
+	}
 	if (!ring_push(&q->ring, it)) {
 		atomic_fetch_add_explicit(&q->full_waits, 1,
 					  memory_order_relaxed);
@@ -50,6 +57,37 @@ int bmp_pub_push(struct bmp_pub *q, enum msg_type type, const char *key,
 	}
 	atomic_fetch_add_explicit(&q->pushed, 1, memory_order_relaxed);
 	return 0;
+}
+
+bool bmp_pub_try_push(struct bmp_pub *q, struct bmp_pub_item *it)
+{
+	if (!ring_push(&q->ring, it))
+		return false;
+	atomic_fetch_add_explicit(&q->pushed, 1, memory_order_relaxed);
+	return true;
+}
+
+/* @thread producer: bmp_route_fn of every attached session. */
+static void route_publish(void *ctx, struct bmp_router *r,
+			  const struct bmp_peer *p,
+			  const struct bmp_route_change *c)
+{
+	struct bmp_pub *q = ctx;
+	char key[200];
+
+	jbuf_reset(&q->route_json);
+	msg_route(&q->route_json, r, p, c, key, sizeof(key));
+	if (q->route_json.failed ||
+	    bmp_pub_push(q, MSG_ROUTE, key, q->route_json.buf,
+			 q->route_json.len) == -1)
+		dec_count(&r->st, DEC_BMP_ROUTE_MSG_FAILED);
+}
+
+void bmp_pub_routes_attach(struct bmp_pub *q, struct bmp_router *r,
+			   bool enabled)
+{
+	bmp_router_on_route(r, enabled ? route_publish : NULL,
+			    enabled ? q : NULL);
 }
 
 struct bmp_pub_item *bmp_pub_pop(struct bmp_pub *q)

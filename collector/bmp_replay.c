@@ -1,17 +1,11 @@
 /*
  * bmp_replay.c - see bmp_replay.h.
  *
- * TCP reassembly, as far as a BMP station needs it: one direction
- * (router -> station), bytes delivered in sequence order.  Per stream:
- *
- *   next   the sequence number of the next byte owed to the BMP parser
- *   ooo    segments that arrived ahead of `next`, sorted, bounded
- *
- * A segment wholly before `next` is a retransmission (counted, dropped);
- * one that overlaps `next` is trimmed; one ahead waits in `ooo` (counted
- * out_of_order) until the hole fills.  A hole that never fills (capture
+ * TCP segments go through tcp_reasm.c (one direction, router -> station,
+ * in sequence order); each reassembled stream is one bmp_router session,
+ * opened and closed with the stream.  A hole that never fills (capture
  * loss) is a gap: past it no BMP framing can be trusted, so the session
- * ends there and the gap is counted.  Sequence arithmetic is modulo 2^32.
+ * gets nothing more and ends when the stream closes (tcp_reasm.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,27 +17,12 @@
 #include "bmp_replay.h"
 #include "bmp_session.h"
 #include "rib_lookup.h"
+#include "tcp_reasm.h"
 
-#define TCP_MAX_STREAMS	   1024
-#define TCP_MAX_OOO_SEGS   4096
-#define TCP_MAX_OOO_BYTES  (8u << 20)
 #define STREAM_READ_CHUNK  65536
 
-struct ooo_seg {
-	struct ooo_seg *next;
-	uint32_t seq;
-	uint32_t len;
-	uint8_t data[];
-};
-
-struct tcp_stream {
-	struct ps_addr src, dst;
-	uint16_t sport, dport;
-	bool have_next, open, fin_seen;
-	uint32_t next, fin_seq;
-	struct ooo_seg *ooo;
-	uint32_t ooo_segs;
-	size_t ooo_bytes;
+/* A TCP stream's user area (tcp_reasm.h): its router session. */
+struct bmp_stream {
 	struct bmp_router router;
 	uint64_t rib_pub_ns; /* BMP time of the last RIB publication */
 };
@@ -52,11 +31,12 @@ struct bmp_replay {
 	struct pipeline *p;
 	struct jbuf json;
 	struct bmp_router_limits lim;
-	struct tcp_stream *streams[TCP_MAX_STREAMS];
-	unsigned nstreams;
+	struct tcp_reasm *tcp;
 	struct dec_stats st; /* TCP-level reasons */
 	bool rib_dirty;	     /* a Peer Down dropped routes: publish */
 };
+
+static const struct tcp_reasm_ops bmp_tcp_ops;
 
 static void on_event(void *ctx, const struct bmp_router *r,
 		     const struct bmp_peer *p, const char *event)
@@ -86,6 +66,17 @@ struct bmp_replay *bmp_replay_new(struct pipeline *p)
 	x->lim.max_routes = p->cfg->bmp_max_routes;
 	x->lim.max_router_routes = p->cfg->bmp_max_router_routes;
 	x->lim.max_buffer = p->cfg->bmp_max_buffer;
+	x->tcp = tcp_reasm_new(&bmp_tcp_ops, x, sizeof(struct bmp_stream),
+			       &(struct tcp_reasm_limits){
+				       .max_streams = TCP_REASM_MAX_STREAMS,
+				       .max_ooo_segs = TCP_REASM_MAX_OOO_SEGS,
+				       .max_ooo_bytes = TCP_REASM_MAX_OOO_BYTES },
+			       &x->st);
+	if (x->tcp == NULL) {
+		jbuf_fini(&x->json);
+		free(x);
+		return NULL;
+	}
 	return x;
 }
 
@@ -103,13 +94,21 @@ bool bmp_replay_is_stream_file(const char *path)
  * RIB_PUBLISH_SECONDS) of a full table per few seconds of BMP time made
  * the scale captures' replay minutes long.  Flows interleaved with a
  * BMP session in one capture therefore see the routes as of the last
- * Peer Down (or none) until the session ends.
+ * Peer Down (or none) until the session ends.  Peer states are published
+ * at every change; the merger reads them when it publishes a window,
+ * which in replay may be after later BMP messages were applied.
  */
 static void rib_publish_due(struct bmp_replay *x, struct bmp_router *r,
 			    uint64_t *last_ns)
 {
-	if (x->p->rib == NULL || !x->rib_dirty)
+	if (x->p->rib == NULL)
 		return;
+	/* peer states are cheap: published at every change, as live */
+	if (!x->rib_dirty) {
+		if (r->peers_dirty)
+			(void)rib_registry_publish_peers(x->p->rib, r);
+		return;
+	}
 	x->rib_dirty = false;
 	*last_ns = r->now_ns;
 	(void)rib_registry_publish(x->p->rib, r);
@@ -155,6 +154,8 @@ int bmp_replay_stream_file(struct bmp_replay *x, const char *path)
 		return -1;
 	}
 	bmp_router_init(&r, base, NULL, &x->lim, on_event, x);
+	bmp_pub_routes_attach(&x->p->bmp_pub, &r,
+			      x->p->cfg->bmp_route_messages);
 	while ((n = gzread(f, buf, STREAM_READ_CHUNK)) > 0) {
 		(void)bmp_router_feed(&r, buf, (size_t)n);
 		rib_publish_due(x, &r, &rib_pub_ns);
@@ -169,191 +170,52 @@ int bmp_replay_stream_file(struct bmp_replay *x, const char *path)
 	return status;
 }
 
-/* ---- TCP ---- */
+/* ---- TCP (tcp_reasm.h's callbacks) ---- */
 
-static bool seq_before(uint32_t a, uint32_t b)
+static void stream_open(void *ctx, struct tcp_stream *s)
 {
-	return (int32_t)(a - b) < 0;
-}
-
-static void ooo_free(struct tcp_stream *s)
-{
-	while (s->ooo != NULL) {
-		struct ooo_seg *g = s->ooo;
-
-		s->ooo = g->next;
-		free(g);
-	}
-	s->ooo_segs = 0;
-	s->ooo_bytes = 0;
-}
-
-static void stream_close(struct bmp_replay *x, struct tcp_stream *s)
-{
-	if (!s->open)
-		return;
-	if (s->ooo != NULL)
-		dec_count(&x->st, DEC_TCP_GAP); /* bytes never arrived */
-	ooo_free(s);
-	router_done(x, &s->router);
-	s->open = false;
-	s->have_next = false;
-	s->fin_seen = false;
-}
-
-/* Deliver in-order bytes starting at seq (which may precede next). */
-static void deliver(struct bmp_replay *x, struct tcp_stream *s, uint32_t seq,
-		    const uint8_t *data, uint32_t len)
-{
-	uint32_t skip = s->next - seq; /* bytes already delivered */
-
-	if (skip >= len)
-		return;
-	(void)bmp_router_feed(&s->router, data + skip, len - skip);
-	s->next = seq + len;
-	rib_publish_due(x, &s->router, &s->rib_pub_ns);
-}
-
-static void drain_ooo(struct bmp_replay *x, struct tcp_stream *s)
-{
-	while (s->ooo != NULL && !seq_before(s->next, s->ooo->seq)) {
-		struct ooo_seg *g = s->ooo;
-
-		s->ooo = g->next;
-		s->ooo_segs--;
-		s->ooo_bytes -= g->len;
-		if (!seq_before(s->next, g->seq + g->len))
-			dec_count(&x->st, DEC_TCP_RETRANSMISSION);
-		else
-			deliver(x, s, g->seq, g->data, g->len);
-		free(g);
-	}
-}
-
-static void ooo_insert(struct bmp_replay *x, struct tcp_stream *s,
-		       uint32_t seq, const uint8_t *data, uint32_t len)
-{
-	struct ooo_seg **pp = &s->ooo, *g;
-
-	if (s->ooo_segs >= TCP_MAX_OOO_SEGS ||
-	    s->ooo_bytes + len > TCP_MAX_OOO_BYTES) {
-		/* the hole is not going to fill: a gap ends the session */
-		stream_close(x, s);
-		return;
-	}
-	while (*pp != NULL && seq_before((*pp)->seq, seq))
-		pp = &(*pp)->next;
-	if (*pp != NULL && (*pp)->seq == seq && (*pp)->len >= len) {
-		dec_count(&x->st, DEC_TCP_RETRANSMISSION);
-		return;
-	}
-	g = malloc(sizeof(*g) + len);
-	if (g == NULL)
-		return;
-	g->seq = seq;
-	g->len = len;
-	memcpy(g->data, data, len);
-	g->next = *pp;
-	*pp = g;
-	s->ooo_segs++;
-	s->ooo_bytes += len;
-	dec_count(&x->st, DEC_TCP_OUT_OF_ORDER);
-}
-
-static struct tcp_stream *stream_get(struct bmp_replay *x,
-				     const struct capture_packet *pk)
-{
-	struct tcp_stream *s;
-	for (unsigned i = 0; i < x->nstreams; i++) {
-		s = x->streams[i];
-		if (s->sport == pk->src_port && s->dport == pk->dst_port &&
-		    memcmp(&s->src, &pk->src, sizeof(s->src)) == 0 &&
-		    memcmp(&s->dst, &pk->dst, sizeof(s->dst)) == 0)
-			return s;
-	}
-	if (x->nstreams == TCP_MAX_STREAMS) {
-		dec_count(&x->st, DEC_TCP_STREAMS_CAPPED);
-		return NULL;
-	}
-	s = calloc(1, sizeof(*s));
-	if (s == NULL)
-		return NULL;
-	s->src = pk->src;
-	s->dst = pk->dst;
-	s->sport = pk->src_port;
-	s->dport = pk->dst_port;
-	x->streams[x->nstreams++] = s;
-	return s;
-}
-
-static void stream_open(struct bmp_replay *x, struct tcp_stream *s)
-{
+	struct bmp_replay *x = ctx;
+	struct bmp_stream *b = (struct bmp_stream *)s->user;
 	char name[64];
 
 	/* the router is known by its address, as a live session would be */
 	ps_addr_format(&s->src, name, sizeof(name));
-	bmp_router_init(&s->router, name, &s->src, &x->lim, on_event, x);
-	s->open = true;
-	s->rib_pub_ns = 0;
+	bmp_router_init(&b->router, name, &s->src, &x->lim, on_event, x);
+	bmp_pub_routes_attach(&x->p->bmp_pub, &b->router,
+			      x->p->cfg->bmp_route_messages);
+	b->rib_pub_ns = 0;
 }
+
+static void stream_deliver(void *ctx, struct tcp_stream *s,
+			   const uint8_t *data, uint32_t len, uint64_t ts_ns)
+{
+	struct bmp_replay *x = ctx;
+	struct bmp_stream *b = (struct bmp_stream *)s->user;
+
+	(void)ts_ns; /* BMP keeps its own time (the per-peer headers) */
+	(void)bmp_router_feed(&b->router, data, len);
+	rib_publish_due(x, &b->router, &b->rib_pub_ns);
+}
+
+static void stream_close(void *ctx, struct tcp_stream *s)
+{
+	router_done(ctx, &((struct bmp_stream *)s->user)->router);
+}
+
+static const struct tcp_reasm_ops bmp_tcp_ops = {
+	.open = stream_open,
+	.deliver = stream_deliver,
+	.close = stream_close,
+};
 
 void bmp_replay_tcp(struct bmp_replay *x, const struct capture_packet *pk)
 {
-	struct tcp_stream *s = stream_get(x, pk);
-	uint32_t seq = pk->tcp_seq, len = (uint32_t)pk->len;
-
-	if (s == NULL)
-		return;
-	if (pk->tcp_flags & CAPTURE_TCP_RST) {
-		stream_close(x, s);
-		return;
-	}
-	if (pk->tcp_flags & CAPTURE_TCP_SYN) {
-		/* a new connection on the same ports ends the old one */
-		if (s->open && s->router.bytes > 0)
-			stream_close(x, s);
-		if (!s->open)
-			stream_open(x, s);
-		s->next = seq + 1;
-		s->have_next = true;
-		seq += 1; /* SYN takes one sequence number */
-		if (len == 0)
-			return;
-	}
-	if (!s->open) {
-		/* a bare ACK or FIN after the close opens no new session */
-		if (len == 0)
-			return;
-		stream_open(x, s);
-	}
-	if (!s->have_next) {
-		/* capture began mid-stream: start at the first byte seen */
-		s->next = seq;
-		s->have_next = true;
-	}
-	if (pk->tcp_flags & CAPTURE_TCP_FIN) {
-		s->fin_seen = true;
-		s->fin_seq = seq + len;
-	}
-	if (len > 0) {
-		if (!seq_before(s->next, seq + len)) /* all seen before */
-			dec_count(&x->st, DEC_TCP_RETRANSMISSION);
-		else if (seq_before(s->next, seq))
-			ooo_insert(x, s, seq, pk->payload, len);
-		else
-			deliver(x, s, seq, pk->payload, len);
-		if (!s->open)
-			return;
-		drain_ooo(x, s);
-	}
-	if (s->fin_seen && s->next == s->fin_seq)
-		stream_close(x, s);
+	tcp_reasm_segment(x->tcp, pk);
 }
 
 void bmp_replay_finish(struct bmp_replay *x)
 {
-	for (unsigned i = 0; i < x->nstreams; i++)
-		stream_close(x, x->streams[i]);
+	tcp_reasm_close_all(x->tcp);
 	dec_stats_add(&x->p->input_errors, &x->st);
 	memset(&x->st, 0, sizeof(x->st));
 }
@@ -362,10 +224,7 @@ void bmp_replay_free(struct bmp_replay *x)
 {
 	if (x == NULL)
 		return;
-	for (unsigned i = 0; i < x->nstreams; i++) {
-		stream_close(x, x->streams[i]);
-		free(x->streams[i]);
-	}
+	tcp_reasm_free(x->tcp);
 	jbuf_fini(&x->json);
 	free(x);
 }

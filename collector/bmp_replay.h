@@ -2,7 +2,7 @@
  * bmp_replay.h - BMP in `peerscope replay`: raw stream files (*.bmp,
  * *.bmp.gz: the bytes as received) and the TCP streams of pcaps whose
  * destination port is bmp.port, reassembled in sequence order
- * (the reassembler is in bmp_replay.c).  Both end in the same
+ * (by tcp_reasm.c, shared with IPFIX over TCP).  Both end in the same
  * bmp_router code as a live session, and their bgp_session messages
  * reach the merger through the pipeline's bmp_pub ring.
  *

@@ -21,7 +21,11 @@
 
 struct bmp_conn {
 	int fd;
-	uint64_t last_rx_ns; /* for bmp.idle_timeout_seconds */
+	/* for bmp.idle_timeout_seconds: the last byte, the last whole
+	 * message (a slowloris sends bytes but never a message) */
+	uint64_t last_rx_ns, last_msg_ns;
+	uint64_t paused_since_ns; /* paused_ns counted up to here */
+	struct bmp_queue q;	  /* its messages waiting for the ring */
 	struct bmp_router router;
 };
 
@@ -31,6 +35,72 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static size_t item_bytes(const struct bmp_pub_item *it)
+{
+	return sizeof(*it) + it->len + 1;
+}
+
+static void queue_put(struct bmp_server *s, struct bmp_queue *q,
+		      struct bmp_pub_item *it)
+{
+	it->next = NULL;
+	if (q->tail != NULL)
+		q->tail->next = it;
+	else
+		q->head = it;
+	q->tail = it;
+	q->n++;
+	q->bytes += item_bytes(it);
+	s->queued++;
+	s->queued_bytes += item_bytes(it);
+}
+
+/* The head went into the ring: forget it. */
+static void queue_drop_head(struct bmp_server *s, struct bmp_queue *q)
+{
+	struct bmp_pub_item *it = q->head;
+
+	q->head = it->next;
+	if (q->head == NULL)
+		q->tail = NULL;
+	q->n--;
+	q->bytes -= item_bytes(it);
+	s->queued--;
+	s->queued_bytes -= item_bytes(it);
+}
+
+/* An ended session's messages still go out, after what already waits. */
+static void queue_move(struct bmp_queue *from, struct bmp_queue *to)
+{
+	if (from->head == NULL)
+		return;
+	if (to->tail != NULL)
+		to->tail->next = from->head;
+	else
+		to->head = from->head;
+	to->tail = from->tail;
+	to->n += from->n;
+	to->bytes += from->bytes;
+	memset(from, 0, sizeof(*from));
+}
+
+/*
+ * bmp_pub's divert (bmp_pub.h): every message made while serving
+ * s->current.  Straight into the ring when none of that router's
+ * messages wait and there is room; behind them otherwise, never a wait.
+ */
+static void divert(void *ctx, struct bmp_pub_item *it)
+{
+	struct bmp_server *s = ctx;
+	struct bmp_queue *q =
+		s->current != NULL ? &s->current->q : &s->leftover;
+
+	if (q->head == NULL && bmp_pub_try_push(s->pub, it))
+		return;
+	queue_put(s, q, it);
+	dec_count(&s->st, DEC_BMP_BACKPRESSURE);
 }
 
 static void on_event(void *ctx, const struct bmp_router *r,
@@ -157,13 +227,27 @@ static void conn_close(struct bmp_server *s, unsigned i)
 {
 	struct bmp_conn *c = s->conns[i];
 
-	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	if (!c->router.paused)
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	/* the routes stay published unless a Termination withdrew them
 	 * (rib_lookup.h) */
 	if (s->rib != NULL && c->router.bytes > 0 && !c->router.terminated)
 		(void)rib_registry_publish(s->rib, &c->router);
+	s->current = c;
 	bmp_router_close(&c->router);
+	s->current = NULL;
+	/* Its peers are "unknown" now (RFC 7854 says nothing more about
+	 * them): connections joined to them say so from the next window. */
+	if (s->rib != NULL && c->router.peers_dirty)
+		(void)rib_registry_publish_peers(s->rib, &c->router);
+	if (c->router.paused) {
+		c->router.paused_ns += now_ns() - c->paused_since_ns;
+		s->npaused--;
+	}
+	s->pauses_ended += c->router.pauses;
+	s->paused_ns_ended += c->router.paused_ns;
+	queue_move(&c->q, &s->leftover);
 	if (s->rib != NULL && c->router.bytes > 0 && c->router.terminated)
 		(void)rib_registry_publish(s->rib, &c->router);
 	s->rib_dirty = false;
@@ -208,13 +292,14 @@ static void accept_one(struct bmp_server *s)
 		return;
 	}
 	c->fd = fd;
-	c->last_rx_ns = now_ns();
+	c->last_rx_ns = c->last_msg_ns = now_ns();
 	lim.max_peers = s->cfg->bmp_max_peers;
 	lim.max_routes = s->cfg->bmp_max_routes;
 	lim.max_router_routes = s->cfg->bmp_max_router_routes;
 	lim.max_buffer = s->cfg->bmp_max_buffer;
 	ps_addr_format(&a, name, sizeof(name));
 	bmp_router_init(&c->router, name, &a, &lim, on_event, s);
+	bmp_pub_routes_attach(s->pub, &c->router, s->cfg->bmp_route_messages);
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN | EPOLLRDHUP;
 	ev.data.ptr = c;
@@ -237,91 +322,320 @@ static unsigned conn_index(const struct bmp_server *s,
 	return s->nconns;
 }
 
-/* One read for one router: fairness comes from reading once per round. */
-static void conn_read(struct bmp_server *s, struct bmp_conn *c)
+/*
+ * Stop reading c: its messages wait for the output.  Its socket leaves
+ * the epoll set, so neither data nor a hang-up wakes us for it; what it
+ * sends stays in the kernel until resume.
+ */
+static void conn_pause(struct bmp_server *s, struct bmp_conn *c, uint64_t t)
 {
-	ssize_t n = read(c->fd, s->rbuf, BMP_SERVER_READ);
+	if (c->router.paused)
+		return;
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	c->router.paused = true;
+	c->router.pauses++;
+	c->paused_since_ns = t;
+	s->npaused++;
+	s->gauges_dirty = true;
+	if (s->log != NULL)
+		log_event_limited(s->log, &s->limit, t, "bmp_router_paused",
+				  PS_LOG_WARN, "bmp_router_paused",
+				  "router %s: %llu messages (%llu bytes) wait "
+				  "for the output; not reading it (TCP "
+				  "backpressure), pause %llu",
+				  c->router.name, (unsigned long long)c->q.n,
+				  (unsigned long long)c->q.bytes,
+				  (unsigned long long)c->router.pauses);
+}
+
+/* 0, or -1 when c cannot be watched again (the caller closes it). */
+static int conn_resume(struct bmp_server *s, struct bmp_conn *c, uint64_t t)
+{
+	struct epoll_event ev;
+	uint64_t took = t - c->paused_since_ns;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLRDHUP;
+	ev.data.ptr = c;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, c->fd, &ev) == -1)
+		return -1;
+	c->router.paused = false;
+	c->router.paused_ns += took;
+	/* its silence while paused was ours, not the router's */
+	c->last_rx_ns = c->last_msg_ns = t;
+	s->npaused--;
+	s->gauges_dirty = true;
+	if (s->log != NULL)
+		log_event_limited(s->log, &s->limit, t, "bmp_router_resumed",
+				  PS_LOG_INFO, "bmp_router_resumed",
+				  "router %s: reading again after %llu ms "
+				  "paused",
+				  c->router.name,
+				  (unsigned long long)(took / 1000000ULL));
+	return 0;
+}
+
+/*
+ * One read for one router: fairness comes from reading once per round.
+ * false when c was closed.
+ */
+static bool conn_read(struct bmp_server *s, struct bmp_conn *c)
+{
+	/* a router with messages waiting gets small reads: each read can
+	 * only add what that many bytes of BMP cause */
+	size_t want = c->q.head != NULL ? BMP_SERVER_READ_QUEUED :
+					  BMP_SERVER_READ;
+	ssize_t n = read(c->fd, s->rbuf, want);
 	unsigned i;
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n > 0)
-		c->last_rx_ns = now_ns();
+		return true;
 	if (n > 0) {
-		int rc = bmp_router_feed(&c->router, s->rbuf, (size_t)n);
+		uint64_t before = c->router.messages;
+		uint64_t t = now_ns();
+		int rc;
 
+		c->last_rx_ns = t;
+		s->current = c;
+		rc = bmp_router_feed(&c->router, s->rbuf, (size_t)n);
+		s->current = NULL;
+		if (c->router.messages != before)
+			c->last_msg_ns = t;
 		if (rc == 0 && s->rib_dirty && s->rib != NULL) {
 			/* after a Peer Down, its routes stop matching now */
 			s->rib_dirty = false;
 			(void)rib_registry_publish(s->rib, &c->router);
 		}
-		if (rc == 0)
-			return;
+		if (rc == 0 && c->router.peers_dirty && s->rib != NULL)
+			/* a peer went up or down: its connections say so now */
+			(void)rib_registry_publish_peers(s->rib, &c->router);
+		if (rc == 0) {
+			if (c->q.bytes >= s->cfg->bmp_max_queue)
+				conn_pause(s, c, t);
+			return true;
+		}
 	}
 	/* closed, reset, or the stream lost its framing */
 	i = conn_index(s, c);
 	if (i < s->nconns)
 		conn_close(s, i);
+	return false;
+}
+
+static struct bmp_queue *flush_queue(struct bmp_server *s, unsigned i)
+{
+	return i < s->nconns ? &s->conns[i]->q : &s->leftover;
+}
+
+/*
+ * Move waiting messages into the ring, one per queue per turn, from a
+ * start that rotates: a router with a long backlog cannot hold back
+ * another's few messages.  Whether anything moved.
+ */
+static bool queues_flush(struct bmp_server *s)
+{
+	unsigned nq = s->nconns + 1; /* and the leftover */
+	bool moved = false, progress = true;
+
+	while (s->queued > 0 && progress) {
+		progress = false;
+		for (unsigned k = 0; k < nq; k++) {
+			unsigned i = (s->flush_next + k) % nq;
+			struct bmp_queue *q = flush_queue(s, i);
+
+			if (q->head == NULL)
+				continue;
+			if (!bmp_pub_try_push(s->pub, q->head)) {
+				s->flush_next = i; /* first in line next time */
+				return moved;
+			}
+			queue_drop_head(s, q);
+			moved = progress = true;
+		}
+	}
+	s->flush_next++;
+	return moved;
+}
+
+/* Resume the paused routers whose queues are down to half the cap. */
+static void conns_resume(struct bmp_server *s, uint64_t t)
+{
+	for (unsigned i = 0; s->npaused > 0 && i < s->nconns;) {
+		struct bmp_conn *c = s->conns[i];
+
+		if (c->router.paused && c->q.bytes <= s->cfg->bmp_max_queue / 2 &&
+		    conn_resume(s, c, t) == -1) {
+			conn_close(s, i); /* moves the last one to i */
+			continue;
+		}
+		i++;
+	}
+}
+
+/* New routers wait in the listen backlog while ended sessions' messages
+ * hold more than one router's queue. */
+static void accept_throttle(struct bmp_server *s)
+{
+	struct epoll_event ev;
+	uint64_t cap = s->cfg->bmp_max_queue;
+	bool over = s->leftover.bytes > (s->accept_paused ? cap / 2 : cap);
+
+	if (over == s->accept_paused)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = NULL; /* the listener */
+	if (over)
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->lfd, NULL);
+	else if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->lfd, &ev) == -1)
+		return; /* tried again next round */
+	s->accept_paused = over;
+}
+
+/* Move what waits, resume who may read again; the next epoll timeout. */
+static int backpressure_service(struct bmp_server *s, uint64_t t)
+{
+	if (s->queued == 0 && s->npaused == 0 && !s->accept_paused)
+		return 1000;
+	if (queues_flush(s))
+		s->flush_wait_ms = 1;
+	else if (s->flush_wait_ms < BMP_SERVER_FLUSH_MAX_MS)
+		s->flush_wait_ms = s->flush_wait_ms < 1 ? 1 :
+							  s->flush_wait_ms * 2;
+	conns_resume(s, t);
+	accept_throttle(s);
+	s->gauges_dirty = true;
+	return s->queued > 0 ? s->flush_wait_ms : 1000;
+}
+
+/*
+ * Whether c went quiet (no byte: *why = idle) or stalled (bytes, but a
+ * message left incomplete: a slowloris) for too long.
+ */
+static bool conn_timed_out(const struct bmp_server *s,
+			   const struct bmp_conn *c, uint64_t t,
+			   enum dec_reason *why)
+{
+	uint64_t limit = (uint64_t)s->cfg->bmp_idle_seconds * 1000000000ULL;
+
+	if (limit == 0 || c->router.paused)
+		return false;
+	*why = DEC_BMP_IDLE_TIMEOUT;
+	if (t - c->last_rx_ns > limit)
+		return true;
+	*why = DEC_BMP_MESSAGE_TIMEOUT;
+	return c->router.len > 0 && t - c->last_msg_ns > limit;
 }
 
 /* Count sessions and routes for /metrics (bmp_gauge.h). */
+/*
+ * The flow workers' copy of the routes (rib_lookup.h), rebuilt for the
+ * routers whose routes changed since their last copy.  A rebuild walks a
+ * router's whole table (a full table: a few hundred ms), so the next
+ * round waits at least ten times as long as this one took: the BMP thread
+ * spends at most about a tenth of its time on copies however many
+ * full-table routers it serves, and copies are at most
+ * max(RIB_PUBLISH_SECONDS, 10 x rebuild time) old.
+ */
+static void rib_publish_due(struct bmp_server *s, uint64_t t)
+{
+	uint64_t took;
+
+	for (unsigned i = 0; i < s->nconns; i++)
+		if (s->conns[i]->router.rib_dirty)
+			(void)rib_registry_publish(s->rib,
+						   &s->conns[i]->router);
+	rib_registry_reclaim(s->rib);
+	took = now_ns() - t;
+	s->last_rib_ns = t;
+	s->rib_interval_ns = RIB_PUBLISH_SECONDS * 1000000000ULL;
+	if (took > s->rib_interval_ns / 10)
+		s->rib_interval_ns = took * 10;
+}
+
 static void gauges_publish(struct bmp_server *s, uint64_t t)
 {
 	struct bmp_gauge_acc a;
 
 	bmp_gauge_acc_init(&a);
-	for (unsigned i = 0; i < s->nconns; i++)
-		bmp_gauge_acc_add(&a, &s->conns[i]->router);
+	for (unsigned i = 0; i < s->nconns; i++) {
+		struct bmp_conn *c = s->conns[i];
+
+		if (c->router.paused) { /* paused time so far */
+			c->router.paused_ns += t - c->paused_since_ns;
+			c->paused_since_ns = t;
+		}
+		bmp_gauge_acc_add(&a, &c->router);
+	}
+	a.pauses += s->pauses_ended;
+	a.paused_ns += s->paused_ns_ended;
+	a.queued_events = s->queued;
+	a.queued_bytes = s->queued_bytes;
 	bmp_gauges_store(&s->pub->gauges, &a, t);
 	s->gauges_dirty = false;
+}
+
+/* Close the sessions silent or stalled past bmp.idle_timeout_seconds. */
+static void conns_expire(struct bmp_server *s, uint64_t t)
+{
+	for (unsigned i = 0; i < s->nconns;) {
+		enum dec_reason why;
+
+		if (conn_timed_out(s, s->conns[i], t, &why)) {
+			dec_count(&s->st, why);
+			conn_close(s, i); /* moves the last one to i */
+		} else {
+			i++;
+		}
+	}
+}
+
+/* Shutting down: everything queued reaches the (still running) merger. */
+static void queues_drain(struct bmp_server *s)
+{
+	struct timespec nap = { .tv_sec = 0, .tv_nsec = 100 * 1000 };
+
+	while (s->queued > 0)
+		if (!queues_flush(s))
+			nanosleep(&nap, NULL);
 }
 
 static void *server_main(void *arg)
 {
 	struct bmp_server *s = arg;
 	struct epoll_event ev[EPOLL_BATCH];
+	int timeout = 1000;
 
-	s->last_snapshot_ns = now_ns();
+	s->last_snapshot_ns = s->last_rib_ns = now_ns();
+	s->rib_interval_ns = RIB_PUBLISH_SECONDS * 1000000000ULL;
 	while (!atomic_load_explicit(&s->stop, memory_order_acquire)) {
-		int n = epoll_wait(s->epfd, ev, EPOLL_BATCH, 1000);
+		int n = epoll_wait(s->epfd, ev, EPOLL_BATCH, timeout);
 		uint64_t t;
 
 		for (int i = 0; i < n; i++) {
 			if (ev[i].data.ptr == NULL)
 				accept_one(s);
 			else if (ev[i].data.ptr != (void *)s)
-				conn_read(s, ev[i].data.ptr);
+				(void)conn_read(s, ev[i].data.ptr);
 		}
 		t = now_ns();
 		if (n > 0)
 			s->gauges_dirty = true;
-		for (unsigned i = 0; s->cfg->bmp_idle_seconds != 0 &&
-				     i < s->nconns;) {
-			if (t - s->conns[i]->last_rx_ns >
-			    (uint64_t)s->cfg->bmp_idle_seconds * 1000000000ULL) {
-				dec_count(&s->st, DEC_BMP_IDLE_TIMEOUT);
-				conn_close(s, i); /* moves the last one to i */
-			} else {
-				i++;
-			}
-		}
+		conns_expire(s, t);
 		if (s->cfg->bmp_snapshot_seconds != 0 &&
 		    t - s->last_snapshot_ns >=
 			    (uint64_t)s->cfg->bmp_snapshot_seconds *
 				    1000000000ULL) {
 			s->last_snapshot_ns = t;
-			for (unsigned i = 0; i < s->nconns; i++)
+			for (unsigned i = 0; i < s->nconns; i++) {
+				s->current = s->conns[i];
 				bmp_router_snapshot(&s->conns[i]->router);
+			}
+			s->current = NULL;
 		}
-		if (s->rib != NULL &&
-		    t - s->last_rib_ns >= RIB_PUBLISH_SECONDS * 1000000000ULL) {
-			/* the flow workers' view of the routes (rib_lookup.h) */
-			s->last_rib_ns = t;
-			for (unsigned i = 0; i < s->nconns; i++)
-				(void)rib_registry_publish(
-					s->rib, &s->conns[i]->router);
-			rib_registry_reclaim(s->rib);
-		}
+		if (s->rib != NULL && t - s->last_rib_ns >= s->rib_interval_ns)
+			rib_publish_due(s, t);
+		timeout = backpressure_service(s, t);
 		/* at most every BMP_GAUGE_NS; a session that ended at once */
 		if (s->gauges_dirty &&
 		    (s->gauges_closed || bmp_gauges_due(&s->pub->gauges, t))) {
@@ -331,6 +645,7 @@ static void *server_main(void *arg)
 	}
 	while (s->nconns > 0)
 		conn_close(s, s->nconns - 1);
+	queues_drain(s);
 	gauges_publish(s, now_ns());
 	return NULL;
 }
@@ -345,6 +660,9 @@ int bmp_server_start(struct bmp_server *s, const struct ps_config *cfg,
 
 int bmp_server_run(struct bmp_server *s, char *err, size_t errlen)
 {
+	/* from now on the BMP thread queues instead of waiting (above) */
+	s->pub->divert = divert;
+	s->pub->divert_ctx = s;
 	if (pthread_create(&s->thread, NULL, server_main, s) != 0) {
 		snprintf(err, errlen, "cannot start the BMP thread");
 		return -1;
@@ -366,6 +684,8 @@ int bmp_server_bind(struct bmp_server *s, const struct ps_config *cfg,
 	s->lfd = s->epfd = s->wakefd = -1;
 	s->cfg = cfg;
 	s->pub = pub;
+	s->flush_wait_ms = 1;
+	log_limit_init(&s->limit, LOG_LIMIT_BURST, LOG_LIMIT_PERIOD);
 	jbuf_init(&s->json);
 	if (parse_listen(cfg->bmp_listen, &ss, &sl, &dual) == -1) {
 		snprintf(err, errlen, "bmp.listen: cannot parse \"%s\"",
@@ -430,6 +750,10 @@ void bmp_server_stop(struct bmp_server *s)
 			(void)0; /* the 1 s epoll timeout wakes it anyway */
 		pthread_join(s->thread, NULL);
 		s->started = false;
+	}
+	if (s->pub != NULL && s->pub->divert_ctx == s) {
+		s->pub->divert = NULL;
+		s->pub->divert_ctx = NULL;
 	}
 	if (s->pub != NULL) {
 		uint64_t w = atomic_load_explicit(&s->pub->full_waits,

@@ -8,13 +8,36 @@
  * bmp.max_routers, are closed at once and counted.  The station never
  * writes to a router.
  *
- * Fairness and slow readers: epoll is level-triggered and each ready
- * router gets one read of at most BMP_SERVER_READ bytes per round, so a
- * router sending a flood cannot starve the others, and a slowloris one
- * costs only its bounded buffer.  Backpressure: when the merger falls
- * behind, bmp_pub_push waits; the thread then reads nobody, the kernel's
- * receive buffers fill, and TCP flow control slows the routers.  Nothing
- * is dropped; the waits are counted (bmp.server.publish_waits).
+ * Fairness: epoll is level-triggered and each ready router gets one read
+ * of at most BMP_SERVER_READ bytes per round, so a router sending a flood
+ * cannot starve the others.
+ *
+ * Backpressure, per router: every bgp_session or route message a router
+ * causes goes to the merger's ring (bmp_pub.h) if nothing of that router
+ * is waiting and there is room; otherwise to that router's queue (FIFO,
+ * so its messages keep their order).  A router whose queue holds
+ * bmp.max_queue_bytes is paused: its socket leaves the epoll set and its
+ * unread bytes stay in the kernel, whose full receive buffer makes TCP
+ * flow control slow that router alone.  The others keep being read,
+ * decoded and published.  While anything waits, the loop moves queued
+ * messages into the ring one per router per turn (so one long backlog
+ * cannot hold back another router's few messages), waking every 1 ms,
+ * backing off to 64 ms while the merger takes nothing; a paused router
+ * resumes when its queue is down to half.  Nothing is dropped.  A router
+ * with a queue reads BMP_SERVER_READ_QUEUED bytes at a time, so its queue
+ * overshoots the cap by at most what the messages one such read completes
+ * cause (the first read that fills it: one BMP_SERVER_READ's).  The
+ * messages of an ended session wait in `leftover`; while that holds more
+ * than bmp.max_queue_bytes no new router is accepted (they wait in the
+ * listen backlog).  Pauses and paused time are counted per router
+ * (bmp_gauge.h, /metrics) and logged, rate-limited.
+ *
+ * Slow or stuck routers: a session that sends nothing, or that leaves a
+ * message incomplete (a slowloris trickling a header), for
+ * bmp.idle_timeout_seconds is closed and counted; a paused router is not
+ * idle.  Per router memory: the reassembly buffer (bmp.max_buffer_bytes),
+ * the queue (bmp.max_queue_bytes, plus one small read's worth) and the
+ * routes (bmp.max_routes_*).
  *
  * @thread bmp_server_start/stop: the main thread; the rest runs on the
  *         BMP thread, which owns every session, the session tables and
@@ -31,13 +54,23 @@
 #include "bmp_pub.h"
 #include "config.h"
 #include "json.h"
+#include "log.h"
 #include "peerscope/addr.h"
 #include "peerscope/dec_stats.h"
 
 #define BMP_SERVER_READ      65536
+#define BMP_SERVER_READ_QUEUED 4096 /* a read while messages wait */
+#define BMP_SERVER_FLUSH_MAX_MS 64  /* longest wait while messages wait */
 #define BMP_SERVER_MAX_ALLOW 64
 
 struct bmp_conn;
+struct logger;
+
+/* Messages waiting for room in the ring, oldest first. */
+struct bmp_queue {
+	struct bmp_pub_item *head, *tail;
+	uint64_t n, bytes;
+};
 
 struct bmp_server {
 	const struct ps_config *cfg;
@@ -58,9 +91,21 @@ struct bmp_server {
 	uint64_t last_snapshot_ns;
 	struct rib_registry *rib; /* where routes are published, or NULL */
 	uint64_t last_rib_ns;
+	uint64_t rib_interval_ns; /* between rebuilds (rib_publish_due) */
 	bool rib_dirty;           /* a Peer Down dropped routes */
 	bool gauges_dirty;	  /* /metrics gauges may have changed */
 	bool gauges_closed;	  /* a session ended: publish now */
+	/* backpressure (see above) */
+	struct bmp_conn *current;    /* whose messages are being made */
+	struct bmp_queue leftover;   /* messages of ended sessions */
+	uint64_t queued, queued_bytes; /* waiting, all queues */
+	unsigned flush_next;	     /* round-robin start */
+	int flush_wait_ms;
+	unsigned npaused;
+	bool accept_paused;
+	uint64_t pauses_ended, paused_ns_ended; /* of closed sessions */
+	struct logger *log;	     /* set after bind by the owner; NULL = none */
+	struct log_limit limit;
 };
 
 /* Bind and start the thread.  0, or -1 with err. */

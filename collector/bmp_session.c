@@ -29,11 +29,20 @@ int bmp_router_init(struct bmp_router *r, const char *name,
 	if (addr != NULL)
 		r->addr = *addr;
 	r->lim = *lim;
+	/* publish once even with no routes: the router has a BMP feed */
+	r->rib_dirty = true;
+	r->peers_dirty = true;
 	r->on_event = fn;
 	r->event_ctx = ctx;
 	r->term_reason = 0xffff;
 	attr_table_init(&r->attrs);
 	return 0;
+}
+
+void bmp_router_on_route(struct bmp_router *r, bmp_route_fn fn, void *ctx)
+{
+	r->on_route = fn;
+	r->route_ctx = ctx;
 }
 
 void bmp_router_fini(struct bmp_router *r)
@@ -111,9 +120,35 @@ found:
 	return p;
 }
 
-/* RFC 7854 §4.9: a Peer Down withdraws everything the peer announced. */
-static void peer_drop_routes(struct bmp_router *r, struct bmp_peer *p)
+/* One route changed; the caller checked that someone listens. */
+static void route_changed(struct bmp_router *r, const struct bmp_peer *p,
+			  enum bmp_route_action action, enum bmp_view view,
+			  const struct bgp_prefix *pfx)
 {
+	struct bmp_route_change c = {
+		.action = action,
+		.view = view,
+		.pfx = pfx,
+		.attrs = action == BMP_ROUTE_ANNOUNCE ? &r->upd : NULL,
+	};
+
+	r->on_route(r->route_ctx, r, p, &c);
+}
+
+/*
+ * RFC 7854 §4.9: a Peer Down withdraws everything the peer announced.
+ * `why` is BMP_ROUTE_PEER_DOWN or BMP_ROUTE_SESSION_END.
+ */
+static void peer_drop_routes(struct bmp_router *r, struct bmp_peer *p,
+			     enum bmp_route_action why)
+{
+	if (r->on_route != NULL && p->rib.count > 0) {
+		struct bmp_route_change c = { .action = why };
+
+		r->on_route(r->route_ctx, r, p, &c);
+	}
+	if (p->rib.count > 0)
+		r->rib_dirty = true;
 	r->routes_total -= p->rib.count;
 	rib_table_clear(&p->rib, &r->attrs);
 	memset(p->routes, 0, sizeof(p->routes));
@@ -165,10 +200,13 @@ static void route_key(struct rib_key *key, enum bmp_view view, int afs,
 	memcpy(key->addr, pfx->addr, sizeof(key->addr));
 }
 
-/* Announce (attr != 0) or withdraw (attr == 0) every route of a block. */
+/*
+ * Announce (attr != 0) or withdraw (attr == 0) every route of a block;
+ * `why` says which withdrawal it is, for route messages.
+ */
 static void apply_block(struct bmp_router *r, struct bmp_peer *p,
 			enum bmp_view view, const struct bgp_nlri_block *b,
-			uint32_t attr)
+			uint32_t attr, enum bmp_route_action why)
 {
 	struct cur c = b->c;
 	struct bgp_prefix pfx;
@@ -189,6 +227,11 @@ static void apply_block(struct bmp_router *r, struct bmp_peer *p,
 
 		route_key(&key, view, b->afs, &pfx);
 		if (announce) {
+			/* route messages only: was it there, and how */
+			uint32_t old = r->on_route != NULL ?
+					       rib_find(&p->rib, &key) :
+					       0;
+
 			k->announced++;
 			/* the router-wide cap bounds memory per router even
 			 * when every peer stays under its own */
@@ -207,10 +250,18 @@ static void apply_block(struct bmp_router *r, struct bmp_peer *p,
 			} else if (rc == -1) {
 				dec_count(&r->st, DEC_BMP_ROUTES_CAPPED);
 			}
+			if (rc != -1)
+				r->rib_dirty = true;
+			if (r->on_route != NULL && rc != -1 && old != attr)
+				route_changed(r, p, BMP_ROUTE_ANNOUNCE, view,
+					      &pfx);
 		} else if (rib_remove(&p->rib, &r->attrs, &key) == 1) {
+			r->rib_dirty = true;
 			k->withdrawn++;
 			p->routes[view][b->afs]--;
 			r->routes_total--;
+			if (r->on_route != NULL)
+				route_changed(r, p, why, view, &pfx);
 		} else {
 			k->withdrawn++;
 			k->withdraw_of_unknown++;
@@ -241,13 +292,15 @@ static void route_monitoring(struct bmp_router *r, struct bmp_peer *p,
 		if (afs >= 0)
 			p->counts[view][afs].eor++;
 	}
-	apply_block(r, p, view, &u->withdrawn, 0);
-	apply_block(r, p, view, &u->mp_unreach, 0);
+	apply_block(r, p, view, &u->withdrawn, 0, BMP_ROUTE_WITHDRAW);
+	apply_block(r, p, view, &u->mp_unreach, 0, BMP_ROUTE_WITHDRAW);
 	if (u->treat_as_withdraw) {
 		/* RFC 7606 §2: the UPDATE's announcements become withdrawals */
 		r->body_errors++;
-		apply_block(r, p, view, &u->nlri, 0);
-		apply_block(r, p, view, &u->mp_reach, 0);
+		apply_block(r, p, view, &u->nlri, 0,
+			    BMP_ROUTE_TREAT_AS_WITHDRAW);
+		apply_block(r, p, view, &u->mp_reach, 0,
+			    BMP_ROUTE_TREAT_AS_WITHDRAW);
 	} else if (!cur_is_empty(&u->nlri.c) ||
 		   !cur_is_empty(&u->mp_reach.c)) {
 		/* Intern the attribute section once per UPDATE; each route
@@ -270,8 +323,8 @@ static void route_monitoring(struct bmp_router *r, struct bmp_peer *p,
 
 		if (id == 0)
 			return;
-		apply_block(r, p, view, &u->nlri, id);
-		apply_block(r, p, view, &u->mp_reach, id);
+		apply_block(r, p, view, &u->nlri, id, BMP_ROUTE_ANNOUNCE);
+		apply_block(r, p, view, &u->mp_reach, id, BMP_ROUTE_ANNOUNCE);
 		attr_put(&r->attrs, id);
 	}
 }
@@ -311,6 +364,7 @@ static void peer_up(struct bmp_router *r, struct bmp_peer *p,
 	p->ups++;
 	p->state = BMP_STATE_UP;
 	p->last_change_ns = p->up_since_ns = p->last_ts_ns;
+	r->peers_dirty = true;
 	emit(r, p, "up");
 }
 
@@ -332,14 +386,15 @@ static void peer_down(struct bmp_router *r, struct bmp_peer *p,
 	p->fsm_event = m->u.down.fsm_event;
 	if (p->state == BMP_STATE_UP)
 		p->flaps++;
+	r->peers_dirty = true; /* counters and prefix counts changed too */
 	/* FRR repeats the same Peer Down up to 7 times: one state change */
 	if (p->state != BMP_STATE_DOWN) {
 		p->state = BMP_STATE_DOWN;
 		p->last_change_ns = p->last_ts_ns;
-		peer_drop_routes(r, p);
+		peer_drop_routes(r, p, BMP_ROUTE_PEER_DOWN);
 		emit(r, p, "down");
 	} else {
-		peer_drop_routes(r, p);
+		peer_drop_routes(r, p, BMP_ROUTE_PEER_DOWN);
 	}
 }
 
@@ -435,7 +490,11 @@ void bmp_router_message(struct bmp_router *r, const uint8_t *buf, uint32_t len)
 	case BMP_PEER_UP:
 		peer_up(r, p, m);
 		break;
-	default: /* Route Mirroring: counted, not interpreted */
+	default: /* Route Mirroring: counted; the PDUs are not applied */
+		p->mirrored += m->u.mirror.bgp_messages;
+		p->mirror_errored += m->u.mirror.errored_pdus;
+		p->mirror_lost += m->u.mirror.messages_lost;
+		p->mirror_info_other += m->u.mirror.info_other;
 		break;
 	}
 }
@@ -468,6 +527,10 @@ int bmp_router_feed(struct bmp_router *r, const uint8_t *data, size_t len)
 
 		while (cap < r->len + (len - off))
 			cap *= 2;
+		/* a cap that is not a power of two still holds what fits */
+		if (cap > r->lim.max_buffer &&
+		    r->len + (len - off) <= r->lim.max_buffer)
+			cap = r->lim.max_buffer;
 		if (cap > r->lim.max_buffer) {
 			/* bmp_frame caps a message at BMP_MAX_MSG_LEN, so
 			 * only a too-small configured cap lands here */
@@ -496,6 +559,13 @@ int bmp_router_feed(struct bmp_router *r, const uint8_t *data, size_t len)
 	}
 	memmove(r->buf, r->buf + off, r->len - off);
 	r->len -= off;
+	if (r->len == 0 && r->cap > BMP_BUF_MIN) {
+		/* a big message is done: its buffer is not kept for the
+		 * session's life (per-router memory, bmp_server.h) */
+		free(r->buf);
+		r->buf = NULL;
+		r->cap = 0;
+	}
 	return 0;
 dead:
 	dec_count(&r->st, DEC_BMP_STREAM_GARBAGE);
@@ -519,10 +589,11 @@ void bmp_router_close(struct bmp_router *r)
 	for (uint32_t i = 0; i < r->npeers; i++) {
 		struct bmp_peer *p = r->peers[i];
 
-		peer_drop_routes(r, p);
+		peer_drop_routes(r, p, BMP_ROUTE_SESSION_END);
 		if (p->state != BMP_STATE_UNKNOWN) {
 			p->state = BMP_STATE_UNKNOWN;
 			p->last_change_ns = r->now_ns;
+			r->peers_dirty = true;
 			emit(r, p, "unknown");
 		}
 	}

@@ -12,7 +12,9 @@
  * results do not depend on where the bytes came from or how they were cut.
  *
  * State changes and snapshots go to an event callback, never to a sink
- * directly: the owner decides how they reach the merger.
+ * directly: the owner decides how they reach the merger.  Route changes
+ * go to a second callback that is NULL unless route messages are on
+ * (bmp.route_messages), so that off costs one branch per route.
  *
  * Sender quirks are tolerated and counted (reasons_bmp.def):
  * Route Monitoring or Stats before any Peer Up (GoBGP Loc-RIB), Peer Down
@@ -69,6 +71,9 @@ struct bmp_peer {
 	uint64_t ap_plain[BMP_VIEW_COUNT][BGP_AFS_COUNT];
 	uint64_t ap_addpath[BMP_VIEW_COUNT][BGP_AFS_COUNT];
 	uint64_t stats_reports;
+	/* Route Mirroring (RFC 7854 §4.7): BGP messages mirrored, and the
+	 * Information codes: 0 errored PDU, 1 messages lost, others */
+	uint64_t mirrored, mirror_errored, mirror_lost, mirror_info_other;
 	uint64_t stat_last[BMP_MAX_STAT_TYPES];
 	uint32_t stat_seen; /* bit per type 0..17 */
 	/* per-AFI/SAFI gauges (types 9, 10, 16, 17), by bgp_afs_index() */
@@ -87,6 +92,35 @@ struct bmp_router;
 /* Called for every state change ("up", "down", "unknown") and snapshot. */
 typedef void (*bmp_event_fn)(void *ctx, const struct bmp_router *r,
 			     const struct bmp_peer *p, const char *event);
+
+/*
+ * Route changes, for `route` messages (bmp.route_messages): only changes
+ * of the routes held here, so that a consumer who applies them holds the
+ * same table.  A re-announcement with the same attributes, a withdrawal
+ * of a route not held and a route refused by a cap change nothing.  The
+ * withdrawal of all a peer's routes is one change, not one per route.
+ */
+enum bmp_route_action {
+	BMP_ROUTE_ANNOUNCE,	     /* a new route, or new attributes */
+	BMP_ROUTE_WITHDRAW,	     /* an explicit withdrawal */
+	BMP_ROUTE_TREAT_AS_WITHDRAW, /* RFC 7606: a bad attribute withdrew it */
+	BMP_ROUTE_PEER_DOWN,	     /* every route of the peer: Peer Down */
+	BMP_ROUTE_SESSION_END,	     /* every route: the BMP session ended */
+};
+
+struct bmp_route_change {
+	enum bmp_route_action action;
+	/* one route (announce, withdraw): NULL/unused for the peer-wide ones,
+	 * which come before the routes go, so p->routes still counts them */
+	enum bmp_view view;
+	const struct bgp_prefix *pfx;
+	const struct bgp_update *attrs; /* announce only: the decoded UPDATE */
+};
+
+/* Called for each route change, only when attached (bmp_router_on_route). */
+typedef void (*bmp_route_fn)(void *ctx, struct bmp_router *r,
+			     const struct bmp_peer *p,
+			     const struct bmp_route_change *c);
 
 struct bmp_router_limits {
 	uint32_t max_peers;        /* per router */
@@ -108,6 +142,12 @@ struct bmp_router {
 	uint64_t bytes, messages, messages_by_type[BMP_TYPE_COUNT];
 	uint64_t body_errors;
 	uint64_t routes_total; /* held, all peers and views */
+	/* A route was added, changed or removed since the flow workers' copy
+	 * was last built (rib_registry_publish clears it). */
+	bool rib_dirty;
+	/* A peer's state changed since the flow side's copy of the peer
+	 * states (rib_registry_publish_peers clears it). */
+	bool peers_dirty;
 	struct bmp_peer **peers;
 	uint32_t npeers, peers_cap;
 	struct attr_table attrs;
@@ -117,13 +157,21 @@ struct bmp_router {
 	uint8_t attr_scratch[65536 + 8]; /* shared attributes of one UPDATE */
 	bmp_event_fn on_event;
 	void *event_ctx;
+	bmp_route_fn on_route; /* NULL (the default): no per-route work */
+	void *route_ctx;
 	uint64_t now_ns; /* latest BMP timestamp seen */
+	/* TCP backpressure (bmp_server.c): times this session stopped being
+	 * read because its events waited for the output, and for how long */
+	uint64_t pauses, paused_ns;
+	bool paused;
 };
 
 int bmp_router_init(struct bmp_router *r, const char *name,
 		    const struct ps_addr *addr,
 		    const struct bmp_router_limits *lim, bmp_event_fn fn,
 		    void *ctx);
+/* Report route changes to fn from now on (NULL: stop). */
+void bmp_router_on_route(struct bmp_router *r, bmp_route_fn fn, void *ctx);
 /* Releases everything, routes included. */
 void bmp_router_fini(struct bmp_router *r);
 

@@ -21,6 +21,7 @@
 #include "flow_override.h"
 #include "http.h"
 #include "udp_allow.h"
+#include "peerscope/limits.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
@@ -212,14 +213,21 @@ static const struct cfg_key cfg_keys[] = {
 	KEY_SECTION("output", "Where messages go."),
 	KEY_SECTION("output.json", "JSON lines: one message per line."),
 	KEY_BOOL("output.json.enabled", json_enabled, "true",
-		"Write JSON lines."),
+		"Write JSON lines. Applied on SIGHUP, between two windows."),
 	KEY_STRING("output.json.path", json_path, "-",
-		"File to append to; \"-\" = standard output."),
+		"File to append to; \"-\" = standard output (replay "
+		"replaces the file\ninstead: one run, one output). Applied on "
+		"SIGHUP (the new file is opened\nbefore the old one is "
+		"closed)."),
 
 	KEY_SECTION("output.kafka",
 		"Kafka sink (librdkafka): one topic per message type, keyed "
 		"by connection\nor exporter id, headers type and "
-		"schema_version."),
+		"schema_version. A SIGHUP that changes any\noutput.kafka key "
+		"re-creates the producer between two windows: the new one\n"
+		"first (if it cannot start, the old one stays and the log "
+		"says why), then\nthe old one is drained for its "
+		"flush_timeout_ms."),
 	KEY_BOOL("output.kafka.enabled", kafka.enabled, "false",
 		"Publish every message to Kafka too."),
 	KEY_STRING("output.kafka.brokers", kafka.brokers, "embedded",
@@ -250,7 +258,9 @@ static const struct cfg_key cfg_keys[] = {
 	KEY_UINT("output.kafka.flush_timeout_ms", kafka.flush_timeout_ms,
 		0, 3600000, "10000",
 		"At shutdown, wait this long for delivery; what is left is "
-		"counted as\nundelivered in the summary."),
+		"counted as\nundelivered in the summary. The same for the "
+		"old producer when a SIGHUP\nre-creates or stops it (what "
+		"is left is counted as dropped)."),
 	KEY_UINT("output.kafka.serve_seconds", kafka.serve_seconds,
 		0, 86400, "0",
 		"Replay with the embedded broker: keep it up this long after "
@@ -259,12 +269,14 @@ static const struct cfg_key cfg_keys[] = {
 	KEY_MAP("output.kafka.topics", kafka.topics,
 		"Topic per message type, overriding the defaults "
 		"(connection_metrics:\npeerscope.connection.metrics, "
-		"exporter_health: peerscope.exporter.health).\nOn the "
+		"exporter_health: peerscope.exporter.health,\nbgp_session: "
+		"peerscope.bgp.sessions, route: peerscope.routes). On the\n"
 		"command line: --set output.kafka.topics=TYPE=TOPIC."),
 	KEY_MAP("output.kafka.properties", kafka.properties,
 		"Any librdkafka property, passed through (security.protocol, "
-		"sasl.*,\nssl.*, linger.ms...); checked at start-up. On the "
-		"command line:\n--set output.kafka.properties=NAME=VALUE."),
+		"sasl.*,\nssl.*, linger.ms...); checked at start-up and on "
+		"SIGHUP. On the command\nline: "
+		"--set output.kafka.properties=NAME=VALUE."),
 
 	KEY_SECTION("replay", "Replaying pcap files."),
 	KEY_ENUM("replay.progress", progress, progress_names, "auto",
@@ -298,10 +310,17 @@ static const struct cfg_key cfg_keys[] = {
 		"record counts in the window it arrives in.  Only with an\n"
 		"IPFIX/NetFlow listener; at most 4 earlier windows stay open."),
 	KEY_STRING("flow.tcp_listen", flow_tcp_listen, "-",
-		"IPFIX over TCP (RFC 7011 10.3), live only: \"IPv4:port\" or "
+		"IPFIX over TCP (RFC 7011 10.3): \"IPv4:port\" or "
 		"\"[IPv6]:port\"\n(4739 is IANA's); \"-\" = off.  Worker 0 "
 		"serves it; one connection per\nexporter address, at most "
-		"64; a connection's templates go when it closes."),
+		"flow.tcp_max_connections; a connection's\ntemplates go "
+		"when it closes.  Replay reassembles TCP streams to this\n"
+		"port as the same sessions."),
+	KEY_UINT("flow.tcp_max_connections", flow_tcp_max_connections, 1,
+		PS_MAX_IPFIX_TCP_CONNS, "64",
+		"IPFIX/TCP connections served at once; more are closed at "
+		"once and counted\n(peerscope_ipfix_tcp_connections_refused_"
+		"total{reason=\"cap\"})."),
 	KEY_STRING("flow.state_file", flow_state_file, "-",
 		"Templates and sampling rates are saved here (worker i "
 		"writes FILE.i,\natomically) every minute and at shutdown, "
@@ -333,12 +352,21 @@ static const struct cfg_key cfg_keys[] = {
 		"counted."),
 	KEY_UINT("bmp.idle_timeout_seconds", bmp_idle_seconds, 0, 86400,
 		"3600", "Close a router session that sent nothing for this "
-		"long (0 = never):\nBMP sends statistics or keepalive-like "
-		"traffic; a silent socket is\nusually half-open or a "
-		"slowloris."),
+		"long, or that left a\nmessage incomplete this long "
+		"(0 = never): BMP sends statistics or\nkeepalive-like "
+		"traffic; a silent socket is usually half-open, and a\n"
+		"message that trickles in a byte at a time is a slowloris. "
+		"A router\npaused by backpressure is not idle."),
 	KEY_UINT("bmp.snapshot_seconds", bmp_snapshot_seconds, 0, 86400,
 		"60", "Live: a bgp_session snapshot of every peer this often; "
 		"0 = only on\nchanges."),
+	KEY_BOOL("bmp.route_messages", bmp_route_messages, "false",
+		"Publish a route message for every route change: announce "
+		"(new route or\nnew attributes), withdraw, and one "
+		"peer_routes_withdrawn per Peer Down or\nend of BMP session. "
+		"A full table is about a million messages per\nrouter and "
+		"view at each BMP session start; Kafka topic "
+		"peerscope.routes."),
 	KEY_UINT("bmp.port", bmp_port, 0, 65535, "11019",
 		"TCP port of BMP streams in replayed captures (destination "
 		"port); 0 = none."),
@@ -355,6 +383,11 @@ static const struct cfg_key cfg_keys[] = {
 	KEY_SIZE("bmp.max_buffer_bytes", bmp_max_buffer, 65536, 1U << 30,
 		"4MiB", "Reassembly buffer per router stream (64KiB..1GiB); "
 		"a message that\ncannot fit ends the session."),
+	KEY_SIZE("bmp.max_queue_bytes", bmp_max_queue, 65536, 1U << 30,
+		"1MiB", "Events of one router waiting for the output "
+		"(64KiB..1GiB): past this,\nthat router alone is no longer "
+		"read (TCP backpressure) until half of\nthem are out; others "
+		"keep flowing. Nothing is dropped."),
 
 	KEY_SECTION("http",
 		"The operations endpoint: /metrics (Prometheus), /healthz, "

@@ -164,6 +164,7 @@ struct ps_config {
 	uint32_t flow_window_grace;	 /* seconds windows stay open to flows */
 	char flow_state_file[256];    /* "-" = no persistence */
 	char flow_tcp_listen[64];     /* IPFIX over TCP, "-" = off */
+	uint32_t flow_tcp_max_connections; /* <= PS_MAX_IPFIX_TCP_CONNS */
 	struct ps_map flow_sampling_default; /* "IP[/ifN]" -> rate if unknown */
 	struct ps_map flow_sampling_force;   /* "IP[/ifN]" -> rate, always */
 	/* BMP (issue 4): bmp_session.c, bmp_replay.c */
@@ -171,12 +172,14 @@ struct ps_config {
 	char bmp_allow[512];	  /* allowed router addresses, or "any" */
 	uint32_t bmp_max_routers; /* BMP sessions at once */
 	uint32_t bmp_snapshot_seconds; /* periodic bgp_session snapshots */
+	bool bmp_route_messages;  /* a `route` message per route change */
 	uint32_t bmp_idle_seconds; /* close silent router sessions */
 	uint32_t bmp_port;	  /* replayed TCP streams to this port are BMP */
 	uint32_t bmp_max_peers;	  /* per router */
 	uint32_t bmp_max_routes;  /* per peer */
 	uint32_t bmp_max_router_routes; /* per router, all peers */
 	uint32_t bmp_max_buffer;  /* reassembly bytes per router stream */
+	uint32_t bmp_max_queue;	  /* events waiting for the output, per router */
 };
 
 /* Defaults for every key; path "". */

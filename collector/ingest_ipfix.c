@@ -314,11 +314,14 @@ static void add_flow(struct agg_sampled *a, uint32_t rate, bool known,
 		     const struct ps_flow *f)
 {
 	a->rate_unknown += !known;
-	if (a->samples == 0 || rate < a->rate_min)
+	/* an unknown rate (counted at 1) is not a declared rate of 1 */
+	if (known && (a->rate_min == 0 || rate < a->rate_min))
 		a->rate_min = rate;
-	if (rate > a->rate_max)
+	if (known && rate > a->rate_max)
 		a->rate_max = rate;
 	a->samples++;
+	a->flow_records++;
+	a->flow_packets += f->packets;
 	a->frame_bytes += f->bytes;
 	a->est_packets += (double)f->packets * rate;
 	a->est_bytes += (double)f->bytes * rate;

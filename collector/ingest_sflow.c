@@ -4,6 +4,8 @@
  * Flow samples become sampled estimates on the connection of their input
  * interface (`in`) and of their output interface (`out`); counter samples
  * become exact deltas against the previous snapshot of the same ifIndex.
+ * When the agent has a BMP feed, the `out` side is also broken down by
+ * the route its destination takes (rib_enrich.h).
  * Everything here runs on the worker that owns the exporter.
  */
 #include <string.h>
@@ -130,9 +132,12 @@ static void ingest_flow(struct sflow_ctx *x, const struct sflow_flow_sample *f)
 	}
 	if (if_is_connection(f->output_format, f->output)) {
 		c = agg_conn_get(w->win, &x->dg->agent, f->output);
-		if (c != NULL)
+		if (c != NULL) {
 			add_sampled(&c->sampled[AGG_OUT], weight,
 				    f->sampling_rate, frame_len, from_pool);
+			rib_enrich_sflow(w->rib, w->id, &x->dg->agent, f,
+					 weight * frame_len, &c->dst_origin);
+		}
 	}
 }
 

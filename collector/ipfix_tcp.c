@@ -13,6 +13,7 @@
 #include "ipfix_tcp.h"
 #include "udp.h"
 #include "worker.h"
+#include "peerscope/ipfix.h"
 #include "peerscope/limits.h"
 
 #define IPFIX_TCP_HEADER_LEN 16
@@ -74,6 +75,25 @@ int ipfix_tcp_open(struct ipfix_tcp **out, const char *addr, char *err,
 	return 0;
 }
 
+/* Live templates in the worker's cache (0 before the first flow). */
+static uint32_t templates_live(struct worker *w)
+{
+	const struct ipfix_cache *tc =
+		w->flow != NULL ? ingest_flow_cache(w->flow) : NULL;
+
+	return tc != NULL ? tc->live : 0;
+}
+
+uint64_t ipfix_tcp_forget(struct worker *w, const struct ps_addr *src)
+{
+	/* the cache is keyed by exporter address, one connection each:
+	 * what leaves it now was this connection's */
+	uint32_t before = templates_live(w);
+
+	ingest_flow_forget_exporter(w, src);
+	return before - templates_live(w);
+}
+
 /* The connection's templates go with it (RFC 7011 section 8, TCP). */
 static void conn_close(struct ipfix_tcp *t, struct ipfix_tcp_conn *c,
 		       struct worker *w)
@@ -84,8 +104,10 @@ static void conn_close(struct ipfix_tcp *t, struct ipfix_tcp_conn *c,
 	c->buf = NULL;
 	c->used = 0;
 	if (w != NULL)
-		ingest_flow_forget_exporter(w, &c->src);
-	t->st.closed++;
+		t->st.n[IPFIX_TCP_TEMPLATES_DROPPED] +=
+			ipfix_tcp_forget(w, &c->src);
+	t->st.n[IPFIX_TCP_CLOSED]++;
+	t->st.open--;
 }
 
 static bool exporter_connected(const struct ipfix_tcp *t,
@@ -98,13 +120,30 @@ static bool exporter_connected(const struct ipfix_tcp *t,
 	return false;
 }
 
-static void accept_all(struct ipfix_tcp *t)
+/* Why a new connection cannot be served, or IPFIX_TCP_ACCEPTED. */
+static enum ipfix_tcp_counter conn_admit(struct ipfix_tcp *t,
+					 struct ipfix_tcp_conn *c,
+					 const struct ps_addr *a,
+					 uint32_t max_conns)
+{
+	if (c == NULL || t->st.open >= max_conns)
+		return IPFIX_TCP_REFUSED_CAP;
+	if (exporter_connected(t, a))
+		return IPFIX_TCP_REFUSED_EXPORTER;
+	c->buf = malloc(IPFIX_TCP_BUF_BYTES);
+	if (c->buf == NULL)
+		return IPFIX_TCP_REFUSED_MEMORY;
+	return IPFIX_TCP_ACCEPTED;
+}
+
+static void accept_all(struct ipfix_tcp *t, uint32_t max_conns)
 {
 	/* bounded: at most one pass over the free slots plus refusals */
 	for (unsigned round = 0; round < 2 * PS_MAX_IPFIX_TCP_CONNS; round++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
 		struct ipfix_tcp_conn *c = NULL;
+		enum ipfix_tcp_counter verdict;
 		struct ps_addr a;
 		uint16_t port;
 		int fd = accept4(t->lfd, (struct sockaddr *)&ss, &sl,
@@ -118,23 +157,43 @@ static void accept_all(struct ipfix_tcp *t)
 				c = &t->conns[i];
 				break;
 			}
-		if (c == NULL || exporter_connected(t, &a) ||
-		    (c->buf = malloc(IPFIX_TCP_BUF_BYTES)) == NULL) {
+		verdict = conn_admit(t, c, &a, max_conns);
+		t->st.n[verdict]++;
+		if (verdict != IPFIX_TCP_ACCEPTED) {
 			close(fd);
-			t->st.refused++;
 			continue;
 		}
 		c->fd = fd;
 		c->src = a;
 		c->src_port = port;
 		c->used = 0;
-		t->st.accepted++;
+		t->st.open++;
 	}
 }
 
 static uint16_t be16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+enum ipfix_tcp_frame ipfix_tcp_frame_next(const uint8_t *buf, uint32_t avail,
+					  uint32_t *len)
+{
+	uint16_t version, msg_len;
+
+	*len = 0;
+	if (avail < 4)
+		return IPFIX_TCP_FRAME_NEED_MORE;
+	version = be16(buf);
+	msg_len = be16(buf + 2);
+	if (version != IPFIX_TCP_VERSION || msg_len < IPFIX_TCP_HEADER_LEN) {
+		*len = avail;
+		return IPFIX_TCP_FRAME_BROKEN;
+	}
+	if (avail < msg_len)
+		return IPFIX_TCP_FRAME_NEED_MORE;
+	*len = msg_len;
+	return IPFIX_TCP_FRAME_MESSAGE;
 }
 
 /*
@@ -144,13 +203,12 @@ static uint16_t be16(const uint8_t *p)
 static bool conn_frame(struct ipfix_tcp *t, struct ipfix_tcp_conn *c,
 		       struct worker *w, uint64_t now_ns)
 {
-	uint32_t off = 0;
-	bool ok = true;
+	enum ipfix_tcp_frame f = IPFIX_TCP_FRAME_NEED_MORE;
+	uint32_t off = 0, len;
 
-	while (c->used - off >= 4) {
+	while ((f = ipfix_tcp_frame_next(c->buf + off, c->used - off, &len)) !=
+	       IPFIX_TCP_FRAME_NEED_MORE) {
 		struct rx_datagram d;
-		uint16_t version = be16(c->buf + off);
-		uint16_t len = be16(c->buf + off + 2);
 
 		memset(&d, 0, sizeof(d));
 		d.ts_ns = now_ns;
@@ -158,33 +216,25 @@ static bool conn_frame(struct ipfix_tcp *t, struct ipfix_tcp_conn *c,
 		d.src_port = c->src_port;
 		d.dst_port = t->port;
 		d.proto = PS_PROTO_IPFIX;
-		if (version != IPFIX_TCP_VERSION ||
-		    len < IPFIX_TCP_HEADER_LEN) {
-			/* once, so the decoder counts the named defect */
-			d.data = c->buf + off;
-			d.len = c->used - off;
-			worker_process(w, &d);
-			t->st.framing_errors++;
-			ok = false;
-			off = c->used;
-			break;
-		}
-		if (c->used - off < len)
-			break;
+		/* BROKEN: once, so the decoder counts the named defect */
 		d.data = c->buf + off;
 		d.len = len;
 		worker_process(w, &d);
-		t->st.messages++;
 		off += len;
+		if (f == IPFIX_TCP_FRAME_BROKEN) {
+			t->st.n[IPFIX_TCP_FRAMING_ERRORS]++;
+			break;
+		}
+		t->st.n[IPFIX_TCP_MESSAGES]++;
 	}
 	memmove(c->buf, c->buf + off, c->used - off);
 	c->used -= off;
-	return ok;
+	return f != IPFIX_TCP_FRAME_BROKEN;
 }
 
 void ipfix_tcp_service(struct ipfix_tcp *t, struct worker *w, uint64_t now_ns)
 {
-	accept_all(t);
+	accept_all(t, w->cfg->flow_tcp_max_connections);
 	for (unsigned i = 0; i < PS_MAX_IPFIX_TCP_CONNS; i++) {
 		struct ipfix_tcp_conn *c = &t->conns[i];
 
@@ -200,6 +250,7 @@ void ipfix_tcp_service(struct ipfix_tcp *t, struct worker *w, uint64_t now_ns)
 				break;
 			}
 			c->used += (uint32_t)n;
+			t->st.n[IPFIX_TCP_BYTES] += (uint64_t)n;
 			if (!conn_frame(t, c, w, now_ns)) {
 				conn_close(t, c, w);
 				break;
@@ -222,4 +273,54 @@ void ipfix_tcp_free(struct ipfix_tcp *t, struct worker *w)
 const struct ipfix_tcp_stats *ipfix_tcp_stats(const struct ipfix_tcp *t)
 {
 	return &t->st;
+}
+
+static const struct {
+	const char *name;   /* JSON summary key */
+	const char *family; /* /metrics, without peerscope_ipfix_tcp_ */
+	const char *reason; /* label value, "" = no label */
+	const char *help;
+} counter_info[IPFIX_TCP_COUNTER_COUNT] = {
+	[IPFIX_TCP_ACCEPTED] = { "accepted", "connections_accepted_total", "",
+				 "IPFIX/TCP connections accepted." },
+	[IPFIX_TCP_REFUSED_CAP] = { "refused_cap", "connections_refused_total",
+				    "cap",
+				    "IPFIX/TCP connections closed at once: "
+				    "cap (flow.tcp_max_connections open), "
+				    "exporter_connected (one per exporter "
+				    "address) or out_of_memory." },
+	[IPFIX_TCP_REFUSED_EXPORTER] = { "refused_exporter_connected",
+					 "connections_refused_total",
+					 "exporter_connected", NULL },
+	[IPFIX_TCP_REFUSED_MEMORY] = { "refused_out_of_memory",
+				       "connections_refused_total",
+				       "out_of_memory", NULL },
+	[IPFIX_TCP_CLOSED] = { "closed", "connections_closed_total", "",
+			       "IPFIX/TCP connections closed after being "
+			       "accepted." },
+	[IPFIX_TCP_BYTES] = { "bytes", "received_bytes_total", "",
+			      "Bytes received on IPFIX/TCP connections." },
+	[IPFIX_TCP_MESSAGES] = { "messages", "messages_total", "",
+				 "IPFIX messages framed on TCP and decoded." },
+	[IPFIX_TCP_FRAMING_ERRORS] = { "framing_errors", "framing_errors_total",
+				       "",
+				       "IPFIX/TCP streams closed because a "
+				       "message header broke the framing." },
+	[IPFIX_TCP_TEMPLATES_DROPPED] = { "templates_dropped",
+					  "templates_dropped_total", "",
+					  "Templates forgotten because their "
+					  "IPFIX/TCP connection closed." },
+};
+
+const char *ipfix_tcp_counter_name(enum ipfix_tcp_counter c)
+{
+	return counter_info[c].name;
+}
+
+const char *ipfix_tcp_counter_family(enum ipfix_tcp_counter c,
+				     const char **reason, const char **help)
+{
+	*reason = counter_info[c].reason;
+	*help = counter_info[c].help;
+	return counter_info[c].family;
 }

@@ -1,5 +1,7 @@
 /*
- * ipfix_tcp.h - IPFIX over TCP (RFC 7011 section 10.3), live only.
+ * ipfix_tcp.h - IPFIX over TCP (RFC 7011 section 10.3), live.  Replay
+ * (replay.c) reassembles captured streams with tcp_reasm.c and shares
+ * the framing (ipfix_tcp_frame_next) and the close (ipfix_tcp_forget).
  *
  * Design: the listener and its connections belong to worker 0, which
  * services them from its receive loop (non-blocking accept and reads, at
@@ -18,7 +20,9 @@
  * dropped (with any data sets held for them) when it closes.  A message
  * whose header is not IPFIX v10 with a sane length breaks the framing:
  * it is handed to the decoder once (which names the defect) and the
- * connection is closed.  At most PS_MAX_IPFIX_TCP_CONNS connections.
+ * connection is closed.  At most flow.tcp_max_connections (itself at
+ * most PS_MAX_IPFIX_TCP_CONNS) connections; more are accepted and closed
+ * at once, and counted.  Counters: enum ipfix_tcp_counter.
  */
 #ifndef PEERSCOPE_IPFIX_TCP_H
 #define PEERSCOPE_IPFIX_TCP_H
@@ -28,14 +32,25 @@
 
 struct worker;
 struct ipfix_tcp;
+struct ps_addr;
 
-/* Totals, for the summary and tests. */
+/* Totals since start, published on /metrics (stats.c, metrics.c). */
+enum ipfix_tcp_counter {
+	IPFIX_TCP_ACCEPTED,
+	IPFIX_TCP_REFUSED_CAP,	     /* flow.tcp_max_connections were open */
+	IPFIX_TCP_REFUSED_EXPORTER,  /* that exporter address is connected */
+	IPFIX_TCP_REFUSED_MEMORY,    /* no receive buffer */
+	IPFIX_TCP_CLOSED,	     /* by the exporter, an error or framing */
+	IPFIX_TCP_BYTES,	     /* received on accepted connections */
+	IPFIX_TCP_MESSAGES,	     /* framed and handed to the decoder */
+	IPFIX_TCP_FRAMING_ERRORS,    /* header not v10 with a sane length */
+	IPFIX_TCP_TEMPLATES_DROPPED, /* live templates forgotten on close */
+	IPFIX_TCP_COUNTER_COUNT
+};
+
 struct ipfix_tcp_stats {
-	uint64_t accepted;
-	uint64_t refused; /* at the cap, or the exporter already connected */
-	uint64_t closed;
-	uint64_t framing_errors;
-	uint64_t messages;
+	uint64_t n[IPFIX_TCP_COUNTER_COUNT];
+	uint64_t open; /* connections open now */
 };
 
 /*
@@ -52,5 +67,36 @@ void ipfix_tcp_service(struct ipfix_tcp *t, struct worker *w, uint64_t now_ns);
 void ipfix_tcp_free(struct ipfix_tcp *t, struct worker *w);
 
 const struct ipfix_tcp_stats *ipfix_tcp_stats(const struct ipfix_tcp *t);
+
+enum ipfix_tcp_frame {
+	IPFIX_TCP_FRAME_MESSAGE,   /* the first *len bytes are one message */
+	IPFIX_TCP_FRAME_NEED_MORE, /* no complete message yet */
+	IPFIX_TCP_FRAME_BROKEN,	   /* header not v10 with a sane length:
+				      the framing is lost from here */
+};
+
+/*
+ * The next message of a stream's first `avail` bytes, by the header's
+ * version and length.  BROKEN sets *len = avail (all that is left goes
+ * to the decoder once, to be named).  Pure.  @thread any.
+ */
+enum ipfix_tcp_frame ipfix_tcp_frame_next(const uint8_t *buf, uint32_t avail,
+					  uint32_t *len);
+
+/*
+ * @thread worker.  A connection from `src` ended: forget the exporter's
+ * templates and held data sets (RFC 7011 section 8 scopes them to the
+ * session).  Returns how many live templates went.
+ */
+uint64_t ipfix_tcp_forget(struct worker *w, const struct ps_addr *src);
+
+/*
+ * Name of a counter for the JSON summary ("refused_cap"), and for
+ * /metrics the family it belongs to and its reason label ("" = none):
+ * the three refusals are one family with a reason.  @thread any.
+ */
+const char *ipfix_tcp_counter_name(enum ipfix_tcp_counter c);
+const char *ipfix_tcp_counter_family(enum ipfix_tcp_counter c,
+				     const char **reason, const char **help);
 
 #endif /* PEERSCOPE_IPFIX_TCP_H */

@@ -11,13 +11,17 @@
  *                              from one window boundary shared by every
  *                              thread (the rule is in cfgpub.h); the state
  *                              tables keep their content and size;
- *   output.json.path           the merger opens the new file, then closes
- *                              the old one, between two messages.
+ *   output.json.*, output.kafka.*
+ *                              the merger owns the sinks: between two
+ *                              publications it opens, re-creates or closes
+ *                              them, the new one up before the old one goes
+ *                              (sinkswap.h); if the new one cannot start,
+ *                              the old one stays and the log says why;
+ *   udp.allow                  each worker at its next receive batch.
  *
  * Everything else is baked into running threads at start-up: sockets
- * (listen.*, udp.*), worker count and pinning, ring sizes, the other
- * limits, output.json.enabled, the Kafka sink and the HTTP listener.  A
- * reload that changes those is
+ * (listen.*, the other udp.*), worker count and pinning, ring sizes, the
+ * other limits and the HTTP listener.  A reload that changes those is
  * still accepted for the live keys; the others are listed in the log as
  * needing a restart and keep their running values.  A configuration that
  * does not load or validate is rejected whole, with the reason, and the
@@ -56,16 +60,27 @@ static const char *const live_keys[] = {
 	"window_seconds",
 	"limits.connections_per_worker",
 	"limits.exporters_per_worker",
-	/* the merger opens the new file, then closes the old (sinkswap.h) */
-	"output.json.path",
+	/* the merger opens, re-creates or closes the sinks (sinkswap.h) */
+	"output.json.*",
+	"output.kafka.*",
 	/* each worker at its next receive batch (udp_allow.h) */
 	"udp.allow",
 };
 
+/* "a.b" matches itself; "a.*" matches every key under a. */
+static bool key_matches(const char *key, const char *pattern)
+{
+	size_t n = strlen(pattern);
+
+	if (n >= 2 && strcmp(pattern + n - 2, ".*") == 0)
+		return strncmp(key, pattern, n - 1) == 0;
+	return strcmp(key, pattern) == 0;
+}
+
 static bool key_is_live(const char *key)
 {
 	for (size_t i = 0; i < sizeof(live_keys) / sizeof(live_keys[0]); i++)
-		if (strcmp(key, live_keys[i]) == 0)
+		if (key_matches(key, live_keys[i]))
 			return true;
 	return false;
 }
@@ -122,12 +137,16 @@ static int flatten(const struct ps_config *cfg, struct flat *f)
 	return 0;
 }
 
-void live_config_diff(const struct ps_config *a, const struct ps_config *b,
-		      bool live, char *out, size_t outlen)
+/*
+ * Call fn for each key whose value differs from a to b, in b's order.
+ * -1 when out of memory (then nothing is reported).
+ */
+static int diff_walk(const struct ps_config *a, const struct ps_config *b,
+		     void (*fn)(const char *key, void *ctx), void *ctx)
 {
 	struct flat *fa = calloc(1, sizeof(*fa)), *fb = calloc(1, sizeof(*fb));
+	int rc = -1;
 
-	out[0] = '\0';
 	if (fa == NULL || fb == NULL || flatten(a, fa) == -1 ||
 	    flatten(b, fb) == -1)
 		goto done;
@@ -137,16 +156,11 @@ void live_config_diff(const struct ps_config *a, const struct ps_config *b,
 		for (unsigned j = 0; j < fa->n && old == NULL; j++)
 			if (strcmp(fa->key[j], fb->key[i]) == 0)
 				old = fa->value[j];
-		if (old != NULL && strcmp(old, fb->value[i]) == 0)
-			continue;
-		if (key_is_live(fb->key[i]) != live)
-			continue;
-		size_t used = strlen(out);
-
-		snprintf(out + used, outlen - used, "%s%s", used ? ", " : "",
-			 fb->key[i]);
+		if (old == NULL || strcmp(old, fb->value[i]) != 0)
+			fn(fb->key[i], ctx);
 	}
 	/* cfg->path is not a key: "config_dump" prints it as a comment. */
+	rc = 0;
 done:
 	if (fa != NULL)
 		free(fa->text);
@@ -154,6 +168,56 @@ done:
 		free(fb->text);
 	free(fa);
 	free(fb);
+	return rc;
+}
+
+struct diff_list {
+	bool live;
+	char *out;
+	size_t outlen;
+};
+
+static void diff_list_add(const char *key, void *ctx)
+{
+	struct diff_list *d = ctx;
+	size_t used = strlen(d->out);
+
+	if (key_is_live(key) != d->live)
+		return;
+	snprintf(d->out + used, d->outlen - used, "%s%s", used ? ", " : "",
+		 key);
+}
+
+void live_config_diff(const struct ps_config *a, const struct ps_config *b,
+		      bool live, char *out, size_t outlen)
+{
+	struct diff_list d = { .live = live, .out = out, .outlen = outlen };
+
+	out[0] = '\0';
+	(void)diff_walk(a, b, diff_list_add, &d);
+}
+
+struct diff_match {
+	const char *pattern;
+	bool found;
+};
+
+static void diff_match_add(const char *key, void *ctx)
+{
+	struct diff_match *d = ctx;
+
+	if (key_matches(key, d->pattern))
+		d->found = true;
+}
+
+int live_config_changed(const struct ps_config *a, const struct ps_config *b,
+			const char *pattern)
+{
+	struct diff_match d = { .pattern = pattern, .found = false };
+
+	if (diff_walk(a, b, diff_match_add, &d) == -1)
+		return -1;
+	return d.found ? 1 : 0;
 }
 
 /* The shutdown deadline, armed when SIGTERM or SIGINT arrives. */
@@ -186,9 +250,12 @@ static int bound(void *ctx, char *err, size_t errlen)
 {
 	struct live *l = ctx;
 
+	l->p.bmp.log = &l->log; /* pause/resume lines (bmp_server.h) */
 	if (l->boot->http_enabled &&
 	    http_bind(l->boot, &l->http_fd, err, errlen) == -1)
 		return -1;
+	/* Before the merger starts: it logs what a SIGHUP did to the sinks. */
+	l->p.merger.log = &l->log;
 	if (privdrop_apply(l->boot, err, errlen) == -1) {
 		l->drop_failed = true;
 		return -1;
@@ -275,7 +342,7 @@ static void reload(struct live *l, live_reload_fn fn, void *ctx)
 reopen:
 	/*
 	 * Log rotation: whatever the file says, the sinks reopen.  After
-	 * the publication, so the merger sees a new output.json.path too.
+	 * the publication, so the merger sees new output.* keys too.
 	 */
 	atomic_store_explicit(&l->p.hub.reopen_sinks, true,
 			      memory_order_release);

@@ -33,4 +33,12 @@ int live_run(const struct ps_config *cfg, const char *stats_path,
 void live_config_diff(const struct ps_config *a, const struct ps_config *b,
 		      bool live, char *out, size_t outlen);
 
+/*
+ * Whether a key matching `pattern` ("output.kafka.*": any key under it,
+ * or one dotted name) differs from a to b: 1 or 0, -1 when out of memory.
+ * @thread any: both configurations are read-only.
+ */
+int live_config_changed(const struct ps_config *a, const struct ps_config *b,
+			const char *pattern);
+
 #endif /* PEERSCOPE_LIVE_H */

@@ -16,13 +16,16 @@
 
 #include "agg.h"
 #include "config.h"
+#include "conn_bgp.h"
 #include "json.h"
 #include "sink.h"
+#include "sink_kafka.h"
 #include "stats.h"
 #include "worker.h"
 
 struct bmp_pub;
 struct cfg_pub;
+struct logger;
 
 #define MERGER_MAX_PENDING 8 /* windows held open waiting for slow workers */
 #define MERGER_MAX_SINKS 4
@@ -57,20 +60,32 @@ struct merger {
 	uint64_t watermark[PS_MAX_WORKERS];
 	bool finished[PS_MAX_WORKERS];
 	struct jbuf json;
+	struct conn_bgp_memory bgp_memory; /* connections' BGP peers */
 	struct merger_totals totals;
-	uint64_t sink_flush_failed[MERGER_MAX_SINKS];
 	struct stats_hub *pub; /* /metrics publication, NULL = none */
 	struct bmp_pub *bmp;    /* bgp_session from the BMP side, NULL = none */
 	/* live: the caps of the generation in effect (cfgpub.h), or NULL */
 	const struct cfg_pub *cfgpub;
-	/* live: the JSON sink and the config it was opened from (sinkswap.h) */
+	/*
+	 * live: the sinks SIGHUP may open, re-create or close, the
+	 * configurations they were last set up from, what closed Kafka
+	 * producers counted, and where to log it (sinkswap.h)
+	 */
 	struct sink *json_sink;
-	const struct ps_config *sinks_cfg;
+	struct sink *kafka_sink;
+	const struct ps_config *json_cfg;
+	const struct ps_config *kafka_cfg;
+	struct sink_kafka_totals kafka_retired;
+	bool kafka_retired_any;
+	struct logger *log;
 };
 
 void merger_init(struct merger *m, struct worker *workers, unsigned nworkers,
 		 const struct ps_config *cfg);
 void merger_add_sink(struct merger *m, struct sink *s);
+/* @thread merger (sinkswap.h).  Stop handing messages to s; it stays open. */
+void merger_remove_sink(struct merger *m, struct sink *s);
+bool merger_has_sink(const struct merger *m, const struct sink *s);
 void merger_fini(struct merger *m);
 
 /* @thread merger.  Runs until every worker has handed its final window. */

@@ -3,12 +3,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "conn_bgp.h"
 #include "messages.h"
 
 static const struct msg_info infos[MSG_TYPE_COUNT] = {
 	[MSG_CONNECTION_METRICS] = { "connection_metrics", 1 },
 	[MSG_EXPORTER_HEALTH] = { "exporter_health", 1 },
 	[MSG_BGP_SESSION] = { "bgp_session", 1 },
+	[MSG_ROUTE] = { "route", 1 },
 };
 
 const struct msg_info *msg_info(enum msg_type t)
@@ -46,25 +48,78 @@ static double sampling_error_pct(uint64_t samples)
 	return samples ? 196.0 * sqrt(1.0 / (double)samples) : 0.0;
 }
 
+/* What the block sums: sFlow flow samples, flow records, or both. */
+static const char *sampled_source(const struct agg_sampled *s)
+{
+	if (s->flow_records == 0)
+		return "flow_samples";
+	if (s->flow_records == s->samples)
+		return "flows";
+	return "flow_samples_and_flows";
+}
+
+/*
+ * Sampled packets the estimate rests on: one per sFlow sample, and each
+ * flow record's packet count as exported.
+ */
+static uint64_t sampled_packets(const struct agg_sampled *s)
+{
+	return s->samples - s->flow_records + s->flow_packets;
+}
+
+/*
+ * error_pct_95, or -1 where no bound means anything.  sFlow: each sample
+ * is one packet picked at random.  Flow records of 1-in-N packet
+ * sampling: the same bound over the sampled packets they count (the
+ * sampling picked packets, not records); every packet metered (all rates
+ * 1): exact, 0.  A record of unknown rate, or sFlow and flows mixed in
+ * one block: no bound.
+ */
+static double sampled_error_pct(const struct agg_sampled *s)
+{
+	if (s->flow_records == 0)
+		return sampling_error_pct(s->samples);
+	if (s->flow_records != s->samples || s->rate_unknown > 0)
+		return -1;
+	if (s->rate_max <= 1)
+		return 0;
+	return s->flow_packets > 0 ? sampling_error_pct(s->flow_packets) : -1;
+}
+
+/* A declared rate, or null when no record of the block had one. */
+static void rate_or_null(struct jbuf *j, const char *key, uint32_t rate)
+{
+	if (rate == 0)
+		json_null(j, key);
+	else
+		json_u64(j, key, rate);
+}
+
 static void sampled_block(struct jbuf *j, const struct agg_sampled *s,
 			  double seconds)
 {
+	double err = sampled_error_pct(s);
+
 	if (s->samples == 0 && s->discards == 0) {
 		json_null(j, "samples");
 		return;
 	}
 	json_obj_begin(j, "samples");
-	json_str(j, "source", "flow_samples");
+	json_str(j, "source", sampled_source(s));
 	json_u64(j, "bytes", (uint64_t)llround(s->est_bytes));
 	json_u64(j, "packets", (uint64_t)llround(s->est_packets));
 	json_double(j, "bits_per_second", s->est_bytes * 8.0 / seconds, 3);
 	json_double(j, "packets_per_second", s->est_packets / seconds, 3);
 	json_u64(j, "sample_count", s->samples);
 	json_u64(j, "sampled_bytes", s->frame_bytes);
-	json_u64(j, "sampling_rate", s->rate_max);
-	json_u64(j, "sampling_rate_min", s->rate_min);
+	json_u64(j, "sampled_packets", sampled_packets(s));
+	rate_or_null(j, "sampling_rate", s->rate_max);
+	rate_or_null(j, "sampling_rate_min", s->rate_min);
 	json_u64(j, "pool_weighted_samples", s->pool_weighted);
-	json_double(j, "error_pct_95", sampling_error_pct(s->samples), 2);
+	if (err < 0)
+		json_null(j, "error_pct_95");
+	else
+		json_double(j, "error_pct_95", err, 2);
 	json_u64(j, "discard_samples", s->discards);
 	json_u64(j, "sampling_unknown_records", s->rate_unknown);
 	json_obj_end(j);
@@ -112,6 +167,7 @@ static const char *status_name(bool known, bool up)
 }
 
 void msg_connection_metrics(struct jbuf *j, const struct agg_conn *c,
+			    const struct conn_bgp *bgp,
 			    uint64_t start_ns, uint64_t end_ns,
 			    char *key, size_t keylen)
 {
@@ -156,6 +212,7 @@ void msg_connection_metrics(struct jbuf *j, const struct agg_conn *c,
 	json_u64(j, "counter_samples", c->counter_samples);
 	json_u64(j, "counter_resets", c->counter_resets);
 	agg_origin_json(j, "out_dst_origin_as", &c->dst_origin);
+	conn_bgp_json(j, bgp, end_ns);
 	json_obj_end(j);
 }
 

@@ -17,6 +17,7 @@ enum msg_type {
 	MSG_CONNECTION_METRICS = 0,
 	MSG_EXPORTER_HEALTH,
 	MSG_BGP_SESSION, /* collector/bmp_msg.c */
+	MSG_ROUTE,       /* collector/messages_route.c */
 	MSG_TYPE_COUNT
 };
 
@@ -30,13 +31,31 @@ const struct msg_info *msg_info(enum msg_type t);
 /* Stable id of an auto-discovered connection: "<router>/if<ifIndex>". */
 void msg_connection_id(const struct conn_key *key, char *buf, size_t len);
 
-/* One window's figures for one connection; the key is written to `key`. */
+struct conn_bgp;
+/* One window's figures for one connection; the key is written to `key`.
+ * bgp: its BGP sessions (conn_bgp.h), NULL = no BMP feed. */
 void msg_connection_metrics(struct jbuf *j, const struct agg_conn *c,
+			    const struct conn_bgp *bgp,
 			    uint64_t start_ns, uint64_t end_ns,
 			    char *key, size_t keylen);
 
 void msg_exporter_health(struct jbuf *j, const struct agg_exporter *e,
 			 uint64_t start_ns, uint64_t end_ns,
 			 uint64_t kernel_drops, char *key, size_t keylen);
+
+struct bmp_router;
+struct bmp_peer;
+struct bmp_route_change;
+
+/*
+ * One route change of a BMP-monitored peer (messages_route.c,
+ * schemas/route.v1).  The key, "<router>|<peer type>|<distinguisher>|
+ * <peer address>", is the peer's bgp_session id: every change of one
+ * peer lands in one Kafka partition, in order, bulk withdrawals included.
+ * @thread bmp.
+ */
+void msg_route(struct jbuf *j, const struct bmp_router *r,
+	       const struct bmp_peer *p, const struct bmp_route_change *c,
+	       char *key, size_t keylen);
 
 #endif /* PEERSCOPE_MESSAGES_H */

@@ -91,6 +91,19 @@ static void family(struct text *t, const char *name, const char *type,
 	text_printf(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* The merger's sinks as it last published them (a SIGHUP may change them). */
+static unsigned sinks_n(const struct stats_hub *h)
+{
+	unsigned n = atomic_load_explicit(&h->nsinks, memory_order_acquire);
+
+	return n < STATS_MAX_SINKS ? n : STATS_MAX_SINKS;
+}
+
+static const char *sink_name(const struct stats_hub *h, unsigned i)
+{
+	return atomic_load_explicit(&h->sink_name[i], memory_order_relaxed);
+}
+
 static uint64_t ld(const _Atomic uint64_t *v)
 {
 	return atomic_load_explicit(v, memory_order_relaxed);
@@ -259,19 +272,19 @@ static void render_merger(struct text *t, const struct pipeline *p)
 			    (unsigned long long)ld(&h->messages_failed[i]));
 	family(t, "peerscope_sink_up", "gauge",
 	       "1 when the last window went through the sink without error.");
-	for (unsigned i = 0; i < p->merger.nsinks && i < STATS_MAX_SINKS; i++)
+	for (unsigned i = 0, n = sinks_n(h); i < n; i++)
 		text_printf(t, "peerscope_sink_up{sink=\"%s\"} %d\n",
-			    p->merger.sinks[i]->ops->name,
+			    sink_name(h, i),
 			    atomic_load_explicit(&h->sink_ok[i],
 						 memory_order_relaxed) ?
 				    1 :
 				    0);
 	family(t, "peerscope_sink_failures_total", "counter",
 	       "Messages and flushes a sink failed.");
-	for (unsigned i = 0; i < p->merger.nsinks && i < STATS_MAX_SINKS; i++)
+	for (unsigned i = 0, n = sinks_n(h); i < n; i++)
 		text_printf(t,
 			    "peerscope_sink_failures_total{sink=\"%s\"} %llu\n",
-			    p->merger.sinks[i]->ops->name,
+			    sink_name(h, i),
 			    (unsigned long long)ld(&h->sink_failures[i]));
 	family(t, "peerscope_sink_reopens_total", "counter",
 	       "SIGHUP reopenings of the sinks' files (log rotation).");
@@ -489,7 +502,88 @@ static void render_snapshot(struct text *t, const struct pipeline *p)
 	pthread_mutex_unlock(&h->lock);
 }
 
+/* Routers not read because their events wait for the output. */
+static void render_bmp_backpressure(struct text *t, const struct bmp_gauges *g,
+				    const struct bmp_gauge_router *top,
+				    uint32_t n)
+{
+	char lb[300];
+
+	family(t, "peerscope_bmp_routers_paused", "gauge",
+	       "BMP sessions not read now: their events wait for the output "
+	       "(TCP backpressure).");
+	text_printf(t, "peerscope_bmp_routers_paused %llu\n",
+		    (unsigned long long)ld(&g->routers_paused));
+	family(t, "peerscope_bmp_pauses_total", "counter",
+	       "Times a BMP session stopped being read for backpressure.");
+	text_printf(t, "peerscope_bmp_pauses_total %llu\n",
+		    (unsigned long long)ld(&g->pauses));
+	family(t, "peerscope_bmp_paused_seconds_total", "counter",
+	       "Time BMP sessions spent paused for backpressure, summed.");
+	text_printf(t, "peerscope_bmp_paused_seconds_total %.3f\n",
+		    (double)ld(&g->paused_ns) / 1e9);
+	family(t, "peerscope_bmp_queued_events", "gauge",
+	       "bgp_session and route messages waiting for the output in "
+	       "router queues.");
+	text_printf(t, "peerscope_bmp_queued_events %llu\n",
+		    (unsigned long long)ld(&g->queued_events));
+	family(t, "peerscope_bmp_queued_bytes", "gauge",
+	       "Memory held by those waiting messages.");
+	text_printf(t, "peerscope_bmp_queued_bytes %llu\n",
+		    (unsigned long long)ld(&g->queued_bytes));
+	family(t, "peerscope_bmp_router_pauses_total", "counter",
+	       "Backpressure pauses per router address, this session (the "
+	       "busiest routers only).");
+	for (uint32_t i = 0; i < n; i++)
+		text_printf(t,
+			    "peerscope_bmp_router_pauses_total{router=\"%s\"} "
+			    "%llu\n",
+			    label(top[i].name, lb, sizeof(lb)),
+			    (unsigned long long)top[i].pauses);
+	family(t, "peerscope_bmp_router_paused_seconds_total", "counter",
+	       "Time paused for backpressure per router address, this "
+	       "session.");
+	for (uint32_t i = 0; i < n; i++)
+		text_printf(t,
+			    "peerscope_bmp_router_paused_seconds_total{router="
+			    "\"%s\"} %.3f\n",
+			    label(top[i].name, lb, sizeof(lb)),
+			    (double)top[i].paused_ns / 1e9);
+}
+
 /* BMP sessions and RIB sizes, as the BMP thread last counted them. */
+/*
+ * IPFIX over TCP (ipfix_tcp.h), served by worker 0; only when
+ * flow.tcp_listen is set.  The refusals are one family with a reason.
+ */
+static void render_ipfix_tcp(struct text *t, const struct pipeline *p)
+{
+	const struct worker_pub *w;
+
+	if (p->nworkers == 0 || strcmp(p->cfg->flow_tcp_listen, "-") == 0)
+		return;
+	w = &p->workers[0].pub;
+	family(t, "peerscope_ipfix_tcp_connections", "gauge",
+	       "IPFIX/TCP connections open now.");
+	text_printf(t, "peerscope_ipfix_tcp_connections %llu\n",
+		    (unsigned long long)ld(&w->ipfix_tcp_open));
+	for (unsigned i = 0; i < IPFIX_TCP_COUNTER_COUNT; i++) {
+		const char *reason, *help;
+		const char *fam = ipfix_tcp_counter_family(i, &reason, &help);
+
+		if (help != NULL)
+			text_printf(t,
+				    "# HELP peerscope_ipfix_tcp_%s %s\n"
+				    "# TYPE peerscope_ipfix_tcp_%s counter\n",
+				    fam, help, fam);
+		text_printf(t, "peerscope_ipfix_tcp_%s", fam);
+		if (reason[0] != '\0')
+			text_printf(t, "{reason=\"%s\"}", reason);
+		text_printf(t, " %llu\n",
+			    (unsigned long long)ld(&w->ipfix_tcp[i]));
+	}
+}
+
 static void render_bmp(struct text *t, const struct pipeline *p)
 {
 	/* The lock is the one part of a read-only view that must change. */
@@ -529,6 +623,7 @@ static void render_bmp(struct text *t, const struct pipeline *p)
 	       "Routers without a peerscope_bmp_router_rib_routes series.");
 	text_printf(t, "peerscope_bmp_routers_omitted %llu\n",
 		    (unsigned long long)ld(&g->routers_omitted));
+	render_bmp_backpressure(t, g, top, n);
 }
 
 static void render_process(struct text *t, const struct http_server *h)
@@ -588,6 +683,7 @@ char *http_render_metrics(const struct http_server *h, size_t *len)
 	render_kafka(&t, &h->p->hub);
 	render_snapshot(&t, h->p);
 	render_bmp(&t, h->p);
+	render_ipfix_tcp(&t, h->p);
 	if (t.failed || t.buf == NULL) {
 		free(t.buf);
 		return NULL;
@@ -631,11 +727,11 @@ bool http_readiness(const struct http_server *h, char *why, size_t whylen)
 					"bound",
 					i, p->workers[i].rx_count,
 					p->cfg->listen_count);
-	for (unsigned i = 0; i < p->merger.nsinks && i < STATS_MAX_SINKS; i++)
+	for (unsigned i = 0, n = sinks_n(&p->hub); i < n; i++)
 		if (!atomic_load_explicit(&p->hub.sink_ok[i],
 					  memory_order_relaxed))
 			why_add(why, whylen, "sink %s failing (%llu failures)",
-				p->merger.sinks[i]->ops->name,
+				sink_name(&p->hub, i),
 				(unsigned long long)ld(
 					&p->hub.sink_failures[i]));
 	/* Overloaded: the merger is not keeping up with a worker. */

@@ -118,7 +118,11 @@ int pipeline_start_hook(struct pipeline *p, const struct ps_config *cfg,
 		for (unsigned i = 0; i < p->nworkers; i++)
 			p->workers[i].cfgpub = &p->cfgpub;
 		p->merger.cfgpub = &p->cfgpub;
-		p->merger.sinks_cfg = cfg;
+		/* SIGHUP may open, re-create or close either (sinkswap.h). */
+		p->merger.json_sink = &p->json;
+		p->merger.kafka_sink = &p->kafka;
+		p->merger.json_cfg = cfg;
+		p->merger.kafka_cfg = cfg;
 	}
 	if (bmp_pub_init(&p->bmp_pub, 4096) == -1) {
 		snprintf(err, errlen, "out of memory");
@@ -133,11 +137,12 @@ int pipeline_start_hook(struct pipeline *p, const struct ps_config *cfg,
 	for (unsigned i = 0; i < p->nworkers; i++)
 		p->workers[i].rib = p->rib;
 	if (cfg->json_enabled) {
-		if (sink_json_open(&p->json, cfg->json_path, err, errlen) == -1)
+		/* replay writes one run's output; the daemon appends */
+		if (sink_json_open(&p->json, cfg->json_path, !replay, err,
+				   errlen) == -1)
 			return -1;
 		p->json_open = true;
 		merger_add_sink(&p->merger, &p->json);
-		p->merger.json_sink = &p->json;
 	}
 	if (!replay && strcmp(cfg->bmp_listen, "-") != 0) {
 		p->bmp_on = true; /* stop frees a half-made server too */
@@ -163,6 +168,7 @@ int pipeline_start_hook(struct pipeline *p, const struct ps_config *cfg,
 			return -1;
 		merger_add_sink(&p->merger, &p->kafka);
 	}
+	stats_sinks_changed(&p->hub, &p->merger, NULL, 0);
 	if (pthread_create(&p->merger_thread, NULL, merger_main, &p->merger)) {
 		snprintf(err, errlen, "cannot start the merger thread");
 		return -1;
@@ -215,6 +221,9 @@ void pipeline_stop(struct pipeline *p)
 	if (p->merger_started) {
 		pthread_join(p->merger_thread, NULL);
 		p->merger_started = false;
+		/* A SIGHUP may have opened or closed sinks (sinkswap.h). */
+		p->json_open = merger_has_sink(&p->merger, &p->json);
+		p->kafka_open = merger_has_sink(&p->merger, &p->kafka);
 	}
 	/* The merger is gone: the producer is ours to drain, with a timeout. */
 	if (p->kafka_open)
@@ -304,6 +313,17 @@ static void write_stats_json(const struct pipeline *p,
 		if (t->errors.n[r] != 0)
 			json_u64(&j, dec_reason_name(r), t->errors.n[r]);
 	json_obj_end(&j);
+	if (strcmp(p->cfg->flow_tcp_listen, "-") != 0 && p->nworkers > 0) {
+		/* worker 0's last publication (ipfix_tcp.h) */
+		const struct worker_pub *wp = &p->workers[0].pub;
+
+		json_obj_begin(&j, "ipfix_tcp");
+		for (unsigned i = 0; i < IPFIX_TCP_COUNTER_COUNT; i++)
+			json_u64(&j, ipfix_tcp_counter_name(i),
+				 atomic_load_explicit(&wp->ipfix_tcp[i],
+						      memory_order_relaxed));
+		json_obj_end(&j);
+	}
 	if (p->kafka_open)
 		sink_kafka_stats_json(&p->kafka, &j);
 	json_obj_end(&j);

@@ -1,22 +1,113 @@
 /* rib_enrich.c - see rib_enrich.h. */
+#include <string.h>
+
 #include "json.h"
 #include "peerscope/flow.h"
+#include "peerscope/sflow.h"
 #include "rib_enrich.h"
 #include "rib_lookup.h"
+
+/* One destination of `router` (known to have a BMP feed), `bytes` worth. */
+static void enrich_dst(struct rib_registry *g, unsigned id,
+		       const struct ps_addr *router, const struct ps_addr *dst,
+		       double bytes, struct agg_origin *o)
+{
+	struct rib_route_info ri;
+	struct rib_peer_state ps;
+	int routed = rib_lookup_best(g, id, router, dst, &ri);
+
+	agg_origin_add(o, routed, routed ? ri.origin_as : 0, bytes, 1);
+	if (!routed) {
+		agg_peer_join_add(&o->peers, NULL, 0, bytes);
+	} else if (ri.peer_type != BMP_PEER_LOC_RIB) {
+		agg_peer_join_add(&o->peers, &ri.peer, ri.peer_as, bytes);
+	} else if (rib_peer_lookup(g, id, router, &ri.next_hop, &ps)) {
+		/* the router's own choice: the peer at its next hop */
+		agg_peer_join_add(&o->peers, &ps.addr, ps.peer_as, bytes);
+	} else {
+		agg_peer_join_add(&o->peers, NULL, 0, bytes);
+	}
+}
 
 void rib_enrich_flow(struct rib_registry *g, unsigned id,
 		     const struct ps_addr *router, const struct ps_flow *f,
 		     uint32_t rate, struct agg_origin *o)
 {
-	struct rib_route_info ri;
-	int routed;
-
 	if (g == NULL || !(f->present & FLOW_HAS_DST_ADDR) ||
 	    !rib_router_known(g, router))
 		return;
-	routed = rib_lookup_best(g, id, router, &f->dst_addr, &ri);
-	agg_origin_add(o, routed, routed ? ri.origin_as : 0,
-		       (double)f->bytes * rate, 1);
+	enrich_dst(g, id, router, &f->dst_addr, (double)f->bytes * rate, o);
+}
+
+int rib_enrich_sflow_dst(const struct sflow_flow_sample *f,
+			 struct ps_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if ((f->present & SFLOW_HAS_RAW_HEADER) && f->raw.pkt_ok &&
+	    (f->raw.pkt.ip.version == 4 || f->raw.pkt.ip.version == 6)) {
+		/* the outer header: what the router forwarded by */
+		out->af = f->raw.pkt.ip.version;
+		memcpy(out->bytes, f->raw.pkt.ip.dst, 16);
+		return 1;
+	}
+	if (f->present & SFLOW_HAS_IPV4) {
+		out->af = 4;
+		memcpy(out->bytes, f->rec.ipv4.dst_ip, 4);
+		return 1;
+	}
+	if (f->present & SFLOW_HAS_IPV6) {
+		out->af = 6;
+		memcpy(out->bytes, f->rec.ipv6.dst_ip, 16);
+		return 1;
+	}
+	return 0;
+}
+
+void rib_enrich_sflow(struct rib_registry *g, unsigned id,
+		      const struct ps_addr *agent,
+		      const struct sflow_flow_sample *f, double bytes,
+		      struct agg_origin *o)
+{
+	struct ps_addr dst;
+
+	/* the cheap test first: most agents have no BMP feed */
+	if (g == NULL || !rib_router_known(g, agent) ||
+	    !rib_enrich_sflow_dst(f, &dst))
+		return;
+	enrich_dst(g, id, agent, &dst, bytes, o);
+}
+
+void agg_peer_join_add(struct agg_peer_join *j, const struct ps_addr *peer,
+		       uint32_t peer_as, double bytes)
+{
+	if (peer == NULL) {
+		j->other_bytes += bytes;
+		return;
+	}
+	for (uint32_t i = 0; i < j->n; i++) {
+		if (j->peer_as[i] == peer_as &&
+		    memcmp(&j->addr[i], peer, sizeof(*peer)) == 0) {
+			j->bytes[i] += bytes;
+			return;
+		}
+	}
+	if (j->n == AGG_PEER_SLOTS) {
+		j->other_bytes += bytes;
+		return;
+	}
+	j->addr[j->n] = *peer;
+	j->peer_as[j->n] = peer_as;
+	j->bytes[j->n] = bytes;
+	j->n++;
+}
+
+void agg_peer_join_merge(struct agg_peer_join *dst,
+			 const struct agg_peer_join *src)
+{
+	for (uint32_t i = 0; i < src->n; i++)
+		agg_peer_join_add(dst, &src->addr[i], src->peer_as[i],
+				  src->bytes[i]);
+	dst->other_bytes += src->other_bytes;
 }
 
 void agg_origin_add(struct agg_origin *o, int routed, uint32_t asn,
@@ -55,6 +146,7 @@ void agg_origin_merge(struct agg_origin *dst, const struct agg_origin *src)
 	dst->other_bytes += src->other_bytes;
 	dst->unrouted_bytes += src->unrouted_bytes;
 	dst->lookups = lookups;
+	agg_peer_join_merge(&dst->peers, &src->peers);
 }
 
 void agg_origin_json(struct jbuf *j, const char *key,

@@ -28,6 +28,7 @@ struct rib_registry *rib_registry_new(void)
 		atomic_init(&g->slot[i].used, 0);
 		for (int v = 0; v < RIB_LOOKUP_VIEWS; v++)
 			rib_epoch_init(&g->slot[i].ep[v]);
+		rib_epoch_init(&g->slot[i].peers);
 	}
 	atomic_init(&g->nslots, 0);
 	atomic_init(&g->published, 0);
@@ -38,9 +39,11 @@ void rib_registry_free(struct rib_registry *g)
 {
 	if (g == NULL)
 		return;
-	for (unsigned i = 0; i < RIB_REGISTRY_ROUTERS; i++)
+	for (unsigned i = 0; i < RIB_REGISTRY_ROUTERS; i++) {
 		for (int v = 0; v < RIB_LOOKUP_VIEWS; v++)
 			rib_epoch_fini(&g->slot[i].ep[v]);
+		rib_epoch_fini(&g->slot[i].peers);
+	}
 	free(g);
 }
 
@@ -59,6 +62,53 @@ static struct rib_slot *slot_find(struct rib_registry *g,
 	return NULL;
 }
 
+/* The router's slot, claimed on first use; NULL when none is left. */
+static struct rib_slot *slot_claim(struct rib_registry *g,
+				   const struct ps_addr *router)
+{
+	struct rib_slot *s = slot_find(g, router);
+	unsigned n;
+
+	if (s != NULL)
+		return s;
+	n = atomic_load_explicit(&g->nslots, memory_order_relaxed);
+	if (n == RIB_REGISTRY_ROUTERS) {
+		g->refused++;
+		return NULL;
+	}
+	s = &g->slot[n];
+	s->router = *router;
+	atomic_store_explicit(&s->used, 1, memory_order_release);
+	/* readers see the slot, its address written, from here on */
+	atomic_store_explicit(&g->nslots, n + 1, memory_order_release);
+	return s;
+}
+
+static int publish_peers(struct rib_slot *s, struct bmp_router *r)
+{
+	struct rib_snap *snap = rib_snap_build_peers(r);
+
+	if (snap == NULL) {
+		r->peers_dirty = true; /* retry with the next change or round */
+		return -1;
+	}
+	r->peers_dirty = false;
+	rib_epoch_publish(&s->peers, snap);
+	return 0;
+}
+
+int rib_registry_publish_peers(struct rib_registry *g, struct bmp_router *r)
+{
+	struct rib_slot *s;
+
+	if (r->addr.af != 4 && r->addr.af != 6)
+		return 0;
+	s = slot_claim(g, &r->addr);
+	if (s == NULL)
+		return -1;
+	return publish_peers(s, r);
+}
+
 int rib_registry_publish(struct rib_registry *g, struct bmp_router *r)
 {
 	struct rib_slot *s;
@@ -68,26 +118,16 @@ int rib_registry_publish(struct rib_registry *g, struct bmp_router *r)
 	 * with flows from an exporter: nothing to publish. */
 	if (r->addr.af != 4 && r->addr.af != 6)
 		return 0;
-	s = slot_find(g, &r->addr);
-	if (s == NULL) {
-		unsigned n =
-			atomic_load_explicit(&g->nslots, memory_order_relaxed);
-
-		if (n == RIB_REGISTRY_ROUTERS) {
-			g->refused++;
-			return -1;
-		}
-		s = &g->slot[n];
-		s->router = r->addr;
-		atomic_store_explicit(&s->used, 1, memory_order_release);
-		/* readers see the slot, its address written, from here on */
-		atomic_store_explicit(&g->nslots, n + 1, memory_order_release);
-	}
+	s = slot_claim(g, &r->addr);
+	if (s == NULL)
+		return -1;
+	r->rib_dirty = false;
 	for (int v = 0; v < RIB_LOOKUP_VIEWS; v++) {
 		struct rib_snap *snap = rib_snap_build(r, lookup_views[v]);
 
 		if (snap == NULL) {
-			/* keep the older table: stale beats none */
+			/* keep the older table: stale beats none; retry */
+			r->rib_dirty = true;
 			status = -1;
 			continue;
 		}
@@ -96,6 +136,9 @@ int rib_registry_publish(struct rib_registry *g, struct bmp_router *r)
 		atomic_fetch_add_explicit(&g->published, 1,
 					  memory_order_relaxed);
 	}
+	/* prefix counts move with the routes */
+	if (publish_peers(s, r) == -1)
+		status = -1;
 	return status;
 }
 
@@ -103,9 +146,11 @@ void rib_registry_reclaim(struct rib_registry *g)
 {
 	unsigned n = atomic_load_explicit(&g->nslots, memory_order_relaxed);
 
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
 		for (int v = 0; v < RIB_LOOKUP_VIEWS; v++)
 			(void)rib_epoch_reclaim(&g->slot[i].ep[v]);
+		(void)rib_epoch_reclaim(&g->slot[i].peers);
+	}
 }
 
 static int lookup_slot(struct rib_slot *s, unsigned id, int v,
@@ -151,4 +196,23 @@ int rib_lookup_best(struct rib_registry *g, unsigned id,
 		if (lookup_slot(s, id, v, addr, out))
 			return 1;
 	return 0;
+}
+
+int rib_peer_lookup(struct rib_registry *g, unsigned id,
+		    const struct ps_addr *router, const struct ps_addr *peer,
+		    struct rib_peer_state *out)
+{
+	const struct rib_snap *snap;
+	struct rib_slot *s;
+	int found;
+
+	if (g == NULL || id >= RIB_MAX_READERS)
+		return 0;
+	s = slot_find(g, router);
+	if (s == NULL)
+		return 0;
+	snap = rib_read_begin(&s->peers, id);
+	found = snap != NULL && rib_snap_peer_find(snap, peer, out);
+	rib_read_end(&s->peers, id);
+	return found;
 }

@@ -14,6 +14,7 @@ struct snap_entry {
 struct snap_peer {
 	struct ps_addr addr;
 	uint32_t asn;
+	uint8_t peer_type;
 };
 
 struct rib_snap {
@@ -23,6 +24,8 @@ struct rib_snap {
 	uint32_t npeers;
 	struct rib_route_info *info; /* per interned attribute set */
 	uint32_t ninfo;
+	struct rib_peer_state *states; /* peer-state snapshots: by address */
+	uint32_t nstates;
 	/* prefix lengths present, so a lookup skips the absent ones */
 	uint64_t lens4;	   /* bit n: some /n, n = 0..32 */
 	uint64_t lens6[3]; /* bit n % 64 of word n / 64, n = 0..128 */
@@ -127,29 +130,34 @@ struct rib_snap *rib_snap_build(struct bmp_router *r, enum bmp_view view)
 
 		s->peers[i].addr = p->addr;
 		s->peers[i].asn = p->peer_as;
+		s->peers[i].peer_type = p->peer_type;
 		s->npeers++;
-		for (uint32_t j = 0; j < p->rib.cap; j++) {
-			const struct rib_entry *e = &p->rib.e[j];
-			struct snap_entry *d;
-			bool v6;
+		for (int fam = 0; fam < 2; fam++) {
+			/* unicast only: what flows are */
+			bool v6 = fam == 1;
+			struct rib_iter it;
+			struct rib_key k;
+			uint32_t attr;
 
-			if (e->attr == 0 || e->key.view != view)
-				continue;
-			v6 = e->key.afs == bgp_afs_index(2, 1);
-			if (!v6 && e->key.afs != bgp_afs_index(1, 1))
-				continue; /* unicast only: what flows are */
-			if (v6 ? s->n6 == cap6 : s->n4 == cap4)
-				continue; /* counts and tables disagree: bug */
-			d = v6 ? &s->v6[s->n6++] : &s->v4[s->n4++];
-			memcpy(d->addr, e->key.addr, 16);
-			d->len = e->key.len;
-			d->peer = (uint16_t)i;
-			if (info_of[e->attr] == 0) {
-				info_decode(&r->attrs.v[e->attr],
-					    &s->info[s->ninfo], scratch, u);
-				info_of[e->attr] = ++s->ninfo; /* 1-based */
+			rib_iter_init(&it, (unsigned)view,
+				      (unsigned)bgp_afs_index(v6 ? 2 : 1, 1));
+			while (rib_iter_next(&p->rib, &it, &k, &attr)) {
+				struct snap_entry *d;
+
+				if (v6 ? s->n6 == cap6 : s->n4 == cap4)
+					break; /* counts and tables disagree: bug */
+				d = v6 ? &s->v6[s->n6++] : &s->v4[s->n4++];
+				memcpy(d->addr, k.addr, 16);
+				d->len = k.len;
+				d->peer = (uint16_t)i;
+				if (info_of[attr] == 0) {
+					info_decode(&r->attrs.v[attr],
+						    &s->info[s->ninfo], scratch,
+						    u);
+					info_of[attr] = ++s->ninfo; /* 1-based */
+				}
+				d->info = info_of[attr] - 1;
 			}
-			d->info = info_of[e->attr] - 1;
 		}
 	}
 	qsort(s->v4, s->n4, sizeof(*s->v4), entry_cmp);
@@ -180,6 +188,7 @@ void rib_snap_free(struct rib_snap *s)
 	free(s->v6);
 	free(s->peers);
 	free(s->info);
+	free(s->states);
 	free(s);
 }
 
@@ -242,9 +251,87 @@ int rib_snap_lookup(const struct rib_snap *s, const struct ps_addr *a,
 		out->len = e->len;
 		out->peer = s->peers[e->peer].addr;
 		out->peer_as = s->peers[e->peer].asn;
+		out->peer_type = s->peers[e->peer].peer_type;
 		return 1;
 	}
 	return 0;
+}
+
+/* ---- peer states ---- */
+
+static uint64_t view_routes(const struct bmp_peer *p, enum bmp_view v)
+{
+	uint64_t n = 0;
+
+	for (int afs = 0; afs < BGP_AFS_COUNT; afs++)
+		n += p->routes[v][afs];
+	return n;
+}
+
+static int state_cmp(const void *a, const void *b)
+{
+	const struct rib_peer_state *x = a, *y = b;
+	int c = memcmp(&x->addr, &y->addr, sizeof(x->addr));
+
+	if (c != 0)
+		return c;
+	return x->peer_type < y->peer_type ? -1 : x->peer_type > y->peer_type;
+}
+
+struct rib_snap *rib_snap_build_peers(const struct bmp_router *r)
+{
+	struct rib_snap *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->states = calloc(r->npeers ? r->npeers : 1, sizeof(*s->states));
+	if (s->states == NULL) {
+		rib_snap_free(s);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < r->npeers; i++) {
+		const struct bmp_peer *p = r->peers[i];
+		struct rib_peer_state *d;
+
+		/* the Loc-RIB instance is the router itself, not a session */
+		if (p->peer_type == BMP_PEER_LOC_RIB)
+			continue;
+		d = &s->states[s->nstates++];
+		memset(d, 0, sizeof(*d));
+		d->addr = p->addr;
+		d->peer_as = p->peer_as;
+		d->peer_type = p->peer_type;
+		d->state = p->state;
+		d->up_since_ns = p->state == BMP_STATE_UP ? p->up_since_ns : 0;
+		d->flaps = p->flaps;
+		d->prefixes_pre = view_routes(p, BMP_VIEW_PRE_POLICY);
+		d->prefixes_post = view_routes(p, BMP_VIEW_POST_POLICY);
+	}
+	/* the same address under several types or distinguishers: the
+	 * lowest type (global before RD and local) answers */
+	qsort(s->states, s->nstates, sizeof(*s->states), state_cmp);
+	return s;
+}
+
+int rib_snap_peer_find(const struct rib_snap *s, const struct ps_addr *a,
+		       struct rib_peer_state *out)
+{
+	uint32_t lo = 0, hi = s->nstates;
+
+	/* lower bound on the address: the first entry of that address */
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (memcmp(&s->states[mid].addr, a, sizeof(*a)) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == s->nstates ||
+	    memcmp(&s->states[lo].addr, a, sizeof(*a)) != 0)
+		return 0;
+	*out = s->states[lo];
+	return 1;
 }
 
 /* ---- epochs ---- */

@@ -16,7 +16,7 @@
  * A reader that could hold the old snapshot announced its epoch before
  * the swap, so before the bump: its value is lower than the retire epoch,
  * and the old snapshot waits for it.  Readers are registered slots, one
- * per worker thread (RIB_MAX_READERS).
+ * per worker thread and one for the merger (RIB_MAX_READERS).
  *
  * Lookup: IPv4 and IPv6 entries sorted by (prefix, length); a lookup
  * tries lengths from the longest down, one binary search each.  When
@@ -41,7 +41,9 @@
 
 #include "bmp_session.h"
 
-#define RIB_MAX_READERS	 64
+/* one per flow worker (PS_MAX_WORKERS, config.h) and the merger's */
+#define RIB_MAX_READERS	 65
+#define RIB_READER_MERGER (RIB_MAX_READERS - 1)
 #define RIB_MAX_RETIRED	 64
 #define RIB_INFO_AS_PATH 16 /* ASNs kept per route for enrichment */
 #define RIB_INFO_COMM	 8  /* communities kept per route */
@@ -54,6 +56,7 @@ struct rib_route_info {
 	struct ps_addr next_hop;
 	struct ps_addr peer; /* the BGP peer that announced it */
 	uint32_t peer_as;
+	uint8_t peer_type;   /* enum bmp_peer_type: 3 = Loc-RIB, no peer */
 	uint8_t as_path_len; /* ASNs in as_path (capped) */
 	uint32_t as_path[RIB_INFO_AS_PATH];
 	uint8_t ncomm;
@@ -70,6 +73,29 @@ uint32_t rib_snap_count(const struct rib_snap *s);
 /* 1 with *out filled, 0 when no route covers the address. */
 int rib_snap_lookup(const struct rib_snap *s, const struct ps_addr *a,
 		    struct rib_route_info *out);
+
+/*
+ * One BGP session as the BMP feed last told it, for the connections the
+ * session's routes carry traffic for (conn_bgp.h).  A peer-state snapshot
+ * is a rib_snap without routes, published by epoch like the route tables
+ * but rebuilt at every peer state change (cheap: one entry per peer).
+ */
+struct rib_peer_state {
+	struct ps_addr addr;
+	uint32_t peer_as;
+	uint8_t peer_type;
+	enum bmp_peer_state state;
+	uint64_t up_since_ns;  /* BMP time of the last Peer Up (0 none) */
+	uint64_t flaps;
+	uint64_t prefixes_pre; /* routes held, Adj-RIB-In pre-policy */
+	uint64_t prefixes_post; /* post-policy */
+};
+
+/* @thread bmp.  The router's peers (not Loc-RIB); NULL out of memory. */
+struct rib_snap *rib_snap_build_peers(const struct bmp_router *r);
+/* 1 with *out filled, 0 when no peer has that address (Loc-RIB apart). */
+int rib_snap_peer_find(const struct rib_snap *s, const struct ps_addr *a,
+		       struct rib_peer_state *out);
 
 struct rib_epoch {
 	_Atomic(struct rib_snap *) cur;

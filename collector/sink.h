@@ -8,6 +8,7 @@
 #ifndef PEERSCOPE_SINK_H
 #define PEERSCOPE_SINK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,10 +32,15 @@ struct sink {
 	void *ctx;
 	uint64_t published[MSG_TYPE_COUNT];
 	uint64_t failed[MSG_TYPE_COUNT];
+	uint64_t flush_failed; /* counted by the merger */
 };
 
-/* JSON lines to `path` ("-" = stdout). */
-int sink_json_open(struct sink *s, const char *path, char *err, size_t errlen);
+/*
+ * JSON lines to `path` ("-" = stdout), appended to what the file holds,
+ * or replacing it (append false: a replay's output is that run's only).
+ */
+int sink_json_open(struct sink *s, const char *path, bool append, char *err,
+		   size_t errlen);
 
 int sink_publish(struct sink *s, enum msg_type type, const char *key,
 		 const char *json, size_t len);

@@ -71,7 +71,8 @@ static const struct sink_ops json_ops = {
 	.reopen = json_reopen,
 };
 
-int sink_json_open(struct sink *s, const char *path, char *err, size_t errlen)
+int sink_json_open(struct sink *s, const char *path, bool append, char *err,
+		   size_t errlen)
 {
 	struct json_out *o = calloc(1, sizeof(*o));
 
@@ -82,7 +83,8 @@ int sink_json_open(struct sink *s, const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	snprintf(o->path, sizeof(o->path), "%s", path);
-	o->f = strcmp(path, "-") == 0 ? stdout : fopen(path, "we");
+	o->f = strcmp(path, "-") == 0 ? stdout :
+					fopen(path, append ? "ae" : "we");
 	if (o->f == NULL) {
 		snprintf(err, errlen, "output %s: %s", path, strerror(errno));
 		free(o);

@@ -28,6 +28,7 @@ static const struct kafka_route {
 	{ MSG_CONNECTION_METRICS, "peerscope.connection.metrics" },
 	{ MSG_EXPORTER_HEALTH, "peerscope.exporter.health" },
 	{ MSG_BGP_SESSION, "peerscope.bgp.sessions" },
+	{ MSG_ROUTE, "peerscope.routes" },
 };
 
 static const char *const compression_codec[] = {
@@ -69,6 +70,11 @@ struct kafka_sink {
 	uint64_t retries; /* messages sent again (stats_cb) */
 	struct sink_kafka_counters c[MSG_TYPE_COUNT];
 	uint64_t logged_failed[MSG_TYPE_COUNT];
+
+	/* SIGHUP re-creation (sinkswap.h) */
+	struct kafka_sink *broker_from; /* while opening: its embedded one */
+	bool broker_borrowed;		/* mock/mock_rk are broker_from's */
+	struct sink_kafka_totals base; /* of the producers before, in c too */
 };
 
 const char *sink_kafka_default_topic(enum msg_type t)
@@ -144,10 +150,14 @@ static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 
 	(void)rk;
 	if (kafka_stats_txmsgs(json, len, &txmsgs) == 0) {
+		/* This producer's own reports: not its predecessors'. */
 		for (int t = 0; t < MSG_TYPE_COUNT; t++)
-			reported += k->c[t].delivered + k->c[t].failed;
-		if (txmsgs > reported && txmsgs - reported > k->retries)
-			k->retries = txmsgs - reported;
+			reported += k->c[t].delivered + k->c[t].failed -
+				    k->base.c[t].delivered -
+				    k->base.c[t].failed;
+		if (txmsgs > reported &&
+		    k->base.retries + txmsgs - reported > k->retries)
+			k->retries = k->base.retries + txmsgs - reported;
 	}
 	return 0; /* librdkafka frees json */
 }
@@ -618,11 +628,45 @@ static int producer_conf(struct kafka_sink *k, rd_kafka_conf_t *conf, char *err,
 static int kafka_start(struct sink *s, struct kafka_sink *k, char *err,
 		       size_t errlen);
 
+static int kafka_open(struct sink *s, const struct ps_kafka_config *kc,
+		      bool replay, struct sink *old, char *err, size_t errlen);
+
 int sink_kafka_open(struct sink *s, const struct ps_kafka_config *kc,
 		    bool replay, char *err, size_t errlen)
 {
+	return kafka_open(s, kc, replay, NULL, err, errlen);
+}
+
+int sink_kafka_open_beside(struct sink *s, const struct ps_kafka_config *kc,
+			   struct sink *old, char *err, size_t errlen)
+{
+	return kafka_open(s, kc, false, old, err, errlen);
+}
+
+/*
+ * The embedded broker changes hands only once the new producer is up: on
+ * failure the old producer keeps it (and the half-open sink, closed by
+ * the caller, must not destroy it).
+ */
+static void broker_settle(struct kafka_sink *k, bool opened)
+{
+	if (!k->broker_borrowed)
+		return;
+	if (opened) {
+		k->broker_from->mock = NULL;
+		k->broker_from->mock_rk = NULL;
+	} else {
+		k->mock = NULL;
+		k->mock_rk = NULL;
+	}
+	k->broker_borrowed = false;
+}
+
+static int kafka_open(struct sink *s, const struct ps_kafka_config *kc,
+		      bool replay, struct sink *old, char *err, size_t errlen)
+{
 	struct kafka_sink *k;
-	sigset_t set, old;
+	sigset_t set, mask;
 	int rc;
 
 	memset(s, 0, sizeof(*s));
@@ -635,6 +679,7 @@ int sink_kafka_open(struct sink *s, const struct ps_kafka_config *kc,
 	s->ctx = k;
 	k->kc = kc;
 	k->replay = replay;
+	k->broker_from = old != NULL ? old->ctx : NULL;
 	topics_resolve(k);
 	/* Half the bound for librdkafka, half for the FIFO (header). */
 	k->inflight_max_msgs = (kc->queue_messages + 1) / 2;
@@ -653,9 +698,11 @@ int sink_kafka_open(struct sink *s, const struct ps_kafka_config *kc,
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &set, &old);
+	pthread_sigmask(SIG_BLOCK, &set, &mask);
 	rc = kafka_start(s, k, err, errlen);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_sigmask(SIG_SETMASK, &mask, NULL);
+	broker_settle(k, rc == 0);
+	k->broker_from = NULL;
 	return rc;
 
 err_oom:
@@ -673,8 +720,15 @@ static int kafka_start(struct sink *s, struct kafka_sink *k, char *err,
 
 	(void)s;
 	if (strcmp(kc->brokers, "embedded") == 0) {
-		if (embedded_start(k, err, errlen) == -1)
+		if (k->broker_from != NULL && k->broker_from->mock != NULL) {
+			k->mock = k->broker_from->mock;
+			k->mock_rk = k->broker_from->mock_rk;
+			k->broker_borrowed = true;
+			snprintf(k->bootstraps, sizeof(k->bootstraps), "%s",
+				 k->broker_from->bootstraps);
+		} else if (embedded_start(k, err, errlen) == -1) {
 			return -1;
+		}
 		for (int t = 0; t < MSG_TYPE_COUNT; t++)
 			rd_kafka_mock_topic_create(k->mock, k->topic[t],
 						   KAFKA_EMBEDDED_PARTITIONS,
@@ -722,6 +776,42 @@ uint64_t sink_kafka_retries(const struct sink *s)
 	const struct kafka_sink *k = s->ctx;
 
 	return k->retries;
+}
+
+void sink_kafka_totals_get(const struct sink *s, struct sink_kafka_totals *t)
+{
+	const struct kafka_sink *k = s->ctx;
+
+	memset(t, 0, sizeof(*t));
+	if (k == NULL)
+		return;
+	for (int i = 0; i < MSG_TYPE_COUNT; i++) {
+		t->c[i] = k->c[i];
+		t->c[i].dropped += t->c[i].undelivered;
+		t->c[i].undelivered = 0;
+	}
+	t->errors = k->errors;
+	t->retries = k->retries;
+}
+
+void sink_kafka_set_base(struct sink *s, const struct sink_kafka_totals *t)
+{
+	struct kafka_sink *k = s->ctx;
+
+	for (int i = 0; i < MSG_TYPE_COUNT; i++) {
+		struct sink_kafka_counters *c = &k->c[i];
+		const struct sink_kafka_counters *b = &t->c[i];
+
+		c->accepted += b->accepted;
+		c->delivered += b->delivered;
+		c->failed += b->failed;
+		c->dropped += b->dropped;
+		c->too_large += b->too_large;
+		c->undelivered += b->undelivered;
+	}
+	k->errors += t->errors;
+	k->retries += t->retries;
+	k->base = *t;
 }
 
 const char *sink_kafka_bootstraps(const struct sink *s)

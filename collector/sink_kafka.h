@@ -25,7 +25,8 @@
  *
  * message.timeout.ms is 0 (never expire) by default, so an outage does not
  * silently expire messages; any delivery error, expiry included, is
- * counted as failed.  At shutdown sink_kafka_drain() waits up to
+ * counted as failed.  At shutdown, and for a producer a SIGHUP replaces or
+ * stops (sinkswap.h), sink_kafka_drain() waits up to
  * output.kafka.flush_timeout_ms and counts what is left as undelivered.
  *
  * Payload ownership: librdkafka copies key, payload and headers
@@ -33,9 +34,11 @@
  * caller's buffers are free to reuse as soon as publish() returns.
  *
  * @thread merger for publish/flush; main for open, drain, summary and close
- * (before the merger starts, or after it is joined).  Delivery reports run
- * inside rd_kafka_poll(), called only from those same calls, so the
- * counters need no locks.
+ * (before the merger starts, or after it is joined), except that on SIGHUP
+ * the merger itself opens, drains and closes producers (sinkswap.h), which
+ * the main thread then no longer touches.  Delivery reports run inside
+ * rd_kafka_poll(), called only from those same calls, so the counters need
+ * no locks.
  */
 #ifndef PEERSCOPE_SINK_KAFKA_H
 #define PEERSCOPE_SINK_KAFKA_H
@@ -58,6 +61,16 @@ struct sink_kafka_counters {
 };
 
 /*
+ * Run totals of producers closed by a SIGHUP (sinkswap.h): what a closed
+ * producer could not deliver is in `dropped`.
+ */
+struct sink_kafka_totals {
+	struct sink_kafka_counters c[MSG_TYPE_COUNT];
+	uint64_t errors;
+	uint64_t retries;
+};
+
+/*
  * Open the sink on kc.  With brokers "embedded", start the in-process
  * mock cluster first and print its bootstrap address on stderr.  A bad
  * librdkafka property, an unknown topic mapping or an unresolvable broker
@@ -67,8 +80,26 @@ struct sink_kafka_counters {
 int sink_kafka_open(struct sink *s, const struct ps_kafka_config *kc,
 		    bool replay, char *err, size_t errlen);
 
+/*
+ * sink_kafka_open() in live mode for a SIGHUP (sinkswap.h), beside the
+ * running producer `old` (NULL or closed: none): when both use the
+ * embedded broker, the new sink takes over old's, so consumers keep their
+ * broker and see the messages of both producers.  On failure old keeps it.
+ */
+int sink_kafka_open_beside(struct sink *s, const struct ps_kafka_config *kc,
+			   struct sink *old, char *err, size_t errlen);
+
 /* Deliver what waits, up to flush_timeout_ms; count the rest undelivered. */
 void sink_kafka_drain(struct sink *s);
+
+/* The sink's run totals into *t, what it could not deliver as dropped. */
+void sink_kafka_totals_get(const struct sink *s, struct sink_kafka_totals *t);
+
+/*
+ * Once, after open: add *t (the producers before this one) to the sink's
+ * counters, which are then run totals.
+ */
+void sink_kafka_set_base(struct sink *s, const struct sink_kafka_totals *t);
 
 /* "summary: kafka ..." lines, one per topic. */
 void sink_kafka_summary(const struct sink *s, FILE *out);

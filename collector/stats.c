@@ -85,6 +85,13 @@ void stats_worker_publish(struct worker *w)
 		STORE(p->proto_datagrams[i], t->proto_datagrams[i]);
 		STORE(p->proto_bytes[i], t->proto_bytes[i]);
 	}
+	if (w->tcp != NULL) {
+		const struct ipfix_tcp_stats *ts = ipfix_tcp_stats(w->tcp);
+
+		for (unsigned i = 0; i < IPFIX_TCP_COUNTER_COUNT; i++)
+			STORE(p->ipfix_tcp[i], ts->n[i]);
+		STORE(p->ipfix_tcp_open, ts->open);
+	}
 }
 
 void stats_worker_tick(struct worker *w, uint64_t now_ns)
@@ -113,14 +120,33 @@ void stats_merger_publish(struct stats_hub *h, const struct merger *m)
  * A sink is healthy when the last window went through it without a failed
  * message or flush; it recovers as soon as one window does.
  */
+static uint64_t sink_failed_total(const struct sink *s)
+{
+	uint64_t failed = s->flush_failed;
+
+	for (int t = 0; t < MSG_TYPE_COUNT; t++)
+		failed += s->failed[t];
+	return failed;
+}
+
+static void kafka_store(struct stats_hub *h, enum msg_type t,
+			const struct sink_kafka_counters *k)
+{
+	STORE(h->kafka_present, true);
+	STORE(h->kafka[t][STATS_KAFKA_ACCEPTED], k->accepted);
+	STORE(h->kafka[t][STATS_KAFKA_DELIVERED], k->delivered);
+	STORE(h->kafka[t][STATS_KAFKA_FAILED], k->failed);
+	STORE(h->kafka[t][STATS_KAFKA_DROPPED], k->dropped + k->too_large);
+}
+
 static void sinks_publish(struct stats_hub *h, const struct merger *m)
 {
+	bool kafka_open = false;
+
 	for (unsigned i = 0; i < m->nsinks && i < STATS_MAX_SINKS; i++) {
 		const struct sink *s = m->sinks[i];
-		uint64_t failed = m->sink_flush_failed[i];
+		uint64_t failed = sink_failed_total(s);
 
-		for (int t = 0; t < MSG_TYPE_COUNT; t++)
-			failed += s->failed[t];
 		STORE(h->sink_ok[i], failed == h->sink_seen[i]);
 		STORE(h->sink_failures[i], failed);
 		h->sink_seen[i] = failed;
@@ -128,20 +154,48 @@ static void sinks_publish(struct stats_hub *h, const struct merger *m)
 		 * run inside its calls), so it may copy them here. */
 		if (strcmp(s->ops->name, "kafka") != 0)
 			continue;
-		STORE(h->kafka_present, true);
+		kafka_open = true;
 		for (int t = 0; t < MSG_TYPE_COUNT; t++) {
 			const struct sink_kafka_counters *k =
 				sink_kafka_counters(s, t);
 
-			if (k == NULL)
-				continue;
-			STORE(h->kafka[t][STATS_KAFKA_ACCEPTED], k->accepted);
-			STORE(h->kafka[t][STATS_KAFKA_DELIVERED], k->delivered);
-			STORE(h->kafka[t][STATS_KAFKA_FAILED], k->failed);
-			STORE(h->kafka[t][STATS_KAFKA_DROPPED],
-			      k->dropped + k->too_large);
+			if (k != NULL)
+				kafka_store(h, t, k);
 		}
 	}
+	/* Kafka turned off by SIGHUP: its run totals stay on /metrics. */
+	for (int t = 0; !kafka_open && m->kafka_retired_any && t < MSG_TYPE_COUNT;
+	     t++)
+		kafka_store(h, t, &m->kafka_retired.c[t]);
+}
+
+void stats_sinks_changed(struct stats_hub *h, const struct merger *m,
+			 struct sink *const *before, unsigned nbefore)
+{
+	bool ok[STATS_MAX_SINKS];
+	uint64_t seen[STATS_MAX_SINKS];
+	unsigned n = m->nsinks < STATS_MAX_SINKS ? m->nsinks : STATS_MAX_SINKS;
+
+	for (unsigned i = 0; i < n; i++) {
+		/* An added sink: healthy, its carried-over failures not new. */
+		ok[i] = true;
+		seen[i] = sink_failed_total(m->sinks[i]);
+		for (unsigned j = 0; j < nbefore && j < STATS_MAX_SINKS; j++)
+			if (before[j] == m->sinks[i]) {
+				ok[i] = atomic_load_explicit(
+					&h->sink_ok[j], memory_order_relaxed);
+				seen[i] = h->sink_seen[j];
+			}
+	}
+	for (unsigned i = 0; i < n; i++) {
+		h->sink_seen[i] = seen[i];
+		STORE(h->sink_ok[i], ok[i]);
+		STORE(h->sink_failures[i], sink_failed_total(m->sinks[i]));
+		STORE(h->sink_name[i], m->sinks[i]->ops->name);
+	}
+	/* Names first: a reader that sees the new count sees them too. */
+	atomic_store_explicit(&h->nsinks, n, memory_order_release);
+	sinks_publish(h, m);
 }
 
 static void conn_gauge_fill(struct conn_gauge *g, const struct agg_conn *c,
@@ -298,7 +352,8 @@ void stats_merger_service(struct stats_hub *h, struct merger *m)
 	if (!atomic_exchange_explicit(&h->reopen_sinks, false,
 				      memory_order_acq_rel))
 		return;
-	/* A new output.json.path first; the reopen below is then a no-op. */
+	/* Sinks opened, re-created or closed first; a new file's reopen
+	 * below is then a no-op. */
 	(void)sinkswap_apply(m, &failed);
 	for (unsigned i = 0; i < m->nsinks; i++)
 		if (m->sinks[i]->ops->reopen != NULL &&

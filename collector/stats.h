@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "exptotals.h"
+#include "ipfix_tcp.h"
 #include "config.h"
 #include "messages.h"
 #include "peerscope/dec_stats.h"
@@ -53,6 +54,9 @@ struct worker_pub {
 	_Atomic uint64_t templates_refused;
 	_Atomic uint64_t proto_datagrams[PS_PROTO_END_];
 	_Atomic uint64_t proto_bytes[PS_PROTO_END_];
+	/* worker 0 with flow.tcp_listen: ipfix_tcp.h's counters */
+	_Atomic uint64_t ipfix_tcp[IPFIX_TCP_COUNTER_COUNT];
+	_Atomic uint64_t ipfix_tcp_open;
 	uint64_t last_ns; /* worker-private: last publication */
 };
 
@@ -96,6 +100,12 @@ struct stats_hub {
 	_Atomic uint64_t exporters_refused;
 	_Atomic uint64_t messages[MSG_TYPE_COUNT];
 	_Atomic uint64_t messages_failed[MSG_TYPE_COUNT];
+	/*
+	 * The merger's sinks, which a SIGHUP may change (sinkswap.h): names
+	 * (static strings, never NULL below nsinks) stored before nsinks.
+	 */
+	_Atomic unsigned nsinks;
+	_Atomic(const char *) sink_name[STATS_MAX_SINKS];
 	_Atomic bool sink_ok[STATS_MAX_SINKS];
 	_Atomic uint64_t sink_failures[STATS_MAX_SINKS];
 	/* window publication time: cumulative histogram, seconds */
@@ -155,6 +165,16 @@ void stats_merger_publish(struct stats_hub *h, const struct merger *m);
  * reopen the sinks' files (log rotation) after a SIGHUP.
  */
 void stats_merger_service(struct stats_hub *h, struct merger *m);
+
+/*
+ * @thread merger, or main before the merger starts.  The merger's sink
+ * list changed from `before` (nbefore sinks) to m->sinks: each sink keeps
+ * its health wherever it moved, an added one starts healthy, and /metrics
+ * and /readyz see the new list.
+ */
+struct sink;
+void stats_sinks_changed(struct stats_hub *h, const struct merger *m,
+			 struct sink *const *before, unsigned nbefore);
 
 /*
  * @thread main, once the merger thread is joined (the sinks are then the

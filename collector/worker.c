@@ -297,6 +297,10 @@ void *worker_replay_main(void *arg)
 		}
 		for (uint32_t i = 0; i < b->count; i++)
 			worker_process(w, &b->d[i]);
+		if (b->tcp_session_end)
+			w->totals.ipfix_tcp_templates_dropped +=
+				ipfix_tcp_forget(w, &b->tcp_session_src);
+		b->tcp_session_end = false;
 		if (b->tick_ns != 0)
 			worker_advance(w, b->tick_ns);
 		bool end = b->end;
@@ -313,14 +317,76 @@ void *worker_replay_main(void *arg)
 	return NULL;
 }
 
-/* How long a worker lets datagrams gather after a partial batch. */
-#define WORKER_COALESCE_NS (200 * 1000)
+/*
+ * Coalescing.  After a drain that emptied its sockets the worker sleeps
+ * before the next one, so that datagrams are fetched in batches rather than
+ * one or two per wake-up: a wake-up costs a context switch and two system
+ * calls, more than decoding a whole datagram (about 10 us on a virtual
+ * machine, where arming the timer and idling exit to the hypervisor).
+ * The pause adapts to the arrival rate: it doubles while drains bring less
+ * than one receive batch (udp.batch) and halves when they bring more than
+ * four, between the bounds below.  Under a full load the drains never
+ * empty the sockets and there is no pause.  Datagrams are stamped when
+ * drained, so a pause moves a window boundary by at most its length.
+ *
+ * Loss: during a pause the sockets must hold what arrives.  A pause grows
+ * only while four times the buffer space the last drain's datagrams took
+ * (their bytes plus WORKER_SKB_OVERHEAD each: twice for the doubled pause,
+ * twice for bursts) fits in the smallest receive buffer, and shrinks when
+ * it does not.  With the default udp.rcvbuf_bytes (32 MiB) that bound is
+ * far off: the longest pause fills a quarter of it only above 700 k
+ * datagrams/s, and the batch bound has shortened the pause long before.
+ */
+#define WORKER_COALESCE_MIN_NS	 (50 * 1000)
+#define WORKER_COALESCE_START_NS (200 * 1000)
+#define WORKER_COALESCE_MAX_NS	 (5 * 1000 * 1000)
+#define WORKER_SKB_OVERHEAD	 1024 /* kernel bytes per queued datagram */
 
-static void coalesce_pause(void)
+struct coalesce {
+	uint64_t pause_ns;
+	uint64_t datagrams, bytes; /* worker totals before the drain */
+};
+
+static void coalesce_pause(uint64_t ns)
 {
-	struct timespec ts = { .tv_sec = 0, .tv_nsec = WORKER_COALESCE_NS };
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)ns };
 
 	nanosleep(&ts, NULL);
+}
+
+static uint64_t worker_received(const struct worker *w)
+{
+	return w->totals.datagrams + w->totals.udp_refused;
+}
+
+/* The smallest receive buffer the kernel granted; 0 when none is known. */
+static uint64_t worker_rcvbuf_min(const struct worker *w)
+{
+	uint64_t min = 0;
+
+	for (unsigned i = 0; i < w->rx_count; i++)
+		if (w->rx[i].rcvbuf_actual > 0 &&
+		    (min == 0 || (uint64_t)w->rx[i].rcvbuf_actual < min))
+			min = (uint64_t)w->rx[i].rcvbuf_actual;
+	return min;
+}
+
+/* The next pause from what the drain just brought (see above). */
+static void coalesce_adapt(struct coalesce *co, const struct worker *w,
+			   uint64_t got, uint64_t bytes, uint32_t batch)
+{
+	uint64_t rcvbuf = worker_rcvbuf_min(w);
+	bool room = rcvbuf == 0 ||
+		    (bytes + got * WORKER_SKB_OVERHEAD) * 4 <= rcvbuf;
+
+	if (got < batch && room)
+		co->pause_ns *= 2;
+	else if (got > 4 * (uint64_t)batch || !room)
+		co->pause_ns /= 2;
+	if (co->pause_ns < WORKER_COALESCE_MIN_NS)
+		co->pause_ns = WORKER_COALESCE_MIN_NS;
+	if (co->pause_ns > WORKER_COALESCE_MAX_NS)
+		co->pause_ns = WORKER_COALESCE_MAX_NS;
 }
 
 static uint64_t now_realtime_ns(void)
@@ -331,7 +397,6 @@ static uint64_t now_realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* @thread worker (live): receive on this worker's sockets until stopped. */
 /*
  * udp.allow of the newest configuration: one atomic load per receive
  * batch, parsed again only when a reload published a new generation.
@@ -351,33 +416,38 @@ static void worker_allow_refresh(struct worker *w)
 		w->allow.n = 0;
 }
 
+/* @thread worker (live): receive on this worker's sockets until stopped. */
 void *worker_live_main(void *arg)
 {
 	struct worker *w = arg;
+	struct coalesce co = { .pause_ns = WORKER_COALESCE_START_NS };
+	uint32_t batch = w->rx_count > 0 ? w->rx[0].batch : 1;
 
 	while (!atomic_load_explicit(&w->stop, memory_order_acquire)) {
-		uint64_t now;
+		uint64_t now, got;
 		bool more = false;
 
 		worker_allow_refresh(w);
-
-		/* Wakes at least every 100 ms so windows close on time. */
-		udp_rx_poll(w->rx, w->rx_count, 100);
+		co.datagrams = worker_received(w);
+		co.bytes = w->totals.bytes;
 		now = now_realtime_ns();
 		for (unsigned i = 0; i < w->rx_count; i++)
 			more |= udp_rx_drain(&w->rx[i], w, now);
+		got = worker_received(w) - co.datagrams;
 		if (w->tcp != NULL)
 			ipfix_tcp_service(w->tcp, w, now);
 		worker_advance(w, now);
 		stats_worker_tick(w, now);
-		/*
-		 * Under a steady trickle every wake-up would fetch one or two
-		 * datagrams for two system calls.  Pausing briefly lets the
-		 * socket buffer collect a batch; the buffer holds far more
-		 * than arrives in WORKER_COALESCE_NS even at line rate.
-		 */
-		if (!more)
-			coalesce_pause();
+		if (more)
+			continue;
+		if (got == 0) {
+			/* Idle: wait for a datagram, waking at least every
+			 * 100 ms so that windows close on time. */
+			udp_rx_poll(w->rx, w->rx_count, 100);
+			continue;
+		}
+		coalesce_adapt(&co, w, got, w->totals.bytes - co.bytes, batch);
+		coalesce_pause(co.pause_ns);
 	}
 	worker_finish(w);
 	return NULL;

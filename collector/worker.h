@@ -46,6 +46,10 @@ struct rx_batch {
 	uint32_t used_bytes;
 	uint64_t tick_ns;      /* nonzero: advance time to here after the datagrams */
 	bool end;              /* no more input: flush and stop */
+	/* after the datagrams: this exporter's IPFIX/TCP session ended
+	 * (ipfix_tcp_forget) */
+	bool tcp_session_end;
+	struct ps_addr tcp_session_src;
 	struct rx_datagram d[RX_BATCH_MAX];
 	uint8_t data[RX_BATCH_BYTES];
 };
@@ -61,6 +65,7 @@ struct worker_totals {
 	uint64_t windows_dropped;   /* output ring full in live mode */
 	uint64_t state_refused;     /* sequence/counter state at its cap */
 	uint64_t kernel_drops;
+	uint64_t ipfix_tcp_templates_dropped; /* replay: ipfix_tcp_forget */
 	struct dec_stats errors;
 	uint64_t proto_datagrams[PS_PROTO_END_]; /* for /metrics */
 	uint64_t proto_bytes[PS_PROTO_END_];

@@ -683,6 +683,8 @@ static enum attr_verdict attr_decode(uint8_t type, struct cur *v,
 		if (len == 0 || len % 4 != 0)
 			break;
 		u->cluster_len = (uint16_t)(len / 4);
+		if (cur_ptr(v, len, &u->cluster_list) == -1)
+			break;
 		u->present |= BGP_HAS_CLUSTER;
 		return ATTR_OK;
 	case ATTR_MP_REACH:

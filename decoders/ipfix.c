@@ -385,7 +385,13 @@ static uint8_t iana_dest(uint16_t ie)
 		return IPFIX_D_FRAME_LEN;
 	case 315:
 		return IPFIX_D_FRAME;
-	/* pathDelay{Mean,Min,Max,Sum}DeltaMicroseconds, IANA registry */
+	/*
+	 * pathDelay{Mean,Min,Max,Sum}DeltaMicroseconds: the IANA registry
+	 * assigns 530-533 (draft-ietf-opsawg-ipfix-on-path-telemetry; Sum is
+	 * unsigned64).  pmacct exports the same four at 600-603, which the
+	 * registry leaves unassigned, so taking them as delays clashes with
+	 * nothing.
+	 */
 	case 530:
 	case 600:
 		return IPFIX_D_DELAY_MEAN;
@@ -397,7 +403,7 @@ static uint8_t iana_dest(uint16_t ie)
 		return IPFIX_D_DELAY_MAX;
 	case 533:
 	case 603:
-		return IPFIX_D_DELAY_SUM; /* 600-603: pmacct */
+		return IPFIX_D_DELAY_SUM;
 	/* nProbe's v9 ids (NTOP_BASE 57472 + 123..125) */
 	case 57595:
 		return IPFIX_D_CLIENT_NW_MS;
@@ -447,6 +453,18 @@ uint8_t ipfix_field_dest(uint32_t pen, uint16_t ie, uint16_t len)
 		default:
 			return IPFIX_D_SKIP;
 		}
+	case IPFIX_PEN_FLOWMON:
+		/*
+		 * Flowmon NPM (libfds flowmon.xml, PEN 39499; Progress Flowmon
+		 * user guide, "Calculation of Flowmon NPM Metrics": microsecond
+		 * precision).  65-68 npmDelay* are inter-packet delay and 61-64
+		 * jitter, not network latency: not mapped.
+		 */
+		if (ie == 69)
+			return IPFIX_D_RTT_US; /* npmRoundTripTime */
+		if (ie == 70)
+			return IPFIX_D_SRT_US; /* npmServerResponseTime */
+		return IPFIX_D_SKIP;
 	case 9: /* Cisco AVC application response time */
 		if (ie == 9316)
 			return IPFIX_D_ART_CLIENT_NW_SUM;
@@ -684,6 +702,12 @@ static void add_extra(struct ps_flow *f, const struct ipfix_field *fd,
 	f->extra[f->extra_count].len = len;
 	f->extra[f->extra_count].value = v;
 	f->extra_count++;
+}
+
+static void latency_mark(struct ps_flow *f, enum flow_latency_has which)
+{
+	f->latency_present |= (uint16_t)which;
+	f->present |= FLOW_HAS_TCP_LATENCY;
 }
 
 /* One field's value into the flow record (or the options facts). */
@@ -982,23 +1006,31 @@ static void field_store(struct ps_flow *f, struct ipfix_options *o,
 		break;
 	case IPFIX_D_CLIENT_NW_MS:
 		f->client_nw_latency_ms = (uint32_t)x;
-		f->present |= FLOW_HAS_TCP_LATENCY;
+		latency_mark(f, FLOW_LAT_CLIENT_NW);
 		break;
 	case IPFIX_D_SERVER_NW_MS:
 		f->server_nw_latency_ms = (uint32_t)x;
-		f->present |= FLOW_HAS_TCP_LATENCY;
+		latency_mark(f, FLOW_LAT_SERVER_NW);
 		break;
 	case IPFIX_D_APPL_MS:
 		f->appl_latency_ms = (uint32_t)x;
-		f->present |= FLOW_HAS_TCP_LATENCY;
+		latency_mark(f, FLOW_LAT_APPL);
 		break;
 	case IPFIX_D_ART_CLIENT_NW_SUM:
 		f->art_client_nw_sum_ms = (uint32_t)x;
-		f->present |= FLOW_HAS_TCP_LATENCY;
+		latency_mark(f, FLOW_LAT_ART_CLIENT);
 		break;
 	case IPFIX_D_ART_SERVER_NW_SUM:
 		f->art_server_nw_sum_ms = (uint32_t)x;
-		f->present |= FLOW_HAS_TCP_LATENCY;
+		latency_mark(f, FLOW_LAT_ART_SERVER);
+		break;
+	case IPFIX_D_RTT_US:
+		f->rtt_us = (uint32_t)x;
+		latency_mark(f, FLOW_LAT_RTT);
+		break;
+	case IPFIX_D_SRT_US:
+		f->server_response_us = (uint32_t)x;
+		latency_mark(f, FLOW_LAT_SRT);
 		break;
 	case IPFIX_D_OPT_RANDOM_INTERVAL:
 		o->random_interval = (uint32_t)x;

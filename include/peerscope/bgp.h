@@ -166,6 +166,7 @@ struct bgp_update {
 	uint32_t aggregator_as, aggregator_id;
 	uint32_t originator_id;
 	uint16_t cluster_len;        /* CLUSTER_LIST entries */
+	const uint8_t *cluster_list; /* borrowed, cluster_len entries of 4 */
 	/* communities: borrowed, `n` entries of 4, 8 and 12 bytes */
 	const uint8_t *comm;
 	uint16_t ncomm;

@@ -1,7 +1,9 @@
 /*
  * bmp.h - BGP Monitoring Protocol v3 (RFC 7854), Adj-RIB-Out (RFC 8671),
- * Loc-RIB (RFC 9069), and the TLVs of draft-ietf-grow-bmp-tlv where a
- * message carries them.
+ * Loc-RIB (RFC 9069), and BMP v4 (draft-ietf-grow-bmp-tlv-20): version 4
+ * in the common header, TLVs after the v3 body of Peer Down and Stats
+ * Reports, and Route Monitoring made of indexed TLVs, one of which is the
+ * BGP PDU.  Route Mirroring's TLVs (RFC 7854 §4.7) are decoded too.
  *
  * bmp_frame() finds message boundaries in a byte stream; bmp_decode()
  * decodes one framed message into a struct bmp_msg that borrows pointers
@@ -21,6 +23,7 @@
 #include "peerscope/dec_stats.h"
 
 #define BMP_VERSION	      3
+#define BMP_VERSION_TLV	      4 /* draft-ietf-grow-bmp-tlv */
 #define BMP_COMMON_HDR_LEN    6
 #define BMP_PEER_HDR_LEN      42
 /* Largest message we accept: a 64 KiB extended BGP message plus headers
@@ -88,8 +91,29 @@ static inline bool bmp_peer_as2(const struct bmp_peer_hdr *h)
 struct bmp_tlv {
 	uint16_t type;
 	uint16_t len;
+	uint16_t index;	 /* v4 Route Monitoring TLVs only (has_index) */
+	bool has_index;
 	const uint8_t *value;
 };
+
+/*
+ * BMP v4 TLV types in Route Monitoring (draft-ietf-grow-bmp-tlv-20 §8).
+ * The top bit of a type is the E bit: a vendor's type, never ours.
+ * Revisions up to -13 (the one Wireshark implements) numbered the BGP
+ * PDU TLV 4, which -20 gives to the Group TLV: a type 4 TLV whose value
+ * is a whole BGP message is taken as the PDU.
+ */
+#define BMP_V4_TLV_E_BIT	0x8000
+#define BMP_V4_RM_GROUP		4
+#define BMP_V4_RM_VRF_NAME	5
+#define BMP_V4_RM_BGP_PDU	7
+#define BMP_V4_RM_MAX_KNOWN	7 /* 1..7 are defined */
+
+/* Route Mirroring (RFC 7854 §4.7): TLV types and Information codes */
+#define BMP_MIRROR_TLV_BGP	0
+#define BMP_MIRROR_TLV_INFO	1
+#define BMP_MIRROR_ERRORED_PDU	0
+#define BMP_MIRROR_MESSAGES_LOST 1
 
 struct bmp_stat {
 	uint16_t type;
@@ -120,6 +144,9 @@ struct bmp_msg {
 	 * Route Mirroring, or trailing BMP v4 TLVs; borrowed */
 	unsigned ntlv;
 	struct bmp_tlv tlv[BMP_MAX_TLVS];
+	/* v4: TLVs after the v3 body, and those of types we do not know
+	 * (counted and skipped; vendor types with the E bit among them) */
+	unsigned v4_tlvs, v4_unknown;
 	union {
 		struct {
 			struct cur bgp; /* one whole BGP UPDATE */
@@ -146,6 +173,16 @@ struct bmp_msg {
 		struct {
 			uint16_t reason; /* Termination TLV type 1, or 0xffff */
 		} term;
+		struct {
+			/* RFC 7854 §4.7: BGP Message TLVs that hold a whole
+			 * BGP message; Information TLVs by code */
+			unsigned bgp_messages;
+			unsigned errored_pdus;	/* code 0 */
+			unsigned messages_lost; /* code 1 */
+			unsigned info_other;	/* other codes */
+			struct cur bgp;		/* the last BGP message */
+			uint8_t bgp_type;	/* its type (RFC 4271 §4.1) */
+		} mirror;
 	} u;
 };
 

@@ -55,7 +55,21 @@ enum flow_has {
 	FLOW_HAS_START_UPTIME = 1u
 				<< 29, /* start/end still sysUpTime-relative */
 	FLOW_HAS_IP_VERSION = 1u << 30,
-	FLOW_HAS_TCP_LATENCY = 1u << 31, /* nProbe / Cisco AVC network times */
+	FLOW_HAS_TCP_LATENCY = 1u << 31, /* see latency_present */
+};
+
+/*
+ * Which latency fields a record carried (FLOW_HAS_TCP_LATENCY says only
+ * that one of them was): an absent one must not read as 0 ms.
+ */
+enum flow_latency_has {
+	FLOW_LAT_CLIENT_NW = 1u << 0,  /* nProbe CLIENT_NW_LATENCY_MS */
+	FLOW_LAT_SERVER_NW = 1u << 1,  /* nProbe SERVER_NW_LATENCY_MS */
+	FLOW_LAT_APPL = 1u << 2,       /* nProbe APPL_LATENCY_MS */
+	FLOW_LAT_ART_CLIENT = 1u << 3, /* Cisco artClientNetworkTimeSum */
+	FLOW_LAT_ART_SERVER = 1u << 4, /* Cisco artServerNetworkTimeSum */
+	FLOW_LAT_RTT = 1u << 5,	       /* Flowmon npmRoundTripTime */
+	FLOW_LAT_SRT = 1u << 6,	       /* Flowmon npmServerResponseTime */
 };
 
 /* A field the record has no slot for, by (PEN, IE): borrowed bytes. */
@@ -101,8 +115,8 @@ struct ps_flow {
 	uint32_t sampler_id;	      /* 48 / FLOW_SAMPLER_ID */
 	uint64_t selector_id;	      /* 302 */
 	uint32_t sampling_interval;   /* 34 in the record itself */
-	/* Path delay in microseconds: IANA 530-533, pmacct 600-603, Huawei PEN
-	 * 2011 521/523/525/527. */
+	/* Path delay in microseconds: IANA 530-533, Huawei PEN 2011
+	 * 521/523/525/527. */
 	uint32_t path_delay_mean_us, path_delay_min_us, path_delay_max_us;
 	uint64_t path_delay_sum_us;
 	/* TCP network latency as probes measure it, in ms as sent: nProbe
@@ -111,8 +125,12 @@ struct ps_flow {
 	 * Sum (PEN 9 ids 9316, 9319). */
 	uint32_t client_nw_latency_ms, server_nw_latency_ms, appl_latency_ms;
 	uint32_t art_client_nw_sum_ms, art_server_nw_sum_ms;
-	const uint8_t *frame; /* 315, borrowed */
-	uint16_t frame_len;   /* 312 dataLinkFrameSize or 410 when given */
+	/* Flowmon probes (PEN 39499): npmRoundTripTime (69, SYN to the
+	 * client's ACK) and npmServerResponseTime (70), in microseconds. */
+	uint32_t rtt_us, server_response_us;
+	uint16_t latency_present; /* enum flow_latency_has */
+	const uint8_t *frame;	  /* 315, borrowed */
+	uint16_t frame_len;	  /* 312 dataLinkFrameSize or 410 when given */
 	uint16_t extra_count;
 	struct flow_extra extra[FLOW_MAX_EXTRA];
 };

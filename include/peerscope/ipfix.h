@@ -33,6 +33,7 @@
 #define IPFIX_MAX_FIELDS  64	  /* fields per template; more is refused */
 #define IPFIX_VARLEN	  0xFFFFu /* field length meaning "variable" */
 #define IPFIX_PEN_REVERSE 29305u  /* RFC 5103 reverse information elements */
+#define IPFIX_PEN_FLOWMON 39499u  /* Flowmon Networks (now Progress) */
 
 /* Where a field of a template goes (compiled once per template). */
 enum ipfix_dest {
@@ -99,6 +100,8 @@ enum ipfix_dest {
 	IPFIX_D_APPL_MS,
 	IPFIX_D_ART_CLIENT_NW_SUM,
 	IPFIX_D_ART_SERVER_NW_SUM,
+	IPFIX_D_RTT_US,
+	IPFIX_D_SRT_US,
 	/* options records */
 	IPFIX_D_OPT_RANDOM_INTERVAL,
 	IPFIX_D_OPT_PKT_INTERVAL,

@@ -1139,7 +1139,7 @@ static int child_start(struct child *ch, const struct loop_opts *o,
 		       uint16_t port)
 {
 	char listen[64], workers[16], cpus[160];
-	const char *argv[16];
+	const char *argv[20];
 	int argc = 0;
 
 	memset(ch, 0, sizeof(*ch));
@@ -1163,6 +1163,11 @@ static int child_start(struct child *ch, const struct loop_opts *o,
 	argv[argc++] = ch->out;
 	argv[argc++] = "--stats";
 	argv[argc++] = ch->stats;
+	/* a benchmark VM runs as root; no HTTP port to collide on */
+	argv[argc++] = "--set";
+	argv[argc++] = "allow_root=true";
+	argv[argc++] = "--set";
+	argv[argc++] = "http.enabled=false";
 	if (o->child_cpus != NULL) {
 		snprintf(cpus, sizeof(cpus), "cpus=%s", o->child_cpus);
 		argv[argc++] = "--set";

@@ -175,7 +175,8 @@ static void route_v6(struct out *o, uint32_t peer, uint32_t i)
 	p16(o, 2); p8(o, 1); p8(o, 16);
 	p32(o, 0x20010db8); p32(o, 0); p32(o, 0); p32(o, 1);
 	p8(o, 0);
-	p8(o, 48); p16(o, 0x2a00 | (i >> 16)); p16(o, i & 0xffff); p16(o, 0);
+	/* 2a0N:1450:iiii::/48: bits past the 32nd set, as in real tables */
+	p8(o, 48); p16(o, 0x2a00 | (i >> 16)); p16(o, 0x1450); p16(o, i & 0xffff);
 	bgp_end(o, b);
 	bmp_end(o, at);
 }
@@ -186,6 +187,23 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Where the bytes per route come from: each (view, family) sub-table. */
+static void print_subtables(const struct rib_table *t)
+{
+	for (unsigned v = 0; v < RIB_VIEWS; v++)
+		for (unsigned f = 0; f < RIB_FAMILIES; f++) {
+			const struct rib_sub *s = &t->sub[v][f];
+
+			if (s->cap == 0)
+				continue;
+			printf("  view %u %s: %u routes, %u slots of %u bytes, "
+			       "load %.2f, %.1f bytes/route\n",
+			       v, bgp_afs_name((int)f), s->count, s->cap,
+			       s->stride, (double)s->count / (double)s->cap,
+			       (double)s->cap * s->stride / (double)s->count);
+		}
 }
 
 static void feed(struct bmp_router *r, const struct out *o, size_t from)
@@ -231,11 +249,11 @@ int main(int argc, char **argv)
 	       "%.1f MB in %.3f s = %.0f routes/s\n",
 	       routes, n4, n6, (size_t)r.messages, (double)mark / 1e6,
 	       t1 - t0, (double)routes / (t1 - t0));
-	printf("RIB: %.1f bytes/route (table %zu bytes, load %.2f); "
+	printf("RIB: %.1f bytes/route (tables %zu bytes); "
 	       "attributes: %u sets, %llu bytes\n",
-	       (double)bytes / (double)routes, bytes,
-	       (double)routes / (double)r.peers[0]->rib.cap, r.attrs.live,
+	       (double)bytes / (double)routes, bytes, r.attrs.live,
 	       (unsigned long long)r.attrs.bytes);
+	print_subtables(&r.peers[0]->rib);
 	/* LPM snapshot for readers: build, then lookups on one core */
 	{
 		struct rib_route_info ri;

@@ -14,6 +14,7 @@ Truth, in order of preference:
     reason names we expect are derived from each stated defect.
   * external/akvorado (real routers), when present: its truth.json.
 """
+import math
 import os
 import shutil
 import struct
@@ -119,9 +120,10 @@ def check_interfaces(rep, tag, run, router, by_if, rate):
     for d, want in (("in", ins), ("out", outs)):
         for ifx, (recs, byts, pkts) in sorted(want.items()):
             blk = conns.get((router, ifx), {}).get(d, {}).get("samples", {})
-            rep.equal("%s: if%d %s records, bytes as exported" % (tag, ifx, d),
-                      (blk.get("sample_count"), blk.get("sampled_bytes")),
-                      (recs, byts))
+            rep.equal("%s: if%d %s records, bytes, packets as exported"
+                      % (tag, ifx, d),
+                      (blk.get("sample_count"), blk.get("sampled_bytes"),
+                       blk.get("sampled_packets")), (recs, byts, pkts))
             if rate:
                 rep.equal("%s: if%d %s scaled by rate %d" % (tag, ifx, d,
                                                              rate),
@@ -129,6 +131,50 @@ def check_interfaces(rep, tag, run, router, by_if, rate):
                            round(blk.get("packets", -1)),
                            blk.get("sampling_rate")),
                           (byts * rate, pkts * rate, rate))
+
+
+def check_flow_blocks(rep, tag, run, rate, router=None):
+    """The samples blocks of a flow capture, one message at a time.
+
+    They come from flow records, so `source` is "flows" (the sFlow value
+    was wrong for them).  The error bound follows the rate: 1 in `rate` > 1
+    (truth's options data): 196 * sqrt(1 / sampled packets) percent, the
+    packets the sampling picked (their sum is checked against truth by
+    check_interfaces); rate 1 (every packet metered): 0; a record of
+    unknown rate in the block: null, and the rate null if none was known.
+    `rate` None: truth does not say, only the unknown-rate rule is checked.
+    """
+    wrong, checked = [], 0
+    for m in run.of_type("connection_metrics"):
+        if router is not None and m["router"] != router:
+            continue
+        for d in ("in", "out"):
+            s = m[d]["samples"]
+            if s is None:
+                continue
+            where = "%s/%s %s" % (m["connection_id"], m["window"]["start"], d)
+            if s["source"] != "flows":
+                wrong.append((where, "source", s["source"]))
+            err = s["error_pct_95"]
+            if s["sampling_unknown_records"] > 0:
+                want = None
+                if (s["sampling_unknown_records"] == s["sample_count"] and
+                        s["sampling_rate"] is not None):
+                    wrong.append((where, "sampling_rate", s["sampling_rate"]))
+            elif rate is not None and rate > 1:
+                want = round(196.0 / math.sqrt(s["sampled_packets"]), 2) \
+                    if s["sampled_packets"] > 0 else None
+            elif rate == 1:
+                want = 0
+            else:
+                continue
+            checked += 1
+            if (err is None) != (want is None) or \
+                    (want is not None and abs(err - want) > 0.011):
+                wrong.append((where, "error_pct_95", err, want))
+    rep.equal("%s: samples blocks say flows, error_pct_95 by rate %s "
+              "(%d blocks)" % (tag, rate, checked), wrong[:5], [])
+    return checked
 
 
 def v9_header_count_sum(dgs):
@@ -210,6 +256,7 @@ def real_and_crafted(rep, args, flows, schemas):
                          "cflow.sampler_random_interval"):
                 if name in ov and int(ov[name][0]) > 0:
                     rate = int(ov[name][0])
+            check_flow_blocks(rep, fn, run, rate, key[0])
             if rate is not None and rate > 1:
                 rep.equal("%s: sampling rate from options data" % fn,
                           (got.get("rate_max"), got.get("unknown")), (rate, 0))
@@ -219,6 +266,7 @@ def real_and_crafted(rep, args, flows, schemas):
                 # softflowd IPFIX: 305=1, 306=0 announces "every packet"
                 rep.equal("%s: 305/306 interval 1 space 0 = rate 1" % fn,
                           (got.get("rate_max"), got.get("unknown")), (1, 0))
+                check_flow_blocks(rep, fn, run, 1, key[0])
         # sequence gaps: tshark warns "Unexpected flow sequence for domain
         # ID N (expected A, got B)"; the records (IPFIX) or packets (v9)
         # between A and B are lost upstream, nothing else is
@@ -405,6 +453,7 @@ def external(rep, args):
                 rep.check(tag + ": connections flag the unknown rate",
                           flagged >= t["records_with_unknown_rate"],
                           "%d" % flagged)
+                check_flow_blocks(rep, tag, run, None, ex["source_ip"])
             # per interface: which side a record counts on depends on IE
             # 61, which truth.json does not keep; the oracle does, and its
             # sums per (in, out) must match truth's before they are used

@@ -425,7 +425,8 @@ def live_outage(rep, args, flows, tmpdir, bound):
     payloads = udp_payloads(os.path.join(flows, "pmacctd-sflow-rate1-live.pcap"),
                             6343)
     port = free_udp_port()
-    out = os.path.join(tmpdir, "outage.jsonl")
+    # one file per run: the daemon appends to its output
+    out = os.path.join(tmpdir, "outage-%s.jsonl" % bound)
     cmd = [args.peerscope, "--set", "listen.sflow=127.0.0.1:%d" % port,
                            "--set", "listen.ipfix=", "--set", "listen.netflow=",
            "--workers", "1", "--window", "1", "--output", out,

@@ -112,6 +112,45 @@ class Schemas:
                        (" (+%d more)" % (len(errors) - 5) if len(errors) > 5 else ""))
 
 
+def route_messages(rep, args, sch):
+    """route.v1: BMP streams replayed with bmp.route_messages on (an
+    FRR session start, a treat-as-withdraw, a Peer Up TLV capture) give
+    both shapes (one route; a peer's routes withdrawn), and the schema
+    rejects what a consumer must not receive."""
+    bmp = os.path.join(args.corpus, "bmp")
+    if not os.path.isdir(bmp):
+        rep.skip("BMP corpus absent: route messages not validated")
+        return
+    routes = []
+    for f in (os.path.join("split", "split_source.bmp"),
+              os.path.join("malformed", "m10_peer_flag_A_on_4byte_aspath.bmp"),
+              os.path.join("quirks", "frr_peerup_tlv.bmp")):
+        run = cl.replay(args.peerscope, [os.path.join(bmp, f)],
+                        sets=["bmp.route_messages=true"])
+        sch.validate_run("%s with route messages" % f, run)
+        routes += run.of_type("route")
+    by_action = {}
+    for m in routes:
+        by_action.setdefault(m["action"], m)
+    rep.equal("route messages: every action seen",
+              sorted(by_action), ["announce", "peer_routes_withdrawn",
+                                  "withdraw"])
+    v = sch.validators.get("route.v1")
+    if v is None or len(by_action) != 3:
+        return
+    ann, bulk = by_action["announce"], by_action["peer_routes_withdrawn"]
+    bad = [dict(ann, unexpected_field=1),
+           dict(ann, action="peer_routes_withdrawn"),
+           dict(ann, attributes=dict(ann["attributes"], med="10")),
+           dict(bulk, prefix=ann["prefix"]),
+           dict(bulk, routes_withdrawn=0),
+           dict(ann, time=1795679360)]
+    rep.check("schema route.v1 rejects an unknown field, mixed shapes, a "
+              "string MED, an empty bulk withdrawal and a numeric time",
+              not any(v.is_valid(m) for m in bad),
+              repr([v.is_valid(m) for m in bad]))
+
+
 def main():
     args = cl.parse_args(__doc__)
     rep = cl.Reporter()
@@ -164,6 +203,7 @@ def main():
         want = {"connection_metrics.v1", "exporter_health.v1"}
         rep.check("corpus: both message types were seen and validated",
                   want <= sch.seen_types, "seen %r" % sorted(sch.seen_types))
+    route_messages(rep, args, sch)
     rep.finish()
 
 

@@ -89,6 +89,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 						__builtin_trap();
 				}
 			}
+			if (m.type == BMP_ROUTE_MIRRORING &&
+			    m.u.mirror.bgp_messages > 0)
+				(void)touch(m.u.mirror.bgp.p,
+					    cur_left(&m.u.mirror.bgp));
 			if (m.type == BMP_PEER_DOWN &&
 			    m.u.down.notification_valid)
 				(void)touch(m.u.down.notification.data,

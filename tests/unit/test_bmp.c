@@ -123,6 +123,7 @@ static void test_frame(void **state)
 {
 	static const uint8_t ok[] = { 3, 0, 0, 0, 6, 4 };
 	static const uint8_t v1[] = { 1, 0, 0, 0, 6, 4 };
+	static const uint8_t v4[] = { 4, 0, 0, 0, 6, 4 }; /* bmp-tlv */
 	static const uint8_t short5[] = { 3, 0, 0, 0, 5, 4 };
 	static const uint8_t huge[] = { 3, 0xff, 0xff, 0xff, 0xf0, 0 };
 	static const uint8_t partial[] = { 3, 0, 0, 0, 40, 0, 1, 2 };
@@ -133,6 +134,8 @@ static void test_frame(void **state)
 	assert_int_equal(bmp_frame(ok, sizeof(ok), &len, &st), 1);
 	assert_int_equal(len, 6);
 	assert_int_equal(bmp_frame(partial, sizeof(partial), &len, &st), 0);
+	assert_int_equal(bmp_frame(v4, sizeof(v4), &len, &st), 1);
+	assert_int_equal(len, 6);
 	assert_int_equal(bmp_frame(v1, sizeof(v1), &len, &st), -1);
 	assert_int_equal(st.n[DEC_BMP_VERSION_UNSUPPORTED], 1);
 	assert_int_equal(bmp_frame(short5, sizeof(short5), &len, &st), -1);
@@ -398,6 +401,266 @@ static void rm_v4(struct buf *b, bool withdraw)
 	bmp_end(b);
 }
 
+/* --- BMP v4 (draft-ietf-grow-bmp-tlv-20) ------------------------------ */
+
+static void bmp_begin_v4(struct buf *b, unsigned type)
+{
+	bmp_begin(b, type);
+	b->b[0] = 4; /* common header version (-20 §3) */
+}
+
+/* A v4 Route Monitoring TLV (-20 §4): type, length (of the value only),
+ * index, value. */
+static void tlv_ix(struct buf *b, unsigned type, unsigned index,
+		   const void *v, unsigned len)
+{
+	p16(b, type);
+	p16(b, len);
+	p16(b, index);
+	pbytes(b, v, len);
+}
+
+/* UPDATE announcing 192.0.2.0/24 with ORIGIN IGP: 19 + 2 + 2 + 4 + 4 =
+ * 31 bytes (RFC 4271 §4.3). */
+static void update_one(struct buf *b)
+{
+	bgp_hdr(b, 31, 2);
+	p16(b, 0);                                   /* withdrawn length */
+	p16(b, 4);                                   /* attributes length */
+	p8(b, 0x40); p8(b, 1); p8(b, 1); p8(b, 0);   /* ORIGIN IGP */
+	p8(b, 24); p8(b, 192); p8(b, 0); p8(b, 2);   /* 192.0.2.0/24 */
+}
+
+static void test_v4_route_monitoring(void **state)
+{
+	struct buf b, pdu;
+	struct bmp_msg m;
+	struct bmp_router r;
+	uint32_t len = 0;
+	int afs = bgp_afs_index(1, 1);
+
+	(void)state;
+	pdu.n = 0;
+	update_one(&pdu);
+	assert_int_equal(pdu.n, 31);
+	bmp_begin_v4(&b, BMP_ROUTE_MONITORING);
+	peer_hdr(&b, 0, 0, 65001, 1);
+	tlv_ix(&b, 5, 0, "red", 3);                  /* VRF/Table name */
+	tlv_ix(&b, 0x8001, 0, "\xab\xcd", 2);        /* a vendor's (E bit) */
+	tlv_ix(&b, 7, 0, pdu.b, pdu.n);              /* the BGP PDU */
+	tlv_ix(&b, 99, 1, "x", 1);                   /* unknown, NLRI 1 */
+	bmp_end(&b);
+	/* 6 + 42 + (6 + 3) + (6 + 2) + (6 + 31) + (6 + 1) */
+	assert_int_equal(b.n, 109);
+	assert_int_equal(bmp_frame(b.b, b.n, &len, &st), 1);
+	assert_int_equal(len, 109);
+	assert_int_equal(bmp_decode(b.b, b.n, &m, &st), 0);
+	assert_int_equal(m.version, 4);
+	assert_int_equal(m.v4_tlvs, 4);
+	assert_int_equal(m.v4_unknown, 2);
+	assert_int_equal(st.n[DEC_BMP_V4_TLV_UNKNOWN], 2);
+	assert_int_equal(m.ntlv, 4);
+	assert_true(m.tlv[0].has_index);
+	assert_int_equal(m.tlv[0].len, 3);
+	assert_memory_equal(m.tlv[0].value, "red", 3);
+	assert_int_equal(m.tlv[3].index, 1);
+	assert_int_equal(cur_left(&m.u.rm.bgp), 31);
+	assert_memory_equal(m.u.rm.bgp.p, pdu.b, 31);
+	/* through the session: the one route is held */
+	bmp_router_init(&r, "v4", NULL, &lim, NULL, NULL);
+	assert_int_equal(bmp_router_feed(&r, b.b, b.n), 0);
+	assert_int_equal(r.npeers, 1);
+	assert_int_equal(r.peers[0]->counts[BMP_VIEW_PRE_POLICY][afs].announced,
+			 1);
+	assert_int_equal(r.peers[0]->routes[BMP_VIEW_PRE_POLICY][afs], 1);
+	assert_int_equal(r.body_errors, 0);
+	bmp_router_fini(&r);
+}
+
+static void test_v4_route_monitoring_bad(void **state)
+{
+	struct buf b, pdu;
+	struct bmp_msg m;
+
+	(void)state;
+	pdu.n = 0;
+	update_one(&pdu);
+	/* -13 numbering: a type 4 holding a whole BGP message is the PDU;
+	 * a type 4 Group TLV (-20: group index, then indexes) is not */
+	bmp_begin_v4(&b, BMP_ROUTE_MONITORING);
+	peer_hdr(&b, 0, 0, 65001, 1);
+	tlv_ix(&b, 4, 0, "\x80\x01\x00\x01", 4);
+	tlv_ix(&b, 4, 0, pdu.b, pdu.n);
+	bmp_end(&b);
+	assert_int_equal(bmp_decode(b.b, b.n, &m, &st), 0);
+	assert_int_equal(cur_left(&m.u.rm.bgp), 31);
+	assert_int_equal(m.v4_unknown, 0);
+	/* no PDU at all */
+	bmp_begin_v4(&b, BMP_ROUTE_MONITORING);
+	peer_hdr(&b, 0, 0, 65001, 1);
+	tlv_ix(&b, 5, 0, "red", 3);
+	bmp_end(&b);
+	assert_int_equal(bmp_decode(b.b, b.n, &m, &st), -1);
+	assert_int_equal(st.n[DEC_BMP_V4_NO_BGP_PDU], 1);
+	/* two PDUs: the first counts, the second is counted */
+	bmp_begin_v4(&b, BMP_ROUTE_MONITORING);
+	peer_hdr(&b, 0, 0, 65001, 1);
+	tlv_ix(&b, 7, 0, pdu.b, pdu.n);
+	tlv_ix(&b, 7, 0, pdu.b, 19);
+	bmp_end(&b);
+	assert_int_equal(bmp_decode(b.b, b.n, &m, &st), 0);
+	assert_int_equal(cur_left(&m.u.rm.bgp), 31);
+	assert_int_equal(st.n[DEC_BMP_V4_BGP_PDU_REPEATED], 1);
+	/* a TLV overrunning after the PDU: the PDU stands */
+	bmp_begin_v4(&b, BMP_ROUTE_MONITORING);
+	peer_hdr(&b, 0, 0, 65001, 1);
+	tlv_ix(&b, 7, 0, pdu.b, pdu.n);
+	p16(&b, 5); p16(&b, 200); p16(&b, 0); p8(&b, 'r');
+	bmp_end(&b);
+	assert_int_equal(bmp_decode(b.b, b.n, &m, &st), 0);
+	assert_int_equal(st.n[DEC_BMP_TLV_TRUNCATED], 1);
+	/* the PDU TLV itself overruns: nothing to decode */
+	bmp_begin_v4(&b, BMP_ROUTE_MONITORING);
+	peer_hdr(&b, 0, 0, 65001, 1);
+	p16(&b, 7); p16(&b, 31); p16(&b, 0);
+	pbytes(&b, pdu.b, 30);
+	bmp_end(&b);
+	assert_int_equal(bmp_decode(b.b, b.n, &m, &st), -1);
+	assert_int_equal(st.n[DEC_BMP_TLV_TRUNCATED], 2);
+	/* an index without room for it (5 bytes of TLV header) */
+	bmp_begin_v4(&b, BMP_ROUTE_MONITORING);
+	peer_hdr(&b, 0, 0, 65001, 1);
+	p16(&b, 7); p16(&b, 0); p8(&b, 0);
+	bmp_end(&b);
+	assert_int_equal(bmp_decode(b.b, b.n, &m, &st), -1);
+	assert_int_equal(st.n[DEC_BMP_TLV_TRUNCATED], 3);
+	/* a PDU that is not an UPDATE (a KEEPALIVE) */
+	bmp_begin_v4(&b, BMP_ROUTE_MONITORING);
+	peer_hdr(&b, 0, 0, 65001, 1);
+	p16(&b, 7); p16(&b, 19); p16(&b, 0); bgp_hdr(&b, 19, 4);
+	bmp_end(&b);
+	assert_int_equal(bmp_decode(b.b, b.n, &m, &st), -1);
+	assert_int_equal(st.n[DEC_BMP_RM_NOT_UPDATE], 1);
+	/* version 5 is still refused */
+	b.b[0] = 5;
+	assert_int_equal(bmp_decode(b.b, b.n, &m, &st), -1);
+	assert_int_equal(st.n[DEC_BMP_VERSION_UNSUPPORTED], 1);
+}
+
+/* -20 §5: Peer Down and Stats Reports keep their v3 body, TLVs follow
+ * (type, length, value: no index outside Route Monitoring). */
+static void test_v4_peer_down_stats(void **state)
+{
+	struct buf b;
+	struct bmp_msg m;
+
+	(void)state;
+	bmp_begin_v4(&b, BMP_PEER_DOWN);
+	peer_hdr(&b, 0, 0, 65001, 1);
+	p8(&b, 3);                                 /* remote NOTIFICATION */
+	bgp_hdr(&b, 21, 3); p8(&b, 6); p8(&b, 2);  /* Cease, shutdown */
+	p16(&b, 3); p16(&b, 4); pbytes(&b, "blue", 4); /* VRF/Table name */
+	bmp_end(&b);
+	assert_int_equal(bmp_decode(b.b, b.n, &m, &st), 0);
+	assert_true(m.u.down.notification_valid);
+	assert_int_equal(m.u.down.notification.code, 6);
+	assert_int_equal(m.u.down.notification.subcode, 2);
+	assert_int_equal(m.v4_tlvs, 1);
+	assert_int_equal(m.v4_unknown, 0);
+	assert_false(m.tlv[0].has_index);
+	assert_memory_equal(m.tlv[0].value, "blue", 4);
+	bmp_begin_v4(&b, BMP_PEER_DOWN);
+	peer_hdr(&b, 0, 0, 65001, 1);
+	p8(&b, 2); p16(&b, 7);                     /* FSM event 7 */
+	p16(&b, 0x8002); p16(&b, 1); p8(&b, 9);    /* a vendor's TLV */
+	bmp_end(&b);
+	assert_int_equal(bmp_decode(b.b, b.n, &m, &st), 0);
+	assert_int_equal(m.u.down.fsm_event, 7);
+	assert_int_equal(m.v4_tlvs, 1);
+	assert_int_equal(m.v4_unknown, 1);
+	assert_int_equal(st.n[DEC_BMP_V4_TLV_UNKNOWN], 1);
+	bmp_begin_v4(&b, BMP_PEER_DOWN);
+	peer_hdr(&b, 0, 0, 65001, 1);
+	p8(&b, 4); p16(&b, 3); p16(&b, 9);         /* TLV header, no value */
+	bmp_end(&b);
+	assert_int_equal(bmp_decode(b.b, b.n, &m, &st), 0);
+	assert_int_equal(m.u.down.reason, 4);
+	assert_int_equal(st.n[DEC_BMP_TLV_TRUNCATED], 1);
+	bmp_begin_v4(&b, BMP_STATISTICS);
+	peer_hdr(&b, 0, 0, 65001, 1);
+	p32(&b, 1);
+	p16(&b, 7); p16(&b, 8); p32(&b, 0); p32(&b, 1401);
+	p16(&b, 0x8003); p16(&b, 0);               /* an empty vendor TLV */
+	bmp_end(&b);
+	assert_int_equal(bmp_decode(b.b, b.n, &m, &st), 0);
+	assert_int_equal(m.u.stats.n, 1);
+	assert_int_equal(m.u.stats.s[0].value, 1401);
+	assert_int_equal(m.v4_tlvs, 1);
+	assert_int_equal(st.n[DEC_BMP_STATS_TRAILING], 0);
+}
+
+/* RFC 7854 §4.7: Information codes and BGP messages, into the table. */
+static void test_mirroring_codes(void **state)
+{
+	struct buf b1, b2;
+	struct bmp_msg m;
+	struct bmp_router r;
+	const struct bmp_peer *p;
+
+	(void)state;
+	/* an errored UPDATE: Information code 0, then the PDU */
+	bmp_begin(&b1, BMP_ROUTE_MIRRORING);
+	peer_hdr(&b1, 0, 0, 65001, 1);
+	p16(&b1, 1); p16(&b1, 2); p16(&b1, 0);     /* errored PDU */
+	p16(&b1, 0); p16(&b1, 31); update_one(&b1);
+	bmp_end(&b1);
+	assert_int_equal(bmp_decode(b1.b, b1.n, &m, &st), 0);
+	assert_int_equal(m.u.mirror.errored_pdus, 1);
+	assert_int_equal(m.u.mirror.bgp_messages, 1);
+	assert_int_equal(m.u.mirror.bgp_type, 2);
+	assert_int_equal(cur_left(&m.u.mirror.bgp), 31);
+	/* messages lost twice, an unknown code, a 3-byte Information, an
+	 * unknown TLV type, a BGP message with a broken marker, and a TLV
+	 * after a BGP message */
+	bmp_begin_v4(&b2, BMP_ROUTE_MIRRORING);
+	peer_hdr(&b2, 0, 0, 65001, 2);
+	p16(&b2, 1); p16(&b2, 2); p16(&b2, 1);
+	p16(&b2, 1); p16(&b2, 2); p16(&b2, 1);
+	p16(&b2, 1); p16(&b2, 2); p16(&b2, 7);
+	p16(&b2, 1); p16(&b2, 3); p16(&b2, 0); p8(&b2, 0);
+	p16(&b2, 9); p16(&b2, 1); p8(&b2, 0);
+	p16(&b2, 0); p16(&b2, 19); bgp_hdr(&b2, 19, 4);
+	b2.b[b2.n - 19] = 0xfe;                    /* marker byte 0 */
+	p16(&b2, 1); p16(&b2, 2); p16(&b2, 1);
+	bmp_end(&b2);
+	assert_int_equal(bmp_decode(b2.b, b2.n, &m, &st), 0);
+	assert_int_equal(m.u.mirror.messages_lost, 3);
+	assert_int_equal(m.u.mirror.info_other, 1);
+	assert_int_equal(m.u.mirror.errored_pdus, 0);
+	assert_int_equal(m.u.mirror.bgp_messages, 0);
+	assert_int_equal(st.n[DEC_BMP_MIRROR_INFO_UNKNOWN], 1);
+	assert_int_equal(st.n[DEC_BMP_MIRROR_INFO_INVALID], 1);
+	assert_int_equal(st.n[DEC_BMP_MIRROR_TLV_UNKNOWN], 1);
+	assert_int_equal(st.n[DEC_BMP_MIRROR_BGP_INVALID], 1);
+	assert_int_equal(st.n[DEC_BMP_MIRROR_BGP_NOT_LAST], 1);
+	/* the session table adds them up per peer */
+	memset(&st, 0, sizeof(st));
+	bmp_router_init(&r, "mirror", NULL, &lim, NULL, NULL);
+	assert_int_equal(bmp_router_feed(&r, b1.b, b1.n), 0);
+	assert_int_equal(bmp_router_feed(&r, b2.b, b2.n), 0);
+	assert_int_equal(bmp_router_feed(&r, b1.b, b1.n), 0);
+	assert_int_equal(r.npeers, 1);
+	p = r.peers[0];
+	assert_int_equal(p->messages[BMP_ROUTE_MIRRORING], 3);
+	assert_int_equal(p->mirrored, 2);
+	assert_int_equal(p->mirror_errored, 2);
+	assert_int_equal(p->mirror_lost, 3);
+	assert_int_equal(p->mirror_info_other, 1);
+	/* mirrored UPDATEs are not applied to the RIB */
+	assert_int_equal(r.routes_total, 0);
+	bmp_router_fini(&r);
+}
+
 static void test_session_table(void **state)
 {
 	struct bmp_router r;
@@ -563,6 +826,49 @@ static uint8_t *slurp(const char *path, size_t *len)
 	return d;
 }
 
+
+/* A reassembly cap that is not a power of two still holds a message that
+ * fits it, and the buffer goes once the message is done. */
+static void test_buffer_cap(void **state)
+{
+	/* Initiation (RFC 7854 §4.3) with two 40000-byte string TLVs:
+	 * 6 + 2 * (4 + 40000) = 80014 bytes, under a 96 KiB cap */
+	const size_t total = 6 + 2 * (4 + 40000);
+	struct bmp_router_limits cap96 = { 16, 1000, 96 * 1024, 0 };
+	uint8_t *msg = calloc(1, total);
+	struct bmp_router r;
+
+	(void)state;
+	assert_non_null(msg);
+	msg[0] = 3;
+	msg[1] = (uint8_t)(total >> 24);
+	msg[2] = (uint8_t)(total >> 16);
+	msg[3] = (uint8_t)(total >> 8);
+	msg[4] = (uint8_t)total;
+	msg[5] = BMP_INITIATION;
+	for (int i = 0; i < 2; i++) {
+		uint8_t *t = msg + 6 + (size_t)i * (4 + 40000);
+
+		t[0] = 0;
+		t[1] = 0;                       /* type 0: string */
+		t[2] = 40000 >> 8;
+		t[3] = 40000 & 0xff;
+		memset(t + 4, 'a', 40000);
+	}
+	bmp_router_init(&r, "cap", NULL, &cap96, NULL, NULL);
+	/* 70000 bytes first: 64 KiB doubled would be 128 KiB, over the cap */
+	assert_int_equal(bmp_router_feed(&r, msg, 70000), 0);
+	assert_int_equal(r.len, 70000);
+	assert_true(r.cap <= 96 * 1024);
+	assert_int_equal(bmp_router_feed(&r, msg + 70000, total - 70000), 0);
+	assert_true(r.initiated);
+	assert_false(r.dead);
+	assert_int_equal(r.len, 0);
+	assert_int_equal(r.cap, 0); /* released */
+	bmp_router_fini(&r);
+	free(msg);
+}
+
 /* What must not depend on chunking: a digest of the session table. */
 static void digest(const struct bmp_router *r, uint64_t *out, size_t n)
 {
@@ -634,10 +940,15 @@ int main(void)
 		cmocka_unit_test_setup(test_stats, setup),
 		cmocka_unit_test_setup(test_views_and_loc_rib, setup),
 		cmocka_unit_test_setup(test_mirroring, setup),
+		cmocka_unit_test_setup(test_v4_route_monitoring, setup),
+		cmocka_unit_test_setup(test_v4_route_monitoring_bad, setup),
+		cmocka_unit_test_setup(test_v4_peer_down_stats, setup),
+		cmocka_unit_test_setup(test_mirroring_codes, setup),
 		cmocka_unit_test_setup(test_session_table, setup),
 		cmocka_unit_test_setup(test_session_garbage, setup),
 		cmocka_unit_test_setup(test_session_stats, setup),
 		cmocka_unit_test_setup(test_router_route_cap, setup),
+		cmocka_unit_test_setup(test_buffer_cap, setup),
 		cmocka_unit_test_setup(test_every_split, setup),
 	};
 

@@ -861,6 +861,37 @@ static void test_path_delay(void **state)
 	assert_int_equal(x->r.f[0].path_delay_sum_us, 30000);
 }
 
+/* pmacct's ids for the same four delays: 600-603, in microseconds. */
+static void test_path_delay_pmacct(void **state)
+{
+	struct fixture *x = *state;
+
+	ipfix_begin(&x->b, 1, 1);
+	set_begin(&x->b, 2);
+	put16(&x->b, 703);
+	put16(&x->b, 4);
+	field(&x->b, 600, 4); /* mean */
+	field(&x->b, 601, 4); /* min */
+	field(&x->b, 602, 4); /* max */
+	field(&x->b, 603, 8); /* sum */
+	set_end(&x->b);
+	set_begin(&x->b, 703);
+	put32(&x->b, 2500);
+	put32(&x->b, 1200);
+	put32(&x->b, 7000);
+	put64(&x->b, 50000);
+	set_end(&x->b);
+	ipfix_end(&x->b);
+	assert_int_equal(decode(x), 0);
+	assert_int_equal(x->r.n, 1);
+	assert_true(x->r.f[0].present & FLOW_HAS_PATH_DELAY);
+	assert_int_equal(x->r.f[0].path_delay_mean_us, 2500);
+	assert_int_equal(x->r.f[0].path_delay_min_us, 1200);
+	assert_int_equal(x->r.f[0].path_delay_max_us, 7000);
+	assert_int_equal(x->r.f[0].path_delay_sum_us, 50000);
+	assert_int_equal(x->r.f[0].extra_count, 0);
+}
+
 static void test_vendor_latency(void **state)
 {
 	struct fixture *x = *state;
@@ -887,6 +918,10 @@ static void test_vendor_latency(void **state)
 	assert_int_equal(x->r.f[0].client_nw_latency_ms, 12);
 	assert_int_equal(x->r.f[0].server_nw_latency_ms, 34);
 	assert_int_equal(x->r.f[0].art_client_nw_sum_ms, 560);
+	/* the server-side Cisco sum was not sent: not a 0 ms latency */
+	assert_int_equal(x->r.f[0].latency_present,
+			 FLOW_LAT_CLIENT_NW | FLOW_LAT_SERVER_NW |
+				 FLOW_LAT_ART_CLIENT);
 	assert_int_equal(x->r.f[0].extra_count, 1);
 	assert_int_equal(x->r.f[0].extra[0].pen, 9);
 	assert_int_equal(x->r.f[0].extra[0].ie, 9999);
@@ -903,6 +938,53 @@ static void test_vendor_latency(void **state)
 	assert_int_equal(decode(x), 0);
 	assert_int_equal(x->r.n, 1);
 	assert_int_equal(x->r.f[0].appl_latency_ms, 99);
+}
+
+/*
+ * Flowmon NPM (PEN 39499, ids from libfds flowmon.xml): 69 round trip time
+ * and 70 server response time, microseconds; 66 npmDelayAvg is not a
+ * latency and stays in extra, as does IANA 999 (unassigned).
+ */
+static void test_flowmon_latency(void **state)
+{
+	struct fixture *x = *state;
+
+	ipfix_begin(&x->b, 1, 1);
+	set_begin(&x->b, 2);
+	put16(&x->b, 702);
+	put16(&x->b, 4);
+	efield(&x->b, 69, 3, 39499); /* npmRoundTripTime, reduced to 3 */
+	efield(&x->b, 70, 4, 39499); /* npmServerResponseTime */
+	efield(&x->b, 66, 4, 39499); /* npmDelayAvg */
+	field(&x->b, 999, 4);	     /* unassigned in the IANA registry */
+	set_end(&x->b);
+	set_begin(&x->b, 702);
+	put8(&x->b, 0x01); /* 0x0186A0 = 100000 us */
+	put8(&x->b, 0x86);
+	put8(&x->b, 0xA0);
+	put32(&x->b, 180000);
+	put32(&x->b, 777);
+	put32(&x->b, 42);
+	put8(&x->b, 0); /* padding: shorter than a record */
+	set_end(&x->b);
+	ipfix_end(&x->b);
+	assert_int_equal(decode(x), 0);
+	assert_int_equal(x->r.n, 1);
+	assert_true(x->r.f[0].present & FLOW_HAS_TCP_LATENCY);
+	assert_false(x->r.f[0].present & FLOW_HAS_PATH_DELAY);
+	assert_int_equal(x->r.f[0].latency_present,
+			 FLOW_LAT_RTT | FLOW_LAT_SRT);
+	assert_int_equal(x->r.f[0].rtt_us, 100000);
+	assert_int_equal(x->r.f[0].server_response_us, 180000);
+	assert_int_equal(x->r.f[0].extra_count, 2);
+	assert_int_equal(x->r.f[0].extra[0].pen, 39499);
+	assert_int_equal(x->r.f[0].extra[0].ie, 66);
+	assert_int_equal(x->r.f[0].extra[1].pen, 0);
+	assert_int_equal(x->r.f[0].extra[1].ie, 999);
+	assert_int_equal(ipfix_field_dest(39499, 69, 4), IPFIX_D_RTT_US);
+	assert_int_equal(ipfix_field_dest(39499, 70, 4), IPFIX_D_SRT_US);
+	assert_int_equal(ipfix_field_dest(0, 69, 4), IPFIX_D_SKIP);
+	assert_true(dec_stats_is_clean(&x->st));
 }
 
 /* --- NetFlow v5 -------------------------------------------------------- */
@@ -1031,7 +1113,9 @@ int main(void)
 		T(test_v9_zero_fields_and_varlen),
 		T(test_psamp_frame_section),
 		T(test_path_delay),
+		T(test_path_delay_pmacct),
 		T(test_vendor_latency),
+		T(test_flowmon_latency),
 		T(test_nf5),
 #undef T
 	};

@@ -251,6 +251,43 @@ static void test_peer_down_published(void **state)
 	rib_registry_free(g);
 }
 
+/*
+ * rib_dirty tells the live timer which routers need their copy rebuilt:
+ * set by a route change, cleared by a publication, left alone by
+ * messages that change no route.
+ */
+static void test_dirty_flag(void **state)
+{
+	static const uint32_t pa[] = { 65001, 3356, 13335 };
+	static const uint8_t n8[] = { 8, 10 };
+	struct rib_registry *g = rib_registry_new();
+	struct bmp_router r;
+	struct buf a, m;
+
+	(void)state;
+	load(&r);
+	assert_true(r.rib_dirty);
+	assert_int_equal(rib_registry_publish(g, &r), 0);
+	assert_false(r.rib_dirty);
+	/* an announcement (here the same route again) marks it */
+	path_attrs(&a, pa, 3, 0xc0000201, 0);
+	rm(&m, 0, 11, 65001, &a, n8, sizeof(n8));
+	assert_int_equal(bmp_router_feed(&r, m.b, m.n), 0);
+	assert_true(r.rib_dirty);
+	assert_int_equal(rib_registry_publish(g, &r), 0);
+	/* Peer Down of a peer with routes marks it ... */
+	peer_down(&m, 11, 65001);
+	assert_int_equal(bmp_router_feed(&r, m.b, m.n), 0);
+	assert_true(r.rib_dirty);
+	assert_int_equal(rib_registry_publish(g, &r), 0);
+	/* ... a second one, with nothing left to drop, does not */
+	peer_down(&m, 11, 65001);
+	assert_int_equal(bmp_router_feed(&r, m.b, m.n), 0);
+	assert_false(r.rib_dirty);
+	bmp_router_fini(&r);
+	rib_registry_free(g);
+}
+
 struct reader_arg {
 	struct rib_registry *g;
 	_Atomic bool stop;
@@ -333,6 +370,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lookup_views),
 		cmocka_unit_test(test_peer_down_published),
+		cmocka_unit_test(test_dirty_flag),
 		cmocka_unit_test(test_concurrent_reader),
 		cmocka_unit_test(test_origin_breakdown),
 	};
