@@ -16,38 +16,10 @@
 
 #include <cmocka.h>
 
+#include "wirebuf.h"
+
 #include "bmp_session.h"
 #include "peerscope/bmp.h"
-
-struct buf {
-	uint8_t b[4096];
-	size_t n;
-};
-
-static void p8(struct buf *b, unsigned v)
-{
-	b->b[b->n++] = (uint8_t)v;
-}
-
-static void p16(struct buf *b, unsigned v)
-{
-	p8(b, v >> 8);
-	p8(b, v);
-}
-
-static void p32(struct buf *b, uint32_t v)
-{
-	p16(b, v >> 16);
-	p16(b, v & 0xffff);
-}
-
-static void pbytes(struct buf *b, const void *d, size_t n)
-{
-	if (n == 0)
-		return; /* d may be NULL */
-	memcpy(b->b + b->n, d, n);
-	b->n += n;
-}
 
 static void bmp_begin(struct buf *b, unsigned type)
 {

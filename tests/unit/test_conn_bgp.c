@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "wirebuf.h"
+
 #include "conn_bgp.h"
 #include "peerscope/flow.h"
 #include "peerscope/sflow.h"
@@ -23,34 +25,6 @@
 
 #define PEER_UP_TS   1795679300u
 #define PEER_DOWN_TS 1795679360u
-
-struct buf {
-	uint8_t b[2048];
-	size_t n;
-};
-
-static void p8(struct buf *b, unsigned v)
-{
-	b->b[b->n++] = (uint8_t)v;
-}
-
-static void p16(struct buf *b, unsigned v)
-{
-	p8(b, v >> 8);
-	p8(b, v);
-}
-
-static void p32(struct buf *b, uint32_t v)
-{
-	p16(b, v >> 16);
-	p16(b, v & 0xffff);
-}
-
-static void pbytes(struct buf *b, const void *d, size_t n)
-{
-	memcpy(b->b + b->n, d, n);
-	b->n += n;
-}
 
 /* Common header and per-peer header: peer 10.77.0.x, type, flags. */
 static void head(struct buf *b, unsigned type, size_t len, unsigned ptype,

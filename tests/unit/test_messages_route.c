@@ -17,37 +17,11 @@
 
 #include <cmocka.h>
 
+#include "wirebuf.h"
+
 #include "bmp_pub.h"
 #include "bmp_session.h"
 #include "messages.h"
-
-struct buf {
-	uint8_t b[4096];
-	size_t n;
-};
-
-static void p8(struct buf *b, unsigned v)
-{
-	b->b[b->n++] = (uint8_t)v;
-}
-
-static void p16(struct buf *b, unsigned v)
-{
-	p8(b, v >> 8);
-	p8(b, v);
-}
-
-static void p32(struct buf *b, uint32_t v)
-{
-	p16(b, v >> 16);
-	p16(b, v & 0xffff);
-}
-
-static void pbytes(struct buf *b, const void *d, size_t n)
-{
-	memcpy(b->b + b->n, d, n);
-	b->n += n;
-}
 
 /* A BMP Route Monitoring message from peer 10.77.0.11 (AS 65001, BGP id
  * 192.0.2.1, distinguisher 0:100, time 10.5 s) carrying one UPDATE. */

@@ -14,38 +14,10 @@
 
 #include <cmocka.h>
 
+#include "wirebuf.h"
+
 #include "rib_enrich.h"
 #include "rib_lookup.h"
-
-struct buf {
-	uint8_t b[2048];
-	size_t n;
-};
-
-static void p8(struct buf *b, unsigned v)
-{
-	b->b[b->n++] = (uint8_t)v;
-}
-
-static void p16(struct buf *b, unsigned v)
-{
-	p8(b, v >> 8);
-	p8(b, v);
-}
-
-static void p32(struct buf *b, uint32_t v)
-{
-	p16(b, v >> 16);
-	p16(b, v & 0xffff);
-}
-
-static void pbytes(struct buf *b, const void *d, size_t n)
-{
-	if (n == 0)
-		return;
-	memcpy(b->b + b->n, d, n);
-	b->n += n;
-}
 
 /* RM from IPv4 peer `peer` (10.77.0.x), AS `asn`: one UPDATE. */
 static void rm(struct buf *b, unsigned flags, unsigned peer, uint32_t asn,
