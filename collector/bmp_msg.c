@@ -14,10 +14,43 @@ static const char *const down_reason_names[] = {
 	"loc_rib_disabled",  "other",
 };
 
-static void ipv4_text(uint32_t v, char *buf, size_t len)
+void bmp_msg_ipv4_text(uint32_t v, char *buf, size_t len)
 {
 	snprintf(buf, len, "%u.%u.%u.%u", v >> 24, (v >> 16) & 255,
 		 (v >> 8) & 255, v & 255);
+}
+
+static void distinguisher_text(const struct bmp_peer *p, char *buf,
+			       size_t len)
+{
+	snprintf(buf, len, "%016llx", (unsigned long long)p->distinguisher);
+}
+
+void bmp_msg_session_key(const struct bmp_router *r, const struct bmp_peer *p,
+			 char *key, size_t keylen)
+{
+	char addr[64], rd[20];
+
+	ps_addr_format(&p->addr, addr, sizeof(addr));
+	distinguisher_text(p, rd, sizeof(rd));
+	snprintf(key, keylen, "%s|%u|%s|%s", r->name, p->peer_type, rd, addr);
+}
+
+void bmp_msg_peer_block(struct jbuf *j, const struct bmp_peer *p)
+{
+	char addr[64], rd[20], id[20];
+
+	ps_addr_format(&p->addr, addr, sizeof(addr));
+	distinguisher_text(p, rd, sizeof(rd));
+	bmp_msg_ipv4_text(p->bgp_id, id, sizeof(id));
+	json_obj_begin(j, "peer");
+	json_str(j, "address", addr);
+	json_str(j, "type", p->peer_type < 4 ? peer_type_names[p->peer_type] :
+					       "unknown");
+	json_str(j, "distinguisher", rd);
+	json_u64(j, "asn", p->peer_as);
+	json_str(j, "bgp_id", id);
+	json_obj_end(j);
 }
 
 static void views_block(struct jbuf *j, const struct bmp_peer *p)
@@ -93,13 +126,10 @@ void msg_bgp_session(struct jbuf *j, const struct bmp_router *r,
 		     size_t keylen)
 {
 	const struct msg_info *mi = msg_info(MSG_BGP_SESSION);
-	char addr[64], id[20], rd[20], num[8];
+	char num[8];
 	uint64_t now = r->now_ns;
 
-	ps_addr_format(&p->addr, addr, sizeof(addr));
-	ipv4_text(p->bgp_id, id, sizeof(id));
-	snprintf(rd, sizeof(rd), "%016llx", (unsigned long long)p->distinguisher);
-	snprintf(key, keylen, "%s|%u|%s|%s", r->name, p->peer_type, rd, addr);
+	bmp_msg_session_key(r, p, key, keylen);
 	json_obj_begin(j, NULL);
 	json_str(j, "type", mi->type);
 	json_u64(j, "schema_version", mi->version);
@@ -111,14 +141,7 @@ void msg_bgp_session(struct jbuf *j, const struct bmp_router *r,
 		json_str(j, "sys_name", r->sys_name);
 	else
 		json_null(j, "sys_name");
-	json_obj_begin(j, "peer");
-	json_str(j, "address", addr);
-	json_str(j, "type", p->peer_type < 4 ? peer_type_names[p->peer_type] :
-					       "unknown");
-	json_str(j, "distinguisher", rd);
-	json_u64(j, "asn", p->peer_as);
-	json_str(j, "bgp_id", id);
-	json_obj_end(j);
+	bmp_msg_peer_block(j, p);
 	if (p->up_info[0] != '\0')
 		json_str(j, "peer_up_info", p->up_info);
 	else

@@ -7,9 +7,21 @@
 #define PEERSCOPE_BMP_MSG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "bmp_session.h"
 #include "json.h"
+
+/*
+ * A peer as both bgp_session and route messages name it: the session key
+ * (above) written to key[0..keylen), and the "peer" object.
+ */
+void bmp_msg_session_key(const struct bmp_router *r, const struct bmp_peer *p,
+			 char *key, size_t keylen);
+void bmp_msg_peer_block(struct jbuf *j, const struct bmp_peer *p);
+
+/* Dotted-quad text of a BGP identifier or an IPv4 address in a u32. */
+void bmp_msg_ipv4_text(uint32_t v, char *buf, size_t len);
 
 /* @thread bmp.  `event`: up, down, unknown or snapshot. */
 void msg_bgp_session(struct jbuf *j, const struct bmp_router *r,

@@ -17,12 +17,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bmp_msg.h"
 #include "bmp_session.h"
 #include "messages.h"
 #include "peerscope/cursor.h"
-
-static const char *const peer_type_names[] = { "global", "rd_instance",
-					       "local_instance", "loc_rib" };
 
 static const char *const origin_names[] = { "igp", "egp", "incomplete" };
 
@@ -60,31 +58,12 @@ static const char *cause_name(enum bmp_route_action a)
 	}
 }
 
-static void ipv4_text(uint32_t v, char *buf, size_t len)
-{
-	snprintf(buf, len, "%u.%u.%u.%u", v >> 24, (v >> 16) & 255,
-		 (v >> 8) & 255, v & 255);
-}
-
 static void json_ipv4(struct jbuf *j, const char *key, uint32_t v)
 {
 	char text[20];
 
-	ipv4_text(v, text, sizeof(text));
+	bmp_msg_ipv4_text(v, text, sizeof(text));
 	json_str(j, key, text);
-}
-
-static void peer_block(struct jbuf *j, const struct bmp_peer *p,
-		       const char *addr, const char *rd)
-{
-	json_obj_begin(j, "peer");
-	json_str(j, "address", addr);
-	json_str(j, "type", p->peer_type < 4 ? peer_type_names[p->peer_type] :
-					       "unknown");
-	json_str(j, "distinguisher", rd);
-	json_u64(j, "asn", p->peer_as);
-	json_ipv4(j, "bgp_id", p->bgp_id);
-	json_obj_end(j);
 }
 
 /* RFC 4364 §4.2: type 0 "asn:n", type 1 "a.b.c.d:n", type 2 "asn:n". */
@@ -99,7 +78,7 @@ static void rd_text(uint64_t rd, char *buf, size_t len)
 			 (unsigned)rd);
 		break;
 	case 1:
-		ipv4_text((uint32_t)(rd >> 16), ip, sizeof(ip));
+		bmp_msg_ipv4_text((uint32_t)(rd >> 16), ip, sizeof(ip));
 		snprintf(buf, len, "%s:%u", ip, (unsigned)rd & 0xffff);
 		break;
 	case 2:
@@ -220,7 +199,7 @@ static void ext_community(struct jbuf *j, struct cur *c)
 		    (uint32_t)b[2] << 8 | b[3];
 		l = (uint32_t)b[4] << 8 | b[5];
 		if ((type & 0x3f) == 0x01) {
-			ipv4_text(g, ip, sizeof(ip));
+			bmp_msg_ipv4_text(g, ip, sizeof(ip));
 			snprintf(text, sizeof(text), "%s:%u", ip, l);
 		} else {
 			snprintf(text, sizeof(text), "%u:%u", g, l);
@@ -287,7 +266,7 @@ static void cluster_list_block(struct jbuf *j, const struct bgp_update *u)
 	cur_init(&c, u->cluster_list, (size_t)u->cluster_len * 4);
 	json_arr_begin(j, "cluster_list");
 	while (cur_u32(&c, &id) == 0) {
-		ipv4_text(id, text, sizeof(text));
+		bmp_msg_ipv4_text(id, text, sizeof(text));
 		json_str(j, NULL, text);
 	}
 	json_arr_end(j);
@@ -366,12 +345,8 @@ void msg_route(struct jbuf *j, const struct bmp_router *r,
 	bool one = c->action == BMP_ROUTE_ANNOUNCE ||
 		   c->action == BMP_ROUTE_WITHDRAW ||
 		   c->action == BMP_ROUTE_TREAT_AS_WITHDRAW;
-	char addr[64], rd[20];
 
-	ps_addr_format(&p->addr, addr, sizeof(addr));
-	snprintf(rd, sizeof(rd), "%016llx",
-		 (unsigned long long)p->distinguisher);
-	snprintf(key, keylen, "%s|%u|%s|%s", r->name, p->peer_type, rd, addr);
+	bmp_msg_session_key(r, p, key, keylen);
 	json_obj_begin(j, NULL);
 	json_str(j, "type", mi->type);
 	json_u64(j, "schema_version", mi->version);
@@ -383,7 +358,7 @@ void msg_route(struct jbuf *j, const struct bmp_router *r,
 				     r->now_ns :
 				     p->last_ts_ns);
 	json_str(j, "router", r->name);
-	peer_block(j, p, addr, rd);
+	bmp_msg_peer_block(j, p);
 	if (!one) {
 		held_block(j, p);
 		json_obj_end(j);
