@@ -1,5 +1,7 @@
 /* json.c - see json.h. */
 #include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,23 +59,91 @@ static void puts_(struct jbuf *j, const char *s)
 	put(j, s, strlen(s));
 }
 
-static void put_escaped(struct jbuf *j, const char *s)
+/*
+ * Length of the well-formed UTF-8 sequence at s (RFC 3629 §4: no
+ * overlong forms, no surrogates, nothing past U+10FFFF), or 0.
+ */
+static size_t utf8_sequence(const unsigned char *s)
 {
+	unsigned char c = s[0];
+	size_t n;
+	uint32_t cp;
+
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0; /* also stops at the terminating NUL */
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+/* Bytes that may be copied as they are: printable ASCII but '"' and '\\',
+ * and well-formed UTF-8.  Returns how many, 0 when *s needs escaping. */
+static size_t plain_run(const unsigned char *s)
+{
+	const unsigned char *p = s;
+
+	for (;;) {
+		if (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') {
+			p++;
+		} else if (*p >= 0x80) {
+			size_t n = utf8_sequence(p);
+
+			if (n == 0)
+				break;
+			p += n;
+		} else {
+			break;
+		}
+	}
+	return (size_t)(p - s);
+}
+
+/*
+ * A JSON string of s.  Strings can come from the wire (BMP sysName, Peer
+ * Up information), so bytes that are not well-formed UTF-8 become U+FFFD:
+ * the output is valid JSON for any input.  Runs of plain bytes are copied
+ * whole, one copy per run rather than per character.
+ */
+static void put_escaped(struct jbuf *j, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
 	put(j, "\"", 1);
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
+	while (*s != '\0') {
+		size_t n = plain_run(s);
 		char esc[8];
 
-		if (c == '"' || c == '\\') {
+		put(j, (const char *)s, n);
+		s += n;
+		if (*s == '\0')
+			break;
+		if (*s == '"' || *s == '\\') {
 			esc[0] = '\\';
-			esc[1] = (char)c;
+			esc[1] = (char)*s;
 			put(j, esc, 2);
-		} else if (c < 0x20) {
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
+		} else if (*s < 0x20) {
+			snprintf(esc, sizeof(esc), "\\u%04x", *s);
 			puts_(j, esc);
 		} else {
-			put(j, (const char *)&c, 1);
+			puts_(j, "\\ufffd"); /* not UTF-8 */
 		}
+		s++;
 	}
 	put(j, "\"", 1);
 }

@@ -41,10 +41,55 @@ static void test_json_shapes(void **state)
 	jbuf_fini(&j);
 }
 
+/* The string of one json_str call, as written between the braces. */
+static void assert_str_written(const char *value, const char *want)
+{
+	struct jbuf j;
+
+	jbuf_init(&j);
+	json_obj_begin(&j, NULL);
+	json_str(&j, "k", value);
+	json_obj_end(&j);
+	assert_false(j.failed);
+	assert_string_equal(j.buf, want);
+	jbuf_fini(&j);
+}
+
+/*
+ * Strings from the wire: well-formed UTF-8 (RFC 3629) passes unchanged;
+ * every byte that does not start a well-formed sequence becomes U+FFFD.
+ */
+static void test_json_utf8(void **state)
+{
+	(void)state;
+	/* e-acute (2 bytes), euro sign (3), U+1F600 (4), DEL stays */
+	assert_str_written("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\x7f",
+			   "{\"k\":\"caf\xc3\xa9 \xe2\x82\xac "
+			   "\xf0\x9f\x98\x80\x7f\"}");
+	/* a lone 0xff; a stray continuation byte */
+	assert_str_written("a\xff" "b\x80", "{\"k\":\"a\\ufffdb\\ufffd\"}");
+	/* overlong NUL (C0 80): two replaced bytes */
+	assert_str_written("\xc0\x80", "{\"k\":\"\\ufffd\\ufffd\"}");
+	/* overlong 3-byte form of '/' (E0 80 AF) */
+	assert_str_written("\xe0\x80\xaf",
+			   "{\"k\":\"\\ufffd\\ufffd\\ufffd\"}");
+	/* surrogate U+D800 (ED A0 80) */
+	assert_str_written("\xed\xa0\x80",
+			   "{\"k\":\"\\ufffd\\ufffd\\ufffd\"}");
+	/* past U+10FFFF (F4 90 80 80) */
+	assert_str_written("\xf4\x90\x80\x80",
+			   "{\"k\":\"\\ufffd\\ufffd\\ufffd\\ufffd\"}");
+	/* a sequence cut by the end of the string (a truncated TLV) */
+	assert_str_written("x\xe2\x82", "{\"k\":\"x\\ufffd\\ufffd\"}");
+	/* controls and the two escapes, between plain runs */
+	assert_str_written("\x01q\"\\\t", "{\"k\":\"\\u0001q\\\"\\\\\\u0009\"}");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_shapes),
+		cmocka_unit_test(test_json_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
