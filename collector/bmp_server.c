@@ -527,7 +527,6 @@ static bool conn_timed_out(const struct bmp_server *s,
 	return c->router.len > 0 && t - c->last_msg_ns > limit;
 }
 
-/* Count sessions and routes for /metrics (bmp_gauge.h). */
 /*
  * The flow workers' copy of the routes (rib_lookup.h), rebuilt for the
  * routers whose routes changed since their last copy.  A rebuild walks a
@@ -553,6 +552,7 @@ static void rib_publish_due(struct bmp_server *s, uint64_t t)
 		s->rib_interval_ns = took * 10;
 }
 
+/* Count sessions and routes for /metrics (bmp_gauge.h). */
 static void gauges_publish(struct bmp_server *s, uint64_t t)
 {
 	struct bmp_gauge_acc a;
