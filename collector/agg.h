@@ -65,6 +65,10 @@ struct agg_conn {
 	uint32_t counter_resets;  /* discontinuities: no delta taken */
 	bool has_status;
 	struct agg_origin dst_origin; /* "out" by origin AS (rib_enrich.h) */
+	/* Set by the merger when it publishes the window (conn_bgp.h), for
+	 * the /metrics gauge; the zero a worker leaves means unknown. */
+	enum agg_bgp_state { AGG_BGP_UNKNOWN = 0, AGG_BGP_UP, AGG_BGP_DOWN }
+		bgp_state;
 };
 
 struct exp_key {

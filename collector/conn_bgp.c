@@ -149,6 +149,17 @@ const char *conn_bgp_state(const struct conn_bgp *b)
 	return b->n > 0 && down == b->n ? "down" : "unknown";
 }
 
+enum agg_bgp_state conn_bgp_gauge(const struct conn_bgp *b)
+{
+	const char *s = conn_bgp_state(b);
+
+	if (!b->feed)
+		return AGG_BGP_UNKNOWN;
+	return strcmp(s, "up") == 0	? AGG_BGP_UP :
+	       strcmp(s, "down") == 0 ? AGG_BGP_DOWN :
+					AGG_BGP_UNKNOWN;
+}
+
 void conn_bgp_resolve(struct conn_bgp_memory *m, struct rib_registry *g,
 		      const struct agg_conn *c, uint64_t end_ns,
 		      struct conn_bgp *out)

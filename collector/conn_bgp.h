@@ -89,6 +89,8 @@ void conn_bgp_join(const struct agg_peer_join *j,
 
 /* "up", "down" or "unknown" (see above); pure. */
 const char *conn_bgp_state(const struct conn_bgp *b);
+/* The same, for the /metrics gauge (unknown also without a feed). */
+enum agg_bgp_state conn_bgp_gauge(const struct conn_bgp *b);
 
 struct rib_registry;
 /* Everything for connection c in the window ending at end_ns. */

@@ -122,6 +122,7 @@ static void publish_window(struct merger *m, struct merged_window *p)
 	v = sorted_entries(&p->conns, conn_cmp);
 	for (uint32_t i = 0; v != NULL && i < p->conns.count; i++) {
 		conn_bgp_resolve(&m->bgp_memory, rib, v[i], p->end_ns, &bgp);
+		((struct agg_conn *)v[i])->bgp_state = conn_bgp_gauge(&bgp);
 		jbuf_reset(&m->json);
 		msg_connection_metrics(&m->json, v[i], &bgp, p->start_ns,
 				       p->end_ns, key, sizeof(key));

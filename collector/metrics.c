@@ -465,6 +465,17 @@ static void render_snapshot(struct text *t, const struct pipeline *p)
 				    "\"%s\"} %d\n",
 				    label(s->conns[i].id, l1, sizeof(l1)),
 				    s->conns[i].oper);
+	family(t, "peerscope_connection_bgp_up", "gauge",
+	       "BGP sessions carrying the connection's traffic (BMP): 1 when "
+	       "one is up, 0 when all are down (absent when unknown or "
+	       "without a BMP feed).");
+	for (uint32_t i = 0; i < s->nconns; i++)
+		if (s->conns[i].bgp >= 0)
+			text_printf(t,
+				    "peerscope_connection_bgp_up{connection="
+				    "\"%s\"} %d\n",
+				    label(s->conns[i].id, l1, sizeof(l1)),
+				    s->conns[i].bgp);
 	family(t, "peerscope_exporters_omitted", "gauge",
 	       "Exporters of the last window left out by "
 	       "metrics.max_connections.");

@@ -216,6 +216,9 @@ static void conn_gauge_fill(struct conn_gauge *g, const struct agg_conn *c,
 	for (int d = AGG_IN; d <= AGG_OUT; d++)
 		g->util[d] = g->has_util ? g->bps[d] / (double)c->if_speed : 0;
 	g->oper = !c->has_status ? -1 : (c->if_status & 2) ? 1 : 0;
+	g->bgp = c->bgp_state == AGG_BGP_UP	? 1 :
+		 c->bgp_state == AGG_BGP_DOWN ? 0 :
+						-1;
 }
 
 static double conn_gauge_peak(const struct conn_gauge *g)

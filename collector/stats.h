@@ -68,6 +68,7 @@ struct conn_gauge {
 	double util[2];
 	bool has_util;
 	int oper; /* 1 up, 0 down, -1 unknown */
+	int bgp;  /* the same for its BGP sessions (conn_bgp.h) */
 	uint64_t capacity_bps;
 };
 

@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import corpus_lib  # noqa: E402
@@ -292,12 +293,30 @@ class Output:
                     self.all.append(m)
 
 
+def bgp_up_gauges(http_port):
+    """{connection id: value} of peerscope_connection_bgp_up on /metrics."""
+    url = "http://127.0.0.1:%d/metrics" % http_port
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            text = r.read().decode()
+    except OSError:
+        return {}
+    got = {}
+    for line in text.splitlines():
+        if line.startswith('peerscope_connection_bgp_up{connection="'):
+            conn = line.split('"')[1]
+            got[conn] = float(line.rsplit(" ", 1)[1])
+    return got
+
+
 def live_case(rep, args, tmp, schema):
     bmp_port, udp_port = free_port(), free_port(socket.SOCK_DGRAM)
+    http_port = free_port()
     out_path = os.path.join(tmp, "live.jsonl")
     cmd = [args.peerscope, "--set", "bmp.listen=127.0.0.1:%d" % bmp_port,
            "--set", "bmp.allow=127.0.0.1", "--set", "bmp.snapshot_seconds=0",
-           "--set", "http.enabled=false", "--set", "allow_root=true",
+           "--set", "http.listen=127.0.0.1:%d" % http_port,
+           "--set", "allow_root=true",
            "--set", "listen.sflow=127.0.0.1:%d" % udp_port,
            "--set", "listen.ipfix=", "--set", "listen.netflow=",
            "--set", "workers=1", "--set", "window_seconds=1",
@@ -379,6 +398,10 @@ def live_case(rep, args, tmp, schema):
                   (p[0]["state"], p[0]["prefixes_pre_policy"], p[0]["flaps"],
                    up7["bgp_state"]), ("up", 1, 0, "up"))
         up8 = window(8, parse_iso(up7["window"]["start"]))
+        gauges = wait(lambda: (lambda g: g if len(g) == 2 else None)(
+            bgp_up_gauges(http_port)))
+        rep.equal("live: /metrics bgp_up 1 for both connections", gauges,
+                  {"127.0.0.1/if7": 1.0, "127.0.0.1/if8": 1.0})
         rep.equal("live: ifIndex 8 peer B up with 2 prefixes",
                   up8 and [(x["address"], x["asn"], x["state"],
                             x["prefixes_pre_policy"])
@@ -399,6 +422,10 @@ def live_case(rep, args, tmp, schema):
                     x["prefixes_pre_policy"], x["flaps"], x["uptime_seconds"])
                    for x in p], [("10.79.0.11", "down", 0, 0, 1, None)])
         rep.equal("live: bgp_state down", down7["bgp_state"], "down")
+        gauges = wait(lambda: (lambda g: g if g.get("127.0.0.1/if7") == 0
+                               else None)(bgp_up_gauges(http_port)))
+        rep.equal("live: /metrics bgp_up 0 for ifIndex 7, 1 for 8", gauges,
+                  {"127.0.0.1/if7": 0.0, "127.0.0.1/if8": 1.0})
         rep.equal("live: the bytes are unjoined now",
                   down7["bgp"]["unjoined_bytes"] ==
                   down7["bgp"]["looked_up_bytes"] > 0, True)
