@@ -35,10 +35,36 @@ void conn_bgp_memory_fini(struct conn_bgp_memory *m)
 	m->ok = false;
 }
 
-void conn_bgp_memory_rotate(struct conn_bgp_memory *m)
+/* Whether any peer of e carried bytes within the hold before end_ns. */
+static bool memory_live(const struct conn_bgp_memory_entry *e,
+			uint64_t end_ns)
 {
+	for (uint32_t i = 0; i < e->n && i < CONN_BGP_PEERS; i++)
+		if (e->peer[i].last_ns + CONN_BGP_HOLD_NS >= end_ns)
+			return true;
+	return false;
+}
+
+void conn_bgp_memory_rotate(struct conn_bgp_memory *m, uint64_t end_ns)
+{
+	struct conn_bgp_memory_entry *e;
+	uint32_t pos = 0;
+
 	if (!m->ok)
 		return;
+	/* Connections absent from this window keep what they remembered
+	 * (a quiet interface is not a forgotten one), until the hold ends;
+	 * the table's cap bounds them as it bounds the rest. */
+	while ((e = htab_next(&m->prev, &pos)) != NULL) {
+		struct conn_bgp_memory_entry *c;
+		bool created;
+
+		if (!memory_live(e, end_ns) || htab_find(&m->cur, &e->key))
+			continue;
+		c = htab_insert(&m->cur, &e->key, &created);
+		if (c != NULL)
+			*c = *e;
+	}
 	htab_fini(&m->prev);
 	m->prev = m->cur;
 	if (htab_init(&m->cur, sizeof(struct conn_key),

@@ -10,8 +10,8 @@
  * (CONN_BGP_PEERS of them, for CONN_BGP_HOLD_NS after they last carried
  * traffic) and lists a remembered peer with 0 bytes.  The memory is two
  * tables: the one being filled for the window published now, and the
- * one of the previous window; a connection absent from a window forgets
- * its peers.
+ * one of the previous window; a connection absent from a window is
+ * carried over to the next with what it remembered, until the hold ends.
  *
  * State: read when the window is published, from the peer states the BMP
  * side publishes by epoch (rib_lookup.h, reader RIB_READER_MERGER): the
@@ -75,8 +75,9 @@ struct conn_bgp_memory {
 
 int conn_bgp_memory_init(struct conn_bgp_memory *m, uint32_t max_conns);
 void conn_bgp_memory_fini(struct conn_bgp_memory *m);
-/* The window is published: what it joined becomes the previous window. */
-void conn_bgp_memory_rotate(struct conn_bgp_memory *m);
+/* The window ending at end_ns is published: what it joined, and what the
+ * connections absent from it still remember, becomes the previous one. */
+void conn_bgp_memory_rotate(struct conn_bgp_memory *m, uint64_t end_ns);
 
 /*
  * Pure: this window's peers (j) and the remembered ones (seen, NULL when

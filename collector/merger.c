@@ -129,7 +129,7 @@ static void publish_window(struct merger *m, struct merged_window *p)
 		publish(m, MSG_CONNECTION_METRICS, key);
 	}
 	free(v);
-	conn_bgp_memory_rotate(&m->bgp_memory);
+	conn_bgp_memory_rotate(&m->bgp_memory, p->end_ns);
 	v = sorted_entries(&p->exporters, exporter_cmp);
 	for (uint32_t i = 0; v != NULL && i < p->exporters.count; i++) {
 		const struct agg_exporter *e = v[i];

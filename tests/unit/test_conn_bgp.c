@@ -362,6 +362,37 @@ static void test_join_memory(void **state)
 	assert_int_equal(keep.n, 0);
 }
 
+/*
+ * A connection absent from a window (no traffic, no counters) keeps its
+ * remembered peers into the next ones, until the hold passes.
+ */
+static void test_memory_carry(void **state)
+{
+	struct conn_bgp_memory m;
+	struct conn_bgp_memory_entry e = remembered(), *got;
+	bool created;
+
+	(void)state;
+	assert_int_equal(conn_bgp_memory_init(&m, 16), 0);
+	/* window 1 published it: 10.0.0.2 last carried bytes at 200 */
+	got = htab_insert(&m.cur, &e.key, &created);
+	assert_non_null(got);
+	*got = e;
+	conn_bgp_memory_rotate(&m, 1000);
+	assert_non_null(htab_find(&m.prev, &e.key));
+	/* windows 2 and 3 without it: still remembered */
+	conn_bgp_memory_rotate(&m, 2000);
+	conn_bgp_memory_rotate(&m, 3000);
+	got = htab_find(&m.prev, &e.key);
+	assert_non_null(got);
+	assert_int_equal(got->n, 2);
+	assert_true(got->peer[1].last_ns == 200);
+	/* the newest peer (200) past the hold: forgotten */
+	conn_bgp_memory_rotate(&m, 200 + CONN_BGP_HOLD_NS + 1);
+	assert_null(htab_find(&m.prev, &e.key));
+	conn_bgp_memory_fini(&m);
+}
+
 static void test_state_summary(void **state)
 {
 	struct conn_bgp b;
@@ -420,6 +451,7 @@ int main(void)
 		cmocka_unit_test(test_announcing_peer),
 		cmocka_unit_test(test_peer_join_slots),
 		cmocka_unit_test(test_join_memory),
+		cmocka_unit_test(test_memory_carry),
 		cmocka_unit_test(test_state_summary),
 		cmocka_unit_test(test_sflow_destination),
 	};
