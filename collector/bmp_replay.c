@@ -6,6 +6,16 @@
  * opened and closed with the stream.  A hole that never fills (capture
  * loss) is a gap: past it no BMP framing can be trusted, so the session
  * gets nothing more and ends when the stream closes (tcp_reasm.h).
+ *
+ * Publications for the flow workers and the merger (rib_lookup.h) are
+ * made in capture order: each waits first at the dispatcher's barrier
+ * (pipeline.h's rib_barrier) until the workers have processed every flow
+ * read before it, and is stamped with the capture time the dispatcher
+ * reached (rib_registry_set_clock), by which the merger picks the peer
+ * states as of each window's end (conn_bgp.h).  The stamp is never below
+ * a window boundary the workers were already told of, so a window either
+ * could not be published yet (it shows the publication) or ends at or
+ * before the stamp (it does not), whatever the threads' timing.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +34,8 @@
 /* A TCP stream's user area (tcp_reasm.h): its router session. */
 struct bmp_stream {
 	struct bmp_router router;
-	uint64_t rib_pub_ns; /* BMP time of the last RIB publication */
+	uint64_t rib_pub_ns; /* capture time of the last RIB publication */
+	bool due;	     /* in bmp_replay.due */
 };
 
 struct bmp_replay {
@@ -34,6 +45,10 @@ struct bmp_replay {
 	struct tcp_reasm *tcp;
 	struct dec_stats st; /* TCP-level reasons */
 	bool rib_dirty;	     /* a Peer Down dropped routes: publish */
+	uint64_t now_ns;     /* capture time of the last BMP segment */
+	/* routers whose routes are to be published before the next flow */
+	struct bmp_stream *due[TCP_REASM_MAX_STREAMS];
+	unsigned ndue;
 };
 
 static const struct tcp_reasm_ops bmp_tcp_ops;
@@ -89,29 +104,97 @@ bool bmp_replay_is_stream_file(const char *path)
 }
 
 /*
- * Replay publishes the RIB for the flow workers after a Peer Down and at
- * the end of the session only: a periodic rebuild (live: every
- * RIB_PUBLISH_SECONDS) of a full table per few seconds of BMP time made
- * the scale captures' replay minutes long.  Flows interleaved with a
- * BMP session in one capture therefore see the routes as of the last
- * Peer Down (or none) until the session ends.  Peer states are published
- * at every change; the merger reads them when it publishes a window,
- * which in replay may be after later BMP messages were applied.
+ * Whether publishing r can change what a flow sees: not for a router
+ * known by no address (a raw stream file; rib_registry_publish skips it).
+ */
+static bool rib_publishable(const struct bmp_replay *x,
+			    const struct bmp_router *r)
+{
+	return x->p->rib != NULL && (r->addr.af == 4 || r->addr.af == 6);
+}
+
+/* The flows read before this point are processed; stamp what follows.
+ * The capture time of the publication, 0 when there is no dispatcher. */
+static uint64_t rib_before_publish(struct bmp_replay *x)
+{
+	uint64_t stamp = x->now_ns;
+
+	if (x->p->rib_barrier != NULL)
+		stamp = x->p->rib_barrier(x->p->rib_barrier_ctx);
+	rib_registry_set_clock(x->p->rib, stamp);
+	return stamp;
+}
+
+static void due_drop(struct bmp_replay *x, struct bmp_stream *b)
+{
+	if (b == NULL || !b->due)
+		return;
+	b->due = false;
+	for (unsigned i = 0; i < x->ndue; i++)
+		if (x->due[i] == b) {
+			x->due[i] = x->due[--x->ndue];
+			break;
+		}
+}
+
+/* b: r's stream, NULL for a stream file's router (never publishable). */
+static void routes_publish(struct bmp_replay *x, struct bmp_router *r,
+			   struct bmp_stream *b)
+{
+	uint64_t stamp = rib_before_publish(x);
+
+	(void)rib_registry_publish(x->p->rib, r);
+	rib_registry_reclaim(x->p->rib);
+	if (b != NULL) {
+		b->rib_pub_ns = stamp != 0 ? stamp : 1;
+		due_drop(x, b);
+	}
+}
+
+/*
+ * As live, in capture time: a router's routes are published when they
+ * changed and RIB_PUBLISH_SECONDS passed since its last publication (the
+ * first change without waiting), right after a Peer Down, when its session
+ * ends; its peer states at every change (cheap).  The periodic one waits
+ * for the next flow (bmp_replay_before_flow): flows see the same tables
+ * as if it had been made at once (none came in between), and captures
+ * with BMP alone, like the scale ones, rebuild no full table for nothing
+ * (live stretches its period to ten times the last rebuild instead; that
+ * would depend on the machine).
  */
 static void rib_publish_due(struct bmp_replay *x, struct bmp_router *r,
-			    uint64_t *last_ns)
+			    struct bmp_stream *b)
 {
-	if (x->p->rib == NULL)
-		return;
-	/* peer states are cheap: published at every change, as live */
-	if (!x->rib_dirty) {
-		if (r->peers_dirty)
-			(void)rib_registry_publish_peers(x->p->rib, r);
+	if (!rib_publishable(x, r) || b == NULL) {
+		x->rib_dirty = false;
 		return;
 	}
-	x->rib_dirty = false;
-	*last_ns = r->now_ns;
-	(void)rib_registry_publish(x->p->rib, r);
+	if (x->rib_dirty) {
+		x->rib_dirty = false;
+		routes_publish(x, r, b);
+		return;
+	}
+	if (r->rib_dirty && !b->due &&
+	    (b->rib_pub_ns == 0 ||
+	     x->now_ns >= b->rib_pub_ns + RIB_PUBLISH_SECONDS * 1000000000ULL)) {
+		b->due = true; /* at most once per stream: ndue stays in due[] */
+		x->due[x->ndue++] = b;
+	}
+	if (r->peers_dirty) {
+		(void)rib_before_publish(x);
+		(void)rib_registry_publish_peers(x->p->rib, r);
+	}
+}
+
+void bmp_replay_before_flow(struct bmp_replay *x)
+{
+	while (x->ndue > 0) {
+		struct bmp_stream *b = x->due[--x->ndue];
+
+		b->due = false;
+		if (b->router.rib_dirty)
+			routes_publish(x, &b->router, b);
+	}
 }
 
 /*
@@ -119,15 +202,18 @@ static void rib_publish_due(struct bmp_replay *x, struct bmp_router *r,
  * routes as they stand at the end stay published for the flow workers
  * (rib_lookup.h), unless a Termination ended the session: then they go.
  */
-static void router_done(struct bmp_replay *x, struct bmp_router *r)
+static void router_done(struct bmp_replay *x, struct bmp_router *r,
+			struct bmp_stream *b)
 {
-	if (r->bytes == 0) {
-		/* a session that carried nothing changes no table */
-	} else if (x->p->rib != NULL && !r->terminated)
-		(void)rib_registry_publish(x->p->rib, r);
+	bool publish = r->bytes > 0 && rib_publishable(x, r);
+
+	due_drop(x, b);
+	/* a session that carried nothing changes no table */
+	if (publish && !r->terminated)
+		routes_publish(x, r, b);
 	bmp_router_close(r);
-	if (x->p->rib != NULL && r->bytes > 0 && r->terminated)
-		(void)rib_registry_publish(x->p->rib, r);
+	if (publish && r->terminated)
+		routes_publish(x, r, b);
 	x->rib_dirty = false;
 	dec_stats_add(&x->p->input_errors, &r->st);
 	bmp_router_fini(r);
@@ -137,7 +223,6 @@ int bmp_replay_stream_file(struct bmp_replay *x, const char *path)
 {
 	struct bmp_router r;
 	const char *base = strrchr(path, '/');
-	uint64_t rib_pub_ns = 0;
 	uint8_t *buf;
 	gzFile f;
 	int n, status = 0;
@@ -158,13 +243,13 @@ int bmp_replay_stream_file(struct bmp_replay *x, const char *path)
 			      x->p->cfg->bmp_route_messages);
 	while ((n = gzread(f, buf, STREAM_READ_CHUNK)) > 0) {
 		(void)bmp_router_feed(&r, buf, (size_t)n);
-		rib_publish_due(x, &r, &rib_pub_ns);
+		rib_publish_due(x, &r, NULL);
 	}
 	if (n < 0) {
 		fprintf(stderr, "peerscope: %s: read error\n", path);
 		status = -1;
 	}
-	router_done(x, &r);
+	router_done(x, &r, NULL);
 	gzclose(f);
 	free(buf);
 	return status;
@@ -184,6 +269,7 @@ static void stream_open(void *ctx, struct tcp_stream *s)
 	bmp_pub_routes_attach(&x->p->bmp_pub, &b->router,
 			      x->p->cfg->bmp_route_messages);
 	b->rib_pub_ns = 0;
+	b->due = false;
 }
 
 static void stream_deliver(void *ctx, struct tcp_stream *s,
@@ -192,14 +278,16 @@ static void stream_deliver(void *ctx, struct tcp_stream *s,
 	struct bmp_replay *x = ctx;
 	struct bmp_stream *b = (struct bmp_stream *)s->user;
 
-	(void)ts_ns; /* BMP keeps its own time (the per-peer headers) */
+	(void)ts_ns; /* BMP keeps its own time; publications x->now_ns */
 	(void)bmp_router_feed(&b->router, data, len);
-	rib_publish_due(x, &b->router, &b->rib_pub_ns);
+	rib_publish_due(x, &b->router, b);
 }
 
 static void stream_close(void *ctx, struct tcp_stream *s)
 {
-	router_done(ctx, &((struct bmp_stream *)s->user)->router);
+	struct bmp_stream *b = (struct bmp_stream *)s->user;
+
+	router_done(ctx, &b->router, b);
 }
 
 static const struct tcp_reasm_ops bmp_tcp_ops = {
@@ -210,6 +298,10 @@ static const struct tcp_reasm_ops bmp_tcp_ops = {
 
 void bmp_replay_tcp(struct bmp_replay *x, const struct capture_packet *pk)
 {
+	/* capture time, not the messages' (the router's clock): the flows'
+	 * windows are in capture time (a FIN's close publishes too) */
+	if (pk->ts_ns > x->now_ns)
+		x->now_ns = pk->ts_ns;
 	tcp_reasm_segment(x->tcp, pk);
 }
 

@@ -29,6 +29,10 @@ int bmp_replay_stream_file(struct bmp_replay *x, const char *path);
 /* One TCP segment of a capture (pk->kind == CAPTURE_TCP). */
 void bmp_replay_tcp(struct bmp_replay *x, const struct capture_packet *pk);
 
+/* A flow is about to be dispatched: publish the routes that are due
+ * (bmp_replay.c's rib_publish_due). */
+void bmp_replay_before_flow(struct bmp_replay *x);
+
 /* End of the captures: close every open TCP session, fold counters. */
 void bmp_replay_finish(struct bmp_replay *x);
 

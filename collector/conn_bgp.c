@@ -194,7 +194,7 @@ void conn_bgp_resolve(struct conn_bgp_memory *m, struct rib_registry *g,
 	struct conn_bgp_memory_entry keep;
 
 	memset(out, 0, sizeof(*out));
-	if (g == NULL || !rib_router_known(g, &c->key.router))
+	if (g == NULL || !rib_router_known_at(g, &c->key.router, end_ns))
 		return;
 	out->feed = true;
 	if (m->ok)
@@ -204,8 +204,9 @@ void conn_bgp_resolve(struct conn_bgp_memory *m, struct rib_registry *g,
 	conn_bgp_join(&c->dst_origin.peers, seen, end_ns, out, &keep);
 	for (uint32_t i = 0; i < out->n; i++)
 		out->peer[i].known =
-			rib_peer_lookup(g, RIB_READER_MERGER, &c->key.router,
-					&out->peer[i].addr, &out->peer[i].st);
+			rib_peer_lookup_at(g, RIB_READER_MERGER,
+					   &c->key.router, &out->peer[i].addr,
+					   end_ns, &out->peer[i].st);
 	if (m->ok && keep.n > 0) {
 		bool created;
 		struct conn_bgp_memory_entry *e =

@@ -13,10 +13,17 @@
  * one of the previous window; a connection absent from a window is
  * carried over to the next with what it remembered, until the hold ends.
  *
- * State: read when the window is published, from the peer states the BMP
- * side publishes by epoch (rib_lookup.h, reader RIB_READER_MERGER): the
- * state then, not at the window's end (in replay, possibly after later
- * BMP messages were applied).
+ * State: as of the window's end.  The BMP side stamps every publication
+ * of peer states with its time (wall time live, the BMP segment's capture
+ * time in replay) and keeps the last RIB_PEER_HISTORY of them
+ * (rib_lookup.h); the merger reads the newest made before end_ns
+ * (reader RIB_READER_MERGER), so BMP messages applied after the window
+ * ended never show, however late the merger publishes it (a publication
+ * stamped exactly end_ns belongs to the next window: replay may already
+ * have told the workers of that boundary, bmp_replay.c).  The feed
+ * itself (the `bgp` block non-null) is as of the window's end too: the
+ * router had published peer states by then.  In replay this makes the
+ * output independent of thread timing and worker count.
  *
  * bgp_state: "up" when any listed peer is up, "down" when every listed
  * peer is down, "unknown" otherwise (no peer listed, or states unknown);

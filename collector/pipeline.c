@@ -385,6 +385,16 @@ void pipeline_summary(const struct pipeline *p, FILE *out,
 	if (p->pin_failures > 0)
 		fprintf(out, "summary: workers not pinned=%llu\n",
 			(unsigned long long)p->pin_failures);
+	if (p->rib_barrier_timeouts > 0)
+		fprintf(out, "summary: replay rib_barrier_timeouts=%llu\n",
+			(unsigned long long)p->rib_barrier_timeouts);
+	if (p->rib != NULL &&
+	    atomic_load_explicit(&p->rib->peer_history_short,
+				 memory_order_relaxed) > 0)
+		fprintf(out, "summary: bgp peer_history_short=%llu\n",
+			(unsigned long long)atomic_load_explicit(
+				&p->rib->peer_history_short,
+				memory_order_relaxed));
 	if (p->kafka_open)
 		sink_kafka_summary(&p->kafka, out);
 	if (stats_path != NULL)

@@ -42,6 +42,12 @@ struct pipeline {
 	bool kafka_open;
 	struct dec_stats input_errors; /* capture-level reasons (replay) */
 	uint64_t pin_failures;
+	/* replay: before the RIB or peer states change, hand every pending
+	 * batch over and wait until the workers processed it (replay.c);
+	 * returns the capture time reached, the publication's stamp */
+	uint64_t (*rib_barrier)(void *ctx);
+	void *rib_barrier_ctx;
+	uint64_t rib_barrier_timeouts; /* waits given up (never hangs) */
 };
 
 /* Build and start every thread.  On error, err says why. */

@@ -20,6 +20,14 @@
  * error, the end of the captures) that worker forgets the exporter's
  * templates after the session's last message (rx_batch.tcp_session_end).
  * Both happen in capture order, so worker counts do not change results.
+ *
+ * Routes: before bmp_replay.c publishes a router's RIB or peer states,
+ * the dispatcher's barrier (rib_barrier) hands every pending batch over
+ * and waits until each worker has processed all it was given, so flows
+ * before that point in capture order were enriched from the old tables
+ * and flows after it from the new ones, whatever the worker count.  The
+ * wait is bounded (RIB_BARRIER_TIMEOUT_NS, counted, logged): a stuck
+ * worker makes the output timing-dependent, never hangs the replay.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -41,12 +49,15 @@
 #include "tcp_reasm.h"
 
 #define PROGRESS_INTERVAL_NS 250000000ULL
+#define RIB_BARRIER_TIMEOUT_NS (10ULL * 1000000000ULL)
 
 struct dispatcher {
 	struct pipeline *p;
 	struct rx_batch **open;    /* per worker: batch being filled */
+	uint64_t sent[PS_MAX_WORKERS]; /* per worker: batches handed over */
 	uint64_t window_ns;
 	uint64_t window_start;     /* capture time's current window */
+	uint64_t clock_ns;         /* latest capture time read */
 	bool progress;
 	uint64_t next_progress_ns;
 	uint64_t datagrams;
@@ -92,6 +103,41 @@ static void batch_send(struct dispatcher *x, unsigned i)
 	while (!ring_push(&w->in_full, x->open[i]))
 		nap();
 	x->open[i] = NULL;
+	x->sent[i]++;
+}
+
+static uint64_t monotonic_ns(void);
+
+/*
+ * pipeline.h's rib_barrier: every batch handed over is processed.  The
+ * capture time reached: at or past every window boundary ticked.
+ */
+static uint64_t rib_barrier(void *ctx)
+{
+	struct dispatcher *x = ctx;
+	uint64_t deadline = monotonic_ns() + RIB_BARRIER_TIMEOUT_NS;
+
+	if (x->open == NULL)
+		return x->clock_ns; /* out of memory at start: nothing sent */
+	for (unsigned i = 0; i < x->p->nworkers; i++)
+		batch_send(x, i);
+	for (unsigned i = 0; i < x->p->nworkers; i++) {
+		struct worker *w = &x->p->workers[i];
+
+		while (atomic_load_explicit(&w->batches_done,
+					    memory_order_acquire) !=
+		       x->sent[i]) {
+			if (monotonic_ns() > deadline) {
+				x->p->rib_barrier_timeouts++;
+				log_event(&x->log, PS_LOG_WARN,
+					  "rib_barrier_timeout",
+					  "worker %u still busy", i);
+				return x->clock_ns;
+			}
+			nap();
+		}
+	}
+	return x->clock_ns;
 }
 
 /* Every worker learns that capture time reached `t`. */
@@ -147,6 +193,8 @@ static void dispatch(struct dispatcher *x, unsigned i,
 	struct rx_batch *b;
 	struct rx_datagram *d;
 
+	if (x->bmp != NULL)
+		bmp_replay_before_flow(x->bmp); /* routes due: before it */
 	advance_to(x, pk->ts_ns);
 	b = x->open[i];
 	if (b != NULL && (b->count == RX_BATCH_MAX ||
@@ -363,6 +411,8 @@ static int replay_file(struct dispatcher *x, const char *path)
 		enum ps_proto proto;
 
 		show_progress(x, path, c, false);
+		if (pk.ts_ns > x->clock_ns)
+			x->clock_ns = pk.ts_ns;
 		if (pk.kind == CAPTURE_TCP && cfg->bmp_port != 0 &&
 		    (pk.dst_port == cfg->bmp_port ||
 		     pk.src_port == cfg->bmp_port)) {
@@ -450,6 +500,8 @@ int replay_run(const struct ps_config *cfg, char *const *files, int nfiles,
 		return -1;
 	}
 	x.p = &p;
+	p.rib_barrier = rib_barrier;
+	p.rib_barrier_ctx = &x;
 	x.window_ns = (uint64_t)cfg->window_seconds * 1000000000ULL;
 	x.progress = progress_wanted(cfg);
 	x.open = calloc(p.nworkers, sizeof(*x.open));

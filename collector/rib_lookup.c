@@ -1,6 +1,7 @@
 /* rib_lookup.c - see rib_lookup.h. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "rib_lookup.h"
 
@@ -28,10 +29,16 @@ struct rib_registry *rib_registry_new(void)
 		atomic_init(&g->slot[i].used, 0);
 		for (int v = 0; v < RIB_LOOKUP_VIEWS; v++)
 			rib_epoch_init(&g->slot[i].ep[v]);
-		rib_epoch_init(&g->slot[i].peers);
+		for (int k = 0; k < RIB_PEER_HISTORY; k++) {
+			rib_epoch_init(&g->slot[i].peers[k]);
+			atomic_init(&g->slot[i].peers_at_ns[k], 0);
+			atomic_init(&g->slot[i].peers_pub[k], 0);
+		}
+		atomic_init(&g->slot[i].peers_seq, 0);
 	}
 	atomic_init(&g->nslots, 0);
 	atomic_init(&g->published, 0);
+	atomic_init(&g->peer_history_short, 0);
 	return g;
 }
 
@@ -42,7 +49,8 @@ void rib_registry_free(struct rib_registry *g)
 	for (unsigned i = 0; i < RIB_REGISTRY_ROUTERS; i++) {
 		for (int v = 0; v < RIB_LOOKUP_VIEWS; v++)
 			rib_epoch_fini(&g->slot[i].ep[v]);
-		rib_epoch_fini(&g->slot[i].peers);
+		for (int k = 0; k < RIB_PEER_HISTORY; k++)
+			rib_epoch_fini(&g->slot[i].peers[k]);
 	}
 	free(g);
 }
@@ -84,16 +92,40 @@ static struct rib_slot *slot_claim(struct rib_registry *g,
 	return s;
 }
 
-static int publish_peers(struct rib_slot *s, struct bmp_router *r)
+void rib_registry_set_clock(struct rib_registry *g, uint64_t now_ns)
+{
+	g->clock_ns = now_ns;
+}
+
+static uint64_t publication_time(const struct rib_registry *g)
+{
+	struct timespec ts;
+
+	if (g->clock_ns != 0)
+		return g->clock_ns;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* The next history entry: written in full before peers_seq says so. */
+static int publish_peers(struct rib_registry *g, struct rib_slot *s,
+			 struct bmp_router *r)
 {
 	struct rib_snap *snap = rib_snap_build_peers(r);
+	uint64_t seq = atomic_load_explicit(&s->peers_seq,
+					    memory_order_relaxed);
+	unsigned k = (unsigned)(seq % RIB_PEER_HISTORY);
 
 	if (snap == NULL) {
 		r->peers_dirty = true; /* retry with the next change or round */
 		return -1;
 	}
 	r->peers_dirty = false;
-	rib_epoch_publish(&s->peers, snap);
+	atomic_store_explicit(&s->peers_pub[k], seq, memory_order_relaxed);
+	atomic_store_explicit(&s->peers_at_ns[k], publication_time(g),
+			      memory_order_release);
+	rib_epoch_publish(&s->peers[k], snap);
+	atomic_store_explicit(&s->peers_seq, seq + 1, memory_order_release);
 	return 0;
 }
 
@@ -106,7 +138,7 @@ int rib_registry_publish_peers(struct rib_registry *g, struct bmp_router *r)
 	s = slot_claim(g, &r->addr);
 	if (s == NULL)
 		return -1;
-	return publish_peers(s, r);
+	return publish_peers(g, s, r);
 }
 
 int rib_registry_publish(struct rib_registry *g, struct bmp_router *r)
@@ -137,7 +169,7 @@ int rib_registry_publish(struct rib_registry *g, struct bmp_router *r)
 					  memory_order_relaxed);
 	}
 	/* prefix counts move with the routes */
-	if (publish_peers(s, r) == -1)
+	if (publish_peers(g, s, r) == -1)
 		status = -1;
 	return status;
 }
@@ -149,7 +181,8 @@ void rib_registry_reclaim(struct rib_registry *g)
 	for (unsigned i = 0; i < n; i++) {
 		for (int v = 0; v < RIB_LOOKUP_VIEWS; v++)
 			(void)rib_epoch_reclaim(&g->slot[i].ep[v]);
-		(void)rib_epoch_reclaim(&g->slot[i].peers);
+		for (int k = 0; k < RIB_PEER_HISTORY; k++)
+			(void)rib_epoch_reclaim(&g->slot[i].peers[k]);
 	}
 }
 
@@ -198,21 +231,121 @@ int rib_lookup_best(struct rib_registry *g, unsigned id,
 	return 0;
 }
 
+/*
+ * The publication to read as of at_ns: the newest made before it.
+ * -1: none was (the router had no peer states then).  Past the history's
+ * reach, the oldest kept (*short_history set).
+ */
+static int64_t peer_entry_at(struct rib_slot *s, uint64_t seq, uint64_t at_ns,
+			     bool *short_history)
+{
+	uint64_t oldest = seq > RIB_PEER_HISTORY ? seq - RIB_PEER_HISTORY : 0;
+
+	*short_history = false;
+	for (uint64_t k = seq; k > oldest; k--)
+		if (atomic_load_explicit(
+			    &s->peers_at_ns[(k - 1) % RIB_PEER_HISTORY],
+			    memory_order_acquire) < at_ns)
+			return (int64_t)(k - 1);
+	if (oldest == 0)
+		return -1;
+	*short_history = true;
+	return (int64_t)oldest;
+}
+
+/* Tries before a reader overtaken by the writer settles for the newest. */
+#define PEER_READ_TRIES 4
+
+/* Publication k read from its entry: still k (not overwritten since). */
+static int peer_snap_read(struct rib_slot *s, unsigned id, uint64_t k,
+			  const struct ps_addr *peer, bool *still,
+			  struct rib_peer_state *out)
+{
+	unsigned i = (unsigned)(k % RIB_PEER_HISTORY);
+	const struct rib_snap *snap = rib_read_begin(&s->peers[i], id);
+	int found = snap != NULL && rib_snap_peer_find(snap, peer, out);
+
+	rib_read_end(&s->peers[i], id);
+	atomic_thread_fence(memory_order_acquire);
+	*still = atomic_load_explicit(&s->peers_pub[i],
+				      memory_order_relaxed) == k;
+	return found;
+}
+
+static int peer_read(struct rib_registry *g, struct rib_slot *s, unsigned id,
+		     const struct ps_addr *peer, uint64_t at_ns,
+		     struct rib_peer_state *out)
+{
+	for (int t = 0; t < PEER_READ_TRIES; t++) {
+		uint64_t seq = atomic_load_explicit(&s->peers_seq,
+						    memory_order_acquire);
+		bool short_history, still;
+		int64_t k = peer_entry_at(s, seq, at_ns, &short_history);
+		int found;
+
+		if (k < 0)
+			return 0;
+		found = peer_snap_read(s, id, (uint64_t)k, peer, &still, out);
+		if (still) {
+			if (short_history)
+				atomic_fetch_add_explicit(
+					&g->peer_history_short, 1,
+					memory_order_relaxed);
+			return found;
+		}
+	}
+	atomic_fetch_add_explicit(&g->peer_history_short, 1,
+				  memory_order_relaxed);
+	return rib_peer_lookup(g, id, &s->router, peer, out);
+}
+
+int rib_router_known_at(struct rib_registry *g, const struct ps_addr *router,
+			uint64_t at_ns)
+{
+	struct rib_slot *s = g != NULL ? slot_find(g, router) : NULL;
+	uint64_t seq;
+	bool short_history;
+
+	if (s == NULL)
+		return 0;
+	seq = atomic_load_explicit(&s->peers_seq, memory_order_acquire);
+	return peer_entry_at(s, seq, at_ns, &short_history) >= 0;
+}
+
+int rib_peer_lookup_at(struct rib_registry *g, unsigned id,
+		       const struct ps_addr *router, const struct ps_addr *peer,
+		       uint64_t at_ns, struct rib_peer_state *out)
+{
+	struct rib_slot *s;
+
+	if (g == NULL || id >= RIB_MAX_READERS)
+		return 0;
+	s = slot_find(g, router);
+	return s != NULL && peer_read(g, s, id, peer, at_ns, out);
+}
+
 int rib_peer_lookup(struct rib_registry *g, unsigned id,
 		    const struct ps_addr *router, const struct ps_addr *peer,
 		    struct rib_peer_state *out)
 {
-	const struct rib_snap *snap;
 	struct rib_slot *s;
-	int found;
 
 	if (g == NULL || id >= RIB_MAX_READERS)
 		return 0;
 	s = slot_find(g, router);
 	if (s == NULL)
 		return 0;
-	snap = rib_read_begin(&s->peers, id);
-	found = snap != NULL && rib_snap_peer_find(snap, peer, out);
-	rib_read_end(&s->peers, id);
-	return found;
+	for (int t = 0; t < PEER_READ_TRIES; t++) {
+		uint64_t seq = atomic_load_explicit(&s->peers_seq,
+						    memory_order_acquire);
+		bool still;
+		int found;
+
+		if (seq == 0)
+			return 0;
+		found = peer_snap_read(s, id, seq - 1, peer, &still, out);
+		if (still)
+			return found;
+	}
+	return 0; /* overtaken PEER_READ_TRIES times: unknown for now */
 }

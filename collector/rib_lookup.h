@@ -24,6 +24,16 @@
  * connections' `bgp` block at once.  When the BMP session ends without a
  * Termination, the states stay as last published, like the routes.
  *
+ * The peer states keep a history: the last RIB_PEER_HISTORY publications,
+ * each stamped with the time it was made (the registry's clock: wall
+ * time live, capture time in replay, rib_registry_set_clock).  The flow
+ * workers read the newest (rib_peer_lookup); the merger reads the states
+ * as of a window's end (rib_peer_lookup_at), so that a window never shows
+ * a state from a BMP message applied after it ended, however late the
+ * merger publishes it.  When more than RIB_PEER_HISTORY publications came
+ * after a window's end before the merger read them, it gets the oldest
+ * one kept, counted in peer_history_short.
+ *
  * Readers (flow workers) call rib_lookup() with their own reader id (the
  * worker id; the merger has RIB_READER_MERGER): an epoch read-side, two stores and a few loads, no lock, no
  * read-modify-write, never waiting for the writer.
@@ -47,6 +57,7 @@
 
 #define RIB_REGISTRY_ROUTERS 64
 #define RIB_PUBLISH_SECONDS  5
+#define RIB_PEER_HISTORY     8 /* peer-state publications kept per router */
 
 /* Views with forwarding meaning, best first: what the router chose, then
  * what it accepted, then what it was offered. */
@@ -57,7 +68,15 @@ struct rib_slot {
 	struct ps_addr router;
 	struct rib_epoch ep[RIB_LOOKUP_VIEWS];
 	uint64_t routes[RIB_LOOKUP_VIEWS]; /* writer: last published counts */
-	struct rib_epoch peers; /* rib_snap_build_peers */
+	/* rib_snap_build_peers: publication k in peers[k % RIB_PEER_HISTORY],
+	 * made at peers_at_ns[k % RIB_PEER_HISTORY]; peers_pub says which k
+	 * an entry holds (written first: a reader that saw any part of a
+	 * newer publication sees it changed); peers_seq counts them
+	 * (release-stored after the entry is written) */
+	struct rib_epoch peers[RIB_PEER_HISTORY];
+	_Atomic uint64_t peers_at_ns[RIB_PEER_HISTORY];
+	_Atomic uint64_t peers_pub[RIB_PEER_HISTORY];
+	_Atomic uint64_t peers_seq;
 };
 
 struct rib_registry {
@@ -65,6 +84,9 @@ struct rib_registry {
 	_Atomic unsigned nslots;    /* slots claimed, release-stored */
 	uint64_t refused;	    /* writer: routers past the cap */
 	_Atomic uint64_t published; /* snapshots published (for /metrics) */
+	uint64_t clock_ns;	    /* writer: publications' time, 0 = wall */
+	/* readers of rib_peer_lookup_at: history too short (see above) */
+	_Atomic uint64_t peer_history_short;
 };
 
 struct rib_registry *rib_registry_new(void);
@@ -75,6 +97,9 @@ int rib_registry_publish(struct rib_registry *g, struct bmp_router *r);
 /* @thread writer.  The peer states alone (clears r->peers_dirty); 0 or -1
  * as rib_registry_publish. */
 int rib_registry_publish_peers(struct rib_registry *g, struct bmp_router *r);
+/* @thread writer.  Stamp the next publications with `now_ns` (replay: the
+ * capture time); 0 = the wall clock (CLOCK_REALTIME, as live windows). */
+void rib_registry_set_clock(struct rib_registry *g, uint64_t now_ns);
 /* @thread writer.  Free retired snapshots that no reader can hold. */
 void rib_registry_reclaim(struct rib_registry *g);
 
@@ -89,6 +114,10 @@ int rib_lookup(struct rib_registry *g, unsigned id,
 
 /* @thread any.  Whether `router` has published routes (a BMP feed). */
 int rib_router_known(struct rib_registry *g, const struct ps_addr *router);
+/* @thread any.  The same as of `at_ns`: it had published peer states before
+ * (or its history no longer reaches that far back). */
+int rib_router_known_at(struct rib_registry *g, const struct ps_addr *router,
+			uint64_t at_ns);
 
 /* As rib_lookup, in the first view that has a route: Loc-RIB, then
  * Adj-RIB-In post-policy, then pre-policy. */
@@ -101,5 +130,10 @@ int rib_lookup_best(struct rib_registry *g, unsigned id,
 int rib_peer_lookup(struct rib_registry *g, unsigned id,
 		    const struct ps_addr *router, const struct ps_addr *peer,
 		    struct rib_peer_state *out);
+/* @thread reader `id`.  The same, as the states stood at `at_ns` (the
+ * newest publication made before it; see the history above). */
+int rib_peer_lookup_at(struct rib_registry *g, unsigned id,
+		       const struct ps_addr *router, const struct ps_addr *peer,
+		       uint64_t at_ns, struct rib_peer_state *out);
 
 #endif /* PEERSCOPE_RIB_LOOKUP_H */

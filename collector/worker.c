@@ -304,6 +304,12 @@ void *worker_replay_main(void *arg)
 		if (b->tick_ns != 0)
 			worker_advance(w, b->tick_ns);
 		bool end = b->end;
+		/* only this thread writes it: no read-modify-write needed */
+		uint64_t done = atomic_load_explicit(&w->batches_done,
+						     memory_order_relaxed);
+
+		atomic_store_explicit(&w->batches_done, done + 1,
+				      memory_order_release);
 		b->count = 0;
 		b->used_bytes = 0;
 		b->tick_ns = 0;

@@ -91,6 +91,8 @@ struct worker {
 	struct ring in_full;        /* replay: batches to process */
 	struct ring in_free;        /* replay: batches handed back */
 	struct rx_batch *batches;   /* replay: RX_BATCHES_PER_WORKER */
+	/* replay: batches processed, release-stored (replay.c's barrier) */
+	_Atomic uint64_t batches_done;
 	struct htab seq_state;      /* datagram sequence per exporter */
 	struct htab source_state;   /* sample sequence and pool per source */
 	struct htab counter_state;  /* last interface counters */

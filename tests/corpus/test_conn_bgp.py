@@ -15,6 +15,33 @@ up, holding 301 routes pre-policy and 301 post-policy.  The flows go to
 (no route), so the peer carries every routed byte; the window (60 s,
 flows at 1795680500) ends at 1795680540.
 
+Interleaved replay part: ONE capture written here, the common debugging
+case of a capture taken on the collector host: router 10.79.0.1's BMP
+session (TCP to port 11041) and its NetFlow v5 exports (UDP 2055), and
+exports of a router 10.79.0.2 without BMP, over 50 s of capture time in
+10 s windows from T0 = 1795680000:
+  T0+0.5 SYN; T0+1 Initiation, Peer Up A 10.79.0.11 AS 65001 (BMP time
+  T0+1), A announces 203.0.113.0/24 AS_PATH 65001 64500;
+  T0+15 A announces 198.51.100.0/24 AS_PATH 65001 64501;
+  T0+30.5 Peer Down A (its routes go);
+  exports at T0+2, +12, +22, +32, +42, each: 1000 bytes to 203.0.113.5,
+  200 to 198.51.100.7, 50 to 192.0.2.1, out of ifIndex 7.
+Replay publishes a router's routes before the next flow once they
+changed and 5 s of capture time passed since the last publication, and
+at once after a Peer Down (bmp_replay.c); the merger shows peer states
+as of each window's end (conn_bgp.h).  So, by hand:
+  windows T0, T0+10: 64500 carries 1000 B; 250 B unrouted (198.51.100.0/24
+    is announced at T0+15); A up, 1000 of 1250 B (share 0.8), 1 prefix,
+    up since T0+1;
+  window T0+20: 64500 1000 B, 64501 200 B, 50 unrouted; A up with 1200 of
+    1250 B (0.96), 2 prefixes (the Peer Down at T0+30.5 came after its end,
+    and before the merger could publish it: the tick to T0+30 is sent by
+    the export at T0+32);
+  windows T0+30, T0+40: no route, 1250 B unrouted; A remembered, down,
+    0 bytes, 0 prefixes, 1 flap; bgp_state "down".
+Router 10.79.0.2 has no feed: bgp, bgp_state, out_dst_origin_as null.
+The output must be byte-identical with --workers 1 and 3, run repeatedly.
+
 Live part: peerscope listening for BMP and sFlow on 127.0.0.1; this test
 is the router 127.0.0.1: a BMP session with peers A 10.79.0.11 AS 65001
 (203.0.113.0/24) and B 10.79.0.12 AS 65002 (198.51.100.0/24,
@@ -260,6 +287,147 @@ def replay_cases(rep, args, tmp, schema):
               [(m["bgp"], m["bgp_state"]) for m in out], [(None, None)])
 
 
+# --- interleaved replay: one capture, BMP and flows ---------------------------
+
+T0 = 1795680000
+ROUTER2 = (10, 79, 0, 2)
+EXPORT_TIMES = [T0 + 2, T0 + 12, T0 + 22, T0 + 32, T0 + 42]
+RECORDS = [((203, 0, 113, 5), 1000), ((198, 51, 100, 7), 200),
+           ((192, 0, 2, 1), 50)]
+
+
+def nf5_export(ts, seq):
+    """NetFlow v5, sampling 0 (rate 1): RECORDS out of ifIndex 7, ending
+    10 ms before the export."""
+    uptime = 100000 + (ts - T0) * 1000
+    d = struct.pack("!HHIIIIBBH", 5, len(RECORDS), uptime, ts, 0, seq,
+                    0, 0, 0)
+    for dst, nbytes in RECORDS:
+        d += struct.pack("!4s4s4sHHIIIIHHBBBBHHBBH",
+                         bytes([198, 18, 0, 1]), bytes(dst),
+                         bytes([10, 79, 0, 11]), 3, 7, 1, nbytes,
+                         uptime - 10, uptime - 10, 40000, 443, 0, 0x10,
+                         6, 0, 0, 0, 24, 24, 0)
+    return d
+
+
+def ipv4(src, dst, proto, l4):
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), 1, 0, 64,
+                     proto, 0, bytes(src), bytes(dst))
+    ip = ip[:10] + struct.pack("!H", nf5.csum(ip)) + ip[12:]
+    return b"\x02\0\0\0\0\x02" + b"\x02\0\0\0\0\x01" + b"\x08\x00" + ip + l4
+
+
+def tcp_frame(seq, flags, payload):
+    tcp = struct.pack("!HHIIBBHHH", 40001, 11041, seq, 0, 0x50, flags,
+                      65535, 0, 0)
+    return ipv4(nf5.ROUTER, nf5.COLLECTOR, 6, tcp + payload)
+
+
+def udp_frame(src, sport, payload):
+    udp = struct.pack("!HHHH", sport, 2055, 8 + len(payload), 0) + payload
+    return ipv4(src, nf5.COLLECTOR, 17, udp)
+
+
+def write_interleaved_pcap(path):
+    a = "10.79.0.11"
+    isn = 1000
+    bmp_msgs = [
+        (T0 + 1.0, initiation("interleaved") + peer_up(a, 65001, T0 + 1) +
+         route_monitoring(a, 65001, T0 + 1, 64500, ["203.0.113.0"])),
+        (T0 + 15.0, route_monitoring(a, 65001, T0 + 15, 64501,
+                                     ["198.51.100.0"])),
+        (T0 + 30.5, peer_down(a, 65001, T0 + 30.5)),
+    ]
+    frames = [(T0 + 0.5, tcp_frame(isn, 0x02, b""))]
+    seq = isn + 1
+    for ts, data in bmp_msgs:
+        frames.append((ts, tcp_frame(seq, 0x18, data)))
+        seq += len(data)
+    for n, ts in enumerate(EXPORT_TIMES):
+        frames.append((ts, udp_frame(nf5.ROUTER, 50000, nf5_export(ts, n))))
+        frames.append((ts + 0.1, udp_frame(ROUTER2, 50001,
+                                           nf5_export(ts, n))))
+    frames.sort(key=lambda f: f[0])
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for ts, frame in frames:
+            f.write(struct.pack("<IIII", int(ts), int(round(ts % 1 * 1e6)),
+                                len(frame), len(frame)))
+            f.write(frame)
+
+
+def window_of(run, router, start):
+    got = [m for m in conn(run, 7, router)
+           if parse_iso(m["window"]["start"]) == start]
+    return got[0] if len(got) == 1 else None
+
+
+def origin_view(m):
+    o = m["out_dst_origin_as"]
+    return o and ({a["asn"]: (a["bytes"], a["records"]) for a in o["asns"]},
+                  o["unrouted_bytes"], o["lookups"])
+
+
+def peer_view(m):
+    b = m["bgp"]
+    return b and ([(p["address"], p["asn"], p["bytes"], p["share"],
+                    p["state"], p["prefixes_pre_policy"], p["flaps"],
+                    p["up_since"], p["uptime_seconds"]) for p in b["peers"]],
+                  b["looked_up_bytes"], b["unjoined_bytes"], m["bgp_state"])
+
+
+def interleaved_case(rep, args, tmp, schema):
+    path = os.path.join(tmp, "interleaved.pcap")
+    write_interleaved_pcap(path)
+    sets = ["bmp.port=11041"]
+    runs = []
+    for workers in (1, 3, 1, 3, 3):
+        runs.append(corpus_lib.replay(args.peerscope, [path], window=10,
+                                      workers=workers, sets=sets))
+    run = runs[0]
+    rep.equal("interleaved: replays exit 0", [r.rc for r in runs], [0] * 5)
+    schema.check("interleaved", run.of_type("connection_metrics"))
+    up = iso_ms(T0 + 1)
+    for start, prefixes in ((T0, 1), (T0 + 10, 1)):
+        m = window_of(run, "10.79.0.1", start)
+        if not rep.check("interleaved: window T0+%d of ifIndex 7" %
+                         (start - T0), m is not None, run.describe()):
+            continue
+        rep.equal("interleaved T0+%d: origin ASes" % (start - T0),
+                  origin_view(m), ({64500: (1000, 1)}, 250, 3))
+        rep.equal("interleaved T0+%d: A up, joined" % (start - T0),
+                  peer_view(m),
+                  ([(PEER, 65001, 1000, 0.8, "up", prefixes, 0, up,
+                     start + 10 - (T0 + 1))], 1250, 250, "up"))
+    m = window_of(run, "10.79.0.1", T0 + 20)
+    if rep.check("interleaved: window T0+20", m is not None):
+        rep.equal("interleaved T0+20: routes published on the 5 s cadence",
+                  origin_view(m), ({64500: (1000, 1), 64501: (200, 1)}, 50,
+                                   3))
+        rep.equal("interleaved T0+20: A up as of the window end (Peer Down "
+                  "applied later)", peer_view(m),
+                  ([(PEER, 65001, 1200, 0.96, "up", 2, 0, up, 29)], 1250, 50,
+                   "up"))
+    for start in (T0 + 30, T0 + 40):
+        m = window_of(run, "10.79.0.1", start)
+        if not rep.check("interleaved: window T0+%d" % (start - T0),
+                         m is not None):
+            continue
+        rep.equal("interleaved T0+%d: no route after the Peer Down" %
+                  (start - T0), origin_view(m), ({}, 1250, 3))
+        rep.equal("interleaved T0+%d: A down, bytes unjoined" % (start - T0),
+                  peer_view(m),
+                  ([(PEER, 65001, 0, 0, "down", 0, 1, None, None)], 1250,
+                   1250, "down"))
+    other = conn(run, 7, "10.79.0.2")
+    rep.equal("interleaved: router without BMP: five windows, all null",
+              [(m["bgp"], m["bgp_state"], m["out_dst_origin_as"])
+               for m in other], [(None, None, None)] * 5)
+    rep.equal("interleaved: stdout identical, workers 1 and 3, repeated",
+              [r.stdout == run.stdout for r in runs], [True] * 5)
+
+
 # --- live -----------------------------------------------------------------------
 
 def free_port(kind=socket.SOCK_STREAM):
@@ -459,6 +627,7 @@ def main():
         replay_cases(rep, args, tmp, schema)
     else:
         print("SKIP replay part: %s not found" % bmp_pcap)
+    interleaved_case(rep, args, tmp, schema)
     live_case(rep, args, tmp, schema)
     rep.finish()
 

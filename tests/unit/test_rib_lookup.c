@@ -260,6 +260,52 @@ static void test_dirty_flag(void **state)
 	rib_registry_free(g);
 }
 
+/*
+ * Peer states as of a time: the newest publication made before it, from
+ * the last RIB_PEER_HISTORY; older questions get the oldest kept and are
+ * counted.
+ */
+static void test_peer_history(void **state)
+{
+	struct rib_registry *g = rib_registry_new();
+	struct ps_addr ra = v4(0xc0000209), pa = v4(0x0a4d000b);
+	struct rib_peer_state st;
+	struct bmp_router r;
+	struct buf m;
+
+	(void)state;
+	load(&r);
+	rib_registry_set_clock(g, 1000);
+	assert_int_equal(rib_registry_publish_peers(g, &r), 0);
+	peer_down(&m, 11, 65001);
+	assert_int_equal(bmp_router_feed(&r, m.b, m.n), 0);
+	rib_registry_set_clock(g, 2000);
+	assert_int_equal(rib_registry_publish_peers(g, &r), 0);
+	/* nothing published before 1000 */
+	assert_int_equal(rib_router_known_at(g, &ra, 1000), 0);
+	assert_int_equal(rib_router_known_at(g, &ra, 1001), 1);
+	/* as of 1500: peer 10.77.0.11 still held its two pre-policy routes */
+	assert_int_equal(rib_peer_lookup_at(g, 0, &ra, &pa, 1500, &st), 1);
+	assert_int_equal(st.prefixes_pre, 2);
+	assert_int_not_equal(st.state, BMP_STATE_DOWN);
+	/* as of 2500: down, nothing held */
+	assert_int_equal(rib_peer_lookup_at(g, 0, &ra, &pa, 2500, &st), 1);
+	assert_int_equal(st.state, BMP_STATE_DOWN);
+	assert_int_equal(st.prefixes_pre, 0);
+	/* RIB_PEER_HISTORY more publications push 1000 and 2000 out */
+	for (uint64_t k = 0; k < RIB_PEER_HISTORY; k++) {
+		rib_registry_set_clock(g, 3000 + k);
+		r.peers_dirty = true;
+		assert_int_equal(rib_registry_publish_peers(g, &r), 0);
+	}
+	assert_int_equal(atomic_load(&g->peer_history_short), 0);
+	assert_int_equal(rib_peer_lookup_at(g, 0, &ra, &pa, 1500, &st), 1);
+	assert_int_equal(st.state, BMP_STATE_DOWN); /* the oldest kept */
+	assert_int_equal(atomic_load(&g->peer_history_short), 1);
+	bmp_router_fini(&r);
+	rib_registry_free(g);
+}
+
 struct reader_arg {
 	struct rib_registry *g;
 	_Atomic bool stop;
@@ -343,6 +389,7 @@ int main(void)
 		cmocka_unit_test(test_lookup_views),
 		cmocka_unit_test(test_peer_down_published),
 		cmocka_unit_test(test_dirty_flag),
+		cmocka_unit_test(test_peer_history),
 		cmocka_unit_test(test_concurrent_reader),
 		cmocka_unit_test(test_origin_breakdown),
 	};
