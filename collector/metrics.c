@@ -91,6 +91,14 @@ static void family(struct text *t, const char *name, const char *type,
 	text_printf(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A family of one series without labels. */
+static void metric_u64(struct text *t, const char *name, const char *type,
+		       const char *help, uint64_t value)
+{
+	family(t, name, type, help);
+	text_printf(t, "%s %llu\n", name, (unsigned long long)value);
+}
+
 /* The merger's sinks as it last published them (a SIGHUP may change them). */
 static unsigned sinks_n(const struct stats_hub *h)
 {
@@ -240,22 +248,18 @@ static void render_merger(struct text *t, const struct pipeline *p)
 	const struct stats_hub *h = &p->hub;
 	uint64_t cum = 0;
 
-	family(t, "peerscope_windows_published_total", "counter",
-	       "Windows published to the sinks.");
-	text_printf(t, "peerscope_windows_published_total %llu\n",
-		    (unsigned long long)ld(&h->windows_published));
-	family(t, "peerscope_windows_forced_total", "counter",
-	       "Windows published before every worker had passed them.");
-	text_printf(t, "peerscope_windows_forced_total %llu\n",
-		    (unsigned long long)ld(&h->windows_forced));
-	family(t, "peerscope_connections_refused_total", "counter",
-	       "Connections refused at limits.connections_per_worker.");
-	text_printf(t, "peerscope_connections_refused_total %llu\n",
-		    (unsigned long long)ld(&h->conns_refused));
-	family(t, "peerscope_exporters_refused_total", "counter",
-	       "Exporters refused at limits.exporters_per_worker.");
-	text_printf(t, "peerscope_exporters_refused_total %llu\n",
-		    (unsigned long long)ld(&h->exporters_refused));
+	metric_u64(t, "peerscope_windows_published_total", "counter",
+		   "Windows published to the sinks.",
+		   ld(&h->windows_published));
+	metric_u64(t, "peerscope_windows_forced_total", "counter",
+		   "Windows published before every worker had passed them.",
+		   ld(&h->windows_forced));
+	metric_u64(t, "peerscope_connections_refused_total", "counter",
+		   "Connections refused at limits.connections_per_worker.",
+		   ld(&h->conns_refused));
+	metric_u64(t, "peerscope_exporters_refused_total", "counter",
+		   "Exporters refused at limits.exporters_per_worker.",
+		   ld(&h->exporters_refused));
 	family(t, "peerscope_messages_total", "counter",
 	       "Messages published, by type.");
 	for (int i = 0; i < MSG_TYPE_COUNT; i++)
@@ -286,14 +290,12 @@ static void render_merger(struct text *t, const struct pipeline *p)
 			    "peerscope_sink_failures_total{sink=\"%s\"} %llu\n",
 			    sink_name(h, i),
 			    (unsigned long long)ld(&h->sink_failures[i]));
-	family(t, "peerscope_sink_reopens_total", "counter",
-	       "SIGHUP reopenings of the sinks' files (log rotation).");
-	text_printf(t, "peerscope_sink_reopens_total %llu\n",
-		    (unsigned long long)ld(&h->sink_reopens));
-	family(t, "peerscope_sink_reopen_failures_total", "counter",
-	       "Sinks that could not reopen (the old file stays in use).");
-	text_printf(t, "peerscope_sink_reopen_failures_total %llu\n",
-		    (unsigned long long)ld(&h->sink_reopen_failures));
+	metric_u64(t, "peerscope_sink_reopens_total", "counter",
+		   "SIGHUP reopenings of the sinks' files (log rotation).",
+		   ld(&h->sink_reopens));
+	metric_u64(t, "peerscope_sink_reopen_failures_total", "counter",
+		   "Sinks that could not reopen (the old file stays in use).",
+		   ld(&h->sink_reopen_failures));
 	family(t, "peerscope_window_publish_duration_seconds", "histogram",
 	       "Time to publish one merged window to every sink.");
 	for (unsigned i = 0; i < STATS_LAT_BUCKETS; i++) {
@@ -394,11 +396,10 @@ static void render_exporter_totals(struct text *t, const struct exp_totals *e)
 				    (unsigned long long)v);
 		}
 	}
-	family(t, "peerscope_exporter_totals_omitted_datagrams_total",
-	       "counter",
-	       "Datagrams of exporters past the per-exporter series cap.");
-	text_printf(t, "peerscope_exporter_totals_omitted_datagrams_total %llu\n",
-		    (unsigned long long)e->omitted_datagrams);
+	metric_u64(t, "peerscope_exporter_totals_omitted_datagrams_total",
+		   "counter",
+		   "Datagrams of exporters past the per-exporter series cap.",
+		   e->omitted_datagrams);
 }
 
 static void render_snapshot(struct text *t, const struct pipeline *p)
@@ -520,28 +521,24 @@ static void render_bmp_backpressure(struct text *t, const struct bmp_gauges *g,
 {
 	char lb[300];
 
-	family(t, "peerscope_bmp_routers_paused", "gauge",
-	       "BMP sessions not read now: their events wait for the output "
-	       "(TCP backpressure).");
-	text_printf(t, "peerscope_bmp_routers_paused %llu\n",
-		    (unsigned long long)ld(&g->routers_paused));
-	family(t, "peerscope_bmp_pauses_total", "counter",
-	       "Times a BMP session stopped being read for backpressure.");
-	text_printf(t, "peerscope_bmp_pauses_total %llu\n",
-		    (unsigned long long)ld(&g->pauses));
+	metric_u64(t, "peerscope_bmp_routers_paused", "gauge",
+		   "BMP sessions not read now: their events wait for the "
+		   "output (TCP backpressure).",
+		   ld(&g->routers_paused));
+	metric_u64(t, "peerscope_bmp_pauses_total", "counter",
+		   "Times a BMP session stopped being read for backpressure.",
+		   ld(&g->pauses));
 	family(t, "peerscope_bmp_paused_seconds_total", "counter",
 	       "Time BMP sessions spent paused for backpressure, summed.");
 	text_printf(t, "peerscope_bmp_paused_seconds_total %.3f\n",
 		    (double)ld(&g->paused_ns) / 1e9);
-	family(t, "peerscope_bmp_queued_events", "gauge",
-	       "bgp_session and route messages waiting for the output in "
-	       "router queues.");
-	text_printf(t, "peerscope_bmp_queued_events %llu\n",
-		    (unsigned long long)ld(&g->queued_events));
-	family(t, "peerscope_bmp_queued_bytes", "gauge",
-	       "Memory held by those waiting messages.");
-	text_printf(t, "peerscope_bmp_queued_bytes %llu\n",
-		    (unsigned long long)ld(&g->queued_bytes));
+	metric_u64(t, "peerscope_bmp_queued_events", "gauge",
+		   "bgp_session and route messages waiting for the output in "
+		   "router queues.",
+		   ld(&g->queued_events));
+	metric_u64(t, "peerscope_bmp_queued_bytes", "gauge",
+		   "Memory held by those waiting messages.",
+		   ld(&g->queued_bytes));
 	family(t, "peerscope_bmp_router_pauses_total", "counter",
 	       "Backpressure pauses per router address, this session (the "
 	       "busiest routers only).");
@@ -562,7 +559,6 @@ static void render_bmp_backpressure(struct text *t, const struct bmp_gauges *g,
 			    (double)top[i].paused_ns / 1e9);
 }
 
-/* BMP sessions and RIB sizes, as the BMP thread last counted them. */
 /*
  * IPFIX over TCP (ipfix_tcp.h), served by worker 0; only when
  * flow.tcp_listen is set.  The refusals are one family with a reason.
@@ -574,10 +570,9 @@ static void render_ipfix_tcp(struct text *t, const struct pipeline *p)
 	if (p->nworkers == 0 || strcmp(p->cfg->flow_tcp_listen, "-") == 0)
 		return;
 	w = &p->workers[0].pub;
-	family(t, "peerscope_ipfix_tcp_connections", "gauge",
-	       "IPFIX/TCP connections open now.");
-	text_printf(t, "peerscope_ipfix_tcp_connections %llu\n",
-		    (unsigned long long)ld(&w->ipfix_tcp_open));
+	metric_u64(t, "peerscope_ipfix_tcp_connections", "gauge",
+		   "IPFIX/TCP connections open now.",
+		   ld(&w->ipfix_tcp_open));
 	for (unsigned i = 0; i < IPFIX_TCP_COUNTER_COUNT; i++) {
 		const char *reason, *help;
 		const char *fam = ipfix_tcp_counter_family(i, &reason, &help);
@@ -595,6 +590,7 @@ static void render_ipfix_tcp(struct text *t, const struct pipeline *p)
 	}
 }
 
+/* BMP sessions and RIB sizes, as the BMP thread last counted them. */
 static void render_bmp(struct text *t, const struct pipeline *p)
 {
 	/* The lock is the one part of a read-only view that must change. */
@@ -605,10 +601,9 @@ static void render_bmp(struct text *t, const struct pipeline *p)
 
 	if (!g->inited)
 		return;
-	family(t, "peerscope_bmp_routers", "gauge",
-	       "BMP sessions (monitored routers) open now.");
-	text_printf(t, "peerscope_bmp_routers %llu\n",
-		    (unsigned long long)ld(&g->routers));
+	metric_u64(t, "peerscope_bmp_routers", "gauge",
+		   "BMP sessions (monitored routers) open now.",
+		   ld(&g->routers));
 	family(t, "peerscope_bmp_peer_sessions", "gauge",
 	       "BGP peers of the open BMP sessions, by state.");
 	for (unsigned i = 0; i < BMP_GAUGE_STATES; i++)
@@ -616,10 +611,10 @@ static void render_bmp(struct text *t, const struct pipeline *p)
 			    "peerscope_bmp_peer_sessions{state=\"%s\"} %llu\n",
 			    bmp_state_name((enum bmp_peer_state)i),
 			    (unsigned long long)ld(&g->sessions[i]));
-	family(t, "peerscope_bmp_rib_routes", "gauge",
-	       "Routes held for the open BMP sessions, all peers and views.");
-	text_printf(t, "peerscope_bmp_rib_routes %llu\n",
-		    (unsigned long long)ld(&g->routes));
+	metric_u64(t, "peerscope_bmp_rib_routes", "gauge",
+		   "Routes held for the open BMP sessions, all peers and "
+		   "views.",
+		   ld(&g->routes));
 	n = bmp_gauges_routers(g, top);
 	family(t, "peerscope_bmp_router_rib_routes", "gauge",
 	       "Routes held per router address, all its peers and views "
@@ -630,10 +625,9 @@ static void render_bmp(struct text *t, const struct pipeline *p)
 			    "%llu\n",
 			    label(top[i].name, lb, sizeof(lb)),
 			    (unsigned long long)top[i].routes);
-	family(t, "peerscope_bmp_routers_omitted", "gauge",
-	       "Routers without a peerscope_bmp_router_rib_routes series.");
-	text_printf(t, "peerscope_bmp_routers_omitted %llu\n",
-		    (unsigned long long)ld(&g->routers_omitted));
+	metric_u64(t, "peerscope_bmp_routers_omitted", "gauge",
+		   "Routers without a peerscope_bmp_router_rib_routes series.",
+		   ld(&g->routers_omitted));
 	render_bmp_backpressure(t, g, top, n);
 }
 
@@ -651,18 +645,16 @@ static void render_process(struct text *t, const struct http_server *h)
 	family(t, "peerscope_build_info", "gauge", "Version of this build.");
 	text_printf(t, "peerscope_build_info{version=\"%s\"} 1\n",
 		    PEERSCOPE_VERSION_TEXT);
-	family(t, "process_start_time_seconds", "gauge",
-	       "Start time of the process (Unix time).");
-	text_printf(t, "process_start_time_seconds %llu\n",
-		    (unsigned long long)h->start_time_s);
+	metric_u64(t, "process_start_time_seconds", "gauge",
+		   "Start time of the process (Unix time).",
+		   h->start_time_s);
 	family(t, "process_resident_memory_bytes", "gauge", "Resident memory.");
 	text_printf(t, "process_resident_memory_bytes %llu\n",
 		    (unsigned long long)resident *
 			    (unsigned long long)sysconf(_SC_PAGESIZE));
-	family(t, "peerscope_heap_in_use_bytes", "gauge",
-	       "Heap bytes allocated and not freed (malloc).");
-	text_printf(t, "peerscope_heap_in_use_bytes %llu\n",
-		    (unsigned long long)(mi.uordblks + mi.hblkhd));
+	metric_u64(t, "peerscope_heap_in_use_bytes", "gauge",
+		   "Heap bytes allocated and not freed (malloc).",
+		   (mi.uordblks + mi.hblkhd));
 	family(t, "peerscope_config_reloads_total", "counter",
 	       "SIGHUP reloads, by result.");
 	text_printf(t,
@@ -672,14 +664,12 @@ static void render_process(struct text *t, const struct http_server *h)
 		    "%llu\n",
 		    (unsigned long long)ld(&h->reloads_ok),
 		    (unsigned long long)ld(&h->reloads_failed));
-	family(t, "peerscope_http_requests_rejected_total", "counter",
-	       "HTTP requests refused (bad method, path or body).");
-	text_printf(t, "peerscope_http_requests_rejected_total %llu\n",
-		    (unsigned long long)ld(&h->requests_rejected));
-	family(t, "peerscope_log_lines_suppressed_total", "counter",
-	       "Log lines held back by rate limiting (HTTP thread).");
-	text_printf(t, "peerscope_log_lines_suppressed_total %llu\n",
-		    (unsigned long long)h->limit.suppressed_total);
+	metric_u64(t, "peerscope_http_requests_rejected_total", "counter",
+		   "HTTP requests refused (bad method, path or body).",
+		   ld(&h->requests_rejected));
+	metric_u64(t, "peerscope_log_lines_suppressed_total", "counter",
+		   "Log lines held back by rate limiting (HTTP thread).",
+		   h->limit.suppressed_total);
 }
 
 char *http_render_metrics(const struct http_server *h, size_t *len)
