@@ -41,25 +41,8 @@ for tool in nfcapd nfdump; do
 		exit 1
 	}
 done
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-stop() { # TERM, then KILL what is still there after 15 s
-	kill "$@" 2>/dev/null || true
-	for _ in $(seq 1 150); do
-		alive=0
-		for p in "$@"; do kill -0 "$p" 2>/dev/null && alive=1; done
-		((alive)) || break
-		sleep 0.1
-	done
-	kill -9 "$@" 2>/dev/null || true
-	wait "$@" 2>/dev/null || true
-}
+# shellcheck source=tests/bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 cpu_ns() { # run time of every thread of a process, nanoseconds
 	cat /proc/"$1"/task/*/schedstat | awk '{ t += $1 } END { printf "%.0f\n", t }'
@@ -126,7 +109,7 @@ for run in $(seq 1 "$runs"); do
 		measure nf "$np" 14740
 		measure ps "$pp" 14739
 	fi
-	stop "$pp" "$np"
+	stop_within 15 "$pp" "$np"
 	load=$(cut -d' ' -f1 /proc/loadavg) # other work on the machine
 
 	summary=$(grep '^summary:' "$work/peerscope.log" | tr '\n' ' ')

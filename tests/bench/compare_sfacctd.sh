@@ -18,25 +18,8 @@ command -v sfacctd >/dev/null || {
 	echo "sfacctd not found: apt-get install pmacct" >&2
 	exit 1
 }
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-stop() { # TERM, then KILL what is still there after 5 s
-	kill "$@" 2>/dev/null || true
-	for _ in $(seq 1 50); do
-		alive=0
-		for p in "$@"; do kill -0 "$p" 2>/dev/null && alive=1; done
-		((alive)) || break
-		sleep 0.1
-	done
-	kill -9 "$@" 2>/dev/null || true
-	wait 2>/dev/null || true
-}
+# shellcheck source=tests/bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 ticks() { # user+system clock ticks of the given PIDs
 	local t=0
@@ -68,7 +51,9 @@ samples_per_datagram=$("$bench" offline --synthetic --seconds 1 --repeat 1 2>&1 
 echo "stream: synthetic, ${samples_per_datagram} samples/datagram, ${rate} datagrams/s for ${seconds}s"
 
 for run in $(seq 1 "$runs"); do
-	taskset -c 0 "$peerscope" --set listen.sflow=127.0.0.1:16344 --workers 1 \
+	taskset -c 0 "$peerscope" --set listen.sflow=127.0.0.1:16344 \
+		--set listen.ipfix= --set listen.netflow= \
+		--set http.enabled=false --set allow_root=true --workers 1 \
 		--output /dev/null 2>"$work/peerscope.log" &
 	pp=$!
 	pids+=("$pp")
@@ -88,7 +73,7 @@ for run in $(seq 1 "$runs"); do
 	sleep 0.5
 	cpu_s=$(($(ticks "${sfa[@]}") - before))
 
-	stop "$pp" "${sfa[@]}"
+	stop_within 5 "$pp" "${sfa[@]}"
 	dg_p=$(sed -n 's/.* sent=\([0-9]*\).*/\1/p' <<<"$sent_p")
 	dg_s=$(sed -n 's/.* sent=\([0-9]*\).*/\1/p' <<<"$sent_s")
 	hz=$(getconf CLK_TCK)
