@@ -16,57 +16,9 @@
 #include <cmocka.h>
 
 #include "wirebuf.h"
+#include "bmpmsg.h"
 
 #include "rib_snap.h"
-
-/* RM from IPv4 peer `peer` (10.77.0.x), AS `asn`: one UPDATE. */
-static void rm(struct buf *b, unsigned peer, uint32_t asn,
-	       const struct buf *attrs, const void *nlri, size_t nlen)
-{
-	size_t bgp_len = 19 + 4 + attrs->n + nlen;
-	size_t len = 6 + 42 + bgp_len;
-
-	b->n = 0;
-	p8(b, 3);
-	p32(b, (uint32_t)len);
-	p8(b, 0);
-	p8(b, 0);
-	p8(b, 0);
-	p32(b, 0);
-	p32(b, 0);
-	for (int i = 0; i < 12; i++)
-		p8(b, 0);
-	p32(b, 0x0a4d0000 | peer);
-	p32(b, asn);
-	p32(b, 0xc0000200 | peer);
-	p32(b, 1795679359);
-	p32(b, 0);
-	for (int i = 0; i < 16; i++)
-		p8(b, 0xff);
-	p16(b, (unsigned)bgp_len);
-	p8(b, 2);
-	p16(b, 0);
-	p16(b, (unsigned)attrs->n);
-	pbytes(b, attrs->b, attrs->n);
-	pbytes(b, nlri, nlen);
-}
-
-static void path_attrs(struct buf *a, const uint32_t *path, unsigned n,
-		       uint32_t nh, uint32_t comm)
-{
-	a->n = 0;
-	p8(a, 0x40); p8(a, 1); p8(a, 1); p8(a, 0);
-	p8(a, 0x40); p8(a, 2); p8(a, (unsigned)(2 + 4 * n));
-	p8(a, 2); p8(a, n);
-	for (unsigned i = 0; i < n; i++)
-		p32(a, path[i]);
-	if (nh != 0) {
-		p8(a, 0x40); p8(a, 3); p8(a, 4); p32(a, nh);
-	}
-	if (comm != 0) {
-		p8(a, 0xc0); p8(a, 8); p8(a, 4); p32(a, comm);
-	}
-}
 
 static const struct bmp_router_limits lim = { 16, 1000, 1 << 20, 0 };
 
@@ -82,17 +34,17 @@ static void load(struct bmp_router *r)
 
 	bmp_router_init(r, "snap", NULL, &lim, NULL, NULL);
 	path_attrs(&a, pa, 3, 0xc0000201, 0xfde90064); /* 65001:100 */
-	rm(&m, 11, 65001, &a, n8, sizeof(n8));
+	rm(&m, 0, 11, 65001, &a, n8, sizeof(n8));
 	assert_int_equal(bmp_router_feed(r, m.b, m.n), 0);
 	path_attrs(&a, pb, 2, 0xc0000201, 0);
-	rm(&m, 11, 65001, &a, n16, sizeof(n16));
+	rm(&m, 0, 11, 65001, &a, n16, sizeof(n16));
 	assert_int_equal(bmp_router_feed(r, m.b, m.n), 0);
 	path_attrs(&a, pc, 3, 0xc0000202, 0);
-	rm(&m, 12, 65002, &a, n24, sizeof(n24));
+	rm(&m, 0, 12, 65002, &a, n24, sizeof(n24));
 	assert_int_equal(bmp_router_feed(r, m.b, m.n), 0);
 	/* the same /24 from the first peer too: the first peer's wins */
 	path_attrs(&a, pb, 2, 0xc0000201, 0);
-	rm(&m, 11, 65001, &a, n24, sizeof(n24));
+	rm(&m, 0, 11, 65001, &a, n24, sizeof(n24));
 	assert_int_equal(bmp_router_feed(r, m.b, m.n), 0);
 	/* IPv6 2001:db8::/32 in MP_REACH, next hop 2001:db8::1 */
 	a.n = 0;
@@ -104,21 +56,8 @@ static void load(struct bmp_router *r)
 	p32(&a, 0x20010db8); p32(&a, 0); p32(&a, 0); p32(&a, 1);
 	p8(&a, 0);
 	p8(&a, 32); p32(&a, 0x20010db8);
-	rm(&m, 11, 65001, &a, NULL, 0);
+	rm(&m, 0, 11, 65001, &a, NULL, 0);
 	assert_int_equal(bmp_router_feed(r, m.b, m.n), 0);
-}
-
-static struct ps_addr v4(uint32_t x)
-{
-	struct ps_addr a;
-
-	memset(&a, 0, sizeof(a));
-	a.af = 4;
-	a.bytes[0] = (uint8_t)(x >> 24);
-	a.bytes[1] = (uint8_t)(x >> 16);
-	a.bytes[2] = (uint8_t)(x >> 8);
-	a.bytes[3] = (uint8_t)x;
-	return a;
 }
 
 static void test_lookup(void **state)
