@@ -31,6 +31,7 @@ void agg_window_free(struct agg_window *win)
 		return;
 	htab_fini(&win->conns);
 	htab_fini(&win->exporters);
+	junk_free(&win->junk);
 	free(win);
 }
 
@@ -69,7 +70,7 @@ struct agg_exporter *agg_exporter_get(struct agg_window *win,
 	return e;
 }
 
-static void sampled_merge(struct agg_sampled *d, const struct agg_sampled *s)
+void agg_sampled_fold(struct agg_sampled *d, const struct agg_sampled *s)
 {
 	if (s->samples == 0 && s->discards == 0)
 		return;
@@ -87,6 +88,7 @@ static void sampled_merge(struct agg_sampled *d, const struct agg_sampled *s)
 	d->rate_unknown += s->rate_unknown;
 	d->flow_records += s->flow_records;
 	d->flow_packets += s->flow_packets;
+	d->basis_mask |= s->basis_mask;
 }
 
 static void counted_merge(struct agg_counted *d, const struct agg_counted *s)
@@ -102,7 +104,7 @@ static void counted_merge(struct agg_counted *d, const struct agg_counted *s)
 void agg_conn_merge(struct agg_conn *dst, const struct agg_conn *src)
 {
 	for (int d = AGG_IN; d <= AGG_OUT; d++) {
-		sampled_merge(&dst->sampled[d], &src->sampled[d]);
+		agg_sampled_fold(&dst->sampled[d], &src->sampled[d]);
 		counted_merge(&dst->counted[d], &src->counted[d]);
 	}
 	if (src->has_status) {
@@ -143,6 +145,12 @@ void agg_exporter_merge(struct agg_exporter *dst,
 		dst->first_seen_ns = src->first_seen_ns;
 	if (src->last_seen_ns > dst->last_seen_ns)
 		dst->last_seen_ns = src->last_seen_ns;
+	if (src->heard_since_ns != 0 &&
+	    (dst->heard_since_ns == 0 ||
+	     src->heard_since_ns < dst->heard_since_ns))
+		dst->heard_since_ns = src->heard_since_ns;
 	dec_stats_add(&dst->errors, &src->errors);
+	agg_traffic_merge(&dst->traffic, &src->traffic);
+	agg_direction_merge(&dst->direction, &src->direction);
 	flow_health_merge(&dst->flow, &src->flow);
 }

@@ -16,7 +16,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "attrib.h"
 #include "htab.h"
+#include "junk.h"
 #include "peerscope/addr.h"
 #include "flow_health.h"
 #include "peerscope/dec_stats.h"
@@ -43,6 +45,7 @@ struct agg_sampled {
 	uint64_t rate_unknown;    /* flow records counted at rate 1: unknown */
 	uint64_t flow_records;    /* of samples: IPFIX/NetFlow records */
 	uint64_t flow_packets;    /* their packet counts as exported */
+	uint8_t basis_mask;       /* 1 << enum flow_byte_basis of the bytes */
 };
 
 /* Interface counter deltas: exact. */
@@ -65,17 +68,35 @@ struct agg_conn {
 	uint32_t counter_resets;  /* discontinuities: no delta taken */
 	bool has_status;
 	struct agg_origin dst_origin; /* "out" by origin AS (rib_enrich.h) */
+	/*
+	 * flow.direction auto (attrib.h): what records metered on the other
+	 * side of their path would add to each side, and the destinations
+	 * of other[AGG_OUT]; folded in or dropped when the window closes,
+	 * never seen by the merger.  metered[d]: a record metered on this
+	 * side landed here in this window.
+	 */
+	struct agg_sampled other[2];
+	struct agg_origin other_origin;
+	bool metered[2];
 	/* Set by the merger when it publishes the window (conn_bgp.h), for
 	 * the /metrics gauge; the zero a worker leaves means unknown. */
 	enum agg_bgp_state { AGG_BGP_UNKNOWN = 0, AGG_BGP_UP, AGG_BGP_DOWN }
 		bgp_state;
 };
 
+/*
+ * An exporter: one exporting process.  Two processes on one host (NetFlow
+ * v9 and IPFIX, or two with the same observation domain) differ by their
+ * source port or version, so each keeps its own sequence numbers.
+ */
 struct exp_key {
 	struct ps_addr source;   /* UDP source address of the datagrams */
-	struct ps_addr agent;    /* sFlow agent (af 0 when unreadable) */
-	uint8_t pad[2];
-	uint32_t sub_agent;
+	struct ps_addr agent;    /* sFlow agent; flows: the source again */
+	uint16_t port;           /* UDP source port */
+	uint8_t version;         /* 0 sFlow; flows: 5, 9 or 10 */
+	uint8_t pad[3];          /* zeroed: keys are compared bytewise */
+	uint32_t sub_agent;      /* sFlow sub-agent; flows: domain / source
+				  * id / v5 engine type << 8 | id */
 };
 
 /* Sequence accounting: numbers apart, so loss is not confused with restarts. */
@@ -101,8 +122,11 @@ struct agg_exporter {
 	struct seq_counts sample_seq;
 	uint64_t first_seen_ns;
 	uint64_t last_seen_ns;
+	uint64_t heard_since_ns; /* first datagram since start (0 unknown) */
 	uint64_t worker_mask;    /* merger: workers that carried it (bit w%64) */
 	struct dec_stats errors;
+	struct agg_traffic traffic;     /* decoded = attributed + unattributed */
+	struct agg_direction direction; /* what records said of direction */
 	struct agg_flow_health flow; /* IPFIX / NetFlow only (version != 0) */
 };
 
@@ -116,6 +140,7 @@ struct agg_window {
 	uint64_t kernel_drops;   /* SO_RXQ_OVFL drops on this worker's sockets */
 	uint64_t conns_refused;  /* connection cap reached */
 	uint64_t exporters_refused;
+	struct junk_table junk;  /* datagrams of no exporter (junk.h) */
 };
 
 struct agg_window *agg_window_new(unsigned worker, uint64_t start_ns,
@@ -130,6 +155,9 @@ struct agg_conn *agg_conn_get(struct agg_window *win,
 struct agg_exporter *agg_exporter_get(struct agg_window *win,
 				      const struct exp_key *key,
 				      uint64_t now_ns);
+
+/* Add one block of sampled figures into another. */
+void agg_sampled_fold(struct agg_sampled *d, const struct agg_sampled *s);
 
 /* Fold one window's figures into another (merger). */
 void agg_conn_merge(struct agg_conn *dst, const struct agg_conn *src);

@@ -78,12 +78,20 @@ _Static_assert(sizeof(enum ps_log_level) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum ps_log_format) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum ps_kafka_drop) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum ps_kafka_compression) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum ps_flow_direction) == sizeof(int), "enum size");
 
 /*
  * The tables below are laid out by hand, one row per key, so clang-format
  * (which would indent braced lists by four spaces) is off for them.
  */
 /* clang-format off */
+static const struct cfg_enum_name direction_names[] = {
+	{ "auto", PS_DIRECTION_AUTO },
+	{ "both-sides", PS_DIRECTION_BOTH_SIDES },
+	{ "metered-side", PS_DIRECTION_METERED_SIDE },
+	{ NULL, 0 },
+};
+
 static const struct cfg_enum_name progress_names[] = {
 	{ "auto", PS_PROGRESS_AUTO },
 	{ "on", PS_PROGRESS_ON },
@@ -309,6 +317,17 @@ static const struct cfg_key cfg_keys[] = {
 		"apportioned over the windows its start/end\nspan; 0 = a "
 		"record counts in the window it arrives in.  Only with an\n"
 		"IPFIX/NetFlow listener; at most 4 earlier windows stay open."),
+	KEY_ENUM("flow.direction", flow_direction, direction_names, "auto",
+		"Which interfaces a record metered in one direction counts "
+		"on (IPFIX\nflowDirection 61; sFlow: the data source).  "
+		"both-sides: `in` on its input\nand `out` on its output "
+		"interface, as the packets crossed both (routers\nthat meter "
+		"one direction only).  metered-side: only the side it was\n"
+		"metered on (routers that meter both directions).  auto: "
+		"both sides,\nexcept an interface side the router meters "
+		"itself, which counts only\nits own records (decided per "
+		"window).  Records that state no direction\ncount on both "
+		"sides.  exporter_health `direction` says what applied."),
 	KEY_STRING("flow.tcp_listen", flow_tcp_listen, "-",
 		"IPFIX over TCP (RFC 7011 10.3): \"IPv4:port\" or "
 		"\"[IPv6]:port\"\n(4739 is IANA's); \"-\" = off.  Worker 0 "

@@ -21,6 +21,28 @@ def _uint(b):
     return v
 
 
+def frame_length(section):
+    """Length of the Ethernet frame whose first bytes are `section`, as its
+    IP header tells it (bytes before the IP header + IPv4 total length or
+    IPv6 payload length + 40), or None (IEEE 802.3, RFC 791, RFC 8200)."""
+    off = 12
+    while len(section) >= off + 2:
+        etype = struct.unpack(">H", section[off:off + 2])[0]
+        off += 2
+        if etype in (0x8100, 0x88A8):
+            off += 2  # the tag's TCI; its EtherType follows
+            continue
+        if etype == 0x0800 and len(section) >= off + 4 and \
+                section[off] >> 4 == 4:
+            return off + struct.unpack(">H", section[off + 2:off + 4])[0]
+        if etype == 0x86DD and len(section) >= off + 6 and \
+                section[off] >> 4 == 6:
+            return off + 40 + struct.unpack(">H",
+                                            section[off + 4:off + 6])[0]
+        return None
+    return None
+
+
 class Exporter:
     def __init__(self):
         self.records = 0
@@ -158,6 +180,7 @@ class FlowOracle:
                     rec[name] = _uint(v)
                 elif name == "frame":
                     rec[name] = ln
+                    rec["frame_bytes"] = v
             if options:
                 exp.options_records += 1
                 rate = rec.get("interval") or rec.get("random") or 0
@@ -176,9 +199,13 @@ class FlowOracle:
             if "packets" not in rec and "tpackets" in rec:
                 rec["packets"] = rec["tpackets"]
             if "frame" in rec and "packets" not in rec:
-                # PSAMP packet report: one packet, the exported section
+                # PSAMP packet report: one packet, as long as its frame:
+                # the section, or longer when the section was cut short
+                # (its IP header tells the real length)
                 rec["packets"] = 1
-                rec.setdefault("bytes", rec.get("section", rec["frame"]))
+                exported = rec.get("section", rec["frame"])
+                whole = frame_length(rec["frame_bytes"][:exported])
+                rec.setdefault("bytes", max(exported, whole or 0))
             exp.add(rec)
 
     def datagram(self, src, p):

@@ -1,0 +1,429 @@
+/* attrib.c - where traffic lands, and the accounting of it.  See attrib.h. */
+#include <stdio.h>
+#include <string.h>
+
+#include "agg.h"
+#include "attrib.h"
+#include "json.h"
+#include "worker.h"
+#include "peerscope/flow.h"
+
+static const char *const reason_names[ATTRIB_REASON_COUNT] = {
+#define ATTRIB_NAME(e, name) [ATTRIB_##e] = name,
+	ATTRIB_REASONS(ATTRIB_NAME)
+#undef ATTRIB_NAME
+};
+
+const char *attrib_reason_name(enum attrib_reason r)
+{
+	return r < ATTRIB_REASON_COUNT ? reason_names[r] : "unknown";
+}
+
+/* One part into one block of sampled figures. */
+static void sampled_add(struct agg_sampled *a, const struct attrib_part *p)
+{
+	if (p->rate_known) {
+		if (a->rate_min == 0 || p->rate < a->rate_min)
+			a->rate_min = p->rate;
+		if (p->rate > a->rate_max)
+			a->rate_max = p->rate;
+	}
+	a->samples++;
+	a->frame_bytes += p->bytes;
+	a->est_packets += (double)p->packets * p->weight;
+	a->est_bytes += (double)p->bytes * p->weight;
+	a->pool_weighted += p->from_pool;
+	if (p->flow_record) {
+		/* an unknown rate (counted at 1) is not a declared rate of 1 */
+		a->rate_unknown += !p->rate_known;
+		a->flow_records++;
+		a->flow_packets += p->packets;
+	}
+	a->basis_mask |= (uint8_t)(1u << p->basis);
+}
+
+/* The `out` side's destinations, when the router has a BMP feed. */
+static void origin_add(struct worker *w, const struct ps_addr *router,
+		       const struct attrib_part *p, struct agg_origin *o)
+{
+	double bytes = (double)p->bytes * p->weight;
+
+	if (p->sflow != NULL)
+		rib_enrich_sflow(w->rib, w->id, router, p->sflow, bytes, o);
+	else if (p->dst != NULL)
+		rib_enrich_dst(w->rib, w->id, router, p->dst, bytes, o);
+}
+
+static void direction_count(struct agg_direction *d, uint8_t metered,
+			    bool invalid, bool contradiction)
+{
+	if (metered == AGG_IN)
+		d->ingress++;
+	else if (metered == AGG_OUT)
+		d->egress++;
+	else
+		d->not_stated++;
+	d->value_invalid += invalid;
+	d->metered_if_missing += contradiction;
+}
+
+bool attrib_land(struct worker *w, struct agg_window *win,
+		 const struct ps_addr *router, const struct attrib_part *p,
+		 struct agg_direction *dir, enum attrib_reason *reason)
+{
+	enum ps_flow_direction mode = w->cfg->flow_direction;
+	uint8_t side_reason[2] = { p->reason[AGG_IN], p->reason[AGG_OUT] };
+	uint8_t metered = p->metered;
+	bool contradiction = false, landed = false;
+
+	/* Metered on a side with no interface, yet the other side has one:
+	 * the direction cannot be right; the packets crossed that side. */
+	if (metered != ATTRIB_METERED_NONE &&
+	    side_reason[metered] != ATTRIB_NONE &&
+	    side_reason[!metered] == ATTRIB_NONE) {
+		contradiction = true;
+		metered = ATTRIB_METERED_NONE;
+	}
+	if (dir != NULL)
+		direction_count(dir, p->metered, p->direction_invalid,
+				contradiction);
+	for (int d = AGG_IN; d <= AGG_OUT; d++) {
+		bool other = metered != ATTRIB_METERED_NONE && d != metered;
+		bool deferred = other && mode == PS_DIRECTION_AUTO;
+		struct agg_conn *c;
+
+		if (side_reason[d] != ATTRIB_NONE ||
+		    (other && mode == PS_DIRECTION_METERED_SIDE))
+			continue;
+		c = agg_conn_get(win, router, p->ifindex[d]);
+		if (c == NULL) {
+			side_reason[d] = ATTRIB_CONNECTION_CAP;
+			continue;
+		}
+		sampled_add(deferred ? &c->other[d] : &c->sampled[d], p);
+		if (d == (int)metered)
+			c->metered[d] = true;
+		if (d == AGG_OUT)
+			origin_add(w, router, p,
+				   deferred ? &c->other_origin :
+					      &c->dst_origin);
+		landed = true;
+	}
+	if (!landed) {
+		/* the metered side's reason, else the input side's */
+		int d = metered != ATTRIB_METERED_NONE	   ? metered :
+			side_reason[AGG_IN] != ATTRIB_NONE ? AGG_IN :
+							     AGG_OUT;
+
+		*reason = (enum attrib_reason)side_reason[d];
+	}
+	return landed;
+}
+
+void attrib_account(struct agg_traffic *t, const struct attrib_outcome *o)
+{
+	uint64_t lost_bytes = o->bytes - o->landed_bytes;
+	uint64_t lost_packets = o->packets - o->landed_packets;
+	struct traffic_counts *u;
+
+	t->decoded.records++;
+	t->decoded.bytes += o->bytes;
+	t->decoded.packets += o->packets;
+	t->basis_mask |= (uint8_t)(1u << o->basis);
+	t->attributed.records += o->landed;
+	t->attributed.bytes += o->landed_bytes;
+	t->attributed.packets += o->landed_packets;
+	if (o->landed && lost_bytes == 0 && lost_packets == 0)
+		return;
+	u = &t->unattributed[o->reason < ATTRIB_REASON_COUNT &&
+					     o->reason != ATTRIB_NONE ?
+				     o->reason :
+				     ATTRIB_NO_INTERFACE];
+	u->records += !o->landed;
+	u->bytes += lost_bytes;
+	u->packets += lost_packets;
+	t->unattributed_est_bytes += (double)lost_bytes * o->weight;
+	t->unattributed_est_packets += (double)lost_packets * o->weight;
+}
+
+/* ---- window close -------------------------------------------------------- */
+
+/* Interface sides a router meters, remembered across windows. */
+struct attrib_mark {
+	struct conn_key key;
+	uint64_t last_ns[2]; /* window end when last seen metered, 0 never */
+};
+
+/* One router's interfaces in one window (attrib_window_close). */
+struct router_dirs {
+	struct ps_addr router;
+	uint32_t in_only, out_only, both;
+};
+
+int attrib_state_init(struct htab *marks, uint32_t max_conns)
+{
+	return htab_init(marks, sizeof(struct conn_key),
+			 sizeof(struct attrib_mark), max_conns);
+}
+
+/*
+ * Which sides of `c` are metered as the window closes: by a record of this
+ * window, or of one that ended within ATTRIB_MARK_MEMORY_NS before it.
+ * The window's own marks are remembered for the next ones.
+ */
+static void sides_metered(struct worker *w, const struct agg_window *win,
+			  const struct agg_conn *c, bool metered[2])
+{
+	struct attrib_mark *m = htab_find(&w->direction_marks, &c->key);
+	bool created;
+
+	for (int d = AGG_IN; d <= AGG_OUT; d++)
+		metered[d] = c->metered[d] ||
+			     (m != NULL && m->last_ns[d] != 0 &&
+			      m->last_ns[d] + ATTRIB_MARK_MEMORY_NS >=
+				      win->start_ns);
+	if (!c->metered[AGG_IN] && !c->metered[AGG_OUT])
+		return;
+	if (m == NULL)
+		m = htab_insert(&w->direction_marks, &c->key, &created);
+	if (m == NULL) {
+		w->totals.state_refused++;
+		return;
+	}
+	for (int d = AGG_IN; d <= AGG_OUT; d++)
+		if (c->metered[d] && win->end_ns > m->last_ns[d])
+			m->last_ns[d] = win->end_ns;
+}
+
+static void router_count(struct htab *routers, const struct ps_addr *router,
+			 const bool metered[2])
+{
+	struct router_dirs *r;
+	bool created;
+
+	if (!metered[AGG_IN] && !metered[AGG_OUT])
+		return;
+	r = htab_insert(routers, router, &created);
+	if (r == NULL)
+		return; /* more routers than connections: cannot happen */
+	if (metered[AGG_IN] && metered[AGG_OUT])
+		r->both++;
+	else if (metered[AGG_IN])
+		r->in_only++;
+	else
+		r->out_only++;
+}
+
+void attrib_window_close(struct worker *w, struct agg_window *win)
+{
+	struct htab routers;
+	struct agg_conn *c;
+	struct agg_exporter *e;
+	uint32_t pos = 0;
+	bool have_routers;
+
+	have_routers = htab_init(&routers, sizeof(struct ps_addr),
+				 sizeof(struct router_dirs),
+				 win->conns.count + 1) == 0;
+	while ((c = htab_next(&win->conns, &pos)) != NULL) {
+		bool metered[2];
+
+		sides_metered(w, win, c, metered);
+		for (int d = AGG_IN; d <= AGG_OUT; d++) {
+			if (c->other[d].samples == 0)
+				continue;
+			/* a side the router meters itself has its records */
+			if (!metered[d]) {
+				agg_sampled_fold(&c->sampled[d], &c->other[d]);
+				if (d == AGG_OUT)
+					agg_origin_merge(&c->dst_origin,
+							 &c->other_origin);
+			}
+			memset(&c->other[d], 0, sizeof(c->other[d]));
+		}
+		memset(&c->other_origin, 0, sizeof(c->other_origin));
+		if (have_routers)
+			router_count(&routers, &c->key.router, metered);
+	}
+	pos = 0;
+	while ((e = htab_next(&win->exporters, &pos)) != NULL) {
+		const struct router_dirs *r =
+			have_routers ? htab_find(&routers, &e->key.agent) :
+				       NULL;
+
+		e->direction.mode = (uint8_t)w->cfg->flow_direction;
+		if (r != NULL) {
+			e->direction.if_in_only = r->in_only;
+			e->direction.if_out_only = r->out_only;
+			e->direction.if_both = r->both;
+		}
+	}
+	if (have_routers)
+		htab_fini(&routers);
+}
+
+/* ---- merge and JSON --------------------------------------------------------- */
+
+static void counts_add(struct traffic_counts *d, const struct traffic_counts *s)
+{
+	d->records += s->records;
+	d->bytes += s->bytes;
+	d->packets += s->packets;
+}
+
+void agg_traffic_merge(struct agg_traffic *d, const struct agg_traffic *s)
+{
+	counts_add(&d->decoded, &s->decoded);
+	counts_add(&d->attributed, &s->attributed);
+	for (unsigned r = 0; r < ATTRIB_REASON_COUNT; r++)
+		counts_add(&d->unattributed[r], &s->unattributed[r]);
+	d->unattributed_est_bytes += s->unattributed_est_bytes;
+	d->unattributed_est_packets += s->unattributed_est_packets;
+	d->basis_mask |= s->basis_mask;
+}
+
+static uint32_t max32(uint32_t a, uint32_t b)
+{
+	return a > b ? a : b;
+}
+
+void agg_direction_merge(struct agg_direction *d, const struct agg_direction *s)
+{
+	d->mode = s->mode;
+	d->ingress += s->ingress;
+	d->egress += s->egress;
+	d->not_stated += s->not_stated;
+	d->value_invalid += s->value_invalid;
+	d->metered_if_missing += s->metered_if_missing;
+	/* one router's summary, as each worker saw it */
+	d->if_in_only = max32(d->if_in_only, s->if_in_only);
+	d->if_out_only = max32(d->if_out_only, s->if_out_only);
+	d->if_both = max32(d->if_both, s->if_both);
+}
+
+static const char *const basis_names[FLOW_BASIS_COUNT] = {
+	[FLOW_BASIS_UNKNOWN] = NULL,
+	[FLOW_BASIS_IP] = "ip",
+	[FLOW_BASIS_FRAME] = "frame",
+	[FLOW_BASIS_FRAME_FCS] = "frame_with_fcs",
+	[FLOW_BASIS_SECTION] = "exported_section",
+};
+
+const char *attrib_basis_name(uint8_t basis_mask)
+{
+	uint8_t known = basis_mask & (uint8_t) ~(1u << FLOW_BASIS_UNKNOWN);
+
+	if (known == 0)
+		return NULL;
+	if ((known & (known - 1)) != 0)
+		return "mixed";
+	for (unsigned b = 1; b < FLOW_BASIS_COUNT; b++)
+		if (known == 1u << b)
+			return basis_names[b];
+	return NULL;
+}
+
+static void counts_json(struct jbuf *j, const char *key,
+			const struct traffic_counts *c)
+{
+	json_obj_begin(j, key);
+	json_u64(j, "records", c->records);
+	json_u64(j, "bytes", c->bytes);
+	json_u64(j, "packets", c->packets);
+	json_obj_end(j);
+}
+
+void attrib_traffic_json(struct jbuf *j, const struct agg_traffic *t)
+{
+	const char *basis = attrib_basis_name(t->basis_mask);
+	struct traffic_counts sum = { 0, 0, 0 };
+
+	for (unsigned r = 1; r < ATTRIB_REASON_COUNT; r++)
+		counts_add(&sum, &t->unattributed[r]);
+	json_obj_begin(j, "traffic");
+	if (basis != NULL)
+		json_str(j, "byte_basis", basis);
+	else
+		json_null(j, "byte_basis");
+	counts_json(j, "decoded", &t->decoded);
+	counts_json(j, "attributed", &t->attributed);
+	json_obj_begin(j, "unattributed");
+	json_u64(j, "records", sum.records);
+	json_u64(j, "bytes", sum.bytes);
+	json_u64(j, "packets", sum.packets);
+	json_double(j, "estimated_bytes", t->unattributed_est_bytes, 3);
+	json_double(j, "estimated_packets", t->unattributed_est_packets, 3);
+	json_obj_begin(j, "reasons");
+	for (unsigned r = 1; r < ATTRIB_REASON_COUNT; r++)
+		if (t->unattributed[r].records != 0 ||
+		    t->unattributed[r].bytes != 0 ||
+		    t->unattributed[r].packets != 0)
+			counts_json(j, reason_names[r], &t->unattributed[r]);
+	json_obj_end(j);
+	json_obj_end(j);
+	json_obj_end(j);
+}
+
+static const char *const mode_names[] = {
+	[PS_DIRECTION_AUTO] = "auto",
+	[PS_DIRECTION_BOTH_SIDES] = "both-sides",
+	[PS_DIRECTION_METERED_SIDE] = "metered-side",
+};
+
+/* The rule that applied, and why, in words an operator can act on. */
+static const char *direction_rule(const struct agg_direction *d,
+				  const char **why)
+{
+	uint32_t one_way = d->if_in_only + d->if_out_only;
+
+	if (d->mode == PS_DIRECTION_BOTH_SIDES) {
+		*why = "configured (flow.direction: both-sides)";
+		return "both-sides";
+	}
+	if (d->mode == PS_DIRECTION_METERED_SIDE) {
+		*why = "configured (flow.direction: metered-side)";
+		return "metered-side";
+	}
+	if (d->if_both == 0 && one_way == 0 && d->ingress + d->egress == 0) {
+		*why = "no record states the side it was metered on";
+		return "both-sides";
+	}
+	if (d->if_both == 0) {
+		*why = "no interface is metered in both directions";
+		return "both-sides";
+	}
+	if (one_way == 0) {
+		*why = "every metered interface is metered in both directions";
+		return "metered-side";
+	}
+	*why = "some interfaces are metered in both directions, others in "
+	       "one";
+	return "per-interface";
+}
+
+void attrib_direction_json(struct jbuf *j, const struct agg_direction *d)
+{
+	const char *why;
+	const char *rule = direction_rule(d, &why);
+
+	json_obj_begin(j, "direction");
+	json_str(j, "mode",
+		 d->mode < sizeof(mode_names) / sizeof(mode_names[0]) ?
+			 mode_names[d->mode] :
+			 "auto");
+	json_str(j, "rule", rule);
+	json_str(j, "reason", why);
+	json_obj_begin(j, "records");
+	json_u64(j, "ingress", d->ingress);
+	json_u64(j, "egress", d->egress);
+	json_u64(j, "not_stated", d->not_stated);
+	json_u64(j, "value_not_0_or_1", d->value_invalid);
+	json_u64(j, "metered_interface_missing", d->metered_if_missing);
+	json_obj_end(j);
+	json_obj_begin(j, "interfaces");
+	json_u64(j, "metered_in_only", d->if_in_only);
+	json_u64(j, "metered_out_only", d->if_out_only);
+	json_u64(j, "metered_both", d->if_both);
+	json_obj_end(j);
+	json_obj_end(j);
+}

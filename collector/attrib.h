@@ -1,0 +1,181 @@
+/*
+ * attrib.h - where a flow record's or sample's traffic lands: the
+ * direction rule, and the accounting that proves nothing went missing.
+ *
+ * One mechanism for sFlow samples and IPFIX / NetFlow records.  A record
+ * describes packets that entered the router on one interface and left by
+ * another; it is cut into `parts` of one direction each (a biflow has a
+ * forward and a reverse part, RFC 5103), and each part counts as `in` on
+ * its input interface and `out` on its output interface, the connection
+ * sides it crossed.
+ *
+ * Direction (flow.direction).  A part may say on which side it was
+ * metered (IPFIX flowDirection 61: ingress = `in` of the input
+ * interface; sFlow: the data source is the input or output interface).
+ * Its metered side always counts.  Its other side:
+ *   both-sides    counts too (the exporter meters one direction only);
+ *   metered-side  does not (the exporter meters both directions);
+ *   auto          counts unless that interface side is itself metered by
+ *                 the router (records metered there were seen in the
+ *                 window, or within ATTRIB_MARK_MEMORY_NS before it), so
+ *                 an ingress-only exporter gets its `out` figures and one
+ *                 metering both directions counts nothing twice.  The
+ *                 decision is taken when the window closes, with what the
+ *                 whole window showed: the other-side figures wait in
+ *                 agg_conn.other until then (attrib_window_close).
+ * A part that states no direction (no IE 61, a value other than 0/1,
+ * such as Cisco's 255, or an sFlow data source that is neither of its
+ * interfaces) counts on both sides.  A part whose metered side has no
+ * interface while its other side has one contradicts itself: named
+ * (`metered_interface_missing`) and counted on the other side.
+ *
+ * Attribution (exporter_health `traffic`).  A record is *attributed* when
+ * at least one of its parts landed on at least one connection side; its
+ * bytes and packets count as attributed for the parts that landed and as
+ * unattributed, under the reason of their missing side, for those that
+ * did not.  A side has no connection when its interface is 0 (unknown, or
+ * the device itself), not exported at all, sFlow's "internal" 0x3FFFFFFF,
+ * a discard or "multiple interfaces" format, or when the connection table
+ * is full.  The reason of a part that landed nowhere is that of its
+ * metered side, else of its input side.  Per exporter and window,
+ * decoded = attributed + unattributed, for records, bytes and packets:
+ * every record is classified once, when it is decoded, in the window it
+ * arrives in.
+ *
+ * @thread worker (landing, window close); merge and JSON: merger.
+ */
+#ifndef PEERSCOPE_ATTRIB_H
+#define PEERSCOPE_ATTRIB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "peerscope/addr.h"
+
+/* An interface side metered within this long still counts as metered. */
+#define ATTRIB_MARK_MEMORY_NS (3600ULL * 1000000000ULL)
+
+/* X(ENUM, "name"): why a side (or a whole part) has no connection. */
+#define ATTRIB_REASONS(X)                                                      \
+	X(NONE, "none")                                                        \
+	X(NO_INTERFACE, "no_interface")		  /* ifIndex 0 */              \
+	X(NOT_EXPORTED, "interface_not_exported") /* no IE 10 / 14 */          \
+	X(INTERNAL, "internal")			  /* sFlow 0x3FFFFFFF */       \
+	X(DISCARDED, "discarded")		  /* sFlow format 1 */         \
+	X(MULTIPLE, "multiple_interfaces")	  /* sFlow format 2 */         \
+	X(CONNECTION_CAP, "connection_cap")	  /* table full */
+
+enum attrib_reason {
+#define ATTRIB_ENUM(e, name) ATTRIB_##e,
+	ATTRIB_REASONS(ATTRIB_ENUM)
+#undef ATTRIB_ENUM
+		ATTRIB_REASON_COUNT
+};
+
+const char *attrib_reason_name(enum attrib_reason r);
+
+/* Which side a part was metered on: AGG_IN / AGG_OUT, or not stated. */
+#define ATTRIB_METERED_NONE 2
+
+struct traffic_counts {
+	uint64_t records, bytes, packets;
+};
+
+/* Per exporter and window: what its records and samples became. */
+struct agg_traffic {
+	struct traffic_counts decoded;
+	struct traffic_counts attributed;
+	struct traffic_counts
+		unattributed[ATTRIB_REASON_COUNT]; /* [0] unused */
+	double unattributed_est_bytes; /* scaled by the sampling rate */
+	double unattributed_est_packets;
+	uint8_t basis_mask; /* 1 << enum flow_byte_basis of what it decoded */
+};
+
+/* Per exporter and window: what its records said about direction. */
+struct agg_direction {
+	uint8_t mode;		     /* enum ps_flow_direction in force */
+	uint64_t ingress;	     /* parts metered on their input side */
+	uint64_t egress;	     /* ... on their output side */
+	uint64_t not_stated;	     /* no direction: both sides */
+	uint64_t value_invalid;	     /* of not_stated: IE 61 neither 0 nor 1 */
+	uint64_t metered_if_missing; /* metered side without interface */
+	/* The router's interfaces in the window, at its close: metered in
+	 * one direction only, or in both. */
+	uint32_t if_in_only, if_out_only, if_both;
+};
+
+/* One direction of a record's traffic, ready to land (attrib_land). */
+struct attrib_part {
+	uint32_t ifindex[2]; /* AGG_IN, AGG_OUT */
+	uint8_t reason[2];   /* ATTRIB_NONE: ifindex names a connection */
+	uint8_t metered;     /* AGG_IN, AGG_OUT or ATTRIB_METERED_NONE */
+	uint8_t basis;	     /* enum flow_byte_basis */
+	bool flow_record;    /* IPFIX / NetFlow (else an sFlow sample) */
+	bool rate_known;     /* `rate` was declared */
+	bool from_pool;	     /* sFlow: weighted by the sample pool */
+	uint32_t rate;	     /* declared rate, for the rate range */
+	double weight;	     /* packets each sampled one stands for */
+	uint64_t bytes;	     /* as exported / sampled, unscaled */
+	uint64_t packets;
+	/* for the `out` side's breakdown by destination (rib_enrich.h):
+	 * an sFlow sample, or the destination of a record's part (NULL
+	 * when the record has none) */
+	const struct sflow_flow_sample *sflow;
+	const struct ps_addr *dst;
+	bool direction_invalid; /* a direction was sent, neither 0 nor 1 */
+};
+
+struct worker;
+struct agg_window;
+struct agg_exporter;
+
+/*
+ * @thread worker.  Land `p` on the connections of `router` in `win`.
+ * Returns true when it counted on at least one side; else *reason says
+ * why not.  When `dir` is not NULL (once per record), counts what the
+ * part said of its direction there.
+ */
+bool attrib_land(struct worker *w, struct agg_window *win,
+		 const struct ps_addr *router, const struct attrib_part *p,
+		 struct agg_direction *dir, enum attrib_reason *reason);
+
+/* What became of one decoded record (or sample): attrib_account. */
+struct attrib_outcome {
+	uint64_t bytes, packets;	       /* decoded, all parts */
+	uint64_t landed_bytes, landed_packets; /* of the parts that landed */
+	double weight;			       /* to scale what did not */
+	bool landed;			       /* any part, any side */
+	uint8_t reason; /* enum attrib_reason of the first part that
+			   * did not land */
+	uint8_t basis;	/* enum flow_byte_basis */
+};
+
+/* @thread worker.  A decoded record's outcome, into its exporter. */
+void attrib_account(struct agg_traffic *t, const struct attrib_outcome *o);
+
+struct htab;
+/* @thread worker.  The table of metered interface sides, in the worker. */
+int attrib_state_init(struct htab *marks, uint32_t max_conns);
+
+/*
+ * @thread worker.  Before a window leaves the worker: decide each
+ * connection side's other-side figures (auto), remember which sides were
+ * metered, and give every exporter its router's interface summary.
+ */
+void attrib_window_close(struct worker *w, struct agg_window *win);
+
+/* Merger: fold one worker's figures into the merged window's. */
+void agg_traffic_merge(struct agg_traffic *d, const struct agg_traffic *s);
+void agg_direction_merge(struct agg_direction *d,
+			 const struct agg_direction *s);
+
+struct jbuf;
+/* exporter_health: the "traffic" and "direction" objects. */
+void attrib_traffic_json(struct jbuf *j, const struct agg_traffic *t);
+void attrib_direction_json(struct jbuf *j, const struct agg_direction *d);
+
+/* "ip", "frame", "frame_with_fcs", "exported_section", "mixed" or NULL. */
+const char *attrib_basis_name(uint8_t basis_mask);
+
+#endif /* PEERSCOPE_ATTRIB_H */
