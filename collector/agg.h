@@ -159,6 +159,19 @@ struct agg_exporter *agg_exporter_get(struct agg_window *win,
 /* Add one block of sampled figures into another. */
 void agg_sampled_fold(struct agg_sampled *d, const struct agg_sampled *s);
 
+/*
+ * Nothing was counted on the connection: it was created only for
+ * other-side figures that flow.direction then dropped (attrib.h).
+ */
+static inline bool agg_conn_is_empty(const struct agg_conn *c)
+{
+	for (int d = AGG_IN; d <= AGG_OUT; d++)
+		if (c->sampled[d].samples != 0 || c->sampled[d].discards != 0 ||
+		    c->counted[d].deltas != 0)
+			return false;
+	return c->counter_samples == 0 && c->counter_resets == 0;
+}
+
 /* Fold one window's figures into another (merger). */
 void agg_conn_merge(struct agg_conn *dst, const struct agg_conn *src);
 void agg_exporter_merge(struct agg_exporter *dst,

@@ -170,6 +170,8 @@ static void publish_window(struct merger *m, struct merged_window *p)
 			have_covers ? htab_find(&covers, &c->key.router) :
 				      NULL;
 
+		if (agg_conn_is_empty(c))
+			continue;
 		conn_bgp_resolve(&m->bgp_memory, rib, v[i], p->end_ns, &bgp);
 		((struct agg_conn *)v[i])->bgp_state = conn_bgp_gauge(&bgp);
 		jbuf_reset(&m->json);

@@ -54,6 +54,9 @@ class Exporter:
         self.held = 0
         self.held_decoded = 0
         self.sampling_unknown = 0
+        self.rev_bytes = 0       # RFC 5103 reverse counters (PEN 29305)
+        self.rev_packets = 0
+        self.no_interface = [0, 0, 0]  # records with neither interface
 
     def add(self, rec):
         b = rec.get("bytes", 0)
@@ -61,6 +64,12 @@ class Exporter:
         self.records += 1
         self.bytes += b
         self.packets += p
+        self.rev_bytes += rec.get("rev_bytes", 0)
+        self.rev_packets += rec.get("rev_packets", 0)
+        if not rec.get("in") and not rec.get("out"):
+            for i, v in enumerate((1, b + rec.get("rev_bytes", 0),
+                                   p + rec.get("rev_packets", 0))):
+                self.no_interface[i] += v
         # IE 61: 0 ingress, 1 egress, None when the record does not say
         k = (rec.get("in", 0), rec.get("out", 0), rec.get("dir"))
         e = self.by_if.setdefault(k, [0, 0, 0])
@@ -169,6 +178,9 @@ class FlowOracle:
                     return
                 v = body[off:off + ln]
                 off += ln
+                if pen == 29305 and ie in (1, 2) and ln <= 8:
+                    rec["rev_bytes" if ie == 1 else "rev_packets"] = _uint(v)
+                    continue
                 if pen != 0:
                     continue
                 name = {1: "bytes", 2: "packets", 10: "in", 14: "out",
