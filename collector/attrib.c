@@ -158,6 +158,7 @@ struct attrib_mark {
 struct router_dirs {
 	struct ps_addr router;
 	uint32_t in_only, out_only, both;
+	uint64_t other_counted, other_not_counted; /* records */
 };
 
 int attrib_state_init(struct htab *marks, uint32_t max_conns)
@@ -196,21 +197,25 @@ static void sides_metered(struct worker *w, const struct agg_window *win,
 }
 
 static void router_count(struct htab *routers, const struct ps_addr *router,
-			 const bool metered[2])
+			 const bool metered[2], uint64_t counted,
+			 uint64_t not_counted)
 {
 	struct router_dirs *r;
 	bool created;
 
-	if (!metered[AGG_IN] && !metered[AGG_OUT])
+	if (!metered[AGG_IN] && !metered[AGG_OUT] && counted == 0 &&
+	    not_counted == 0)
 		return;
 	r = htab_insert(routers, router, &created);
 	if (r == NULL)
 		return; /* more routers than connections: cannot happen */
+	r->other_counted += counted;
+	r->other_not_counted += not_counted;
 	if (metered[AGG_IN] && metered[AGG_OUT])
 		r->both++;
 	else if (metered[AGG_IN])
 		r->in_only++;
-	else
+	else if (metered[AGG_OUT])
 		r->out_only++;
 }
 
@@ -226,6 +231,7 @@ void attrib_window_close(struct worker *w, struct agg_window *win)
 				 sizeof(struct router_dirs),
 				 win->conns.count + 1) == 0;
 	while ((c = htab_next(&win->conns, &pos)) != NULL) {
+		uint64_t counted = 0, not_counted = 0;
 		bool metered[2];
 
 		sides_metered(w, win, c, metered);
@@ -234,16 +240,20 @@ void attrib_window_close(struct worker *w, struct agg_window *win)
 				continue;
 			/* a side the router meters itself has its records */
 			if (!metered[d]) {
+				counted += c->other[d].samples;
 				agg_sampled_fold(&c->sampled[d], &c->other[d]);
 				if (d == AGG_OUT)
 					agg_origin_merge(&c->dst_origin,
 							 &c->other_origin);
+			} else {
+				not_counted += c->other[d].samples;
 			}
 			memset(&c->other[d], 0, sizeof(c->other[d]));
 		}
 		memset(&c->other_origin, 0, sizeof(c->other_origin));
 		if (have_routers)
-			router_count(&routers, &c->key.router, metered);
+			router_count(&routers, &c->key.router, metered,
+				     counted, not_counted);
 	}
 	pos = 0;
 	while ((e = htab_next(&win->exporters, &pos)) != NULL) {
@@ -256,6 +266,8 @@ void attrib_window_close(struct worker *w, struct agg_window *win)
 			e->direction.if_in_only = r->in_only;
 			e->direction.if_out_only = r->out_only;
 			e->direction.if_both = r->both;
+			e->direction.other_counted = r->other_counted;
+			e->direction.other_not_counted = r->other_not_counted;
 		}
 	}
 	if (have_routers)
@@ -299,6 +311,12 @@ void agg_direction_merge(struct agg_direction *d, const struct agg_direction *s)
 	d->if_in_only = max32(d->if_in_only, s->if_in_only);
 	d->if_out_only = max32(d->if_out_only, s->if_out_only);
 	d->if_both = max32(d->if_both, s->if_both);
+	d->other_counted = d->other_counted > s->other_counted ?
+				   d->other_counted :
+				   s->other_counted;
+	d->other_not_counted = d->other_not_counted > s->other_not_counted ?
+				       d->other_not_counted :
+				       s->other_not_counted;
 }
 
 static const char *const basis_names[FLOW_BASIS_COUNT] = {
@@ -370,7 +388,10 @@ static const char *const mode_names[] = {
 	[PS_DIRECTION_METERED_SIDE] = "metered-side",
 };
 
-/* The rule that applied, and why, in words an operator can act on. */
+/*
+ * The rule that applied, and why, in words an operator can act on: from
+ * what became of the other sides (auto), else from the interfaces.
+ */
 static const char *direction_rule(const struct agg_direction *d,
 				  const char **why)
 {
@@ -384,21 +405,27 @@ static const char *direction_rule(const struct agg_direction *d,
 		*why = "configured (flow.direction: metered-side)";
 		return "metered-side";
 	}
+	if (d->other_counted != 0 && d->other_not_counted != 0) {
+		*why = "some interfaces are metered in the direction of "
+		       "records' other side, and count only their own records";
+		return "per-interface";
+	}
+	if (d->other_not_counted != 0 || (d->other_counted == 0 &&
+					  d->if_both != 0 && one_way == 0)) {
+		*why = "the router meters both directions of its interfaces";
+		return "metered-side";
+	}
 	if (d->if_both == 0 && one_way == 0 && d->ingress + d->egress == 0) {
 		*why = "no record states the side it was metered on";
 		return "both-sides";
 	}
-	if (d->if_both == 0) {
-		*why = "no interface is metered in both directions";
-		return "both-sides";
+	if (d->other_counted == 0 && d->if_both != 0) {
+		*why = "some interfaces are metered in both directions";
+		return "per-interface";
 	}
-	if (one_way == 0) {
-		*why = "every metered interface is metered in both directions";
-		return "metered-side";
-	}
-	*why = "some interfaces are metered in both directions, others in "
-	       "one";
-	return "per-interface";
+	*why = "no interface is metered in the direction of records' other "
+	       "side";
+	return "both-sides";
 }
 
 void attrib_direction_json(struct jbuf *j, const struct agg_direction *d)
@@ -424,6 +451,10 @@ void attrib_direction_json(struct jbuf *j, const struct agg_direction *d)
 	json_u64(j, "metered_in_only", d->if_in_only);
 	json_u64(j, "metered_out_only", d->if_out_only);
 	json_u64(j, "metered_both", d->if_both);
+	json_obj_end(j);
+	json_obj_begin(j, "other_side");
+	json_u64(j, "counted", d->other_counted);
+	json_u64(j, "not_counted", d->other_not_counted);
 	json_obj_end(j);
 	json_obj_end(j);
 }

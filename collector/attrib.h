@@ -100,9 +100,11 @@ struct agg_direction {
 	uint64_t not_stated;	     /* no direction: both sides */
 	uint64_t value_invalid;	     /* of not_stated: IE 61 neither 0 nor 1 */
 	uint64_t metered_if_missing; /* metered side without interface */
-	/* The router's interfaces in the window, at its close: metered in
-	 * one direction only, or in both. */
+	/* The router's, at the window's close: its interfaces metered in
+	 * one direction only or in both, and the records (of all its
+	 * exporters) whose other side was counted or not (auto). */
 	uint32_t if_in_only, if_out_only, if_both;
+	uint64_t other_counted, other_not_counted;
 };
 
 /* One direction of a record's traffic, ready to land (attrib_land). */

@@ -1433,11 +1433,12 @@ static uint32_t ratio_rate(uint64_t num, uint64_t den)
 }
 
 /*
- * The candidates of ipfix_sampling_rate() in precedence order, each
- * 0 when absent; a half-given pair or an impossible value is counted.
+ * The candidates of ipfix_sampling_rate() in precedence order (0: an
+ * impossible value, counted); *incomplete when a pair came half.
  */
 static unsigned sampling_candidates(const struct ipfix_options *o,
-				    uint32_t cand[5], struct dec_stats *st)
+				    uint32_t cand[5], bool *incomplete,
+				    struct dec_stats *st)
 {
 	uint32_t p = o->present;
 	unsigned n = 0;
@@ -1448,7 +1449,7 @@ static unsigned sampling_candidates(const struct ipfix_options *o,
 			dec_count(st, DEC_IPFIX_SAMPLING_INVALID);
 		n++;
 	} else if (p & (IPFIX_OPT_SAMPLING_SIZE | IPFIX_OPT_POPULATION)) {
-		dec_count(st, DEC_IPFIX_SAMPLING_INCOMPLETE);
+		*incomplete = true;
 	}
 	if ((p & IPFIX_OPT_PKT_INTERVAL) && (p & IPFIX_OPT_PKT_SPACE)) {
 		cand[n] = ratio_rate((uint64_t)o->pkt_interval + o->pkt_space,
@@ -1457,7 +1458,7 @@ static unsigned sampling_candidates(const struct ipfix_options *o,
 			dec_count(st, DEC_IPFIX_SAMPLING_INVALID);
 		n++;
 	} else if (p & (IPFIX_OPT_PKT_INTERVAL | IPFIX_OPT_PKT_SPACE)) {
-		dec_count(st, DEC_IPFIX_SAMPLING_INCOMPLETE);
+		*incomplete = true;
 	}
 	if (p & IPFIX_OPT_PROBABILITY) {
 		double pr = o->probability;
@@ -1480,7 +1481,8 @@ uint32_t ipfix_sampling_rate(const struct ipfix_options *o,
 			     struct dec_stats *st)
 {
 	uint32_t cand[5] = { 0 };
-	unsigned n = sampling_candidates(o, cand, st);
+	bool incomplete = false;
+	unsigned n = sampling_candidates(o, cand, &incomplete, st);
 	uint32_t rate = 0;
 
 	for (unsigned i = 0; i < n; i++) {
@@ -1491,6 +1493,9 @@ uint32_t ipfix_sampling_rate(const struct ipfix_options *o,
 		else if (cand[i] != rate)
 			dec_count(st, DEC_IPFIX_SAMPLING_CONFLICT);
 	}
+	/* a half pair beside a complete description is merely redundant */
+	if (rate == 0 && incomplete)
+		dec_count(st, DEC_IPFIX_SAMPLING_INCOMPLETE);
 	return rate;
 }
 

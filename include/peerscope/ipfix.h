@@ -279,8 +279,9 @@ struct ipfix_options {
  *      RFC 5477): (interval + space) / interval;
  *   3. 311 samplingProbability: 1 / p;
  *   4. 34 samplingInterval;  5. 50 samplerRandomInterval.
- * A pair given half (305 without 306, 309 without 310) says nothing on
- * its own (ipfix.sampling.incomplete): 305 = 1 alone is not "unsampled".
+ * A pair given half (305 without 306, 309 without 310) says nothing: 305
+ * = 1 alone is not "unsampled" (ipfix.sampling.incomplete when nothing
+ * else gives a rate).
  * A value no rate can come from (0, n > N, p outside (0, 1]) is
  * ipfix.sampling.invalid; two complete descriptions that disagree are
  * ipfix.sampling.conflict, and the first in the order above wins.
