@@ -318,16 +318,16 @@ static const struct cfg_key cfg_keys[] = {
 		"record counts in the window it arrives in.  Only with an\n"
 		"IPFIX/NetFlow listener; at most 4 earlier windows stay open."),
 	KEY_ENUM("flow.direction", flow_direction, direction_names, "auto",
-		"Which interfaces a record metered in one direction counts "
-		"on (IPFIX\nflowDirection 61; sFlow: the data source).  "
-		"both-sides: `in` on its input\nand `out` on its output "
-		"interface, as the packets crossed both (routers\nthat meter "
-		"one direction only).  metered-side: only the side it was\n"
-		"metered on (routers that meter both directions).  auto: "
-		"both sides,\nexcept an interface side the router meters "
-		"itself, which counts only\nits own records (decided per "
-		"window).  Records that state no direction\ncount on both "
-		"sides.  exporter_health `direction` says what applied."),
+		"Where a record metered in one direction counts (IPFIX "
+		"flowDirection 61;\nsFlow: its data source).  both-sides: in "
+		"on its input and out on its\noutput interface, as its "
+		"packets crossed both (routers metering one\ndirection).  "
+		"metered-side: only the side it was metered on (routers\n"
+		"metering both).  auto: both sides, except an interface side "
+		"the router\nmeters itself, which counts only its own records "
+		"(decided per window).\nRecords stating no direction count on "
+		"both sides.  exporter_health says\nwhich rule applied (its "
+		"direction object)."),
 	KEY_STRING("flow.tcp_listen", flow_tcp_listen, "-",
 		"IPFIX over TCP (RFC 7011 10.3): \"IPv4:port\" or "
 		"\"[IPv6]:port\"\n(4739 is IANA's); \"-\" = off.  Worker 0 "
