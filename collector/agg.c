@@ -29,6 +29,13 @@ void agg_window_free(struct agg_window *win)
 {
 	if (win == NULL)
 		return;
+	if (win->conn_others != 0) { /* a window dropped before its close */
+		struct agg_conn *c;
+		uint32_t pos = 0;
+
+		while ((c = htab_next(&win->conns, &pos)) != NULL)
+			free(c->other);
+	}
 	htab_fini(&win->conns);
 	htab_fini(&win->exporters);
 	junk_free(&win->junk);
@@ -88,7 +95,6 @@ void agg_sampled_fold(struct agg_sampled *d, const struct agg_sampled *s)
 	d->rate_unknown += s->rate_unknown;
 	d->flow_records += s->flow_records;
 	d->flow_packets += s->flow_packets;
-	d->basis_mask |= s->basis_mask;
 }
 
 static void counted_merge(struct agg_counted *d, const struct agg_counted *s)
@@ -104,6 +110,7 @@ static void counted_merge(struct agg_counted *d, const struct agg_counted *s)
 void agg_conn_merge(struct agg_conn *dst, const struct agg_conn *src)
 {
 	for (int d = AGG_IN; d <= AGG_OUT; d++) {
+		dst->basis[d] |= src->basis[d];
 		agg_sampled_fold(&dst->sampled[d], &src->sampled[d]);
 		counted_merge(&dst->counted[d], &src->counted[d]);
 	}

@@ -45,7 +45,6 @@ struct agg_sampled {
 	uint64_t rate_unknown;    /* flow records counted at rate 1: unknown */
 	uint64_t flow_records;    /* of samples: IPFIX/NetFlow records */
 	uint64_t flow_packets;    /* their packet counts as exported */
-	uint8_t basis_mask;       /* 1 << enum flow_byte_basis of the bytes */
 };
 
 /* Interface counter deltas: exact. */
@@ -58,8 +57,28 @@ struct agg_counted {
 	uint32_t deltas;         /* counter samples that gave a delta */
 };
 
+/* A connection's other-side figures (agg_conn.other). */
+struct agg_conn_other {
+	struct agg_sampled sampled[2]; /* enum agg_dir */
+	uint8_t basis[2];	       /* as agg_conn.basis */
+	struct agg_origin origin;      /* sampled[AGG_OUT]'s destinations */
+};
+
 struct agg_conn {
 	struct conn_key key;
+	/*
+	 * flow.direction auto (attrib.h): what records metered on the other
+	 * side of their path would add to each side, allocated on first use
+	 * (out of line: most connections never need it, and the table stays
+	 * small); folded in or dropped when the window closes, never seen by
+	 * the merger.  metered[d]: a record metered on this side landed here
+	 * in this window.  Next to the key, whose line a lookup touched.
+	 */
+	struct agg_conn_other *other;
+	bool metered[2];
+	/* 1 << enum flow_byte_basis of the bytes in sampled[d] (here, on
+	 * a line a lookup touched, not on one of its own) */
+	uint8_t basis[2];
 	struct agg_sampled sampled[2]; /* enum agg_dir */
 	struct agg_counted counted[2];
 	uint64_t if_speed;        /* last ifSpeed, bits/s (0 unknown) */
@@ -68,16 +87,6 @@ struct agg_conn {
 	uint32_t counter_resets;  /* discontinuities: no delta taken */
 	bool has_status;
 	struct agg_origin dst_origin; /* "out" by origin AS (rib_enrich.h) */
-	/*
-	 * flow.direction auto (attrib.h): what records metered on the other
-	 * side of their path would add to each side, and the destinations
-	 * of other[AGG_OUT]; folded in or dropped when the window closes,
-	 * never seen by the merger.  metered[d]: a record metered on this
-	 * side landed here in this window.
-	 */
-	struct agg_sampled other[2];
-	struct agg_origin other_origin;
-	bool metered[2];
 	/* Set by the merger when it publishes the window (conn_bgp.h), for
 	 * the /metrics gauge; the zero a worker leaves means unknown. */
 	enum agg_bgp_state { AGG_BGP_UNKNOWN = 0, AGG_BGP_UP, AGG_BGP_DOWN }
@@ -123,6 +132,7 @@ struct agg_exporter {
 	uint64_t first_seen_ns;
 	uint64_t last_seen_ns;
 	uint64_t heard_since_ns; /* first datagram since start (0 unknown) */
+	uint32_t router_slot;    /* worker: its router's state (attrib.h) */
 	uint64_t worker_mask;    /* merger: workers that carried it (bit w%64) */
 	struct dec_stats errors;
 	struct agg_traffic traffic;     /* decoded = attributed + unattributed */
@@ -139,6 +149,7 @@ struct agg_window {
 	struct htab exporters;   /* struct agg_exporter */
 	uint64_t kernel_drops;   /* SO_RXQ_OVFL drops on this worker's sockets */
 	uint64_t conns_refused;  /* connection cap reached */
+	uint32_t conn_others;    /* agg_conn.other allocated (attrib.c) */
 	uint64_t exporters_refused;
 	struct junk_table junk;  /* datagrams of no exporter (junk.h) */
 };

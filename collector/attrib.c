@@ -1,5 +1,6 @@
 /* attrib.c - where traffic lands, and the accounting of it.  See attrib.h. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agg.h"
@@ -19,131 +20,35 @@ const char *attrib_reason_name(enum attrib_reason r)
 	return r < ATTRIB_REASON_COUNT ? reason_names[r] : "unknown";
 }
 
-/* One part into one block of sampled figures. */
-static void sampled_add(struct agg_sampled *a, const struct attrib_part *p)
+/* A router's place in the table: its address, then its slot. */
+struct router_slot {
+	struct ps_addr router;
+	uint32_t slot; /* 1 + index into attrib_routers.v */
+};
+
+struct attrib_router *attrib_router_of(struct worker *w, struct agg_exporter *e,
+				       const struct ps_addr *router,
+				       uint64_t now_ns)
 {
-	if (p->rate_known) {
-		if (a->rate_min == 0 || p->rate < a->rate_min)
-			a->rate_min = p->rate;
-		if (p->rate > a->rate_max)
-			a->rate_max = p->rate;
+	struct attrib_routers *t = &w->direction_routers;
+	struct router_slot *s;
+	bool created;
+
+	if (e != NULL && e->router_slot != 0)
+		return &t->v[e->router_slot - 1];
+	s = htab_insert(&t->index, router, &created);
+	if (s == NULL) {
+		w->totals.state_refused++;
+		return NULL;
 	}
-	a->samples++;
-	a->frame_bytes += p->bytes;
-	a->est_packets += (double)p->packets * p->weight;
-	a->est_bytes += (double)p->bytes * p->weight;
-	a->pool_weighted += p->from_pool;
-	if (p->flow_record) {
-		/* an unknown rate (counted at 1) is not a declared rate of 1 */
-		a->rate_unknown += !p->rate_known;
-		a->flow_records++;
-		a->flow_packets += p->packets;
+	if (created) {
+		/* the index holds at most cap entries: a slot is free */
+		s->slot = ++t->used;
+		t->v[s->slot - 1].first_ns = now_ns;
 	}
-	a->basis_mask |= (uint8_t)(1u << p->basis);
-}
-
-/* The `out` side's destinations, when the router has a BMP feed. */
-static void origin_add(struct worker *w, const struct ps_addr *router,
-		       const struct attrib_part *p, struct agg_origin *o)
-{
-	double bytes = (double)p->bytes * p->weight;
-
-	if (p->sflow != NULL)
-		rib_enrich_sflow(w->rib, w->id, router, p->sflow, bytes, o);
-	else if (p->dst != NULL)
-		rib_enrich_dst(w->rib, w->id, router, p->dst, bytes, o);
-}
-
-static void direction_count(struct agg_direction *d, uint8_t metered,
-			    bool invalid, bool contradiction)
-{
-	if (metered == AGG_IN)
-		d->ingress++;
-	else if (metered == AGG_OUT)
-		d->egress++;
-	else
-		d->not_stated++;
-	d->value_invalid += invalid;
-	d->metered_if_missing += contradiction;
-}
-
-bool attrib_land(struct worker *w, struct agg_window *win,
-		 const struct ps_addr *router, const struct attrib_part *p,
-		 struct agg_direction *dir, enum attrib_reason *reason)
-{
-	enum ps_flow_direction mode = w->cfg->flow_direction;
-	uint8_t side_reason[2] = { p->reason[AGG_IN], p->reason[AGG_OUT] };
-	uint8_t metered = p->metered;
-	bool contradiction = false, landed = false;
-
-	/* Metered on a side with no interface, yet the other side has one:
-	 * the direction cannot be right; the packets crossed that side. */
-	if (metered != ATTRIB_METERED_NONE &&
-	    side_reason[metered] != ATTRIB_NONE &&
-	    side_reason[!metered] == ATTRIB_NONE) {
-		contradiction = true;
-		metered = ATTRIB_METERED_NONE;
-	}
-	if (dir != NULL)
-		direction_count(dir, p->metered, p->direction_invalid,
-				contradiction);
-	for (int d = AGG_IN; d <= AGG_OUT; d++) {
-		bool other = metered != ATTRIB_METERED_NONE && d != metered;
-		bool deferred = other && mode == PS_DIRECTION_AUTO;
-		struct agg_conn *c;
-
-		if (side_reason[d] != ATTRIB_NONE ||
-		    (other && mode == PS_DIRECTION_METERED_SIDE))
-			continue;
-		c = agg_conn_get(win, router, p->ifindex[d]);
-		if (c == NULL) {
-			side_reason[d] = ATTRIB_CONNECTION_CAP;
-			continue;
-		}
-		sampled_add(deferred ? &c->other[d] : &c->sampled[d], p);
-		if (d == (int)metered)
-			c->metered[d] = true;
-		if (d == AGG_OUT)
-			origin_add(w, router, p,
-				   deferred ? &c->other_origin :
-					      &c->dst_origin);
-		landed = true;
-	}
-	if (!landed) {
-		/* the metered side's reason, else the input side's */
-		int d = metered != ATTRIB_METERED_NONE	   ? metered :
-			side_reason[AGG_IN] != ATTRIB_NONE ? AGG_IN :
-							     AGG_OUT;
-
-		*reason = (enum attrib_reason)side_reason[d];
-	}
-	return landed;
-}
-
-void attrib_account(struct agg_traffic *t, const struct attrib_outcome *o)
-{
-	uint64_t lost_bytes = o->bytes - o->landed_bytes;
-	uint64_t lost_packets = o->packets - o->landed_packets;
-	struct traffic_counts *u;
-
-	t->decoded.records++;
-	t->decoded.bytes += o->bytes;
-	t->decoded.packets += o->packets;
-	t->basis_mask |= (uint8_t)(1u << o->basis);
-	t->attributed.records += o->landed;
-	t->attributed.bytes += o->landed_bytes;
-	t->attributed.packets += o->landed_packets;
-	if (o->landed && lost_bytes == 0 && lost_packets == 0)
-		return;
-	u = &t->unattributed[o->reason < ATTRIB_REASON_COUNT &&
-					     o->reason != ATTRIB_NONE ?
-				     o->reason :
-				     ATTRIB_NO_INTERFACE];
-	u->records += !o->landed;
-	u->bytes += lost_bytes;
-	u->packets += lost_packets;
-	t->unattributed_est_bytes += (double)lost_bytes * o->weight;
-	t->unattributed_est_packets += (double)lost_packets * o->weight;
+	if (e != NULL)
+		e->router_slot = s->slot;
+	return &t->v[s->slot - 1];
 }
 
 /* ---- window close -------------------------------------------------------- */
@@ -161,10 +66,27 @@ struct router_dirs {
 	uint64_t other_counted, other_not_counted; /* records */
 };
 
-int attrib_state_init(struct htab *marks, uint32_t max_conns)
+int attrib_state_init(struct htab *marks, struct attrib_routers *routers,
+		      uint32_t max_conns, uint32_t max_routers)
 {
-	return htab_init(marks, sizeof(struct conn_key),
-			 sizeof(struct attrib_mark), max_conns);
+	memset(routers, 0, sizeof(*routers));
+	routers->cap = max_routers;
+	routers->v = calloc(max_routers, sizeof(*routers->v));
+	if (routers->v == NULL ||
+	    htab_init(&routers->index, sizeof(struct ps_addr),
+		      sizeof(struct router_slot), max_routers) == -1 ||
+	    htab_init(marks, sizeof(struct conn_key),
+		      sizeof(struct attrib_mark), max_conns) == -1)
+		return -1;
+	return 0;
+}
+
+void attrib_state_fini(struct htab *marks, struct attrib_routers *routers)
+{
+	htab_fini(marks);
+	htab_fini(&routers->index);
+	free(routers->v);
+	routers->v = NULL;
 }
 
 /*
@@ -235,25 +157,29 @@ void attrib_window_close(struct worker *w, struct agg_window *win)
 		bool metered[2];
 
 		sides_metered(w, win, c, metered);
-		for (int d = AGG_IN; d <= AGG_OUT; d++) {
-			if (c->other[d].samples == 0)
-				continue;
+		for (int d = AGG_IN; c->other != NULL && d <= AGG_OUT; d++) {
+			const struct agg_sampled *o = &c->other->sampled[d];
+
 			/* a side the router meters itself has its records */
-			if (!metered[d]) {
-				counted += c->other[d].samples;
-				agg_sampled_fold(&c->sampled[d], &c->other[d]);
+			if (o->samples != 0 && !metered[d]) {
+				counted += o->samples;
+				agg_sampled_fold(&c->sampled[d], o);
+				c->basis[d] |= c->other->basis[d];
 				if (d == AGG_OUT)
 					agg_origin_merge(&c->dst_origin,
-							 &c->other_origin);
+							 &c->other->origin);
 			} else {
-				not_counted += c->other[d].samples;
+				not_counted += o->samples;
 			}
-			memset(&c->other[d], 0, sizeof(c->other[d]));
 		}
-		memset(&c->other_origin, 0, sizeof(c->other_origin));
+		if (c->other != NULL) {
+			free(c->other);
+			c->other = NULL;
+			win->conn_others--;
+		}
 		if (have_routers)
-			router_count(&routers, &c->key.router, metered,
-				     counted, not_counted);
+			router_count(&routers, &c->key.router, metered, counted,
+				     not_counted);
 	}
 	pos = 0;
 	while ((e = htab_next(&win->exporters, &pos)) != NULL) {
@@ -410,8 +336,8 @@ static const char *direction_rule(const struct agg_direction *d,
 		       "records' other side, and count only their own records";
 		return "per-interface";
 	}
-	if (d->other_not_counted != 0 || (d->other_counted == 0 &&
-					  d->if_both != 0 && one_way == 0)) {
+	if (d->other_not_counted != 0 ||
+	    (d->other_counted == 0 && d->if_both != 0 && one_way == 0)) {
 		*why = "the router meters both directions of its interfaces";
 		return "metered-side";
 	}

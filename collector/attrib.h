@@ -22,7 +22,16 @@
  *                 metering both directions counts nothing twice.  The
  *                 decision is taken when the window closes, with what the
  *                 whole window showed: the other-side figures wait in
- *                 agg_conn.other until then (attrib_window_close).
+ *                 agg_conn.other until then (attrib_window_close).  A
+ *                 router that has metered no record on that side for
+ *                 ATTRIB_MARK_MEMORY_NS (and, for IPFIX/NetFlow, is
+ *                 past its first ATTRIB_LEARN_NS) cannot have such an
+ *                 interface: its other sides count at once (the common
+ *                 ingress-only router pays nothing for the rule).  A
+ *                 router that starts metering that side later double
+ *                 counts what it metered both ways until its first record
+ *                 metered there (sFlow: the first second, samples come
+ *                 at once).
  * A part that states no direction (no IE 61, a value other than 0/1,
  * such as Cisco's 255, or an sFlow data source that is neither of its
  * interfaces) counts on both sides.  A part whose metered side has no
@@ -50,10 +59,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "htab.h"
 #include "peerscope/addr.h"
 
 /* An interface side metered within this long still counts as metered. */
 #define ATTRIB_MARK_MEMORY_NS (3600ULL * 1000000000ULL)
+/* A router is learnt this long from its first datagram: other sides of
+ * flow records wait for the window's close, whatever it metered before. */
+#define ATTRIB_LEARN_NS (300ULL * 1000000000ULL)
 
 /* X(ENUM, "name"): why a side (or a whole part) has no connection. */
 #define ATTRIB_REASONS(X)                                                      \
@@ -128,19 +141,35 @@ struct attrib_part {
 	bool direction_invalid; /* a direction was sent, neither 0 nor 1 */
 };
 
+/* What a worker knows of one router across windows (attrib_router_of). */
+struct attrib_router {
+	uint64_t first_ns;	/* its first datagram */
+	uint64_t metered_ns[2]; /* its last record metered on that side */
+};
+
+/*
+ * A worker's routers: states at stable places (v, `cap` of them), found by
+ * address through `index` (struct ps_addr -> slot).
+ */
+struct attrib_routers {
+	struct htab index;
+	struct attrib_router *v;
+	uint32_t used, cap;
+};
+
 struct worker;
 struct agg_window;
 struct agg_exporter;
 
 /*
- * @thread worker.  Land `p` on the connections of `router` in `win`.
- * Returns true when it counted on at least one side; else *reason says
- * why not.  When `dir` is not NULL (once per record), counts what the
- * part said of its direction there.
+ * @thread worker.  The state of exporter `e`'s router, created at its
+ * first datagram and looked up once per window (the slot is kept in `e`);
+ * NULL when the table is full (then every other side waits for the
+ * window's close).
  */
-bool attrib_land(struct worker *w, struct agg_window *win,
-		 const struct ps_addr *router, const struct attrib_part *p,
-		 struct agg_direction *dir, enum attrib_reason *reason);
+struct attrib_router *attrib_router_of(struct worker *w, struct agg_exporter *e,
+				       const struct ps_addr *router,
+				       uint64_t now_ns);
 
 /* What became of one decoded record (or sample): attrib_account. */
 struct attrib_outcome {
@@ -153,12 +182,17 @@ struct attrib_outcome {
 	uint8_t basis;	/* enum flow_byte_basis */
 };
 
-/* @thread worker.  A decoded record's outcome, into its exporter. */
-void attrib_account(struct agg_traffic *t, const struct attrib_outcome *o);
+/*
+ * attrib_land(): land a part on the connections of a router in a window;
+ * attrib_account(): a decoded record's outcome, into its exporter.  Both
+ * in attrib_land.h (inline, per record).
+ */
 
-struct htab;
-/* @thread worker.  The table of metered interface sides, in the worker. */
-int attrib_state_init(struct htab *marks, uint32_t max_conns);
+/* @thread worker.  The worker's tables: metered interface sides, and
+ * routers (attrib_router_of); release with attrib_state_fini. */
+int attrib_state_init(struct htab *marks, struct attrib_routers *routers,
+		      uint32_t max_conns, uint32_t max_routers);
+void attrib_state_fini(struct htab *marks, struct attrib_routers *routers);
 
 /*
  * @thread worker.  Before a window leaves the worker: decide each

@@ -34,6 +34,7 @@
 #include "flow_apportion.h"
 #include "flow_override.h"
 #include "ingest_ipfix.h"
+#include "attrib_land.h"
 #include "seqtrack.h"
 #include "statefile.h"
 #include "worker.h"
@@ -117,6 +118,7 @@ struct flow_ctx {
 	struct agg_exporter *exp;
 	const struct rx_datagram *d;
 	uint64_t arrival_ns; /* of the datagram whose records are decoded */
+	struct attrib_batch batch; /* the datagram's records (attrib_land.h) */
 	uint32_t v5_rate; /* NetFlow v5 header sampling, 0 unknown */
 	/* The last rate lookup: records of one data set nearly always share
 	 * their sampler, so the sampling table is consulted once per set. */
@@ -384,11 +386,9 @@ static void land_one(struct flow_ctx *x, struct agg_window *win,
 		     const struct ps_addr *router, const struct attrib_part *p,
 		     bool first, struct attrib_outcome *o)
 {
-	struct agg_direction *dir =
-		first && x->exp != NULL ? &x->exp->direction : NULL;
 	enum attrib_reason why = ATTRIB_NONE;
 
-	if (attrib_land(x->w, win, router, p, dir, &why)) {
+	if (attrib_land(x->w, win, router, p, &x->batch, first, &why)) {
 		o->landed = true;
 		o->landed_bytes += p->bytes;
 		o->landed_packets += p->packets;
@@ -463,10 +463,10 @@ static void flow_land(struct flow_ctx *x, const struct ps_addr *router,
 		o.packets += part[i].packets;
 	}
 	placed = flow_place(x, router, part, np, f, &o);
-	if (x->exp == NULL)
-		return;
-	x->exp->flow.placement[placed]++;
-	attrib_account(&x->exp->traffic, &o);
+	attrib_account(&x->batch, x->exp != NULL ? &x->exp->traffic : NULL,
+		       &o);
+	if (x->exp != NULL)
+		x->exp->flow.placement[placed]++;
 }
 
 /*
@@ -801,6 +801,10 @@ static void on_nf5(void *arg, const struct nf5_header *h, struct ps_flow *f)
 				      (uint32_t)h->engine_type << 8 |
 					      h->engine_id);
 		x->v5_rate = h->sampling_interval;
+		attrib_batch_init(&x->batch,
+				  attrib_router_of(x->w, x->exp, &x->d->src,
+						   x->d->ts_ns),
+				  x->d->ts_ns);
 		track_sequence(x, h->flow_sequence, h->count);
 		clock_note(x, h->unix_secs != 0 ? export_ns : 0);
 	}
@@ -855,6 +859,7 @@ static void ingest_nf5(struct flow_ctx *x)
 		x->exp = exporter_for(x->w, d, NF5_VERSION,
 				      (uint32_t)h.engine_type << 8 |
 					      h.engine_id);
+	attrib_batch_flush(&x->batch, x->exp);
 	if (rc == -1 && x->exp != NULL)
 		x->exp->datagrams_rejected++;
 }
@@ -905,6 +910,9 @@ static void ingest_v9_v10(struct flow_ctx *x, uint16_t version)
 		return;
 	}
 	x->exp = exporter_for(x->w, d, (uint8_t)version, m.domain);
+	attrib_batch_init(&x->batch,
+			  attrib_router_of(x->w, x->exp, &d->src, d->ts_ns),
+			  d->ts_ns);
 	clock_note(x, (uint64_t)m.export_time * 1000000000ULL);
 	m.boot_ms = version == IPFIX_VERSION ? boot_for(x->st, d, m.domain) :
 					       0;
@@ -913,6 +921,7 @@ static void ingest_v9_v10(struct flow_ctx *x, uint16_t version)
 	h.arg = x;
 	rc = ipfix_decode(&x->st->tc, &d->src, d->data, d->len, &m, &h,
 			  &x->w->scratch);
+	attrib_batch_flush(&x->batch, x->exp);
 	if (rc == -1) {
 		if (x->exp != NULL)
 			x->exp->datagrams_rejected++;

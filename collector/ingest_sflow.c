@@ -10,6 +10,7 @@
  */
 #include <string.h>
 
+#include "attrib_land.h"
 #include "seqtrack.h"
 #include "worker.h"
 #include "peerscope/flow.h"
@@ -20,6 +21,7 @@
 struct sflow_ctx {
 	struct worker *w;
 	struct agg_exporter *exp; /* NULL when the exporter cap refused it */
+	struct attrib_batch batch; /* the datagram's samples (attrib_land.h) */
 	const struct sflow_datagram *dg;
 	uint64_t ts_ns;
 };
@@ -31,6 +33,9 @@ struct sflow_ctx {
  */
 static uint8_t if_reason(uint32_t format, uint32_t value)
 {
+	/* the usual case first, in two compares: 1 .. 0x3FFFFFFE */
+	if (format == SFLOW_IF_INDEX && value - 1u < SFLOW_IFINDEX_UNKNOWN - 1u)
+		return ATTRIB_NONE;
 	switch (format) {
 	case SFLOW_IF_INDEX:
 		return value == 0			? ATTRIB_NO_INTERFACE :
@@ -132,10 +137,10 @@ static uint32_t sample_frame_length(const struct sflow_flow_sample *f,
 	if (f->present & SFLOW_HAS_RAW_HEADER) {
 		uint32_t hp = f->raw.header_protocol;
 
-		*basis = hp == PKT_PROTO_IPV4 || hp == PKT_PROTO_IPV6 ?
-				 FLOW_BASIS_IP :
-			 hp >= 1 && hp <= 10 ? FLOW_BASIS_FRAME_FCS :
-					       FLOW_BASIS_UNKNOWN;
+		/* 1 Ethernet .. 10: layer 2; 11 IPv4, 12 IPv6 */
+		*basis = hp - 1u < 10u		   ? FLOW_BASIS_FRAME_FCS :
+			 hp - 11u < 2u ? FLOW_BASIS_IP :
+					 FLOW_BASIS_UNKNOWN;
 		return f->raw.frame_length;
 	}
 	if (f->present & SFLOW_HAS_ETHERNET) {
@@ -153,36 +158,39 @@ static uint32_t sample_frame_length(const struct sflow_flow_sample *f,
 
 static void ingest_flow(struct sflow_ctx *x, const struct sflow_flow_sample *f)
 {
-	struct attrib_part p = {
+	bool from_pool;
+	double weight = sample_weight(x, f, &from_pool);
+	uint8_t basis;
+	uint32_t frame_len = sample_frame_length(f, &basis);
+	/* locals only: nothing takes its address but the inlined landing */
+	const struct attrib_part p = {
 		.ifindex = { f->input, f->output },
 		.reason = { if_reason(f->input_format, f->input),
 			    if_reason(f->output_format, f->output) },
 		.metered = sample_metered(f),
+		.basis = basis,
 		.rate_known = f->sampling_rate != 0,
+		.from_pool = from_pool,
 		.rate = f->sampling_rate,
+		.weight = weight,
+		.bytes = frame_len,
 		.packets = 1,
 		.sflow = f,
 	};
 	enum attrib_reason reason = ATTRIB_NONE;
-	bool landed;
-
-	p.weight = sample_weight(x, f, &p.from_pool);
-	p.bytes = sample_frame_length(f, &p.basis);
-	landed = attrib_land(x->w, x->w->win, &x->dg->agent, &p,
-			     x->exp != NULL ? &x->exp->direction : NULL,
-			     &reason);
-	if (x->exp != NULL)
-		attrib_account(&x->exp->traffic,
-			       &(struct attrib_outcome){
-				       .bytes = p.bytes,
-				       .packets = 1,
-				       .landed_bytes = landed ? p.bytes : 0,
-				       .landed_packets = landed,
-				       .weight = p.weight,
-				       .landed = landed,
-				       .reason = (uint8_t)reason,
-				       .basis = p.basis,
-			       });
+	bool landed = attrib_land(x->w, x->w->win, &x->dg->agent, &p, &x->batch,
+			     true, &reason);
+	attrib_account(&x->batch, x->exp != NULL ? &x->exp->traffic : NULL,
+		       &(struct attrib_outcome){
+			       .bytes = p.bytes,
+			       .packets = 1,
+			       .landed_bytes = landed ? p.bytes : 0,
+			       .landed_packets = landed,
+			       .weight = p.weight,
+			       .landed = landed,
+			       .reason = (uint8_t)reason,
+			       .basis = p.basis,
+		       });
 }
 
 /* A discarded packet counts on the connection it came in by. */
@@ -201,15 +209,14 @@ static void ingest_discard(struct sflow_ctx *x,
 		else
 			reason = ATTRIB_CONNECTION_CAP;
 	}
-	if (x->exp != NULL)
-		attrib_account(&x->exp->traffic,
-			       &(struct attrib_outcome){
-				       .bytes = len,
-				       .packets = 1,
-				       .landed_bytes = c != NULL ? len : 0,
-				       .landed_packets = c != NULL,
-				       .weight = 1,
-				       .landed = c != NULL,
+	attrib_account(&x->batch, x->exp != NULL ? &x->exp->traffic : NULL,
+		       &(struct attrib_outcome){
+			       .bytes = len,
+			       .packets = 1,
+			       .landed_bytes = c != NULL ? len : 0,
+			       .landed_packets = c != NULL,
+			       .weight = 1,
+			       .landed = c != NULL,
 				       .reason = reason,
 				       .basis = basis,
 			       });
@@ -340,6 +347,8 @@ void ingest_sflow(struct worker *w, const struct rx_datagram *d)
 		x.exp->bytes += d->len;
 	}
 	track_datagram(&x);
+	attrib_batch_init(&x.batch, attrib_router_of(w, x.exp, &dg.agent, d->ts_ns),
+			  d->ts_ns);
 	while ((rc = sflow_next_sample(&it, &w->sample, &w->scratch)) == 1) {
 		const struct sflow_sample *s = &w->sample;
 
@@ -358,6 +367,7 @@ void ingest_sflow(struct worker *w, const struct rx_datagram *d)
 			break;
 		}
 	}
+	attrib_batch_flush(&x.batch, x.exp);
 	/* Broken before anything usable: the datagram as a whole is lost. */
 	if (rc == -1 && used == 0 && x.exp != NULL)
 		x.exp->datagrams_rejected++;

@@ -96,10 +96,10 @@ static void rate_or_null(struct jbuf *j, const char *key, uint32_t rate)
 }
 
 static void sampled_block(struct jbuf *j, const struct agg_sampled *s,
-			  double seconds)
+			  uint8_t basis_mask, double seconds)
 {
 	double err = sampled_error_pct(s);
-	const char *basis = attrib_basis_name(s->basis_mask);
+	const char *basis = attrib_basis_name(basis_mask);
 
 	if (s->samples == 0 && s->discards == 0) {
 		json_null(j, "samples");
@@ -225,7 +225,7 @@ void msg_connection_metrics(struct jbuf *j, const struct agg_conn *c,
 		bps[d] = best_bps(c, d, seconds, &src[d]);
 		json_obj_begin(j, dir_name[d]);
 		counted_block(j, &c->counted[d]);
-		sampled_block(j, &c->sampled[d], seconds);
+		sampled_block(j, &c->sampled[d], c->basis[d], seconds);
 		json_obj_end(j);
 	}
 	if (c->has_status && c->if_speed > 0) {
