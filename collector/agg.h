@@ -75,6 +75,7 @@ struct agg_conn {
 	 * in this window.  Next to the key, whose line a lookup touched.
 	 */
 	struct agg_conn_other *other;
+	uint32_t router_slot; /* its router's state (attrib.h), 0 none */
 	bool metered[2];
 	/* 1 << enum flow_byte_basis of the bytes in sampled[d] (here, on
 	 * a line a lookup touched, not on one of its own) */

@@ -5,6 +5,7 @@
 
 #include "agg.h"
 #include "attrib.h"
+#include "attrib_land.h"
 #include "json.h"
 #include "worker.h"
 #include "peerscope/flow.h"
@@ -34,7 +35,7 @@ struct attrib_router *attrib_router_of(struct worker *w, struct agg_exporter *e,
 	struct router_slot *s;
 	bool created;
 
-	if (e != NULL && e->router_slot != 0)
+	if (e != NULL && e->router_slot != 0 && e->router_slot <= t->used)
 		return &t->v[e->router_slot - 1];
 	s = htab_insert(&t->index, router, &created);
 	if (s == NULL) {
@@ -53,11 +54,60 @@ struct attrib_router *attrib_router_of(struct worker *w, struct agg_exporter *e,
 
 /* ---- window close -------------------------------------------------------- */
 
-/* Interface sides a router meters, remembered across windows. */
-struct attrib_mark {
-	struct conn_key key;
-	uint64_t last_ns[2]; /* window end when last seen metered, 0 never */
+/* A router's marks above ATTRIB_IFMAP_BITS: by (slot, ifIndex). */
+struct far_key {
+	uint32_t slot; /* 1 + the router's index */
+	uint32_t ifindex;
 };
+
+struct far_mark {
+	struct far_key key;
+	uint64_t last_ns[2]; /* 0 never */
+};
+
+static uint32_t router_slot(const struct attrib_routers *t,
+			    const struct attrib_router *r)
+{
+	return (uint32_t)(r - t->v) + 1;
+}
+
+void attrib_mark(struct attrib_routers *t, struct attrib_router *r,
+		 uint32_t ifindex, int d, uint64_t now_ns)
+{
+	r->metered_ns[d] = now_ns;
+	if (ifindex < ATTRIB_IFMAP_BITS) {
+		struct attrib_ifmap *m = r->ifmap;
+
+		if (m == NULL && (m = r->ifmap = calloc(1, sizeof(*m))) == NULL)
+			return; /* unmarked: its other sides wait, exact */
+		if (now_ns >= m->gen_start_ns + ATTRIB_MARK_MEMORY_NS) {
+			/* a new generation; the last one is still known */
+			memcpy(m->bits[1], m->bits[0], sizeof(m->bits[0]));
+			memset(m->bits[0], 0, sizeof(m->bits[0]));
+			m->gen_start_ns = now_ns;
+		}
+		m->bits[0][d][ifindex / 64] |= 1ULL << (ifindex % 64);
+	} else {
+		struct far_key k = { router_slot(t, r), ifindex };
+		struct far_mark *f;
+		bool created;
+
+		f = htab_insert(&t->marks, &k, &created);
+		if (f != NULL && now_ns > f->last_ns[d])
+			f->last_ns[d] = now_ns;
+	}
+}
+
+bool attrib_marked_far(const struct attrib_routers *t,
+		       const struct attrib_router *r, uint32_t ifindex, int d,
+		       uint64_t now_ns)
+{
+	struct far_key k = { router_slot(t, r), ifindex };
+	const struct far_mark *f = htab_find(&t->marks, &k);
+
+	return f != NULL && f->last_ns[d] != 0 &&
+	       f->last_ns[d] + ATTRIB_MARK_MEMORY_NS >= now_ns;
+}
 
 /* One router's interfaces in one window (attrib_window_close). */
 struct router_dirs {
@@ -66,8 +116,8 @@ struct router_dirs {
 	uint64_t other_counted, other_not_counted; /* records */
 };
 
-int attrib_state_init(struct htab *marks, struct attrib_routers *routers,
-		      uint32_t max_conns, uint32_t max_routers)
+int attrib_state_init(struct attrib_routers *routers, uint32_t max_conns,
+		      uint32_t max_routers)
 {
 	memset(routers, 0, sizeof(*routers));
 	routers->cap = max_routers;
@@ -75,15 +125,17 @@ int attrib_state_init(struct htab *marks, struct attrib_routers *routers,
 	if (routers->v == NULL ||
 	    htab_init(&routers->index, sizeof(struct ps_addr),
 		      sizeof(struct router_slot), max_routers) == -1 ||
-	    htab_init(marks, sizeof(struct conn_key),
-		      sizeof(struct attrib_mark), max_conns) == -1)
+	    htab_init(&routers->marks, sizeof(struct far_key),
+		      sizeof(struct far_mark), max_conns) == -1)
 		return -1;
 	return 0;
 }
 
-void attrib_state_fini(struct htab *marks, struct attrib_routers *routers)
+void attrib_state_fini(struct attrib_routers *routers)
 {
-	htab_fini(marks);
+	for (uint32_t i = 0; routers->v != NULL && i < routers->used; i++)
+		free(routers->v[i].ifmap);
+	htab_fini(&routers->marks);
 	htab_fini(&routers->index);
 	free(routers->v);
 	routers->v = NULL;
@@ -91,31 +143,19 @@ void attrib_state_fini(struct htab *marks, struct attrib_routers *routers)
 
 /*
  * Which sides of `c` are metered as the window closes: by a record of this
- * window, or of one that ended within ATTRIB_MARK_MEMORY_NS before it.
- * The window's own marks are remembered for the next ones.
+ * window, or marked within ATTRIB_MARK_MEMORY_NS before it.
  */
 static void sides_metered(struct worker *w, const struct agg_window *win,
 			  const struct agg_conn *c, bool metered[2])
 {
-	struct attrib_mark *m = htab_find(&w->direction_marks, &c->key);
-	bool created;
+	const struct attrib_routers *t = &w->direction_routers;
+	const struct attrib_router *r =
+		c->router_slot != 0 ? &t->v[c->router_slot - 1] : NULL;
 
 	for (int d = AGG_IN; d <= AGG_OUT; d++)
 		metered[d] = c->metered[d] ||
-			     (m != NULL && m->last_ns[d] != 0 &&
-			      m->last_ns[d] + ATTRIB_MARK_MEMORY_NS >=
-				      win->start_ns);
-	if (!c->metered[AGG_IN] && !c->metered[AGG_OUT])
-		return;
-	if (m == NULL)
-		m = htab_insert(&w->direction_marks, &c->key, &created);
-	if (m == NULL) {
-		w->totals.state_refused++;
-		return;
-	}
-	for (int d = AGG_IN; d <= AGG_OUT; d++)
-		if (c->metered[d] && win->end_ns > m->last_ns[d])
-			m->last_ns[d] = win->end_ns;
+			     (r != NULL && attrib_marked(t, r, c->key.ifindex,
+							 d, win->start_ns));
 }
 
 static void router_count(struct htab *routers, const struct ps_addr *router,
@@ -192,8 +232,10 @@ void attrib_window_close(struct worker *w, struct agg_window *win)
 			e->direction.if_in_only = r->in_only;
 			e->direction.if_out_only = r->out_only;
 			e->direction.if_both = r->both;
-			e->direction.other_counted = r->other_counted;
-			e->direction.other_not_counted = r->other_not_counted;
+			/* decided at the close: the router's, for each of
+			 * its exporters (the rest each counted at once) */
+			e->direction.other_counted += r->other_counted;
+			e->direction.other_not_counted += r->other_not_counted;
 		}
 	}
 	if (have_routers)
@@ -237,12 +279,8 @@ void agg_direction_merge(struct agg_direction *d, const struct agg_direction *s)
 	d->if_in_only = max32(d->if_in_only, s->if_in_only);
 	d->if_out_only = max32(d->if_out_only, s->if_out_only);
 	d->if_both = max32(d->if_both, s->if_both);
-	d->other_counted = d->other_counted > s->other_counted ?
-				   d->other_counted :
-				   s->other_counted;
-	d->other_not_counted = d->other_not_counted > s->other_not_counted ?
-				       d->other_not_counted :
-				       s->other_not_counted;
+	d->other_counted += s->other_counted;
+	d->other_not_counted += s->other_not_counted;
 }
 
 static const char *const basis_names[FLOW_BASIS_COUNT] = {

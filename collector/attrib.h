@@ -16,22 +16,27 @@
  *   both-sides    counts too (the exporter meters one direction only);
  *   metered-side  does not (the exporter meters both directions);
  *   auto          counts unless that interface side is itself metered by
- *                 the router (records metered there were seen in the
+ *                 the router (a record metered there was seen in the
  *                 window, or within ATTRIB_MARK_MEMORY_NS before it), so
  *                 an ingress-only exporter gets its `out` figures and one
  *                 metering both directions counts nothing twice.  The
- *                 decision is taken when the window closes, with what the
- *                 whole window showed: the other-side figures wait in
- *                 agg_conn.other until then (attrib_window_close).  A
- *                 router that has metered no record on that side for
- *                 ATTRIB_MARK_MEMORY_NS (and, for IPFIX/NetFlow, is
- *                 past its first ATTRIB_LEARN_NS) cannot have such an
- *                 interface: its other sides count at once (the common
- *                 ingress-only router pays nothing for the rule).  A
- *                 router that starts metering that side later double
- *                 counts what it metered both ways until its first record
- *                 metered there (sFlow: the first second, samples come
- *                 at once).
+ *                 first metered record of each interface side in each
+ *                 window marks it (attrib_mark), and a part's other side
+ *                 is decided as it arrives:
+ *                   - marked: not counted;
+ *                   - not marked, while the router meters that side
+ *                     somewhere (it may be marked later in the window),
+ *                     or for IPFIX/NetFlow while the router is learnt
+ *                     (its first ATTRIB_LEARN_NS: egress records may come
+ *                     a cache timeout after the ingress ones): the figures
+ *                     wait in agg_conn.other for the window's close, and
+ *                     count unless the side was marked by then
+ *                     (attrib_window_close);
+ *                   - else: counted at once (the common ingress-only
+ *                     router pays a test of one word for the rule).
+ *                 A router that starts metering a side late (sFlow,
+ *                 after its first datagrams) double counts what it
+ *                 metered both ways until its first record metered there.
  * A part that states no direction (no IE 61, a value other than 0/1,
  * such as Cisco's 255, or an sFlow data source that is neither of its
  * interfaces) counts on both sides.  A part whose metered side has no
@@ -141,10 +146,25 @@ struct attrib_part {
 	bool direction_invalid; /* a direction was sent, neither 0 nor 1 */
 };
 
+/*
+ * Interface sides a router meters, known as records arrive: a side is
+ * marked by its first metered record of each window, and stays marked
+ * ATTRIB_MARK_MEMORY_NS (to twice that: two generations of bits).  For
+ * ifIndex below ATTRIB_IFMAP_BITS, bits here (a test per record costs a
+ * few instructions); above, the worker's `marks` table.
+ */
+#define ATTRIB_IFMAP_BITS 1024
+
+struct attrib_ifmap {
+	uint64_t gen_start_ns; /* of generation 0, the current one */
+	uint64_t bits[2][2][ATTRIB_IFMAP_BITS / 64]; /* [generation][side] */
+};
+
 /* What a worker knows of one router across windows (attrib_router_of). */
 struct attrib_router {
-	uint64_t first_ns;	/* its first datagram */
-	uint64_t metered_ns[2]; /* its last record metered on that side */
+	uint64_t first_ns;	    /* its first datagram */
+	uint64_t metered_ns[2];	    /* its last interface side marked */
+	struct attrib_ifmap *ifmap; /* allocated at its first mark */
 };
 
 /*
@@ -155,6 +175,7 @@ struct attrib_routers {
 	struct htab index;
 	struct attrib_router *v;
 	uint32_t used, cap;
+	struct htab marks; /* (slot, ifIndex) above ATTRIB_IFMAP_BITS */
 };
 
 struct worker;
@@ -188,11 +209,22 @@ struct attrib_outcome {
  * in attrib_land.h (inline, per record).
  */
 
-/* @thread worker.  The worker's tables: metered interface sides, and
- * routers (attrib_router_of); release with attrib_state_fini. */
-int attrib_state_init(struct htab *marks, struct attrib_routers *routers,
-		      uint32_t max_conns, uint32_t max_routers);
-void attrib_state_fini(struct htab *marks, struct attrib_routers *routers);
+/*
+ * @thread worker.  Mark side `d` of interface `ifindex` of router `r` as
+ * metered at `now_ns`; is it marked?  (attrib_marked() in attrib_land.h
+ * tests the bits inline and calls attrib_marked_far above them.)
+ */
+void attrib_mark(struct attrib_routers *t, struct attrib_router *r,
+		 uint32_t ifindex, int d, uint64_t now_ns);
+bool attrib_marked_far(const struct attrib_routers *t,
+		       const struct attrib_router *r, uint32_t ifindex, int d,
+		       uint64_t now_ns);
+
+/* @thread worker.  The worker's routers (attrib_router_of) and their
+ * marks; release with attrib_state_fini. */
+int attrib_state_init(struct attrib_routers *routers, uint32_t max_conns,
+		      uint32_t max_routers);
+void attrib_state_fini(struct attrib_routers *routers);
 
 /*
  * @thread worker.  Before a window leaves the worker: decide each

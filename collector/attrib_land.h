@@ -70,8 +70,8 @@ struct attrib_batch {
 	uint64_t now_ns;
 	struct traffic_counts decoded, attributed;
 	uint64_t ingress, egress, not_stated, value_invalid, if_missing;
+	uint64_t other_counted, other_not_counted; /* decided at once */
 	uint8_t basis_mask;
-	uint8_t metered; /* bit d: a part metered on side d landed */
 };
 
 static inline void attrib_batch_init(struct attrib_batch *b,
@@ -83,11 +83,32 @@ static inline void attrib_batch_init(struct attrib_batch *b,
 	b->now_ns = now_ns;
 }
 
+/* Is side `d` of interface `ifindex` marked as metered by router `r`? */
+ATTRIB_INLINE bool attrib_marked(const struct attrib_routers *t,
+				 const struct attrib_router *r,
+				 uint32_t ifindex, int d, uint64_t now_ns)
+{
+	/* a router that marked no such side lately has none (ingress-only
+	 * routers stop here) */
+	if (r->metered_ns[d] == 0 ||
+	    r->metered_ns[d] + ATTRIB_MARK_MEMORY_NS < now_ns)
+		return false;
+	if (ifindex < ATTRIB_IFMAP_BITS)
+		return r->ifmap != NULL &&
+		       ((r->ifmap->bits[0][d][ifindex / 64] |
+			 r->ifmap->bits[1][d][ifindex / 64]) >>
+				(ifindex % 64) &
+			1);
+	return attrib_marked_far(t, r, ifindex, d, now_ns);
+}
+
 /*
- * Must the other side `d` of a part wait for the window's close?  Yes
- * once the router meters that side anywhere, and for flow records while
- * the router is learnt (an exporter's egress records may come a cache
- * timeout after the ingress ones; sFlow samples come within a second).
+ * Must a part's other side `d`, on an interface not marked on that side,
+ * wait for the window's close?  Yes when the router meters that side
+ * anywhere (the interface may be marked later in the window), and for
+ * flow records while the router is learnt (an exporter's egress records
+ * may come a cache timeout after the ingress ones; sFlow samples come
+ * within a second).
  */
 ATTRIB_INLINE bool attrib_other_waits(const struct attrib_batch *b, int d,
 				      bool learn)
@@ -116,8 +137,7 @@ ATTRIB_INLINE uint8_t attrib_side(struct worker *w, struct agg_window *win,
 {
 	enum ps_flow_direction mode = w->cfg->flow_direction;
 	bool other = metered != ATTRIB_METERED_NONE && d != metered;
-	bool deferred = other && mode == PS_DIRECTION_AUTO &&
-			attrib_other_waits(b, d, p->flow_record);
+	bool deferred = false;
 	struct agg_sampled *a;
 	struct agg_origin *o;
 	uint8_t *basis;
@@ -125,6 +145,16 @@ ATTRIB_INLINE uint8_t attrib_side(struct worker *w, struct agg_window *win,
 
 	if (other && mode == PS_DIRECTION_METERED_SIDE)
 		return ATTRIB_SIDE_SKIPPED;
+	if (other && mode == PS_DIRECTION_AUTO) {
+		/* an interface side the router meters has its own records */
+		if (b->router != NULL &&
+		    attrib_marked(&w->direction_routers, b->router,
+				  p->ifindex[d], d, b->now_ns)) {
+			b->other_not_counted++;
+			return ATTRIB_SIDE_SKIPPED;
+		}
+		deferred = attrib_other_waits(b, d, p->flow_record);
+	}
 	c = agg_conn_get(win, router, p->ifindex[d]);
 	if (c == NULL)
 		return ATTRIB_CONNECTION_CAP;
@@ -132,6 +162,7 @@ ATTRIB_INLINE uint8_t attrib_side(struct worker *w, struct agg_window *win,
 		a = &c->sampled[d];
 		basis = &c->basis[d];
 		o = &c->dst_origin;
+		b->other_counted += other;
 	} else {
 		if (c->other == NULL) {
 			c->other = calloc(1, sizeof(*c->other));
@@ -146,9 +177,16 @@ ATTRIB_INLINE uint8_t attrib_side(struct worker *w, struct agg_window *win,
 	attrib_sampled_add(a, basis, p, est_bytes, est_packets);
 	if (d == AGG_OUT)
 		attrib_origin_add(w, router, p, est_bytes, o);
-	if (d == metered) {
+	/* the first metered record of a side in a window marks it */
+	if (d == metered && !c->metered[d]) {
 		c->metered[d] = true;
-		b->metered |= (uint8_t)(1u << d);
+		if (b->router != NULL) {
+			c->router_slot =
+				(uint32_t)(b->router - w->direction_routers.v) +
+				1;
+			attrib_mark(&w->direction_routers, b->router,
+				    p->ifindex[d], d, b->now_ns);
+		}
 	}
 	return ATTRIB_NONE;
 }
@@ -234,14 +272,10 @@ static inline void attrib_account(struct attrib_batch *b, struct agg_traffic *t,
 	t->unattributed_est_packets += (double)lost_packets * o->weight;
 }
 
-/* The batch into its exporter (NULL: refused at the cap) and router. */
+/* The batch into its exporter (NULL: refused at the cap). */
 static inline void attrib_batch_flush(struct attrib_batch *b,
 				      struct agg_exporter *e)
 {
-	if (b->router != NULL)
-		for (int d = AGG_IN; d <= AGG_OUT; d++)
-			if (b->metered & (1u << d))
-				b->router->metered_ns[d] = b->now_ns;
 	if (e == NULL)
 		return;
 	e->traffic.decoded.records += b->decoded.records;
@@ -256,6 +290,8 @@ static inline void attrib_batch_flush(struct attrib_batch *b,
 	e->direction.not_stated += b->not_stated;
 	e->direction.value_invalid += b->value_invalid;
 	e->direction.metered_if_missing += b->if_missing;
+	e->direction.other_counted += b->other_counted;
+	e->direction.other_not_counted += b->other_not_counted;
 }
 
 #endif /* PEERSCOPE_ATTRIB_LAND_H */

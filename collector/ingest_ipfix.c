@@ -334,57 +334,60 @@ static uint8_t if_reason(const struct ps_flow *f, uint32_t has,
 }
 
 /*
- * A record's parts (attrib.h): its forward direction and, for a biflow
- * (RFC 5103), the reverse one, whose packets entered by the output
- * interface and left by the input one.  Both were metered at the same
- * observation point, so the reverse part of an ingress record was
- * metered as it left: its metered side flips with its interfaces.
- * `rate` 0 = unknown: counted at 1 and flagged.
+ * A record's forward part (attrib.h): its packets entered by the input
+ * interface and left by the output one.  `rate` 0 = unknown: counted at 1
+ * and flagged.  Every field is set (no zeroing on the per-record path).
  */
-static unsigned flow_parts(const struct ps_flow *f, uint32_t rate,
-			   struct attrib_part part[2])
+ATTRIB_INLINE void flow_part_forward(const struct ps_flow *f, uint32_t rate,
+			      struct attrib_part *p)
 {
-	uint8_t metered = ATTRIB_METERED_NONE;
-	struct attrib_part *r = &part[1];
-
+	p->metered = ATTRIB_METERED_NONE;
 	if ((f->present & FLOW_HAS_DIRECTION) && f->direction <= 1)
-		metered = f->direction == 0 ? AGG_IN : AGG_OUT;
-	part[0] = (struct attrib_part){
-		.ifindex = { f->input_if, f->output_if },
-		.reason = { if_reason(f, FLOW_HAS_INPUT_IF, f->input_if),
-			    if_reason(f, FLOW_HAS_OUTPUT_IF, f->output_if) },
-		.metered = metered,
-		.basis = f->byte_basis,
-		.flow_record = true,
-		.rate_known = rate != 0,
-		.rate = rate,
-		.weight = rate != 0 ? rate : 1,
-		.bytes = f->bytes,
-		.packets = f->packets,
-		.dst = (f->present & FLOW_HAS_DST_ADDR) ? &f->dst_addr : NULL,
-		.direction_invalid = (f->present & FLOW_HAS_DIRECTION) &&
-				     f->direction > 1,
-	};
-	if (!(f->present & FLOW_HAS_REVERSE) ||
-	    (f->rev_bytes == 0 && f->rev_packets == 0))
-		return 1;
-	*r = part[0];
-	r->ifindex[AGG_IN] = f->output_if;
-	r->ifindex[AGG_OUT] = f->input_if;
-	r->reason[AGG_IN] = part[0].reason[AGG_OUT];
-	r->reason[AGG_OUT] = part[0].reason[AGG_IN];
-	if (metered != ATTRIB_METERED_NONE)
-		r->metered = metered == AGG_IN ? AGG_OUT : AGG_IN;
-	r->bytes = f->rev_bytes;
-	r->packets = f->rev_packets;
-	r->dst = (f->present & FLOW_HAS_SRC_ADDR) ? &f->src_addr : NULL;
-	return 2;
+		p->metered = f->direction == 0 ? AGG_IN : AGG_OUT;
+	p->direction_invalid =
+		(f->present & FLOW_HAS_DIRECTION) && f->direction > 1;
+	p->ifindex[AGG_IN] = f->input_if;
+	p->ifindex[AGG_OUT] = f->output_if;
+	p->reason[AGG_IN] = if_reason(f, FLOW_HAS_INPUT_IF, f->input_if);
+	p->reason[AGG_OUT] = if_reason(f, FLOW_HAS_OUTPUT_IF, f->output_if);
+	p->basis = f->byte_basis;
+	p->flow_record = true;
+	p->rate_known = rate != 0;
+	p->from_pool = false;
+	p->rate = rate;
+	p->weight = rate != 0 ? rate : 1;
+	p->bytes = f->bytes;
+	p->packets = f->packets;
+	p->sflow = NULL;
+	p->dst = (f->present & FLOW_HAS_DST_ADDR) ? &f->dst_addr : NULL;
+}
+
+/*
+ * A biflow's reverse part (RFC 5103) from its forward one: the packets
+ * entered by the output interface and left by the input one.  Both were
+ * metered at the same observation point, so the reverse part of an
+ * ingress record was metered as it left: its metered side flips too.
+ */
+static void flow_part_reverse(const struct ps_flow *f, struct attrib_part *p)
+{
+	uint8_t reason = p->reason[AGG_IN];
+
+	p->ifindex[AGG_IN] = f->output_if;
+	p->ifindex[AGG_OUT] = f->input_if;
+	p->reason[AGG_IN] = p->reason[AGG_OUT];
+	p->reason[AGG_OUT] = reason;
+	if (p->metered != ATTRIB_METERED_NONE)
+		p->metered = p->metered == AGG_IN ? AGG_OUT : AGG_IN;
+	p->bytes = f->rev_bytes;
+	p->packets = f->rev_packets;
+	p->dst = (f->present & FLOW_HAS_SRC_ADDR) ? &f->src_addr : NULL;
 }
 
 /* One part into one window; what landed adds to the record's outcome. */
-static void land_one(struct flow_ctx *x, struct agg_window *win,
-		     const struct ps_addr *router, const struct attrib_part *p,
-		     bool first, struct attrib_outcome *o)
+ATTRIB_INLINE void land_one(struct flow_ctx *x, struct agg_window *win,
+			    const struct ps_addr *router,
+			    const struct attrib_part *p, bool first,
+			    struct attrib_outcome *o)
 {
 	enum attrib_reason why = ATTRIB_NONE;
 
@@ -402,23 +405,24 @@ static void land_one(struct flow_ctx *x, struct agg_window *win,
  * windows by time (flow_apportion.h); each part counts as a sample in each
  * window it contributes to (a window's figures and error bound stand
  * alone).  Without a grace, or without times, it counts whole in the
- * current one.  Returns where it was placed (enum flow_placement).
+ * current one.  `p` is the part; its counts are changed and put back.
+ * Returns where it was placed (enum flow_placement).
  */
-static unsigned flow_place(struct flow_ctx *x, const struct ps_addr *router,
-			   const struct attrib_part *part, unsigned np,
+ATTRIB_INLINE unsigned flow_place(struct flow_ctx *x, const struct ps_addr *router,
+			   struct attrib_part *p, bool first,
 			   const struct ps_flow *f, struct attrib_outcome *o)
 {
 	struct agg_window *open[PS_MAX_OPEN_WINDOWS + 1];
 	uint64_t start[PS_MAX_OPEN_WINDOWS + 1], end[PS_MAX_OPEN_WINDOWS + 1];
 	struct flow_part tp[PS_MAX_OPEN_WINDOWS + 1];
 	const uint32_t both = FLOW_HAS_START | FLOW_HAS_END;
-	unsigned n, nt, placed = FLOW_PLACED_BY_TIME;
+	uint64_t bytes = p->bytes, packets = p->packets;
+	unsigned n, nt;
 	bool late;
 
 	if (x->w->grace_ns == 0 || (f->present & both) != both ||
 	    (f->present & FLOW_HAS_START_UPTIME)) {
-		for (unsigned i = 0; i < np; i++)
-			land_one(x, x->w->win, router, &part[i], i == 0, o);
+		land_one(x, x->w->win, router, p, first, o);
 		return FLOW_PLACED_ARRIVAL;
 	}
 	n = worker_open_windows(x->w, open);
@@ -426,43 +430,43 @@ static unsigned flow_place(struct flow_ctx *x, const struct ps_addr *router,
 		start[i] = open[i]->start_ns;
 		end[i] = open[i]->end_ns;
 	}
-	for (unsigned i = 0; i < np; i++) {
-		nt = flow_apportion(start, end, n, f->start_ns, f->end_ns,
-				    part[i].bytes, part[i].packets, tp, &late);
-		for (unsigned k = 0; k < nt; k++) {
-			struct attrib_part q = part[i];
-
-			q.bytes = tp[k].bytes;
-			q.packets = tp[k].packets;
-			land_one(x, open[tp[k].win], router, &q,
-				 i == 0 && k == 0, o);
-		}
-		if (i == 0 && late)
-			placed = FLOW_PLACED_BEFORE_OPEN;
-		else if (i == 0 && f->end_ns > end[n - 1])
-			placed = FLOW_PLACED_AFTER_CURRENT;
+	nt = flow_apportion(start, end, n, f->start_ns, f->end_ns, bytes,
+			    packets, tp, &late);
+	for (unsigned k = 0; k < nt; k++) {
+		p->bytes = tp[k].bytes;
+		p->packets = tp[k].packets;
+		land_one(x, open[tp[k].win], router, p, first && k == 0, o);
 	}
-	return placed;
+	p->bytes = bytes;
+	p->packets = packets;
+	return late			    ? FLOW_PLACED_BEFORE_OPEN :
+	       f->end_ns > end[n - 1] ? FLOW_PLACED_AFTER_CURRENT :
+					FLOW_PLACED_BY_TIME;
 }
 
 /*
  * @thread worker.  One decoded record: its parts land on the connections
  * of `router` (attrib.h), and its exporter accounts for every byte.
  */
-static void flow_land(struct flow_ctx *x, const struct ps_addr *router,
+ATTRIB_INLINE void flow_land(struct flow_ctx *x, const struct ps_addr *router,
 		      uint32_t rate, const struct ps_flow *f)
 {
-	struct attrib_part part[2];
-	unsigned np = flow_parts(f, rate, part);
-	struct attrib_outcome o = { .weight = part[0].weight,
+	struct attrib_part p;
+	struct attrib_outcome o = { .bytes = f->bytes,
+				    .packets = f->packets,
 				    .basis = f->byte_basis };
 	unsigned placed;
 
-	for (unsigned i = 0; i < np; i++) {
-		o.bytes += part[i].bytes;
-		o.packets += part[i].packets;
+	flow_part_forward(f, rate, &p);
+	o.weight = p.weight;
+	placed = flow_place(x, router, &p, true, f, &o);
+	if ((f->present & FLOW_HAS_REVERSE) &&
+	    (f->rev_bytes != 0 || f->rev_packets != 0)) {
+		flow_part_reverse(f, &p);
+		o.bytes += f->rev_bytes;
+		o.packets += f->rev_packets;
+		(void)flow_place(x, router, &p, false, f, &o);
 	}
-	placed = flow_place(x, router, part, np, f, &o);
 	attrib_account(&x->batch, x->exp != NULL ? &x->exp->traffic : NULL,
 		       &o);
 	if (x->exp != NULL)

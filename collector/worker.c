@@ -46,8 +46,8 @@ int worker_init(struct worker *w, unsigned id, const struct ps_config *cfg,
 		      sizeof(struct source_state), state_cap) == -1 ||
 	    htab_init(&w->counter_state, sizeof(struct conn_key),
 		      sizeof(struct counter_state), cfg->max_connections) == -1 ||
-	    attrib_state_init(&w->direction_marks, &w->direction_routers,
-			      cfg->max_connections, cfg->max_exporters) == -1)
+	    attrib_state_init(&w->direction_routers, cfg->max_connections,
+			      cfg->max_exporters) == -1)
 		goto fail;
 	if (replay) {
 		if (ring_init(&w->in_full, RX_BATCHES_PER_WORKER) == -1 ||
@@ -88,7 +88,7 @@ void worker_fini(struct worker *w)
 	htab_fini(&w->seq_state);
 	htab_fini(&w->source_state);
 	htab_fini(&w->counter_state);
-	attrib_state_fini(&w->direction_marks, &w->direction_routers);
+	attrib_state_fini(&w->direction_routers);
 	ipfix_tcp_free(w->tcp, w); /* before the flow state it forgets into */
 	w->tcp = NULL;
 	ingest_flow_free(w->flow);

@@ -96,7 +96,6 @@ struct worker {
 	struct htab seq_state;      /* datagram sequence per exporter */
 	struct htab source_state;   /* sample sequence and pool per source */
 	struct htab counter_state;  /* last interface counters */
-	struct htab direction_marks; /* metered interface sides (attrib.c) */
 	struct attrib_routers direction_routers; /* attrib_router_of() */
 	struct dec_stats scratch;   /* one datagram's decode events */
 	struct sflow_sample sample; /* reused for every sample */
