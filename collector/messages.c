@@ -274,6 +274,20 @@ static void decode_block(struct jbuf *j, const struct dec_stats *st)
 	json_obj_end(j);
 }
 
+void msg_exporter_id(const struct agg_exporter *e, char *buf, size_t len)
+{
+	char source[64], agent[64];
+
+	ps_addr_format(&e->key.source, source, sizeof(source));
+	if (e->key.agent.af != 0)
+		ps_addr_format(&e->key.agent, agent, sizeof(agent));
+	/* the first three parts are those of version 1's first form; the
+	 * protocol and source port tell apart two exporters of one host */
+	snprintf(buf, len, "%s/%s/%u/%s/%u", source,
+		 e->key.agent.af != 0 ? agent : "-", e->key.sub_agent,
+		 flow_health_protocol(&e->flow), e->key.port);
+}
+
 void msg_exporter_health(struct jbuf *j, const struct agg_exporter *e,
 			 uint64_t start_ns, uint64_t end_ns,
 			 uint64_t kernel_drops, char *key, size_t keylen)
@@ -284,14 +298,7 @@ void msg_exporter_health(struct jbuf *j, const struct agg_exporter *e,
 	ps_addr_format(&e->key.source, source, sizeof(source));
 	if (e->key.agent.af != 0)
 		ps_addr_format(&e->key.agent, agent, sizeof(agent));
-	/*
-	 * Stable id of one exporting process (README, schema): the first
-	 * three parts are those of version 1's first form; the protocol and
-	 * source port tell apart two exporters of one host.
-	 */
-	snprintf(key, keylen, "%s/%s/%u/%s/%u", source,
-		 e->key.agent.af != 0 ? agent : "-", e->key.sub_agent, proto,
-		 e->key.port);
+	msg_exporter_id(e, key, keylen);
 	msg_head(j, MSG_EXPORTER_HEALTH, start_ns, end_ns);
 	json_str(j, "exporter_id", key);
 	json_str(j, "protocol", proto);

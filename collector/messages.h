@@ -51,6 +51,13 @@ void msg_connection_metrics(struct jbuf *j, const struct agg_conn *c,
 			    const struct msg_cover *cover, char *key,
 			    size_t keylen);
 
+/*
+ * Stable id of an exporter (exporter_health.exporter_id, the Kafka key and
+ * the /metrics label): "<source>/<agent or ->/<sub-agent or domain>/
+ * <protocol>/<source port>".
+ */
+void msg_exporter_id(const struct agg_exporter *e, char *buf, size_t len);
+
 void msg_exporter_health(struct jbuf *j, const struct agg_exporter *e,
 			 uint64_t start_ns, uint64_t end_ns,
 			 uint64_t kernel_drops, char *key, size_t keylen);
