@@ -120,81 +120,6 @@ static void on_event(void *ctx, const struct bmp_router *r,
 		dec_count(&s->st, DEC_BMP_BACKPRESSURE);
 }
 
-/* "IPv4:port", "[IPv6]:port" or ":port" (dual stack). */
-static int parse_listen(const char *text, struct sockaddr_storage *ss,
-			socklen_t *len, bool *dual)
-{
-	char host[64];
-	const char *colon = strrchr(text, ':');
-	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
-	unsigned long port;
-	char *end;
-	size_t hl;
-
-	memset(ss, 0, sizeof(*ss));
-	*dual = false;
-	if (colon == NULL)
-		return -1;
-	port = strtoul(colon + 1, &end, 10);
-	if (*end != '\0' || colon[1] == '\0' || port > 65535)
-		return -1;
-	hl = (size_t)(colon - text);
-	if (hl >= sizeof(host))
-		return -1;
-	memcpy(host, text, hl);
-	host[hl] = '\0';
-	if (hl == 0) {
-		*dual = true;
-		v6->sin6_family = AF_INET6;
-		v6->sin6_addr = in6addr_any;
-		v6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*v6);
-		return 0;
-	}
-	if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
-		host[hl - 1] = '\0';
-		if (inet_pton(AF_INET6, host + 1, &v6->sin6_addr) != 1)
-			return -1;
-		v6->sin6_family = AF_INET6;
-		v6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*v6);
-		return 0;
-	}
-	if (inet_pton(AF_INET, host, &v4->sin_addr) != 1)
-		return -1;
-	v4->sin_family = AF_INET;
-	v4->sin_port = htons((uint16_t)port);
-	*len = sizeof(*v4);
-	return 0;
-}
-
-static int parse_allow(struct bmp_server *s, const char *list)
-{
-	char buf[sizeof(s->cfg->bmp_allow)], *save = NULL, *tok;
-
-	if (strcmp(list, "any") == 0)
-		return 0;
-	snprintf(buf, sizeof(buf), "%s", list);
-	for (tok = strtok_r(buf, ", ", &save); tok != NULL;
-	     tok = strtok_r(NULL, ", ", &save)) {
-		struct ps_addr *a;
-
-		if (s->nallow == BMP_SERVER_MAX_ALLOW)
-			return -1;
-		a = &s->allow[s->nallow];
-		memset(a, 0, sizeof(*a));
-		if (inet_pton(AF_INET, tok, a->bytes) == 1)
-			a->af = 4;
-		else if (inet_pton(AF_INET6, tok, a->bytes) == 1)
-			a->af = 6;
-		else
-			return -1;
-		s->nallow++;
-	}
-	return 0;
-}
-
 /* The peer address as a ps_addr; v4-mapped IPv6 becomes IPv4. */
 static void peer_addr(const struct sockaddr_storage *ss, struct ps_addr *a)
 {
@@ -211,16 +136,6 @@ static void peer_addr(const struct sockaddr_storage *ss, struct ps_addr *a)
 		memset(a->bytes + 4, 0, 12);
 		a->af = 4;
 	}
-}
-
-static bool allowed(const struct bmp_server *s, const struct ps_addr *a)
-{
-	if (s->nallow == 0)
-		return true;
-	for (unsigned i = 0; i < s->nallow; i++)
-		if (memcmp(&s->allow[i], a, sizeof(*a)) == 0)
-			return true;
-	return false;
 }
 
 static void conn_close(struct bmp_server *s, unsigned i)
@@ -276,7 +191,7 @@ static void accept_one(struct bmp_server *s)
 	if (fd < 0)
 		return;
 	peer_addr(&ss, &a);
-	if (!allowed(s, &a)) {
+	if (!netaddr_allow_match(&s->allow, &a)) {
 		dec_count(&s->st, DEC_BMP_CONN_NOT_ALLOWED);
 		close(fd);
 		return;
@@ -674,11 +589,8 @@ int bmp_server_run(struct bmp_server *s, char *err, size_t errlen)
 int bmp_server_bind(struct bmp_server *s, const struct ps_config *cfg,
 		    struct bmp_pub *pub, char *err, size_t errlen)
 {
-	struct sockaddr_storage ss;
+	struct ps_endpoint ep;
 	struct epoll_event ev;
-	socklen_t sl;
-	bool dual;
-	int one = 1, zero = 0;
 
 	memset(s, 0, sizeof(*s));
 	s->lfd = s->epfd = s->wakefd = -1;
@@ -687,38 +599,20 @@ int bmp_server_bind(struct bmp_server *s, const struct ps_config *cfg,
 	s->flush_wait_ms = 1;
 	log_limit_init(&s->limit, LOG_LIMIT_BURST, LOG_LIMIT_PERIOD);
 	jbuf_init(&s->json);
-	if (parse_listen(cfg->bmp_listen, &ss, &sl, &dual) == -1) {
-		snprintf(err, errlen, "bmp.listen: cannot parse \"%s\"",
-			 cfg->bmp_listen);
+	/* both checked when the configuration was loaded (netaddr.h) */
+	if (netaddr_parse_endpoint(cfg->bmp_listen, &ep, err, errlen) == -1 ||
+	    netaddr_parse_allow(&s->allow, cfg->bmp_allow, err, errlen) == -1)
 		return -1;
-	}
-	if (parse_allow(s, cfg->bmp_allow) == -1) {
-		snprintf(err, errlen, "bmp.allow: cannot parse \"%s\"",
-			 cfg->bmp_allow);
-		return -1;
-	}
 	s->conns = calloc(cfg->bmp_max_routers, sizeof(*s->conns));
 	s->rbuf = malloc(BMP_SERVER_READ);
 	if (s->conns == NULL || s->rbuf == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	s->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			0);
-	if (s->lfd < 0)
-		goto sys;
-	setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (dual)
-		setsockopt(s->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &zero,
-			   sizeof(zero));
-	if (bind(s->lfd, (struct sockaddr *)&ss, sl) == -1 ||
-	    listen(s->lfd, 64) == -1)
-		goto sys;
-	sl = sizeof(ss);
-	if (getsockname(s->lfd, (struct sockaddr *)&ss, &sl) == 0)
-		s->port = ntohs(ss.ss_family == AF_INET ?
-					((struct sockaddr_in *)&ss)->sin_port :
-					((struct sockaddr_in6 *)&ss)->sin6_port);
+	if (netaddr_tcp_listen(&ep, 64, "bmp.listen", &s->lfd, err, errlen) ==
+	    -1)
+		return -1;
+	s->port = netaddr_bound_port(s->lfd);
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->epfd < 0)
 		goto sys;

@@ -54,7 +54,7 @@ struct ipfix_tcp_stats {
 };
 
 /*
- * @thread main.  Bind and listen on "IPv4:port" / "[IPv6]:port".  0, or
+ * @thread main.  Bind and listen on flow.tcp_listen (netaddr.h).  0, or
  * -1 with a reason in err.
  */
 int ipfix_tcp_open(struct ipfix_tcp **out, const char *addr, char *err,

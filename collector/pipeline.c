@@ -54,7 +54,9 @@ static int worker_cpu(const struct ps_config *cfg, unsigned i)
 static int open_sockets(struct worker *w, const struct ps_config *cfg,
 			char *err, size_t errlen)
 {
-	w->rx = calloc(cfg->listen_count, sizeof(*w->rx));
+	/* none is fine: a BMP-only collector ([] for every listen.*) */
+	w->rx = calloc(cfg->listen_count > 0 ? cfg->listen_count : 1,
+		       sizeof(*w->rx));
 	if (w->rx == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;

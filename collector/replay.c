@@ -44,6 +44,7 @@
 #include "http.h"
 #include "ipfix_tcp.h"
 #include "log.h"
+#include "netaddr.h"
 #include "pipeline.h"
 #include "replay.h"
 #include "tcp_reasm.h"
@@ -356,16 +357,14 @@ static const struct tcp_reasm_ops ipfix_tcp_ops = {
 /* flow.tcp_listen's port, 0 when off (the key was checked at load). */
 static uint16_t ipfix_tcp_port(const struct ps_config *cfg)
 {
-	struct sockaddr_storage ss;
-	char err[128];
+	struct ps_endpoint ep;
+	char err[160];
 
 	if (strcmp(cfg->flow_tcp_listen, "-") == 0 ||
-	    http_listen_parse(cfg->flow_tcp_listen, &ss, err, sizeof(err)) ==
-		    -1)
+	    netaddr_parse_endpoint(cfg->flow_tcp_listen, &ep, err,
+				   sizeof(err)) == -1)
 		return 0;
-	return ntohs(ss.ss_family == AF_INET6 ?
-			     ((struct sockaddr_in6 *)&ss)->sin6_port :
-			     ((struct sockaddr_in *)&ss)->sin_port);
+	return ep.port;
 }
 
 static uint64_t monotonic_ns(void)

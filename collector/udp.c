@@ -235,7 +235,7 @@ bool udp_rx_drain(struct udp_rx *rx, struct worker *w, uint64_t now_ns)
 			note_overflow(rx, &rx->msgs[i].msg_hdr);
 			udp_addr_from_sockaddr(&rx->addrs[i], &d.src,
 					       &d.src_port);
-			if (!udp_allow_match(&w->allow, &d.src)) {
+			if (!netaddr_allow_match(&w->allow, &d.src)) {
 				w->totals.udp_refused++;
 				continue;
 			}
