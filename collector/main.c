@@ -16,6 +16,7 @@
 #include "config.h"
 #include "live.h"
 #include "pipeline.h"
+#include "preflight.h"
 #include "replay.h"
 #include "top.h"
 
@@ -210,6 +211,9 @@ int main(int argc, char **argv)
 		argc--;
 	}
 	if (parse_args(argc, argv, &cfg, &cli) == -1)
+		return 2;
+	/* What start-up would refuse, said before anything starts. */
+	if (preflight_check(&cfg, replay, stderr) > 0)
 		return 2;
 	if (cli.check_config) {
 		config_dump(&cfg, stdout);

@@ -763,6 +763,59 @@ static int kafka_start(struct sink *s, struct kafka_sink *k, char *err,
 	return 0;
 }
 
+/* librdkafka's lines while checking are the check's business alone. */
+static void log_quiet(const rd_kafka_t *rk, int level, const char *fac,
+		      const char *buf)
+{
+	(void)rk;
+	(void)level;
+	(void)fac;
+	(void)buf;
+}
+
+int sink_kafka_check(const struct ps_kafka_config *kc, char *err,
+		     size_t errlen)
+{
+	struct kafka_sink *k = calloc(1, sizeof(*k));
+	rd_kafka_conf_t *conf;
+	rd_kafka_t *rk;
+	char why[512];
+	int rc = -1;
+
+	if (k == NULL) {
+		snprintf(err, errlen, "output.kafka: out of memory");
+		return -1;
+	}
+	k->kc = kc;
+	k->inflight_max_msgs = (kc->queue_messages + 1) / 2;
+	k->inflight_max_bytes = ((uint64_t)kc->queue_bytes + 1) / 2;
+	if (topics_check(kc, err, errlen) == -1)
+		goto out;
+	if (strcmp(kc->brokers, "embedded") != 0) {
+		if (brokers_check(kc->brokers, err, errlen) == -1)
+			goto out;
+		snprintf(k->bootstraps, sizeof(k->bootstraps), "%s",
+			 kc->brokers);
+	}
+	conf = rd_kafka_conf_new();
+	if (producer_conf(k, conf, err, errlen) == -1) {
+		rd_kafka_conf_destroy(conf);
+		goto out;
+	}
+	rd_kafka_conf_set_log_cb(conf, log_quiet);
+	rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));
+	if (rk == NULL) {
+		rd_kafka_conf_destroy(conf);
+		snprintf(err, errlen, "output.kafka.properties: %s", why);
+		goto out;
+	}
+	rd_kafka_destroy(rk);
+	rc = 0;
+out:
+	free(k);
+	return rc;
+}
+
 const struct sink_kafka_counters *sink_kafka_counters(const struct sink *s,
 						      enum msg_type t)
 {

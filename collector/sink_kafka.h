@@ -81,6 +81,16 @@ int sink_kafka_open(struct sink *s, const struct ps_kafka_config *kc,
 		    bool replay, char *err, size_t errlen);
 
 /*
+ * Everything sink_kafka_open() would refuse, with nothing left running:
+ * a topics entry that is not a message type, a broker host that does not
+ * resolve, a property librdkafka does not take, and a producer librdkafka
+ * cannot create (a TLS file it cannot read...).  0, or -1 with
+ * "<key>: <why>" in err (--check-config, preflight.h).
+ */
+int sink_kafka_check(const struct ps_kafka_config *kc, char *err,
+		     size_t errlen);
+
+/*
  * sink_kafka_open() in live mode for a SIGHUP (sinkswap.h), beside the
  * running producer `old` (NULL or closed: none): when both use the
  * embedded broker, the new sink takes over old's, so consumers keep their

@@ -277,23 +277,23 @@ def run_quick(peerscope, pcap, sets, timeout=60):
 def bad_input(rep, args, demo, tmpdir):
     rc, err, _ = run_quick(args.peerscope, demo,
                            ["output.kafka.properties=no.such.property=1"])
-    rep.check("bad property: start-up error naming the key",
-              rc == 1 and "output.kafka.properties: no.such.property" in err,
+    rep.check("bad property: start-up error naming the key (exit 2, as --check-config)",
+              rc == 2 and "output.kafka.properties: no.such.property" in err,
               "rc %r: %s" % (rc, err.strip()[-200:]))
     rc, err, _ = run_quick(args.peerscope, demo,
                            ["output.kafka.properties=linger.ms=banana"])
-    rep.check("bad property value: start-up error naming the key",
-              rc == 1 and "output.kafka.properties: linger.ms" in err,
+    rep.check("bad property value: start-up error naming the key (exit 2, as --check-config)",
+              rc == 2 and "output.kafka.properties: linger.ms" in err,
               "rc %r: %s" % (rc, err.strip()[-200:]))
     rc, err, _ = run_quick(args.peerscope, demo,
                            ["output.kafka.brokers=no-such-host.invalid:9092"])
-    rep.check("unknown broker host: start-up error naming the key",
-              rc == 1 and "output.kafka.brokers: no-such-host.invalid" in err,
+    rep.check("unknown broker host: start-up error naming the key (exit 2, as --check-config)",
+              rc == 2 and "output.kafka.brokers: no-such-host.invalid" in err,
               "rc %r: %s" % (rc, err.strip()[-200:]))
     rc, err, _ = run_quick(args.peerscope, demo,
                            ["output.kafka.topics=no_such_type=x"])
     rep.check("unknown message type in topics: start-up error",
-              rc == 1 and "output.kafka.topics: no_such_type" in err,
+              rc == 2 and "output.kafka.topics: no_such_type" in err,
               "rc %r: %s" % (rc, err.strip()[-200:]))
     # wrong port: nothing listens on 127.0.0.1:1; the drain gives up after
     # flush_timeout_ms and counts everything as undelivered, no hang
