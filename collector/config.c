@@ -272,6 +272,13 @@ static const struct cfg_key cfg_keys[] = {
 		"counted as\nundelivered in the summary. The same for the "
 		"old producer when a SIGHUP\nre-creates or stops it (what "
 		"is left is counted as dropped)."),
+	KEY_UINT("output.kafka.down_after_ms", kafka.down_after_ms,
+		1000, 3600000, "30000",
+		"The sink is down (peerscope_sink_up 0, /readyz not ready, "
+		"a sink_down\nlog line with the reason) once, for this long, "
+		"no broker was reachable,\nor deliveries failed or stalled "
+		"with none succeeding. Long enough that a\nbroker restart or "
+		"a leader election does not flip it."),
 	KEY_UINT("output.kafka.serve_seconds", kafka.serve_seconds,
 		0, 86400, "0",
 		"Replay with the embedded broker: keep it up this long after "

@@ -118,6 +118,7 @@ struct ps_kafka_config {
 	enum ps_kafka_drop drop;	       /* default oldest */
 	uint32_t message_timeout_ms;	       /* 0 = never expire (default) */
 	uint32_t flush_timeout_ms;	       /* at shutdown, default 10000 */
+	uint32_t down_after_ms; /* outage this long: sink down, default 30000 */
 	uint32_t serve_seconds; /* replay: keep the embedded broker up */
 	struct ps_map topics;	/* message type -> topic overrides */
 	struct ps_map properties; /* librdkafka pass-through */

@@ -60,6 +60,11 @@ int ipfix_tcp_open(struct ipfix_tcp **out, const char *addr, char *err,
 	return 0;
 }
 
+uint16_t ipfix_tcp_bound_port(const struct ipfix_tcp *t)
+{
+	return t->port;
+}
+
 /* Live templates in the worker's cache (0 before the first flow). */
 static uint32_t templates_live(struct worker *w)
 {

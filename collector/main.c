@@ -226,8 +226,5 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	return replay_run(&cfg, argv + optind, argc - optind,
-			  cli.stats_path) == 0
-		       ? 0
-		       : 1;
+	return replay_run(&cfg, argv + optind, argc - optind, cli.stats_path);
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "netaddr.h"
+#include "sockholder.h"
 
 #define NETADDR_TEXT_MAX 128 /* longest endpoint or prefix we read */
 
@@ -152,7 +153,7 @@ int netaddr_tcp_listen(const struct ps_endpoint *ep, int backlog,
 		       const char *what, int *fd, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
-	char text[NETADDR_TEXT_MAX];
+	char text[NETADDR_TEXT_MAX], why[300];
 	int one = 1, zero = 0, family = AF_INET6;
 	socklen_t sl;
 
@@ -177,7 +178,11 @@ int netaddr_tcp_listen(const struct ps_endpoint *ep, int backlog,
 	return 0;
 fail:
 	netaddr_format_endpoint(ep, text, sizeof(text));
-	snprintf(err, errlen, "%s %s: %s", what, text, strerror(errno));
+	if (errno == EADDRINUSE)
+		sockholder_in_use(false, &ep->addr, ep->port, why, sizeof(why));
+	else
+		snprintf(why, sizeof(why), "%s", strerror(errno));
+	snprintf(err, errlen, "%s %s: %s", what, text, why);
 	if (*fd != -1)
 		close(*fd);
 	*fd = -1;

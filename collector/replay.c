@@ -486,17 +486,18 @@ int replay_run(const struct ps_config *cfg, char *const *files, int nfiles,
 {
 	struct pipeline p;
 	struct dispatcher x;
+	uint64_t undelivered;
 	char err[256];
 	int status = 0;
 
 	memset(&x, 0, sizeof(x));
 	log_init(&x.log, STDERR_FILENO);
 	log_configure(&x.log, cfg->log_level, cfg->log_format);
-	if (pipeline_start(&p, cfg, true, err, sizeof(err)) == -1) {
+	if (pipeline_start(&p, cfg, true, &x.log, err, sizeof(err)) == -1) {
 		log_event(&x.log, PS_LOG_ERROR, "start_failed", "%s", err);
 		pipeline_stop(&p);
 		pipeline_free(&p);
-		return -1;
+		return 1;
 	}
 	x.p = &p;
 	p.rib_barrier = rib_barrier;
@@ -532,10 +533,19 @@ int replay_run(const struct ps_config *cfg, char *const *files, int nfiles,
 	tcp_reasm_free(x.ipfix_tcp); /* every stream closed above */
 	bmp_replay_free(x.bmp);
 	pipeline_summary(&p, stderr, stats_path);
+	undelivered = pipeline_undelivered(&p);
+	if (undelivered > 0)
+		log_event(&x.log, PS_LOG_WARN, "replay_undelivered",
+			  "%llu messages were not delivered (see the summary); "
+			  "exit status %d",
+			  (unsigned long long)undelivered,
+			  REPLAY_EXIT_UNDELIVERED);
 	if (cfg->replay_serve_seconds > 0 &&
 	    http_serve_replay(&p, cfg, cfg->replay_serve_seconds) == -1)
 		status = -1;
 	pipeline_free(&p);
 	free(x.open);
-	return status;
+	if (status != 0)
+		return 1;
+	return undelivered > 0 ? REPLAY_EXIT_UNDELIVERED : 0;
 }

@@ -33,6 +33,12 @@
  * (RD_KAFKA_MSG_F_COPY); the sink's FIFO holds its own copies.  The
  * caller's buffers are free to reuse as soon as publish() returns.
  *
+ * Health (sink.h): down once, for output.kafka.down_after_ms, no broker
+ * was up (librdkafka's statistics every second, and its all-brokers-down
+ * error at once), or deliveries failed with none succeeding, or messages
+ * waited with none delivered.  /metrics (peerscope_sink_up) and /readyz
+ * show it within a second of that, published or not (stats.h).
+ *
  * @thread merger for publish/flush; main for open, drain, summary and close
  * (before the merger starts, or after it is joined), except that on SIGHUP
  * the merger itself opens, drains and closes producers (sinkswap.h), which
@@ -49,6 +55,8 @@
 
 #include "config.h"
 #include "sink.h"
+
+struct logger;
 
 /* Per topic (message type) counters. */
 struct sink_kafka_counters {
@@ -72,13 +80,16 @@ struct sink_kafka_totals {
 
 /*
  * Open the sink on kc.  With brokers "embedded", start the in-process
- * mock cluster first and print its bootstrap address on stderr.  A bad
- * librdkafka property, an unknown topic mapping or an unresolvable broker
- * host is a start-up error naming the key.  `replay` enables
- * output.kafka.serve_seconds at close.
+ * mock cluster first and log its bootstrap address (event
+ * kafka_embedded_broker, field brokers).  A bad librdkafka property, an
+ * unknown topic mapping or an unresolvable broker host is a start-up
+ * error naming the key.  `replay` enables output.kafka.serve_seconds at
+ * close.  librdkafka's own lines, delivery failures and errors go to
+ * `log` as events (kafka_log, kafka_delivery_failed, kafka_error); NULL
+ * logs nothing.
  */
 int sink_kafka_open(struct sink *s, const struct ps_kafka_config *kc,
-		    bool replay, char *err, size_t errlen);
+		    bool replay, struct logger *log, char *err, size_t errlen);
 
 /*
  * Everything sink_kafka_open() would refuse, with nothing left running:
@@ -97,7 +108,8 @@ int sink_kafka_check(const struct ps_kafka_config *kc, char *err,
  * broker and see the messages of both producers.  On failure old keeps it.
  */
 int sink_kafka_open_beside(struct sink *s, const struct ps_kafka_config *kc,
-			   struct sink *old, char *err, size_t errlen);
+			   struct sink *old, struct logger *log, char *err,
+			   size_t errlen);
 
 /* Deliver what waits, up to flush_timeout_ms; count the rest undelivered. */
 void sink_kafka_drain(struct sink *s);

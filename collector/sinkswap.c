@@ -34,6 +34,8 @@ static void carry_counts(struct sink *fresh, const struct sink *old)
 	memcpy(fresh->published, old->published, sizeof(fresh->published));
 	memcpy(fresh->failed, old->failed, sizeof(fresh->failed));
 	fresh->flush_failed = old->flush_failed;
+	/* a fresh output starts clean: old failures are not new ones */
+	fresh->failed_seen = sink_failed_total(old);
 }
 
 static bool json_apply(struct merger *m, const struct ps_config *want,
@@ -130,7 +132,7 @@ static bool kafka_apply(struct merger *m, const struct ps_config *want,
 	}
 	/* The new producer first: a failure leaves the old one running. */
 	if (sink_kafka_open_beside(&fresh, &want->kafka,
-				   open ? m->kafka_sink : NULL, err,
+				   open ? m->kafka_sink : NULL, m->log, err,
 				   sizeof(err)) == -1) {
 		sink_close(&fresh); /* what the half-open one started */
 		(*failed)++;
@@ -155,19 +157,16 @@ static bool kafka_apply(struct merger *m, const struct ps_config *want,
 
 bool sinkswap_apply(struct merger *m, uint64_t *failed)
 {
-	struct sink *before[MERGER_MAX_SINKS];
-	unsigned nbefore = m->nsinks;
 	const struct ps_config *want;
 	bool changed;
 
 	if (m->cfgpub == NULL || m->json_sink == NULL || m->kafka_sink == NULL)
 		return false;
 	want = cfgpub_latest(m->cfgpub);
-	memcpy(before, m->sinks, sizeof(before));
 	changed = json_apply(m, want, failed);
 	if (kafka_apply(m, want, failed))
 		changed = true;
 	if (changed && m->pub != NULL)
-		stats_sinks_changed(m->pub, m, before, nbefore);
+		stats_sinks_changed(m->pub, m);
 	return changed;
 }

@@ -26,12 +26,12 @@ trap cleanup EXIT
 	tests/data/demo-sflow.pcap.gz >"$out" 2>"$log" &
 pid=$!
 for _ in $(seq 300); do
-	grep -q "stays up" "$log" && break
+	grep -q "event=kafka_serving" "$log" && break
 	kill -0 "$pid" 2>/dev/null || break
 	sleep 0.1
 done
 cat "$log"
-broker=$(sed -n 's/.*embedded broker at \([^ ]*\).*/\1/p' "$log")
+broker=$(sed -n 's/.*event=kafka_embedded_broker .*brokers=\([^ ]*\).*/\1/p' "$log")
 echo
 echo "== consumed back from Kafka (./build/peerscope top --once --brokers $broker)"
 ./build/peerscope top --once --brokers "$broker"

@@ -56,8 +56,9 @@ class Served:
         deadline = time.time() + 60
         while time.time() < deadline and self.p.poll() is None:
             text = self.stderr()
-            if "stays up" in text:
-                m = re.search(r"embedded broker at (\S+)", text)
+            if "event=kafka_serving" in text:
+                m = re.search(r"event=kafka_embedded_broker .*brokers=(\S+)",
+                              text)
                 self.broker = m.group(1) if m else None
                 break
             time.sleep(0.05)
@@ -304,8 +305,13 @@ def bad_input(rep, args, demo, tmpdir):
                                "output.kafka.flush_timeout_ms=1500",
                                "window_seconds=60"])
     c = summary_counts(err)
-    rep.check("wrong port: exits 0 within the flush timeout (+5 s)",
-              rc == 0 and took < 6.5, "rc %r in %.1f s" % (rc, took))
+    rep.check("wrong port: exits 3 (messages undelivered) within the flush "
+              "timeout (+5 s)",
+              rc == 3 and took < 6.5, "rc %r in %.1f s" % (rc, took))
+    rep.check("wrong port: librdkafka's lines are events (kafka_log), not "
+              "raw %N|... lines",
+              "event=kafka_log" in err and "replay_undelivered" in err and
+              not re.search(r"^%\d\|", err, re.M), err[-400:])
     rep.equal("wrong port: every message counted undelivered",
               {t: [c.get(TOPICS[t], {}).get("undelivered"),
                    c.get(TOPICS[t], {}).get("delivered")] for t in TOPICS},
@@ -319,8 +325,9 @@ def bad_input(rep, args, demo, tmpdir):
         rc = s.stop()
         c = summary_counts(s.stderr()).get(TOPICS["connection_metrics"], {})
         want = n["connection_metrics"]
-        rep.check("oversized: some refused, some delivered, exit 0",
-                  rc == 0 and rc1 == 0 and c.get("too_large", 0) > 0 and
+        rep.check("oversized: some refused, some delivered, exit 3 (not all "
+                  "delivered)",
+                  rc == 3 and rc1 == 0 and c.get("too_large", 0) > 0 and
                   len(rows) > 0, "%r %d rows" % (c, len(rows)))
         rep.equal("oversized: too_large = messages kcat did not get",
                   [c.get("too_large"), c.get("delivered")],
