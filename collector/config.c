@@ -439,6 +439,10 @@ static const struct cfg_key cfg_keys[] = {
 	KEY_STRING("run_as_user", run_as_user, "-",
 		"After binding its sockets, switch to this user (and its "
 		"group) and\nkeep no capabilities; \"-\" = stay as started."),
+	KEY_STRING("runtime_dir", runtime_dir, "/run/peerscope",
+		"Where peerscope says where to find it: kafka-brokers holds "
+		"the embedded\nbroker's address, which `peerscope top` reads. "
+		"Made (and given to\nrun_as_user) at start; \"-\" = none."),
 	KEY_BOOL("allow_root", allow_root, "false",
 		"Allow running as root after start-up (live mode); refused "
 		"otherwise."),

@@ -162,6 +162,7 @@ struct ps_config {
 	enum ps_log_level log_level;	   /* default info */
 	enum ps_log_format log_format;	   /* default logfmt */
 	char run_as_user[64];		   /* "-" = keep the starting user */
+	char runtime_dir[256];		   /* runfile.h; "-" = none */
 	bool allow_root;		   /* run as root after start-up */
 	uint32_t replay_serve_seconds;	   /* replay: serve /metrics after */
 	uint32_t shutdown_timeout_seconds; /* SIGTERM: flush deadline */

@@ -49,6 +49,7 @@
 #include "log.h"
 #include "pipeline.h"
 #include "privdrop.h"
+#include "runfile.h"
 
 #define DIFF_MAX_KEYS 128
 
@@ -250,8 +251,9 @@ struct live {
 static int bound(void *ctx, char *err, size_t errlen)
 {
 	struct live *l = ctx;
-	uid_t uid;
-	gid_t gid;
+	uid_t uid = 0;
+	gid_t gid = 0;
+	char why[400];
 	int who;
 
 	if (l->boot->http_enabled &&
@@ -267,6 +269,13 @@ static int bound(void *ctx, char *err, size_t errlen)
 	if (who == 1 && l->p.json_open &&
 	    sink_json_give_to(&l->p.json, uid, gid, err, errlen) == -1)
 		return -1;
+	/* where the embedded broker's address goes (runfile.h) */
+	if (l->boot->kafka.enabled &&
+	    strcmp(l->boot->kafka.brokers, "embedded") == 0 &&
+	    runfile_dir_prepare(l->boot, who == 1, uid, gid, why,
+				sizeof(why)) == -1)
+		log_event(&l->log, PS_LOG_WARN, "runtime_dir_failed", "%s",
+			  why);
 	if (privdrop_apply(l->boot, err, errlen) == -1) {
 		l->drop_failed = true;
 		return -1;
@@ -434,8 +443,9 @@ int live_run(const struct ps_config *cfg, const char *stats_path,
 	if (l->http_on)
 		http_set_phase(&l->http, HTTP_PHASE_RUNNING);
 	log_event(&l->log, PS_LOG_INFO, "start",
-		  "collecting with %u workers, window %us, as uid %u",
-		  l->p.nworkers, cfg->window_seconds, (unsigned)geteuid());
+		  "collecting with %u workers (%s), window %us, as uid %u",
+		  l->p.nworkers, l->p.workers_why, cfg->window_seconds,
+		  (unsigned)geteuid());
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;

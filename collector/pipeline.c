@@ -3,30 +3,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpulimit.h"
 #include "ipfix_tcp.h"
 #include "json.h"
 #include "log.h"
 #include "netaddr.h"
 #include "pipeline.h"
 #include "rib_lookup.h"
+#include "runfile.h"
 #include "sink_kafka.h"
 #include "statefile.h"
 #include "udp.h"
 
-unsigned pipeline_worker_count(const struct ps_config *cfg)
+unsigned pipeline_worker_count(const struct ps_config *cfg, char *why,
+			       size_t whylen)
 {
-	cpu_set_t set;
-	int n;
-
-	if (cfg->workers > 0)
+	if (cfg->workers > 0) {
+		snprintf(why, whylen, "workers");
 		return cfg->workers > PS_MAX_WORKERS ? PS_MAX_WORKERS
 						     : cfg->workers;
-	if (sched_getaffinity(0, sizeof(set), &set) == -1)
-		return 1;
-	n = CPU_COUNT(&set);
-	if (n < 1)
-		n = 1;
-	return n > PS_MAX_WORKERS ? PS_MAX_WORKERS : (unsigned)n;
+	}
+	return cpulimit_workers(PS_MAX_WORKERS, why, whylen);
 }
 
 /* The CPU for worker i: the configured list, else the i-th allowed CPU. */
@@ -121,7 +118,8 @@ int pipeline_start_hook(struct pipeline *p, const struct ps_config *cfg,
 	p->cfg = cfg;
 	p->replay = replay;
 	p->log = log;
-	p->nworkers = pipeline_worker_count(cfg);
+	p->nworkers = pipeline_worker_count(cfg, p->workers_why,
+					    sizeof(p->workers_why));
 	p->workers = calloc(p->nworkers, sizeof(*p->workers));
 	p->threads = calloc(p->nworkers, sizeof(*p->threads));
 	if (p->workers == NULL || p->threads == NULL) {
@@ -227,6 +225,7 @@ int pipeline_start_hook(struct pipeline *p, const struct ps_config *cfg,
 								 &p->kafka) }),
 				 "Kafka producer on %s",
 				 sink_kafka_bootstraps(&p->kafka));
+		sink_kafka_tell_address(&p->kafka, cfg, log);
 	}
 	stats_sinks_changed(&p->hub, &p->merger);
 	if (pthread_create(&p->merger_thread, NULL, merger_main, &p->merger)) {
@@ -362,8 +361,15 @@ void pipeline_free(struct pipeline *p)
 	if (p->json_open)
 		sink_close(&p->json);
 	p->json_open = false;
-	if (p->kafka_open)
-		sink_close(&p->kafka);
+	if (p->kafka_open) {
+		char brokers[1024];
+
+		snprintf(brokers, sizeof(brokers), "%s",
+			 p->kafka.ctx != NULL ? sink_kafka_bootstraps(&p->kafka) :
+						"");
+		sink_close(&p->kafka); /* a replay may serve first */
+		runfile_remove(p->cfg, RUNFILE_KAFKA_BROKERS, brokers);
+	}
 	p->kafka_open = false;
 	merger_fini(&p->merger);
 	bmp_pub_fini(&p->bmp_pub);

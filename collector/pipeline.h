@@ -26,6 +26,7 @@ struct pipeline {
 	bool replay;
 	struct logger *log; /* the run's event log (never NULL once started) */
 	unsigned nworkers;
+	char workers_why[160];	 /* how nworkers was chosen (cpulimit.h) */
 	unsigned workers_ready;  /* initialised by worker_init, in order */
 	struct worker *workers;
 	pthread_t *threads;
@@ -95,7 +96,11 @@ uint64_t pipeline_undelivered(const struct pipeline *p);
 /* Logs sink_closed for each sink, then closes and frees everything. */
 void pipeline_free(struct pipeline *p);
 
-/* Workers to run: configured, or one per CPU this process may use. */
-unsigned pipeline_worker_count(const struct ps_config *cfg);
+/*
+ * Workers to run: configured, or one per CPU this process may use (its
+ * affinity mask and its cgroup's CPU quota, cpulimit.h); why says which.
+ */
+unsigned pipeline_worker_count(const struct ps_config *cfg, char *why,
+			       size_t whylen);
 
 #endif /* PEERSCOPE_PIPELINE_H */

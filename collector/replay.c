@@ -47,6 +47,7 @@
 #include "netaddr.h"
 #include "pipeline.h"
 #include "replay.h"
+#include "runfile.h"
 #include "tcp_reasm.h"
 
 #define PROGRESS_INTERVAL_NS 250000000ULL
@@ -493,6 +494,10 @@ int replay_run(const struct ps_config *cfg, char *const *files, int nfiles,
 	memset(&x, 0, sizeof(x));
 	log_init(&x.log, STDERR_FILENO);
 	log_configure(&x.log, cfg->log_level, cfg->log_format);
+	/* where the embedded broker's address goes (runfile.h) */
+	if (cfg->kafka.enabled && strcmp(cfg->kafka.brokers, "embedded") == 0 &&
+	    runfile_dir_prepare(cfg, false, 0, 0, err, sizeof(err)) == -1)
+		log_event(&x.log, PS_LOG_WARN, "runtime_dir_failed", "%s", err);
 	if (pipeline_start(&p, cfg, true, &x.log, err, sizeof(err)) == -1) {
 		log_event(&x.log, PS_LOG_ERROR, "start_failed", "%s", err);
 		pipeline_stop(&p);

@@ -10,7 +10,9 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include "kafka_stats.h"
+#include "kafka_topics.h"
 #include "log.h"
+#include "runfile.h"
 #include "sink_kafka.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -691,17 +693,23 @@ static int brokers_check(const char *list, char *err, size_t errlen)
  * (a type added to messages.h without its line in kafka_routes[])
  * "peerscope.<type>", so a new type is published rather than crashing.
  */
+const char *kafka_topic_of(const struct ps_kafka_config *kc, const char *type)
+{
+	for (uint32_t i = 0; i < kc->topics.count; i++)
+		if (strcmp(kc->topics.e[i].name, type) == 0)
+			return kc->topics.e[i].value;
+	for (size_t i = 0; i < ARRAY_SIZE(kafka_routes); i++)
+		if (strcmp(msg_info(kafka_routes[i].type)->type, type) == 0)
+			return kafka_routes[i].topic;
+	return NULL;
+}
+
 static void topics_resolve(struct kafka_sink *k)
 {
-	const struct ps_kafka_config *kc = k->kc;
-
 	for (int t = 0; t < MSG_TYPE_COUNT; t++) {
 		const char *name = msg_info((enum msg_type)t)->type;
-		const char *topic = sink_kafka_default_topic((enum msg_type)t);
+		const char *topic = kafka_topic_of(k->kc, name);
 
-		for (uint32_t i = 0; i < kc->topics.count; i++)
-			if (strcmp(kc->topics.e[i].name, name) == 0)
-				topic = kc->topics.e[i].value;
 		if (topic != NULL)
 			snprintf(k->topic[t], sizeof(k->topic[t]), "%s", topic);
 		else
@@ -1027,6 +1035,29 @@ void sink_kafka_set_base(struct sink *s, const struct sink_kafka_totals *t)
 	k->errors += t->errors;
 	k->retries += t->retries;
 	k->base = *t;
+}
+
+bool sink_kafka_embedded(const struct sink *s)
+{
+	const struct kafka_sink *k = s->ctx;
+
+	return k != NULL && k->mock != NULL;
+}
+
+void sink_kafka_tell_address(const struct sink *s, const struct ps_config *cfg,
+			     struct logger *log)
+{
+	const struct kafka_sink *k = s->ctx;
+	char err[600];
+
+	if (!sink_kafka_embedded(s) ||
+	    runfile_write(cfg, RUNFILE_KAFKA_BROKERS, k->bootstraps, err,
+			  sizeof(err)) == 0)
+		return;
+	if (log != NULL)
+		log_event(log, PS_LOG_WARN, "runtime_file_failed",
+			  "%s; peerscope top needs --brokers %s", err,
+			  k->bootstraps);
 }
 
 const char *sink_kafka_bootstraps(const struct sink *s)

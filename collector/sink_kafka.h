@@ -136,6 +136,17 @@ const struct sink_kafka_counters *sink_kafka_counters(const struct sink *s,
 /* Produce retries so far, from librdkafka's statistics (txretries). */
 uint64_t sink_kafka_retries(const struct sink *s);
 
+/* Whether it runs the embedded broker (brokers "embedded"). */
+bool sink_kafka_embedded(const struct sink *s);
+
+/*
+ * The embedded broker's address into cfg's runtime_dir (runfile.h), for
+ * `peerscope top`; nothing without an embedded broker.  A failure is
+ * logged (runtime_file_failed), not fatal.
+ */
+void sink_kafka_tell_address(const struct sink *s, const struct ps_config *cfg,
+			     struct logger *log);
+
 /* Bootstrap servers in use (the embedded broker's address, if any). */
 const char *sink_kafka_bootstraps(const struct sink *s);
 

@@ -8,6 +8,7 @@
 #include "live.h"
 #include "log.h"
 #include "merger.h"
+#include "runfile.h"
 #include "sink_kafka.h"
 #include "sinkswap.h"
 #include "stats.h"
@@ -117,11 +118,16 @@ static bool kafka_apply(struct merger *m, const struct ps_config *want,
 	char err[600];
 
 	if (!want->kafka.enabled) {
+		char brokers[1024];
+
 		m->kafka_cfg = want;
 		if (!open)
 			return false;
+		snprintf(brokers, sizeof(brokers), "%s",
+			 sink_kafka_bootstraps(m->kafka_sink));
 		merger_remove_sink(m, m->kafka_sink);
 		kafka_retire(m, m->kafka_sink, "output.kafka.enabled false");
+		runfile_remove(want, RUNFILE_KAFKA_BROKERS, brokers);
 		return true;
 	}
 	/* -1 (out of memory): try the re-creation rather than ignore it. */
@@ -152,6 +158,7 @@ static bool kafka_apply(struct merger *m, const struct ps_config *want,
 		merger_add_sink(m, m->kafka_sink);
 	say(m, PS_LOG_INFO, "sink_opened", "Kafka producer on %s",
 	    sink_kafka_bootstraps(m->kafka_sink));
+	sink_kafka_tell_address(m->kafka_sink, want, m->log);
 	return true;
 }
 
