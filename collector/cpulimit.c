@@ -192,11 +192,11 @@ unsigned cpulimit_workers(unsigned max, char *why, size_t whylen)
 		n = max;
 	if (quota != 0 && quota < mask)
 		snprintf(why, whylen,
-			 "the cgroup's CPU quota (%u CPUs; %u in the affinity "
-			 "mask)",
+			 "the cgroup's CPU quota: %u CPUs, of %u in the "
+			 "affinity mask",
 			 quota, mask);
 	else
-		snprintf(why, whylen, "one per CPU of the affinity mask (%u)",
+		snprintf(why, whylen, "one per CPU of the affinity mask: %u",
 			 mask);
 	return n;
 }
