@@ -15,7 +15,7 @@
 /* What the sink takes from one statistics report. */
 struct kafka_stats {
 	bool has_txmsgs;
-	uint64_t txmsgs; /* top-level "txmsgs": messages transmitted,
+	uint64_t txmsgs;     /* top-level "txmsgs": messages transmitted,
 			    retransmissions included */
 	unsigned brokers;    /* "brokers" entries, the internal one left out */
 	unsigned brokers_up; /* of those, in state "UP" (connected) */

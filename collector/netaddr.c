@@ -53,8 +53,8 @@ static int endpoint_bad(const char *text, const char *hint, char *err,
 	return -1;
 }
 
-int netaddr_parse_endpoint(const char *text, struct ps_endpoint *ep,
-			   char *err, size_t errlen)
+int netaddr_parse_endpoint(const char *text, struct ps_endpoint *ep, char *err,
+			   size_t errlen)
 {
 	char host[NETADDR_TEXT_MAX];
 	const char *port_text;
@@ -170,8 +170,8 @@ int netaddr_tcp_listen(const struct ps_endpoint *ep, int backlog,
 	if (setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ==
 		    -1 ||
 	    (ep->addr.af == 0 && family == AF_INET6 &&
-	     setsockopt(*fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero,
-			sizeof(zero)) == -1) ||
+	     setsockopt(*fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) ==
+		     -1) ||
 	    bind(*fd, (struct sockaddr *)&ss, sl) == -1 ||
 	    listen(*fd, backlog) == -1)
 		goto fail;
@@ -253,8 +253,8 @@ static int parse_prefix(struct netaddr_prefix *p, char *tok, char *err,
 	if (slash != NULL)
 		*slash = '\0';
 	if (netaddr_parse_addr(tok, &p->net) == -1) {
-		snprintf(err, errlen, "\"%.64s\" is not an IPv4 or IPv6 address",
-			 tok);
+		snprintf(err, errlen,
+			 "\"%.64s\" is not an IPv4 or IPv6 address", tok);
 		return -1;
 	}
 	max = p->net.af == 4 ? 32 : 128;

@@ -54,8 +54,8 @@ struct netaddr_allow {
 int netaddr_parse_addr(const char *text, struct ps_addr *a);
 
 /* One endpoint (above); 0, or -1 with "expected ..." in err. */
-int netaddr_parse_endpoint(const char *text, struct ps_endpoint *ep,
-			   char *err, size_t errlen);
+int netaddr_parse_endpoint(const char *text, struct ps_endpoint *ep, char *err,
+			   size_t errlen);
 
 /* The text form netaddr_parse_endpoint() reads back. */
 void netaddr_format_endpoint(const struct ps_endpoint *ep, char *buf,

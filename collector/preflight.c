@@ -60,7 +60,8 @@ static void check_listeners(struct findings *f)
 		/* one wildcard half of ":port" is always local */
 		if (netaddr_is_local(&ep, why, sizeof(why)))
 			continue;
-		snprintf(key, sizeof(key), "listen.%s", ps_proto_name(l->proto));
+		snprintf(key, sizeof(key), "listen.%s",
+			 ps_proto_name(l->proto));
 		found(f, key, "%s", why);
 	}
 	check_endpoint(f, "bmp.listen", cfg->bmp_listen);
@@ -85,8 +86,8 @@ static void check_user(struct findings *f)
 }
 
 /* The directory a file would be created in: exists, is one, writable. */
-static void check_dir_of(struct findings *f, const char *key,
-			 const char *path, bool writable)
+static void check_dir_of(struct findings *f, const char *key, const char *path,
+			 bool writable)
 {
 	char copy[sizeof(f->cfg->json_path) + sizeof(f->cfg->flow_state_file)];
 	struct stat st;

@@ -21,7 +21,7 @@
 
 /* What one dump looks for, and the first match. */
 struct diag_match {
-	bool udp;		 /* else a TCP listener on any address */
+	bool udp;		    /* else a TCP listener on any address */
 	const struct ps_addr *addr; /* UDP: our address (af 4 or 6) */
 	uint16_t port;
 	const ino_t *own;
@@ -57,11 +57,10 @@ static bool overlaps(const struct ps_addr *ours, int fam, const uint8_t *src,
 		return is_zero(src, 4) || is_zero(ours->bytes, 4) ||
 		       memcmp(src, ours->bytes, 4) == 0;
 	if (ours->af == 4 && fam == AF_INET6)
-		return !v6only &&
-		       (is_zero(src, 16) ||
-			(is_v4_mapped(src) &&
-			 (is_zero(ours->bytes, 4) ||
-			  memcmp(src + 12, ours->bytes, 4) == 0)));
+		return !v6only && (is_zero(src, 16) ||
+				   (is_v4_mapped(src) &&
+				    (is_zero(ours->bytes, 4) ||
+				     memcmp(src + 12, ours->bytes, 4) == 0)));
 	if (ours->af == 6 && fam == AF_INET6)
 		return is_zero(src, 16) || is_zero(ours->bytes, 16) ||
 		       memcmp(src, ours->bytes, 16) == 0;
@@ -77,15 +76,13 @@ static bool is_own(const struct diag_match *m, ino_t ino)
 }
 
 /* INET_DIAG_SKV6ONLY among the attributes after the message. */
-static bool msg_v6only(const struct nlmsghdr *nh,
-		       const struct inet_diag_msg *d)
+static bool msg_v6only(const struct nlmsghdr *nh, const struct inet_diag_msg *d)
 {
 	int len = (int)nh->nlmsg_len - NLMSG_LENGTH(sizeof(*d));
 	const struct rtattr *a = (const struct rtattr *)(d + 1);
 
 	for (; RTA_OK(a, len); a = RTA_NEXT(a, len))
-		if (a->rta_type == INET_DIAG_SKV6ONLY &&
-		    RTA_PAYLOAD(a) >= 1)
+		if (a->rta_type == INET_DIAG_SKV6ONLY && RTA_PAYLOAD(a) >= 1)
 			return *(const uint8_t *)RTA_DATA(a) != 0;
 	return false;
 }
@@ -122,8 +119,7 @@ static void consider(struct diag_match *m, const struct nlmsghdr *nh)
 }
 
 /* One SOCK_DIAG_BY_FAMILY dump: 0, or -1 with err. */
-static int diag_dump(struct diag_match *m, int family, char *err,
-		     size_t errlen)
+static int diag_dump(struct diag_match *m, int family, char *err, size_t errlen)
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -150,12 +146,19 @@ static int diag_dump(struct diag_match *m, int family, char *err,
 		goto fail;
 	for (;;) {
 		ssize_t n = recv(fd, buf, DIAG_BUF, 0);
-		const struct nlmsghdr *nh = (const struct nlmsghdr *)buf;
-		int left = (int)n;
+		size_t off = 0;
 
 		if (n <= 0)
 			goto fail;
-		for (; NLMSG_OK(nh, left); nh = NLMSG_NEXT(nh, left)) {
+		/* each message whole inside what was received, or stop */
+		while (off + sizeof(struct nlmsghdr) <= (size_t)n) {
+			const struct nlmsghdr *nh =
+				(const struct nlmsghdr *)(buf + off);
+
+			if (nh->nlmsg_len < sizeof(*nh) ||
+			    nh->nlmsg_len > (size_t)n - off)
+				break;
+			off += NLMSG_ALIGN(nh->nlmsg_len);
 			if (nh->nlmsg_type == NLMSG_DONE) {
 				rc = 0;
 				goto out;
@@ -163,7 +166,11 @@ static int diag_dump(struct diag_match *m, int family, char *err,
 			if (nh->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = NLMSG_DATA(nh);
 
-				errno = e->error < 0 ? -e->error : EPROTO;
+				errno = nh->nlmsg_len >= NLMSG_LENGTH(
+								 sizeof(*e)) &&
+							e->error < 0 ?
+						-e->error :
+						EPROTO;
 				goto fail;
 			}
 			consider(m, nh);
@@ -248,8 +255,11 @@ int sockholder_find_udp(const struct ps_addr *addr, uint16_t port,
 			const ino_t *own, size_t nown, struct sock_holder *h,
 			char *err, size_t errlen)
 {
-	struct diag_match m = { .udp = true, .addr = addr, .port = port,
-				.own = own, .nown = nown };
+	struct diag_match m = { .udp = true,
+				.addr = addr,
+				.port = port,
+				.own = own,
+				.nown = nown };
 
 	return find(&m, h, err, errlen);
 }

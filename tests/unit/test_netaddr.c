@@ -54,9 +54,9 @@ static void test_prefixes(void **state)
 	(void)state;
 	/* host bits set on purpose: 192.0.2.77/25 means 192.0.2.0/25 */
 	assert_int_equal(netaddr_parse_allow(&l,
-					 "192.0.2.77/25, 10.1.2.3,"
-					 "2001:db8:80::/41",
-					 err, sizeof(err)),
+					     "192.0.2.77/25, 10.1.2.3,"
+					     "2001:db8:80::/41",
+					     err, sizeof(err)),
 			 0);
 	assert_int_equal(l.n, 3);
 	assert_true(allows(&l, "192.0.2.0"));
@@ -70,7 +70,8 @@ static void test_prefixes(void **state)
 	assert_false(allows(&l, "2001:db8:7f::1"));
 	/* families never match each other */
 	assert_false(allows(&l, "::ffff:10.1.2.3"));
-	assert_int_equal(netaddr_parse_allow(&l, "0.0.0.0/0", err, sizeof(err)), 0);
+	assert_int_equal(netaddr_parse_allow(&l, "0.0.0.0/0", err, sizeof(err)),
+			 0);
 	assert_true(allows(&l, "203.0.113.9"));
 	assert_false(allows(&l, "2001:db8::9"));
 }
@@ -81,16 +82,18 @@ static void test_allow_refused(void **state)
 	char err[160];
 
 	(void)state;
-	assert_int_equal(netaddr_parse_allow(&l, "10.0.0.0/33", err, sizeof(err)),
-			 -1);
+	assert_int_equal(
+		netaddr_parse_allow(&l, "10.0.0.0/33", err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "0..32"));
 	assert_int_equal(
-		netaddr_parse_allow(&l, "2001:db8::/129", err, sizeof(err)), -1);
+		netaddr_parse_allow(&l, "2001:db8::/129", err, sizeof(err)),
+		-1);
 	assert_int_equal(netaddr_parse_allow(&l, "10.0.0.0/", err, sizeof(err)),
 			 -1);
-	assert_int_equal(netaddr_parse_allow(&l, "10.0.0.0/8x", err, sizeof(err)),
+	assert_int_equal(
+		netaddr_parse_allow(&l, "10.0.0.0/8x", err, sizeof(err)), -1);
+	assert_int_equal(netaddr_parse_allow(&l, "router1", err, sizeof(err)),
 			 -1);
-	assert_int_equal(netaddr_parse_allow(&l, "router1", err, sizeof(err)), -1);
 	assert_int_equal(netaddr_parse_allow(&l, " , ", err, sizeof(err)), -1);
 }
 
@@ -102,9 +105,9 @@ static void test_endpoint_ipv4(void **state)
 	char err[256], text[64];
 
 	(void)state;
-	assert_int_equal(netaddr_parse_endpoint("127.0.0.1:9464", &ep, err,
-						sizeof(err)),
-			 0);
+	assert_int_equal(
+		netaddr_parse_endpoint("127.0.0.1:9464", &ep, err, sizeof(err)),
+		0);
 	assert_int_equal(ep.addr.af, 4);
 	assert_int_equal(ep.port, 9464);
 	assert_int_equal(netaddr_sockaddr(&ep, AF_INET6, &ss), sizeof(*s4));
@@ -167,9 +170,9 @@ static void test_endpoint_any(void **state)
 static void test_endpoint_refused(void **state)
 {
 	static const char *const bad[] = {
-		"localhost:9464", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536",
-		"11019",	  "[::1]9464", "[::1:9464",  "127.0.0.1:9x",
-		"::1:9464",	  "",	       "1.2.3.4:-1", "1.2.3.4:+80",
+		"localhost:9464", "127.0.0.1", "127.0.0.1:",  "127.0.0.1:65536",
+		"11019",	  "[::1]9464", "[::1:9464",   "127.0.0.1:9x",
+		"::1:9464",	  "",	       "1.2.3.4:-1",  "1.2.3.4:+80",
 		"[1.2.3.4]:80",	  ":",	       "1.2.3.4: 80",
 	};
 	struct ps_endpoint ep;
