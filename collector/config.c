@@ -19,8 +19,7 @@
  */
 #include "config.h"
 #include "flow_override.h"
-#include "http.h"
-#include "udp_allow.h"
+#include "netaddr.h"
 #include "peerscope/limits.h"
 
 #include <arpa/inet.h>
@@ -51,6 +50,8 @@ enum cfg_type {
 	CFG_LISTEN,  /* cfg->listen entries of one protocol */
 	CFG_CPUS,    /* cfg->cpus */
 	CFG_MAP,     /* struct ps_map: string -> string */
+	CFG_ENDPOINT, /* char[size]: one listener address (netaddr.h) */
+	CFG_ALLOW,   /* char[size]: an allow-list (netaddr.h) */
 };
 
 struct cfg_enum_name {
@@ -67,6 +68,7 @@ struct cfg_key {
 	bool pow2;			   /* CFG_UINT: a power of two */
 	const struct cfg_enum_name *names; /* CFG_ENUM, NULL-terminated */
 	enum ps_proto proto;		   /* CFG_LISTEN */
+	bool off_ok;			   /* CFG_ENDPOINT: "-" = off */
 	const char *def;		   /* default, as config_set text */
 	const char *help;		   /* lines split by \n */
 	int (*map_check)(const char *name, const char *value); /* CFG_MAP */
@@ -148,6 +150,12 @@ static const struct cfg_enum_name kafka_compression_names[] = {
 #define KEY_MAP_CHECKED(n, field, check, h) \
 	{ .name = n, .type = CFG_MAP, .off = OFF(field), .def = "", .help = h, \
 	  .map_check = check }
+#define KEY_ENDPOINT(n, field, none_ok, d, h) \
+	{ .name = n, .type = CFG_ENDPOINT, .off = OFF(field), \
+	  .size = SIZE(field), .off_ok = none_ok, .def = d, .help = h }
+#define KEY_ALLOW(n, field, d, h) \
+	{ .name = n, .type = CFG_ALLOW, .off = OFF(field), \
+	  .size = SIZE(field), .def = d, .help = h }
 #define KEY_CPUS(n, d, h) \
 	{ .name = n, .type = CFG_CPUS, .def = d, .help = h }
 #define KEY_LISTEN_(id, pname, plisten, phelp) \
@@ -175,9 +183,12 @@ static const struct cfg_key cfg_keys[] = {
 
 	KEY_SECTION("listen",
 		"Where exports arrive, per protocol: a list (or a "
-		"comma-separated string)\nof \"IPv4:port\", \"[IPv6]:port\" "
-		"or \":port\" (all addresses, IPv4 and IPv6).\nSetting a "
-		"protocol's list replaces its default; [] turns it off."),
+		"comma-separated string)\nof \":port\" (all addresses, IPv4 "
+		"and IPv6), \"IPv4:port\" or \"[IPv6]:port\",\nthe syntax "
+		"of every listener key. Setting a protocol's list replaces "
+		"its\ndefault; [] (or \"-\"; --set listen.ipfix=[]) turns it "
+		"off. With every list\nempty, bmp.listen or flow.tcp_listen "
+		"must be set."),
 	PS_PROTOCOLS(KEY_LISTEN_)	/* listen.<proto>, one per protocol */
 
 	KEY_SECTION("udp",
@@ -190,7 +201,7 @@ static const struct cfg_key cfg_keys[] = {
 		"CAP_NET_ADMIN."),
 	KEY_UINT("udp.batch", batch, 1, 1024, "64",
 		"Datagrams per recvmmsg() call (1..1024)."),
-	KEY_STRING("udp.allow", udp_allow, "any",
+	KEY_ALLOW("udp.allow", udp_allow, "any",
 		"Exporters whose UDP datagrams are decoded: prefixes, "
 		"comma-separated\n(\"192.0.2.0/24, 2001:db8::/32\"), or "
 		"\"any\". Others are dropped before\ndecoding and counted "
@@ -261,6 +272,13 @@ static const struct cfg_key cfg_keys[] = {
 		"counted as\nundelivered in the summary. The same for the "
 		"old producer when a SIGHUP\nre-creates or stops it (what "
 		"is left is counted as dropped)."),
+	KEY_UINT("output.kafka.down_after_ms", kafka.down_after_ms,
+		1000, 3600000, "30000",
+		"The sink is down (peerscope_sink_up 0, /readyz not ready, "
+		"a sink_down\nlog line with the reason) once, for this long, "
+		"no broker was reachable,\nor deliveries failed or stalled "
+		"with none succeeding. Long enough that a\nbroker restart or "
+		"a leader election does not flip it."),
 	KEY_UINT("output.kafka.serve_seconds", kafka.serve_seconds,
 		0, 86400, "0",
 		"Replay with the embedded broker: keep it up this long after "
@@ -309,8 +327,8 @@ static const struct cfg_key cfg_keys[] = {
 		"apportioned over the windows its start/end\nspan; 0 = a "
 		"record counts in the window it arrives in.  Only with an\n"
 		"IPFIX/NetFlow listener; at most 4 earlier windows stay open."),
-	KEY_STRING("flow.tcp_listen", flow_tcp_listen, "-",
-		"IPFIX over TCP (RFC 7011 10.3): \"IPv4:port\" or "
+	KEY_ENDPOINT("flow.tcp_listen", flow_tcp_listen, true, "-",
+		"IPFIX over TCP (RFC 7011 10.3): \":port\", \"IPv4:port\" or "
 		"\"[IPv6]:port\"\n(4739 is IANA's); \"-\" = off.  Worker 0 "
 		"serves it; one connection per\nexporter address, at most "
 		"flow.tcp_max_connections; a connection's\ntemplates go "
@@ -340,13 +358,14 @@ static const struct cfg_key cfg_keys[] = {
 	KEY_SECTION("bmp",
 		"BMP (RFC 7854) from routers, over TCP. There is no IANA "
 		"port; 11019 is\nthe one GoBGP and OpenBMP examples use."),
-	KEY_STRING("bmp.listen", bmp_listen, "-",
+	KEY_ENDPOINT("bmp.listen", bmp_listen, true, "-",
 		"Live BMP server: \"IPv4:port\", \"[IPv6]:port\" or "
 		"\":port\" (all addresses,\nIPv4 and IPv6); \"-\" = no "
 		"server."),
-	KEY_STRING("bmp.allow", bmp_allow, "any",
-		"Router addresses allowed to connect, comma-separated, or "
-		"\"any\". Others\nare closed at once and counted."),
+	KEY_ALLOW("bmp.allow", bmp_allow, "any",
+		"Routers allowed to connect: prefixes or addresses, "
+		"comma-separated\n(\"192.0.2.0/24, 2001:db8::1\"), or "
+		"\"any\". Others are closed at once and\ncounted."),
 	KEY_UINT("bmp.max_routers", bmp_max_routers, 1, 65536, "256",
 		"BMP sessions at once (1..65536); more are refused and "
 		"counted."),
@@ -394,9 +413,10 @@ static const struct cfg_key cfg_keys[] = {
 		"/readyz.\nReloads (SIGHUP) need a restart to change it."),
 	KEY_BOOL("http.enabled", http_enabled, "true",
 		"Serve the endpoint (live mode; replay with --serve-metrics)."),
-	KEY_STRING("http.listen", http_listen, "127.0.0.1:9464",
-		"\"IPv4:port\" or \"[IPv6]:port\"; loopback unless you "
-		"choose otherwise.\nPort 0 picks a free port (logged)."),
+	KEY_ENDPOINT("http.listen", http_listen, false, "127.0.0.1:9464",
+		"\"IPv4:port\", \"[IPv6]:port\" or \":port\"; loopback "
+		"unless you choose\notherwise. Port 0 picks a free port "
+		"(logged)."),
 	KEY_UINT("http.max_clients", http_max_clients, 1, 1024, "16",
 		"Concurrent HTTP connections (1..1024); more are refused."),
 	KEY_UINT("http.timeout_seconds", http_timeout_seconds, 1, 3600, "10",
@@ -419,6 +439,10 @@ static const struct cfg_key cfg_keys[] = {
 	KEY_STRING("run_as_user", run_as_user, "-",
 		"After binding its sockets, switch to this user (and its "
 		"group) and\nkeep no capabilities; \"-\" = stay as started."),
+	KEY_STRING("runtime_dir", runtime_dir, "/run/peerscope",
+		"Where peerscope says where to find it: kafka-brokers holds "
+		"the embedded\nbroker's address, which `peerscope top` reads. "
+		"Made (and given to\nrun_as_user) at start; \"-\" = none."),
 	KEY_BOOL("allow_root", allow_root, "false",
 		"Allow running as root after start-up (live mode); refused "
 		"otherwise."),
@@ -436,6 +460,9 @@ static const char *const proto_names[] = {
 #undef PS_PROTO_NAME_
 };
 /* clang-format on */
+
+_Static_assert(ARRAY_SIZE(cfg_keys) <= PS_CFG_MAX_KEYS,
+	       "raise PS_CFG_MAX_KEYS in config.h");
 
 /* Where a value came from, for error messages. */
 struct cfg_src {
@@ -528,7 +555,17 @@ static void cfg_expect(const struct cfg_key *k, char *buf, size_t len)
 		break;
 	case CFG_LISTEN:
 		snprintf(buf, len,
-			 "\"IPv4:port\", \"[IPv6]:port\" or \":port\"");
+			 "a list of \":port\", \"IPv4:port\" or "
+			 "\"[IPv6]:port\" (port 1..65535), or [] for none");
+		break;
+	case CFG_ENDPOINT:
+		snprintf(buf, len,
+			 "\":port\", \"IPv4:port\" or \"[IPv6]:port\"%s",
+			 k->off_ok ? ", or \"-\" for none" : "");
+		break;
+	case CFG_ALLOW:
+		snprintf(buf, len,
+			 "\"any\" or comma-separated IPv4/IPv6 prefixes");
 		break;
 	case CFG_CPUS:
 		snprintf(buf, len,
@@ -647,54 +684,33 @@ static int parse_bool(const char *s, bool *out)
 }
 
 /*
- * "IPv4:port", "[IPv6]:port" or ":port" (both wildcards) into out[0..n).
- * 0, or -1 if malformed.
+ * One listen.<proto> item (netaddr.h syntax, port 1..65535) into
+ * out[0..n): ":port" is two sockets, 0.0.0.0 and [::] (v6-only).
+ * 0, or -1 with the reason in err.
  */
 static int parse_listen(const char *s, enum ps_proto proto,
-			struct ps_listen out[2], size_t *n)
+			struct ps_listen out[2], size_t *n, char *err,
+			size_t errlen)
 {
-	char host[CFG_ITEM_MAX];
-	const char *port_text;
-	size_t host_len;
-	uint64_t port;
-	int af;
+	struct ps_endpoint ep;
 
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-
-		if (close == NULL || close[1] != ':')
-			return -1;
-		host_len = (size_t)(close - s - 1);
-		memcpy(host, s + 1, host_len);
-		port_text = close + 2;
-		af = AF_INET6;
-	} else {
-		const char *colon = strrchr(s, ':');
-
-		if (colon == NULL)
-			return -1;
-		host_len = (size_t)(colon - s);
-		memcpy(host, s, host_len);
-		port_text = colon + 1;
-		af = host_len ? AF_INET : AF_UNSPEC;
-	}
-	host[host_len] = '\0';
-	if (parse_u64(port_text, false, &port) == -1 || port < 1 ||
-	    port > 65535)
+	if (netaddr_parse_endpoint(s, &ep, err, errlen) == -1)
 		return -1;
-
+	if (ep.port == 0) {
+		snprintf(err, errlen, "port 0 in \"%.64s\": every worker "
+			 "would get a different port", s);
+		return -1;
+	}
 	memset(out, 0, 2 * sizeof(*out));
 	out[0].proto = out[1].proto = proto;
-	out[0].port = out[1].port = (uint16_t)port;
-	if (af == AF_UNSPEC) {
+	out[0].port = out[1].port = ep.port;
+	if (ep.addr.af == 0) {
 		out[0].addr.af = 4; /* 0.0.0.0 */
 		out[1].addr.af = 6; /* :: */
 		*n = 2;
 		return 0;
 	}
-	out[0].addr.af = af == AF_INET ? 4 : 6;
-	if (inet_pton(af, host, out[0].addr.bytes) != 1)
-		return -1;
+	out[0].addr = ep.addr;
 	*n = 1;
 	return 0;
 }
@@ -718,10 +734,11 @@ static int cfg_listen_add(struct ps_config *cfg, const struct cfg_key *k,
 			  const char *item, const struct cfg_src *src)
 {
 	struct ps_listen l[2];
+	char why[300];
 	size_t n, i;
 
-	if (parse_listen(item, k->proto, l, &n) == -1)
-		return cfg_bad_value(src, k, item, strlen(item));
+	if (parse_listen(item, k->proto, l, &n, why, sizeof(why)) == -1)
+		return cfg_fail(src, k->name, "%s", why);
 	if (cfg->listen_count + n > PS_MAX_LISTEN)
 		return cfg_fail(src, k->name,
 				"more than %d listeners in all protocols",
@@ -761,13 +778,23 @@ static int cfg_cpus_add(struct ps_config *cfg, const struct cfg_key *k,
 	return 0;
 }
 
-/* Append comma-separated items ("" adds nothing) to a list key. */
+/* Whether text says "none" for a list or an optional endpoint. */
+static bool cfg_text_is_none(const struct cfg_key *k, const char *text)
+{
+	return text[0] == '\0' || strcmp(text, "[]") == 0 ||
+	       (k->type != CFG_CPUS && strcmp(text, "-") == 0);
+}
+
+/*
+ * Append comma-separated items to a list key; "", "[]" (and "-" for
+ * listeners) add nothing, as the YAML [] does.
+ */
 static int cfg_list_add(struct ps_config *cfg, const struct cfg_key *k,
 			const char *text, const struct cfg_src *src)
 {
 	const char *p = text;
 
-	if (*text == '\0')
+	if (cfg_text_is_none(k, text))
 		return 0;
 	for (;;) {
 		const char *comma = strchr(p, ',');
@@ -853,6 +880,44 @@ static int cfg_map_set_text(struct ps_config *cfg, const struct cfg_key *k,
 	return cfg_map_put(cfg, k, name, eq + 1, src);
 }
 
+/*
+ * An endpoint or allow-list key, checked by the parser the code that
+ * binds or matches uses (netaddr.h); "-" (or "", "[]") turns an optional
+ * endpoint off.
+ */
+static int cfg_check_address(const struct cfg_key *k, const char *text,
+			     const struct cfg_src *src)
+{
+	struct netaddr_allow allow;
+	struct ps_endpoint ep;
+	char why[300];
+
+	if (strlen(text) >= k->size)
+		return cfg_bad_value(src, k, text, strlen(text));
+	if (k->type == CFG_ENDPOINT && k->off_ok && strcmp(text, "-") == 0)
+		return 0;
+	if (k->type == CFG_ENDPOINT &&
+	    netaddr_parse_endpoint(text, &ep, why, sizeof(why)) == -1)
+		return cfg_fail(src, k->name, "%s", why);
+	if (k->type == CFG_ALLOW &&
+	    netaddr_parse_allow(&allow, text, why, sizeof(why)) == -1)
+		return cfg_fail(src, k->name, "%s", why);
+	return 0;
+}
+
+static int cfg_set_address(struct ps_config *cfg, const struct cfg_key *k,
+			   const char *text, const struct cfg_src *src)
+{
+	char *field = (char *)cfg + k->off;
+
+	if (k->type == CFG_ENDPOINT && k->off_ok && cfg_text_is_none(k, text))
+		text = "-";
+	if (cfg_check_address(k, text, src) == -1)
+		return -1;
+	memcpy(field, text, strlen(text) + 1);
+	return 0;
+}
+
 /* Set key k from text (a YAML scalar or a command-line value). */
 static int cfg_set_text(struct ps_config *cfg, const struct cfg_key *k,
 			const char *text, const struct cfg_src *src)
@@ -899,6 +964,9 @@ static int cfg_set_text(struct ps_config *cfg, const struct cfg_key *k,
 		return cfg_list_add(cfg, k, text, src);
 	case CFG_MAP:
 		return cfg_map_set_text(cfg, k, text, src);
+	case CFG_ENDPOINT:
+	case CFG_ALLOW:
+		return cfg_set_address(cfg, k, text, src);
 	}
 	return cfg_bad_value(src, k, text, len);
 }
@@ -1066,6 +1134,21 @@ static int yaml_map(struct cfg_yaml *y, const struct cfg_key *k)
 	}
 }
 
+/* An optional endpoint given as a sequence: only [] (off) makes sense. */
+static int yaml_endpoint_off(struct cfg_yaml *y, const struct cfg_key *k)
+{
+	yaml_event_t ev;
+	bool empty;
+
+	if (yaml_next(y, &ev) == -1)
+		return -1;
+	empty = ev.type == YAML_SEQUENCE_END_EVENT;
+	yaml_event_delete(&ev);
+	if (!empty)
+		return cfg_bad_kind(&y->src, k, "a non-empty sequence");
+	return cfg_set_text(y->cfg, k, "-", &y->src);
+}
+
 /* The value of key k, starting with event ev (which the caller frees). */
 static int yaml_value(struct cfg_yaml *y, const struct cfg_key *k,
 		      const yaml_event_t *ev)
@@ -1084,6 +1167,8 @@ static int yaml_value(struct cfg_yaml *y, const struct cfg_key *k,
 			}
 			if (k->type == CFG_MAP)
 				return cfg_map_set_text(y->cfg, k, "", &y->src);
+			if (k->type == CFG_ENDPOINT && k->off_ok)
+				return cfg_set_text(y->cfg, k, "-", &y->src);
 			return cfg_bad_kind(&y->src, k, "null");
 		}
 		if (k->type == CFG_SECTION)
@@ -1093,6 +1178,8 @@ static int yaml_value(struct cfg_yaml *y, const struct cfg_key *k,
 			return -1;
 		return cfg_set_text(y->cfg, k, text, &y->src);
 	case YAML_SEQUENCE_START_EVENT:
+		if (k->type == CFG_ENDPOINT && k->off_ok)
+			return yaml_endpoint_off(y, k);
 		if (!cfg_is_list(k))
 			return cfg_bad_kind(&y->src, k, "a sequence");
 		return yaml_list(y, k);
@@ -1159,6 +1246,7 @@ static int yaml_mapping(struct cfg_yaml *y, const char *prefix)
 					"duplicate key (first on line %lu)",
 					y->seen_line[idx]);
 		y->seen_line[idx] = y->src.line;
+		y->cfg->key_line[idx] = (uint32_t)y->src.line;
 
 		if (yaml_next(y, &ev) == -1)
 			return -1;
@@ -1328,6 +1416,7 @@ int config_set(struct ps_config *cfg, const char *key, const char *value,
 	tmp = *cfg;
 	if (cfg_set_text(&tmp, k, value, &src) == -1)
 		return -1;
+	tmp.key_line[k - cfg_keys] = PS_CFG_LINE_CLI;
 	*cfg = tmp;
 	return 0;
 }
@@ -1362,20 +1451,47 @@ static bool listen_same_addr(const struct ps_listen *a,
 
 static void listen_format(const struct ps_listen *l, char *buf, size_t len)
 {
-	char host[INET6_ADDRSTRLEN];
+	struct ps_endpoint ep = { .addr = l->addr, .port = l->port };
 
-	if (l->addr.af == 6) {
-		inet_ntop(AF_INET6, l->addr.bytes, host, sizeof(host));
-		snprintf(buf, len, "[%s]:%u", host, l->port);
-	} else {
-		inet_ntop(AF_INET, l->addr.bytes, host, sizeof(host));
-		snprintf(buf, len, "%s:%u", host, l->port);
-	}
+	netaddr_format_endpoint(&ep, buf, len);
+}
+
+/* Where key k of cfg was set, as a source for cfg_fail(). */
+static struct cfg_src cfg_src_of(const struct ps_config *cfg,
+				 const struct cfg_key *k, char *err,
+				 size_t errlen)
+{
+	uint32_t line = cfg->key_line[k - cfg_keys];
+
+	if (line == PS_CFG_LINE_CLI)
+		return (struct cfg_src){ "command line", 0, err, errlen };
+	if (line > 0)
+		return (struct cfg_src){ cfg->path, line, err, errlen };
+	return (struct cfg_src){ "configuration", 0, err, errlen };
+}
+
+int config_key_error(const struct ps_config *cfg, const char *key, char *err,
+		     size_t errlen, const char *fmt, ...)
+{
+	const struct cfg_key *k = cfg_key_find(key);
+	struct cfg_src src = { "configuration", 0, err, errlen };
+	char msg[600];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (k != NULL)
+		src = cfg_src_of(cfg, k, err, errlen);
+	return cfg_fail(&src, key, "%s", msg);
 }
 
 static int validate_key(const struct ps_config *cfg, const struct cfg_key *k,
-			const struct cfg_src *src)
+			const struct cfg_src *where)
 {
+	struct cfg_src key_src = cfg_src_of(cfg, k, where->err, where->errlen);
+	const struct cfg_src *src = &key_src;
+
 	const char *field = (const char *)cfg + k->off;
 	const struct cfg_enum_name *n;
 	char expect[160];
@@ -1405,6 +1521,12 @@ static int validate_key(const struct ps_config *cfg, const struct cfg_key *k,
 		if (field[0] == '\0' || memchr(field, '\0', k->size) == NULL)
 			return cfg_fail(src, k->name, "expected %s", expect);
 		return 0;
+	case CFG_ENDPOINT:
+	case CFG_ALLOW:
+		if (memchr(field, '\0', k->size) == NULL)
+			return cfg_fail(src, k->name, "expected %s", expect);
+		/* filled by code, perhaps: the same parser again */
+		return cfg_check_address(k, field, src);
 	case CFG_ENUM:
 		memcpy(&e, field, sizeof(e));
 		for (n = k->names; n->name; n++)
@@ -1431,9 +1553,13 @@ static int validate_listen(const struct ps_config *cfg,
 	char name[CFG_PATH_MAX], where[64];
 	uint32_t i, j;
 
-	if (cfg->listen_count == 0)
+	/* [] turns a protocol off; something must still come in */
+	if (cfg->listen_count == 0 && strcmp(cfg->flow_tcp_listen, "-") == 0 &&
+	    strcmp(cfg->bmp_listen, "-") == 0)
 		return cfg_fail(src, "listen",
-				"no listeners: configure at least one");
+				"nothing to listen on: every listen.* list is "
+				"empty and flow.tcp_listen and bmp.listen are "
+				"off");
 	if (cfg->listen_count > PS_MAX_LISTEN)
 		return cfg_fail(src, "listen", "more than %d listeners",
 				PS_MAX_LISTEN);
@@ -1446,8 +1572,11 @@ static int validate_listen(const struct ps_config *cfg,
 			return cfg_fail(src, "listen", "unknown protocol %d",
 					(int)a->proto);
 		if ((a->addr.af != 4 && a->addr.af != 6) || a->port == 0)
-			return cfg_fail(src, name,
-					"entry %u has no address or port", i);
+			return config_key_error(cfg, name, src->err,
+						src->errlen,
+						"entry %u has no address or "
+						"port",
+						i);
 		listen_format(a, where, sizeof(where));
 		for (j = 0; j < i; j++) {
 			const struct ps_listen *b = &cfg->listen[j];
@@ -1455,15 +1584,17 @@ static int validate_listen(const struct ps_config *cfg,
 			if (b->port != a->port)
 				continue;
 			if (b->proto != a->proto)
-				return cfg_fail(src, name,
-						"port %u is also used by "
-						"listen.%s (replay tells "
-						"protocols apart by port)",
-						a->port,
-						ps_proto_name(b->proto));
+				return config_key_error(
+					cfg, name, src->err, src->errlen,
+					"port %u is also used by listen.%s "
+					"(replay tells protocols apart by "
+					"port)",
+					a->port, ps_proto_name(b->proto));
 			if (listen_same_addr(a, b))
-				return cfg_fail(src, name, "%s listed twice",
-						where);
+				return config_key_error(cfg, name, src->err,
+							src->errlen,
+							"%s listed twice",
+							where);
 		}
 	}
 	return 0;
@@ -1479,25 +1610,6 @@ int config_validate(const struct ps_config *cfg, char *err, size_t errlen)
 			return -1;
 	if (validate_listen(cfg, &src) == -1)
 		return -1;
-	/* The operations endpoint's address (issue 6). */
-	{
-		struct sockaddr_storage ss;
-		struct udp_allow allow;
-		char msg[200];
-
-		if (http_listen_parse(cfg->http_listen, &ss, msg,
-				      sizeof(msg)) == -1)
-			return cfg_fail(&src, "http.listen", "%s", msg);
-		/* the UDP exporters decoded (udp_allow.h) */
-		if (udp_allow_parse(&allow, cfg->udp_allow, msg, sizeof(msg)) ==
-		    -1)
-			return cfg_fail(&src, "udp.allow", "%s", msg);
-		/* IPFIX over TCP (issue 3), same address syntax */
-		if (strcmp(cfg->flow_tcp_listen, "-") != 0 &&
-		    http_listen_parse(cfg->flow_tcp_listen, &ss, msg,
-				      sizeof(msg)) == -1)
-			return cfg_fail(&src, "flow.tcp_listen", "%s", msg);
-	}
 	return 0;
 }
 
@@ -1542,6 +1654,8 @@ static void dump_value(const struct ps_config *cfg, const struct cfg_key *k,
 		fprintf(out, " %s", b ? "true" : "false");
 		break;
 	case CFG_STRING:
+	case CFG_ENDPOINT:
+	case CFG_ALLOW:
 		fputc(' ', out);
 		dump_string(field, out);
 		break;

@@ -44,8 +44,10 @@
 #include "http.h"
 #include "ipfix_tcp.h"
 #include "log.h"
+#include "netaddr.h"
 #include "pipeline.h"
 #include "replay.h"
+#include "runfile.h"
 #include "tcp_reasm.h"
 
 #define PROGRESS_INTERVAL_NS 250000000ULL
@@ -356,16 +358,14 @@ static const struct tcp_reasm_ops ipfix_tcp_ops = {
 /* flow.tcp_listen's port, 0 when off (the key was checked at load). */
 static uint16_t ipfix_tcp_port(const struct ps_config *cfg)
 {
-	struct sockaddr_storage ss;
-	char err[128];
+	struct ps_endpoint ep;
+	char err[160];
 
 	if (strcmp(cfg->flow_tcp_listen, "-") == 0 ||
-	    http_listen_parse(cfg->flow_tcp_listen, &ss, err, sizeof(err)) ==
-		    -1)
+	    netaddr_parse_endpoint(cfg->flow_tcp_listen, &ep, err,
+				   sizeof(err)) == -1)
 		return 0;
-	return ntohs(ss.ss_family == AF_INET6 ?
-			     ((struct sockaddr_in6 *)&ss)->sin6_port :
-			     ((struct sockaddr_in *)&ss)->sin_port);
+	return ep.port;
 }
 
 static uint64_t monotonic_ns(void)
@@ -487,17 +487,22 @@ int replay_run(const struct ps_config *cfg, char *const *files, int nfiles,
 {
 	struct pipeline p;
 	struct dispatcher x;
+	uint64_t undelivered;
 	char err[256];
 	int status = 0;
 
 	memset(&x, 0, sizeof(x));
 	log_init(&x.log, STDERR_FILENO);
 	log_configure(&x.log, cfg->log_level, cfg->log_format);
-	if (pipeline_start(&p, cfg, true, err, sizeof(err)) == -1) {
+	/* where the embedded broker's address goes (runfile.h) */
+	if (cfg->kafka.enabled && strcmp(cfg->kafka.brokers, "embedded") == 0 &&
+	    runfile_dir_prepare(cfg, false, 0, 0, err, sizeof(err)) == -1)
+		log_event(&x.log, PS_LOG_WARN, "runtime_dir_failed", "%s", err);
+	if (pipeline_start(&p, cfg, true, &x.log, err, sizeof(err)) == -1) {
 		log_event(&x.log, PS_LOG_ERROR, "start_failed", "%s", err);
 		pipeline_stop(&p);
 		pipeline_free(&p);
-		return -1;
+		return 1;
 	}
 	x.p = &p;
 	p.rib_barrier = rib_barrier;
@@ -533,10 +538,19 @@ int replay_run(const struct ps_config *cfg, char *const *files, int nfiles,
 	tcp_reasm_free(x.ipfix_tcp); /* every stream closed above */
 	bmp_replay_free(x.bmp);
 	pipeline_summary(&p, stderr, stats_path);
+	undelivered = pipeline_undelivered(&p);
+	if (undelivered > 0)
+		log_event(&x.log, PS_LOG_WARN, "replay_undelivered",
+			  "%llu messages were not delivered (see the summary); "
+			  "exit status %d",
+			  (unsigned long long)undelivered,
+			  REPLAY_EXIT_UNDELIVERED);
 	if (cfg->replay_serve_seconds > 0 &&
 	    http_serve_replay(&p, cfg, cfg->replay_serve_seconds) == -1)
 		status = -1;
 	pipeline_free(&p);
 	free(x.open);
-	return status;
+	if (status != 0)
+		return 1;
+	return undelivered > 0 ? REPLAY_EXIT_UNDELIVERED : 0;
 }

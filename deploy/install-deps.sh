@@ -12,8 +12,9 @@ packages=(
 	# tests, sanitizers and fuzzing
 	libcmocka-dev clang llvm libclang-rt-14-dev
 	python3 python3-jsonschema
-	# independent Kafka consumers for the Kafka end-to-end tests and demo
-	kcat python3-kafka
+	# independent Kafka consumers for the Kafka end-to-end tests and demo;
+	# python3-lz4: kafka-python reads peerscope's default lz4 with it
+	kcat python3-kafka python3-lz4
 	# a real sFlow exporter for the live end-to-end test
 	pmacct
 	# a real BMP exporter (and BGP speaker) for the live BMP test
