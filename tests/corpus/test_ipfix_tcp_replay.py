@@ -19,8 +19,10 @@ Truth:
     session accepted and closed, and as many templates dropped at its close
     as the oracle's walk leaves defined (ipfix_tcp in --stats).
 Also: the output is byte-identical with 1 and 3 workers (10 s windows);
-a segment lost mid-stream is one tcp.stream.gap, and only the messages
-wholly before it are decoded (the oracle on that prefix); a second
+a segment lost mid-stream is one tcp.stream.gap, the stream resumes at
+the next message start (the bytes between counted as passed over), and
+the messages wholly before and after the hole are decoded (the oracle on
+those, as cut from the written stream); a second
 message that says version 11 is named once by the decoder
 (flow.header.version_unsupported), is one framing error and ends the
 session, so only the records before it count (as live); a second
@@ -241,28 +243,41 @@ def one_capture(rep, args, flows, name, tmp):
               "%d vs %d messages" % (len(outs[0].messages),
                                      len(outs[1].messages)))
 
-    # a lost segment: only whole messages before it
+    # a lost segment: the message it cuts is lost, the stream resumes at
+    # the next message start (the bytes before it are passed over), and
+    # every message wholly before or after the hole counts
     hole = len(segs) * 2 // 3
     hole_off = segs[hole][0]
+    hole_end = hole_off + len(segs[hole][1])
     pc = Pcap()
     add_session(pc, segs, 40001, 1000, t0, t_end, drop=hole, perturb=False)
     path = os.path.join(tmp, "gap.pcap")
     pc.write(path)
     run = replay(args, path)
-    prefix, end = [], 0
+    kept, starts, end = [], [], 0
     for p in payloads:
-        if end + len(p) > hole_off:
-            break
-        prefix.append(p)
-        end += len(p)
-    po = fo.walk([(SRC, p) for p in prefix])
+        start, end = end, end + len(p)
+        if end <= hole_off or start >= hole_end:
+            kept.append(p)
+        if start >= hole_end:
+            starts.append(start)
+    po = fo.walk([(SRC, p) for p in kept])
     tcp, st = tcp_stats(run)
     rep.equal("%s: a lost segment is one gap" % name, tcp,
               {"tcp.stream.gap": 1, "tcp.stream.out_of_order":
                len(segs) - hole - 1})
-    rep.equal("%s: after the gap, only the %d messages before it" %
-              (name, len(prefix)), (records(run), st.get("messages")),
-              (oracle_records(po), len(prefix)))
+    rep.equal("%s: around the gap, the %d whole messages of %d" %
+              (name, len(kept), len(payloads)),
+              (records(run), st.get("messages")),
+              (oracle_records(po), len(kept)))
+    ports = [e for e in (run.stats or {}).get("ports", [])
+             if e["transport"] == "tcp" and e["port"] == TCP_PORT]
+    rep.equal("%s: resynchronised once, passing over the bytes up to the "
+              "next message" % name,
+              ((run.stats or {}).get("decode_errors", {}).get(
+                  "capture.tcp.resynchronised"),
+               [(e["resynchronised"], e["skipped_bytes"]) for e in ports]),
+              (1, [(1, starts[0] - hole_end)] if starts else None))
 
     # the framing lost: message k says version 11 (as live)
     k = len(payloads) // 2
