@@ -14,7 +14,8 @@ enum flow_state {
 	FLOW_SEARCHING, /* not recognised yet */
 	FLOW_BMP,
 	FLOW_IPFIX,
-	FLOW_UNUSED, /* abandoned or refused: its bytes are dropped */
+	FLOW_UNUSED, /* abandoned or refused: its bytes are dropped (a
+			session already open ends with the stream) */
 };
 
 /* One IPFIX session (as live's ipfix_tcp_conn). */
@@ -186,8 +187,7 @@ static void flow_drop(struct replay_tcp *t, struct tcp_stream *s,
 	replay_ports_unused(t->ports, REPLAY_TCP, s->dport, why,
 			    f->state == FLOW_SEARCHING ? 1 : 0, bytes);
 	stream_sync_fini(&f->sync);
-	if (f->state == FLOW_SEARCHING)
-		f->state = FLOW_UNUSED;
+	f->state = FLOW_UNUSED;
 	tcp_reasm_ignore(s);
 }
 
@@ -213,6 +213,7 @@ static bool flow_start(struct replay_tcp *t, struct tcp_stream *s,
 	}
 	replay_ports_used(t->ports, REPLAY_TCP, s->dport, proto, f->by, 1, 0);
 	if (f->state == FLOW_IPFIX && !ipfix_open(t, s)) {
+		f->state = FLOW_UNUSED;
 		tcp_reasm_ignore(s);
 		return false;
 	}
@@ -367,14 +368,13 @@ static void on_close(void *ctx, struct tcp_stream *s)
 				  f->sync.skipped);
 	}
 	stream_sync_fini(&f->sync);
-	if (f->state == FLOW_BMP) {
+	if (f->bmp != NULL) {
 		if (!t->finishing) /* a FIN or RST: publications at its time */
 			bmp_replay_clock(t->bmp, t->seg_ts_ns);
 		bmp_replay_session_close(t->bmp, f->bmp);
 		f->bmp = NULL;
-	} else if (f->state == FLOW_IPFIX) {
-		ipfix_end(t, s); /* a partial message left goes, as live */
 	}
+	ipfix_end(t, s); /* a partial message left goes, as live */
 }
 
 static const struct tcp_reasm_ops replay_tcp_reasm_ops = {

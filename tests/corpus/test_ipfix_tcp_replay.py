@@ -51,37 +51,6 @@ SRC = "127.0.0.1"
 COLLECTOR = "127.0.0.1"
 
 
-def ip4(a):
-    return bytes(int(x) for x in a.split("."))
-
-
-class Pcap:
-    """A classic Ethernet pcap, microsecond timestamps."""
-
-    def __init__(self):
-        self.frames = []
-
-    def tcp(self, ts, src, sport, dst, dport, seq, flags, payload=b""):
-        tcp = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xffffffff, 0,
-                          5 << 4, flags, 65535, 0, 0)
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp) +
-                         len(payload), 0, 0, 64, 6, 0, ip4(src), ip4(dst))
-        eth = b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00"
-        self.frames.append((ts, eth + ip + tcp + payload))
-
-    def write(self, path):
-        with open(path, "wb") as f:
-            f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535,
-                                1))
-            last = 0.0
-            for ts, fr in self.frames:
-                last = max(last, ts)  # capture order stays time order
-                us = int(round(last * 1e6))
-                f.write(struct.pack("<IIII", us // 1000000, us % 1000000,
-                                    len(fr), len(fr)))
-                f.write(fr)
-
-
 def segments(stream, times):
     """[(offset, bytes, ts)]: cut at CUTS sizes; ts = when the exporter
     sent the datagram holding the segment's last byte."""
@@ -192,7 +161,7 @@ def one_capture(rep, args, flows, name, tmp):
     udp = cl.replay(args.peerscope, [pcap], 86400,
                     sets=cl.proto_sets("ipfix", [port]) +
                     ["flow.window_grace_seconds=0"])
-    pc = Pcap()
+    pc = cl.PcapWriter()
     add_session(pc, segs, 40001, 0xfffff000, t0, t_end)
     path = os.path.join(tmp, "session.pcap")
     pc.write(path)
@@ -249,7 +218,7 @@ def one_capture(rep, args, flows, name, tmp):
     hole = len(segs) * 2 // 3
     hole_off = segs[hole][0]
     hole_end = hole_off + len(segs[hole][1])
-    pc = Pcap()
+    pc = cl.PcapWriter()
     add_session(pc, segs, 40001, 1000, t0, t_end, drop=hole, perturb=False)
     path = os.path.join(tmp, "gap.pcap")
     pc.write(path)
@@ -283,7 +252,7 @@ def one_capture(rep, args, flows, name, tmp):
     k = len(payloads) // 2
     bad = payloads[:k] + [payloads[k][:1] + b"\x0b" + payloads[k][2:]] + \
         payloads[k + 1:]
-    pc = Pcap()
+    pc = cl.PcapWriter()
     add_session(pc, segments(b"".join(bad), [(d[0], len(d[5]))
                                             for d in dgs]),
                 40001, 1000, t0, t_end, perturb=False)
@@ -309,7 +278,7 @@ def one_capture(rep, args, flows, name, tmp):
     t3 = t_end + 1  # the third session starts after the first two
     s2 = segments(b"".join(stripped), [(t3 + 0.001 * (i + 1), len(p))
                                        for i, p in enumerate(stripped)])
-    pc = Pcap()
+    pc = cl.PcapWriter()
     add_session(pc, segs, 40001, 5000, t0, t_end, perturb=False)
     add_session(pc, segs, 40002, 9000, t0, t_end, perturb=False)
     add_session(pc, s2, 40003, 70000, t3, t3 + 0.001 * (len(s2) + 2),
