@@ -182,17 +182,19 @@ static int by_port(const void *a, const void *b)
 	return x->key.port < y->key.port ? -1 : x->key.port > y->key.port;
 }
 
+/* The most bytes not used first: a stream outweighs a stray datagram. */
 static int by_unused_desc(const void *a, const void *b)
 {
 	const struct port_use *x = *(const struct port_use *const *)a;
 	const struct port_use *y = *(const struct port_use *const *)b;
 
-	if (x->unused_n != y->unused_n)
-		return x->unused_n > y->unused_n ? -1 : 1;
+	if (x->unused_bytes != y->unused_bytes)
+		return x->unused_bytes > y->unused_bytes ? -1 : 1;
 	return by_port(a, b);
 }
 
-/* The entries, used ones first (by port), then the rest (most unused). */
+/* The entries, used ones first (by port), then the rest (most bytes
+ * not used first). */
 static const struct port_use **sorted(const struct replay_ports *t,
 				      uint32_t *n_used, uint32_t *n_all)
 {
@@ -221,7 +223,7 @@ void replay_ports_summary(const struct replay_ports *t, FILE *out)
 {
 	const struct port_use **v;
 	uint32_t used, all, shown;
-	uint64_t rest_n = 0, rest_bytes = 0;
+	uint64_t rest_n[2] = { 0, 0 }, rest_bytes = 0;
 
 	if (t == NULL || (v = sorted(t, &used, &all)) == NULL)
 		return;
@@ -231,14 +233,16 @@ void replay_ports_summary(const struct replay_ports *t, FILE *out)
 	for (uint32_t i = 0; i < shown; i++)
 		print_entry(v[i], out);
 	for (uint32_t i = shown; i < all; i++) {
-		rest_n += v[i]->unused_n;
+		rest_n[v[i]->key.transport == REPLAY_UDP ? 0 : 1] +=
+			v[i]->unused_n;
 		rest_bytes += v[i]->unused_bytes;
 	}
 	if (shown < all)
 		fprintf(out,
-			"summary: %u more ports not used: datagrams or "
+			"summary: %u more ports not used: datagrams=%llu "
 			"streams=%llu bytes=%llu (all in --stats)\n",
-			all - shown, (unsigned long long)rest_n,
+			all - shown, (unsigned long long)rest_n[0],
+			(unsigned long long)rest_n[1],
 			(unsigned long long)rest_bytes);
 	free(v);
 }
@@ -260,10 +264,10 @@ static void json_entry(const struct port_use *u, struct jbuf *j)
 				 u->used[p]);
 	json_obj_end(j);
 	json_u64(j, "decoded_bytes", u->used_bytes);
-	if (u->by != NULL)
-		json_str(j, "by", u->by);
+	if (!is_used(u))
+		json_null(j, "by");
 	else
-		json_str(j, "by", "content");
+		json_str(j, "by", u->by != NULL ? u->by : "content");
 	json_u64(j, "resynchronised", u->resyncs);
 	json_u64(j, "skipped_bytes", u->skipped_bytes);
 	json_obj_begin(j, "not_used");

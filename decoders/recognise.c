@@ -55,19 +55,29 @@ const char *recognise_proto_name(enum recognise_proto p)
 
 /* ---- sets: IPFIX messages, NetFlow v9 flowsets --------------------- */
 
-/* Sets (IPFIX) or flowsets (v9) from c to its end; ids 2, 3 or 0, 1. */
+/*
+ * Sets (IPFIX: ids 2, 3, >= 256) or flowsets (v9: 0, 1, >= 256) from c
+ * to its end.  A set with a reserved id after at least one good set ends
+ * the walk too: real exporters send such (pmacct 1.7 closes some messages
+ * with a set 0 of any length), and the decoder names that defect itself.
+ */
 static bool sets_fill(struct cur c, uint16_t template_id,
 		      uint16_t options_id, size_t pad_max)
 {
+	unsigned good = 0;
+
 	while (cur_left(&c) > pad_max) {
 		uint16_t id, len;
 
-		if (cur_u16(&c, &id) == -1 ||  /* set id */
-		    cur_u16(&c, &len) == -1 || /* header included */
-		    len < SET_HDR_LEN ||
-		    (id != template_id && id != options_id && id < 256) ||
+		if (cur_u16(&c, &id) == -1 || /* set id */
+		    cur_u16(&c, &len) == -1)  /* header included */
+			return false;
+		if (id != template_id && id != options_id && id < 256)
+			return good > 0;
+		if (len < SET_HDR_LEN ||
 		    cur_skip(&c, (size_t)len - SET_HDR_LEN) == -1)
 			return false;
+		good++;
 	}
 	return true;
 }

@@ -24,6 +24,10 @@
  *                                      to the datagram's, sets 2, 3 or
  *                                      >= 256 of length >= 4 filling it
  *
+ * (v9, IPFIX: a set with a reserved id after at least one good one ends
+ * the walk as well: pmacct 1.7 ends some messages so, and the decoder
+ * names that defect itself.)
+ *
  * TCP streams (BMP, RFC 7854 section 4.1; IPFIX, RFC 7011 section 10.3)
  * are searched for a message start: a plausible header whose message
  * checks out (below) AND a plausible header right after it.  A capture
