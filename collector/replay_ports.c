@@ -105,8 +105,7 @@ void replay_ports_unused(struct replay_ports *t, enum replay_transport tr,
 	u->unused_bytes += bytes;
 }
 
-void replay_ports_resync(struct replay_ports *t, uint16_t port,
-			 uint64_t bytes)
+void replay_ports_resync(struct replay_ports *t, uint16_t port, uint64_t bytes)
 {
 	struct port_use *u = entry(t, REPLAY_TCP, port);
 
@@ -259,8 +258,9 @@ static void json_entry(const struct port_use *u, struct jbuf *j)
 	json_obj_begin(j, "decoded");
 	for (unsigned p = 0; p < RECOGNISE_PROTO_COUNT; p++)
 		if (u->used[p] != 0)
-			json_u64(j, p == RECOGNISE_NONE ? "unrecognised" :
-							  recognise_proto_name(p),
+			json_u64(j,
+				 p == RECOGNISE_NONE ? "unrecognised" :
+						       recognise_proto_name(p),
 				 u->used[p]);
 	json_obj_end(j);
 	json_u64(j, "decoded_bytes", u->used_bytes);

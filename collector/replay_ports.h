@@ -26,7 +26,7 @@
 #include "peerscope/dec_stats.h"
 #include "peerscope/recognise.h"
 
-#define REPLAY_PORTS_MAX	   4096
+#define REPLAY_PORTS_MAX	    4096
 #define REPLAY_PORTS_SUMMARY_UNUSED 16 /* unused-only ports printed */
 
 enum replay_transport { REPLAY_UDP, REPLAY_TCP };
@@ -53,8 +53,7 @@ void replay_ports_unused(struct replay_ports *t, enum replay_transport tr,
 			 uint64_t bytes);
 
 /* A TCP stream of `port` resynchronised after passing over `bytes`. */
-void replay_ports_resync(struct replay_ports *t, uint16_t port,
-			 uint64_t bytes);
+void replay_ports_resync(struct replay_ports *t, uint16_t port, uint64_t bytes);
 
 /* "summary: port ..." lines, as described above.  NULL t: nothing. */
 void replay_ports_summary(const struct replay_ports *t, FILE *out);

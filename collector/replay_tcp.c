@@ -226,8 +226,8 @@ static void flow_feed(struct replay_tcp *t, struct tcp_stream *s,
 	struct tcp_flow *f = flow_of(s);
 	bool ok;
 
-	replay_ports_used(t->ports, REPLAY_TCP, s->dport, RECOGNISE_NONE,
-			  NULL, 0, len);
+	replay_ports_used(t->ports, REPLAY_TCP, s->dport, RECOGNISE_NONE, NULL,
+			  0, len);
 	if (f->state == FLOW_BMP) {
 		bmp_replay_clock(t->bmp, t->seg_ts_ns);
 		ok = bmp_replay_session_feed(t->bmp, f->bmp, data, len) == 0;
@@ -269,8 +269,7 @@ static void flow_search(struct replay_tcp *t, struct tcp_stream *s,
 	const uint8_t *out;
 	size_t out_len;
 
-	switch (stream_sync_feed(&f->sync, data, len, &proto, &out,
-				 &out_len)) {
+	switch (stream_sync_feed(&f->sync, data, len, &proto, &out, &out_len)) {
 	case STREAM_SYNC_FOUND:
 		flow_found(t, s, proto, out, out_len, ts_ns);
 		break;
@@ -448,8 +447,7 @@ void replay_tcp_finish(struct replay_tcp *t)
 	tcp_reasm_close_all(t->reasm);
 }
 
-const struct ipfix_tcp_stats *replay_tcp_ipfix_stats(
-	const struct replay_tcp *t)
+const struct ipfix_tcp_stats *replay_tcp_ipfix_stats(const struct replay_tcp *t)
 {
 	return &t->ipfix_st;
 }

@@ -68,8 +68,8 @@ void replay_tcp_segment(struct replay_tcp *t, const struct capture_packet *pk);
 void replay_tcp_finish(struct replay_tcp *t);
 
 /* IPFIX sessions as live counts them (ipfix_tcp.h). */
-const struct ipfix_tcp_stats *replay_tcp_ipfix_stats(
-	const struct replay_tcp *t);
+const struct ipfix_tcp_stats *
+replay_tcp_ipfix_stats(const struct replay_tcp *t);
 
 /* Ends what is still open, then frees; NULL is fine. */
 void replay_tcp_free(struct replay_tcp *t);

@@ -40,6 +40,8 @@ static void drop_front(struct stream_sync *s, size_t from)
 
 static int hold(struct stream_sync *s, const uint8_t *data, size_t len)
 {
+	if (len == 0)
+		return 0; /* nothing to hold (and buf may still be NULL) */
 	if (s->len + len > s->cap) {
 		size_t cap = s->cap ? s->cap : STREAM_SYNC_BUF_MIN;
 		uint8_t *b;
@@ -111,9 +113,8 @@ enum stream_sync_state stream_sync_end(struct stream_sync *s,
 {
 	struct recognise_scan sc;
 
-	if (s->len > 0 &&
-	    recognise_stream_scan(s->buf, s->len, s->protos, true, &sc) ==
-		    RECOGNISE_SCAN_FOUND)
+	if (s->len > 0 && recognise_stream_scan(s->buf, s->len, s->protos, true,
+						&sc) == RECOGNISE_SCAN_FOUND)
 		return found(s, &sc, s->buf, s->len, proto, out, out_len);
 	s->skipped += s->len;
 	return abandon(s);

@@ -124,8 +124,7 @@ static void drain_ooo(struct tcp_reasm *r, struct tcp_stream *s, uint64_t ts_ns)
 }
 
 /* The bytes up to `to` are not coming: the owner hears of the hole. */
-static void give_up_hole(struct tcp_reasm *r, struct tcp_stream *s,
-			 uint32_t to)
+static void give_up_hole(struct tcp_reasm *r, struct tcp_stream *s, uint32_t to)
 {
 	uint32_t lost = to - s->next;
 
@@ -136,8 +135,7 @@ static void give_up_hole(struct tcp_reasm *r, struct tcp_stream *s,
 }
 
 /* Deliver what waits, past every hole (the stream is closing). */
-static void flush_ooo(struct tcp_reasm *r, struct tcp_stream *s,
-		      uint64_t ts_ns)
+static void flush_ooo(struct tcp_reasm *r, struct tcp_stream *s, uint64_t ts_ns)
 {
 	while (!s->ignored && s->ooo != NULL) {
 		give_up_hole(r, s, s->ooo->seq);
@@ -252,8 +250,7 @@ static struct tcp_stream *stream_find(const struct tcp_reasm *r,
 				      const struct capture_packet *pk,
 				      uint32_t b)
 {
-	for (struct tcp_stream *s = r->buckets[b]; s != NULL;
-	     s = s->hash_next)
+	for (struct tcp_stream *s = r->buckets[b]; s != NULL; s = s->hash_next)
 		if (s->sport == pk->src_port && s->dport == pk->dst_port &&
 		    memcmp(&s->src, &pk->src, sizeof(s->src)) == 0 &&
 		    memcmp(&s->dst, &pk->dst, sizeof(s->dst)) == 0)
@@ -261,9 +258,8 @@ static struct tcp_stream *stream_find(const struct tcp_reasm *r,
 	return NULL;
 }
 
-static struct tcp_stream *stream_new(struct tcp_reasm *r,
-				     const struct capture_packet *pk,
-				     uint32_t b)
+static struct tcp_stream *
+stream_new(struct tcp_reasm *r, const struct capture_packet *pk, uint32_t b)
 {
 	struct tcp_stream *s;
 
@@ -371,7 +367,8 @@ static void segment(struct tcp_reasm *r, struct tcp_stream *s,
 		s->next = seq;
 		s->have_next = true;
 	}
-	if (!syn && len > 0 && s->syn_data > 0)
+	/* decided by the first data at or before next (not one ahead) */
+	if (!syn && len > 0 && s->syn_data > 0 && !seq_before(s->next, seq))
 		syn_data_numbering(r, s, seq);
 	if (pk->tcp_flags & CAPTURE_TCP_FIN) {
 		s->fin_seen = true;
@@ -387,8 +384,8 @@ static void segment(struct tcp_reasm *r, struct tcp_stream *s,
 
 void tcp_reasm_segment(struct tcp_reasm *r, const struct capture_packet *pk)
 {
-	uint32_t b = bucket_of(r, &pk->src, &pk->dst, pk->src_port,
-			       pk->dst_port);
+	uint32_t b =
+		bucket_of(r, &pk->src, &pk->dst, pk->src_port, pk->dst_port);
 	struct tcp_stream *s = stream_find(r, pk, b);
 
 	if (s == NULL) {

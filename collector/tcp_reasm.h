@@ -79,8 +79,8 @@ struct tcp_stream {
 	struct tcp_ooo_seg *ooo;
 	uint32_t ooo_segs;
 	size_t ooo_bytes;
-	struct tcp_stream *hash_next;	  /* bucket chain */
-	struct tcp_stream *older, *newer; /* in the order first seen */
+	struct tcp_stream *hash_next;		   /* bucket chain */
+	struct tcp_stream *older, *newer;	   /* in the order first seen */
 	alignas(max_align_t) unsigned char user[]; /* the owner's area */
 };
 

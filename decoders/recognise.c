@@ -43,9 +43,12 @@
 #define BMP_BODY	   (BMP_COMMON_HDR_LEN + BMP_PEER_HDR_LEN)
 
 static const char *const proto_names[RECOGNISE_PROTO_COUNT] = {
-	[RECOGNISE_NONE] = "none",	      [RECOGNISE_SFLOW5] = "sflow-v5",
-	[RECOGNISE_NETFLOW5] = "netflow-v5", [RECOGNISE_NETFLOW9] = "netflow-v9",
-	[RECOGNISE_IPFIX] = "ipfix",	      [RECOGNISE_BMP] = "bmp",
+	[RECOGNISE_NONE] = "none",
+	[RECOGNISE_SFLOW5] = "sflow-v5",
+	[RECOGNISE_NETFLOW5] = "netflow-v5",
+	[RECOGNISE_NETFLOW9] = "netflow-v9",
+	[RECOGNISE_IPFIX] = "ipfix",
+	[RECOGNISE_BMP] = "bmp",
 };
 
 const char *recognise_proto_name(enum recognise_proto p)
@@ -61,8 +64,8 @@ const char *recognise_proto_name(enum recognise_proto p)
  * the walk too: real exporters send such (pmacct 1.7 closes some messages
  * with a set 0 of any length), and the decoder names that defect itself.
  */
-static bool sets_fill(struct cur c, uint16_t template_id,
-		      uint16_t options_id, size_t pad_max)
+static bool sets_fill(struct cur c, uint16_t template_id, uint16_t options_id,
+		      size_t pad_max)
 {
 	unsigned good = 0;
 
@@ -116,7 +119,6 @@ static enum recognise_verdict ipfix_message(const uint8_t *buf, size_t avail,
 
 /* ---- UDP ---------------------------------------------------------- */
 
-
 static enum recognise_proto refuse(enum dec_reason *why, enum dec_reason r)
 {
 	*why = r;
@@ -128,17 +130,17 @@ static enum recognise_proto datagram_sflow5(struct cur c, enum dec_reason *why)
 	uint32_t version, agent_type, sub_agent, seq, uptime, samples;
 	size_t agent_len;
 
-	if (cur_u32(&c, &version) == -1 || /* 5 */
+	if (cur_u32(&c, &version) == -1 ||  /* 5 */
 	    cur_u32(&c, &agent_type) == -1) /* 1 = IPv4, 2 = IPv6 */
 		return refuse(why, DEC_CAPTURE_UDP_UNRECOGNISED_HEADER);
 	if (agent_type != 1 && agent_type != 2)
 		return refuse(why, DEC_CAPTURE_UDP_UNRECOGNISED_HEADER);
 	agent_len = agent_type == 1 ? 4 : 16;
-	if (cur_skip(&c, agent_len) == -1 ||	/* agent address */
-	    cur_u32(&c, &sub_agent) == -1 ||	/* sub_agent_id */
-	    cur_u32(&c, &seq) == -1 ||		/* sequence_number */
-	    cur_u32(&c, &uptime) == -1 ||	/* uptime, ms */
-	    cur_u32(&c, &samples) == -1 ||	/* samples<> */
+	if (cur_skip(&c, agent_len) == -1 || /* agent address */
+	    cur_u32(&c, &sub_agent) == -1 || /* sub_agent_id */
+	    cur_u32(&c, &seq) == -1 ||	     /* sequence_number */
+	    cur_u32(&c, &uptime) == -1 ||    /* uptime, ms */
+	    cur_u32(&c, &samples) == -1 ||   /* samples<> */
 	    samples > SFLOW_MAX_SAMPLES_PER_DATAGRAM)
 		return refuse(why, DEC_CAPTURE_UDP_UNRECOGNISED_HEADER);
 	for (uint32_t i = 0; i < samples; i++) {
@@ -147,7 +149,8 @@ static enum recognise_proto datagram_sflow5(struct cur c, enum dec_reason *why)
 		if (cur_u32(&c, &format) == -1 || /* data_format */
 		    cur_u32(&c, &len) == -1 ||	  /* sample_data<> */
 		    cur_skip(&c, len) == -1)
-			return refuse(why, DEC_CAPTURE_UDP_UNRECOGNISED_STRUCTURE);
+			return refuse(why,
+				      DEC_CAPTURE_UDP_UNRECOGNISED_STRUCTURE);
 	}
 	if (!cur_is_empty(&c))
 		return refuse(why, DEC_CAPTURE_UDP_UNRECOGNISED_STRUCTURE);
@@ -189,8 +192,7 @@ static enum recognise_proto datagram_ipfix(const uint8_t *buf, size_t len,
 
 	/* over UDP a datagram is one message (RFC 7011 section 10.3.3) */
 	if (len < IPFIX_HDR_LEN ||
-	    ipfix_header(buf, len, &msg_len) != RECOGNISE_YES ||
-	    msg_len != len)
+	    ipfix_header(buf, len, &msg_len) != RECOGNISE_YES || msg_len != len)
 		return refuse(why, DEC_CAPTURE_UDP_UNRECOGNISED_HEADER);
 	if (ipfix_message(buf, len, &msg_len) != RECOGNISE_YES)
 		return refuse(why, DEC_CAPTURE_UDP_UNRECOGNISED_STRUCTURE);
@@ -260,7 +262,7 @@ static enum recognise_verdict bmp_header(const uint8_t *buf, size_t avail,
 	if (cur_u8(&c, version) == -1) /* 3, or 4 (TLV draft) */
 		return RECOGNISE_MORE;
 	if (*version != BMP_VERSION && *version != BMP_VERSION_TLV)
-		return RECOGNISE_NO; /* most bytes end here */
+		return RECOGNISE_NO;  /* most bytes end here */
 	if (cur_u32(&c, len) == -1 || /* header included */
 	    cur_u8(&c, type) == -1)   /* 0..6 */
 		return RECOGNISE_MORE;
@@ -416,16 +418,14 @@ static enum recognise_verdict starts_at(enum recognise_proto proto,
 		return RECOGNISE_NO;
 	if (len - off == msg_len) /* the last message, or wait for more */
 		return at_end ? RECOGNISE_YES : RECOGNISE_MORE;
-	v = recognise_header(proto, buf + off + msg_len,
-			     len - off - msg_len);
+	v = recognise_header(proto, buf + off + msg_len, len - off - msg_len);
 	if (v == RECOGNISE_MORE) /* a successor cut by the end is no denial */
 		return at_end ? RECOGNISE_YES : RECOGNISE_MORE;
 	return v;
 }
 
-enum recognise_scan_result recognise_stream_scan(const uint8_t *buf,
-						 size_t len, unsigned protos,
-						 bool at_end,
+enum recognise_scan_result recognise_stream_scan(const uint8_t *buf, size_t len,
+						 unsigned protos, bool at_end,
 						 struct recognise_scan *out)
 {
 	static const enum recognise_proto order[] = { RECOGNISE_BMP,

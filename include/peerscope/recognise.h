@@ -67,7 +67,7 @@ const char *recognise_proto_name(enum recognise_proto p);
 
 /* Protocols a TCP stream is searched for, as a bit set. */
 #define RECOGNISE_BIT(p) (1u << (p))
-#define RECOGNISE_TCP_ANY \
+#define RECOGNISE_TCP_ANY                                                      \
 	(RECOGNISE_BIT(RECOGNISE_BMP) | RECOGNISE_BIT(RECOGNISE_IPFIX))
 
 /*
@@ -119,9 +119,8 @@ struct recognise_scan {
  * The answer for a prefix never contradicts the answer for the whole:
  * feeding a stream in any chunking finds the same offset.
  */
-enum recognise_scan_result recognise_stream_scan(const uint8_t *buf,
-						 size_t len, unsigned protos,
-						 bool at_end,
+enum recognise_scan_result recognise_stream_scan(const uint8_t *buf, size_t len,
+						 unsigned protos, bool at_end,
 						 struct recognise_scan *out);
 
 #endif /* PEERSCOPE_RECOGNISE_H */

@@ -61,7 +61,8 @@ static void load(struct payloads *p, const char *path)
 			p->len = realloc(p->len, p->cap_n * sizeof(*p->len));
 		}
 		while (p->used + pk.len > p->cap_bytes) {
-			p->cap_bytes = p->cap_bytes ? p->cap_bytes * 2 : 1 << 20;
+			p->cap_bytes =
+				p->cap_bytes ? p->cap_bytes * 2 : 1 << 20;
 			p->bytes = realloc(p->bytes, p->cap_bytes);
 		}
 		if (p->len == NULL || p->bytes == NULL)
@@ -83,9 +84,9 @@ static void bench_datagrams(const struct payloads *p)
 		enum dec_reason why;
 
 		for (size_t i = 0; i < p->n; i++) {
-			recognised += recognise_datagram(p->bytes + off,
-							 p->len[i], &why) !=
-				      RECOGNISE_NONE;
+			recognised +=
+				recognise_datagram(p->bytes + off, p->len[i],
+						   &why) != RECOGNISE_NONE;
 			off += p->len[i];
 		}
 		done += p->n;

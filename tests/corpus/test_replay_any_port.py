@@ -14,8 +14,9 @@ Truth, never peerscope's own output:
     v5/v9/IPFIX per exporter, sFlow per agent, BMP per peer (state at the
     end, prefixes per family, messages), against their truth.json;
   * unrelated traffic mixed into a real capture (DNS, NTP, syslog, random
-    UDP, datagrams that start like an export but are not one, SSH and HTTP
-    over TCP): what we wrote is what is expected: no exporter but the real
+    UDP, datagrams that start like an export but are not one, SSH, HTTP
+    and a BGP session of real BGP messages over TCP): what we wrote is
+    what is expected: no exporter but the real
     one, the real one's figures unchanged (truth.json), every unrelated
     datagram and stream counted unused by reason and its port named;
   * a flow once recognised keeps its protocol (a later malformed datagram
@@ -298,8 +299,24 @@ def unrelated_udp(rng):
     return out
 
 
-def unrelated_tcp(pc, ts):
-    """SSH and HTTP, both directions; returns the streams with payload."""
+def bgp_messages(bmp_stream):
+    """The BGP messages inside a BMP stream's Route Monitoring and Peer Up
+    messages (RFC 7854 section 4): what a BGP session on port 179 carries."""
+    out, off = b"", 0
+    while off + 6 <= len(bmp_stream):
+        n = struct.unpack(">I", bmp_stream[off + 1:off + 5])[0]
+        mtype = bmp_stream[off + 5]
+        if mtype == 0:
+            out += bmp_stream[off + 48:off + n]
+        elif mtype == 3:
+            out += bmp_stream[off + 68:off + n]
+        off += n
+    return out
+
+
+def unrelated_tcp(pc, ts, bmp_stream):
+    """SSH, HTTP and a BGP session (real BGP messages), both directions;
+    returns the streams with payload."""
     rng = random.Random(7)
     ssh_c = b"SSH-2.0-OpenSSH_9.2\r\n" + bytes(rng.randrange(256)
                                              for _ in range(3000))
@@ -311,7 +328,9 @@ def unrelated_tcp(pc, ts):
     streams = [("192.0.2.40", 50022, "192.0.2.10", 22, ssh_c),
                ("192.0.2.10", 22, "192.0.2.40", 50022, ssh_s),
                ("192.0.2.41", 50080, "192.0.2.10", 80, http_c),
-               ("192.0.2.10", 80, "192.0.2.41", 50080, http_s)]
+               ("192.0.2.10", 80, "192.0.2.41", 50080, http_s),
+               ("192.0.2.42", 179, "192.0.2.10", 50179,
+                bgp_messages(bmp_stream))]
     for src, sp, dst, dp, data in streams:
         pc.tcp(ts, src, sp, dst, dp, 1000, 0x02)
         for off in range(0, len(data), 1400):
@@ -334,7 +353,9 @@ def mixed(rep, args, flows, tmp):
         for j in range(i * len(junk) // len(real),
                        (i + 1) * len(junk) // len(real)):
             pc.udp(ts, *junk[j])
-    streams = unrelated_tcp(pc, real[-1][0])
+    bmp = open(os.path.join(args.corpus, "bmp", "split",
+                            "split_source.bmp"), "rb").read()
+    streams = unrelated_tcp(pc, real[-1][0], bmp)
     path = os.path.join(tmp, "mixed.pcap")
     pc.write(path)
     run = cl.replay(args.peerscope, [path], WINDOW)
@@ -375,7 +396,8 @@ def mixed(rep, args, flows, tmp):
         rep.check("mixed: the summary says why port %d/udp was not used" %
                   port, said, "" if said else run.stderr[-600:])
     tcp = port_entries(run, "tcp")
-    rep.equal("mixed: TCP ports 22, 80 and the clients' not used, by reason",
+    rep.equal("mixed: TCP ports 22, 80, BGP's and the clients' not used, "
+              "by reason",
               sorted((p, e["not_used"]) for p, e in tcp.items()),
               sorted((dp, {"capture.tcp.unrecognised": 1})
                      for _s, _sp, _d, dp, _p in streams))

@@ -34,10 +34,9 @@ static void check_datagram(const uint8_t *p, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const unsigned choices[] = {
-		RECOGNISE_TCP_ANY, RECOGNISE_BIT(RECOGNISE_BMP),
-		RECOGNISE_BIT(RECOGNISE_IPFIX)
-	};
+	static const unsigned choices[] = { RECOGNISE_TCP_ANY,
+					    RECOGNISE_BIT(RECOGNISE_BMP),
+					    RECOGNISE_BIT(RECOGNISE_IPFIX) };
 	struct recognise_scan whole;
 	struct stream_sync s;
 	enum stream_sync_state st = STREAM_SYNC_SEARCHING;
@@ -83,8 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    at != whole.offset || s.skipped != at ||
 		    memcmp(out, p + at, out_len) != 0)
 			__builtin_trap();
-	} else if (whole.proto != RECOGNISE_NONE || st != STREAM_SYNC_ABANDONED ||
-		   s.skipped != n) {
+	} else if (whole.proto != RECOGNISE_NONE ||
+		   st != STREAM_SYNC_ABANDONED || s.skipped != n) {
 		__builtin_trap();
 	}
 	stream_sync_fini(&s);

@@ -126,12 +126,12 @@ static void test_datagrams_recognised(void **state)
 }
 
 /* A macro, so that a failure names the line of the case. */
-#define refused(b, want)                                                 \
-	do {                                                             \
-		enum dec_reason why_;                                    \
-                                                                         \
-		assert_int_equal(udp((b), &why_), RECOGNISE_NONE);       \
-		assert_int_equal(why_, (want));                          \
+#define refused(b, want)                                                       \
+	do {                                                                   \
+		enum dec_reason why_;                                          \
+                                                                               \
+		assert_int_equal(udp((b), &why_), RECOGNISE_NONE);             \
+		assert_int_equal(why_, (want));                                \
 	} while (0)
 
 static void test_datagrams_refused_by_reason(void **state)
@@ -313,16 +313,16 @@ static void stream(struct buf *b, const uint8_t *junk, size_t n)
 
 static void test_scan_finds_the_first_confirmed_start(void **state)
 {
-	static const uint8_t junk[] = { 3, 0, 0, 0, 0x20, 0, 0xff, 0x03, 0x00,
-					0,	 0, 0x12, 4,    1, 2, 3 };
+	static const uint8_t junk[] = { 3,    0, 0, 0,	  0x20, 0, 0xff, 0x03,
+					0x00, 0, 0, 0x12, 4,	1, 2,	 3 };
 	struct recognise_scan sc;
 	struct buf b;
 
 	(void)state;
 	stream(&b, junk, sizeof(junk));
-	assert_int_equal(recognise_stream_scan(b.b, b.n, RECOGNISE_TCP_ANY,
-					       false, &sc),
-			 RECOGNISE_SCAN_FOUND);
+	assert_int_equal(
+		recognise_stream_scan(b.b, b.n, RECOGNISE_TCP_ANY, false, &sc),
+		RECOGNISE_SCAN_FOUND);
 	assert_int_equal(sc.proto, RECOGNISE_BMP);
 	assert_int_equal(sc.offset, sizeof(junk));
 	/* IPFIX alone is not there */
@@ -333,13 +333,13 @@ static void test_scan_finds_the_first_confirmed_start(void **state)
 	assert_int_equal(sc.offset, b.n);
 	/* the last message needs the end of the stream for a successor */
 	bmp_eor(&b);
-	assert_int_equal(recognise_stream_scan(b.b, b.n, RECOGNISE_TCP_ANY,
-					       false, &sc),
-			 RECOGNISE_SCAN_MORE);
+	assert_int_equal(
+		recognise_stream_scan(b.b, b.n, RECOGNISE_TCP_ANY, false, &sc),
+		RECOGNISE_SCAN_MORE);
 	assert_int_equal(sc.offset, 0);
-	assert_int_equal(recognise_stream_scan(b.b, b.n, RECOGNISE_TCP_ANY,
-					       true, &sc),
-			 RECOGNISE_SCAN_FOUND);
+	assert_int_equal(
+		recognise_stream_scan(b.b, b.n, RECOGNISE_TCP_ANY, true, &sc),
+		RECOGNISE_SCAN_FOUND);
 	assert_int_equal(sc.offset, 0);
 }
 
@@ -358,8 +358,7 @@ static long sync_in_chunks(const struct buf *b, size_t chunk,
 	while (off < b->n && st == STREAM_SYNC_SEARCHING) {
 		size_t n = b->n - off < chunk ? b->n - off : chunk;
 
-		st = stream_sync_feed(&s, b->b + off, n, proto, &out,
-				      &out_len);
+		st = stream_sync_feed(&s, b->b + off, n, proto, &out, &out_len);
 		off += n;
 	}
 	if (st == STREAM_SYNC_SEARCHING)

@@ -417,6 +417,22 @@ static void test_syn_data_both_numberings(void **state)
 	fixture_free(f);
 }
 
+static void test_syn_data_at_isn_reordered(void **state)
+{
+	struct fixture *f = fixture_new(8, 8, 4096);
+
+	(void)state;
+	f->k.renumbered = true;
+	/* the generators' numbering, the second data segment first */
+	seg_at(f, 1000, CAPTURE_TCP_SYN, ISN, 0, 10, 1);
+	seg_at(f, 1000, CAPTURE_TCP_ACK, ISN + 20, 20, 10, 2);
+	seg_at(f, 1000, CAPTURE_TCP_ACK, ISN + 10, 10, 10, 3);
+	assert_stream(f, 30);
+	assert_int_equal(f->st.n[DEC_TCP_SYN_DATA_AT_ISN], 1);
+	assert_int_equal(f->st.n[DEC_TCP_OUT_OF_ORDER], 1);
+	fixture_free(f);
+}
+
 static void test_syn_with_data_retransmitted(void **state)
 {
 	struct fixture *f = fixture_new(8, 8, 4096);
@@ -485,6 +501,7 @@ int main(void)
 		cmocka_unit_test(test_stream_cap),
 		cmocka_unit_test(test_rst_syn_and_midstream),
 		cmocka_unit_test(test_syn_data_both_numberings),
+		cmocka_unit_test(test_syn_data_at_isn_reordered),
 		cmocka_unit_test(test_syn_with_data_retransmitted),
 		cmocka_unit_test(test_ignored_stream_drops_unbuffered),
 		cmocka_unit_test(test_waiting_cap_over_all_streams),
