@@ -17,12 +17,15 @@
  *      recognised as (decoders/recognise.c), so that later datagrams,
  *      even malformed ones, reach the same decoder, which names defects;
  *   3. otherwise the content decides: sFlow v5, NetFlow v5, v9, IPFIX;
- *   4. content recognised as none of them, on a default port (6343,
- *      4739, 2055), goes to that port's decoder, which names the defect;
+ *   4. content recognised as none of them goes to the decoder of the
+ *      protocol first recognised on its port (a new exporter's first
+ *      datagram may be the odd one), else of the port's default protocol
+ *      (6343, 4739, 2055), which names the defect;
  *   5. anything else is not used, counted by reason and port
  *      (capture.udp.unrecognised.*; replay_ports.h prints each port).
- * Random traffic (DNS, NTP, SSH...) does not pass the recognisers, so it
- * creates no exporter.
+ * Random traffic (DNS, NTP, SSH...) does not pass the recognisers, so
+ * unless it is sent to a port that carries exports it creates no
+ * exporter.
  *
  * TCP: replay_tcp.c reassembles every stream, recognises BMP and IPFIX
  * (or takes bmp.port and flow.tcp_listen's word), and hands IPFIX
@@ -41,11 +44,9 @@
  * worker makes the output timing-dependent, never hangs the replay.
  */
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -69,8 +70,9 @@
 
 /* What a UDP destination port says about its datagrams. */
 struct udp_port_rule {
-	uint8_t proto; /* enum ps_proto configured on it, or NONE */
-	bool forced;   /* configured by the user, not a default */
+	uint8_t proto;	 /* enum ps_proto configured on it, or NONE */
+	bool forced;	 /* configured by the user, not a default */
+	uint8_t learned; /* the protocol first recognised on it, or NONE */
 };
 
 /* A UDP flow whose content was recognised: its datagrams stay that. */
@@ -345,7 +347,7 @@ static enum ps_proto udp_classify(struct dispatcher *x,
 				  enum recognise_proto *label, const char **by,
 				  enum dec_reason *why)
 {
-	const struct udp_port_rule *rule = &x->udp_ports[pk->dst_port];
+	struct udp_port_rule *rule = &x->udp_ports[pk->dst_port];
 	struct udp_flow_key k;
 	struct udp_flow *f;
 	enum recognise_proto r;
@@ -375,8 +377,12 @@ static enum ps_proto udp_classify(struct dispatcher *x,
 			f->label = (uint8_t)r;
 			f->by = *by;
 		}
+		if (rule->learned == PS_PROTO_NONE)
+			rule->learned = (uint8_t)proto;
 		return proto;
 	}
+	if (rule->learned != PS_PROTO_NONE)
+		return (enum ps_proto)rule->learned;
 	if (rule->proto != PS_PROTO_NONE) {
 		*by = listen_keys[rule->proto];
 		return (enum ps_proto)rule->proto;

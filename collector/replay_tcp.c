@@ -430,12 +430,6 @@ struct replay_tcp *replay_tcp_new(struct pipeline *p, struct bmp_replay *bmp,
 
 void replay_tcp_segment(struct replay_tcp *t, const struct capture_packet *pk)
 {
-	/* the collector's own segments on a configured port carry nothing */
-	if ((t->bmp_port != 0 && pk->src_port == t->bmp_port &&
-	     pk->dst_port != t->bmp_port) ||
-	    (t->ipfix_port != 0 && pk->src_port == t->ipfix_port &&
-	     pk->dst_port != t->ipfix_port))
-		return;
 	if (pk->ts_ns > t->seg_ts_ns)
 		t->seg_ts_ns = pk->ts_ns;
 	tcp_reasm_segment(t->reasm, pk);

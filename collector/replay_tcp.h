@@ -6,11 +6,13 @@
  * (ipfix_tcp_frame_next) and handed to the dispatcher (replay.c).
  *
  * Which protocol.  A stream to bmp.port is BMP, one to flow.tcp_listen's
- * port IPFIX; the other direction of those connections (the collector's
- * ACKs) is passed over.  Any other stream, in either direction, is
- * recognised by its content (decoders/recognise.c); once recognised it
- * stays that protocol until it ends, and a stream in which nothing is
- * recognised is not used (capture.tcp.unrecognised, named per port).
+ * port IPFIX.  Any other stream, in either direction, is recognised by
+ * its content (decoders/recognise.c): the collector's direction of a
+ * connection carries nothing (its ACKs open a stream that stays empty),
+ * a router in BMP passive mode sends from the port.  Once recognised a
+ * stream stays that protocol until it ends, and a stream with bytes in
+ * which nothing is recognised is not used (capture.tcp.unrecognised,
+ * named per port).
  *
  * Where messages start.  A stream to a configured port whose SYN was
  * captured is framed from its first byte, as live frames it: a framing

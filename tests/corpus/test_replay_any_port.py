@@ -19,10 +19,10 @@ Truth, never peerscope's own output:
     what is expected: no exporter but the real
     one, the real one's figures unchanged (truth.json), every unrelated
     datagram and stream counted unused by reason and its port named;
-  * a flow once recognised keeps its protocol (a later malformed datagram
-    reaches the decoder, which names it); a default port does not force
-    its protocol on content recognised as another; a port the user
-    configures does.
+  * a flow, and a port, once recognised keep their protocol (a later
+    malformed datagram reaches the decoder, which names it); a default
+    port does not force its protocol on content recognised as another; a
+    port the user configures does.
 """
 import os
 import random
@@ -409,9 +409,11 @@ def sticky_and_forced(rep, args, flows, tmp):
     junk = b"\x00\x63" + bytes(60)  # version 99
     pc = cl.PcapWriter()
     ts, src, sp, dst, dp, first = nf9[0]
+    pc.udp(ts, src, sp, dst, 7778, junk)       # before anything: not used
     pc.udp(ts, src, sp, dst, 7777, first)
     pc.udp(ts, src, sp, dst, 7777, junk)       # same flow: to the decoder
-    pc.udp(ts, src, sp + 1, dst, 7777, junk)   # another flow: not used
+    pc.udp(ts, src, sp + 1, dst, 7777, junk)   # a port that carries v9 too
+    pc.udp(ts, src, sp, dst, 7779, junk)       # another port: not used
     for d in nf9[1:]:
         pc.udp(d[0], d[1], d[2], d[3], 7777, d[5])
     path = os.path.join(tmp, "sticky.pcap")
@@ -419,12 +421,15 @@ def sticky_and_forced(rep, args, flows, tmp):
     run = cl.replay(args.peerscope, [path], WINDOW)
     h = cl.health_sums(run.messages)
     errs = (run.stats or {}).get("decode_errors", {})
-    rep.equal("sticky: the flow's malformed datagram reaches the decoder, "
-              "the other flow's is not used",
+    ports = port_entries(run, "udp")
+    rep.equal("sticky: the flow's and the port's malformed datagrams reach "
+              "the decoder, the others are not used",
               (h.get("datagrams"), h.get("datagrams_rejected"),
                sum(v for k, v in errs.items()
-                   if k.startswith("capture.udp.unrecognised."))),
-              (len(nf9) + 1, 1, 1))
+                   if k.startswith("capture.udp.unrecognised.")),
+               [sum(ports.get(p, {}).get("not_used", {}).values())
+                for p in (7777, 7778, 7779)]),
+              (len(nf9) + 2, 2, 2, [0, 1, 1]))
 
     # sFlow sent to NetFlow's default port: content wins over a default
     sfl = os.path.join(flows, "pmacctd-sflow-rate10-live.pcap")
