@@ -489,6 +489,26 @@ static void publish_ipfix_tcp(struct dispatcher *x)
 			      memory_order_relaxed);
 }
 
+/*
+ * Captures whose traffic was all unused would otherwise end with no
+ * message and a quiet exit: say so, and where to look.
+ */
+static void warn_unused(struct dispatcher *x, int status)
+{
+	uint64_t used, unused;
+
+	if (x->ports == NULL || status != 0)
+		return;
+	replay_ports_totals(x->ports, &used, &unused);
+	if (used == 0 && unused > 0)
+		log_event(&x->log, PS_LOG_WARN, "capture_unused",
+			  "no sFlow, NetFlow, IPFIX or BMP recognised in %llu "
+			  "datagrams and streams; the summary's port lines say "
+			  "why (listen.*, bmp.port and flow.tcp_listen force a "
+			  "protocol on a port)",
+			  (unsigned long long)unused);
+}
+
 static bool progress_wanted(const struct ps_config *cfg)
 {
 	if (cfg->progress == PS_PROGRESS_ON)
@@ -547,6 +567,7 @@ int replay_run(const struct ps_config *cfg, char *const *files, int nfiles,
 	replay_tcp_free(x.tcp); /* every stream ended above */
 	bmp_replay_free(x.bmp);
 	p.ports = x.ports;
+	warn_unused(&x, status);
 	pipeline_summary(&p, stderr, stats_path);
 	if (cfg->replay_serve_seconds > 0 &&
 	    http_serve_replay(&p, cfg, cfg->replay_serve_seconds) == -1)

@@ -123,6 +123,21 @@ static bool is_used(const struct port_use *u)
 	return false;
 }
 
+void replay_ports_totals(const struct replay_ports *t, uint64_t *used,
+			 uint64_t *unused)
+{
+	const struct port_use *u;
+	uint32_t pos = 0;
+
+	*used = 0;
+	*unused = 0;
+	while ((u = htab_next(&t->tab, &pos)) != NULL) {
+		for (unsigned p = 0; p < RECOGNISE_PROTO_COUNT; p++)
+			*used += u->used[p];
+		*unused += u->unused_n;
+	}
+}
+
 static const char *transport_name(uint8_t tr)
 {
 	return tr == REPLAY_UDP ? "udp" : tr == REPLAY_TCP ? "tcp" : "any";

@@ -55,6 +55,10 @@ void replay_ports_unused(struct replay_ports *t, enum replay_transport tr,
 /* A TCP stream of `port` resynchronised after passing over `bytes`. */
 void replay_ports_resync(struct replay_ports *t, uint16_t port, uint64_t bytes);
 
+/* Datagrams or streams decoded, and not used, over all ports. */
+void replay_ports_totals(const struct replay_ports *t, uint64_t *used,
+			 uint64_t *unused);
+
 /* "summary: port ..." lines, as described above.  NULL t: nothing. */
 void replay_ports_summary(const struct replay_ports *t, FILE *out);
 

@@ -395,6 +395,18 @@ def mixed(rep, args, flows, tmp):
                    for line in run.stderr.splitlines())
         rep.check("mixed: the summary says why port %d/udp was not used" %
                   port, said, "" if said else run.stderr[-600:])
+    rep.check("mixed: no warning that nothing was used",
+              "capture_unused" not in run.stderr)
+    only = cl.PcapWriter()
+    for j in junk:
+        only.udp(1.0, *j)
+    only.write(os.path.join(tmp, "unrelated.pcap"))
+    r2 = cl.replay(args.peerscope, [os.path.join(tmp, "unrelated.pcap")],
+                   WINDOW)
+    ok = r2.rc == 0 and not r2.messages and \
+        "event=capture_unused" in r2.stderr
+    rep.check("unrelated traffic only: exit 0, no message, a warning that "
+              "nothing was recognised", ok, "" if ok else r2.describe())
     tcp = port_entries(run, "tcp")
     rep.equal("mixed: TCP ports 22, 80, BGP's and the clients' not used, "
               "by reason",
