@@ -371,8 +371,10 @@ static enum ps_proto udp_classify(struct dispatcher *x,
 		enum ps_proto proto = rule->forced ? (enum ps_proto)rule->proto :
 						     proto_of(r);
 
+		/* NULL when the table is full: the flow's datagrams are then
+		 * recognised one by one */
 		f = htab_insert(&x->udp_flows, &k, &created);
-		if (f != NULL) { /* full: recognised per datagram */
+		if (f != NULL) {
 			f->proto = (uint8_t)proto;
 			f->label = (uint8_t)r;
 			f->by = *by;
