@@ -25,6 +25,12 @@
 #define NS_PER_MS    1000000ULL
 #define NS_PER_S     1000000000ULL
 #define WINDOW_GRACE (50 * NS_PER_MS) /* clock readings apart */
+/* Sends due within this are sent together: fewer wake-ups and fuller
+ * batches, at a cost far below the send jitter. */
+#define SEND_SLACK (2 * NS_PER_MS)
+/* Timeouts due within this are decided together (a lost probe is not
+ * late for being declared lost 10 ms after its timeout). */
+#define TIMEOUT_SLACK (10 * NS_PER_MS)
 
 static const char *const probe_method_names[] = {
 #define PROBE_METHOD_NAME_(id, name) [PROBE_##id] = name,
@@ -355,6 +361,7 @@ static void timeouts_run(struct probe_engine *e, uint64_t now_mono)
 {
 	for (int m = 0; m < PROBE_METHOD_COUNT; m++) {
 		struct probe_timeouts *t = &e->to[m];
+		bool read = false;
 
 		while (t->len > 0 && t->q[t->head].deadline_ns <= now_mono) {
 			struct probe_timeout *o = &t->q[t->head];
@@ -362,6 +369,13 @@ static void timeouts_run(struct probe_engine *e, uint64_t now_mono)
 			struct probe_pending *p =
 				probe_in_flight(e, s, o->probe);
 
+			if (p != NULL && !read) {
+				/* a reply may be waiting in a muted socket */
+				probe_io_read_method(e, (enum probe_method)m,
+						     now_mono);
+				read = true;
+				continue;
+			}
 			t->head = (t->head + 1) % t->cap;
 			t->len--;
 			if (p == NULL)
@@ -373,14 +387,26 @@ static void timeouts_run(struct probe_engine *e, uint64_t now_mono)
 	}
 }
 
-static uint64_t timeouts_next(const struct probe_engine *e)
+/*
+ * The next deadline of a probe still in flight (entries of answered
+ * probes are dropped on the way, so they cause no wake-up).
+ */
+static uint64_t timeouts_next(struct probe_engine *e)
 {
 	uint64_t t = UINT64_MAX;
 
-	for (int m = 0; m < PROBE_METHOD_COUNT; m++)
-		if (e->to[m].len > 0 &&
-		    e->to[m].q[e->to[m].head].deadline_ns < t)
-			t = e->to[m].q[e->to[m].head].deadline_ns;
+	for (int m = 0; m < PROBE_METHOD_COUNT; m++) {
+		struct probe_timeouts *q = &e->to[m];
+
+		while (q->len > 0 &&
+		       probe_in_flight(e, &e->slot[q->q[q->head].slot],
+				       q->q[q->head].probe) == NULL) {
+			q->head = (q->head + 1) % q->cap;
+			q->len--;
+		}
+		if (q->len > 0 && q->q[q->head].deadline_ns < t)
+			t = q->q[q->head].deadline_ns;
+	}
 	return t;
 }
 
@@ -400,7 +426,6 @@ static void send_slot(struct probe_engine *e, uint32_t idx, uint64_t now_mono)
 	struct probe_slot *s = &e->slot[idx];
 	int64_t now_real = probe_real_ns();
 	uint64_t window = window_for(e, now_real);
-	struct probe_result *acc = window_acc(e, window, idx);
 	struct probe_pending *p;
 	uint32_t missed = 0;
 
@@ -426,18 +451,31 @@ static void send_slot(struct probe_engine *e, uint32_t idx, uint64_t now_mono)
 	p->fd = -1;
 	p->sent_mono_ns = now_mono;
 	p->window_start_ns = window;
-	p->state = PENDING_WAITING;
-	if (probe_io_send(e, s, p, now_real) == -1) {
+	probe_io_send(e, s, p, now_real);
+}
+
+void probe_sent(struct probe_engine *e, uint32_t idx, bool ok)
+{
+	struct probe_slot *s = &e->slot[idx];
+	struct probe_pending *p =
+		&s->pending[s->next_probe & (e->pending_n - 1)];
+	struct probe_result *acc = window_acc(e, p->window_start_ns, idx);
+
+	if (!ok) {
 		p->state = PENDING_FREE;
 		e->c.send_errors++;
-		acc->send_errors++;
+		if (acc != NULL)
+			acc->send_errors++;
 		return;
 	}
+	if (p->state == PENDING_FREE)
+		p->state = PENDING_WAITING;
 	s->next_probe++;
 	e->c.sent++;
-	acc->sent++;
+	if (acc != NULL)
+		acc->sent++;
 	timeouts_push(&e->to[s->method], idx, p->probe,
-		      now_mono + e->to[s->method].timeout_ns);
+		      p->sent_mono_ns + e->to[s->method].timeout_ns);
 	if (p->state != PENDING_WAITING) /* TCP: decided at connect() */
 		probe_decided(e, s, p);
 }
@@ -449,6 +487,7 @@ static void send_due(struct probe_engine *e, uint64_t now_mono)
 	while (probe_sched_next_send(&e->sched, now_mono, &idx,
 				     &e->c.rate_limited))
 		send_slot(e, idx, now_mono);
+	probe_io_flush(e);
 }
 
 /* ---- the loop ------------------------------------------------------- */
@@ -464,12 +503,18 @@ static bool nothing_in_flight(const struct probe_engine *e)
 static int wait_ms(struct probe_engine *e, uint64_t now_mono, int64_t now_real)
 {
 	uint64_t next = timeouts_next(e), close_real = windows_next_close(e);
+	uint64_t rearm = probe_io_next_rearm(e);
+
+	if (next != UINT64_MAX)
+		next += TIMEOUT_SLACK;
+	if (rearm < next)
+		next = rearm;
 
 	if (!e->draining) {
 		uint64_t s = probe_sched_next(&e->sched, now_mono);
 
-		if (s < next)
-			next = s;
+		if (s != UINT64_MAX && s + SEND_SLACK < next)
+			next = s + SEND_SLACK;
 	}
 	if (close_real != UINT64_MAX && now_real >= 0) {
 		uint64_t c =
@@ -503,7 +548,8 @@ static void dispatch(struct probe_engine *e, const struct epoll_event *ev)
 	}
 	case PROBE_TAG_SOCK:
 		probe_io_sock_event(e,
-				    lo < 2 ? &e->icmp[lo] : &e->stamp[lo - 2]);
+				    lo < 2 ? &e->icmp[lo] : &e->stamp[lo - 2],
+				    probe_mono_ns());
 		break;
 	case PROBE_TAG_TCP:
 		probe_io_tcp_event(e, lo, (uint32_t)(tag >> 32) & 0xffffff);
@@ -522,6 +568,7 @@ static void *probe_main(void *arg)
 		int64_t now_real = probe_real_ns();
 		int n;
 
+		probe_io_rearm_due(e, now_mono);
 		timeouts_run(e, now_mono);
 		if (e->draining) {
 			if (drain_deadline == 0)

@@ -16,6 +16,7 @@
 #define PEERSCOPE_PROBE_INT_H
 
 #include <pthread.h>
+#include <sys/socket.h>
 
 #include "probe.h"
 #include "probe_sched.h"
@@ -24,9 +25,18 @@
 #define PROBE_MAX_PENDING  64	/* probes in flight per slot */
 #define PROBE_TXMAP	   4096 /* sends remembered for TX timestamps */
 #define PROBE_RX_BATCH	   64	/* recvmmsg batch */
+#define PROBE_TX_BATCH	   64	/* sendmmsg batch per socket */
+#define PROBE_TX_MAX	   64	/* bytes of a probe datagram */
 #define PROBE_RX_ROUNDS	   16	/* batches per socket event (fairness) */
 #define PROBE_EPOLL_BATCH  64
 #define PROBE_RCVBUF	   (4 << 20)
+/*
+ * A socket whose replies carry kernel RX timestamps is read at most this
+ * often (EPOLLONESHOT, re-armed after the pause): when a reply is read
+ * does not change its RTT, and at 10,000 replies a second this turns
+ * 10,000 wake-ups into 500.
+ */
+#define PROBE_RX_COALESCE_NS (2 * 1000 * 1000ULL)
 
 enum probe_pending_state {
 	PENDING_FREE,
@@ -67,6 +77,16 @@ struct probe_txmap_entry {
 	bool used;
 };
 
+/* Datagrams queued on a socket, sent together (sendmmsg). */
+struct probe_tx_batch {
+	uint32_t n;
+	uint32_t slot[PROBE_TX_BATCH];
+	uint8_t buf[PROBE_TX_BATCH][PROBE_TX_MAX];
+	struct sockaddr_storage to[PROBE_TX_BATCH];
+	struct iovec iov[PROBE_TX_BATCH];
+	struct mmsghdr msg[PROBE_TX_BATCH];
+};
+
 struct probe_sock {
 	int fd; /* -1: not open */
 	int af; /* 4, 6 */
@@ -78,7 +98,10 @@ struct probe_sock {
 	bool tx_resync;	   /* a send failed: keys unknown until reset */
 	uint32_t tx_key;   /* OPT_ID the next send gets */
 	uint32_t rx_drops; /* SO_RXQ_OVFL as last seen */
+	uint32_t index;	   /* in the epoll tag: 0-1 icmp, 2-3 stamp */
+	uint64_t rearm_ns; /* muted until then (monotonic); 0 = armed */
 	struct probe_txmap_entry *txmap; /* PROBE_TXMAP */
+	struct probe_tx_batch *tx;	 /* sends waiting for a flush */
 };
 
 struct probe_timeout {
@@ -152,6 +175,11 @@ struct probe_pending *probe_in_flight(struct probe_engine *e,
 				      struct probe_slot *s, uint32_t probe);
 void probe_decided(struct probe_engine *e, struct probe_slot *s,
 		   struct probe_pending *p);
+/*
+ * The send of slot's next probe (its pending entry filled) went out (ok)
+ * or failed: count it, arm its timeout.
+ */
+void probe_sent(struct probe_engine *e, uint32_t slot, bool ok);
 /* A reply for a probe no longer in flight: true (counted late) when it
  * had been given up as lost, false for a duplicate or a stranger. */
 bool probe_late(struct probe_engine *e, struct probe_slot *s, uint32_t probe);
@@ -160,11 +188,23 @@ bool probe_late(struct probe_engine *e, struct probe_slot *s, uint32_t probe);
 struct probe_rx;
 int probe_io_open(struct probe_engine *e, char *err, size_t errlen);
 void probe_io_close(struct probe_engine *e);
-/* Send p's probe (p filled but for the TX time); 0, or -1 (counted by
- * the caller: not sent). */
-int probe_io_send(struct probe_engine *e, struct probe_slot *s,
-		  struct probe_pending *p, int64_t now_real_ns);
-void probe_io_sock_event(struct probe_engine *e, struct probe_sock *k);
+/*
+ * Send p's probe (p filled but for the TX time): TCP at once, datagrams
+ * queued for probe_io_flush(); either way probe_sent() reports it.
+ */
+void probe_io_send(struct probe_engine *e, struct probe_slot *s,
+		   struct probe_pending *p, int64_t now_real_ns);
+/* Send every queued datagram. */
+void probe_io_flush(struct probe_engine *e);
+void probe_io_sock_event(struct probe_engine *e, struct probe_sock *k,
+			 uint64_t now_mono);
+/* Read the muted sockets whose pause is over; re-arm the quiet ones. */
+void probe_io_rearm_due(struct probe_engine *e, uint64_t now_mono);
+/* When the next pause ends; UINT64_MAX if none. */
+uint64_t probe_io_next_rearm(const struct probe_engine *e);
+/* Read what method m's sockets hold now (before timeouts are decided). */
+void probe_io_read_method(struct probe_engine *e, enum probe_method m,
+			  uint64_t now_mono);
 void probe_io_tcp_event(struct probe_engine *e, uint32_t slot,
 			uint32_t probe24);
 /* A TCP probe given up (timeout, stop): its socket closed. */

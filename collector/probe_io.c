@@ -131,17 +131,26 @@ static void sock_options(struct probe_engine *e, struct probe_sock *k)
 	}
 }
 
+/* Watch k for replies: one-shot where its RX timestamps allow pauses. */
+static int sock_arm(struct probe_engine *e, struct probe_sock *k, int op)
+{
+	struct epoll_event ev = {
+		.events = EPOLLIN | (k->rx_stamps ? EPOLLONESHOT : 0),
+		.data.u64 = probe_tag(PROBE_TAG_SOCK, 0, k->index),
+	};
+
+	return epoll_ctl(e->epfd, op, k->fd, &ev);
+}
+
 static int sock_watch(struct probe_engine *e, struct probe_sock *k,
 		      uint32_t index)
 {
-	struct epoll_event ev = { .events = EPOLLIN,
-				  .data.u64 =
-					  probe_tag(PROBE_TAG_SOCK, 0, index) };
-
 	k->txmap = calloc(PROBE_TXMAP, sizeof(*k->txmap));
-	if (k->txmap == NULL)
+	k->tx = calloc(1, sizeof(*k->tx));
+	if (k->txmap == NULL || k->tx == NULL)
 		return -1;
-	return epoll_ctl(e->epfd, EPOLL_CTL_ADD, k->fd, &ev);
+	k->index = index;
+	return sock_arm(e, k, EPOLL_CTL_ADD);
 }
 
 static bool method_has_family(const struct probe_engine *e, enum probe_method m,
@@ -240,7 +249,9 @@ void probe_io_close(struct probe_engine *e)
 				close(k[j]->fd);
 			k[j]->fd = -1;
 			free(k[j]->txmap);
+			free(k[j]->tx);
 			k[j]->txmap = NULL;
+			k[j]->tx = NULL;
 		}
 	}
 	free(e->rx);
@@ -280,46 +291,61 @@ static void tx_stamp(struct probe_engine *e, struct probe_sock *k, uint32_t key,
 	p->tx_kernel = true;
 }
 
+/* The TX timestamp and OPT_ID key of one error-queue message. */
+static void errqueue_message(struct probe_engine *e, struct probe_sock *k,
+			     struct msghdr *m)
+{
+	int64_t ts = 0, key = -1;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c != NULL;
+	     c = CMSG_NXTHDR(m, c)) {
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SCM_TIMESTAMPING) {
+			struct scm_timestamping t;
+
+			memcpy(&t, CMSG_DATA(c), sizeof(t));
+			ts = (int64_t)t.ts[0].tv_sec * 1000000000LL +
+			     t.ts[0].tv_nsec;
+		} else if ((c->cmsg_level == SOL_IP &&
+			    c->cmsg_type == IP_RECVERR) ||
+			   (c->cmsg_level == SOL_IPV6 &&
+			    c->cmsg_type == IPV6_RECVERR)) {
+			struct sock_extended_err x;
+
+			memcpy(&x, CMSG_DATA(c), sizeof(x));
+			if (x.ee_origin == SO_EE_ORIGIN_TIMESTAMPING)
+				key = x.ee_data;
+		}
+	}
+	if (ts > 0 && key >= 0)
+		tx_stamp(e, k, (uint32_t)key, ts);
+}
+
+/* Every queued TX timestamp, a batch per system call. */
 static void read_errqueue(struct probe_engine *e, struct probe_sock *k)
 {
-	for (int i = 0; i < 4 * PROBE_RX_BATCH; i++) {
-		union {
-			char b[RX_CONTROL];
-			struct cmsghdr align;
-		} control;
-		uint8_t data[64];
-		struct iovec iov = { data, sizeof(data) };
-		struct msghdr m = { .msg_iov = &iov,
-				    .msg_iovlen = 1,
-				    .msg_control = control.b,
-				    .msg_controllen = sizeof(control.b) };
-		int64_t ts = 0;
-		int64_t key = -1;
+	struct probe_rx *rx = e->rx;
 
-		if (recvmsg(k->fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
-			return;
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c != NULL;
-		     c = CMSG_NXTHDR(&m, c)) {
-			if (c->cmsg_level == SOL_SOCKET &&
-			    c->cmsg_type == SCM_TIMESTAMPING) {
-				struct scm_timestamping t;
+	for (int round = 0; round < PROBE_RX_ROUNDS; round++) {
+		int n;
 
-				memcpy(&t, CMSG_DATA(c), sizeof(t));
-				ts = (int64_t)t.ts[0].tv_sec * 1000000000LL +
-				     t.ts[0].tv_nsec;
-			} else if ((c->cmsg_level == SOL_IP &&
-				    c->cmsg_type == IP_RECVERR) ||
-				   (c->cmsg_level == SOL_IPV6 &&
-				    c->cmsg_type == IPV6_RECVERR)) {
-				struct sock_extended_err x;
+		for (int i = 0; i < PROBE_RX_BATCH; i++) {
+			struct msghdr *m = &rx->msg[i].msg_hdr;
 
-				memcpy(&x, CMSG_DATA(c), sizeof(x));
-				if (x.ee_origin == SO_EE_ORIGIN_TIMESTAMPING)
-					key = x.ee_data;
-			}
+			memset(m, 0, sizeof(*m));
+			m->msg_iov = &rx->iov[i];
+			m->msg_iovlen = 1;
+			m->msg_control = rx->control[i].b;
+			m->msg_controllen = sizeof(rx->control[i].b);
 		}
-		if (ts > 0 && key >= 0)
-			tx_stamp(e, k, (uint32_t)key, ts);
+		n = recvmmsg(k->fd, rx->msg, PROBE_RX_BATCH,
+			     MSG_ERRQUEUE | MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			return;
+		for (int i = 0; i < n; i++)
+			errqueue_message(e, k, &rx->msg[i].msg_hdr);
+		if (n < PROBE_RX_BATCH)
+			return;
 	}
 }
 
@@ -342,39 +368,75 @@ static void tx_resync(struct probe_engine *e, struct probe_sock *k)
 
 /* ---- sending -------------------------------------------------------- */
 
-static int send_datagram(struct probe_engine *e, struct probe_sock *k,
-			 struct probe_slot *s, struct probe_pending *p,
-			 const uint8_t *buf, size_t len, uint16_t port)
+/*
+ * Send what k has queued, in one sendmmsg() where all goes well.  The
+ * user-space TX time is taken just before; the kernel's replaces it per
+ * datagram.  A datagram the kernel refuses is reported failed and the
+ * rest are sent after it; OPT_ID keys are then unknown (tx_resync).
+ */
+static void flush_sock(struct probe_engine *e, struct probe_sock *k)
 {
-	const struct ps_addr *to = &e->targets[s->target].addr;
-	struct sockaddr_storage ss;
-	socklen_t sl = to_sockaddr(to, port, &ss);
-	ssize_t n;
+	struct probe_tx_batch *b = k->tx;
+	uint32_t done = 0;
 
-	if (k->tx_stamps && k->tx_resync)
-		tx_resync(e, k);
-	p->tx_real_ns = probe_real_ns();
-	n = sendto(k->fd, buf, len, 0, (struct sockaddr *)&ss, sl);
-	if (n != (ssize_t)len) {
-		k->tx_resync = true;
-		return -1;
-	}
-	if (k->tx_stamps) {
-		struct probe_txmap_entry *m =
-			&k->txmap[k->tx_key % PROBE_TXMAP];
+	while (done < b->n) {
+		int64_t t;
+		int n;
 
-		*m = (struct probe_txmap_entry){ k->tx_key,
-						 (uint32_t)(s - e->slot),
-						 p->probe, true };
-		k->tx_key++;
+		if (k->tx_stamps && k->tx_resync)
+			tx_resync(e, k);
+		t = probe_real_ns();
+		n = sendmmsg(k->fd, &b->msg[done], b->n - done, 0);
+		for (int i = 0; i < n; i++, done++) {
+			struct probe_slot *s = &e->slot[b->slot[done]];
+			struct probe_pending *p =
+				&s->pending[s->next_probe & (e->pending_n - 1)];
+
+			p->tx_real_ns = t;
+			if (k->tx_stamps) {
+				k->txmap[k->tx_key % PROBE_TXMAP] =
+					(struct probe_txmap_entry){
+						k->tx_key, b->slot[done],
+						p->probe, true
+					};
+				k->tx_key++;
+			}
+			probe_sent(e, b->slot[done], true);
+		}
+		if (done < b->n) { /* b->msg[done] was refused */
+			k->tx_resync = true;
+			probe_sent(e, b->slot[done++], false);
+		}
 	}
-	return 0;
+	b->n = 0;
 }
 
-static int send_icmp(struct probe_engine *e, struct probe_slot *s,
-		     struct probe_pending *p, int64_t now_real)
+/* Queue a datagram for p's probe (sent by probe_io_flush). */
+static void queue_datagram(struct probe_engine *e, struct probe_sock *k,
+			   struct probe_slot *s, const uint8_t *buf, size_t len,
+			   uint16_t port)
 {
-	struct probe_sock *k = &e->icmp[s->af == 6];
+	struct probe_tx_batch *b = k->tx;
+	uint32_t i;
+
+	if (b->n == PROBE_TX_BATCH)
+		flush_sock(e, k);
+	i = b->n++;
+	b->slot[i] = (uint32_t)(s - e->slot);
+	memcpy(b->buf[i], buf, len);
+	b->iov[i].iov_base = b->buf[i];
+	b->iov[i].iov_len = len;
+	memset(&b->msg[i], 0, sizeof(b->msg[i]));
+	b->msg[i].msg_hdr.msg_name = &b->to[i];
+	b->msg[i].msg_hdr.msg_namelen =
+		to_sockaddr(&e->targets[s->target].addr, port, &b->to[i]);
+	b->msg[i].msg_hdr.msg_iov = &b->iov[i];
+	b->msg[i].msg_hdr.msg_iovlen = 1;
+}
+
+static void send_icmp(struct probe_engine *e, struct probe_slot *s,
+		      struct probe_pending *p, int64_t now_real)
+{
 	struct probe_icmp_echo echo = {
 		.identifier = e->icmp_ident, /* the kernel's on datagram */
 		.sequence = (uint16_t)p->probe,
@@ -386,18 +448,18 @@ static int send_icmp(struct probe_engine *e, struct probe_slot *s,
 	uint8_t buf[PROBE_ICMP_LEN];
 
 	probe_icmp_build(buf, s->af, &echo);
-	return send_datagram(e, k, s, p, buf, sizeof(buf), 0);
+	queue_datagram(e, &e->icmp[s->af == 6], s, buf, sizeof(buf), 0);
 }
 
-static int send_stamp(struct probe_engine *e, struct probe_slot *s,
-		      struct probe_pending *p, int64_t now_real)
+static void send_stamp(struct probe_engine *e, struct probe_slot *s,
+		       struct probe_pending *p, int64_t now_real)
 {
 	uint8_t buf[STAMP_PACKET_LEN];
 
 	p->cookie = stamp_ntp_from_ns((uint64_t)now_real);
 	stamp_build(buf, p->probe, p->cookie);
-	return send_datagram(e, &e->stamp[s->af == 6], s, p, buf, sizeof(buf),
-			     (uint16_t)e->pc.stamp.port);
+	queue_datagram(e, &e->stamp[s->af == 6], s, buf, sizeof(buf),
+		       (uint16_t)e->pc.stamp.port);
 }
 
 void probe_io_tcp_close(struct probe_engine *e, struct probe_pending *p)
@@ -486,18 +548,33 @@ fail:
 	return -1;
 }
 
-int probe_io_send(struct probe_engine *e, struct probe_slot *s,
-		  struct probe_pending *p, int64_t now_real)
+void probe_io_send(struct probe_engine *e, struct probe_slot *s,
+		   struct probe_pending *p, int64_t now_real)
 {
 	switch ((enum probe_method)s->method) {
 	case PROBE_ICMP:
-		return send_icmp(e, s, p, now_real);
+		send_icmp(e, s, p, now_real);
+		break;
 	case PROBE_TCP:
-		return send_tcp(e, s, p);
+		p->state = PENDING_WAITING;
+		probe_sent(e, (uint32_t)(s - e->slot), send_tcp(e, s, p) == 0);
+		break;
 	case PROBE_STAMP:
-		return send_stamp(e, s, p, now_real);
+		send_stamp(e, s, p, now_real);
+		break;
 	default:
-		return -1;
+		probe_sent(e, (uint32_t)(s - e->slot), false);
+		break;
+	}
+}
+
+void probe_io_flush(struct probe_engine *e)
+{
+	for (int i = 0; i < 2; i++) {
+		if (e->icmp[i].tx != NULL && e->icmp[i].tx->n > 0)
+			flush_sock(e, &e->icmp[i]);
+		if (e->stamp[i].tx != NULL && e->stamp[i].tx->n > 0)
+			flush_sock(e, &e->stamp[i]);
 	}
 }
 
@@ -638,9 +715,11 @@ static int64_t rx_meta(struct probe_engine *e, struct probe_sock *k,
 	return ts;
 }
 
-void probe_io_sock_event(struct probe_engine *e, struct probe_sock *k)
+/* Everything k holds: TX timestamps first, then replies.  Messages read. */
+static int sock_read(struct probe_engine *e, struct probe_sock *k)
 {
 	struct probe_rx *rx = e->rx;
+	int total = 0;
 
 	if (k->tx_stamps)
 		read_errqueue(e, k);
@@ -662,7 +741,8 @@ void probe_io_sock_event(struct probe_engine *e, struct probe_sock *k)
 		n = recvmmsg(k->fd, rx->msg, PROBE_RX_BATCH, MSG_DONTWAIT,
 			     NULL);
 		if (n <= 0)
-			return;
+			return total;
+		total += n;
 		user_rx = probe_real_ns();
 		for (int i = 0; i < n; i++) {
 			struct msghdr *m = &rx->msg[i].msg_hdr;
@@ -685,6 +765,65 @@ void probe_io_sock_event(struct probe_engine *e, struct probe_sock *k)
 					  kernel != 0);
 		}
 		if (n < PROBE_RX_BATCH)
-			return;
+			return total;
 	}
+	return total;
+}
+
+void probe_io_sock_event(struct probe_engine *e, struct probe_sock *k,
+			 uint64_t now_mono)
+{
+	sock_read(e, k);
+	if (k->rx_stamps) /* one-shot: muted until the pause is over */
+		k->rearm_ns = now_mono + PROBE_RX_COALESCE_NS;
+}
+
+static void sock_rearm_due(struct probe_engine *e, struct probe_sock *k,
+			   uint64_t now_mono)
+{
+	if (k->fd < 0 || k->rearm_ns == 0 || k->rearm_ns > now_mono)
+		return;
+	if (sock_read(e, k) > 0) { /* busy: stay muted, read again later */
+		k->rearm_ns = now_mono + PROBE_RX_COALESCE_NS;
+		return;
+	}
+	k->rearm_ns = 0;
+	if (sock_arm(e, k, EPOLL_CTL_MOD) == -1)
+		k->rearm_ns = now_mono + PROBE_RX_COALESCE_NS; /* poll */
+}
+
+void probe_io_rearm_due(struct probe_engine *e, uint64_t now_mono)
+{
+	for (int i = 0; i < 2; i++) {
+		sock_rearm_due(e, &e->icmp[i], now_mono);
+		sock_rearm_due(e, &e->stamp[i], now_mono);
+	}
+}
+
+uint64_t probe_io_next_rearm(const struct probe_engine *e)
+{
+	uint64_t t = UINT64_MAX;
+
+	for (int i = 0; i < 2; i++) {
+		const struct probe_sock *k[2] = { &e->icmp[i], &e->stamp[i] };
+
+		for (int j = 0; j < 2; j++)
+			if (k[j]->fd >= 0 && k[j]->rearm_ns != 0 &&
+			    k[j]->rearm_ns < t)
+				t = k[j]->rearm_ns;
+	}
+	return t;
+}
+
+void probe_io_read_method(struct probe_engine *e, enum probe_method m,
+			  uint64_t now_mono)
+{
+	struct probe_sock *k = m == PROBE_ICMP ? e->icmp : e->stamp;
+
+	if (m == PROBE_TCP)
+		return;
+	for (int i = 0; i < 2; i++)
+		if (k[i].fd >= 0 && k[i].rearm_ns != 0 &&
+		    sock_read(e, &k[i]) > 0)
+			k[i].rearm_ns = now_mono + PROBE_RX_COALESCE_NS;
 }

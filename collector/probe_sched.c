@@ -20,9 +20,10 @@ int probe_sched_init(struct probe_sched *s, uint32_t slots,
 	s->slots = slots;
 	s->interval_ns = interval_ns;
 	s->jitter_ns = interval_ns * jitter_percent / 100;
-	s->rate_per_ns = max_rate / 1e9;
-	s->burst = max_rate / 100 > 1 ? max_rate / 100 : 1;
-	s->tokens = s->burst;
+	s->cost_ns = (1000000000ULL + max_rate - 1) / max_rate;
+	s->max_credit_ns =
+		s->cost_ns * (max_rate / 100 > 1 ? max_rate / 100 : 1);
+	s->credit_ns = s->max_credit_ns;
 	s->refill_ns = now_ns;
 	s->rng = seed;
 	return 0;
@@ -109,18 +110,18 @@ static void refill(struct probe_sched *s, uint64_t now_ns)
 {
 	if (now_ns <= s->refill_ns)
 		return;
-	s->tokens += (double)(now_ns - s->refill_ns) * s->rate_per_ns;
-	if (s->tokens > s->burst)
-		s->tokens = s->burst;
+	s->credit_ns += now_ns - s->refill_ns;
+	if (s->credit_ns > s->max_credit_ns)
+		s->credit_ns = s->max_credit_ns;
 	s->refill_ns = now_ns;
 }
 
 static bool take_token(struct probe_sched *s, uint64_t now_ns)
 {
 	refill(s, now_ns);
-	if (s->tokens < 1.0)
+	if (s->credit_ns < s->cost_ns)
 		return false;
-	s->tokens -= 1.0;
+	s->credit_ns -= s->cost_ns;
 	return true;
 }
 
@@ -159,13 +160,10 @@ bool probe_sched_next_send(struct probe_sched *s, uint64_t now_ns,
 uint64_t probe_sched_next(const struct probe_sched *s, uint64_t now_ns)
 {
 	if (s->fifo_len > 0) {
-		/* tokens are counted as of refill_ns; +1 ns: a whole token */
-		double need = 1.0 - s->tokens;
-		uint64_t t = need <= 0 ?
+		/* credit is counted as of refill_ns */
+		uint64_t t = s->credit_ns >= s->cost_ns ?
 				     s->refill_ns :
-				     s->refill_ns +
-					     (uint64_t)(need / s->rate_per_ns) +
-					     1;
+				     s->refill_ns + (s->cost_ns - s->credit_ns);
 
 		return t > now_ns ? t : now_ns;
 	}

@@ -9,7 +9,9 @@
  * due at nominal + u, u uniform in [-jitter, +jitter] (jitter <= interval /
  * 2, so due times of one slot never go backwards).  A due slot takes a
  * token or queues for one, in due order; the bucket refills at max_rate
- * per second up to a burst of max(1, max_rate / 100) (10 ms worth).
+ * per second up to a burst of max(1, max_rate / 100) (10 ms worth).  The
+ * bucket counts time, not fractions of tokens (a token costs
+ * ceil(1e9 / max_rate) ns of credit), so no rounding drifts the rate.
  *
  * @thread probe (owned by the engine).
  */
@@ -31,8 +33,8 @@ struct probe_sched {
 	uint32_t fifo_head, fifo_len;
 	uint32_t slots; /* capacity of both: a slot is in one at most */
 	uint64_t interval_ns, jitter_ns;
-	double tokens, burst, rate_per_ns;
-	uint64_t refill_ns;
+	/* token bucket in time units: a token costs cost_ns of credit */
+	uint64_t cost_ns, credit_ns, max_credit_ns, refill_ns;
 	uint64_t rng;
 };
 

@@ -170,64 +170,88 @@ static double now_s(void)
 	return (double)t.tv_sec + t.tv_nsec / 1e9;
 }
 
-int main(int argc, char **argv)
+struct run_args {
+	struct probe_target *targets;
+	unsigned long ntargets, windows;
+	double seconds;
+};
+
+/* The command line into cfg and a; 0, or the exit status to leave with. */
+static int parse_args(int argc, char **argv, struct ps_config *cfg,
+		      struct run_args *a)
 {
-	static struct ps_config cfg;
-	struct probe_target *targets = calloc(MAX_TARGETS, sizeof(*targets));
-	unsigned long windows = 0, printed = 0, ntargets = 0;
-	double seconds = 0, t0;
-	struct probe_engine *e;
-	struct sigaction sa;
-	struct probe_window *w;
-	struct ring out;
 	char err[512];
 
-	if (targets == NULL)
-		return 1;
-	config_init(&cfg);
 	for (int i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (argv[i][0] != '-') {
-			if (ntargets == MAX_TARGETS ||
-			    parse_target(argv[i], &targets[ntargets]) == -1) {
+			if (a->ntargets == MAX_TARGETS ||
+			    parse_target(argv[i], &a->targets[a->ntargets]) ==
+				    -1) {
 				fprintf(stderr, "bad target: %s\n", argv[i]);
 				return 2;
 			}
-			ntargets++;
+			a->ntargets++;
 			continue;
 		}
 		if (v == NULL)
 			return usage(argv[0]);
 		if (strcmp(argv[i], "--set") == 0) {
-			if (config_set_pair(&cfg, v, err, sizeof(err)) == -1) {
+			if (config_set_pair(cfg, v, err, sizeof(err)) == -1) {
 				fprintf(stderr, "%s\n", err);
 				return 2;
 			}
 		} else if (strcmp(argv[i], "--window-seconds") == 0) {
-			if (config_set(&cfg, "window_seconds", v, err,
+			if (config_set(cfg, "window_seconds", v, err,
 				       sizeof(err)) == -1) {
 				fprintf(stderr, "%s\n", err);
 				return 2;
 			}
 		} else if (strcmp(argv[i], "--windows") == 0) {
-			windows = strtoul(v, NULL, 10);
+			a->windows = strtoul(v, NULL, 10);
 		} else if (strcmp(argv[i], "--seconds") == 0) {
-			seconds = atof(v);
+			a->seconds = atof(v);
 		} else {
 			return usage(argv[0]);
 		}
 		i++;
 	}
-	if (ntargets == 0)
-		return usage(argv[0]);
-	if (ring_init(&out, 64) == -1)
+	return a->ntargets == 0 ? usage(argv[0]) : 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct ps_config cfg;
+	struct run_args a = { 0 };
+	unsigned long printed = 0;
+	struct probe_engine *e;
+	struct sigaction sa;
+	struct probe_window *w;
+	struct ring out;
+	char err[512];
+	double t0;
+	int rc;
+
+	a.targets = calloc(MAX_TARGETS, sizeof(*a.targets));
+	if (a.targets == NULL)
 		return 1;
-	e = probe_engine_new(&cfg.probes, cfg.window_seconds, targets, ntargets,
-			     &out, err, sizeof(err));
-	free(targets);
+	config_init(&cfg);
+	rc = parse_args(argc, argv, &cfg, &a);
+	if (rc != 0) {
+		free(a.targets);
+		return rc;
+	}
+	if (ring_init(&out, 64) == -1) {
+		free(a.targets);
+		return 1;
+	}
+	e = probe_engine_new(&cfg.probes, cfg.window_seconds, a.targets,
+			     a.ntargets, &out, err, sizeof(err));
+	free(a.targets);
 	if (e == NULL) {
 		fprintf(stderr, "peerscope-probe: refused: %s\n", err);
+		ring_fini(&out);
 		return 2;
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -237,7 +261,7 @@ int main(int argc, char **argv)
 	fprintf(stderr,
 		"probing %lu targets every %u ms: icmp %s (%s), "
 		"tcp %s, stamp %s\n",
-		ntargets, cfg.probes.interval_ms,
+		a.ntargets, cfg.probes.interval_ms,
 		cfg.probes.icmp.enabled ? "on" : "off",
 		probe_engine_socket_kind(e, PROBE_ICMP),
 		cfg.probes.tcp.enabled ? "on" : "off",
@@ -247,8 +271,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	t0 = now_s();
-	while (!stop_asked && (windows == 0 || printed < windows) &&
-	       (seconds <= 0 || now_s() - t0 < seconds)) {
+	while (!stop_asked && (a.windows == 0 || printed < a.windows) &&
+	       (a.seconds <= 0 || now_s() - t0 < a.seconds)) {
 		while ((w = ring_pop(&out)) != NULL) {
 			print_window(e, w);
 			printed++;
@@ -258,7 +282,7 @@ int main(int argc, char **argv)
 	}
 	probe_engine_stop(e);
 	while ((w = ring_pop(&out)) != NULL) {
-		if (windows == 0 || printed < windows)
+		if (a.windows == 0 || printed < a.windows)
 			print_window(e, w);
 		printed++;
 		probe_window_free(w);
