@@ -585,9 +585,16 @@ static void *probe_main(void *arg)
 		for (int i = 0; i < n; i++)
 			dispatch(e, &ev[i]);
 	}
-	for (int i = 0; i < PROBE_OPEN_WINDOWS; i++)
+	/* every probe is decided: a window is partial if it had not ended */
+	for (int i = 0; i < PROBE_OPEN_WINDOWS; i++) {
+		int64_t now_real = probe_real_ns();
+
 		if (e->win[i].used)
-			window_close(e, i, true);
+			window_close(e, i,
+				     now_real < 0 ||
+					 (uint64_t)now_real <
+					     e->win[i].start_ns + e->window_ns);
+	}
 	return NULL;
 }
 

@@ -98,9 +98,8 @@ static void test_icmp_reply_v4_raw(void **state)
 	assert_int_equal(got.probe, echo.probe);
 	assert_true(got.sent_ns == echo.sent_ns);
 	/* the same reply without the IP header, as a datagram socket */
-	assert_int_equal(probe_icmp_parse(b + 20, len - 20, 4, false, &got,
-					  &why),
-			 0);
+	assert_int_equal(
+		probe_icmp_parse(b + 20, len - 20, 4, false, &got, &why), 0);
 	/* IP options: a 24-byte header */
 	len = raw_v4_reply(b, 6);
 	assert_int_equal(probe_icmp_parse(b, len, 4, true, &got, &why), 0);
@@ -173,7 +172,7 @@ static void test_stamp_sender_packet(void **state)
 	static const uint8_t want[16] = {
 		0x01, 0x02, 0x03, 0x04,				/* seq */
 		0xe4, 0x56, 0x00, 0x00, 0x80, 0x00, 0x00, 0x00, /* T1 */
-		0x16, 0x01,					/* S0 Z0 22, 1 */
+		0x16, 0x01, /* S0 Z0 22, 1 */
 		0x00, 0x00,
 	};
 
