@@ -27,7 +27,7 @@
 #define WINDOW_GRACE (50 * NS_PER_MS) /* clock readings apart */
 /* Sends due within this are sent together: fewer wake-ups and fuller
  * batches, at a cost far below the send jitter. */
-#define SEND_SLACK (2 * NS_PER_MS)
+#define SEND_SLACK (5 * NS_PER_MS)
 /* Timeouts due within this are decided together (a lost probe is not
  * late for being declared lost 10 ms after its timeout). */
 #define TIMEOUT_SLACK (10 * NS_PER_MS)

@@ -34,9 +34,9 @@
  * A socket whose replies carry kernel RX timestamps is read at most this
  * often (EPOLLONESHOT, re-armed after the pause): when a reply is read
  * does not change its RTT, and at 10,000 replies a second this turns
- * 10,000 wake-ups into 500.
+ * 10,000 wake-ups into 200.
  */
-#define PROBE_RX_COALESCE_NS (2 * 1000 * 1000ULL)
+#define PROBE_RX_COALESCE_NS (5 * 1000 * 1000ULL)
 
 enum probe_pending_state {
 	PENDING_FREE,
