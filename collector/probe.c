@@ -317,10 +317,8 @@ static void retire(struct probe_engine *e, struct probe_slot *s,
 	s->last_rtt_ns = p->rtt_ns;
 }
 
-void probe_decided(struct probe_engine *e, struct probe_slot *s,
-		   struct probe_pending *p)
+void probe_retire(struct probe_engine *e, struct probe_slot *s)
 {
-	(void)p;
 	while (s->retired != s->next_probe) {
 		struct probe_pending *q =
 			&s->pending[s->retired & (e->pending_n - 1)];
@@ -382,7 +380,7 @@ static void timeouts_run(struct probe_engine *e, uint64_t now_mono)
 				continue; /* answered in time */
 			probe_io_tcp_close(e, p);
 			p->state = PENDING_LOST;
-			probe_decided(e, s, p);
+			probe_retire(e, s);
 		}
 	}
 }
@@ -477,7 +475,7 @@ void probe_sent(struct probe_engine *e, uint32_t idx, bool ok)
 	timeouts_push(&e->to[s->method], idx, p->probe,
 		      p->sent_mono_ns + e->to[s->method].timeout_ns);
 	if (p->state != PENDING_WAITING) /* TCP: decided at connect() */
-		probe_decided(e, s, p);
+		probe_retire(e, s);
 }
 
 static void send_due(struct probe_engine *e, uint64_t now_mono)
@@ -543,6 +541,8 @@ static void dispatch(struct probe_engine *e, const struct epoll_event *ev)
 
 		if (read(e->stopfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 			break;
+		if (!e->draining)
+			e->stop_real_ns = probe_real_ns();
 		e->draining = true;
 		break;
 	}
@@ -585,16 +585,14 @@ static void *probe_main(void *arg)
 		for (int i = 0; i < n; i++)
 			dispatch(e, &ev[i]);
 	}
-	/* every probe is decided: a window is partial if it had not ended */
-	for (int i = 0; i < PROBE_OPEN_WINDOWS; i++) {
-		int64_t now_real = probe_real_ns();
-
+	/* every probe is decided; a window is partial if sending stopped
+	 * before its end */
+	for (int i = 0; i < PROBE_OPEN_WINDOWS; i++)
 		if (e->win[i].used)
 			window_close(e, i,
-				     now_real < 0 ||
-					 (uint64_t)now_real <
-					     e->win[i].start_ns + e->window_ns);
-	}
+				     e->stop_real_ns <
+					     (int64_t)(e->win[i].start_ns +
+						       e->window_ns));
 	return NULL;
 }
 

@@ -152,8 +152,9 @@ struct probe_engine {
 	struct ring *out;
 	struct probe_rx *rx; /* receive buffers (probe_io.c) */
 	pthread_t thread;
-	bool started;  /* @thread owner */
-	bool draining; /* stop asked: no more sends */
+	bool started;	      /* @thread owner */
+	bool draining;	      /* stop asked: no more sends */
+	int64_t stop_real_ns; /* when (wall clock) */
 };
 
 /* epoll data: what an event is about. */
@@ -171,10 +172,12 @@ uint64_t probe_mono_ns(void);
 int64_t probe_real_ns(void);
 
 /* probe.c, for probe_io.c */
+/* The pending entry of a probe still waiting for its answer, or NULL. */
 struct probe_pending *probe_in_flight(struct probe_engine *e,
 				      struct probe_slot *s, uint32_t probe);
-void probe_decided(struct probe_engine *e, struct probe_slot *s,
-		   struct probe_pending *p);
+/* Count s's decided probes into their windows, oldest first, up to the
+ * first still waiting (after any probe of s was decided). */
+void probe_retire(struct probe_engine *e, struct probe_slot *s);
 /*
  * The send of slot's next probe (its pending entry filled) went out (ok)
  * or failed: count it, arm its timeout.

@@ -596,7 +596,7 @@ void probe_io_tcp_event(struct probe_engine *e, uint32_t slot, uint32_t probe24)
 	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &el) == -1)
 		err = errno;
 	tcp_outcome(e, p, err);
-	probe_decided(e, s, p);
+	probe_retire(e, s);
 }
 
 /* ---- receiving ------------------------------------------------------ */
@@ -620,7 +620,7 @@ static void answered(struct probe_engine *e, struct probe_slot *s,
 	p->rtt_ns = rx_real - p->tx_real_ns - reflector_ns;
 	p->rx_kernel = rx_kernel;
 	p->state = PENDING_ANSWERED;
-	probe_decided(e, s, p);
+	probe_retire(e, s);
 }
 
 static void got_icmp(struct probe_engine *e, struct probe_sock *k,
