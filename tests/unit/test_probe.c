@@ -306,6 +306,9 @@ static uint16_t local_port(int fd)
 			     ((struct sockaddr_in6 *)&ss)->sin6_port);
 }
 
+/* When the last run() asked the engine to stop, and when it had stopped. */
+static uint64_t stop_asked_ns, stopped_ns;
+
 /*
  * Run an engine for `seconds`, popping windows in this thread as the
  * merger will, then stop it; -1 (nothing run) when it was refused
@@ -344,7 +347,9 @@ static int run(const struct ps_config *cfg, const struct probe_target *t,
 	} while ((double)(now.tv_sec - t0.tv_sec) +
 			 (now.tv_nsec - t0.tv_nsec) / 1e9 <
 		 seconds);
+	stop_asked_ns = wall_ns();
 	probe_engine_stop(e);
+	stopped_ns = wall_ns();
 	for (struct probe_window *got;
 	     *nw < MAX_WINDOWS && (got = ring_pop(&out)) != NULL;)
 		w[(*nw)++] = got;
@@ -389,7 +394,11 @@ static void free_windows(struct probe_window **w, size_t nw)
 		probe_window_free(w[i]);
 }
 
-/* Windows follow each other on the wall clock; the last one is cut. */
+/*
+ * Windows follow each other on the wall clock; the last one is partial if
+ * the stop came before its end (it may also be a window that had ended:
+ * no probe of the stop's window had been sent yet).
+ */
 static void check_windows(struct probe_window **w, size_t nw)
 {
 	assert_true(nw >= 2);
@@ -402,7 +411,10 @@ static void check_windows(struct probe_window **w, size_t nw)
 				    w[i - 1]->counters.sent);
 		}
 	}
-	assert_true(w[nw - 1]->partial);
+	if (w[nw - 1]->partial)
+		assert_true(w[nw - 1]->end_ns > stop_asked_ns);
+	else
+		assert_true(w[nw - 1]->end_ns <= stopped_ns);
 }
 
 /* ---- the engine on loopback ---------------------------------------- */
