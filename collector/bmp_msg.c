@@ -14,6 +14,11 @@ static const char *const down_reason_names[] = {
 	"loc_rib_disabled",  "other",
 };
 
+const char *bmp_msg_down_reason_name(uint8_t reason)
+{
+	return down_reason_names[reason < 8 ? reason : 0];
+}
+
 void bmp_msg_ipv4_text(uint32_t v, char *buf, size_t len)
 {
 	snprintf(buf, len, "%u.%u.%u.%u", v >> 24, (v >> 16) & 255,

@@ -20,6 +20,9 @@ void bmp_msg_session_key(const struct bmp_router *r, const struct bmp_peer *p,
 			 char *key, size_t keylen);
 void bmp_msg_peer_block(struct jbuf *j, const struct bmp_peer *p);
 
+/* RFC 7854 4.9 Peer Down reason as bgp_session names it ("other" beyond). */
+const char *bmp_msg_down_reason_name(uint8_t reason);
+
 /* Dotted-quad text of a BGP identifier or an IPv4 address in a u32. */
 void bmp_msg_ipv4_text(uint32_t v, char *buf, size_t len);
 

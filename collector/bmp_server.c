@@ -21,6 +21,7 @@
 
 struct bmp_conn {
 	int fd;
+	uint64_t connected_ns;
 	/* for bmp.idle_timeout_seconds: the last byte, the last whole
 	 * message (a slowloris sends bytes but never a message) */
 	uint64_t last_rx_ns, last_msg_ns;
@@ -103,6 +104,53 @@ static void divert(void *ctx, struct bmp_pub_item *it)
 	dec_count(&s->st, DEC_BMP_BACKPRESSURE);
 }
 
+/*
+ * A peer went up or down: one line each, with what the router said (the
+ * Peer Down reason, RFC 7854 4.9) and when (its BMP timestamp).  Limited
+ * per router and peer, so a flapping peer cannot flood the log; the
+ * "unknown" of every peer at a session's end is the router's own line.
+ */
+static void log_peer(struct bmp_server *s, const struct bmp_router *r,
+		     const struct bmp_peer *p, bool up)
+{
+	char peer[64], as[16], when[32], key[256], reason[96];
+
+	if (s->log == NULL)
+		return;
+	ps_addr_format(&p->addr, peer, sizeof(peer));
+	snprintf(as, sizeof(as), "%u", p->peer_as);
+	json_time_text(p->last_change_ns, when, sizeof(when));
+	snprintf(key, sizeof(key), "bmp_peer %s %s", r->name, peer);
+	if (up) {
+		log_event_limited_fields(
+			s->log, &s->limit, now_ns(), key, PS_LOG_INFO,
+			"bmp_peer_up",
+			LOG_FIELDS({ "router", r->name }, { "peer", peer },
+				   { "peer_as", as }, { "time", when }),
+			"router %s: BGP peer %s (AS %s) up at %s", r->name,
+			peer, as, when);
+		return;
+	}
+	if (p->last_has_notification)
+		snprintf(reason, sizeof(reason), "%s, notification %u/%u",
+			 bmp_msg_down_reason_name(p->last_reason),
+			 p->notif_code, p->notif_subcode);
+	else if (p->last_reason == 2) /* local, no notification: FSM event */
+		snprintf(reason, sizeof(reason), "%s, fsm event %u",
+			 bmp_msg_down_reason_name(p->last_reason),
+			 p->fsm_event);
+	else
+		snprintf(reason, sizeof(reason), "%s",
+			 bmp_msg_down_reason_name(p->last_reason));
+	log_event_limited_fields(
+		s->log, &s->limit, now_ns(), key, PS_LOG_WARN, "bmp_peer_down",
+		LOG_FIELDS({ "router", r->name }, { "peer", peer },
+			   { "peer_as", as }, { "reason", reason },
+			   { "time", when }),
+		"router %s: BGP peer %s (AS %s) down at %s: %s", r->name, peer,
+		as, when, reason);
+}
+
 static void on_event(void *ctx, const struct bmp_router *r,
 		     const struct bmp_peer *p, const char *event)
 {
@@ -111,6 +159,8 @@ static void on_event(void *ctx, const struct bmp_router *r,
 
 	if (strcmp(event, "down") == 0)
 		s->rib_dirty = true;
+	if (strcmp(event, "up") == 0 || strcmp(event, "down") == 0)
+		log_peer(s, r, p, event[0] == 'u');
 
 	jbuf_reset(&s->json);
 	msg_bgp_session(&s->json, r, p, event, key, sizeof(key));
@@ -118,81 +168,6 @@ static void on_event(void *ctx, const struct bmp_router *r,
 	    bmp_pub_push(s->pub, MSG_BGP_SESSION, key, s->json.buf,
 			 s->json.len) == -1)
 		dec_count(&s->st, DEC_BMP_BACKPRESSURE);
-}
-
-/* "IPv4:port", "[IPv6]:port" or ":port" (dual stack). */
-static int parse_listen(const char *text, struct sockaddr_storage *ss,
-			socklen_t *len, bool *dual)
-{
-	char host[64];
-	const char *colon = strrchr(text, ':');
-	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
-	unsigned long port;
-	char *end;
-	size_t hl;
-
-	memset(ss, 0, sizeof(*ss));
-	*dual = false;
-	if (colon == NULL)
-		return -1;
-	port = strtoul(colon + 1, &end, 10);
-	if (*end != '\0' || colon[1] == '\0' || port > 65535)
-		return -1;
-	hl = (size_t)(colon - text);
-	if (hl >= sizeof(host))
-		return -1;
-	memcpy(host, text, hl);
-	host[hl] = '\0';
-	if (hl == 0) {
-		*dual = true;
-		v6->sin6_family = AF_INET6;
-		v6->sin6_addr = in6addr_any;
-		v6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*v6);
-		return 0;
-	}
-	if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
-		host[hl - 1] = '\0';
-		if (inet_pton(AF_INET6, host + 1, &v6->sin6_addr) != 1)
-			return -1;
-		v6->sin6_family = AF_INET6;
-		v6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*v6);
-		return 0;
-	}
-	if (inet_pton(AF_INET, host, &v4->sin_addr) != 1)
-		return -1;
-	v4->sin_family = AF_INET;
-	v4->sin_port = htons((uint16_t)port);
-	*len = sizeof(*v4);
-	return 0;
-}
-
-static int parse_allow(struct bmp_server *s, const char *list)
-{
-	char buf[sizeof(s->cfg->bmp_allow)], *save = NULL, *tok;
-
-	if (strcmp(list, "any") == 0)
-		return 0;
-	snprintf(buf, sizeof(buf), "%s", list);
-	for (tok = strtok_r(buf, ", ", &save); tok != NULL;
-	     tok = strtok_r(NULL, ", ", &save)) {
-		struct ps_addr *a;
-
-		if (s->nallow == BMP_SERVER_MAX_ALLOW)
-			return -1;
-		a = &s->allow[s->nallow];
-		memset(a, 0, sizeof(*a));
-		if (inet_pton(AF_INET, tok, a->bytes) == 1)
-			a->af = 4;
-		else if (inet_pton(AF_INET6, tok, a->bytes) == 1)
-			a->af = 6;
-		else
-			return -1;
-		s->nallow++;
-	}
-	return 0;
 }
 
 /* The peer address as a ps_addr; v4-mapped IPv6 becomes IPv4. */
@@ -213,20 +188,35 @@ static void peer_addr(const struct sockaddr_storage *ss, struct ps_addr *a)
 	}
 }
 
-static bool allowed(const struct bmp_server *s, const struct ps_addr *a)
+/* The end of a router's session, why, and what it brought. */
+static void log_disconnect(struct bmp_server *s, const struct bmp_conn *c,
+			   const char *why)
 {
-	if (s->nallow == 0)
-		return true;
-	for (unsigned i = 0; i < s->nallow; i++)
-		if (memcmp(&s->allow[i], a, sizeof(*a)) == 0)
-			return true;
-	return false;
+	char secs[24], msgs[24];
+
+	if (s->log == NULL)
+		return;
+	snprintf(secs, sizeof(secs), "%llu",
+		 (unsigned long long)((now_ns() - c->connected_ns) /
+				      1000000000ULL));
+	snprintf(msgs, sizeof(msgs), "%llu",
+		 (unsigned long long)c->router.messages);
+	log_event_fields(s->log, PS_LOG_INFO, "bmp_router_disconnected",
+			 LOG_FIELDS({ "router", c->router.name },
+				    { "sys_name", c->router.sys_name },
+				    { "reason", why }, { "seconds", secs },
+				    { "messages", msgs }),
+			 "router %s%s%s%s: BMP session ended: %s",
+			 c->router.name, c->router.sys_name[0] ? " (" : "",
+			 c->router.sys_name, c->router.sys_name[0] ? ")" : "",
+			 why);
 }
 
-static void conn_close(struct bmp_server *s, unsigned i)
+static void conn_close(struct bmp_server *s, unsigned i, const char *why)
 {
 	struct bmp_conn *c = s->conns[i];
 
+	log_disconnect(s, c, why);
 	if (!c->router.paused)
 		epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
@@ -260,6 +250,28 @@ static void conn_close(struct bmp_server *s, unsigned i)
 	s->gauges_closed = true;
 }
 
+static uint16_t peer_port(const struct sockaddr_storage *ss)
+{
+	return ntohs(ss->ss_family == AF_INET ?
+			     ((const struct sockaddr_in *)ss)->sin_port :
+			     ((const struct sockaddr_in6 *)ss)->sin6_port);
+}
+
+/* Anyone can connect: limited per address. */
+static void log_refused(struct bmp_server *s, const char *who,
+			const char *why)
+{
+	char key[128];
+
+	if (s->log == NULL)
+		return;
+	snprintf(key, sizeof(key), "bmp_refused %s", who);
+	log_event_limited_fields(s->log, &s->limit, now_ns(), key, PS_LOG_WARN,
+				 "bmp_router_refused",
+				 LOG_FIELDS({ "router", who }, { "reason", why }),
+				 "BMP connection from %s closed: %s", who, why);
+}
+
 static void accept_one(struct bmp_server *s)
 {
 	struct sockaddr_storage ss;
@@ -276,13 +288,16 @@ static void accept_one(struct bmp_server *s)
 	if (fd < 0)
 		return;
 	peer_addr(&ss, &a);
-	if (!allowed(s, &a)) {
+	ps_addr_format(&a, name, sizeof(name));
+	if (!netaddr_allow_match(&s->allow, &a)) {
 		dec_count(&s->st, DEC_BMP_CONN_NOT_ALLOWED);
+		log_refused(s, name, "not in bmp.allow");
 		close(fd);
 		return;
 	}
 	if (s->nconns >= s->cfg->bmp_max_routers) {
 		dec_count(&s->st, DEC_BMP_CONN_CAPPED);
+		log_refused(s, name, "bmp.max_routers reached");
 		close(fd);
 		return;
 	}
@@ -292,12 +307,11 @@ static void accept_one(struct bmp_server *s)
 		return;
 	}
 	c->fd = fd;
-	c->last_rx_ns = c->last_msg_ns = now_ns();
+	c->connected_ns = c->last_rx_ns = c->last_msg_ns = now_ns();
 	lim.max_peers = s->cfg->bmp_max_peers;
 	lim.max_routes = s->cfg->bmp_max_routes;
 	lim.max_router_routes = s->cfg->bmp_max_router_routes;
 	lim.max_buffer = s->cfg->bmp_max_buffer;
-	ps_addr_format(&a, name, sizeof(name));
 	bmp_router_init(&c->router, name, &a, &lim, on_event, s);
 	bmp_pub_routes_attach(s->pub, &c->router, s->cfg->bmp_route_messages);
 	memset(&ev, 0, sizeof(ev));
@@ -311,6 +325,16 @@ static void accept_one(struct bmp_server *s)
 	}
 	s->conns[s->nconns++] = c;
 	s->accepted++;
+	if (s->log != NULL) {
+		char port[8];
+
+		snprintf(port, sizeof(port), "%u", peer_port(&ss));
+		log_event_fields(s->log, PS_LOG_INFO, "bmp_router_connected",
+				 LOG_FIELDS({ "router", name },
+					    { "port", port }),
+				 "router %s connected (BMP, from port %s)",
+				 name, port);
+	}
 }
 
 static unsigned conn_index(const struct bmp_server *s,
@@ -386,10 +410,16 @@ static bool conn_read(struct bmp_server *s, struct bmp_conn *c)
 	size_t want = c->q.head != NULL ? BMP_SERVER_READ_QUEUED :
 					  BMP_SERVER_READ;
 	ssize_t n = read(c->fd, s->rbuf, want);
+	const char *why = n == 0 ? "closed by the router" : NULL;
+	char reason[96];
 	unsigned i;
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return true;
+	if (n < 0) {
+		snprintf(reason, sizeof(reason), "read: %s", strerror(errno));
+		why = reason;
+	}
 	if (n > 0) {
 		uint64_t before = c->router.messages;
 		uint64_t t = now_ns();
@@ -414,11 +444,15 @@ static bool conn_read(struct bmp_server *s, struct bmp_conn *c)
 				conn_pause(s, c, t);
 			return true;
 		}
+		why = c->router.terminated ?
+			      "Termination message" :
+			      "stream unreadable (BMP framing lost, or a "
+			      "message over bmp.max_buffer_bytes)";
 	}
 	/* closed, reset, or the stream lost its framing */
 	i = conn_index(s, c);
 	if (i < s->nconns)
-		conn_close(s, i);
+		conn_close(s, i, why);
 	return false;
 }
 
@@ -465,7 +499,8 @@ static void conns_resume(struct bmp_server *s, uint64_t t)
 
 		if (c->router.paused && c->q.bytes <= s->cfg->bmp_max_queue / 2 &&
 		    conn_resume(s, c, t) == -1) {
-			conn_close(s, i); /* moves the last one to i */
+			/* moves the last one to i */
+			conn_close(s, i, "cannot watch its socket again");
 			continue;
 		}
 		i++;
@@ -583,7 +618,13 @@ static void conns_expire(struct bmp_server *s, uint64_t t)
 
 		if (conn_timed_out(s, s->conns[i], t, &why)) {
 			dec_count(&s->st, why);
-			conn_close(s, i); /* moves the last one to i */
+			/* moves the last one to i */
+			conn_close(s, i,
+				   why == DEC_BMP_IDLE_TIMEOUT ?
+					   "idle: nothing received for "
+					   "bmp.idle_timeout_seconds" :
+					   "stalled: a message left incomplete "
+					   "for bmp.idle_timeout_seconds");
 		} else {
 			i++;
 		}
@@ -644,7 +685,7 @@ static void *server_main(void *arg)
 		}
 	}
 	while (s->nconns > 0)
-		conn_close(s, s->nconns - 1);
+		conn_close(s, s->nconns - 1, "peerscope stopping");
 	queues_drain(s);
 	gauges_publish(s, now_ns());
 	return NULL;
@@ -674,11 +715,8 @@ int bmp_server_run(struct bmp_server *s, char *err, size_t errlen)
 int bmp_server_bind(struct bmp_server *s, const struct ps_config *cfg,
 		    struct bmp_pub *pub, char *err, size_t errlen)
 {
-	struct sockaddr_storage ss;
+	struct ps_endpoint ep;
 	struct epoll_event ev;
-	socklen_t sl;
-	bool dual;
-	int one = 1, zero = 0;
 
 	memset(s, 0, sizeof(*s));
 	s->lfd = s->epfd = s->wakefd = -1;
@@ -687,38 +725,20 @@ int bmp_server_bind(struct bmp_server *s, const struct ps_config *cfg,
 	s->flush_wait_ms = 1;
 	log_limit_init(&s->limit, LOG_LIMIT_BURST, LOG_LIMIT_PERIOD);
 	jbuf_init(&s->json);
-	if (parse_listen(cfg->bmp_listen, &ss, &sl, &dual) == -1) {
-		snprintf(err, errlen, "bmp.listen: cannot parse \"%s\"",
-			 cfg->bmp_listen);
+	/* both checked when the configuration was loaded (netaddr.h) */
+	if (netaddr_parse_endpoint(cfg->bmp_listen, &ep, err, errlen) == -1 ||
+	    netaddr_parse_allow(&s->allow, cfg->bmp_allow, err, errlen) == -1)
 		return -1;
-	}
-	if (parse_allow(s, cfg->bmp_allow) == -1) {
-		snprintf(err, errlen, "bmp.allow: cannot parse \"%s\"",
-			 cfg->bmp_allow);
-		return -1;
-	}
 	s->conns = calloc(cfg->bmp_max_routers, sizeof(*s->conns));
 	s->rbuf = malloc(BMP_SERVER_READ);
 	if (s->conns == NULL || s->rbuf == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	s->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			0);
-	if (s->lfd < 0)
-		goto sys;
-	setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (dual)
-		setsockopt(s->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &zero,
-			   sizeof(zero));
-	if (bind(s->lfd, (struct sockaddr *)&ss, sl) == -1 ||
-	    listen(s->lfd, 64) == -1)
-		goto sys;
-	sl = sizeof(ss);
-	if (getsockname(s->lfd, (struct sockaddr *)&ss, &sl) == 0)
-		s->port = ntohs(ss.ss_family == AF_INET ?
-					((struct sockaddr_in *)&ss)->sin_port :
-					((struct sockaddr_in6 *)&ss)->sin6_port);
+	if (netaddr_tcp_listen(&ep, 64, "bmp.listen", &s->lfd, err, errlen) ==
+	    -1)
+		return -1;
+	s->port = netaddr_bound_port(s->lfd);
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->epfd < 0)
 		goto sys;

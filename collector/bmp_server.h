@@ -55,13 +55,13 @@
 #include "config.h"
 #include "json.h"
 #include "log.h"
+#include "netaddr.h"
 #include "peerscope/addr.h"
 #include "peerscope/dec_stats.h"
 
 #define BMP_SERVER_READ      65536
 #define BMP_SERVER_READ_QUEUED 4096 /* a read while messages wait */
 #define BMP_SERVER_FLUSH_MAX_MS 64  /* longest wait while messages wait */
-#define BMP_SERVER_MAX_ALLOW 64
 
 struct bmp_conn;
 struct logger;
@@ -80,8 +80,7 @@ struct bmp_server {
 	pthread_t thread;
 	bool started;
 	_Atomic bool stop;
-	struct ps_addr allow[BMP_SERVER_MAX_ALLOW];
-	unsigned nallow;
+	struct netaddr_allow allow; /* bmp.allow */
 	struct bmp_conn **conns;
 	unsigned nconns;
 	struct jbuf json;

@@ -19,8 +19,7 @@
  */
 #include "config.h"
 #include "flow_override.h"
-#include "http.h"
-#include "udp_allow.h"
+#include "netaddr.h"
 #include "peerscope/limits.h"
 
 #include <arpa/inet.h>
@@ -51,6 +50,8 @@ enum cfg_type {
 	CFG_LISTEN,  /* cfg->listen entries of one protocol */
 	CFG_CPUS,    /* cfg->cpus */
 	CFG_MAP,     /* struct ps_map: string -> string */
+	CFG_ENDPOINT, /* char[size]: one listener address (netaddr.h) */
+	CFG_ALLOW,   /* char[size]: an allow-list (netaddr.h) */
 };
 
 struct cfg_enum_name {
@@ -67,6 +68,7 @@ struct cfg_key {
 	bool pow2;			   /* CFG_UINT: a power of two */
 	const struct cfg_enum_name *names; /* CFG_ENUM, NULL-terminated */
 	enum ps_proto proto;		   /* CFG_LISTEN */
+	bool off_ok;			   /* CFG_ENDPOINT: "-" = off */
 	const char *def;		   /* default, as config_set text */
 	const char *help;		   /* lines split by \n */
 	int (*map_check)(const char *name, const char *value); /* CFG_MAP */
@@ -79,6 +81,7 @@ _Static_assert(sizeof(enum ps_log_format) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum ps_kafka_drop) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum ps_kafka_compression) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum ps_flow_direction) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum ps_probe_icmp_socket) == sizeof(int), "enum size");
 
 /*
  * The tables below are laid out by hand, one row per key, so clang-format
@@ -128,6 +131,13 @@ static const struct cfg_enum_name kafka_compression_names[] = {
 	{ NULL, 0 },
 };
 
+static const struct cfg_enum_name probe_icmp_socket_names[] = {
+	{ "auto", PS_PROBE_ICMP_AUTO },
+	{ "dgram", PS_PROBE_ICMP_DGRAM },
+	{ "raw", PS_PROBE_ICMP_RAW },
+	{ NULL, 0 },
+};
+
 #define OFF(m)	offsetof(struct ps_config, m)
 #define SIZE(m)	sizeof(((struct ps_config *)0)->m)
 
@@ -156,6 +166,12 @@ static const struct cfg_enum_name kafka_compression_names[] = {
 #define KEY_MAP_CHECKED(n, field, check, h) \
 	{ .name = n, .type = CFG_MAP, .off = OFF(field), .def = "", .help = h, \
 	  .map_check = check }
+#define KEY_ENDPOINT(n, field, none_ok, d, h) \
+	{ .name = n, .type = CFG_ENDPOINT, .off = OFF(field), \
+	  .size = SIZE(field), .off_ok = none_ok, .def = d, .help = h }
+#define KEY_ALLOW(n, field, d, h) \
+	{ .name = n, .type = CFG_ALLOW, .off = OFF(field), \
+	  .size = SIZE(field), .def = d, .help = h }
 #define KEY_CPUS(n, d, h) \
 	{ .name = n, .type = CFG_CPUS, .def = d, .help = h }
 #define KEY_LISTEN_(id, pname, plisten, phelp) \
@@ -183,9 +199,12 @@ static const struct cfg_key cfg_keys[] = {
 
 	KEY_SECTION("listen",
 		"Where exports arrive, per protocol: a list (or a "
-		"comma-separated string)\nof \"IPv4:port\", \"[IPv6]:port\" "
-		"or \":port\" (all addresses, IPv4 and IPv6).\nSetting a "
-		"protocol's list replaces its default; [] turns it off."),
+		"comma-separated string)\nof \":port\" (all addresses, IPv4 "
+		"and IPv6), \"IPv4:port\" or \"[IPv6]:port\",\nthe syntax "
+		"of every listener key. Setting a protocol's list replaces "
+		"its\ndefault; [] (or \"-\"; --set listen.ipfix=[]) turns it "
+		"off. With every list\nempty, bmp.listen or flow.tcp_listen "
+		"must be set."),
 	PS_PROTOCOLS(KEY_LISTEN_)	/* listen.<proto>, one per protocol */
 
 	KEY_SECTION("udp",
@@ -198,7 +217,7 @@ static const struct cfg_key cfg_keys[] = {
 		"CAP_NET_ADMIN."),
 	KEY_UINT("udp.batch", batch, 1, 1024, "64",
 		"Datagrams per recvmmsg() call (1..1024)."),
-	KEY_STRING("udp.allow", udp_allow, "any",
+	KEY_ALLOW("udp.allow", udp_allow, "any",
 		"Exporters whose UDP datagrams are decoded: prefixes, "
 		"comma-separated\n(\"192.0.2.0/24, 2001:db8::/32\"), or "
 		"\"any\". Others are dropped before\ndecoding and counted "
@@ -269,6 +288,13 @@ static const struct cfg_key cfg_keys[] = {
 		"counted as\nundelivered in the summary. The same for the "
 		"old producer when a SIGHUP\nre-creates or stops it (what "
 		"is left is counted as dropped)."),
+	KEY_UINT("output.kafka.down_after_ms", kafka.down_after_ms,
+		1000, 3600000, "30000",
+		"The sink is down (peerscope_sink_up 0, /readyz not ready, "
+		"a sink_down\nlog line with the reason) once, for this long, "
+		"no broker was reachable,\nor deliveries failed or stalled "
+		"with none succeeding. Long enough that a\nbroker restart or "
+		"a leader election does not flip it."),
 	KEY_UINT("output.kafka.serve_seconds", kafka.serve_seconds,
 		0, 86400, "0",
 		"Replay with the embedded broker: keep it up this long after "
@@ -328,8 +354,8 @@ static const struct cfg_key cfg_keys[] = {
 		"(decided per window).\nRecords stating no direction count on "
 		"both sides.  exporter_health says\nwhich rule applied (its "
 		"direction object)."),
-	KEY_STRING("flow.tcp_listen", flow_tcp_listen, "-",
-		"IPFIX over TCP (RFC 7011 10.3): \"IPv4:port\" or "
+	KEY_ENDPOINT("flow.tcp_listen", flow_tcp_listen, true, "-",
+		"IPFIX over TCP (RFC 7011 10.3): \":port\", \"IPv4:port\" or "
 		"\"[IPv6]:port\"\n(4739 is IANA's); \"-\" = off.  Worker 0 "
 		"serves it; one connection per\nexporter address, at most "
 		"flow.tcp_max_connections; a connection's\ntemplates go "
@@ -359,13 +385,14 @@ static const struct cfg_key cfg_keys[] = {
 	KEY_SECTION("bmp",
 		"BMP (RFC 7854) from routers, over TCP. There is no IANA "
 		"port; 11019 is\nthe one GoBGP and OpenBMP examples use."),
-	KEY_STRING("bmp.listen", bmp_listen, "-",
+	KEY_ENDPOINT("bmp.listen", bmp_listen, true, "-",
 		"Live BMP server: \"IPv4:port\", \"[IPv6]:port\" or "
 		"\":port\" (all addresses,\nIPv4 and IPv6); \"-\" = no "
 		"server."),
-	KEY_STRING("bmp.allow", bmp_allow, "any",
-		"Router addresses allowed to connect, comma-separated, or "
-		"\"any\". Others\nare closed at once and counted."),
+	KEY_ALLOW("bmp.allow", bmp_allow, "any",
+		"Routers allowed to connect: prefixes or addresses, "
+		"comma-separated\n(\"192.0.2.0/24, 2001:db8::1\"), or "
+		"\"any\". Others are closed at once and\ncounted."),
 	KEY_UINT("bmp.max_routers", bmp_max_routers, 1, 65536, "256",
 		"BMP sessions at once (1..65536); more are refused and "
 		"counted."),
@@ -408,14 +435,81 @@ static const struct cfg_key cfg_keys[] = {
 		"read (TCP backpressure) until half of\nthem are out; others "
 		"keep flowing. Nothing is dropped."),
 
+	KEY_SECTION("probes",
+		"Active latency probes of connections' peer session "
+		"addresses (per-connection\n`probe: true` in the connection "
+		"registry), from their own thread; see\ndocs/latency.md. "
+		"Results per connection, method and window: sent, lost,\n"
+		"loss_pct, jitter_ms, availability and RTT quantiles."),
+	KEY_UINT("probes.interval_ms", probes.interval_ms, 100, 3600000,
+		"1000", "One probe per target and method this often "
+		"(100..3600000)."),
+	KEY_UINT("probes.jitter_percent", probes.jitter_percent, 0, 50, "10",
+		"Each send moves by a random offset of up to this share of "
+		"the interval,\nso probes of many targets do not fall into "
+		"step (0..50)."),
+	KEY_UINT("probes.max_rate", probes.max_rate, 1, 1000000, "20000",
+		"Probes per second over all targets and methods: past it "
+		"sends wait for\nthe rate (counted rate_limited), and an "
+		"interval that passes unsent is\nskipped and counted."),
+	KEY_UINT("probes.max_rtt_ms", probes.max_rtt_ms, 1, 600000, "60000",
+		"RTTs above this are impossible and left out of the sketch "
+		"(counted as\nabove_max), as are negative ones (a clock "
+		"step)."),
+	KEY_UINT("probes.max_targets", probes.max_targets, 1, 1U << 20,
+		"100000", "Probe targets (addresses) at most; a larger list "
+		"is refused at load."),
+	KEY_BOOL("probes.kernel_timestamps", probes.kernel_timestamps,
+		"true", "Time probes with the kernel's software transmit and "
+		"receive timestamps\n(SO_TIMESTAMPING) where the socket "
+		"gives them, else the user-space clock."),
+	KEY_SECTION("probes.icmp", "ICMP / ICMPv6 echo (method label "
+		"probe_icmp)."),
+	KEY_BOOL("probes.icmp.enabled", probes.icmp.enabled, "true",
+		"Probe with ICMP echo."),
+	KEY_ENUM("probes.icmp.socket", probes.icmp_socket,
+		probe_icmp_socket_names, "auto",
+		"dgram: an unprivileged ICMP datagram socket, allowed when "
+		"the group of\nthe process is in net.ipv4.ping_group_range; "
+		"raw: a raw socket\n(CAP_NET_RAW, opened before privileges "
+		"are dropped); auto: dgram, else\nraw. Neither usable: "
+		"refused at load, with the reason."),
+	KEY_UINT("probes.icmp.timeout_ms", probes.icmp.timeout_ms, 1, 60000,
+		"2000", "A probe unanswered this long is lost (1..60000). At "
+		"most one window,\nand at most 62 times the shortest gap "
+		"between two sends of a target\n(interval_ms x (1 - 2 x "
+		"jitter_percent / 100)); the same for every method."),
+	KEY_SECTION("probes.tcp", "TCP connect (method label probe_tcp): "
+		"the SYN -> SYN/ACK or RST time; the\nsocket is reset at "
+		"once (SO_LINGER 0), no BGP session is opened."),
+	KEY_BOOL("probes.tcp.enabled", probes.tcp.enabled, "false",
+		"Probe with TCP connects."),
+	KEY_UINT("probes.tcp.port", probes.tcp.port, 1, 65535, "179",
+		"Destination port (BGP)."),
+	KEY_UINT("probes.tcp.timeout_ms", probes.tcp.timeout_ms, 1, 60000,
+		"1000", "A connect unanswered this long is lost. A SYN "
+		"answered only after the\nkernel retransmitted it (1 s "
+		"initial RTO) counts as lost too."),
+	KEY_SECTION("probes.stamp", "STAMP (RFC 8762, unauthenticated, "
+		"method label probe_stamp) to routers\nthat run a "
+		"session-reflector; RTT without the reflector's own "
+		"time."),
+	KEY_BOOL("probes.stamp.enabled", probes.stamp.enabled, "false",
+		"Probe with STAMP test packets."),
+	KEY_UINT("probes.stamp.port", probes.stamp.port, 1, 65535, "862",
+		"The reflector's UDP port (IANA: 862)."),
+	KEY_UINT("probes.stamp.timeout_ms", probes.stamp.timeout_ms, 1,
+		60000, "2000", "A test packet unanswered this long is lost."),
+
 	KEY_SECTION("http",
 		"The operations endpoint: /metrics (Prometheus), /healthz, "
 		"/readyz.\nReloads (SIGHUP) need a restart to change it."),
 	KEY_BOOL("http.enabled", http_enabled, "true",
 		"Serve the endpoint (live mode; replay with --serve-metrics)."),
-	KEY_STRING("http.listen", http_listen, "127.0.0.1:9464",
-		"\"IPv4:port\" or \"[IPv6]:port\"; loopback unless you "
-		"choose otherwise.\nPort 0 picks a free port (logged)."),
+	KEY_ENDPOINT("http.listen", http_listen, false, "127.0.0.1:9464",
+		"\"IPv4:port\", \"[IPv6]:port\" or \":port\"; loopback "
+		"unless you choose\notherwise. Port 0 picks a free port "
+		"(logged)."),
 	KEY_UINT("http.max_clients", http_max_clients, 1, 1024, "16",
 		"Concurrent HTTP connections (1..1024); more are refused."),
 	KEY_UINT("http.timeout_seconds", http_timeout_seconds, 1, 3600, "10",
@@ -438,6 +532,10 @@ static const struct cfg_key cfg_keys[] = {
 	KEY_STRING("run_as_user", run_as_user, "-",
 		"After binding its sockets, switch to this user (and its "
 		"group) and\nkeep no capabilities; \"-\" = stay as started."),
+	KEY_STRING("runtime_dir", runtime_dir, "/run/peerscope",
+		"Where peerscope says where to find it: kafka-brokers holds "
+		"the embedded\nbroker's address, which `peerscope top` reads. "
+		"Made (and given to\nrun_as_user) at start; \"-\" = none."),
 	KEY_BOOL("allow_root", allow_root, "false",
 		"Allow running as root after start-up (live mode); refused "
 		"otherwise."),
@@ -455,6 +553,9 @@ static const char *const proto_names[] = {
 #undef PS_PROTO_NAME_
 };
 /* clang-format on */
+
+_Static_assert(ARRAY_SIZE(cfg_keys) <= PS_CFG_MAX_KEYS,
+	       "raise PS_CFG_MAX_KEYS in config.h");
 
 /* Where a value came from, for error messages. */
 struct cfg_src {
@@ -547,7 +648,17 @@ static void cfg_expect(const struct cfg_key *k, char *buf, size_t len)
 		break;
 	case CFG_LISTEN:
 		snprintf(buf, len,
-			 "\"IPv4:port\", \"[IPv6]:port\" or \":port\"");
+			 "a list of \":port\", \"IPv4:port\" or "
+			 "\"[IPv6]:port\" (port 1..65535), or [] for none");
+		break;
+	case CFG_ENDPOINT:
+		snprintf(buf, len,
+			 "\":port\", \"IPv4:port\" or \"[IPv6]:port\"%s",
+			 k->off_ok ? ", or \"-\" for none" : "");
+		break;
+	case CFG_ALLOW:
+		snprintf(buf, len,
+			 "\"any\" or comma-separated IPv4/IPv6 prefixes");
 		break;
 	case CFG_CPUS:
 		snprintf(buf, len,
@@ -666,54 +777,33 @@ static int parse_bool(const char *s, bool *out)
 }
 
 /*
- * "IPv4:port", "[IPv6]:port" or ":port" (both wildcards) into out[0..n).
- * 0, or -1 if malformed.
+ * One listen.<proto> item (netaddr.h syntax, port 1..65535) into
+ * out[0..n): ":port" is two sockets, 0.0.0.0 and [::] (v6-only).
+ * 0, or -1 with the reason in err.
  */
 static int parse_listen(const char *s, enum ps_proto proto,
-			struct ps_listen out[2], size_t *n)
+			struct ps_listen out[2], size_t *n, char *err,
+			size_t errlen)
 {
-	char host[CFG_ITEM_MAX];
-	const char *port_text;
-	size_t host_len;
-	uint64_t port;
-	int af;
+	struct ps_endpoint ep;
 
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-
-		if (close == NULL || close[1] != ':')
-			return -1;
-		host_len = (size_t)(close - s - 1);
-		memcpy(host, s + 1, host_len);
-		port_text = close + 2;
-		af = AF_INET6;
-	} else {
-		const char *colon = strrchr(s, ':');
-
-		if (colon == NULL)
-			return -1;
-		host_len = (size_t)(colon - s);
-		memcpy(host, s, host_len);
-		port_text = colon + 1;
-		af = host_len ? AF_INET : AF_UNSPEC;
-	}
-	host[host_len] = '\0';
-	if (parse_u64(port_text, false, &port) == -1 || port < 1 ||
-	    port > 65535)
+	if (netaddr_parse_endpoint(s, &ep, err, errlen) == -1)
 		return -1;
-
+	if (ep.port == 0) {
+		snprintf(err, errlen, "port 0 in \"%.64s\": every worker "
+			 "would get a different port", s);
+		return -1;
+	}
 	memset(out, 0, 2 * sizeof(*out));
 	out[0].proto = out[1].proto = proto;
-	out[0].port = out[1].port = (uint16_t)port;
-	if (af == AF_UNSPEC) {
+	out[0].port = out[1].port = ep.port;
+	if (ep.addr.af == 0) {
 		out[0].addr.af = 4; /* 0.0.0.0 */
 		out[1].addr.af = 6; /* :: */
 		*n = 2;
 		return 0;
 	}
-	out[0].addr.af = af == AF_INET ? 4 : 6;
-	if (inet_pton(af, host, out[0].addr.bytes) != 1)
-		return -1;
+	out[0].addr = ep.addr;
 	*n = 1;
 	return 0;
 }
@@ -737,10 +827,11 @@ static int cfg_listen_add(struct ps_config *cfg, const struct cfg_key *k,
 			  const char *item, const struct cfg_src *src)
 {
 	struct ps_listen l[2];
+	char why[300];
 	size_t n, i;
 
-	if (parse_listen(item, k->proto, l, &n) == -1)
-		return cfg_bad_value(src, k, item, strlen(item));
+	if (parse_listen(item, k->proto, l, &n, why, sizeof(why)) == -1)
+		return cfg_fail(src, k->name, "%s", why);
 	if (cfg->listen_count + n > PS_MAX_LISTEN)
 		return cfg_fail(src, k->name,
 				"more than %d listeners in all protocols",
@@ -780,13 +871,23 @@ static int cfg_cpus_add(struct ps_config *cfg, const struct cfg_key *k,
 	return 0;
 }
 
-/* Append comma-separated items ("" adds nothing) to a list key. */
+/* Whether text says "none" for a list or an optional endpoint. */
+static bool cfg_text_is_none(const struct cfg_key *k, const char *text)
+{
+	return text[0] == '\0' || strcmp(text, "[]") == 0 ||
+	       (k->type != CFG_CPUS && strcmp(text, "-") == 0);
+}
+
+/*
+ * Append comma-separated items to a list key; "", "[]" (and "-" for
+ * listeners) add nothing, as the YAML [] does.
+ */
 static int cfg_list_add(struct ps_config *cfg, const struct cfg_key *k,
 			const char *text, const struct cfg_src *src)
 {
 	const char *p = text;
 
-	if (*text == '\0')
+	if (cfg_text_is_none(k, text))
 		return 0;
 	for (;;) {
 		const char *comma = strchr(p, ',');
@@ -872,6 +973,44 @@ static int cfg_map_set_text(struct ps_config *cfg, const struct cfg_key *k,
 	return cfg_map_put(cfg, k, name, eq + 1, src);
 }
 
+/*
+ * An endpoint or allow-list key, checked by the parser the code that
+ * binds or matches uses (netaddr.h); "-" (or "", "[]") turns an optional
+ * endpoint off.
+ */
+static int cfg_check_address(const struct cfg_key *k, const char *text,
+			     const struct cfg_src *src)
+{
+	struct netaddr_allow allow;
+	struct ps_endpoint ep;
+	char why[300];
+
+	if (strlen(text) >= k->size)
+		return cfg_bad_value(src, k, text, strlen(text));
+	if (k->type == CFG_ENDPOINT && k->off_ok && strcmp(text, "-") == 0)
+		return 0;
+	if (k->type == CFG_ENDPOINT &&
+	    netaddr_parse_endpoint(text, &ep, why, sizeof(why)) == -1)
+		return cfg_fail(src, k->name, "%s", why);
+	if (k->type == CFG_ALLOW &&
+	    netaddr_parse_allow(&allow, text, why, sizeof(why)) == -1)
+		return cfg_fail(src, k->name, "%s", why);
+	return 0;
+}
+
+static int cfg_set_address(struct ps_config *cfg, const struct cfg_key *k,
+			   const char *text, const struct cfg_src *src)
+{
+	char *field = (char *)cfg + k->off;
+
+	if (k->type == CFG_ENDPOINT && k->off_ok && cfg_text_is_none(k, text))
+		text = "-";
+	if (cfg_check_address(k, text, src) == -1)
+		return -1;
+	memcpy(field, text, strlen(text) + 1);
+	return 0;
+}
+
 /* Set key k from text (a YAML scalar or a command-line value). */
 static int cfg_set_text(struct ps_config *cfg, const struct cfg_key *k,
 			const char *text, const struct cfg_src *src)
@@ -918,6 +1057,9 @@ static int cfg_set_text(struct ps_config *cfg, const struct cfg_key *k,
 		return cfg_list_add(cfg, k, text, src);
 	case CFG_MAP:
 		return cfg_map_set_text(cfg, k, text, src);
+	case CFG_ENDPOINT:
+	case CFG_ALLOW:
+		return cfg_set_address(cfg, k, text, src);
 	}
 	return cfg_bad_value(src, k, text, len);
 }
@@ -1085,6 +1227,21 @@ static int yaml_map(struct cfg_yaml *y, const struct cfg_key *k)
 	}
 }
 
+/* An optional endpoint given as a sequence: only [] (off) makes sense. */
+static int yaml_endpoint_off(struct cfg_yaml *y, const struct cfg_key *k)
+{
+	yaml_event_t ev;
+	bool empty;
+
+	if (yaml_next(y, &ev) == -1)
+		return -1;
+	empty = ev.type == YAML_SEQUENCE_END_EVENT;
+	yaml_event_delete(&ev);
+	if (!empty)
+		return cfg_bad_kind(&y->src, k, "a non-empty sequence");
+	return cfg_set_text(y->cfg, k, "-", &y->src);
+}
+
 /* The value of key k, starting with event ev (which the caller frees). */
 static int yaml_value(struct cfg_yaml *y, const struct cfg_key *k,
 		      const yaml_event_t *ev)
@@ -1103,6 +1260,8 @@ static int yaml_value(struct cfg_yaml *y, const struct cfg_key *k,
 			}
 			if (k->type == CFG_MAP)
 				return cfg_map_set_text(y->cfg, k, "", &y->src);
+			if (k->type == CFG_ENDPOINT && k->off_ok)
+				return cfg_set_text(y->cfg, k, "-", &y->src);
 			return cfg_bad_kind(&y->src, k, "null");
 		}
 		if (k->type == CFG_SECTION)
@@ -1112,6 +1271,8 @@ static int yaml_value(struct cfg_yaml *y, const struct cfg_key *k,
 			return -1;
 		return cfg_set_text(y->cfg, k, text, &y->src);
 	case YAML_SEQUENCE_START_EVENT:
+		if (k->type == CFG_ENDPOINT && k->off_ok)
+			return yaml_endpoint_off(y, k);
 		if (!cfg_is_list(k))
 			return cfg_bad_kind(&y->src, k, "a sequence");
 		return yaml_list(y, k);
@@ -1178,6 +1339,7 @@ static int yaml_mapping(struct cfg_yaml *y, const char *prefix)
 					"duplicate key (first on line %lu)",
 					y->seen_line[idx]);
 		y->seen_line[idx] = y->src.line;
+		y->cfg->key_line[idx] = (uint32_t)y->src.line;
 
 		if (yaml_next(y, &ev) == -1)
 			return -1;
@@ -1347,6 +1509,7 @@ int config_set(struct ps_config *cfg, const char *key, const char *value,
 	tmp = *cfg;
 	if (cfg_set_text(&tmp, k, value, &src) == -1)
 		return -1;
+	tmp.key_line[k - cfg_keys] = PS_CFG_LINE_CLI;
 	*cfg = tmp;
 	return 0;
 }
@@ -1381,20 +1544,47 @@ static bool listen_same_addr(const struct ps_listen *a,
 
 static void listen_format(const struct ps_listen *l, char *buf, size_t len)
 {
-	char host[INET6_ADDRSTRLEN];
+	struct ps_endpoint ep = { .addr = l->addr, .port = l->port };
 
-	if (l->addr.af == 6) {
-		inet_ntop(AF_INET6, l->addr.bytes, host, sizeof(host));
-		snprintf(buf, len, "[%s]:%u", host, l->port);
-	} else {
-		inet_ntop(AF_INET, l->addr.bytes, host, sizeof(host));
-		snprintf(buf, len, "%s:%u", host, l->port);
-	}
+	netaddr_format_endpoint(&ep, buf, len);
+}
+
+/* Where key k of cfg was set, as a source for cfg_fail(). */
+static struct cfg_src cfg_src_of(const struct ps_config *cfg,
+				 const struct cfg_key *k, char *err,
+				 size_t errlen)
+{
+	uint32_t line = cfg->key_line[k - cfg_keys];
+
+	if (line == PS_CFG_LINE_CLI)
+		return (struct cfg_src){ "command line", 0, err, errlen };
+	if (line > 0)
+		return (struct cfg_src){ cfg->path, line, err, errlen };
+	return (struct cfg_src){ "configuration", 0, err, errlen };
+}
+
+int config_key_error(const struct ps_config *cfg, const char *key, char *err,
+		     size_t errlen, const char *fmt, ...)
+{
+	const struct cfg_key *k = cfg_key_find(key);
+	struct cfg_src src = { "configuration", 0, err, errlen };
+	char msg[600];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (k != NULL)
+		src = cfg_src_of(cfg, k, err, errlen);
+	return cfg_fail(&src, key, "%s", msg);
 }
 
 static int validate_key(const struct ps_config *cfg, const struct cfg_key *k,
-			const struct cfg_src *src)
+			const struct cfg_src *where)
 {
+	struct cfg_src key_src = cfg_src_of(cfg, k, where->err, where->errlen);
+	const struct cfg_src *src = &key_src;
+
 	const char *field = (const char *)cfg + k->off;
 	const struct cfg_enum_name *n;
 	char expect[160];
@@ -1424,6 +1614,12 @@ static int validate_key(const struct ps_config *cfg, const struct cfg_key *k,
 		if (field[0] == '\0' || memchr(field, '\0', k->size) == NULL)
 			return cfg_fail(src, k->name, "expected %s", expect);
 		return 0;
+	case CFG_ENDPOINT:
+	case CFG_ALLOW:
+		if (memchr(field, '\0', k->size) == NULL)
+			return cfg_fail(src, k->name, "expected %s", expect);
+		/* filled by code, perhaps: the same parser again */
+		return cfg_check_address(k, field, src);
 	case CFG_ENUM:
 		memcpy(&e, field, sizeof(e));
 		for (n = k->names; n->name; n++)
@@ -1450,9 +1646,13 @@ static int validate_listen(const struct ps_config *cfg,
 	char name[CFG_PATH_MAX], where[64];
 	uint32_t i, j;
 
-	if (cfg->listen_count == 0)
+	/* [] turns a protocol off; something must still come in */
+	if (cfg->listen_count == 0 && strcmp(cfg->flow_tcp_listen, "-") == 0 &&
+	    strcmp(cfg->bmp_listen, "-") == 0)
 		return cfg_fail(src, "listen",
-				"no listeners: configure at least one");
+				"nothing to listen on: every listen.* list is "
+				"empty and flow.tcp_listen and bmp.listen are "
+				"off");
 	if (cfg->listen_count > PS_MAX_LISTEN)
 		return cfg_fail(src, "listen", "more than %d listeners",
 				PS_MAX_LISTEN);
@@ -1465,8 +1665,11 @@ static int validate_listen(const struct ps_config *cfg,
 			return cfg_fail(src, "listen", "unknown protocol %d",
 					(int)a->proto);
 		if ((a->addr.af != 4 && a->addr.af != 6) || a->port == 0)
-			return cfg_fail(src, name,
-					"entry %u has no address or port", i);
+			return config_key_error(cfg, name, src->err,
+						src->errlen,
+						"entry %u has no address or "
+						"port",
+						i);
 		listen_format(a, where, sizeof(where));
 		for (j = 0; j < i; j++) {
 			const struct ps_listen *b = &cfg->listen[j];
@@ -1474,15 +1677,17 @@ static int validate_listen(const struct ps_config *cfg,
 			if (b->port != a->port)
 				continue;
 			if (b->proto != a->proto)
-				return cfg_fail(src, name,
-						"port %u is also used by "
-						"listen.%s (replay tells "
-						"protocols apart by port)",
-						a->port,
-						ps_proto_name(b->proto));
+				return config_key_error(
+					cfg, name, src->err, src->errlen,
+					"port %u is also used by listen.%s "
+					"(replay tells protocols apart by "
+					"port)",
+					a->port, ps_proto_name(b->proto));
 			if (listen_same_addr(a, b))
-				return cfg_fail(src, name, "%s listed twice",
-						where);
+				return config_key_error(cfg, name, src->err,
+							src->errlen,
+							"%s listed twice",
+							where);
 		}
 	}
 	return 0;
@@ -1498,25 +1703,6 @@ int config_validate(const struct ps_config *cfg, char *err, size_t errlen)
 			return -1;
 	if (validate_listen(cfg, &src) == -1)
 		return -1;
-	/* The operations endpoint's address (issue 6). */
-	{
-		struct sockaddr_storage ss;
-		struct udp_allow allow;
-		char msg[200];
-
-		if (http_listen_parse(cfg->http_listen, &ss, msg,
-				      sizeof(msg)) == -1)
-			return cfg_fail(&src, "http.listen", "%s", msg);
-		/* the UDP exporters decoded (udp_allow.h) */
-		if (udp_allow_parse(&allow, cfg->udp_allow, msg, sizeof(msg)) ==
-		    -1)
-			return cfg_fail(&src, "udp.allow", "%s", msg);
-		/* IPFIX over TCP (issue 3), same address syntax */
-		if (strcmp(cfg->flow_tcp_listen, "-") != 0 &&
-		    http_listen_parse(cfg->flow_tcp_listen, &ss, msg,
-				      sizeof(msg)) == -1)
-			return cfg_fail(&src, "flow.tcp_listen", "%s", msg);
-	}
 	return 0;
 }
 
@@ -1561,6 +1747,8 @@ static void dump_value(const struct ps_config *cfg, const struct cfg_key *k,
 		fprintf(out, " %s", b ? "true" : "false");
 		break;
 	case CFG_STRING:
+	case CFG_ENDPOINT:
+	case CFG_ALLOW:
 		fputc(' ', out);
 		dump_string(field, out);
 		break;

@@ -36,6 +36,8 @@
 
 #define PS_MAX_WORKERS 64
 #define PS_MAX_LISTEN  24 /* 3 protocols x 2 defaults leave room for 18 */
+#define PS_CFG_MAX_KEYS 128	   /* rows of config.c's key table, at most */
+#define PS_CFG_LINE_CLI UINT32_MAX /* key_line: set on the command line */
 
 /*
  * Every protocol the collector can listen for, one line each:
@@ -123,9 +125,35 @@ struct ps_kafka_config {
 	enum ps_kafka_drop drop;	       /* default oldest */
 	uint32_t message_timeout_ms;	       /* 0 = never expire (default) */
 	uint32_t flush_timeout_ms;	       /* at shutdown, default 10000 */
+	uint32_t down_after_ms; /* outage this long: sink down, default 30000 */
 	uint32_t serve_seconds; /* replay: keep the embedded broker up */
 	struct ps_map topics;	/* message type -> topic overrides */
 	struct ps_map properties; /* librdkafka pass-through */
+};
+
+/*
+ * probes.*: the active latency probes (issue 12, probe.h).  Per-connection
+ * `probe: true` comes with the connection registry (issue 11).
+ */
+enum ps_probe_icmp_socket {
+	PS_PROBE_ICMP_AUTO,  /* datagram socket if allowed, else raw */
+	PS_PROBE_ICMP_DGRAM, /* net.ipv4.ping_group_range must admit us */
+	PS_PROBE_ICMP_RAW,   /* needs CAP_NET_RAW */
+};
+struct ps_probe_method {
+	bool enabled;
+	uint32_t timeout_ms;
+	uint32_t port; /* tcp, stamp */
+};
+struct ps_probe_config {
+	uint32_t interval_ms;	 /* default 1000 */
+	uint32_t jitter_percent; /* of the interval, default 10 */
+	uint32_t max_rate;	 /* probes/s over all targets, methods */
+	uint32_t max_rtt_ms;	 /* RTTs above are rejected */
+	uint32_t max_targets;	 /* more are refused at load */
+	bool kernel_timestamps;	 /* SO_TIMESTAMPING where available */
+	enum ps_probe_icmp_socket icmp_socket;
+	struct ps_probe_method icmp, tcp, stamp;
 };
 
 /*
@@ -135,6 +163,12 @@ struct ps_kafka_config {
  */
 struct ps_config {
 	char path[256];		       /* file loaded from ("" = defaults) */
+	/*
+	 * Where each key was last set, by its row in config.c's table: 0 =
+	 * its default, PS_CFG_LINE_CLI = the command line, else a line of
+	 * `path`.  Errors found after loading still name file and line.
+	 */
+	uint32_t key_line[PS_CFG_MAX_KEYS];
 	uint32_t workers;	       /* 0 = one per available CPU */
 	uint32_t cpus[PS_MAX_WORKERS]; /* see above */
 	uint32_t cpu_count;
@@ -160,6 +194,7 @@ struct ps_config {
 	enum ps_log_level log_level;	   /* default info */
 	enum ps_log_format log_format;	   /* default logfmt */
 	char run_as_user[64];		   /* "-" = keep the starting user */
+	char runtime_dir[256];		   /* runfile.h; "-" = none */
 	bool allow_root;		   /* run as root after start-up */
 	uint32_t replay_serve_seconds;	   /* replay: serve /metrics after */
 	uint32_t shutdown_timeout_seconds; /* SIGTERM: flush deadline */
@@ -188,6 +223,7 @@ struct ps_config {
 	uint32_t bmp_max_router_routes; /* per router, all peers */
 	uint32_t bmp_max_buffer;  /* reassembly bytes per router stream */
 	uint32_t bmp_max_queue;	  /* events waiting for the output, per router */
+	struct ps_probe_config probes; /* probes.* (issue 12) */
 };
 
 /* Defaults for every key; path "". */
@@ -221,6 +257,15 @@ int config_set_pair(struct ps_config *cfg, const char *key_value, char *err,
  * Returns 0, or -1 with "<key>: ..." in err.
  */
 int config_validate(const struct ps_config *cfg, char *err, size_t errlen);
+
+/*
+ * An error about `key` in err, placed where the key was set:
+ * "peerscope.yaml:12: bmp.listen: ...", "command line: ...", or
+ * "configuration: ..." for a default.  Returns -1.
+ */
+__attribute__((format(printf, 5, 6))) int
+config_key_error(const struct ps_config *cfg, const char *key, char *err,
+		 size_t errlen, const char *fmt, ...);
 
 /* The effective configuration as YAML that config_load() accepts. */
 void config_dump(const struct ps_config *cfg, FILE *out);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "flow_override.h"
+#include "netaddr.h"
 
 int flow_override_parse_name(const char *name, struct ps_addr *exporter,
 			     uint32_t *ifindex)
@@ -33,11 +34,7 @@ int flow_override_parse_name(const char *name, struct ps_addr *exporter,
 		if (ifx == 0)
 			return -1;
 	}
-	if (inet_pton(AF_INET, host, exporter->bytes) == 1)
-		exporter->af = 4;
-	else if (inet_pton(AF_INET6, host, exporter->bytes) == 1)
-		exporter->af = 6;
-	else
+	if (netaddr_parse_addr(host, exporter) == -1)
 		return -1;
 	*ifindex = (uint32_t)ifx;
 	return 0;

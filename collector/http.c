@@ -12,63 +12,9 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "netaddr.h"
 
 #define HTTP_BACKLOG 16
-
-int http_listen_parse(const char *text, struct sockaddr_storage *ss, char *err,
-		      size_t errlen)
-{
-	char host[64];
-	const char *colon, *hs = text;
-	size_t hl;
-	unsigned long port;
-	char *end;
-
-	memset(ss, 0, sizeof(*ss));
-	if (text[0] == '[') {
-		const char *close = strchr(text, ']');
-
-		if (close == NULL || close[1] != ':')
-			goto bad;
-		hs = text + 1;
-		hl = (size_t)(close - hs);
-		colon = close + 1;
-	} else {
-		colon = strrchr(text, ':');
-		if (colon == NULL)
-			goto bad;
-		hl = (size_t)(colon - text);
-	}
-	if (hl == 0 || hl >= sizeof(host))
-		goto bad;
-	memcpy(host, hs, hl);
-	host[hl] = '\0';
-	errno = 0;
-	port = strtoul(colon + 1, &end, 10);
-	if (colon[1] == '\0' || *end != '\0' || errno != 0 || port > 65535)
-		goto bad;
-	if (text[0] == '[') {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
-			goto bad;
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
-			goto bad;
-	}
-	return 0;
-bad:
-	snprintf(err, errlen,
-		 "expected \"IPv4:port\" or \"[IPv6]:port\", got \"%.64s\"",
-		 text);
-	return -1;
-}
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned code,
 			     const char *type, char *body, size_t len)
@@ -207,29 +153,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 
 int http_bind(const struct ps_config *cfg, int *fd, char *err, size_t errlen)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	int one = 1;
+	struct ps_endpoint ep;
 
 	*fd = -1;
-	if (http_listen_parse(cfg->http_listen, &ss, err, errlen) == -1)
-		return -1; /* config_validate() said so already */
-	sl = ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
-					sizeof(struct sockaddr_in);
-	*fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		     0);
-	if (*fd < 0 ||
-	    setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(*fd, (struct sockaddr *)&ss, sl) == -1 ||
-	    listen(*fd, HTTP_BACKLOG) == -1) {
-		snprintf(err, errlen, "http.listen %s: cannot listen: %s",
-			 cfg->http_listen, strerror(errno));
-		if (*fd >= 0)
-			close(*fd);
-		*fd = -1;
-		return -1;
-	}
-	return 0;
+	if (netaddr_parse_endpoint(cfg->http_listen, &ep, err, errlen) == -1)
+		return -1; /* config_load() said so already */
+	return netaddr_tcp_listen(&ep, HTTP_BACKLOG, "http.listen", fd, err,
+				  errlen);
 }
 
 int http_start(struct http_server *h, const struct pipeline *p,
@@ -287,9 +217,7 @@ int http_start_fd(struct http_server *h, const struct pipeline *p,
 		close(fd);
 		return -1;
 	}
-	h->port = ntohs(ss.ss_family == AF_INET6 ?
-				((struct sockaddr_in6 *)&ss)->sin6_port :
-				((struct sockaddr_in *)&ss)->sin_port);
+	h->port = netaddr_bound_port(fd);
 	return 0;
 }
 

@@ -52,13 +52,6 @@ struct http_server {
 };
 
 /*
- * "IPv4:port" or "[IPv6]:port" into a socket address.  Returns 0, or -1
- * with a reason in err.  @thread any.
- */
-int http_listen_parse(const char *text, struct sockaddr_storage *ss, char *err,
-		      size_t errlen);
-
-/*
  * @thread main.  Bind http.listen and start the server thread in phase
  * STARTING.  Returns 0, or -1 with a reason in err (nothing left running).
  */

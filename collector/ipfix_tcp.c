@@ -8,9 +8,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "http.h"
 #include "ingest_ipfix.h"
 #include "ipfix_tcp.h"
+#include "netaddr.h"
 #include "udp.h"
 #include "worker.h"
 #include "peerscope/ipfix.h"
@@ -37,13 +37,11 @@ struct ipfix_tcp {
 int ipfix_tcp_open(struct ipfix_tcp **out, const char *addr, char *err,
 		   size_t errlen)
 {
-	struct sockaddr_storage ss;
+	struct ps_endpoint ep;
 	struct ipfix_tcp *t;
-	socklen_t sl;
-	int one = 1;
 
 	*out = NULL;
-	if (http_listen_parse(addr, &ss, err, errlen) == -1)
+	if (netaddr_parse_endpoint(addr, &ep, err, errlen) == -1)
 		return -1;
 	t = calloc(1, sizeof(*t));
 	if (t == NULL) {
@@ -52,27 +50,19 @@ int ipfix_tcp_open(struct ipfix_tcp **out, const char *addr, char *err,
 	}
 	for (unsigned i = 0; i < PS_MAX_IPFIX_TCP_CONNS; i++)
 		t->conns[i].fd = -1;
-	sl = ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
-					sizeof(struct sockaddr_in);
-	t->lfd = socket(ss.ss_family,
-			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (t->lfd == -1 ||
-	    setsockopt(t->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ==
-		    -1 ||
-	    bind(t->lfd, (struct sockaddr *)&ss, sl) == -1 ||
-	    listen(t->lfd, 16) == -1) {
-		snprintf(err, errlen, "flow.tcp_listen %s: %s", addr,
-			 strerror(errno));
-		if (t->lfd != -1)
-			close(t->lfd);
+	if (netaddr_tcp_listen(&ep, 16, "flow.tcp_listen", &t->lfd, err,
+			       errlen) == -1) {
 		free(t);
 		return -1;
 	}
-	t->port = ntohs(ss.ss_family == AF_INET6 ?
-				((struct sockaddr_in6 *)&ss)->sin6_port :
-				((struct sockaddr_in *)&ss)->sin_port);
+	t->port = netaddr_bound_port(t->lfd);
 	*out = t;
 	return 0;
+}
+
+uint16_t ipfix_tcp_bound_port(const struct ipfix_tcp *t)
+{
+	return t->port;
 }
 
 /* Live templates in the worker's cache (0 before the first flow). */

@@ -54,11 +54,14 @@ struct ipfix_tcp_stats {
 };
 
 /*
- * @thread main.  Bind and listen on "IPv4:port" / "[IPv6]:port".  0, or
+ * @thread main.  Bind and listen on flow.tcp_listen (netaddr.h).  0, or
  * -1 with a reason in err.
  */
 int ipfix_tcp_open(struct ipfix_tcp **out, const char *addr, char *err,
 		   size_t errlen);
+
+/* The port it listens on (flow.tcp_listen may say 0).  @thread any. */
+uint16_t ipfix_tcp_bound_port(const struct ipfix_tcp *t);
 
 /* @thread worker 0.  Accept, read, frame and process what is there. */
 void ipfix_tcp_service(struct ipfix_tcp *t, struct worker *w, uint64_t now_ns);

@@ -258,16 +258,22 @@ void json_double(struct jbuf *j, const char *key, double value, int decimals)
 	puts_(j, num);
 }
 
-void json_time(struct jbuf *j, const char *key, uint64_t ns)
+char *json_time_text(uint64_t ns, char *buf, size_t len)
 {
 	time_t secs = (time_t)(ns / 1000000000ULL);
 	unsigned ms = (unsigned)(ns % 1000000000ULL / 1000000ULL);
 	struct tm tm;
-	char text[64];
 
 	gmtime_r(&secs, &tm);
-	snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
 		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 		 tm.tm_min, tm.tm_sec, ms);
-	json_str(j, key, text);
+	return buf;
+}
+
+void json_time(struct jbuf *j, const char *key, uint64_t ns)
+{
+	char text[64];
+
+	json_str(j, key, json_time_text(ns, text, sizeof(text)));
 }

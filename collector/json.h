@@ -42,4 +42,11 @@ void json_double(struct jbuf *j, const char *key, double value, int decimals);
 /* RFC 3339 UTC time with milliseconds, from ns since the epoch. */
 void json_time(struct jbuf *j, const char *key, uint64_t ns);
 
+/*
+ * The same text into buf ("2026-11-26T07:53:35.000Z", 25 bytes with the
+ * NUL): messages, log lines and log fields all write times this way.
+ * Returns buf.  @thread any.
+ */
+char *json_time_text(uint64_t ns, char *buf, size_t len);
+
 #endif /* PEERSCOPE_JSON_H */

@@ -8,13 +8,20 @@
 #ifndef PEERSCOPE_KAFKA_STATS_H
 #define PEERSCOPE_KAFKA_STATS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/*
- * The top-level "txmsgs" of a statistics report: messages transmitted,
- * retransmissions included.  0, or -1 if the report has none.
- */
-int kafka_stats_txmsgs(const char *json, size_t len, uint64_t *txmsgs);
+/* What the sink takes from one statistics report. */
+struct kafka_stats {
+	bool has_txmsgs;
+	uint64_t txmsgs;     /* top-level "txmsgs": messages transmitted,
+			    retransmissions included */
+	unsigned brokers;    /* "brokers" entries, the internal one left out */
+	unsigned brokers_up; /* of those, in state "UP" (connected) */
+};
+
+/* 0, or -1 if the report does not parse as a JSON object. */
+int kafka_stats_parse(const char *json, size_t len, struct kafka_stats *out);
 
 #endif /* PEERSCOPE_KAFKA_STATS_H */

@@ -44,10 +44,12 @@
 
 #include "cfgpub.h"
 #include "http.h"
+#include "json.h"
 #include "live.h"
 #include "log.h"
 #include "pipeline.h"
 #include "privdrop.h"
+#include "runfile.h"
 
 #define DIFF_MAX_KEYS 128
 
@@ -249,13 +251,31 @@ struct live {
 static int bound(void *ctx, char *err, size_t errlen)
 {
 	struct live *l = ctx;
+	uid_t uid = 0;
+	gid_t gid = 0;
+	char why[400];
+	int who;
 
-	l->p.bmp.log = &l->log; /* pause/resume lines (bmp_server.h) */
 	if (l->boot->http_enabled &&
 	    http_bind(l->boot, &l->http_fd, err, errlen) == -1)
 		return -1;
-	/* Before the merger starts: it logs what a SIGHUP did to the sinks. */
-	l->p.merger.log = &l->log;
+	/* What we made as root, the collector's user must be able to
+	 * reopen: the JSON output after a log rotation. */
+	who = privdrop_target(l->boot, &uid, &gid, err, errlen);
+	if (who == -1) {
+		l->drop_failed = true;
+		return -1;
+	}
+	if (who == 1 && l->p.json_open &&
+	    sink_json_give_to(&l->p.json, uid, gid, err, errlen) == -1)
+		return -1;
+	/* where the embedded broker's address goes (runfile.h) */
+	if (l->boot->kafka.enabled &&
+	    strcmp(l->boot->kafka.brokers, "embedded") == 0 &&
+	    runfile_dir_prepare(l->boot, who == 1, uid, gid, why,
+				sizeof(why)) == -1)
+		log_event(&l->log, PS_LOG_WARN, "runtime_dir_failed", "%s",
+			  why);
 	if (privdrop_apply(l->boot, err, errlen) == -1) {
 		l->drop_failed = true;
 		return -1;
@@ -290,7 +310,7 @@ static void reload(struct live *l, live_reload_fn fn, void *ctx)
 {
 	const struct ps_config *run = live_cfg(l);
 	struct ps_config *fresh = malloc(sizeof(*fresh));
-	char err[600], applied[512], restart[1024];
+	char err[600], applied[512], restart[1024], from[32];
 	uint64_t effective = 0;
 
 	log_event(&l->log, PS_LOG_INFO, "config_reload",
@@ -329,16 +349,18 @@ static void reload(struct live *l, live_reload_fn fn, void *ctx)
 			      memory_order_relaxed);
 	if (l->http_on)
 		bump(&l->http.reloads_ok);
-	log_event(&l->log, PS_LOG_INFO, "config_reloaded",
-		  "applied: %s; window length and limits from %llu.%09llu "
-		  "(window boundary)",
-		  applied[0] ? applied : "no change",
-		  (unsigned long long)(effective / 1000000000ULL),
-		  (unsigned long long)(effective % 1000000000ULL));
+	json_time_text(effective, from, sizeof(from));
+	log_event_fields(&l->log, PS_LOG_INFO, "config_reloaded",
+			 LOG_FIELDS({ "applied", applied[0] ? applied : "" },
+				    { "effective", from }),
+			 "applied: %s; window length and limits from %s "
+			 "(window boundary)",
+			 applied[0] ? applied : "no change", from);
 	if (restart[0] != '\0')
-		log_event(&l->log, PS_LOG_WARN, "config_needs_restart",
-			  "changed but not applied until a restart: %s",
-			  restart);
+		log_event_fields(&l->log, PS_LOG_WARN, "config_needs_restart",
+				 LOG_FIELDS({ "keys", restart }),
+				 "changed but not applied until a restart: %s",
+				 restart);
 reopen:
 	/*
 	 * Log rotation: whatever the file says, the sinks reopen.  After
@@ -392,7 +414,7 @@ int live_run(const struct ps_config *cfg, const char *stats_path,
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	l->http_fd = -1;
-	if (pipeline_start_hook(&l->p, cfg, false, bound, l, err,
+	if (pipeline_start_hook(&l->p, cfg, false, &l->log, bound, l, err,
 				sizeof(err)) == -1) {
 		log_event(&l->log, PS_LOG_ERROR,
 			  l->drop_failed ? "privileges" : "start_failed", "%s",
@@ -412,6 +434,8 @@ int live_run(const struct ps_config *cfg, const char *stats_path,
 			goto out;
 		}
 		l->http_on = true;
+		pipeline_log_tcp_listener(&l->log, "http", cfg->http_listen,
+					  l->http.port, "the HTTP thread");
 		log_event(&l->log, PS_LOG_INFO, "http_listening",
 			  "/metrics, /healthz and /readyz on %s port %u",
 			  cfg->http_listen, l->http.port);
@@ -419,8 +443,9 @@ int live_run(const struct ps_config *cfg, const char *stats_path,
 	if (l->http_on)
 		http_set_phase(&l->http, HTTP_PHASE_RUNNING);
 	log_event(&l->log, PS_LOG_INFO, "start",
-		  "collecting with %u workers, window %us, as uid %u",
-		  l->p.nworkers, cfg->window_seconds, (unsigned)geteuid());
+		  "collecting with %u workers (%s), window %us, as uid %u",
+		  l->p.nworkers, l->p.workers_why, cfg->window_seconds,
+		  (unsigned)geteuid());
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;

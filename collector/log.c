@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "log.h"
 
 static const char *const level_names[] = {
@@ -111,18 +112,29 @@ static void line_field(struct line *l, bool json, bool first, const char *key,
 static void timestamp(char *buf, size_t len)
 {
 	struct timespec ts;
-	struct tm tm;
-	char day[32];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%03ldZ", day, ts.tv_nsec / 1000000L);
+	json_time_text((uint64_t)ts.tv_sec * 1000000000ULL +
+			       (uint64_t)ts.tv_nsec,
+		       buf, len);
 }
 
-__attribute__((format(printf, 5, 0))) static void
+/* logfmt leaves a value bare when nothing in it could be misread. */
+static bool needs_quotes(const char *s)
+{
+	if (*s == '\0')
+		return true;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s <= ' ' || *s == '"' || *s == '=' ||
+		    *s == '\\' || (unsigned char)*s == 0x7f)
+			return true;
+	return false;
+}
+
+__attribute__((format(printf, 7, 0))) static void
 log_vevent(struct logger *lg, enum ps_log_level level, const char *event,
-	   uint32_t suppressed, const char *fmt, va_list ap)
+	   uint32_t suppressed, const struct log_field *fields, unsigned nf,
+	   const char *fmt, va_list ap)
 {
 	bool json = atomic_load_explicit(&lg->format, memory_order_relaxed) ==
 		    PS_LOG_JSON;
@@ -139,6 +151,12 @@ log_vevent(struct logger *lg, enum ps_log_level level, const char *event,
 	line_field(&l, json, false, "level", log_level_name(level), json);
 	line_field(&l, json, false, "event", event, json);
 	line_field(&l, json, false, "msg", msg, true);
+	for (unsigned i = 0; i < nf; i++)
+		line_field(&l, json, false, fields[i].key,
+			   fields[i].value != NULL ? fields[i].value : "",
+			   json || needs_quotes(fields[i].value != NULL ?
+							fields[i].value :
+							""));
 	if (suppressed > 0) {
 		snprintf(num, sizeof(num), "%u", suppressed);
 		line_field(&l, json, false, "suppressed", num, false);
@@ -159,7 +177,20 @@ void log_event(struct logger *lg, enum ps_log_level level, const char *event,
 	if (!log_enabled(lg, level))
 		return;
 	va_start(ap, fmt);
-	log_vevent(lg, level, event, 0, fmt, ap);
+	log_vevent(lg, level, event, 0, NULL, 0, fmt, ap);
+	va_end(ap);
+}
+
+void log_event_fields(struct logger *lg, enum ps_log_level level,
+		      const char *event, const struct log_field *fields,
+		      unsigned n, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_enabled(lg, level))
+		return;
+	va_start(ap, fmt);
+	log_vevent(lg, level, event, 0, fields, n, fmt, ap);
 	va_end(ap);
 }
 
@@ -227,6 +258,23 @@ void log_event_limited(struct logger *lg, struct log_limit *l, uint64_t now_ns,
 	    !log_limit_allow(l, key, now_ns, &suppressed))
 		return;
 	va_start(ap, fmt);
-	log_vevent(lg, level, event, suppressed, fmt, ap);
+	log_vevent(lg, level, event, suppressed, NULL, 0, fmt, ap);
+	va_end(ap);
+}
+
+void log_event_limited_fields(struct logger *lg, struct log_limit *l,
+			      uint64_t now_ns, const char *key,
+			      enum ps_log_level level, const char *event,
+			      const struct log_field *fields, unsigned n,
+			      const char *fmt, ...)
+{
+	uint32_t suppressed;
+	va_list ap;
+
+	if (!log_enabled(lg, level) ||
+	    !log_limit_allow(l, key, now_ns, &suppressed))
+		return;
+	va_start(ap, fmt);
+	log_vevent(lg, level, event, suppressed, fields, n, fmt, ap);
 	va_end(ap);
 }

@@ -5,6 +5,13 @@
  *   logfmt: ts=2026-11-26T08:00:00.123Z level=info event=start msg="..."
  *   json:   {"ts":"...","level":"info","event":"start","msg":"..."}
  *
+ * An event may carry fields after msg (log_event_fields()), the values a
+ * log shipper filters on: `event=listening protocol=sflow port=6343
+ * workers=2`.  Field names are ours (snake_case, fixed); values are
+ * escaped like msg, and quoted in logfmt when they need it.  Times in
+ * fields and messages are RFC 3339 UTC (json_time_text()), never epoch
+ * numbers.
+ *
  * Each line goes out in one write(2), so lines from different threads never
  * interleave (lines are capped at LOG_LINE_MAX, below PIPE_BUF).  There is
  * no lock: the level and format are relaxed atomics so a configuration
@@ -29,6 +36,18 @@
 #define LOG_LIMIT_SLOTS	 64 /* event keys tracked per limiter */
 #define LOG_LIMIT_BURST	 5  /* lines per key per period */
 #define LOG_LIMIT_PERIOD 10 /* seconds */
+
+/* One field of an event: a fixed name and its text. */
+struct log_field {
+	const char *key;
+	const char *value;
+};
+
+/* LOG_FIELDS({"router", name}, {"port", port}): an array and its length. */
+#define LOG_FIELDS(...)                                                       \
+	(const struct log_field[]){ __VA_ARGS__ },                             \
+		sizeof((const struct log_field[]){ __VA_ARGS__ }) /            \
+			sizeof(struct log_field)
 
 struct logger {
 	_Atomic int level;  /* enum ps_log_level */
@@ -69,6 +88,15 @@ __attribute__((format(printf, 4, 5))) void log_event(struct logger *lg,
 						     const char *event,
 						     const char *fmt, ...);
 
+/*
+ * @thread any, @locks none.  log_event() with fields after msg (above);
+ * `fields` may be NULL when n is 0.
+ */
+__attribute__((format(printf, 6, 7))) void
+log_event_fields(struct logger *lg, enum ps_log_level level, const char *event,
+		 const struct log_field *fields, unsigned n, const char *fmt,
+		 ...);
+
 /* @thread owner of `l`. */
 void log_limit_init(struct log_limit *l, uint32_t burst, uint32_t period_s);
 
@@ -88,6 +116,14 @@ __attribute__((format(printf, 7, 8))) void
 log_event_limited(struct logger *lg, struct log_limit *l, uint64_t now_ns,
 		  const char *key, enum ps_log_level level, const char *event,
 		  const char *fmt, ...);
+
+/* @thread owner of `l`.  log_event_limited() with fields (above). */
+__attribute__((format(printf, 9, 10))) void
+log_event_limited_fields(struct logger *lg, struct log_limit *l,
+			 uint64_t now_ns, const char *key,
+			 enum ps_log_level level, const char *event,
+			 const struct log_field *fields, unsigned n,
+			 const char *fmt, ...);
 
 /* "error", "warn", "info", "debug". */
 const char *log_level_name(enum ps_log_level level);

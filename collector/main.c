@@ -16,6 +16,7 @@
 #include "config.h"
 #include "live.h"
 #include "pipeline.h"
+#include "preflight.h"
 #include "replay.h"
 #include "top.h"
 
@@ -211,6 +212,9 @@ int main(int argc, char **argv)
 	}
 	if (parse_args(argc, argv, &cfg, &cli) == -1)
 		return 2;
+	/* What start-up would refuse, said before anything starts. */
+	if (preflight_check(&cfg, replay, stderr) > 0)
+		return 2;
 	if (cli.check_config) {
 		config_dump(&cfg, stdout);
 		return 0;
@@ -222,8 +226,5 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	return replay_run(&cfg, argv + optind, argc - optind,
-			  cli.stats_path) == 0
-		       ? 0
-		       : 1;
+	return replay_run(&cfg, argv + optind, argc - optind, cli.stats_path);
 }

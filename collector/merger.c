@@ -200,9 +200,7 @@ static void publish_window(struct merger *m, struct merged_window *p)
 	}
 	free(v);
 	for (unsigned i = 0; i < m->nsinks; i++)
-		if (m->sinks[i]->ops->flush != NULL &&
-		    m->sinks[i]->ops->flush(m->sinks[i]) == -1)
-			m->sinks[i]->flush_failed++;
+		sink_flush(m->sinks[i]);
 	m->totals.windows_published++;
 	if (m->pub != NULL)
 		stats_merger_window(m->pub, m, p, t0);
@@ -341,8 +339,7 @@ static bool merger_poll_bmp(struct merger *m)
 	}
 	/* session events are rare and wanted now, not at the window's end */
 	for (unsigned i = 0; progress && i < m->nsinks; i++)
-		if (m->sinks[i]->ops->flush != NULL)
-			(void)m->sinks[i]->ops->flush(m->sinks[i]);
+		sink_flush(m->sinks[i]);
 	return progress;
 }
 
@@ -387,8 +384,11 @@ void *merger_main(void *arg)
 	 * second, and a 1 ms poll alone costs about 1% of a core.  Any work
 	 * found brings it back to 1 ms. */
 	while (!all_finished(m)) {
-		if (m->pub != NULL)
+		if (m->pub != NULL) {
 			stats_merger_service(m->pub, m);
+			/* counters and sink states live, windows or not */
+			stats_merger_tick(m->pub, m, stats_now_ns());
+		}
 		if (merger_poll(m)) {
 			nap.tv_nsec = 1000 * 1000;
 			continue;

@@ -275,7 +275,9 @@ static void render_merger(struct text *t, const struct pipeline *p)
 			    msg_info(i)->type,
 			    (unsigned long long)ld(&h->messages_failed[i]));
 	family(t, "peerscope_sink_up", "gauge",
-	       "1 when the last window went through the sink without error.");
+	       "1 when the sink delivers: nothing it was handed failed since "
+	       "its last flush and, for Kafka, a broker is reachable and "
+	       "deliveries neither fail nor stall (output.kafka.down_after_ms).");
 	for (unsigned i = 0, n = sinks_n(h); i < n; i++)
 		text_printf(t, "peerscope_sink_up{sink=\"%s\"} %d\n",
 			    sink_name(h, i),
@@ -734,13 +736,19 @@ bool http_readiness(const struct http_server *h, char *why, size_t whylen)
 					"bound",
 					i, p->workers[i].rx_count,
 					p->cfg->listen_count);
-	for (unsigned i = 0, n = sinks_n(&p->hub); i < n; i++)
-		if (!atomic_load_explicit(&p->hub.sink_ok[i],
-					  memory_order_relaxed))
-			why_add(why, whylen, "sink %s failing (%llu failures)",
-				sink_name(&p->hub, i),
-				(unsigned long long)ld(
-					&p->hub.sink_failures[i]));
+	for (unsigned i = 0, n = sinks_n(&p->hub); i < n; i++) {
+		/* The lock is the one part of a read-only view that changes. */
+		struct stats_hub *hub = (struct stats_hub *)&p->hub;
+
+		if (atomic_load_explicit(&hub->sink_ok[i],
+					 memory_order_relaxed))
+			continue;
+		pthread_mutex_lock(&hub->lock);
+		why_add(why, whylen, "sink %s %s", sink_name(hub, i),
+			hub->sink_why[i][0] != '\0' ? hub->sink_why[i] :
+						      "down");
+		pthread_mutex_unlock(&hub->lock);
+	}
 	/* Overloaded: the merger is not keeping up with a worker. */
 	for (unsigned i = 0; i < p->nworkers; i++) {
 		uint64_t occ = ld(&p->workers[i].pub.ring_occupancy);

@@ -3,28 +3,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpulimit.h"
 #include "ipfix_tcp.h"
 #include "json.h"
+#include "log.h"
+#include "netaddr.h"
 #include "pipeline.h"
 #include "rib_lookup.h"
+#include "runfile.h"
 #include "sink_kafka.h"
 #include "statefile.h"
 #include "udp.h"
 
-unsigned pipeline_worker_count(const struct ps_config *cfg)
+unsigned pipeline_worker_count(const struct ps_config *cfg, char *why,
+			       size_t whylen)
 {
-	cpu_set_t set;
-	int n;
-
-	if (cfg->workers > 0)
+	if (cfg->workers > 0) {
+		snprintf(why, whylen, "workers");
 		return cfg->workers > PS_MAX_WORKERS ? PS_MAX_WORKERS
 						     : cfg->workers;
-	if (sched_getaffinity(0, sizeof(set), &set) == -1)
-		return 1;
-	n = CPU_COUNT(&set);
-	if (n < 1)
-		n = 1;
-	return n > PS_MAX_WORKERS ? PS_MAX_WORKERS : (unsigned)n;
+	}
+	return cpulimit_workers(PS_MAX_WORKERS, why, whylen);
 }
 
 /* The CPU for worker i: the configured list, else the i-th allowed CPU. */
@@ -54,7 +53,9 @@ static int worker_cpu(const struct ps_config *cfg, unsigned i)
 static int open_sockets(struct worker *w, const struct ps_config *cfg,
 			char *err, size_t errlen)
 {
-	w->rx = calloc(cfg->listen_count, sizeof(*w->rx));
+	/* none is fine: a BMP-only collector ([] for every listen.*) */
+	w->rx = calloc(cfg->listen_count > 0 ? cfg->listen_count : 1,
+		       sizeof(*w->rx));
 	if (w->rx == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -72,6 +73,29 @@ static int open_sockets(struct worker *w, const struct ps_config *cfg,
 	return 0;
 }
 
+void pipeline_log_tcp_listener(struct logger *log, const char *proto,
+				const char *text, uint16_t bound_port,
+				const char *served_by)
+{
+	struct ps_endpoint ep;
+	char addr[64], port[8], why[160];
+
+	if (netaddr_parse_endpoint(text, &ep, why, sizeof(why)) == -1)
+		return;
+	if (ep.addr.af == 0)
+		snprintf(addr, sizeof(addr), "*");
+	else
+		ps_addr_format(&ep.addr, addr, sizeof(addr));
+	snprintf(port, sizeof(port), "%u", bound_port);
+	log_event_fields(log, PS_LOG_INFO, "listening",
+			 LOG_FIELDS({ "protocol", proto },
+				    { "transport", "tcp" },
+				    { "address", addr }, { "port", port },
+				    { "workers", "1" }),
+			 "%s on tcp %s port %s, served by %s", proto, addr,
+			 port, served_by);
+}
+
 static void *worker_thread(void *arg)
 {
 	struct worker *w = arg;
@@ -80,25 +104,32 @@ static void *worker_thread(void *arg)
 }
 
 int pipeline_start(struct pipeline *p, const struct ps_config *cfg,
-		   bool replay, char *err, size_t errlen)
+		   bool replay, struct logger *log, char *err, size_t errlen)
 {
-	return pipeline_start_hook(p, cfg, replay, NULL, NULL, err, errlen);
+	return pipeline_start_hook(p, cfg, replay, log, NULL, NULL, err,
+				   errlen);
 }
 
 int pipeline_start_hook(struct pipeline *p, const struct ps_config *cfg,
-			bool replay, pipeline_hook_fn hook, void *ctx,
-			char *err, size_t errlen)
+			bool replay, struct logger *log, pipeline_hook_fn hook,
+			void *ctx, char *err, size_t errlen)
 {
 	memset(p, 0, sizeof(*p));
 	p->cfg = cfg;
 	p->replay = replay;
-	p->nworkers = pipeline_worker_count(cfg);
+	p->log = log;
+	p->nworkers = pipeline_worker_count(cfg, p->workers_why,
+					    sizeof(p->workers_why));
 	p->workers = calloc(p->nworkers, sizeof(*p->workers));
 	p->threads = calloc(p->nworkers, sizeof(*p->threads));
 	if (p->workers == NULL || p->threads == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	/* Our ports are ours alone: before binding, and once bound. */
+	if (!replay && udp_listeners_exclusive(cfg, NULL, 0, false, log, err,
+					       errlen) == -1)
+		return -1;
 	for (unsigned i = 0; i < p->nworkers; i++) {
 		if (worker_init(&p->workers[i], i, cfg, replay) == -1) {
 			snprintf(err, errlen, "worker %u: out of memory", i);
@@ -109,9 +140,20 @@ int pipeline_start_hook(struct pipeline *p, const struct ps_config *cfg,
 					    errlen) == -1)
 			return -1;
 	}
+	if (!replay) {
+		if (udp_listeners_exclusive(cfg, p->workers, p->nworkers, true,
+					    log, err, errlen) == -1)
+			return -1;
+		udp_listeners_log(cfg, p->nworkers, log);
+		if (p->workers[0].tcp != NULL)
+			pipeline_log_tcp_listener(log, "ipfix", cfg->flow_tcp_listen,
+					 ipfix_tcp_bound_port(p->workers[0].tcp),
+					 "worker 0");
+	}
 	merger_init(&p->merger, p->workers, p->nworkers, cfg);
 	stats_hub_init(&p->hub, cfg);
 	p->merger.pub = &p->hub;
+	p->merger.log = log; /* sink states, what a SIGHUP did to the sinks */
 	cfgpub_init(&p->cfgpub, cfg);
 	if (!replay) {
 		/* Only live runs reload; replay stays on one configuration. */
@@ -143,6 +185,13 @@ int pipeline_start_hook(struct pipeline *p, const struct ps_config *cfg,
 			return -1;
 		p->json_open = true;
 		merger_add_sink(&p->merger, &p->json);
+		log_event_fields(log, PS_LOG_INFO, "sink_opened",
+				 LOG_FIELDS({ "sink", "json" },
+					    { "path", cfg->json_path }),
+				 "JSON lines to %s",
+				 strcmp(cfg->json_path, "-") == 0 ?
+					 "standard output" :
+					 cfg->json_path);
 	}
 	if (!replay && strcmp(cfg->bmp_listen, "-") != 0) {
 		p->bmp_on = true; /* stop frees a half-made server too */
@@ -153,6 +202,9 @@ int pipeline_start_hook(struct pipeline *p, const struct ps_config *cfg,
 			return -1;
 		}
 		p->bmp.rib = p->rib;
+		p->bmp.log = log; /* routers, peers, backpressure */
+		pipeline_log_tcp_listener(log, "bmp", cfg->bmp_listen, p->bmp.port,
+				 "the BMP thread");
 	}
 	/*
 	 * Every socket is bound and no thread exists yet: the hook (live.c)
@@ -163,12 +215,19 @@ int pipeline_start_hook(struct pipeline *p, const struct ps_config *cfg,
 		return -1;
 	if (cfg->kafka.enabled) {
 		p->kafka_open = true; /* close releases a half-open sink too */
-		if (sink_kafka_open(&p->kafka, &cfg->kafka, replay, err,
+		if (sink_kafka_open(&p->kafka, &cfg->kafka, replay, log, err,
 				    errlen) == -1)
 			return -1;
 		merger_add_sink(&p->merger, &p->kafka);
+		log_event_fields(log, PS_LOG_INFO, "sink_opened",
+				 LOG_FIELDS({ "sink", "kafka" },
+					    { "brokers", sink_kafka_bootstraps(
+								 &p->kafka) }),
+				 "Kafka producer on %s",
+				 sink_kafka_bootstraps(&p->kafka));
+		sink_kafka_tell_address(&p->kafka, cfg, log);
 	}
-	stats_sinks_changed(&p->hub, &p->merger, NULL, 0);
+	stats_sinks_changed(&p->hub, &p->merger);
 	if (pthread_create(&p->merger_thread, NULL, merger_main, &p->merger)) {
 		snprintf(err, errlen, "cannot start the merger thread");
 		return -1;
@@ -231,13 +290,86 @@ void pipeline_stop(struct pipeline *p)
 	p->threads_started = 0;
 }
 
+/* Messages a Kafka sink took and never delivered, by any outcome. */
+static uint64_t kafka_lost(const struct sink_kafka_counters *c)
+{
+	return c->failed + c->dropped + c->too_large + c->undelivered;
+}
+
+uint64_t pipeline_undelivered(const struct pipeline *p)
+{
+	uint64_t n = 0;
+
+	if (p->json_open)
+		n += sink_failed_total(&p->json);
+	for (int t = 0; t < MSG_TYPE_COUNT; t++) {
+		if (p->kafka_open)
+			n += kafka_lost(sink_kafka_counters(&p->kafka, t));
+		else if (p->merger.kafka_retired_any)
+			n += kafka_lost(&p->merger.kafka_retired.c[t]);
+	}
+	return n;
+}
+
+/* The sinks' last word: where their messages went, what did not. */
+static void log_sinks_closing(const struct pipeline *p)
+{
+	char num[2][24];
+
+	if (p->json_open) {
+		snprintf(num[0], sizeof(num[0]), "%llu",
+			 (unsigned long long)sink_failed_total(&p->json));
+		log_event_fields(p->log,
+				 sink_failed_total(&p->json) > 0 ? PS_LOG_WARN :
+								   PS_LOG_INFO,
+				 "sink_closed",
+				 LOG_FIELDS({ "sink", "json" },
+					    { "path", p->cfg->json_path },
+					    { "failed", num[0] }),
+				 "JSON lines closed");
+	}
+	if (p->kafka_open) {
+		uint64_t delivered = 0, lost = 0;
+
+		for (int t = 0; t < MSG_TYPE_COUNT; t++) {
+			delivered +=
+				sink_kafka_counters(&p->kafka, t)->delivered;
+			lost += kafka_lost(sink_kafka_counters(&p->kafka, t));
+		}
+		snprintf(num[0], sizeof(num[0]), "%llu",
+			 (unsigned long long)delivered);
+		snprintf(num[1], sizeof(num[1]), "%llu",
+			 (unsigned long long)lost);
+		log_event_fields(p->log, lost > 0 ? PS_LOG_WARN : PS_LOG_INFO,
+				 "sink_closed",
+				 LOG_FIELDS({ "sink", "kafka" },
+					    { "brokers", sink_kafka_bootstraps(
+								 &p->kafka) },
+					    { "delivered", num[0] },
+					    { "undelivered", num[1] }),
+				 "Kafka producer closed: %s messages "
+				 "delivered, %s not (failed, dropped, too "
+				 "large or still waiting)",
+				 num[0], num[1]);
+	}
+}
+
 void pipeline_free(struct pipeline *p)
 {
+	if (p->log != NULL)
+		log_sinks_closing(p);
 	if (p->json_open)
 		sink_close(&p->json);
 	p->json_open = false;
-	if (p->kafka_open)
-		sink_close(&p->kafka);
+	if (p->kafka_open) {
+		char brokers[1024];
+
+		snprintf(brokers, sizeof(brokers), "%s",
+			 p->kafka.ctx != NULL ? sink_kafka_bootstraps(&p->kafka) :
+						"");
+		sink_close(&p->kafka); /* a replay may serve first */
+		runfile_remove(p->cfg, RUNFILE_KAFKA_BROKERS, brokers);
+	}
 	p->kafka_open = false;
 	merger_fini(&p->merger);
 	bmp_pub_fini(&p->bmp_pub);
@@ -278,6 +410,17 @@ static void sum_totals(const struct pipeline *p, struct run_totals *t)
 	}
 }
 
+/* Whether IPFIX/TCP sessions were offered (replay recognises them on any
+ * port, without flow.tcp_listen). */
+static bool ipfix_tcp_seen(const struct worker_pub *wp)
+{
+	for (unsigned i = IPFIX_TCP_ACCEPTED; i <= IPFIX_TCP_REFUSED_MEMORY; i++)
+		if (atomic_load_explicit(&wp->ipfix_tcp[i],
+					 memory_order_relaxed) != 0)
+			return true;
+	return false;
+}
+
 static void write_stats_json(const struct pipeline *p,
 			     const struct run_totals *t, const char *path)
 {
@@ -314,7 +457,8 @@ static void write_stats_json(const struct pipeline *p,
 			json_u64(&j, dec_reason_name(r), t->errors.n[r]);
 	json_obj_end(&j);
 	junk_json(&j, "unrecognised_sources", &p->merger.junk);
-	if (strcmp(p->cfg->flow_tcp_listen, "-") != 0 && p->nworkers > 0) {
+	if (p->nworkers > 0 && (strcmp(p->cfg->flow_tcp_listen, "-") != 0 ||
+				ipfix_tcp_seen(&p->workers[0].pub))) {
 		/* worker 0's last publication (ipfix_tcp.h) */
 		const struct worker_pub *wp = &p->workers[0].pub;
 
@@ -327,6 +471,7 @@ static void write_stats_json(const struct pipeline *p,
 	}
 	if (p->kafka_open)
 		sink_kafka_stats_json(&p->kafka, &j);
+	replay_ports_json(p->ports, &j);
 	json_obj_end(&j);
 	/*
 	 * Atomically, 0640: a reader (a test, a monitoring script) never
@@ -400,6 +545,7 @@ void pipeline_summary(const struct pipeline *p, FILE *out,
 			(unsigned long long)atomic_load_explicit(
 				&p->rib->peer_history_short,
 				memory_order_relaxed));
+	replay_ports_summary(p->ports, out);
 	if (p->kafka_open)
 		sink_kafka_summary(&p->kafka, out);
 	if (stats_path != NULL)

@@ -15,14 +15,19 @@
 #include "cfgpub.h"
 #include "config.h"
 #include "merger.h"
+#include "replay_ports.h"
 #include "sink.h"
 #include "stats.h"
 #include "worker.h"
 
+struct logger;
+
 struct pipeline {
 	const struct ps_config *cfg;
 	bool replay;
+	struct logger *log; /* the run's event log (never NULL once started) */
 	unsigned nworkers;
+	char workers_why[160];	 /* how nworkers was chosen (cpulimit.h) */
 	unsigned workers_ready;  /* initialised by worker_init, in order */
 	struct worker *workers;
 	pthread_t *threads;
@@ -48,11 +53,18 @@ struct pipeline {
 	uint64_t (*rib_barrier)(void *ctx);
 	void *rib_barrier_ctx;
 	uint64_t rib_barrier_timeouts; /* waits given up (never hangs) */
+	/* replay: what each port of the captures was used for, printed
+	 * with the summary (replay_ports.h); NULL live */
+	const struct replay_ports *ports;
 };
 
-/* Build and start every thread.  On error, err says why. */
+/*
+ * Build and start every thread; events (listeners, sinks, the BMP and
+ * Kafka sides) go to `log`, which must outlive the pipeline.  On error,
+ * err says why.
+ */
 int pipeline_start(struct pipeline *p, const struct ps_config *cfg,
-		   bool replay, char *err, size_t errlen);
+		   bool replay, struct logger *log, char *err, size_t errlen);
 
 /*
  * The same, calling `hook` once every socket is bound and before the
@@ -61,8 +73,16 @@ int pipeline_start(struct pipeline *p, const struct ps_config *cfg,
  */
 typedef int (*pipeline_hook_fn)(void *ctx, char *err, size_t errlen);
 int pipeline_start_hook(struct pipeline *p, const struct ps_config *cfg,
-			bool replay, pipeline_hook_fn hook, void *ctx,
-			char *err, size_t errlen);
+			bool replay, struct logger *log, pipeline_hook_fn hook,
+			void *ctx, char *err, size_t errlen);
+
+/*
+ * A TCP listener (bmp.listen, flow.tcp_listen, http.listen) as the event
+ * `listening` the UDP ones have: protocol, transport, address, port.
+ */
+void pipeline_log_tcp_listener(struct logger *log, const char *proto,
+			       const char *text, uint16_t bound_port,
+			       const char *served_by);
 
 /* Live: ask workers to stop.  Both: wait for the final windows. */
 void pipeline_stop(struct pipeline *p);
@@ -71,9 +91,20 @@ void pipeline_stop(struct pipeline *p);
 void pipeline_summary(const struct pipeline *p, FILE *out,
 		      const char *stats_path);
 
+/*
+ * After pipeline_stop(): messages the sinks took and did not deliver
+ * (JSON write failures; Kafka failed, dropped, too large, undelivered).
+ */
+uint64_t pipeline_undelivered(const struct pipeline *p);
+
+/* Logs sink_closed for each sink, then closes and frees everything. */
 void pipeline_free(struct pipeline *p);
 
-/* Workers to run: configured, or one per CPU this process may use. */
-unsigned pipeline_worker_count(const struct ps_config *cfg);
+/*
+ * Workers to run: configured, or one per CPU this process may use (its
+ * affinity mask and its cgroup's CPU quota, cpulimit.h); why says which.
+ */
+unsigned pipeline_worker_count(const struct ps_config *cfg, char *why,
+			       size_t whylen);
 
 #endif /* PEERSCOPE_PIPELINE_H */

@@ -99,6 +99,28 @@ static int switch_user(const char *name, char *err, size_t errlen)
 	return 0;
 }
 
+int privdrop_target(const struct ps_config *cfg, uid_t *uid, gid_t *gid,
+		    char *err, size_t errlen)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	int rc;
+
+	if (strcmp(cfg->run_as_user, "-") == 0 ||
+	    (getuid() != 0 && geteuid() != 0))
+		return 0;
+	rc = getpwnam_r(cfg->run_as_user, &pw, buf, sizeof(buf), &res);
+	if (res == NULL) {
+		snprintf(err, errlen, "run_as_user: no user \"%s\"%s%s",
+			 cfg->run_as_user, rc != 0 ? ": " : "",
+			 rc != 0 ? strerror(rc) : "");
+		return -1;
+	}
+	*uid = pw.pw_uid;
+	*gid = pw.pw_gid;
+	return pw.pw_uid != 0 ? 1 : 0;
+}
+
 int privdrop_apply(const struct ps_config *cfg, char *err, size_t errlen)
 {
 	if (strcmp(cfg->run_as_user, "-") != 0 &&

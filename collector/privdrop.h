@@ -16,11 +16,21 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "config.h"
 
 /* 0, or -1 with a reason in err (the caller must then exit). */
 int privdrop_apply(const struct ps_config *cfg, char *err, size_t errlen);
+
+/*
+ * Whom privdrop_apply() will switch to: 1 with *uid and *gid when it will
+ * (run_as_user set, and running as root), 0 when it will not, -1 with err
+ * when the user does not exist.  Files made before the switch are handed
+ * to that user (live.c).
+ */
+int privdrop_target(const struct ps_config *cfg, uid_t *uid, gid_t *gid,
+		    char *err, size_t errlen);
 
 /* Capabilities left in the effective or permitted set (from /proc). */
 bool privdrop_has_caps(void);

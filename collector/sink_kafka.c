@@ -10,6 +10,9 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include "kafka_stats.h"
+#include "kafka_topics.h"
+#include "log.h"
+#include "runfile.h"
 #include "sink_kafka.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -48,6 +51,7 @@ struct kq_msg {
 struct kafka_sink {
 	const struct ps_kafka_config *kc;
 	bool replay;
+	struct logger *log; /* NULL: say nothing (tests) */
 	rd_kafka_t *rk;
 	rd_kafka_topic_t *rkt[MSG_TYPE_COUNT];
 	rd_kafka_t *mock_rk; /* hosts the embedded cluster */
@@ -70,6 +74,18 @@ struct kafka_sink {
 	uint64_t retries; /* messages sent again (stats_cb) */
 	struct sink_kafka_counters c[MSG_TYPE_COUNT];
 	uint64_t logged_failed[MSG_TYPE_COUNT];
+
+	/*
+	 * Health (sink.h's healthy op), merger-owned like the counters:
+	 * callbacks run inside kafka_poll(), which stamps poll_ns first.
+	 */
+	uint64_t poll_ns;
+	int brokers_up;		/* last statistics report; -1 before one */
+	uint64_t reachable_ns;	/* a broker last seen up (or the open) */
+	uint64_t delivered_ns;	/* the last delivery without error */
+	uint64_t failed_since;	/* delivery failures since that one */
+	uint64_t waiting_since_ns; /* the queue last went from empty */
+	char last_error[200];	/* error_cb's latest, for the reason */
 
 	/* SIGHUP re-creation (sinkswap.h) */
 	struct kafka_sink *broker_from; /* while opening: its embedded one */
@@ -103,6 +119,8 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	k->inflight_bytes -= bytes;
 	if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		k->c[t].delivered++;
+		k->delivered_ns = k->poll_ns;
+		k->failed_since = 0;
 		return;
 	}
 	if (k->drained && m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE) {
@@ -114,12 +132,17 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 		return;
 	}
 	k->c[t].failed++;
-	if (should_log(++k->logged_failed[t]))
-		fprintf(stderr,
-			"peerscope: kafka: %s: delivery failed: %s "
-			"(%llu so far)\n",
-			rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err),
-			(unsigned long long)k->c[t].failed);
+	k->failed_since++;
+	if (k->log != NULL && should_log(++k->logged_failed[t]))
+		log_event_fields(k->log, PS_LOG_WARN, "kafka_delivery_failed",
+				 LOG_FIELDS({ "topic",
+					      rd_kafka_topic_name(m->rkt) },
+					    { "error", rd_kafka_err2name(
+							       m->err) }),
+				 "%s: delivery failed: %s (%llu so far)",
+				 rd_kafka_topic_name(m->rkt),
+				 rd_kafka_err2str(m->err),
+				 (unsigned long long)k->c[t].failed);
 }
 
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -127,12 +150,57 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	struct kafka_sink *k = opaque;
 
 	(void)rk;
-	if (should_log(++k->errors))
-		fprintf(stderr,
-			"peerscope: kafka: %s: %s (%llu errors so "
-			"far)\n",
-			rd_kafka_err2name((rd_kafka_resp_err_t)err), reason,
-			(unsigned long long)k->errors);
+	snprintf(k->last_error, sizeof(k->last_error), "%s", reason);
+	/* said at once; a statistics report says when one is back */
+	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+		k->brokers_up = 0;
+	if (k->log != NULL && should_log(++k->errors))
+		log_event_fields(k->log, PS_LOG_WARN, "kafka_error",
+				 LOG_FIELDS({ "error",
+					      rd_kafka_err2name(
+						      (rd_kafka_resp_err_t)err) }),
+				 "%s (%llu errors so far)", reason,
+				 (unsigned long long)k->errors);
+}
+
+/* librdkafka's syslog levels onto ours. */
+static enum ps_log_level log_level_of(int syslog_level)
+{
+	return syslog_level <= 3 ? PS_LOG_ERROR :
+	       syslog_level == 4 ? PS_LOG_WARN :
+	       syslog_level <= 6 ? PS_LOG_INFO :
+				   PS_LOG_DEBUG;
+}
+
+static void log_line(struct logger *lg, const rd_kafka_t *rk, int level,
+		     const char *fac, const char *buf)
+{
+	if (lg != NULL)
+		log_event_fields(lg, log_level_of(level), "kafka_log",
+				 LOG_FIELDS({ "facility", fac },
+					    { "client", rd_kafka_name(rk) }),
+				 "%s", buf);
+}
+
+/*
+ * librdkafka's own lines ("%3|...|FAIL|..." on stderr by default) as our
+ * events, from its threads: log_event() takes no lock and writes a line
+ * at once.  The producer's opaque is its sink, which outlives it.
+ */
+static void producer_log_cb(const rd_kafka_t *rk, int level, const char *fac,
+			    const char *buf)
+{
+	const struct kafka_sink *k = rd_kafka_opaque(rk);
+
+	log_line(k != NULL ? k->log : NULL, rk, level, fac, buf);
+}
+
+/* The embedded broker's handle moves between sinks: its opaque is the
+ * logger itself, which lives as long as the process. */
+static void broker_log_cb(const rd_kafka_t *rk, int level, const char *fac,
+			  const char *buf)
+{
+	log_line(rd_kafka_opaque(rk), rk, level, fac, buf);
 }
 
 /*
@@ -147,9 +215,16 @@ static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 {
 	struct kafka_sink *k = opaque;
 	uint64_t reported = k->inflight_msgs, txmsgs;
+	struct kafka_stats st;
 
 	(void)rk;
-	if (kafka_stats_txmsgs(json, len, &txmsgs) == 0) {
+	if (kafka_stats_parse(json, len, &st) == -1)
+		return 0;
+	k->brokers_up = (int)st.brokers_up;
+	if (st.brokers_up > 0)
+		k->reachable_ns = k->poll_ns;
+	if (st.has_txmsgs) {
+		txmsgs = st.txmsgs;
 		/* This producer's own reports: not its predecessors'. */
 		for (int t = 0; t < MSG_TYPE_COUNT; t++)
 			reported += k->c[t].delivered + k->c[t].failed -
@@ -160,6 +235,26 @@ static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 			k->retries = k->base.retries + txmsgs - reported;
 	}
 	return 0; /* librdkafka frees json */
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Every rd_kafka_poll(): the callbacks it runs read poll_ns. */
+static void kafka_poll(struct kafka_sink *k, int timeout_ms)
+{
+	k->poll_ns = mono_ns();
+	rd_kafka_poll(k->rk, timeout_ms);
+}
+
+static uint64_t kafka_waiting(const struct kafka_sink *k)
+{
+	return k->fifo_count + k->inflight_msgs;
 }
 
 static void kq_free(struct kq_msg *q)
@@ -214,19 +309,21 @@ static int kafka_produce(struct kafka_sink *k, enum msg_type type,
 	if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
 		return 1;
 	if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
-		if (should_log(++k->c[type].too_large))
-			fprintf(stderr,
-				"peerscope: kafka: %s: message of %zu "
-				"bytes over message.max.bytes (%llu "
-				"so far)\n",
-				rd_kafka_topic_name(k->rkt[type]), len,
-				(unsigned long long)k->c[type].too_large);
+		if (should_log(++k->c[type].too_large) && k->log != NULL)
+			log_event_fields(
+				k->log, PS_LOG_WARN, "kafka_message_too_large",
+				LOG_FIELDS({ "topic",
+					     rd_kafka_topic_name(k->rkt[type]) }),
+				"message of %zu bytes over message.max.bytes "
+				"(%llu so far)",
+				len, (unsigned long long)k->c[type].too_large);
 		return -1;
 	}
-	if (should_log(++k->c[type].failed))
-		fprintf(stderr, "peerscope: kafka: %s: produce: %s\n",
-			rd_kafka_topic_name(k->rkt[type]),
-			rd_kafka_err2str(err));
+	if (should_log(++k->c[type].failed) && k->log != NULL)
+		log_event_fields(k->log, PS_LOG_WARN, "kafka_produce_failed",
+				 LOG_FIELDS({ "topic",
+					      rd_kafka_topic_name(k->rkt[type]) }),
+				 "produce: %s", rd_kafka_err2str(err));
 	return -1;
 }
 
@@ -255,16 +352,18 @@ static int kafka_publish(struct sink *s, enum msg_type type, const char *key,
 	uint64_t size = keylen + len;
 	struct kq_msg *q;
 
-	rd_kafka_poll(k->rk, 0); /* serve delivery reports */
+	kafka_poll(k, 0); /* serve delivery reports */
+	if (kafka_waiting(k) == 0)
+		k->waiting_since_ns = k->poll_ns;
 	k->c[type].accepted++;
 	if (size > k->inflight_max_bytes) {
 		/* Could never be held within the byte bound. */
-		if (should_log(++k->c[type].too_large))
-			fprintf(stderr,
-				"peerscope: kafka: message of %zu "
-				"bytes over half of "
-				"output.kafka.queue.bytes\n",
-				len);
+		if (should_log(++k->c[type].too_large) && k->log != NULL)
+			log_event(k->log, PS_LOG_WARN,
+				  "kafka_message_too_large",
+				  "message of %zu bytes over half of "
+				  "output.kafka.queue.bytes",
+				  len);
 		return -1;
 	}
 	/*
@@ -307,14 +406,62 @@ static int kafka_publish(struct sink *s, enum msg_type type, const char *key,
 	return 0;
 }
 
-/* Once per window: move waiting messages on, serve reports; never block. */
-static int kafka_flush(struct sink *s)
+/*
+ * Once per window, and from the merger's tick (sink.h's service op) at
+ * least every XPUB_PERIOD_NS: serve reports and statistics, move waiting
+ * messages on; never block.
+ */
+static void kafka_service(struct sink *s)
 {
 	struct kafka_sink *k = s->ctx;
 
-	rd_kafka_poll(k->rk, 0);
+	kafka_poll(k, 0);
 	kafka_pump(k);
+}
+
+static int kafka_flush(struct sink *s)
+{
+	kafka_service(s);
 	return 0;
+}
+
+/*
+ * Down (sink.h) when, for output.kafka.down_after_ms, no broker was
+ * reachable, or deliveries failed without one succeeding, or messages
+ * waited without any delivered: librdkafka retries for ever (message
+ * expiry is off by default), so only time tells an outage from a blip.
+ */
+static bool kafka_healthy(struct sink *s, uint64_t now_ns, char *why,
+			  size_t whylen)
+{
+	const struct kafka_sink *k = s->ctx;
+	uint64_t limit = (uint64_t)k->kc->down_after_ms * 1000000ULL;
+	uint64_t since = k->delivered_ns > k->waiting_since_ns ?
+				 k->delivered_ns :
+				 k->waiting_since_ns;
+
+	if (k->brokers_up == 0 && now_ns - k->reachable_ns >= limit) {
+		snprintf(why, whylen, "no broker reachable for %llu s%s%s",
+			 (unsigned long long)((now_ns - k->reachable_ns) /
+					      1000000000ULL),
+			 k->last_error[0] ? ": " : "", k->last_error);
+		return false;
+	}
+	if (kafka_waiting(k) == 0 || now_ns - since < limit)
+		return true;
+	if (k->failed_since > 0)
+		snprintf(why, whylen,
+			 "deliveries failing: %llu failed, none delivered for "
+			 "%llu s",
+			 (unsigned long long)k->failed_since,
+			 (unsigned long long)((now_ns - since) / 1000000000ULL));
+	else
+		snprintf(why, whylen,
+			 "deliveries stalled: %llu messages waiting, none "
+			 "delivered for %llu s",
+			 (unsigned long long)kafka_waiting(k),
+			 (unsigned long long)((now_ns - since) / 1000000000ULL));
+	return false;
 }
 
 static uint64_t now_ms(void)
@@ -339,7 +486,7 @@ void sink_kafka_drain(struct sink *s)
 			break;
 		if (now_ms() >= deadline)
 			break;
-		rd_kafka_poll(k->rk, KAFKA_POLL_MS);
+		kafka_poll(k, KAFKA_POLL_MS);
 	}
 	k->drained = true;
 	while (k->fifo_count > 0) {
@@ -352,7 +499,7 @@ void sink_kafka_drain(struct sink *s)
 					      RD_KAFKA_PURGE_F_INFLIGHT |
 					      RD_KAFKA_PURGE_F_NON_BLOCKING);
 		for (int i = 0; i < 50 && k->inflight_msgs > 0; i++)
-			rd_kafka_poll(k->rk, KAFKA_POLL_MS);
+			kafka_poll(k, KAFKA_POLL_MS);
 		/* Any message librdkafka never reported on is lost to us. */
 		for (int t = 0; t < MSG_TYPE_COUNT; t++) {
 			k->c[t].undelivered += k->inflight[t];
@@ -386,10 +533,12 @@ static void kafka_serve(struct kafka_sink *k)
 	uint64_t deadline = now_ms() + (uint64_t)k->kc->serve_seconds * 1000;
 	sigset_t set, old;
 
-	fprintf(stderr,
-		"peerscope: kafka: embedded broker %s stays up %us "
-		"(SIGINT or SIGTERM to stop)\n",
-		k->bootstraps, k->kc->serve_seconds);
+	if (k->log != NULL)
+		log_event_fields(k->log, PS_LOG_INFO, "kafka_serving",
+				 LOG_FIELDS({ "brokers", k->bootstraps }),
+				 "the embedded broker stays up %u s for "
+				 "consumers (SIGINT or SIGTERM to stop)",
+				 k->kc->serve_seconds);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = serve_on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -436,6 +585,8 @@ static const struct sink_ops kafka_ops = {
 	.publish = kafka_publish,
 	.flush = kafka_flush,
 	.close = kafka_close,
+	.service = kafka_service,
+	.healthy = kafka_healthy,
 };
 
 static int conf_put(rd_kafka_conf_t *conf, const char *key, const char *name,
@@ -465,6 +616,8 @@ static int embedded_start(struct kafka_sink *k, char *err, size_t errlen)
 		rd_kafka_conf_destroy(conf);
 		return -1;
 	}
+	rd_kafka_conf_set_log_cb(conf, broker_log_cb);
+	rd_kafka_conf_set_opaque(conf, k->log);
 	k->mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));
 	if (k->mock_rk == NULL) {
 		rd_kafka_conf_destroy(conf);
@@ -481,8 +634,11 @@ static int embedded_start(struct kafka_sink *k, char *err, size_t errlen)
 	}
 	snprintf(k->bootstraps, sizeof(k->bootstraps), "%s",
 		 rd_kafka_mock_cluster_bootstraps(k->mock));
-	fprintf(stderr, "peerscope: kafka: embedded broker at %s\n",
-		k->bootstraps);
+	if (k->log != NULL)
+		log_event_fields(k->log, PS_LOG_INFO, "kafka_embedded_broker",
+				 LOG_FIELDS({ "brokers", k->bootstraps }),
+				 "embedded Kafka-protocol broker started on "
+				 "loopback");
 	return 0;
 }
 
@@ -537,17 +693,23 @@ static int brokers_check(const char *list, char *err, size_t errlen)
  * (a type added to messages.h without its line in kafka_routes[])
  * "peerscope.<type>", so a new type is published rather than crashing.
  */
+const char *kafka_topic_of(const struct ps_kafka_config *kc, const char *type)
+{
+	for (uint32_t i = 0; i < kc->topics.count; i++)
+		if (strcmp(kc->topics.e[i].name, type) == 0)
+			return kc->topics.e[i].value;
+	for (size_t i = 0; i < ARRAY_SIZE(kafka_routes); i++)
+		if (strcmp(msg_info(kafka_routes[i].type)->type, type) == 0)
+			return kafka_routes[i].topic;
+	return NULL;
+}
+
 static void topics_resolve(struct kafka_sink *k)
 {
-	const struct ps_kafka_config *kc = k->kc;
-
 	for (int t = 0; t < MSG_TYPE_COUNT; t++) {
 		const char *name = msg_info((enum msg_type)t)->type;
-		const char *topic = sink_kafka_default_topic((enum msg_type)t);
+		const char *topic = kafka_topic_of(k->kc, name);
 
-		for (uint32_t i = 0; i < kc->topics.count; i++)
-			if (strcmp(kc->topics.e[i].name, name) == 0)
-				topic = kc->topics.e[i].value;
 		if (topic != NULL)
 			snprintf(k->topic[t], sizeof(k->topic[t]), "%s", topic);
 		else
@@ -621,6 +783,7 @@ static int producer_conf(struct kafka_sink *k, rd_kafka_conf_t *conf, char *err,
 	rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
 	rd_kafka_conf_set_error_cb(conf, error_cb);
 	rd_kafka_conf_set_stats_cb(conf, stats_cb);
+	rd_kafka_conf_set_log_cb(conf, producer_log_cb);
 	rd_kafka_conf_set_opaque(conf, k);
 	return 0;
 }
@@ -629,18 +792,20 @@ static int kafka_start(struct sink *s, struct kafka_sink *k, char *err,
 		       size_t errlen);
 
 static int kafka_open(struct sink *s, const struct ps_kafka_config *kc,
-		      bool replay, struct sink *old, char *err, size_t errlen);
+		      bool replay, struct sink *old, struct logger *log,
+		      char *err, size_t errlen);
 
 int sink_kafka_open(struct sink *s, const struct ps_kafka_config *kc,
-		    bool replay, char *err, size_t errlen)
+		    bool replay, struct logger *log, char *err, size_t errlen)
 {
-	return kafka_open(s, kc, replay, NULL, err, errlen);
+	return kafka_open(s, kc, replay, NULL, log, err, errlen);
 }
 
 int sink_kafka_open_beside(struct sink *s, const struct ps_kafka_config *kc,
-			   struct sink *old, char *err, size_t errlen)
+			   struct sink *old, struct logger *log, char *err,
+			   size_t errlen)
 {
-	return kafka_open(s, kc, false, old, err, errlen);
+	return kafka_open(s, kc, false, old, log, err, errlen);
 }
 
 /*
@@ -663,7 +828,8 @@ static void broker_settle(struct kafka_sink *k, bool opened)
 }
 
 static int kafka_open(struct sink *s, const struct ps_kafka_config *kc,
-		      bool replay, struct sink *old, char *err, size_t errlen)
+		      bool replay, struct sink *old, struct logger *log,
+		      char *err, size_t errlen)
 {
 	struct kafka_sink *k;
 	sigset_t set, mask;
@@ -679,6 +845,10 @@ static int kafka_open(struct sink *s, const struct ps_kafka_config *kc,
 	s->ctx = k;
 	k->kc = kc;
 	k->replay = replay;
+	k->log = log;
+	/* a fresh producer gets down_after_ms to reach a broker */
+	k->brokers_up = -1;
+	k->poll_ns = k->reachable_ns = mono_ns();
 	k->broker_from = old != NULL ? old->ctx : NULL;
 	topics_resolve(k);
 	/* Half the bound for librdkafka, half for the FIFO (header). */
@@ -763,6 +933,59 @@ static int kafka_start(struct sink *s, struct kafka_sink *k, char *err,
 	return 0;
 }
 
+/* librdkafka's lines while checking are the check's business alone. */
+static void log_quiet(const rd_kafka_t *rk, int level, const char *fac,
+		      const char *buf)
+{
+	(void)rk;
+	(void)level;
+	(void)fac;
+	(void)buf;
+}
+
+int sink_kafka_check(const struct ps_kafka_config *kc, char *err,
+		     size_t errlen)
+{
+	struct kafka_sink *k = calloc(1, sizeof(*k));
+	rd_kafka_conf_t *conf;
+	rd_kafka_t *rk;
+	char why[512];
+	int rc = -1;
+
+	if (k == NULL) {
+		snprintf(err, errlen, "output.kafka: out of memory");
+		return -1;
+	}
+	k->kc = kc;
+	k->inflight_max_msgs = (kc->queue_messages + 1) / 2;
+	k->inflight_max_bytes = ((uint64_t)kc->queue_bytes + 1) / 2;
+	if (topics_check(kc, err, errlen) == -1)
+		goto out;
+	if (strcmp(kc->brokers, "embedded") != 0) {
+		if (brokers_check(kc->brokers, err, errlen) == -1)
+			goto out;
+		snprintf(k->bootstraps, sizeof(k->bootstraps), "%s",
+			 kc->brokers);
+	}
+	conf = rd_kafka_conf_new();
+	if (producer_conf(k, conf, err, errlen) == -1) {
+		rd_kafka_conf_destroy(conf);
+		goto out;
+	}
+	rd_kafka_conf_set_log_cb(conf, log_quiet);
+	rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));
+	if (rk == NULL) {
+		rd_kafka_conf_destroy(conf);
+		snprintf(err, errlen, "output.kafka.properties: %s", why);
+		goto out;
+	}
+	rd_kafka_destroy(rk);
+	rc = 0;
+out:
+	free(k);
+	return rc;
+}
+
 const struct sink_kafka_counters *sink_kafka_counters(const struct sink *s,
 						      enum msg_type t)
 {
@@ -812,6 +1035,29 @@ void sink_kafka_set_base(struct sink *s, const struct sink_kafka_totals *t)
 	k->errors += t->errors;
 	k->retries += t->retries;
 	k->base = *t;
+}
+
+bool sink_kafka_embedded(const struct sink *s)
+{
+	const struct kafka_sink *k = s->ctx;
+
+	return k != NULL && k->mock != NULL;
+}
+
+void sink_kafka_tell_address(const struct sink *s, const struct ps_config *cfg,
+			     struct logger *log)
+{
+	const struct kafka_sink *k = s->ctx;
+	char err[600];
+
+	if (!sink_kafka_embedded(s) ||
+	    runfile_write(cfg, RUNFILE_KAFKA_BROKERS, k->bootstraps, err,
+			  sizeof(err)) == 0)
+		return;
+	if (log != NULL)
+		log_event(log, PS_LOG_WARN, "runtime_file_failed",
+			  "%s; peerscope top needs --brokers %s", err,
+			  k->bootstraps);
 }
 
 const char *sink_kafka_bootstraps(const struct sink *s)

@@ -33,6 +33,12 @@
  * (RD_KAFKA_MSG_F_COPY); the sink's FIFO holds its own copies.  The
  * caller's buffers are free to reuse as soon as publish() returns.
  *
+ * Health (sink.h): down once, for output.kafka.down_after_ms, no broker
+ * was up (librdkafka's statistics every second, and its all-brokers-down
+ * error at once), or deliveries failed with none succeeding, or messages
+ * waited with none delivered.  /metrics (peerscope_sink_up) and /readyz
+ * show it within a second of that, published or not (stats.h).
+ *
  * @thread merger for publish/flush; main for open, drain, summary and close
  * (before the merger starts, or after it is joined), except that on SIGHUP
  * the merger itself opens, drains and closes producers (sinkswap.h), which
@@ -49,6 +55,8 @@
 
 #include "config.h"
 #include "sink.h"
+
+struct logger;
 
 /* Per topic (message type) counters. */
 struct sink_kafka_counters {
@@ -72,13 +80,26 @@ struct sink_kafka_totals {
 
 /*
  * Open the sink on kc.  With brokers "embedded", start the in-process
- * mock cluster first and print its bootstrap address on stderr.  A bad
- * librdkafka property, an unknown topic mapping or an unresolvable broker
- * host is a start-up error naming the key.  `replay` enables
- * output.kafka.serve_seconds at close.
+ * mock cluster first and log its bootstrap address (event
+ * kafka_embedded_broker, field brokers).  A bad librdkafka property, an
+ * unknown topic mapping or an unresolvable broker host is a start-up
+ * error naming the key.  `replay` enables output.kafka.serve_seconds at
+ * close.  librdkafka's own lines, delivery failures and errors go to
+ * `log` as events (kafka_log, kafka_delivery_failed, kafka_error); NULL
+ * logs nothing.
  */
 int sink_kafka_open(struct sink *s, const struct ps_kafka_config *kc,
-		    bool replay, char *err, size_t errlen);
+		    bool replay, struct logger *log, char *err, size_t errlen);
+
+/*
+ * Everything sink_kafka_open() would refuse, with nothing left running:
+ * a topics entry that is not a message type, a broker host that does not
+ * resolve, a property librdkafka does not take, and a producer librdkafka
+ * cannot create (a TLS file it cannot read...).  0, or -1 with
+ * "<key>: <why>" in err (--check-config, preflight.h).
+ */
+int sink_kafka_check(const struct ps_kafka_config *kc, char *err,
+		     size_t errlen);
 
 /*
  * sink_kafka_open() in live mode for a SIGHUP (sinkswap.h), beside the
@@ -87,7 +108,8 @@ int sink_kafka_open(struct sink *s, const struct ps_kafka_config *kc,
  * broker and see the messages of both producers.  On failure old keeps it.
  */
 int sink_kafka_open_beside(struct sink *s, const struct ps_kafka_config *kc,
-			   struct sink *old, char *err, size_t errlen);
+			   struct sink *old, struct logger *log, char *err,
+			   size_t errlen);
 
 /* Deliver what waits, up to flush_timeout_ms; count the rest undelivered. */
 void sink_kafka_drain(struct sink *s);
@@ -113,6 +135,17 @@ const struct sink_kafka_counters *sink_kafka_counters(const struct sink *s,
 
 /* Produce retries so far, from librdkafka's statistics (txretries). */
 uint64_t sink_kafka_retries(const struct sink *s);
+
+/* Whether it runs the embedded broker (brokers "embedded"). */
+bool sink_kafka_embedded(const struct sink *s);
+
+/*
+ * The embedded broker's address into cfg's runtime_dir (runfile.h), for
+ * `peerscope top`; nothing without an embedded broker.  A failure is
+ * logged (runtime_file_failed), not fatal.
+ */
+void sink_kafka_tell_address(const struct sink *s, const struct ps_config *cfg,
+			     struct logger *log);
 
 /* Bootstrap servers in use (the embedded broker's address, if any). */
 const char *sink_kafka_bootstraps(const struct sink *s);

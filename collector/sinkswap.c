@@ -8,6 +8,7 @@
 #include "live.h"
 #include "log.h"
 #include "merger.h"
+#include "runfile.h"
 #include "sink_kafka.h"
 #include "sinkswap.h"
 #include "stats.h"
@@ -34,6 +35,8 @@ static void carry_counts(struct sink *fresh, const struct sink *old)
 	memcpy(fresh->published, old->published, sizeof(fresh->published));
 	memcpy(fresh->failed, old->failed, sizeof(fresh->failed));
 	fresh->flush_failed = old->flush_failed;
+	/* a fresh output starts clean: old failures are not new ones */
+	fresh->failed_seen = sink_failed_total(old);
 }
 
 static bool json_apply(struct merger *m, const struct ps_config *want,
@@ -115,11 +118,16 @@ static bool kafka_apply(struct merger *m, const struct ps_config *want,
 	char err[600];
 
 	if (!want->kafka.enabled) {
+		char brokers[1024];
+
 		m->kafka_cfg = want;
 		if (!open)
 			return false;
+		snprintf(brokers, sizeof(brokers), "%s",
+			 sink_kafka_bootstraps(m->kafka_sink));
 		merger_remove_sink(m, m->kafka_sink);
 		kafka_retire(m, m->kafka_sink, "output.kafka.enabled false");
+		runfile_remove(want, RUNFILE_KAFKA_BROKERS, brokers);
 		return true;
 	}
 	/* -1 (out of memory): try the re-creation rather than ignore it. */
@@ -130,7 +138,7 @@ static bool kafka_apply(struct merger *m, const struct ps_config *want,
 	}
 	/* The new producer first: a failure leaves the old one running. */
 	if (sink_kafka_open_beside(&fresh, &want->kafka,
-				   open ? m->kafka_sink : NULL, err,
+				   open ? m->kafka_sink : NULL, m->log, err,
 				   sizeof(err)) == -1) {
 		sink_close(&fresh); /* what the half-open one started */
 		(*failed)++;
@@ -150,24 +158,22 @@ static bool kafka_apply(struct merger *m, const struct ps_config *want,
 		merger_add_sink(m, m->kafka_sink);
 	say(m, PS_LOG_INFO, "sink_opened", "Kafka producer on %s",
 	    sink_kafka_bootstraps(m->kafka_sink));
+	sink_kafka_tell_address(m->kafka_sink, want, m->log);
 	return true;
 }
 
 bool sinkswap_apply(struct merger *m, uint64_t *failed)
 {
-	struct sink *before[MERGER_MAX_SINKS];
-	unsigned nbefore = m->nsinks;
 	const struct ps_config *want;
 	bool changed;
 
 	if (m->cfgpub == NULL || m->json_sink == NULL || m->kafka_sink == NULL)
 		return false;
 	want = cfgpub_latest(m->cfgpub);
-	memcpy(before, m->sinks, sizeof(before));
 	changed = json_apply(m, want, failed);
 	if (kafka_apply(m, want, failed))
 		changed = true;
 	if (changed && m->pub != NULL)
-		stats_sinks_changed(m->pub, m, before, nbefore);
+		stats_sinks_changed(m->pub, m);
 	return changed;
 }

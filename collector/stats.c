@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "ingest_ipfix.h"
+#include "log.h"
 #include "merger.h"
 #include "peerscope/ipfix.h"
 #include "sink_kafka.h"
@@ -96,10 +97,8 @@ void stats_worker_publish(struct worker *w)
 
 void stats_worker_tick(struct worker *w, uint64_t now_ns)
 {
-	if (now_ns - w->pub.last_ns < STATS_PUBLISH_NS)
-		return;
-	w->pub.last_ns = now_ns;
-	stats_worker_publish(w);
+	if (xpub_due(&w->pub.clock, now_ns))
+		stats_worker_publish(w);
 }
 
 void stats_merger_publish(struct stats_hub *h, const struct merger *m)
@@ -116,19 +115,6 @@ void stats_merger_publish(struct stats_hub *h, const struct merger *m)
 	}
 }
 
-/*
- * A sink is healthy when the last window went through it without a failed
- * message or flush; it recovers as soon as one window does.
- */
-static uint64_t sink_failed_total(const struct sink *s)
-{
-	uint64_t failed = s->flush_failed;
-
-	for (int t = 0; t < MSG_TYPE_COUNT; t++)
-		failed += s->failed[t];
-	return failed;
-}
-
 static void kafka_store(struct stats_hub *h, enum msg_type t,
 			const struct sink_kafka_counters *k)
 {
@@ -139,17 +125,48 @@ static void kafka_store(struct stats_hub *h, enum msg_type t,
 	STORE(h->kafka[t][STATS_KAFKA_DROPPED], k->dropped + k->too_large);
 }
 
-static void sinks_publish(struct stats_hub *h, const struct merger *m)
+/*
+ * Sink i's state: up or down with the reason (sink.h), as /metrics and
+ * /readyz show it; a change is logged once, when it happens.
+ */
+static void sink_state_publish(struct stats_hub *h, struct merger *m,
+			       unsigned i, uint64_t now_ns)
 {
+	struct sink *s = m->sinks[i];
+	char why[STATS_WHY_MAX];
+	bool up = sink_is_up(s, now_ns, why, sizeof(why));
+
+	STORE(h->sink_failures[i], sink_failed_total(s));
+	/* The merger is the only writer: it may read sink_why unlocked. */
+	if (strcmp(why, h->sink_why[i]) != 0) {
+		pthread_mutex_lock(&h->lock);
+		snprintf(h->sink_why[i], sizeof(h->sink_why[i]), "%s", why);
+		pthread_mutex_unlock(&h->lock);
+	}
+	STORE(h->sink_ok[i], up);
+	if (up == !s->reported_down || m->log == NULL)
+		return;
+	s->reported_down = !up;
+	if (up)
+		log_event_fields(m->log, PS_LOG_INFO, "sink_up",
+				 LOG_FIELDS({ "sink", s->ops->name }),
+				 "sink %s delivers again", s->ops->name);
+	else
+		log_event_fields(m->log, PS_LOG_WARN, "sink_down",
+				 LOG_FIELDS({ "sink", s->ops->name },
+					    { "reason", why }),
+				 "sink %s %s", s->ops->name, why);
+}
+
+static void sinks_publish(struct stats_hub *h, struct merger *m)
+{
+	uint64_t now = stats_now_ns();
 	bool kafka_open = false;
 
 	for (unsigned i = 0; i < m->nsinks && i < STATS_MAX_SINKS; i++) {
 		const struct sink *s = m->sinks[i];
-		uint64_t failed = sink_failed_total(s);
 
-		STORE(h->sink_ok[i], failed == h->sink_seen[i]);
-		STORE(h->sink_failures[i], failed);
-		h->sink_seen[i] = failed;
+		sink_state_publish(h, m, i, now);
 		/* The Kafka counters are the merger's too (delivery reports
 		 * run inside its calls), so it may copy them here. */
 		if (strcmp(s->ops->name, "kafka") != 0)
@@ -169,33 +186,26 @@ static void sinks_publish(struct stats_hub *h, const struct merger *m)
 		kafka_store(h, t, &m->kafka_retired.c[t]);
 }
 
-void stats_sinks_changed(struct stats_hub *h, const struct merger *m,
-			 struct sink *const *before, unsigned nbefore)
+void stats_sinks_changed(struct stats_hub *h, struct merger *m)
 {
-	bool ok[STATS_MAX_SINKS];
-	uint64_t seen[STATS_MAX_SINKS];
 	unsigned n = m->nsinks < STATS_MAX_SINKS ? m->nsinks : STATS_MAX_SINKS;
 
-	for (unsigned i = 0; i < n; i++) {
-		/* An added sink: healthy, its carried-over failures not new. */
-		ok[i] = true;
-		seen[i] = sink_failed_total(m->sinks[i]);
-		for (unsigned j = 0; j < nbefore && j < STATS_MAX_SINKS; j++)
-			if (before[j] == m->sinks[i]) {
-				ok[i] = atomic_load_explicit(
-					&h->sink_ok[j], memory_order_relaxed);
-				seen[i] = h->sink_seen[j];
-			}
-	}
-	for (unsigned i = 0; i < n; i++) {
-		h->sink_seen[i] = seen[i];
-		STORE(h->sink_ok[i], ok[i]);
-		STORE(h->sink_failures[i], sink_failed_total(m->sinks[i]));
+	for (unsigned i = 0; i < n; i++)
 		STORE(h->sink_name[i], m->sinks[i]->ops->name);
-	}
 	/* Names first: a reader that sees the new count sees them too. */
 	atomic_store_explicit(&h->nsinks, n, memory_order_release);
 	sinks_publish(h, m);
+}
+
+void stats_merger_tick(struct stats_hub *h, struct merger *m, uint64_t now_ns)
+{
+	if (!xpub_due(&h->clock, now_ns))
+		return;
+	for (unsigned i = 0; i < m->nsinks; i++)
+		if (m->sinks[i]->ops->service != NULL)
+			m->sinks[i]->ops->service(m->sinks[i]);
+	sinks_publish(h, m);
+	stats_merger_publish(h, m);
 }
 
 static void conn_gauge_fill(struct conn_gauge *g, const struct agg_conn *c,
@@ -310,7 +320,7 @@ static void snapshot_build(struct stats_snapshot *s,
 	s->exporters_omitted = n - s->nexporters;
 }
 
-void stats_merger_window(struct stats_hub *h, const struct merger *m,
+void stats_merger_window(struct stats_hub *h, struct merger *m,
 			 const struct merged_window *p, uint64_t t0_ns)
 {
 	uint64_t took = stats_now_ns() - t0_ns;
@@ -343,7 +353,7 @@ void stats_merger_window(struct stats_hub *h, const struct merger *m,
 	stats_merger_publish(h, m);
 }
 
-void stats_merger_final(struct stats_hub *h, const struct merger *m)
+void stats_merger_final(struct stats_hub *h, struct merger *m)
 {
 	sinks_publish(h, m);
 	stats_merger_publish(h, m);
@@ -360,14 +370,27 @@ void stats_merger_service(struct stats_hub *h, struct merger *m)
 	/* Sinks opened, re-created or closed first; a new file's reopen
 	 * below is then a no-op. */
 	(void)sinkswap_apply(m, &failed);
-	for (unsigned i = 0; i < m->nsinks; i++)
-		if (m->sinks[i]->ops->reopen != NULL &&
-		    m->sinks[i]->ops->reopen(m->sinks[i]) == -1)
-			failed++;
+	for (unsigned i = 0; i < m->nsinks; i++) {
+		struct sink *s = m->sinks[i];
+		char err[320];
+
+		if (s->ops->reopen == NULL ||
+		    s->ops->reopen(s, err, sizeof(err)) == 0)
+			continue;
+		failed++;
+		/* e.g. a root-owned file after the switch to run_as_user */
+		if (m->log != NULL)
+			log_event_fields(m->log, PS_LOG_WARN,
+					 "sink_reopen_failed",
+					 LOG_FIELDS({ "sink", s->ops->name },
+						    { "reason", err }),
+					 "cannot reopen the %s output (%s); "
+					 "still writing to the old file",
+					 s->ops->name, err);
+	}
 	STORE(h->sink_reopen_failures,
 	      atomic_load_explicit(&h->sink_reopen_failures,
 				   memory_order_relaxed) +
 		      failed);
-	STORE(h->sink_reopens,
-	      atomic_load_explicit(&h->sink_reopens, memory_order_relaxed) + 1);
+	xpub_bump(&h->sink_reopens);
 }

@@ -1,19 +1,20 @@
 /*
- * stats.h - counters published for /metrics by the threads that own them.
+ * stats.h - the publication blocks of the workers and the merger, read by
+ * /metrics and /readyz (metrics.c renders them).
  *
- * Nothing on the per-packet path takes a lock or does an atomic
- * read-modify-write.  Each worker keeps its plain `struct worker_totals`
- * and, when a window closes and at most every STATS_PUBLISH_NS in live
- * mode, copies them into its `struct worker_pub` with relaxed atomic
- * stores (one writer per field, so a store is enough).  The HTTP thread
- * loads them relaxed: each value is exact for some recent instant, and
- * counters never go backwards, which is all Prometheus needs.
+ * Both follow xpub.h: plain counters on the hot path, copied into these
+ * blocks with relaxed atomic stores at most every XPUB_PERIOD_NS and when
+ * a window closes.  Each worker copies its `struct worker_totals` into its
+ * `struct worker_pub` (stats_worker_tick()).  The merger copies its totals,
+ * every sink's state and the Kafka sink's counters into `struct
+ * stats_hub` (stats_merger_tick()), after serving the sinks, so message
+ * and delivery counters move and a Kafka outage shows within a second
+ * even when no window is published (a BMP-only or idle collector).
  *
- * The merger does the same with its totals into `struct stats_hub`, and
- * after each published window it builds a capped snapshot of per-connection
- * and per-exporter gauges, swapped in under hub->lock.  That lock is taken
- * once per window by the merger and once per scrape by the HTTP thread,
- * never by a worker.
+ * After each published window the merger also builds a capped snapshot
+ * of per-connection and per-exporter gauges, swapped in under hub->lock.
+ * That lock is taken once per window (and when a sink's state changes) by
+ * the merger and once per scrape by the HTTP thread, never by a worker.
  */
 #ifndef PEERSCOPE_STATS_H
 #define PEERSCOPE_STATS_H
@@ -28,9 +29,10 @@
 #include "config.h"
 #include "messages.h"
 #include "peerscope/dec_stats.h"
+#include "xpub.h"
 
-#define STATS_PUBLISH_NS  (100ULL * 1000 * 1000)
 #define STATS_MAX_SINKS	  4 /* = MERGER_MAX_SINKS */
+#define STATS_WHY_MAX	  256 /* a sink's reason for being down */
 #define STATS_LAT_BUCKETS 8
 
 /* Written by one worker, read by the HTTP thread. */
@@ -57,7 +59,7 @@ struct worker_pub {
 	/* worker 0 with flow.tcp_listen: ipfix_tcp.h's counters */
 	_Atomic uint64_t ipfix_tcp[IPFIX_TCP_COUNTER_COUNT];
 	_Atomic uint64_t ipfix_tcp_open;
-	uint64_t last_ns; /* worker-private: last publication */
+	struct xpub_clock clock; /* worker-private */
 };
 
 /* One connection's gauges from the last published window. */
@@ -110,6 +112,7 @@ struct stats_hub {
 	_Atomic(const char *) sink_name[STATS_MAX_SINKS];
 	_Atomic bool sink_ok[STATS_MAX_SINKS];
 	_Atomic uint64_t sink_failures[STATS_MAX_SINKS];
+	char sink_why[STATS_MAX_SINKS][STATS_WHY_MAX]; /* under lock */
 	/* window publication time: cumulative histogram, seconds */
 	_Atomic uint64_t publish_bucket[STATS_LAT_BUCKETS];
 	_Atomic uint64_t publish_count;
@@ -123,11 +126,10 @@ struct stats_hub {
 	_Atomic uint64_t sink_reopen_failures; /* merger-written */
 	/* main writes on reload, merger reads */
 	_Atomic uint32_t max_conns_exported;
-	/* merger-private: sink counters at the previous window */
-	uint64_t sink_seen[STATS_MAX_SINKS];
+	struct xpub_clock clock;      /* merger-private */
 	struct exp_totals exp_totals; /* merger-private, copied to snap */
 	bool inited;
-	pthread_mutex_t lock; /* guards snap */
+	pthread_mutex_t lock; /* guards snap and sink_why */
 	struct stats_snapshot snap;
 };
 
@@ -152,15 +154,24 @@ void stats_hub_fini(struct stats_hub *h);
 /* @thread worker.  Copy the worker's totals into w->pub. */
 void stats_worker_publish(struct worker *w);
 
-/* @thread worker.  stats_worker_publish() at most every STATS_PUBLISH_NS. */
+/* @thread worker.  stats_worker_publish() at most every XPUB_PERIOD_NS. */
 void stats_worker_tick(struct worker *w, uint64_t now_ns);
 
 /* @thread merger.  After a window went out (started at t0_ns, monotonic). */
-void stats_merger_window(struct stats_hub *h, const struct merger *m,
+void stats_merger_window(struct stats_hub *h, struct merger *m,
 			 const struct merged_window *p, uint64_t t0_ns);
 
 /* @thread merger.  Totals only (at the end of the run). */
 void stats_merger_publish(struct stats_hub *h, const struct merger *m);
+
+/*
+ * @thread merger, every loop turn.  At most every XPUB_PERIOD_NS: serve
+ * the sinks (their service op), then publish the totals, each sink's
+ * state and the Kafka counters; a sink going down or back up is logged
+ * (sink_down, sink_up).
+ */
+void stats_merger_tick(struct stats_hub *h, struct merger *m,
+		       uint64_t now_ns);
 
 /*
  * @thread merger, between polls.  Acts on requests from the main thread:
@@ -170,19 +181,16 @@ void stats_merger_service(struct stats_hub *h, struct merger *m);
 
 /*
  * @thread merger, or main before the merger starts.  The merger's sink
- * list changed from `before` (nbefore sinks) to m->sinks: each sink keeps
- * its health wherever it moved, an added one starts healthy, and /metrics
- * and /readyz see the new list.
+ * list changed: /metrics and /readyz see the new list (each sink carries
+ * its own state, sink.h).
  */
-struct sink;
-void stats_sinks_changed(struct stats_hub *h, const struct merger *m,
-			 struct sink *const *before, unsigned nbefore);
+void stats_sinks_changed(struct stats_hub *h, struct merger *m);
 
 /*
  * @thread main, once the merger thread is joined (the sinks are then the
  * main thread's): totals and sink counters after the final drain.
  */
-void stats_merger_final(struct stats_hub *h, const struct merger *m);
+void stats_merger_final(struct stats_hub *h, struct merger *m);
 
 /* @thread any.  CLOCK_MONOTONIC in ns. */
 uint64_t stats_now_ns(void);

@@ -11,6 +11,9 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "config.h"
+#include "kafka_topics.h"
+#include "runfile.h"
 #include "top.h"
 
 #define TOP_MAX_ROWS	   4096 /* connections and sessions shown at most */
@@ -20,6 +23,9 @@
 
 struct top_row {
 	char id[TOP_ID_MAX];
+	/* BGP rows: who, as the bgp_session message says (not its key) */
+	char router[64], peer[96];
+	double peer_as;		/* < 0: absent */
 	char state[16];
 	char window_end[32];
 	char last_change[32];	/* window end when the state last changed */
@@ -31,8 +37,11 @@ struct top_row {
 
 struct top {
 	const char *brokers;
+	char brokers_found[1024]; /* from the configuration or runtime_dir */
+	const char *brokers_from; /* where brokers came from, for the header */
 	const char *metrics_topic;
 	const char *sessions_topic;
+	struct ps_config cfg; /* --config / --set: brokers, topics, runtime_dir */
 	bool once;
 	unsigned interval_ms;
 	unsigned timeout_s;
@@ -44,7 +53,8 @@ struct top {
 	unsigned nconns;
 	struct top_row sessions[TOP_MAX_ROWS];
 	unsigned nsessions;
-	unsigned long long messages, unparsed, refused;
+	/* connection_metrics and bgp_session messages read, each its own */
+	unsigned long long messages, session_messages, unparsed, refused;
 };
 
 /* json-c accessors that take NULL (an absent field) as "not there". */
@@ -154,6 +164,7 @@ static void take_metrics(struct top *t, struct json_object *msg)
 	char state[16], end[32];
 	struct top_row *r;
 
+	t->messages++;
 	if (!jis(id, json_type_string))
 		goto bad;
 	r = row_get(t->conns, &t->nconns, json_object_get_string(id),
@@ -205,9 +216,12 @@ static void take_session(struct top *t, struct json_object *msg,
 			 const char *key)
 {
 	struct json_object *lc = jget(msg, "last_change");
-	char state[16], when[32];
+	struct json_object *peer = jget(msg, "peer");
+	const char *type;
+	char state[16], when[32], addr[64], rd[24];
 	struct top_row *r;
 
+	t->session_messages++;
 	if (key == NULL || key[0] == '\0') {
 		t->unparsed++;
 		return;
@@ -215,6 +229,18 @@ static void take_session(struct top *t, struct json_object *msg,
 	r = row_get(t->sessions, &t->nsessions, key, &t->refused);
 	if (r == NULL)
 		return;
+	copy_str(r->router, sizeof(r->router), jget(msg, "router"), "-");
+	copy_str(addr, sizeof(addr), jget(peer, "address"), "-");
+	copy_str(rd, sizeof(rd), jget(peer, "distinguisher"), "");
+	type = jis(jget(peer, "type"), json_type_string) ?
+		       json_object_get_string(jget(peer, "type")) :
+		       "global";
+	/* a VRF's or another instance's peer: its distinguisher tells */
+	if (strcmp(type, "global") != 0 && rd[0] != '\0')
+		snprintf(r->peer, sizeof(r->peer), "%s rd %s", addr, rd);
+	else
+		snprintf(r->peer, sizeof(r->peer), "%s", addr);
+	r->peer_as = num_or(jget(peer, "asn"), -1);
 	copy_str(state, sizeof(state), jget(msg, "state"), "-");
 	copy_str(when, sizeof(when), jget(msg, "time"), "-");
 	row_state(r, state, when);
@@ -231,7 +257,6 @@ static void take(struct top *t, const rd_kafka_message_t *m)
 	const char *type;
 	struct json_object *msg;
 
-	t->messages++;
 	tok = json_tokener_new();
 	if (tok == NULL || m->len > INT32_MAX) {
 		t->unparsed++;
@@ -307,6 +332,17 @@ static int row_cmp(const void *a, const void *b)
 		      ((const struct top_row *)b)->id);
 }
 
+/* BGP rows by router, then peer address as text, then the key. */
+static int session_cmp(const void *a, const void *b)
+{
+	const struct top_row *x = a, *y = b;
+	int c = strcmp(x->router, y->router);
+
+	if (c == 0)
+		c = strcmp(x->peer, y->peer);
+	return c != 0 ? c : strcmp(x->id, y->id);
+}
+
 static void render(struct top *t, FILE *out, bool in_place)
 {
 	char in[16], outr[16], bin[TOP_BAR + 1], bout[TOP_BAR + 1];
@@ -315,8 +351,9 @@ static void render(struct top *t, FILE *out, bool in_place)
 	if (in_place)
 		fputs("\033[H\033[2J", out);
 	qsort(t->conns, t->nconns, sizeof(t->conns[0]), row_cmp);
-	fprintf(out, "peerscope top  %s  %s: %u connections, %llu messages\n",
-		t->brokers, t->metrics_topic, t->nconns, t->messages);
+	fprintf(out, "peerscope top  %s%s  %s: %u connections, %llu messages\n",
+		t->brokers, t->brokers_from, t->metrics_topic, t->nconns,
+		t->messages);
 	fprintf(out,
 		"%-28s %-7s %9s %-10s %9s %-10s %6s %7s %7s %8s %-24s %s\n",
 		"CONNECTION", "STATE", "IN bit/s", "", "OUT bit/s", "", "UTIL%",
@@ -344,16 +381,22 @@ static void render(struct top *t, FILE *out, bool in_place)
 			pfx, r->window_end, r->last_change);
 	}
 	if (t->nsessions > 0) {
+		char as[16];
+
 		qsort(t->sessions, t->nsessions, sizeof(t->sessions[0]),
-		      row_cmp);
-		fprintf(out, "\n%-40s %-12s %8s %s\n", "BGP SESSION", "STATE",
-			"PREFIXES", "LAST CHANGE");
+		      session_cmp);
+		fprintf(out, "\n%s: %u BGP sessions, %llu messages\n",
+			t->sessions_topic, t->nsessions, t->session_messages);
+		fprintf(out, "%-20s %-28s %10s %-12s %8s %s\n", "ROUTER",
+			"PEER", "AS", "STATE", "PREFIXES", "LAST CHANGE");
 		for (unsigned i = 0; i < t->nsessions; i++) {
 			const struct top_row *r = &t->sessions[i];
 
 			fmt_num(pfx, sizeof(pfx), r->prefixes, 0);
-			fprintf(out, "%-40s %-12s %8s %s\n", r->id, r->state,
-				pfx, r->last_change);
+			fmt_num(as, sizeof(as), r->peer_as, 0);
+			fprintf(out, "%-20s %-28s %10s %-12s %8s %s\n",
+				r->router, r->peer, as, r->state, pfx,
+				r->last_change);
 		}
 	}
 	if (t->unparsed > 0 || t->refused > 0)
@@ -456,8 +499,14 @@ static uint64_t now_ms(void)
 static void usage(FILE *out)
 {
 	fputs("usage: peerscope top [options]\n"
-	      "  -b, --brokers LIST     bootstrap servers (default "
-	      "localhost:9092)\n"
+	      "  -b, --brokers LIST     bootstrap servers (default: the\n"
+	      "                         collector's output.kafka.brokers, or\n"
+	      "                         its embedded broker, from\n"
+	      "                         runtime_dir/kafka-brokers)\n"
+	      "  -c, --config FILE      the collector's configuration: "
+	      "brokers,\n"
+	      "                         topics and runtime_dir come from it\n"
+	      "      --set KEY=VALUE    a key of it, as for the collector\n"
 	      "      --topic TOPIC      metrics topic (default "
 	      "peerscope.connection.metrics)\n"
 	      "      --sessions-topic T bgp_session topic (default "
@@ -468,10 +517,42 @@ static void usage(FILE *out)
 	      out);
 }
 
+/*
+ * Which brokers, when --brokers did not say: the collector's own
+ * (output.kafka.brokers), or for "embedded" the address the collector
+ * wrote to runtime_dir; else Kafka's usual localhost:9092.
+ */
+static void brokers_find(struct top *t)
+{
+	const struct ps_config *cfg = &t->cfg;
+
+	t->brokers_from = "";
+	if (t->brokers != NULL)
+		return;
+	if (strcmp(cfg->kafka.brokers, "embedded") != 0) {
+		t->brokers = cfg->kafka.brokers;
+		return;
+	}
+	if (strcmp(cfg->runtime_dir, "-") != 0 &&
+	    runfile_read(cfg->runtime_dir, RUNFILE_KAFKA_BROKERS,
+			 t->brokers_found, sizeof(t->brokers_found)) == 0) {
+		t->brokers = t->brokers_found;
+		t->brokers_from = " (embedded)";
+		return;
+	}
+	fprintf(stderr,
+		"peerscope top: no embedded broker found (%s/%s); trying "
+		"localhost:9092 (--brokers to choose)\n",
+		cfg->runtime_dir, RUNFILE_KAFKA_BROKERS);
+	t->brokers = "localhost:9092";
+}
+
 static int parse(struct top *t, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "brokers", required_argument, NULL, 'b' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "set", required_argument, NULL, 'S' },
 		{ "topic", required_argument, NULL, 't' },
 		{ "sessions-topic", required_argument, NULL, 's' },
 		{ "once", no_argument, NULL, '1' },
@@ -480,13 +561,28 @@ static int parse(struct top *t, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	char err[600];
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "b:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			t->brokers = optarg;
+			break;
+		case 'c':
+			if (config_load(&t->cfg, optarg, err, sizeof(err)) ==
+			    -1) {
+				fprintf(stderr, "peerscope top: %s\n", err);
+				return -1;
+			}
+			break;
+		case 'S':
+			if (config_set_pair(&t->cfg, optarg, err,
+					    sizeof(err)) == -1) {
+				fprintf(stderr, "peerscope top: %s\n", err);
+				return -1;
+			}
 			break;
 		case 't':
 			t->metrics_topic = optarg;
@@ -528,15 +624,19 @@ int top_main(int argc, char **argv)
 
 	if (t == NULL)
 		return 1;
-	t->brokers = "localhost:9092";
-	t->metrics_topic = "peerscope.connection.metrics";
-	t->sessions_topic = "peerscope.bgp.sessions";
+	config_init(&t->cfg);
 	t->interval_ms = 1000;
 	t->timeout_s = 10;
 	if (parse(t, argc, argv) == -1) {
 		free(t);
 		return 2;
 	}
+	if (t->metrics_topic == NULL)
+		t->metrics_topic =
+			kafka_topic_of(&t->cfg.kafka, "connection_metrics");
+	if (t->sessions_topic == NULL)
+		t->sessions_topic = kafka_topic_of(&t->cfg.kafka, "bgp_session");
+	brokers_find(t);
 	if (!isatty(STDOUT_FILENO))
 		t->once = true;
 	in_place = !t->once;

@@ -9,7 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "peerscope/limits.h"
+#include "sockholder.h"
 #include "udp.h"
 #include "worker.h"
 
@@ -84,7 +86,7 @@ int udp_rx_open(struct udp_rx *rx, const struct ps_listen *l, uint32_t rcvbuf,
 	socklen_t sslen;
 	int one = 1;
 	int af = sockaddr_from(l, &ss, &sslen);
-	char addr[64];
+	char addr[64], why[300];
 
 	memset(rx, 0, sizeof(*rx));
 	rx->fd = -1;
@@ -113,8 +115,12 @@ int udp_rx_open(struct udp_rx *rx, const struct ps_listen *l, uint32_t rcvbuf,
 		goto fail;
 	return 0;
 fail:
-	snprintf(err, errlen, "udp %s port %u: %s", addr, l->port,
-		 strerror(errno));
+	if (errno == EADDRINUSE)
+		sockholder_in_use(true, &l->addr, l->port, why, sizeof(why));
+	else
+		snprintf(why, sizeof(why), "%s", strerror(errno));
+	snprintf(err, errlen, "listen.%s %s port %u: %s",
+		 ps_proto_name(l->proto), addr, l->port, why);
 	udp_rx_close_all(rx, 1);
 	return -1;
 }
@@ -235,7 +241,7 @@ bool udp_rx_drain(struct udp_rx *rx, struct worker *w, uint64_t now_ns)
 			note_overflow(rx, &rx->msgs[i].msg_hdr);
 			udp_addr_from_sockaddr(&rx->addrs[i], &d.src,
 					       &d.src_port);
-			if (!udp_allow_match(&w->allow, &d.src)) {
+			if (!netaddr_allow_match(&w->allow, &d.src)) {
 				w->totals.udp_refused++;
 				continue;
 			}
@@ -264,4 +270,67 @@ uint64_t udp_rx_take_drops(struct udp_rx *rx, unsigned n)
 		rx[i].ovfl_taken = rx[i].ovfl_seen;
 	}
 	return total;
+}
+
+int udp_listeners_exclusive(const struct ps_config *cfg,
+			    const struct worker *workers, unsigned nworkers,
+			    bool bound, struct logger *log, char *err,
+			    size_t errlen)
+{
+	ino_t own[PS_MAX_WORKERS];
+
+	for (uint32_t i = 0; i < cfg->listen_count; i++) {
+		const struct ps_listen *l = &cfg->listen[i];
+		struct sock_holder h;
+		char why[160], who[200], addr[64];
+		size_t nown = 0;
+		int rc;
+
+		for (unsigned w = 0; bound && w < nworkers; w++)
+			if (workers[w].rx != NULL && i < workers[w].rx_count)
+				own[nown++] = sockholder_inode(
+					workers[w].rx[i].fd);
+		rc = sockholder_find_udp(&l->addr, l->port, own, nown, &h, why,
+					 sizeof(why));
+		if (rc == -1) {
+			log_event(log, PS_LOG_WARN, "listener_check_failed",
+				  "cannot tell whether another process "
+				  "receives on our ports (%s); a second "
+				  "instance would not be detected",
+				  why);
+			return 0;
+		}
+		if (rc == 0)
+			continue;
+		ps_addr_format(&l->addr, addr, sizeof(addr));
+		sockholder_describe(&h, who, sizeof(who));
+		snprintf(err, errlen,
+			 "listen.%s %s port %u: address in use (%s): two "
+			 "receivers on one port would split the exporters "
+			 "between them",
+			 ps_proto_name(l->proto), addr, l->port, who);
+		return -1;
+	}
+	return 0;
+}
+
+void udp_listeners_log(const struct ps_config *cfg, unsigned nworkers,
+		       struct logger *log)
+{
+	for (uint32_t i = 0; i < cfg->listen_count; i++) {
+		const struct ps_listen *l = &cfg->listen[i];
+		char addr[64], port[8], n[8];
+
+		ps_addr_format(&l->addr, addr, sizeof(addr));
+		snprintf(port, sizeof(port), "%u", l->port);
+		snprintf(n, sizeof(n), "%u", nworkers);
+		log_event_fields(log, PS_LOG_INFO, "listening",
+				 LOG_FIELDS({ "protocol", ps_proto_name(l->proto) },
+					    { "transport", "udp" },
+					    { "address", addr }, { "port", port },
+					    { "workers", n }),
+				 "%s on udp %s port %s: one SO_REUSEPORT "
+				 "socket per worker (%s)",
+				 ps_proto_name(l->proto), addr, port, n);
+	}
 }

@@ -57,4 +57,22 @@ bool udp_rx_drain(struct udp_rx *rx, struct worker *w, uint64_t now_ns);
 /* @thread worker.  Kernel drops since the last call, over all sockets. */
 uint64_t udp_rx_take_drops(struct udp_rx *rx, unsigned n);
 
+/*
+ * @thread main, start-up (sockholder.h).  Whether another socket, not one
+ * of the workers', would receive datagrams of a listener: before any
+ * worker binds (bound false: any socket counts), and once they all have
+ * (bound true: theirs are left out, so two instances starting together
+ * see each other).  0, or -1 with "address in use (held by PID N)" in
+ * err.  When the kernel cannot be asked, logs why and says 0.
+ */
+struct logger;
+int udp_listeners_exclusive(const struct ps_config *cfg,
+			    const struct worker *workers, unsigned nworkers,
+			    bool bound, struct logger *log, char *err,
+			    size_t errlen);
+
+/* @thread main.  One `listening` event per UDP listener. */
+void udp_listeners_log(const struct ps_config *cfg, unsigned nworkers,
+		       struct logger *log);
+
 #endif /* PEERSCOPE_UDP_H */

@@ -434,7 +434,7 @@ static void worker_allow_refresh(struct worker *w)
 		return;
 	w->allow_cfg = c;
 	/* validated before publication (config_validate): cannot fail */
-	if (udp_allow_parse(&w->allow, c->udp_allow, err, sizeof(err)) == -1)
+	if (netaddr_parse_allow(&w->allow, c->udp_allow, err, sizeof(err)) == -1)
 		w->allow.n = 0;
 }
 

@@ -19,7 +19,7 @@
 #include "htab.h"
 #include "ring.h"
 #include "stats.h"
-#include "udp_allow.h"
+#include "netaddr.h"
 #include "peerscope/addr.h"
 #include "peerscope/dec_stats.h"
 #include "peerscope/limits.h"
@@ -107,7 +107,7 @@ struct worker {
 	const struct cfg_pub *cfgpub;
 	/* live: udp.allow of allow_cfg, refreshed once per receive batch */
 	const struct ps_config *allow_cfg;
-	struct udp_allow allow;
+	struct netaddr_allow allow;
 	struct udp_rx *rx;          /* live sockets, NULL in replay */
 	unsigned rx_count;
 	_Atomic bool stop;

@@ -26,15 +26,23 @@ trap cleanup EXIT
 	tests/data/demo-sflow.pcap.gz >"$out" 2>"$log" &
 pid=$!
 for _ in $(seq 300); do
-	grep -q "stays up" "$log" && break
+	grep -q "event=kafka_serving" "$log" && break
 	kill -0 "$pid" 2>/dev/null || break
 	sleep 0.1
 done
 cat "$log"
-broker=$(sed -n 's/.*embedded broker at \([^ ]*\).*/\1/p' "$log")
+# The embedded broker's address is in the runtime directory: peerscope top
+# finds it there, and so can any client.
+broker=$(cat /run/peerscope/kafka-brokers 2>/dev/null ||
+	sed -n 's/.*event=kafka_embedded_broker .*brokers=\([^ ]*\).*/\1/p' "$log")
 echo
-echo "== consumed back from Kafka (./build/peerscope top --once --brokers $broker)"
-./build/peerscope top --once --brokers "$broker"
+if [ -r /run/peerscope/kafka-brokers ]; then
+	echo "== consumed back from Kafka (./build/peerscope top --once: the address is in /run/peerscope/kafka-brokers)"
+	./build/peerscope top --once
+else
+	echo "== consumed back from Kafka (./build/peerscope top --once --brokers $broker)"
+	./build/peerscope top --once --brokers "$broker"
+fi
 if command -v kcat >/dev/null; then
 	echo
 	echo "== the same topic with kcat (kcat -C -b $broker -t peerscope.connection.metrics -e)"

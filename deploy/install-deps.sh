@@ -12,12 +12,16 @@ packages=(
 	# tests, sanitizers and fuzzing
 	libcmocka-dev clang llvm libclang-rt-14-dev
 	python3 python3-jsonschema
-	# independent Kafka consumers for the Kafka end-to-end tests and demo
-	kcat python3-kafka
+	# independent Kafka consumers for the Kafka end-to-end tests and demo;
+	# python3-lz4: kafka-python reads peerscope's default lz4 with it
+	kcat python3-kafka python3-lz4
 	# a real sFlow exporter for the live end-to-end test
 	pmacct
 	# a real BMP exporter (and BGP speaker) for the live BMP test
 	gobgpd
+	# latency tests: network namespaces and TUN devices, ping alongside
+	# the probes, setpriv to drop CAP_NET_RAW
+	iproute2 iputils-ping util-linux
 	# operations: the HTTP endpoint, and the tools that check /metrics,
 	# the systemd unit, the manifests and the man pages
 	libmicrohttpd-dev prometheus systemd python3-yaml groff-base

@@ -105,7 +105,7 @@ int main(int argc, char **argv)
 		keys = 1;
 	buf = malloc(sizeof(message) + 64);
 	if (buf == NULL ||
-	    sink_kafka_open(&s, &cfg.kafka, false, err, sizeof(err)) == -1) {
+	    sink_kafka_open(&s, &cfg.kafka, false, NULL, err, sizeof(err)) == -1) {
 		fprintf(stderr, "open: %s\n", buf ? err : "out of memory");
 		return 1;
 	}

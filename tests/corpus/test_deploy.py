@@ -71,10 +71,30 @@ def load_yaml_all(path):
         return [d for d in yaml.safe_load_all(f) if d is not None]
 
 
+# What the deployment itself provides: the pod's volumes, the unit's
+# StateDirectory, the cluster's Kafka service name.  --check-config checks
+# paths and broker names on the host it runs on (as a start would), so
+# they are mapped onto this host: directories into the test's directory,
+# the cluster-only name onto loopback.
+PROVIDED_DIRS = ("/shared", "/state", "/var/lib/peerscope", "/run/peerscope")
+PROVIDED_HOSTS = {"kafka-bootstrap.kafka.svc.cluster.local": "127.0.0.1"}
+
+
+def as_deployed(text, tmp):
+    for d in PROVIDED_DIRS:
+        local = os.path.join(tmp, "deployed" + d)
+        os.makedirs(local, exist_ok=True)
+        text = text.replace(d + "/", local + "/").replace(
+            d + "\n", local + "\n")
+    for name, addr in PROVIDED_HOSTS.items():
+        text = text.replace(name, addr)
+    return text
+
+
 def check_config_text(peerscope, tmp, text, name):
     path = os.path.join(tmp, name)
     with open(path, "w") as f:
-        f.write(text)
+        f.write(as_deployed(text, tmp))
     p = run([peerscope, "--check-config", "--config", path])
     rep.check("%s: peerscope --check-config accepts it" % name,
               p.returncode == 0, p.stderr[-300:])
@@ -117,6 +137,76 @@ def test_kubernetes(peerscope, tmp):
     svc = compose["services"]["peerscope"]
     rep.check("compose: parses, drops capabilities, read-only",
               svc["cap_drop"] == ["ALL"] and svc["read_only"] is True)
+
+
+def effective(peerscope, tmp, text, name):
+    """--check-config's effective configuration of text, as deployed."""
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        f.write(as_deployed(text, tmp))
+    p = run([peerscope, "--check-config", "--config", path])
+    return p.returncode, p.stderr, yaml.safe_load(p.stdout or "{}")
+
+
+def ports_of(listeners):
+    return {int(x.rsplit(":", 1)[1]) for x in listeners}
+
+
+def test_kubernetes_edge(peerscope, tmp):
+    """The variant routers outside the cluster reach (issue 13)."""
+    path = os.path.join(DEPLOY, "kubernetes", "peerscope-edge.yaml")
+    docs = load_yaml_all(path)
+    kinds = {d["kind"]: d for d in docs}
+    rep.check("edge: ConfigMap, Deployment, Service",
+              set(kinds) >= {"ConfigMap", "Deployment", "Service"},
+              str(sorted(kinds)))
+    svc, dep = kinds.get("Service"), kinds.get("Deployment")
+    if svc is None or dep is None:
+        return
+    spec = svc["spec"]
+    rep.check("edge: the Service reaches outside the cluster (LoadBalancer "
+              "or NodePort) and keeps exporter addresses "
+              "(externalTrafficPolicy: Local)",
+              spec.get("type") in ("LoadBalancer", "NodePort") and
+              spec.get("externalTrafficPolicy") == "Local", str(spec))
+    want = {(6343, "UDP"), (4739, "UDP"), (2055, "UDP"), (4739, "TCP"),
+            (11019, "TCP")}
+    got = {(p["port"], p["protocol"]) for p in spec["ports"]}
+    rep.equal("edge: every protocol's port (sFlow, IPFIX, NetFlow, "
+              "IPFIX/TCP, BMP)", got, want)
+    pod = dep["spec"]["template"]["spec"]
+    ps = [c for c in pod["containers"] if c["name"] == "peerscope"][0]
+    cports = {p["name"]: (p["containerPort"], p["protocol"])
+              for p in ps["ports"]}
+    rep.check("edge: each Service port lands on the container port of the "
+              "same number and protocol",
+              all(cports.get(p["targetPort"]) == (p["port"], p["protocol"])
+                  for p in spec["ports"]), str(cports))
+    rep.check("edge: one replica, Recreate (two would split the exporters)",
+              dep["spec"]["replicas"] == 1 and
+              dep["spec"]["strategy"]["type"] == "Recreate")
+    rep.check("edge: a CPU limit (workers follow it)",
+              "cpu" in ps["resources"]["limits"])
+    cm = kinds["ConfigMap"]["data"]["peerscope.yaml"]
+    example = open(os.path.join(DEPLOY, "examples",
+                                "peerscope.kubernetes-edge.yaml")).read()
+    rep.check("edge: ConfigMap = deploy/examples/peerscope.kubernetes-edge"
+              ".yaml", cm.strip() == example.strip())
+    rc, err, eff = effective(peerscope, tmp, cm, "edge.yaml")
+    if not rep.check("edge: the config passes --check-config", rc == 0,
+                     err[-300:]):
+        return
+    listen = eff["listen"]
+    rep.equal("edge: UDP listeners on the Service's UDP ports",
+              (ports_of(listen["sflow"]), ports_of(listen["ipfix"]),
+               ports_of(listen["netflow"])), ({6343}, {4739}, {2055}))
+    rep.equal("edge: IPFIX/TCP and BMP on the Service's TCP ports",
+              (ports_of([eff["flow"]["tcp_listen"]]),
+               ports_of([eff["bmp"]["listen"]])), ({4739}, {11019}))
+    rep.check("edge: workers from the CPU quota (workers: 0), Kafka only "
+              "(JSON lines off: nothing grows on the pod's disk)",
+              eff["workers"] == 0 and eff["output"]["json"]["enabled"] is
+              False and eff["output"]["kafka"]["enabled"] is True, str(eff))
 
 
 def test_prometheus():
@@ -259,13 +349,11 @@ def test_dashboard_and_alerts(peerscope, data, tmp):
                   fam in families)
 
 
-def test_examples(peerscope):
+def test_examples(peerscope, tmp):
     d = os.path.join(DEPLOY, "examples")
     for name in sorted(os.listdir(d)):
-        p = run([peerscope, "--check-config", "--config",
-                 os.path.join(d, name)])
-        rep.check("example %s: --check-config" % name, p.returncode == 0,
-                  p.stderr[-300:])
+        with open(os.path.join(d, name)) as f:
+            check_config_text(peerscope, tmp, f.read(), "example-" + name)
 
 
 def test_man(peerscope, tmp):
@@ -321,7 +409,8 @@ def main():
             test_prometheus()
             test_dashboard_and_alerts(args.peerscope, args.data, tmp)
         test_dockerfile()
-        test_examples(args.peerscope)
+        test_examples(args.peerscope, tmp)
+        test_kubernetes_edge(args.peerscope, tmp)
         test_man(args.peerscope, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

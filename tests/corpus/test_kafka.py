@@ -56,8 +56,9 @@ class Served:
         deadline = time.time() + 60
         while time.time() < deadline and self.p.poll() is None:
             text = self.stderr()
-            if "stays up" in text:
-                m = re.search(r"embedded broker at (\S+)", text)
+            if "event=kafka_serving" in text:
+                m = re.search(r"event=kafka_embedded_broker .*brokers=(\S+)",
+                              text)
                 self.broker = m.group(1) if m else None
                 break
             time.sleep(0.05)
@@ -254,9 +255,111 @@ def bmp_sessions(rep, args, tmpdir):
               all(json.loads(r[4])["session_id"] == r[2] and
                   r[3].get("type") == "bgp_session" and
                   r[3].get("schema_version") == "1" for r in rows))
-    ids = {json.loads(x)["session_id"] for x in want}
-    rep.check("bmp: top --once lists every session (%d)" % len(ids),
-              all(i in top_out for i in ids), top_out[-300:])
+    peers = {(m["router"], m["peer"]["address"], m["peer"]["asn"])
+             for m in map(json.loads, want)}
+    rows = set()
+    for ln in top_out.split("\n"):
+        f = ln.split()
+        if len(f) >= 3 and f[2].isdigit():
+            rows.add((f[0], f[1], int(f[2])))
+    rep.equal("bmp: top --once: one row per session with router, peer "
+              "address and AS (not the session key)", rows, peers)
+    rep.check("bmp: top counts the sessions apart from connection messages",
+              "%d BGP sessions, %d messages" % (len(peers), len(want))
+              in top_out and "0 connections, 0 messages" in top_out,
+              top_out[:300])
+
+
+def docs_python_block():
+    """The ```python block of docs/kafka.md, as documented."""
+    docs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                        "..", "docs", "kafka.md")
+    with open(docs) as f:
+        m = re.search(r"```python\n(.*?)```", f.read(), re.S)
+    return m.group(1) if m else None
+
+
+def read_lines(p, n, seconds):
+    """Up to n lines of p's stdout within the time given."""
+    import selectors
+    sel = selectors.DefaultSelector()
+    sel.register(p.stdout, selectors.EVENT_READ)
+    lines, buf, deadline = [], b"", time.time() + seconds
+    while len(lines) < n and time.time() < deadline:
+        if not sel.select(timeout=0.2):
+            if p.poll() is not None:
+                break
+            continue
+        chunk = os.read(p.stdout.fileno(), 65536)
+        if not chunk:
+            break
+        buf += chunk
+        *done, buf = buf.split(b"\n")
+        lines += [x.decode() for x in done]
+    return lines
+
+
+def documented_consumers(rep, args, demo, tmpdir):
+    """docs/kafka.md's consumers as written: its Python block (kafka-python
+    with lz4, peerscope's default compression) and `peerscope top` with no
+    --brokers, both finding the embedded broker in runtime_dir."""
+    code = docs_python_block()
+    if not rep.check("docs: docs/kafka.md has a Python consumer",
+                     code is not None):
+        return
+    run = os.path.join(tmpdir, "run")
+    s = Served(args.peerscope, demo, ["runtime_dir=" + run], tmpdir)
+    p = None
+    try:
+        if not rep.check("docs: embedded broker up", s.broker is not None,
+                         s.stderr()[-300:]):
+            return
+        brokers_file = os.path.join(run, "kafka-brokers")
+        rep.equal("docs: runtime_dir/kafka-brokers holds the broker's "
+                  "address", open(brokers_file).read(), s.broker + "\n")
+        want = [json.loads(x) for x in s.json_lines()
+                if json.loads(x)["type"] == "connection_metrics"]
+        # as documented, the file path pointed at this run's runtime_dir
+        # (other collectors on this host may use /run/peerscope)
+        script = os.path.join(tmpdir, "consumer.py")
+        with open(script, "w") as f:
+            f.write(code.replace("/run/peerscope/kafka-brokers",
+                                 brokers_file))
+        # -u: its lines as it prints them (a pipe would buffer them)
+        p = subprocess.Popen([sys.executable, "-u", script],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        lines = read_lines(p, len(want), 60)
+        err = b""
+        if len(lines) < len(want):
+            p.kill()
+            err = p.communicate()[1]
+        got = sorted(ln.split(" ", 2)[:2] for ln in lines)
+        rep.equal("docs: the Python consumer as written prints one line per "
+                  "connection_metrics message (key, type header), lz4 and "
+                  "all", got,
+                  sorted([m["connection_id"], "connection_metrics"]
+                         for m in want))
+        if err:
+            print(err.decode()[-500:])
+        top = subprocess.run([args.peerscope, "top", "--once", "--set",
+                              "runtime_dir=" + run],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, timeout=60)
+        conns = {m["connection_id"] for m in want}
+        rep.check("docs: peerscope top with no --brokers finds the embedded "
+                  "broker; its header counts %d connections, %d messages"
+                  % (len(conns), len(want)),
+                  top.returncode == 0 and s.broker + " (embedded)" in
+                  top.stdout and "%d connections, %d messages"
+                  % (len(conns), len(want)) in top.stdout,
+                  (top.stdout + top.stderr)[:400])
+    finally:
+        if p is not None and p.poll() is None:
+            p.kill()
+            p.wait()
+        s.stop()
+    rep.check("docs: the runtime file is gone with the broker",
+              not os.path.exists(os.path.join(run, "kafka-brokers")))
 
 
 def run_quick(peerscope, pcap, sets, timeout=60):
@@ -277,23 +380,23 @@ def run_quick(peerscope, pcap, sets, timeout=60):
 def bad_input(rep, args, demo, tmpdir):
     rc, err, _ = run_quick(args.peerscope, demo,
                            ["output.kafka.properties=no.such.property=1"])
-    rep.check("bad property: start-up error naming the key",
-              rc == 1 and "output.kafka.properties: no.such.property" in err,
+    rep.check("bad property: start-up error naming the key (exit 2, as --check-config)",
+              rc == 2 and "output.kafka.properties: no.such.property" in err,
               "rc %r: %s" % (rc, err.strip()[-200:]))
     rc, err, _ = run_quick(args.peerscope, demo,
                            ["output.kafka.properties=linger.ms=banana"])
-    rep.check("bad property value: start-up error naming the key",
-              rc == 1 and "output.kafka.properties: linger.ms" in err,
+    rep.check("bad property value: start-up error naming the key (exit 2, as --check-config)",
+              rc == 2 and "output.kafka.properties: linger.ms" in err,
               "rc %r: %s" % (rc, err.strip()[-200:]))
     rc, err, _ = run_quick(args.peerscope, demo,
                            ["output.kafka.brokers=no-such-host.invalid:9092"])
-    rep.check("unknown broker host: start-up error naming the key",
-              rc == 1 and "output.kafka.brokers: no-such-host.invalid" in err,
+    rep.check("unknown broker host: start-up error naming the key (exit 2, as --check-config)",
+              rc == 2 and "output.kafka.brokers: no-such-host.invalid" in err,
               "rc %r: %s" % (rc, err.strip()[-200:]))
     rc, err, _ = run_quick(args.peerscope, demo,
                            ["output.kafka.topics=no_such_type=x"])
     rep.check("unknown message type in topics: start-up error",
-              rc == 1 and "output.kafka.topics: no_such_type" in err,
+              rc == 2 and "output.kafka.topics: no_such_type" in err,
               "rc %r: %s" % (rc, err.strip()[-200:]))
     # wrong port: nothing listens on 127.0.0.1:1; the drain gives up after
     # flush_timeout_ms and counts everything as undelivered, no hang
@@ -304,8 +407,13 @@ def bad_input(rep, args, demo, tmpdir):
                                "output.kafka.flush_timeout_ms=1500",
                                "window_seconds=60"])
     c = summary_counts(err)
-    rep.check("wrong port: exits 0 within the flush timeout (+5 s)",
-              rc == 0 and took < 6.5, "rc %r in %.1f s" % (rc, took))
+    rep.check("wrong port: exits 3 (messages undelivered) within the flush "
+              "timeout (+5 s)",
+              rc == 3 and took < 6.5, "rc %r in %.1f s" % (rc, took))
+    rep.check("wrong port: librdkafka's lines are events (kafka_log), not "
+              "raw %N|... lines",
+              "event=kafka_log" in err and "replay_undelivered" in err and
+              not re.search(r"^%\d\|", err, re.M), err[-400:])
     rep.equal("wrong port: every message counted undelivered",
               {t: [c.get(TOPICS[t], {}).get("undelivered"),
                    c.get(TOPICS[t], {}).get("delivered")] for t in TOPICS},
@@ -319,8 +427,9 @@ def bad_input(rep, args, demo, tmpdir):
         rc = s.stop()
         c = summary_counts(s.stderr()).get(TOPICS["connection_metrics"], {})
         want = n["connection_metrics"]
-        rep.check("oversized: some refused, some delivered, exit 0",
-                  rc == 0 and rc1 == 0 and c.get("too_large", 0) > 0 and
+        rep.check("oversized: some refused, some delivered, exit 3 (not all "
+                  "delivered)",
+                  rc == 3 and rc1 == 0 and c.get("too_large", 0) > 0 and
                   len(rows) > 0, "%r %d rows" % (c, len(rows)))
         rep.equal("oversized: too_large = messages kcat did not get",
                   [c.get("too_large"), c.get("delivered")],
@@ -505,6 +614,7 @@ def main():
     try:
         demo = os.path.join(args.data, "demo-sflow.pcap.gz")
         check_capture(rep, args, "demo", demo, [], None, tmpdir)
+        documented_consumers(rep, args, demo, tmpdir)
         bad_input(rep, args, demo, tmpdir)
         flows = cl.corpus_flows(args)
         if flows is None:

@@ -214,6 +214,9 @@ def test_port_in_use(binary):
           "returncode %d" % r.returncode)
     check("port in use: the error names the port",
           "port %d" % port in r.stderr, r.stderr[-300:])
+    check("port in use: ... and who holds it (this test's PID)",
+          "address in use (held by PID %d" % os.getpid() in r.stderr,
+          r.stderr[-300:])
 
 
 def main():

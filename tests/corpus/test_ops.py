@@ -610,6 +610,61 @@ def test_check_config(peerscope, tmp):
                        text=True, timeout=30)
     rep.check("--check-config: bad http.listen exits non-zero",
               p.returncode != 0 and "http.listen" in p.stderr, p.stderr)
+    # Everything start-up would refuse, each in a file of its own: exit 2,
+    # naming the file, the line and the key (issue 13).
+    cases = [
+        ("a bare port", "window_seconds: 60\nbmp:\n  listen: 11019\n",
+         ":3: bmp.listen: expected \":port\""),
+        ("an unknown librdkafka property",
+         "output:\n  kafka:\n    enabled: true\n    properties:\n"
+         "      no.such.property: 1\n",
+         ":4: output.kafka.properties: no.such.property"),
+        ("a bad librdkafka value",
+         "output:\n  kafka:\n    enabled: true\n    properties:\n"
+         "      linger.ms: banana\n",
+         ":4: output.kafka.properties: linger.ms"),
+        ("an output in a missing directory",
+         "output:\n  json:\n    path: %s/no/such/dir/out.jsonl\n" % tmp,
+         ":3: output.json.path: %s/no/such/dir/out.jsonl: directory" % tmp),
+        ("a state file in a missing directory",
+         "flow:\n  state_file: %s/gone/state\n" % tmp,
+         ":2: flow.state_file: %s/gone/state: directory" % tmp),
+        ("an address not on this host",
+         "listen:\n  sflow: [\"192.0.2.77:6343\"]\n",
+         ":2: listen.sflow: 192.0.2.77:6343: no such address on this host"),
+        ("an unknown run_as_user",
+         "run_as_user: no-such-user-ps\n",
+         ":1: run_as_user: no user \"no-such-user-ps\""),
+        ("every listener off", "listen:\n  sflow: []\n  ipfix: []\n"
+         "  netflow: []\n", "listen: nothing to listen on"),
+    ]
+    for i, (what, text, want) in enumerate(cases):
+        conf = os.path.join(tmp, "pre%d.yaml" % i)
+        with open(conf, "w") as f:
+            f.write(text)
+        p = subprocess.run([peerscope, "--check-config", "--config", conf],
+                           capture_output=True, text=True, timeout=30)
+        rep.check("--check-config refuses %s: exit 2, file:line: key" % what,
+                  p.returncode == 2 and want in p.stderr and
+                  (conf in p.stderr or "configuration:" in p.stderr),
+                  "rc=%s %r" % (p.returncode, p.stderr[-300:]))
+    # A start refuses the same way, before it binds anything.
+    conf = os.path.join(tmp, "pre0.yaml")
+    p = subprocess.run([peerscope, "--config", conf, "--set",
+                        "allow_root=true", "--set", "http.listen=127.0.0.1:0"],
+                       capture_output=True, text=True, timeout=30)
+    rep.check("a start with a bare bmp.listen port exits 2 with the same line",
+              p.returncode == 2 and conf + ":3: bmp.listen" in p.stderr,
+              "rc=%s %r" % (p.returncode, p.stderr[-300:]))
+    # [] turns listeners off, also on the command line: BMP alone is fine.
+    p = subprocess.run([peerscope, "--check-config", "--set", "listen.sflow=[]",
+                        "--set", "listen.ipfix=[]", "--set", "listen.netflow=-",
+                        "--set", "bmp.listen=:11019"],
+                       capture_output=True, text=True, timeout=30)
+    rep.check("--check-config: [] turns every UDP listener off, BMP stays",
+              p.returncode == 0 and "sflow: []" in p.stdout and
+              'listen: ":11019"' in p.stdout,
+              "rc=%s %r" % (p.returncode, p.stderr[-300:]))
 
 
 def test_privileges(peerscope, tmp):

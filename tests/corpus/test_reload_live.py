@@ -304,8 +304,9 @@ def test_sinks(peerscope, data, tmp):
         sent += send_for(tx, frames, udp, 2.5, sent)
 
         write_conf(conf, True, out_a, kafka)
+        mark = len(proc.stderr())  # the start-up's sink_opened is before
         proc.p.send_signal(signal.SIGHUP)
-        on = event_after(proc, "sink_opened", 0)
+        on = event_after(proc, "sink_opened", mark)
         if not rep.check("sinks: SIGHUP turns Kafka on",
                          on is not None and mock.broker in on[1],
                          proc.stderr()[-400:]):
@@ -409,9 +410,10 @@ def test_embedded(peerscope, data, tmp):
             return
         sent = send_for(tx, frames, udp, 1.5, 0)
         write_conf(conf, True, out_a, {"brokers": "embedded"})
+        mark = len(proc.stderr())  # the start-up's sink_opened is before
         proc.p.send_signal(signal.SIGHUP)
-        m = proc.wait_for(r"embedded broker at (\S+)")
-        on = event_after(proc, "sink_opened", 0)
+        m = proc.wait_for(r"event=kafka_embedded_broker .*brokers=(\S+)")
+        on = event_after(proc, "sink_opened", mark)
         if not rep.check("embedded: SIGHUP starts the embedded broker",
                          m is not None and on is not None
                          and m.group(1) in on[1], proc.stderr()[-400:]):
@@ -425,7 +427,8 @@ def test_embedded(peerscope, data, tmp):
         rep.check("embedded: a property change re-creates the producer on "
                   "the same broker",
                   again is not None and broker in again[1]
-                  and len(re.findall("embedded broker at", proc.stderr()))
+                  and len(re.findall("event=kafka_embedded_broker",
+                                     proc.stderr()))
                   == 1, proc.stderr()[-400:])
         sent += send_for(tx, frames, udp, 2.5, sent)
         time.sleep(2.5)  # the last windows go out

@@ -527,44 +527,68 @@ static void test_listen(void **state)
 	validate_ok(&cfg);
 	load_ok(&cfg, "listen:\n  sflow: []\n  ipfix: []\n  netflow: []\n");
 	assert_int_equal(cfg.listen_count, 0);
-	validate_err(&cfg, "configuration: listen: no listeners: configure at "
-			   "least one");
+	validate_err(&cfg, "configuration: listen: nothing to listen on: every "
+			   "listen.* list is empty and flow.tcp_listen and "
+			   "bmp.listen are off");
+	/* ... unless BMP (or IPFIX over TCP) is what comes in */
+	load_ok(&cfg, "listen:\n  sflow: []\n  ipfix: []\n  netflow: []\n"
+		      "bmp:\n  listen: \":11019\"\n");
+	validate_ok(&cfg);
 	load_ok(&cfg, "listen:\n  sflow:\n");
 	assert_int_equal(listen_count_of(&cfg, PS_PROTO_SFLOW), 0);
+	/* "-" off too; on the command line [] as in YAML, and "" */
+	load_ok(&cfg, "listen:\n  sflow: \"-\"\n");
+	assert_int_equal(listen_count_of(&cfg, PS_PROTO_SFLOW), 0);
+	config_init(&cfg);
+	set_ok(&cfg, "listen.ipfix", "[]");
+	set_ok(&cfg, "listen.netflow", "");
+	assert_int_equal(listen_count_of(&cfg, PS_PROTO_IPFIX), 0);
+	assert_int_equal(listen_count_of(&cfg, PS_PROTO_NETFLOW), 0);
+	assert_int_equal(listen_count_of(&cfg, PS_PROTO_SFLOW), 2);
 
 #define LISTEN_WANT                                                            \
-	"listen.sflow: expected \"IPv4:port\", \"[IPv6]:port\" or \":port\", "
+	"listen.sflow: expected \":port\", \"IPv4:port\" or \"[IPv6]:port\", "
+#define LISTEN_KIND                                                            \
+	"listen.sflow: expected a list of \":port\", \"IPv4:port\" or "        \
+	"\"[IPv6]:port\" (port 1..65535), or [] for none, "
 	load_err("listen:\n  sflow: \"::1:6343\"\n",
-		 "2: " LISTEN_WANT "got \"::1:6343\"");
+		 "2: " LISTEN_WANT "got \"::1:6343\" (an IPv6 address goes "
+		 "in brackets)");
 	load_err("listen:\n  sflow: 127.0.0.1\n",
 		 "2: " LISTEN_WANT "got \"127.0.0.1\"");
+	load_err("listen:\n  sflow: 6343\n",
+		 "2: " LISTEN_WANT "got \"6343\" (a bare port: write \":PORT\" for every address)");
 	load_err("listen:\n  sflow: \"127.0.0.1:0\"\n",
-		 "2: " LISTEN_WANT "got \"127.0.0.1:0\"");
+		 "2: listen.sflow: port 0 in \"127.0.0.1:0\": every worker "
+		 "would get a different port");
 	load_err("listen:\n  sflow: \"127.0.0.1:65536\"\n",
-		 "2: " LISTEN_WANT "got \"127.0.0.1:65536\"");
+		 "2: " LISTEN_WANT "got \"127.0.0.1:65536\" (port: 0..65535)");
 	load_err("listen:\n  sflow: \"localhost:6343\"\n",
-		 "2: " LISTEN_WANT "got \"localhost:6343\"");
+		 "2: " LISTEN_WANT "got \"localhost:6343\" (not an IPv4 "
+		 "address; host names are not taken)");
 	load_err("listen:\n  sflow: \"[::1]6343\"\n",
 		 "2: " LISTEN_WANT "got \"[::1]6343\"");
 	load_err("listen:\n  sflow: \"[127.0.0.1]:6343\"\n",
-		 "2: " LISTEN_WANT "got \"[127.0.0.1]:6343\"");
+		 "2: " LISTEN_WANT "got \"[127.0.0.1]:6343\" (not an IPv6 "
+		 "address)");
 	load_err("listen:\n  sflow: \"1.2.3.4:\"\n",
-		 "2: " LISTEN_WANT "got \"1.2.3.4:\"");
+		 "2: " LISTEN_WANT "got \"1.2.3.4:\" (port: 0..65535)");
 	/* The failing item of a list, on its own line. */
 	load_err("listen:\n  sflow:\n    - \":1\"\n    - \"1.2.3.4:x\"\n",
-		 "4: " LISTEN_WANT "got \"1.2.3.4:x\"");
+		 "4: " LISTEN_WANT "got \"1.2.3.4:x\" (port: 0..65535)");
 	load_err("listen:\n  sflow: \":1,,:2\"\n",
-		 "2: " LISTEN_WANT "got \":1,,:2\"");
+		 "2: " LISTEN_KIND "got \":1,,:2\"");
 	load_err("listen:\n  sflow: [[\":1\"]]\n",
-		 "2: " LISTEN_WANT "got a sequence");
-	load_err("listen:\n  sflow: [~]\n", "2: " LISTEN_WANT "got null");
+		 "2: " LISTEN_KIND "got a sequence");
+	load_err("listen:\n  sflow: [~]\n", "2: " LISTEN_KIND "got null");
 	load_err("listen:\n  sflow: {a: 1}\n",
-		 "2: " LISTEN_WANT "got a mapping");
+		 "2: " LISTEN_KIND "got a mapping");
 	load_err("listen:\n  bogus: \":4739\"\n",
 		 "2: listen.bogus: unknown key");
 	load_err("listen: \":6343\"\n",
 		 "1: listen: expected a mapping, got a scalar");
 #undef LISTEN_WANT
+#undef LISTEN_KIND
 
 	/* 24 listeners fit (20 sFlow and the 4 IPFIX/NetFlow defaults),
 	 * 25 do not. */
@@ -577,9 +601,17 @@ static void test_listen(void **state)
 	/* A port taken by a default of another protocol is an error, not a
 	 * silent override: replay tells protocols apart by port. */
 	load_ok(&cfg, "listen:\n  sflow: \":4739\"\n");
-	validate_err(&cfg, "configuration: listen.sflow: port 4739 is also "
-			   "used by listen.ipfix (replay tells protocols apart "
-			   "by port)");
+	{
+		char err[ERR_LEN], want[ERR_LEN];
+
+		/* found by validation, placed on the line of the key */
+		snprintf(want, sizeof(want),
+			 "%s:2: listen.sflow: port 4739 is also used by "
+			 "listen.ipfix (replay tells protocols apart by port)",
+			 cfg.path);
+		assert_int_equal(config_validate(&cfg, err, sizeof(err)), -1);
+		assert_string_equal(err, want);
+	}
 	load_ok(&cfg, "listen:\n  sflow: \":4739\"\n  ipfix: []\n");
 	validate_ok(&cfg);
 }
@@ -885,8 +917,12 @@ static void test_config_set_errors(void **state)
 		"command line: ring.slots: expected a power of two between 2 "
 		"and 65536, got \"3\"");
 	set_err("listen.sflow", ":1,bad",
-		"command line: listen.sflow: expected \"IPv4:port\", "
-		"\"[IPv6]:port\" or \":port\", got \"bad\"");
+		"command line: listen.sflow: expected \":port\", "
+		"\"IPv4:port\" or \"[IPv6]:port\", got \"bad\"");
+	set_err("bmp.listen", "11019",
+		"command line: bmp.listen: expected \":port\", \"IPv4:port\" "
+		"or \"[IPv6]:port\", got \"11019\" (a bare port: write "
+		"\":PORT\" for every address)");
 	set_err("output.json.path", "",
 		"command line: output.json.path: expected a non-empty string "
 		"of at most 255 bytes, got \"\"");
@@ -927,14 +963,15 @@ static void test_validate(void **state)
 	cfg.cpus[0] = 5000;
 	validate_err(&cfg, "configuration: cpus: CPU 5000 is not in 0..1023");
 
+	/* Errors found after loading still say where the key was set. */
 	config_init(&cfg);
 	set_ok(&cfg, "listen.sflow", ":6343,0.0.0.0:6343");
-	validate_err(&cfg, "configuration: listen.sflow: 0.0.0.0:6343 listed "
+	validate_err(&cfg, "command line: listen.sflow: 0.0.0.0:6343 listed "
 			   "twice");
 
 	config_init(&cfg);
 	set_ok(&cfg, "listen.sflow", "[::]:1,[::]:1");
-	validate_err(&cfg, "configuration: listen.sflow: [::]:1 listed twice");
+	validate_err(&cfg, "command line: listen.sflow: [::]:1 listed twice");
 
 	/* Same port, different addresses: fine. */
 	config_init(&cfg);
@@ -945,6 +982,70 @@ static void test_validate(void **state)
 	cfg.listen[1].port = 0;
 	validate_err(&cfg, "configuration: listen.sflow: entry 1 has no "
 			   "address or port");
+}
+
+/*
+ * Every listener key takes the one syntax (netaddr.h), checked when it is
+ * set, so errors name file and line; "-", [] and null turn the optional
+ * ones off.  Allow-lists are checked the same way.
+ */
+static void test_endpoint_keys(void **state)
+{
+	struct ps_config cfg;
+	char path[64], err[ERR_LEN];
+
+	(void)state;
+	load_ok(&cfg, "bmp:\n  listen: \":11019\"\nflow:\n  tcp_listen: "
+		      "\"[::1]:4739\"\nhttp:\n  listen: \":0\"\n");
+	assert_string_equal(cfg.bmp_listen, ":11019");
+	assert_string_equal(cfg.flow_tcp_listen, "[::1]:4739");
+	assert_string_equal(cfg.http_listen, ":0");
+	validate_ok(&cfg);
+	load_ok(&cfg, "bmp:\n  listen: []\nflow:\n  tcp_listen:\n");
+	assert_string_equal(cfg.bmp_listen, "-");
+	assert_string_equal(cfg.flow_tcp_listen, "-");
+	config_init(&cfg);
+	set_ok(&cfg, "bmp.listen", "127.0.0.1:11019");
+	set_ok(&cfg, "bmp.listen", "[]");
+	assert_string_equal(cfg.bmp_listen, "-");
+
+#define EP_WANT "expected \":port\", \"IPv4:port\" or \"[IPv6]:port\""
+	load_err("\nbmp:\n  listen: 11019\n",
+		 "3: bmp.listen: " EP_WANT ", got \"11019\" (a bare port: "
+		 "write \":PORT\" for every address)");
+	load_err("flow:\n  tcp_listen: \"localhost:4739\"\n",
+		 "2: flow.tcp_listen: " EP_WANT ", got \"localhost:4739\" "
+		 "(not an IPv4 address; host names are not taken)");
+	load_err("http:\n  listen: \"-\"\n",
+		 "2: http.listen: " EP_WANT ", got \"-\"");
+	load_err("http:\n  listen: []\n",
+		 "2: http.listen: " EP_WANT ", got a sequence");
+	load_err("bmp:\n  listen: [\":1\"]\n",
+		 "2: bmp.listen: " EP_WANT ", or \"-\" for none, got a "
+		 "non-empty sequence");
+#undef EP_WANT
+
+	load_ok(&cfg, "bmp:\n  allow: \"192.0.2.0/24, 2001:db8::1\"\n"
+		      "udp:\n  allow: 10.0.0.0/8\n");
+	validate_ok(&cfg);
+	load_err("udp:\n  batch: 64\n  allow: \"10.0.0.0/33\"\n",
+		 "3: udp.allow: \"/33\" is not a prefix length 0..32");
+	load_err("bmp:\n  allow: router1\n",
+		 "2: bmp.allow: \"router1\" is not an IPv4 or IPv6 address");
+
+	/* config_key_error(): a later finding, placed where the key was */
+	config_init(&cfg);
+	assert_int_equal(load_text(&cfg, "window_seconds: 5\nbmp:\n  listen: "
+					 "\"192.0.2.1:1\"\n",
+				   path, err),
+			 0);
+	config_key_error(&cfg, "bmp.listen", err, sizeof(err), "%s", "why");
+	assert_non_null(strstr(err, ":3: bmp.listen: why"));
+	set_ok(&cfg, "bmp.listen", ":1");
+	config_key_error(&cfg, "bmp.listen", err, sizeof(err), "why");
+	assert_string_equal(err, "command line: bmp.listen: why");
+	config_key_error(&cfg, "http.listen", err, sizeof(err), "why");
+	assert_string_equal(err, "configuration: http.listen: why");
 }
 
 /* ---- dump ---------------------------------------------------------------- */
@@ -1132,6 +1233,7 @@ int main(void)
 	    cmocka_unit_test(test_string),
 	    cmocka_unit_test(test_enum),
 	    cmocka_unit_test(test_listen),
+	    cmocka_unit_test(test_endpoint_keys),
 	    cmocka_unit_test(test_sampling_maps),
 	    cmocka_unit_test(test_cpus),
 	    cmocka_unit_test(test_unknown_keys),

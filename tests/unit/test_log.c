@@ -46,6 +46,42 @@ static void test_logfmt_escapes(void **state)
 	close(fds[1]);
 }
 
+/* Fields after msg: bare when safe in logfmt, quoted and escaped if not. */
+static void test_fields(void **state)
+{
+	struct logger lg;
+	char line[LOG_LINE_MAX + 1];
+	int fds[2];
+	const char *rest;
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	log_init(&lg, fds[1]);
+	log_event_fields(&lg, PS_LOG_INFO, "listening",
+			 LOG_FIELDS({ "protocol", "sflow" },
+				    { "address", "[::]" }, { "port", "6343" },
+				    { "reason", "a b=\"c\"" },
+				    { "empty", "" }),
+			 "sFlow on %s", "[::]:6343");
+	read_line(fds[0], line, sizeof(line));
+	rest = strstr(line, " level=");
+	assert_non_null(rest);
+	assert_string_equal(rest, " level=info event=listening msg=\"sFlow on "
+				  "[::]:6343\" protocol=sflow address=[::] "
+				  "port=6343 reason=\"a b=\\\"c\\\"\" "
+				  "empty=\"\"\n");
+	log_configure(&lg, PS_LOG_INFO, PS_LOG_JSON);
+	log_event_fields(&lg, PS_LOG_INFO, "listening",
+			 LOG_FIELDS({ "port", "6343" }), "x");
+	read_line(fds[0], line, sizeof(line));
+	rest = strstr(line, ",\"level\"");
+	assert_non_null(rest);
+	assert_string_equal(rest, ",\"level\":\"info\",\"event\":\"listening\","
+				  "\"msg\":\"x\",\"port\":\"6343\"}\n");
+	close(fds[0]);
+	close(fds[1]);
+}
+
 static void test_json_and_level(void **state)
 {
 	struct logger lg;
@@ -98,6 +134,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_logfmt_escapes),
+		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_json_and_level),
 		cmocka_unit_test(test_limiter),
 	};

@@ -67,7 +67,7 @@ static void fixture_open(struct fixture *f)
 {
 	char err[512] = "";
 
-	if (sink_kafka_open(&f->s, &f->cfg.kafka, false, err, sizeof(err)) ==
+	if (sink_kafka_open(&f->s, &f->cfg.kafka, false, NULL, err, sizeof(err)) ==
 	    -1)
 		fail_msg("open: %s", err);
 }

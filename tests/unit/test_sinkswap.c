@@ -97,7 +97,7 @@ static struct fixture *fixture_new(void)
 	assert_int_equal(sink_json_open(&f->json, a, true, err, sizeof(err)),
 			 0);
 	merger_add_sink(&f->m, &f->json);
-	stats_sinks_changed(&f->hub, &f->m, NULL, 0);
+	stats_sinks_changed(&f->hub, &f->m);
 	return f;
 }
 
