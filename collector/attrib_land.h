@@ -71,6 +71,8 @@ struct attrib_batch {
 	struct traffic_counts decoded, attributed;
 	uint64_t ingress, egress, not_stated, value_invalid, if_missing;
 	uint64_t other_counted, other_not_counted; /* decided at once */
+	/* IPFIX / NetFlow: the flow block's records and counters */
+	uint64_t flow_records, flow_bytes, flow_packets, rev_bytes, rev_packets;
 	uint8_t basis_mask;
 };
 
@@ -292,6 +294,11 @@ static inline void attrib_batch_flush(struct attrib_batch *b,
 	e->direction.metered_if_missing += b->if_missing;
 	e->direction.other_counted += b->other_counted;
 	e->direction.other_not_counted += b->other_not_counted;
+	e->flow.data_records += b->flow_records;
+	e->flow.bytes += b->flow_bytes;
+	e->flow.packets += b->flow_packets;
+	e->flow.rev_bytes += b->rev_bytes;
+	e->flow.rev_packets += b->rev_packets;
 }
 
 #endif /* PEERSCOPE_ATTRIB_LAND_H */

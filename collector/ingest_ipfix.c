@@ -538,13 +538,11 @@ static void on_flow(void *arg, const struct ipfix_msg *m, struct ps_flow *f)
 		rate_configured(x->st, &m->exporter, f, record_rate(x, m, f));
 
 	note_rate(x, rate, rate != 0);
-	if (x->exp != NULL) {
-		x->exp->flow.data_records++;
-		x->exp->flow.bytes += f->bytes;
-		x->exp->flow.packets += f->packets;
-		x->exp->flow.rev_bytes += f->rev_bytes;
-		x->exp->flow.rev_packets += f->rev_packets;
-	}
+	x->batch.flow_records++;
+	x->batch.flow_bytes += f->bytes;
+	x->batch.flow_packets += f->packets;
+	x->batch.rev_bytes += f->rev_bytes;
+	x->batch.rev_packets += f->rev_packets;
 	clock_map(x, (uint64_t)m->export_time * 1000000000ULL, f);
 	flow_land(x, &m->exporter, rate, f);
 }
@@ -814,12 +812,11 @@ static void on_nf5(void *arg, const struct nf5_header *h, struct ps_flow *f)
 	}
 	rate = rate_configured(x->st, &x->d->src, f, x->v5_rate);
 	note_rate(x, rate, rate != 0);
-	if (x->exp != NULL) {
-		x->exp->flow.data_records++;
+	if (x->exp != NULL)
 		x->exp->flow_records++;
-		x->exp->flow.bytes += f->bytes;
-		x->exp->flow.packets += f->packets;
-	}
+	x->batch.flow_records++;
+	x->batch.flow_bytes += f->bytes;
+	x->batch.flow_packets += f->packets;
 	clock_map(x, h->unix_secs != 0 ? export_ns : 0, f);
 	flow_land(x, &x->d->src, rate, f);
 }

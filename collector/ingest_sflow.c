@@ -278,25 +278,41 @@ static void ingest_counters(struct sflow_ctx *x,
 		ingest_if_counters(x, sflow_counter_generic(cs, i));
 }
 
-static void count_sample(struct agg_exporter *e, const struct sflow_sample *s)
+/* Sample counts of one datagram, added to its exporter once (sample_flush). */
+struct sample_counts {
+	uint64_t flow, counters, discard, expanded;
+	uint64_t flow_records, counter_records;
+};
+
+static void count_sample(struct sample_counts *e, const struct sflow_sample *s)
 {
-	if (e == NULL)
-		return;
-	e->expanded_samples += s->expanded;
+	e->expanded += s->expanded;
 	switch (s->kind) {
 	case SFLOW_SAMPLE_FLOW:
-		e->flow_samples++;
+		e->flow++;
 		e->flow_records += s->u.flow.record_count;
 		break;
 	case SFLOW_SAMPLE_DISCARD:
-		e->discard_samples++;
+		e->discard++;
 		e->flow_records += s->u.flow.record_count;
 		break;
 	case SFLOW_SAMPLE_COUNTERS:
-		e->counter_samples++;
+		e->counters++;
 		e->counter_records += s->u.counters.record_count;
 		break;
 	}
+}
+
+static void sample_flush(struct agg_exporter *e, const struct sample_counts *c)
+{
+	if (e == NULL)
+		return;
+	e->flow_samples += c->flow;
+	e->counter_samples += c->counters;
+	e->discard_samples += c->discard;
+	e->expanded_samples += c->expanded;
+	e->flow_records += c->flow_records;
+	e->counter_records += c->counter_records;
 }
 
 static void track_datagram(struct sflow_ctx *x)
@@ -329,6 +345,7 @@ void ingest_sflow(struct worker *w, const struct rx_datagram *d)
 	struct sflow_ctx x = { .w = w, .dg = &dg, .ts_ns = d->ts_ns };
 	struct exp_key key;
 	uint32_t used = 0;
+	struct sample_counts counts = { 0 };
 	int rc;
 
 	/* A header that is not valid whole names no exporter (junk.h). */
@@ -354,7 +371,7 @@ void ingest_sflow(struct worker *w, const struct rx_datagram *d)
 
 		used++;
 		w->totals.samples++;
-		count_sample(x.exp, s);
+		count_sample(&counts, s);
 		switch (s->kind) {
 		case SFLOW_SAMPLE_FLOW:
 			ingest_flow(&x, &s->u.flow);
@@ -368,6 +385,7 @@ void ingest_sflow(struct worker *w, const struct rx_datagram *d)
 		}
 	}
 	attrib_batch_flush(&x.batch, x.exp);
+	sample_flush(x.exp, &counts);
 	/* Broken before anything usable: the datagram as a whole is lost. */
 	if (rc == -1 && used == 0 && x.exp != NULL)
 		x.exp->datagrams_rejected++;

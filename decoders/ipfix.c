@@ -1556,7 +1556,7 @@ int ipfix_decode_data_set(struct ipfix_cache *tc, struct ipfix_msg *m,
 
 		memset(&flow, 0, offsetof(struct ps_flow, extra));
 		memset(&opt, 0, sizeof(opt));
-		memset(&rs, 0, sizeof(rs));
+		rs.has = 0; /* the other fields are read only under their bit */
 		if (record_decode(t, &c, &flow, &opt, &rs, st) == -1)
 			return dec_fail(st, DEC_IPFIX_RECORD_TRUNCATED);
 		rate = (opt.present & IPFIX_OPT_SAMPLING) ?
