@@ -29,8 +29,16 @@ void agg_window_free(struct agg_window *win)
 {
 	if (win == NULL)
 		return;
+	if (win->conn_others != 0) { /* a window dropped before its close */
+		struct agg_conn *c;
+		uint32_t pos = 0;
+
+		while ((c = htab_next(&win->conns, &pos)) != NULL)
+			free(c->other);
+	}
 	htab_fini(&win->conns);
 	htab_fini(&win->exporters);
+	junk_free(&win->junk);
 	free(win);
 }
 
@@ -69,7 +77,7 @@ struct agg_exporter *agg_exporter_get(struct agg_window *win,
 	return e;
 }
 
-static void sampled_merge(struct agg_sampled *d, const struct agg_sampled *s)
+void agg_sampled_fold(struct agg_sampled *d, const struct agg_sampled *s)
 {
 	if (s->samples == 0 && s->discards == 0)
 		return;
@@ -102,7 +110,8 @@ static void counted_merge(struct agg_counted *d, const struct agg_counted *s)
 void agg_conn_merge(struct agg_conn *dst, const struct agg_conn *src)
 {
 	for (int d = AGG_IN; d <= AGG_OUT; d++) {
-		sampled_merge(&dst->sampled[d], &src->sampled[d]);
+		dst->basis[d] |= src->basis[d];
+		agg_sampled_fold(&dst->sampled[d], &src->sampled[d]);
 		counted_merge(&dst->counted[d], &src->counted[d]);
 	}
 	if (src->has_status) {
@@ -143,6 +152,12 @@ void agg_exporter_merge(struct agg_exporter *dst,
 		dst->first_seen_ns = src->first_seen_ns;
 	if (src->last_seen_ns > dst->last_seen_ns)
 		dst->last_seen_ns = src->last_seen_ns;
+	if (src->heard_since_ns != 0 &&
+	    (dst->heard_since_ns == 0 ||
+	     src->heard_since_ns < dst->heard_since_ns))
+		dst->heard_since_ns = src->heard_since_ns;
 	dec_stats_add(&dst->errors, &src->errors);
+	agg_traffic_merge(&dst->traffic, &src->traffic);
+	agg_direction_merge(&dst->direction, &src->direction);
 	flow_health_merge(&dst->flow, &src->flow);
 }

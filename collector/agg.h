@@ -16,7 +16,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "attrib.h"
 #include "htab.h"
+#include "junk.h"
 #include "peerscope/addr.h"
 #include "flow_health.h"
 #include "peerscope/dec_stats.h"
@@ -55,8 +57,29 @@ struct agg_counted {
 	uint32_t deltas;         /* counter samples that gave a delta */
 };
 
+/* A connection's other-side figures (agg_conn.other). */
+struct agg_conn_other {
+	struct agg_sampled sampled[2]; /* enum agg_dir */
+	uint8_t basis[2];	       /* as agg_conn.basis */
+	struct agg_origin origin;      /* sampled[AGG_OUT]'s destinations */
+};
+
 struct agg_conn {
 	struct conn_key key;
+	/*
+	 * flow.direction auto (attrib.h): what records metered on the other
+	 * side of their path would add to each side, allocated on first use
+	 * (out of line: most connections never need it, and the table stays
+	 * small); folded in or dropped when the window closes, never seen by
+	 * the merger.  metered[d]: a record metered on this side landed here
+	 * in this window.  Next to the key, whose line a lookup touched.
+	 */
+	struct agg_conn_other *other;
+	uint32_t router_slot; /* its router's state (attrib.h), 0 none */
+	bool metered[2];
+	/* 1 << enum flow_byte_basis of the bytes in sampled[d] (here, on
+	 * a line a lookup touched, not on one of its own) */
+	uint8_t basis[2];
 	struct agg_sampled sampled[2]; /* enum agg_dir */
 	struct agg_counted counted[2];
 	uint64_t if_speed;        /* last ifSpeed, bits/s (0 unknown) */
@@ -71,11 +94,19 @@ struct agg_conn {
 		bgp_state;
 };
 
+/*
+ * An exporter: one exporting process.  Two processes on one host (NetFlow
+ * v9 and IPFIX, or two with the same observation domain) differ by their
+ * source port or version, so each keeps its own sequence numbers.
+ */
 struct exp_key {
 	struct ps_addr source;   /* UDP source address of the datagrams */
-	struct ps_addr agent;    /* sFlow agent (af 0 when unreadable) */
-	uint8_t pad[2];
-	uint32_t sub_agent;
+	struct ps_addr agent;    /* sFlow agent; flows: the source again */
+	uint16_t port;           /* UDP source port */
+	uint8_t version;         /* 0 sFlow; flows: 5, 9 or 10 */
+	uint8_t pad[3];          /* zeroed: keys are compared bytewise */
+	uint32_t sub_agent;      /* sFlow sub-agent; flows: domain / source
+				  * id / v5 engine type << 8 | id */
 };
 
 /* Sequence accounting: numbers apart, so loss is not confused with restarts. */
@@ -101,8 +132,12 @@ struct agg_exporter {
 	struct seq_counts sample_seq;
 	uint64_t first_seen_ns;
 	uint64_t last_seen_ns;
+	uint64_t heard_since_ns; /* first datagram since start (0 unknown) */
+	uint32_t router_slot;    /* worker: its router's state (attrib.h) */
 	uint64_t worker_mask;    /* merger: workers that carried it (bit w%64) */
 	struct dec_stats errors;
+	struct agg_traffic traffic;     /* decoded = attributed + unattributed */
+	struct agg_direction direction; /* what records said of direction */
 	struct agg_flow_health flow; /* IPFIX / NetFlow only (version != 0) */
 };
 
@@ -115,7 +150,9 @@ struct agg_window {
 	struct htab exporters;   /* struct agg_exporter */
 	uint64_t kernel_drops;   /* SO_RXQ_OVFL drops on this worker's sockets */
 	uint64_t conns_refused;  /* connection cap reached */
+	uint32_t conn_others;    /* agg_conn.other allocated (attrib.c) */
 	uint64_t exporters_refused;
+	struct junk_table junk;  /* datagrams of no exporter (junk.h) */
 };
 
 struct agg_window *agg_window_new(unsigned worker, uint64_t start_ns,
@@ -130,6 +167,22 @@ struct agg_conn *agg_conn_get(struct agg_window *win,
 struct agg_exporter *agg_exporter_get(struct agg_window *win,
 				      const struct exp_key *key,
 				      uint64_t now_ns);
+
+/* Add one block of sampled figures into another. */
+void agg_sampled_fold(struct agg_sampled *d, const struct agg_sampled *s);
+
+/*
+ * Nothing was counted on the connection: it was created only for
+ * other-side figures that flow.direction then dropped (attrib.h).
+ */
+static inline bool agg_conn_is_empty(const struct agg_conn *c)
+{
+	for (int d = AGG_IN; d <= AGG_OUT; d++)
+		if (c->sampled[d].samples != 0 || c->sampled[d].discards != 0 ||
+		    c->counted[d].deltas != 0)
+			return false;
+	return c->counter_samples == 0 && c->counter_resets == 0;
+}
 
 /* Fold one window's figures into another (merger). */
 void agg_conn_merge(struct agg_conn *dst, const struct agg_conn *src);

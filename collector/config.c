@@ -80,6 +80,7 @@ _Static_assert(sizeof(enum ps_log_level) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum ps_log_format) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum ps_kafka_drop) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum ps_kafka_compression) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum ps_flow_direction) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum ps_probe_icmp_socket) == sizeof(int), "enum size");
 
 /*
@@ -87,6 +88,13 @@ _Static_assert(sizeof(enum ps_probe_icmp_socket) == sizeof(int), "enum size");
  * (which would indent braced lists by four spaces) is off for them.
  */
 /* clang-format off */
+static const struct cfg_enum_name direction_names[] = {
+	{ "auto", PS_DIRECTION_AUTO },
+	{ "both-sides", PS_DIRECTION_BOTH_SIDES },
+	{ "metered-side", PS_DIRECTION_METERED_SIDE },
+	{ NULL, 0 },
+};
+
 static const struct cfg_enum_name progress_names[] = {
 	{ "auto", PS_PROGRESS_AUTO },
 	{ "on", PS_PROGRESS_ON },
@@ -335,6 +343,17 @@ static const struct cfg_key cfg_keys[] = {
 		"apportioned over the windows its start/end\nspan; 0 = a "
 		"record counts in the window it arrives in.  Only with an\n"
 		"IPFIX/NetFlow listener; at most 4 earlier windows stay open."),
+	KEY_ENUM("flow.direction", flow_direction, direction_names, "auto",
+		"Where a record metered in one direction counts (IPFIX "
+		"flowDirection 61;\nsFlow: its data source).  both-sides: in "
+		"on its input and out on its\noutput interface, as its "
+		"packets crossed both (routers metering one\ndirection).  "
+		"metered-side: only the side it was metered on (routers\n"
+		"metering both).  auto: both sides, except an interface side "
+		"the router\nmeters itself, which counts only its own records "
+		"(decided per window).\nRecords stating no direction count on "
+		"both sides.  exporter_health says\nwhich rule applied (its "
+		"direction object)."),
 	KEY_ENDPOINT("flow.tcp_listen", flow_tcp_listen, true, "-",
 		"IPFIX over TCP (RFC 7011 10.3): \":port\", \"IPv4:port\" or "
 		"\"[IPv6]:port\"\n(4739 is IANA's); \"-\" = off.  Worker 0 "

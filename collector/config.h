@@ -74,6 +74,13 @@ struct ps_listen {
 	uint16_t port;	     /* host order, 1..65535 */
 };
 
+/* flow.direction: values of enum attrib_mode (attrib.h). */
+enum ps_flow_direction {
+	PS_DIRECTION_AUTO = 0,
+	PS_DIRECTION_BOTH_SIDES = 1,
+	PS_DIRECTION_METERED_SIDE = 2,
+};
+
 /* Replay progress line on stderr: auto = only when stderr is a tty. */
 enum ps_progress { PS_PROGRESS_AUTO, PS_PROGRESS_ON, PS_PROGRESS_OFF };
 
@@ -197,6 +204,7 @@ struct ps_config {
 	uint32_t flow_max_templates_per_exporter;
 	uint32_t flow_template_timeout;  /* seconds; 0 = templates never expire */
 	uint32_t flow_window_grace;	 /* seconds windows stay open to flows */
+	enum ps_flow_direction flow_direction; /* flow.direction (attrib.h) */
 	char flow_state_file[256];    /* "-" = no persistence */
 	char flow_tcp_listen[64];     /* IPFIX over TCP, "-" = off */
 	uint32_t flow_tcp_max_connections; /* <= PS_MAX_IPFIX_TCP_CONNS */

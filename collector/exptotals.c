@@ -10,13 +10,13 @@ void exptotals_add(struct exp_totals *t, const struct exp_total *w)
 
 	/* Linear: at most EXPTOTALS_MAX entries, once per window. */
 	for (uint32_t i = 0; i < t->n && e == NULL; i++)
-		if (strcmp(t->v[i].source, w->source) == 0 &&
-		    strcmp(t->v[i].agent, w->agent) == 0)
+		if (strcmp(t->v[i].id, w->id) == 0)
 			e = &t->v[i];
 	if (e == NULL && t->v == NULL)
 		t->v = calloc(EXPTOTALS_MAX, sizeof(*t->v));
 	if (e == NULL && t->v != NULL && t->n < EXPTOTALS_MAX) {
 		e = &t->v[t->n++];
+		memcpy(e->id, w->id, sizeof(e->id));
 		memcpy(e->source, w->source, sizeof(e->source));
 		memcpy(e->agent, w->agent, sizeof(e->agent));
 	}

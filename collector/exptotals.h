@@ -16,6 +16,7 @@
 #define EXPTOTALS_MAX 1024
 
 struct exp_total {
+	char id[128];	 /* exporter_id (messages.h): the series' key */
 	char source[48];
 	char agent[48];
 	uint64_t datagrams;

@@ -88,18 +88,54 @@ static uint64_t slot_hash(const void *key, size_t len)
 }
 
 /*
+ * Keys are short (8 to 48 bytes): compared a word at a time inline, which
+ * costs a fraction of a call to memcmp on the path every sample takes;
+ * the tail by 4, 2 and 1 bytes.
+ */
+static inline bool key_equal(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	uint64_t x = 0, y = 0;
+
+	for (; len >= 8; a += 8, b += 8, len -= 8) {
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		if (x != y)
+			return false;
+	}
+	x = y = 0;
+	if (len & 4) {
+		memcpy(&x, a, 4);
+		memcpy(&y, b, 4);
+		a += 4;
+		b += 4;
+	}
+	if (len & 2) {
+		x = x << 16 | (uint64_t)a[0] << 8 | a[1];
+		y = y << 16 | (uint64_t)b[0] << 8 | b[1];
+		a += 2;
+		b += 2;
+	}
+	if (len & 1) {
+		x = x << 8 | a[0];
+		y = y << 8 | b[0];
+	}
+	return x == y;
+}
+
+/*
  * Index of the key's slot, or of the empty slot where it would go.  The
  * stored hash is compared first, so a probe past other keys costs one
  * integer compare each and the key bytes are compared about once.
  */
-static uint32_t probe(const struct htab *h, const void *key, uint64_t hash)
+static inline uint32_t probe(const struct htab *h, const void *key,
+			     uint64_t hash)
 {
 	uint32_t mask = h->capacity - 1;
 	uint32_t i = (uint32_t)(hash >> 1) & mask;
 
 	while (h->hashes[i] != 0 &&
 	       (h->hashes[i] != hash ||
-		memcmp(slot_at(h, i), key, h->key_len) != 0))
+		!key_equal(slot_at(h, i), key, h->key_len)))
 		i = (i + 1) & mask;
 	return i;
 }

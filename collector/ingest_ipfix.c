@@ -5,9 +5,15 @@
  * One UDP port may carry v5, v9 and v10: the first two bytes (the version)
  * pick the decoder.  Every record lands on the connections of its
  * interfaces like an sFlow sample does: `in` on the input interface, `out`
- * on the output interface.  When the record says which way it was metered
- * (IE 61), only that side counts, so a router exporting both ingress and
- * egress records of the same packets is not counted twice.
+ * on the output interface, the reverse counters of a biflow the other way
+ * round; flow.direction decides what a record metered on one side adds to
+ * the other (attrib.h).
+ *
+ * Times: a record is placed by its own start/end relative to its
+ * message's export time, mapped onto the arrival clock (so an exporter
+ * whose clock is hours off still lands right), over the windows still
+ * open (flow_apportion.h); what falls outside them goes into the nearest
+ * one, counted by reason (flow_health.h).
  *
  * Bytes and packets are scaled by the sampling rate that applies to the
  * record: its own samplingInterval, else the options data of its selector
@@ -28,6 +34,7 @@
 #include "flow_apportion.h"
 #include "flow_override.h"
 #include "ingest_ipfix.h"
+#include "attrib_land.h"
 #include "seqtrack.h"
 #include "statefile.h"
 #include "worker.h"
@@ -42,6 +49,8 @@ struct flow_sampling_key {
 	uint8_t version;
 	uint8_t kind; /* enum flow_sampling_kind */
 	uint8_t pad;
+	uint16_t port; /* the exporter's source port */
+	uint8_t pad2[2];
 	uint32_t domain;
 	uint64_t id; /* samplerId / selectorId; 0 for FS_DOMAIN */
 };
@@ -55,6 +64,8 @@ struct flow_boot_key {
 	struct ps_addr exporter;
 	uint8_t version;
 	uint8_t pad[2];
+	uint16_t port;
+	uint8_t pad2[2];
 	uint32_t domain;
 };
 
@@ -106,6 +117,8 @@ struct flow_ctx {
 	struct ingest_flow *st;
 	struct agg_exporter *exp;
 	const struct rx_datagram *d;
+	uint64_t arrival_ns; /* of the datagram whose records are decoded */
+	struct attrib_batch batch; /* the datagram's records (attrib_land.h) */
 	uint32_t v5_rate; /* NetFlow v5 header sampling, 0 unknown */
 	/* The last rate lookup: records of one data set nearly always share
 	 * their sampler, so the sampling table is consulted once per set. */
@@ -250,6 +263,7 @@ static void sampling_key(struct flow_sampling_key *k, const struct ipfix_msg *m,
 {
 	memset(k, 0, sizeof(*k));
 	k->exporter = m->exporter;
+	k->port = m->src_port;
 	k->version = (uint8_t)m->version;
 	k->kind = kind;
 	k->domain = m->domain;
@@ -310,95 +324,193 @@ static uint32_t rate_lookup(const struct flow_ctx *x, const struct ipfix_msg *m,
 	return r;
 }
 
-static void add_flow(struct agg_sampled *a, uint32_t rate, bool known,
-		     const struct ps_flow *f)
+/* Why a record's interface names no connection (ATTRIB_NONE if it does). */
+static uint8_t if_reason(const struct ps_flow *f, uint32_t has,
+			 uint32_t ifindex)
 {
-	a->rate_unknown += !known;
-	/* an unknown rate (counted at 1) is not a declared rate of 1 */
-	if (known && (a->rate_min == 0 || rate < a->rate_min))
-		a->rate_min = rate;
-	if (known && rate > a->rate_max)
-		a->rate_max = rate;
-	a->samples++;
-	a->flow_records++;
-	a->flow_packets += f->packets;
-	a->frame_bytes += f->bytes;
-	a->est_packets += (double)f->packets * rate;
-	a->est_bytes += (double)f->bytes * rate;
+	if (!(f->present & has))
+		return ATTRIB_NOT_EXPORTED;
+	return ifindex == 0 ? ATTRIB_NO_INTERFACE : ATTRIB_NONE;
 }
 
-/* An ifIndex names a connection unless it is 0 (unknown / the device). */
-/* `rate` 0 = unknown: counted at 1 and flagged on the connection too. */
-static void flow_to_window(struct worker *w, struct agg_window *win,
-			   const struct ps_addr *router, uint32_t rate,
-			   const struct ps_flow *f)
+/*
+ * A record's forward part (attrib.h): its packets entered by the input
+ * interface and left by the output one.  `rate` 0 = unknown: counted at 1
+ * and flagged.  Every field is set (no zeroing on the per-record path).
+ */
+ATTRIB_INLINE void flow_part_forward(const struct ps_flow *f, uint32_t rate,
+			      struct attrib_part *p)
 {
-	struct agg_conn *c;
-	bool known = rate != 0;
+	p->metered = ATTRIB_METERED_NONE;
+	if ((f->present & FLOW_HAS_DIRECTION) && f->direction <= 1)
+		p->metered = f->direction == 0 ? AGG_IN : AGG_OUT;
+	p->direction_invalid =
+		(f->present & FLOW_HAS_DIRECTION) && f->direction > 1;
+	p->ifindex[AGG_IN] = f->input_if;
+	p->ifindex[AGG_OUT] = f->output_if;
+	p->reason[AGG_IN] = if_reason(f, FLOW_HAS_INPUT_IF, f->input_if);
+	p->reason[AGG_OUT] = if_reason(f, FLOW_HAS_OUTPUT_IF, f->output_if);
+	p->basis = f->byte_basis;
+	p->flow_record = true;
+	p->rate_known = rate != 0;
+	p->from_pool = false;
+	p->rate = rate;
+	p->weight = rate != 0 ? rate : 1;
+	p->bytes = f->bytes;
+	p->packets = f->packets;
+	p->sflow = NULL;
+	p->dst = (f->present & FLOW_HAS_DST_ADDR) ? &f->dst_addr : NULL;
+}
 
-	if (!known)
-		rate = 1;
-	bool in = true, out = true;
+/*
+ * A biflow's reverse part (RFC 5103) from its forward one: the packets
+ * entered by the output interface and left by the input one.  Both were
+ * metered at the same observation point, so the reverse part of an
+ * ingress record was metered as it left: its metered side flips too.
+ */
+static void flow_part_reverse(const struct ps_flow *f, struct attrib_part *p)
+{
+	uint8_t reason = p->reason[AGG_IN];
 
-	if (f->present & FLOW_HAS_DIRECTION) {
-		in = f->direction == 0;
-		out = f->direction == 1;
-	}
-	if (in && (f->present & FLOW_HAS_INPUT_IF) && f->input_if != 0) {
-		c = agg_conn_get(win, router, f->input_if);
-		if (c != NULL)
-			add_flow(&c->sampled[AGG_IN], rate, known, f);
-	}
-	if (out && (f->present & FLOW_HAS_OUTPUT_IF) && f->output_if != 0) {
-		c = agg_conn_get(win, router, f->output_if);
-		if (c != NULL) {
-			add_flow(&c->sampled[AGG_OUT], rate, known, f);
-			rib_enrich_flow(w->rib, w->id, router, f, rate,
-					&c->dst_origin);
-		}
+	p->ifindex[AGG_IN] = f->output_if;
+	p->ifindex[AGG_OUT] = f->input_if;
+	p->reason[AGG_IN] = p->reason[AGG_OUT];
+	p->reason[AGG_OUT] = reason;
+	if (p->metered != ATTRIB_METERED_NONE)
+		p->metered = p->metered == AGG_IN ? AGG_OUT : AGG_IN;
+	p->bytes = f->rev_bytes;
+	p->packets = f->rev_packets;
+	p->dst = (f->present & FLOW_HAS_SRC_ADDR) ? &f->src_addr : NULL;
+}
+
+/* One part into one window; what landed adds to the record's outcome. */
+ATTRIB_INLINE void land_one(struct flow_ctx *x, struct agg_window *win,
+			    const struct ps_addr *router,
+			    const struct attrib_part *p, bool first,
+			    struct attrib_outcome *o)
+{
+	enum attrib_reason why = ATTRIB_NONE;
+
+	if (attrib_land(x->w, win, router, p, &x->batch, first, &why)) {
+		o->landed = true;
+		o->landed_bytes += p->bytes;
+		o->landed_packets += p->packets;
+	} else if (o->reason == ATTRIB_NONE) {
+		o->reason = (uint8_t)why;
 	}
 }
 
 /*
  * With a window grace, a record with both times is split over the open
- * windows by time (flow_apportion.h); it counts as a sample in each window
- * it contributes to (a window's figures and error bound stand alone).
- * Without a grace, or without times, it counts whole in the current one.
+ * windows by time (flow_apportion.h); each part counts as a sample in each
+ * window it contributes to (a window's figures and error bound stand
+ * alone).  Without a grace, or without times, it counts whole in the
+ * current one.  `p` is the part; its counts are changed and put back.
+ * Returns where it was placed (enum flow_placement).
  */
-static void flow_to_windows(struct flow_ctx *x, const struct ps_addr *router,
-			    uint32_t rate, const struct ps_flow *f)
+ATTRIB_INLINE unsigned flow_place(struct flow_ctx *x, const struct ps_addr *router,
+			   struct attrib_part *p, bool first,
+			   const struct ps_flow *f, struct attrib_outcome *o)
 {
 	struct agg_window *open[PS_MAX_OPEN_WINDOWS + 1];
 	uint64_t start[PS_MAX_OPEN_WINDOWS + 1], end[PS_MAX_OPEN_WINDOWS + 1];
-	struct flow_part parts[PS_MAX_OPEN_WINDOWS + 1];
+	struct flow_part tp[PS_MAX_OPEN_WINDOWS + 1];
 	const uint32_t both = FLOW_HAS_START | FLOW_HAS_END;
-	unsigned n, np;
+	uint64_t bytes = p->bytes, packets = p->packets;
+	unsigned n, nt;
 	bool late;
 
 	if (x->w->grace_ns == 0 || (f->present & both) != both ||
 	    (f->present & FLOW_HAS_START_UPTIME)) {
-		if (x->w->win != NULL)
-			flow_to_window(x->w, x->w->win, router, rate, f);
-		return;
+		land_one(x, x->w->win, router, p, first, o);
+		return FLOW_PLACED_ARRIVAL;
 	}
 	n = worker_open_windows(x->w, open);
-	if (n == 0)
-		return;
 	for (unsigned i = 0; i < n; i++) {
 		start[i] = open[i]->start_ns;
 		end[i] = open[i]->end_ns;
 	}
-	np = flow_apportion(start, end, n, f->start_ns, f->end_ns, f->bytes,
-			    f->packets, parts, &late);
-	if (late && x->exp != NULL)
-		x->exp->flow.late_records++;
-	for (unsigned i = 0; i < np; i++) {
-		struct ps_flow part = *f;
-
-		part.bytes = parts[i].bytes;
-		part.packets = parts[i].packets;
-		flow_to_window(x->w, open[parts[i].win], router, rate, &part);
+	nt = flow_apportion(start, end, n, f->start_ns, f->end_ns, bytes,
+			    packets, tp, &late);
+	for (unsigned k = 0; k < nt; k++) {
+		p->bytes = tp[k].bytes;
+		p->packets = tp[k].packets;
+		land_one(x, open[tp[k].win], router, p, first && k == 0, o);
 	}
+	p->bytes = bytes;
+	p->packets = packets;
+	return late			    ? FLOW_PLACED_BEFORE_OPEN :
+	       f->end_ns > end[n - 1] ? FLOW_PLACED_AFTER_CURRENT :
+					FLOW_PLACED_BY_TIME;
+}
+
+/*
+ * @thread worker.  One decoded record: its parts land on the connections
+ * of `router` (attrib.h), and its exporter accounts for every byte.
+ */
+ATTRIB_INLINE void flow_land(struct flow_ctx *x, const struct ps_addr *router,
+		      uint32_t rate, const struct ps_flow *f)
+{
+	struct attrib_part p;
+	struct attrib_outcome o = { .bytes = f->bytes,
+				    .packets = f->packets,
+				    .basis = f->byte_basis };
+	unsigned placed;
+
+	flow_part_forward(f, rate, &p);
+	o.weight = p.weight;
+	placed = flow_place(x, router, &p, true, f, &o);
+	if ((f->present & FLOW_HAS_REVERSE) &&
+	    (f->rev_bytes != 0 || f->rev_packets != 0)) {
+		flow_part_reverse(f, &p);
+		o.bytes += f->rev_bytes;
+		o.packets += f->rev_packets;
+		(void)flow_place(x, router, &p, false, f, &o);
+	}
+	attrib_account(&x->batch, x->exp != NULL ? &x->exp->traffic : NULL,
+		       &o);
+	if (x->exp != NULL)
+		x->exp->flow.placement[placed]++;
+}
+
+/*
+ * Record times relative to the export time, onto the arrival clock: the
+ * offset (arrival minus export time) moves both.  An export time of 0
+ * says nothing; the record's own times stand.
+ */
+static void clock_map(const struct flow_ctx *x, uint64_t export_ns,
+		      struct ps_flow *f)
+{
+	int64_t off;
+
+	if (export_ns == 0)
+		return;
+	off = (int64_t)(x->arrival_ns - export_ns);
+	if (f->present & FLOW_HAS_START)
+		f->start_ns = off < 0 && (uint64_t)-off > f->start_ns ?
+				      0 :
+				      f->start_ns + (uint64_t)off;
+	if (f->present & FLOW_HAS_END)
+		f->end_ns = off < 0 && (uint64_t)-off > f->end_ns ?
+				    0 :
+				    f->end_ns + (uint64_t)off;
+}
+
+/* The exporter's observed clock offset, once per datagram. */
+static void clock_note(struct flow_ctx *x, uint64_t export_ns)
+{
+	struct agg_flow_health *h;
+	int64_t ms;
+
+	if (x->exp == NULL || export_ns == 0)
+		return;
+	h = &x->exp->flow;
+	ms = ((int64_t)x->arrival_ns - (int64_t)export_ns) / 1000000;
+	if (h->clock_datagrams == 0 || ms < h->clock_offset_min_ms)
+		h->clock_offset_min_ms = ms;
+	if (h->clock_datagrams == 0 || ms > h->clock_offset_max_ms)
+		h->clock_offset_max_ms = ms;
+	h->clock_datagrams++;
 }
 
 static void note_rate(struct flow_ctx *x, uint32_t rate, bool known)
@@ -426,12 +538,13 @@ static void on_flow(void *arg, const struct ipfix_msg *m, struct ps_flow *f)
 		rate_configured(x->st, &m->exporter, f, record_rate(x, m, f));
 
 	note_rate(x, rate, rate != 0);
-	if (x->exp != NULL) {
-		x->exp->flow.data_records++;
-		x->exp->flow.bytes += f->bytes;
-		x->exp->flow.packets += f->packets;
-	}
-	flow_to_windows(x, &m->exporter, rate, f);
+	x->batch.flow_records++;
+	x->batch.flow_bytes += f->bytes;
+	x->batch.flow_packets += f->packets;
+	x->batch.rev_bytes += f->rev_bytes;
+	x->batch.rev_packets += f->rev_packets;
+	clock_map(x, (uint64_t)m->export_time * 1000000000ULL, f);
+	flow_land(x, &m->exporter, rate, f);
 }
 
 /* @thread worker.  Options data: sampling and boot time. */
@@ -454,6 +567,7 @@ static void on_options(void *arg, const struct ipfix_msg *m,
 
 		memset(&bk, 0, sizeof(bk));
 		bk.exporter = m->exporter;
+		bk.port = m->src_port;
 		bk.version = (uint8_t)m->version;
 		bk.domain = m->domain;
 		b = htab_insert(&x->st->boot, &bk, &created);
@@ -462,18 +576,9 @@ static void on_options(void *arg, const struct ipfix_msg *m,
 		else
 			x->w->totals.state_refused++;
 	}
-	if ((o->present & IPFIX_OPT_INTERVAL) && o->interval != 0)
-		rate = o->interval;
-	else if ((o->present & IPFIX_OPT_RANDOM_INTERVAL) &&
-		 o->random_interval != 0)
-		rate = o->random_interval;
-	else if ((o->present & IPFIX_OPT_PKT_INTERVAL) && o->pkt_interval != 0)
-		/* RFC 5477: select `interval` packets, skip `space` */
-		rate = (uint32_t)(((uint64_t)o->pkt_interval +
-				   ((o->present & IPFIX_OPT_PKT_SPACE) ?
-					    o->pkt_space :
-					    0)) /
-				  o->pkt_interval);
+	/* the decoder chose among the rate fields (ipfix_sampling_rate) */
+	if (o->present & IPFIX_OPT_RATE)
+		rate = o->rate;
 	if (rate == 0)
 		return;
 	if (o->present & IPFIX_OPT_SELECTOR_ID) {
@@ -576,17 +681,30 @@ static void on_template_added(void *arg, const struct ipfix_msg *m,
 		    memcmp(&hs->key.exporter, &m->exporter,
 			   sizeof(m->exporter)) != 0)
 			continue;
-		/* The held set keeps its own header's clock facts. */
+		/* The held set keeps its own header's and arrival's clock */
 		hm = *m;
 		hm.export_time = hs->export_time;
 		hm.sys_uptime_ms = hs->sys_uptime_ms;
+		x->arrival_ns = hs->ts_ns;
 		hs->used = false;
 		st->held_count--;
 		if (ipfix_decode_data_set(&st->tc, &hm, tid, hs->data, hs->len,
 					  &hh, &x->w->scratch) == 0 &&
 		    x->exp != NULL)
 			x->exp->flow.sets_held_decoded++;
+		x->arrival_ns = x->d->ts_ns;
 	}
+}
+
+/* The exporter a template (or a set held for it) belongs to. */
+static void held_exporter_key(struct exp_key *key, const struct ipfix_tkey *t)
+{
+	memset(key, 0, sizeof(*key));
+	key->source = t->exporter;
+	key->agent = t->exporter;
+	key->port = t->port;
+	key->version = t->version;
+	key->sub_agent = t->domain;
 }
 
 static void held_age(struct flow_ctx *x, uint64_t now_ns)
@@ -606,10 +724,7 @@ static void held_age(struct flow_ctx *x, uint64_t now_ns)
 		hs->used = false;
 		st->held_count--;
 		/* counted on the exporter that sent it, in the open window */
-		memset(&key, 0, sizeof(key));
-		key.source = hs->key.exporter;
-		key.agent = hs->key.exporter;
-		key.sub_agent = hs->key.domain;
+		held_exporter_key(&key, &hs->key);
 		e = agg_exporter_get(x->w->win, &key, now_ns);
 		if (e != NULL) {
 			e->flow.version = hs->key.version;
@@ -623,7 +738,6 @@ void ingest_flow_forget_exporter(struct worker *w, const struct ps_addr *a)
 	struct ingest_flow *st = w->flow;
 	struct agg_exporter *e;
 	struct exp_key key;
-	uint64_t dropped = 0;
 
 	if (st == NULL)
 		return;
@@ -636,17 +750,14 @@ void ingest_flow_forget_exporter(struct worker *w, const struct ps_addr *a)
 			continue;
 		hs->used = false;
 		st->held_count--;
-		dropped++;
+		if (w->win == NULL)
+			continue;
+		/* its template can no longer come: counted as aged out */
+		held_exporter_key(&key, &hs->key);
+		e = agg_exporter_get(w->win, &key, w->win->start_ns);
+		if (e != NULL)
+			e->flow.sets_aged_out++;
 	}
-	if (dropped == 0 || w->win == NULL)
-		return;
-	/* their template can no longer come: counted as aged out */
-	memset(&key, 0, sizeof(key));
-	key.source = *a;
-	key.agent = *a;
-	e = agg_exporter_get(w->win, &key, w->win->start_ns);
-	if (e != NULL)
-		e->flow.sets_aged_out += dropped;
 }
 
 static void track_sequence(struct flow_ctx *x, uint32_t seq, uint32_t advance)
@@ -662,6 +773,9 @@ static void track_sequence(struct flow_ctx *x, uint32_t seq, uint32_t advance)
 		x->w->totals.state_refused++;
 		return;
 	}
+	if (created)
+		st->first_ns = x->d->ts_ns;
+	x->exp->heard_since_ns = st->first_ns;
 	v = seq_track(&st->seq, seq, false, &x->exp->datagram_seq);
 	/*
 	 * IPFIX and v5 number records, v9 numbers packets: the next message
@@ -681,22 +795,30 @@ static void on_nf5(void *arg, const struct nf5_header *h, struct ps_flow *f)
 	struct flow_ctx *x = arg;
 	uint32_t rate;
 
+	uint64_t export_ns = (uint64_t)h->unix_secs * 1000000000ULL +
+			     h->unix_nsecs;
+
 	if (x->exp == NULL) {
 		x->exp = exporter_for(x->w, x->d, NF5_VERSION,
 				      (uint32_t)h->engine_type << 8 |
 					      h->engine_id);
 		x->v5_rate = h->sampling_interval;
+		attrib_batch_init(&x->batch,
+				  attrib_router_of(x->w, x->exp, &x->d->src,
+						   x->d->ts_ns),
+				  x->d->ts_ns);
 		track_sequence(x, h->flow_sequence, h->count);
+		clock_note(x, h->unix_secs != 0 ? export_ns : 0);
 	}
 	rate = rate_configured(x->st, &x->d->src, f, x->v5_rate);
 	note_rate(x, rate, rate != 0);
-	if (x->exp != NULL) {
-		x->exp->flow.data_records++;
+	if (x->exp != NULL)
 		x->exp->flow_records++;
-		x->exp->flow.bytes += f->bytes;
-		x->exp->flow.packets += f->packets;
-	}
-	flow_to_windows(x, &x->d->src, rate, f);
+	x->batch.flow_records++;
+	x->batch.flow_bytes += f->bytes;
+	x->batch.flow_packets += f->packets;
+	clock_map(x, h->unix_secs != 0 ? export_ns : 0, f);
+	flow_land(x, &x->d->src, rate, f);
 }
 
 static struct agg_exporter *exporter_for(struct worker *w,
@@ -709,6 +831,8 @@ static struct agg_exporter *exporter_for(struct worker *w,
 	memset(&key, 0, sizeof(key));
 	key.source = d->src;
 	key.agent = d->src;
+	key.port = d->src_port;
+	key.version = version;
 	key.sub_agent = domain;
 	e = agg_exporter_get(w->win, &key, d->ts_ns);
 	if (e != NULL) {
@@ -728,10 +852,15 @@ static void ingest_nf5(struct flow_ctx *x)
 	memset(&h, 0, sizeof(h));
 	/* The datagram is validated whole before the first record comes. */
 	rc = nf5_decode(d->data, d->len, &h, on_nf5, x, &x->w->scratch);
+	if (d->len < NF5_HEADER_LEN) {
+		worker_junk(x->w, d); /* no engine: no exporter to name */
+		return;
+	}
 	if (x->exp == NULL)
 		x->exp = exporter_for(x->w, d, NF5_VERSION,
 				      (uint32_t)h.engine_type << 8 |
 					      h.engine_id);
+	attrib_batch_flush(&x->batch, x->exp);
 	if (rc == -1 && x->exp != NULL)
 		x->exp->datagrams_rejected++;
 }
@@ -752,20 +881,16 @@ static const struct ipfix_handler flow_handler_held = {
 	.options = on_options,
 };
 
-static uint64_t boot_for(struct ingest_flow *st, const struct ps_addr *src,
-			 const uint8_t *data, uint32_t len)
+/* IPFIX: the boot time options data gave this exporter (160), or 0. */
+static uint64_t boot_for(struct ingest_flow *st, const struct rx_datagram *d,
+			 uint32_t domain)
 {
 	struct flow_boot_key bk;
 	const struct flow_boot *b;
-	uint32_t domain;
 
-	/* Peek at the observation domain: bytes 12..15 of an IPFIX header. */
-	if (len < IPFIX_HEADER_LEN)
-		return 0;
-	domain = (uint32_t)data[12] << 24 | (uint32_t)data[13] << 16 |
-		 (uint32_t)data[14] << 8 | data[15];
 	memset(&bk, 0, sizeof(bk));
-	bk.exporter = *src;
+	bk.exporter = d->src;
+	bk.port = d->src_port;
 	bk.version = IPFIX_VERSION;
 	bk.domain = domain;
 	b = htab_find(&st->boot, &bk);
@@ -779,30 +904,25 @@ static void ingest_v9_v10(struct flow_ctx *x, uint16_t version)
 	struct ipfix_msg m;
 	int rc;
 
-	/* Callbacks find the exporter through x; it is known after the
-	 * header, so decode the header facts first through a dry peek. */
-	memset(&m, 0, sizeof(m));
-	m.now_s = (uint32_t)(d->ts_ns / 1000000000ULL);
-	if (version == IPFIX_VERSION)
-		m.boot_ms = boot_for(x->st, &d->src, d->data, d->len);
-	x->exp = NULL;
-	if (d->len >= 16) {
-		/* IPFIX domain at 12, v9 source id at 16 */
-		uint32_t off = version == IPFIX_VERSION ? 12 : 16;
-
-		if (d->len >= off + 4)
-			x->exp = exporter_for(
-				x->w, d, (uint8_t)version,
-				(uint32_t)d->data[off] << 24 |
-					(uint32_t)d->data[off + 1] << 16 |
-					(uint32_t)d->data[off + 2] << 8 |
-					d->data[off + 3]);
+	/* Callbacks find the exporter through x: read the header first,
+	 * and an unreadable one names no exporter (junk.h). */
+	if (ipfix_header_read(d->data, d->len, &m, &x->w->scratch) == -1) {
+		worker_junk(x->w, d);
+		return;
 	}
-	if (x->exp == NULL)
-		x->exp = exporter_for(x->w, d, (uint8_t)version, 0);
+	x->exp = exporter_for(x->w, d, (uint8_t)version, m.domain);
+	attrib_batch_init(&x->batch,
+			  attrib_router_of(x->w, x->exp, &d->src, d->ts_ns),
+			  d->ts_ns);
+	clock_note(x, (uint64_t)m.export_time * 1000000000ULL);
+	m.boot_ms = version == IPFIX_VERSION ? boot_for(x->st, d, m.domain) :
+					       0;
+	m.now_s = (uint32_t)(d->ts_ns / 1000000000ULL);
+	m.src_port = d->src_port;
 	h.arg = x;
 	rc = ipfix_decode(&x->st->tc, &d->src, d->data, d->len, &m, &h,
 			  &x->w->scratch);
+	attrib_batch_flush(&x->batch, x->exp);
 	if (rc == -1) {
 		if (x->exp != NULL)
 			x->exp->datagrams_rejected++;
@@ -821,7 +941,7 @@ static void ingest_v9_v10(struct flow_ctx *x, uint16_t version)
 
 void ingest_flow(struct worker *w, const struct rx_datagram *d)
 {
-	struct flow_ctx x = { .w = w, .d = d };
+	struct flow_ctx x = { .w = w, .d = d, .arrival_ns = d->ts_ns };
 	uint16_t version;
 
 	if (w->flow == NULL && ingest_flow_new(w, &w->flow) == -1) {
@@ -831,10 +951,8 @@ void ingest_flow(struct worker *w, const struct rx_datagram *d)
 	x.st = w->flow;
 	if (d->len < 2) {
 		dec_count(&w->scratch, DEC_FLOW_DATAGRAM_TRUNCATED);
-		x.exp = exporter_for(w, d, FLOW_VERSION_UNKNOWN, 0);
-		if (x.exp != NULL)
-			x.exp->datagrams_rejected++;
-		goto out;
+		worker_junk(w, d);
+		return;
 	}
 	version = (uint16_t)(d->data[0] << 8 | d->data[1]);
 	switch (version) {
@@ -848,12 +966,9 @@ void ingest_flow(struct worker *w, const struct rx_datagram *d)
 		break;
 	default:
 		dec_count(&w->scratch, DEC_FLOW_VERSION_UNSUPPORTED);
-		x.exp = exporter_for(w, d, FLOW_VERSION_UNKNOWN, 0);
-		if (x.exp != NULL)
-			x.exp->datagrams_rejected++;
-		break;
+		worker_junk(w, d);
+		return;
 	}
-out:
 	if (!dec_stats_is_clean(&w->scratch))
 		dec_stats_fold(&w->scratch, &w->totals.errors,
 			       x.exp != NULL ? &x.exp->errors : NULL);
@@ -1019,10 +1134,7 @@ void ingest_flow_window_close(struct worker *w, struct agg_window *win)
 
 		if (t->state != IPFIX_T_LIVE)
 			continue;
-		memset(&key, 0, sizeof(key));
-		key.source = t->key.exporter;
-		key.agent = t->key.exporter;
-		key.sub_agent = t->key.domain;
+		held_exporter_key(&key, &t->key);
 		e = htab_find(&win->exporters, &key);
 		if (e != NULL)
 			e->flow.templates_known++;

@@ -10,8 +10,10 @@
  */
 #include <string.h>
 
+#include "attrib_land.h"
 #include "seqtrack.h"
 #include "worker.h"
+#include "peerscope/flow.h"
 
 /* An agent uptime this far behind the last one means the agent restarted. */
 #define SFLOW_UPTIME_RESTART_SLACK_MS 10000u
@@ -19,15 +21,50 @@
 struct sflow_ctx {
 	struct worker *w;
 	struct agg_exporter *exp; /* NULL when the exporter cap refused it */
+	struct attrib_batch batch; /* the datagram's samples (attrib_land.h) */
 	const struct sflow_datagram *dg;
 	uint64_t ts_ns;
 };
 
-static bool if_is_connection(uint32_t format, uint32_t value)
+/*
+ * Why an interface word names no connection (ATTRIB_NONE when it does):
+ * 0 is "not known", 0x3FFFFFFF traffic to or from the device itself;
+ * format 1 a dropped packet, format 2 several output interfaces.
+ */
+static uint8_t if_reason(uint32_t format, uint32_t value)
 {
-	/* 0 is the device itself; 0x3FFFFFFF is "not known" */
-	return format == SFLOW_IF_INDEX && value != 0 &&
-	       value != SFLOW_IFINDEX_UNKNOWN;
+	/* the usual case first, in two compares: 1 .. 0x3FFFFFFE */
+	if (format == SFLOW_IF_INDEX && value - 1u < SFLOW_IFINDEX_UNKNOWN - 1u)
+		return ATTRIB_NONE;
+	switch (format) {
+	case SFLOW_IF_INDEX:
+		return value == 0			? ATTRIB_NO_INTERFACE :
+		       value == SFLOW_IFINDEX_UNKNOWN ? ATTRIB_INTERNAL :
+							ATTRIB_NONE;
+	case SFLOW_IF_DISCARD:
+		return ATTRIB_DISCARDED;
+	case SFLOW_IF_MULTIPLE:
+		return ATTRIB_MULTIPLE;
+	default:
+		return ATTRIB_NO_INTERFACE;
+	}
+}
+
+/*
+ * The side a sample was taken on: its data source is its input interface
+ * (ingress sampling) or its output interface (egress); else not stated.
+ */
+static uint8_t sample_metered(const struct sflow_flow_sample *f)
+{
+	if (f->source_id_type != 0)
+		return ATTRIB_METERED_NONE;
+	if (f->input_format == SFLOW_IF_INDEX &&
+	    f->source_id_index == f->input)
+		return AGG_IN;
+	if (f->output_format == SFLOW_IF_INDEX &&
+	    f->source_id_index == f->output)
+		return AGG_OUT;
+	return ATTRIB_METERED_NONE;
 }
 
 static struct source_state *source_get(struct sflow_ctx *x, uint8_t kind,
@@ -88,69 +125,101 @@ static double sample_weight(struct sflow_ctx *x,
 	return f->sampling_rate != 0 ? f->sampling_rate : 1;
 }
 
-static void add_sampled(struct agg_sampled *a, double weight, uint32_t rate,
-			uint32_t frame_len, bool from_pool)
+/*
+ * Frame length from the richest record present, and what it counts
+ * (sFlow v5: a layer-2 sampled header's frame_length and the Ethernet
+ * record's length include the FCS; the IPv4/IPv6 records' and an IP
+ * sampled header's are the IP packet's); 0 if no record tells it.
+ */
+static uint32_t sample_frame_length(const struct sflow_flow_sample *f,
+				    uint8_t *basis)
 {
-	if (a->samples == 0 || rate < a->rate_min)
-		a->rate_min = rate;
-	if (rate > a->rate_max)
-		a->rate_max = rate;
-	a->samples++;
-	a->frame_bytes += frame_len;
-	a->est_packets += weight;
-	a->est_bytes += weight * frame_len;
-	a->pool_weighted += from_pool;
-}
+	if (f->present & SFLOW_HAS_RAW_HEADER) {
+		uint32_t hp = f->raw.header_protocol;
 
-/* Frame length from the richest record present; 0 if none tells it. */
-static uint32_t sample_frame_length(const struct sflow_flow_sample *f)
-{
-	if (f->present & SFLOW_HAS_RAW_HEADER)
+		/* 1 Ethernet .. 10: layer 2; 11 IPv4, 12 IPv6 */
+		*basis = hp - 1u < 10u		   ? FLOW_BASIS_FRAME_FCS :
+			 hp - 11u < 2u ? FLOW_BASIS_IP :
+					 FLOW_BASIS_UNKNOWN;
 		return f->raw.frame_length;
-	if (f->present & SFLOW_HAS_ETHERNET)
+	}
+	if (f->present & SFLOW_HAS_ETHERNET) {
+		*basis = FLOW_BASIS_FRAME_FCS;
 		return f->rec.ethernet.length;
+	}
+	*basis = FLOW_BASIS_IP;
 	if (f->present & SFLOW_HAS_IPV4)
 		return f->rec.ipv4.length;
 	if (f->present & SFLOW_HAS_IPV6)
 		return f->rec.ipv6.length;
+	*basis = FLOW_BASIS_UNKNOWN;
 	return 0;
 }
 
 static void ingest_flow(struct sflow_ctx *x, const struct sflow_flow_sample *f)
 {
-	struct worker *w = x->w;
 	bool from_pool;
 	double weight = sample_weight(x, f, &from_pool);
-	uint32_t frame_len = sample_frame_length(f);
-	struct agg_conn *c;
-
-	if (if_is_connection(f->input_format, f->input)) {
-		c = agg_conn_get(w->win, &x->dg->agent, f->input);
-		if (c != NULL)
-			add_sampled(&c->sampled[AGG_IN], weight,
-				    f->sampling_rate, frame_len, from_pool);
-	}
-	if (if_is_connection(f->output_format, f->output)) {
-		c = agg_conn_get(w->win, &x->dg->agent, f->output);
-		if (c != NULL) {
-			add_sampled(&c->sampled[AGG_OUT], weight,
-				    f->sampling_rate, frame_len, from_pool);
-			rib_enrich_sflow(w->rib, w->id, &x->dg->agent, f,
-					 weight * frame_len, &c->dst_origin);
-		}
-	}
+	uint8_t basis;
+	uint32_t frame_len = sample_frame_length(f, &basis);
+	/* locals only: nothing takes its address but the inlined landing */
+	const struct attrib_part p = {
+		.ifindex = { f->input, f->output },
+		.reason = { if_reason(f->input_format, f->input),
+			    if_reason(f->output_format, f->output) },
+		.metered = sample_metered(f),
+		.basis = basis,
+		.rate_known = f->sampling_rate != 0,
+		.from_pool = from_pool,
+		.rate = f->sampling_rate,
+		.weight = weight,
+		.bytes = frame_len,
+		.packets = 1,
+		.sflow = f,
+	};
+	enum attrib_reason reason = ATTRIB_NONE;
+	bool landed = attrib_land(x->w, x->w->win, &x->dg->agent, &p, &x->batch,
+			     true, &reason);
+	attrib_account(&x->batch, x->exp != NULL ? &x->exp->traffic : NULL,
+		       &(struct attrib_outcome){
+			       .bytes = p.bytes,
+			       .packets = 1,
+			       .landed_bytes = landed ? p.bytes : 0,
+			       .landed_packets = landed,
+			       .weight = p.weight,
+			       .landed = landed,
+			       .reason = (uint8_t)reason,
+			       .basis = p.basis,
+		       });
 }
 
+/* A discarded packet counts on the connection it came in by. */
 static void ingest_discard(struct sflow_ctx *x,
 			   const struct sflow_flow_sample *f)
 {
-	struct agg_conn *c;
+	uint8_t reason = if_reason(f->input_format, f->input);
+	uint8_t basis;
+	uint32_t len = sample_frame_length(f, &basis);
+	struct agg_conn *c = NULL;
 
-	if (!if_is_connection(f->input_format, f->input))
-		return;
-	c = agg_conn_get(x->w->win, &x->dg->agent, f->input);
-	if (c != NULL)
-		c->sampled[AGG_IN].discards++;
+	if (reason == ATTRIB_NONE) {
+		c = agg_conn_get(x->w->win, &x->dg->agent, f->input);
+		if (c != NULL)
+			c->sampled[AGG_IN].discards++;
+		else
+			reason = ATTRIB_CONNECTION_CAP;
+	}
+	attrib_account(&x->batch, x->exp != NULL ? &x->exp->traffic : NULL,
+		       &(struct attrib_outcome){
+			       .bytes = len,
+			       .packets = 1,
+			       .landed_bytes = c != NULL ? len : 0,
+			       .landed_packets = c != NULL,
+			       .weight = 1,
+			       .landed = c != NULL,
+				       .reason = reason,
+				       .basis = basis,
+			       });
 }
 
 /* One generic interface record: status, and a delta against the last. */
@@ -209,25 +278,41 @@ static void ingest_counters(struct sflow_ctx *x,
 		ingest_if_counters(x, sflow_counter_generic(cs, i));
 }
 
-static void count_sample(struct agg_exporter *e, const struct sflow_sample *s)
+/* Sample counts of one datagram, added to its exporter once (sample_flush). */
+struct sample_counts {
+	uint64_t flow, counters, discard, expanded;
+	uint64_t flow_records, counter_records;
+};
+
+static void count_sample(struct sample_counts *e, const struct sflow_sample *s)
 {
-	if (e == NULL)
-		return;
-	e->expanded_samples += s->expanded;
+	e->expanded += s->expanded;
 	switch (s->kind) {
 	case SFLOW_SAMPLE_FLOW:
-		e->flow_samples++;
+		e->flow++;
 		e->flow_records += s->u.flow.record_count;
 		break;
 	case SFLOW_SAMPLE_DISCARD:
-		e->discard_samples++;
+		e->discard++;
 		e->flow_records += s->u.flow.record_count;
 		break;
 	case SFLOW_SAMPLE_COUNTERS:
-		e->counter_samples++;
+		e->counters++;
 		e->counter_records += s->u.counters.record_count;
 		break;
 	}
+}
+
+static void sample_flush(struct agg_exporter *e, const struct sample_counts *c)
+{
+	if (e == NULL)
+		return;
+	e->flow_samples += c->flow;
+	e->counter_samples += c->counters;
+	e->discard_samples += c->discard;
+	e->expanded_samples += c->expanded;
+	e->flow_records += c->flow_records;
+	e->counter_records += c->counter_records;
 }
 
 static void track_datagram(struct sflow_ctx *x)
@@ -242,6 +327,9 @@ static void track_datagram(struct sflow_ctx *x)
 		x->w->totals.state_refused++;
 		return;
 	}
+	if (created)
+		st->first_ns = x->ts_ns;
+	x->exp->heard_since_ns = st->first_ns;
 	restart = !created && x->dg->uptime_ms + SFLOW_UPTIME_RESTART_SLACK_MS <
 				      st->uptime_ms;
 	(void)seq_track(&st->seq, x->dg->sequence, restart,
@@ -257,19 +345,17 @@ void ingest_sflow(struct worker *w, const struct rx_datagram *d)
 	struct sflow_ctx x = { .w = w, .dg = &dg, .ts_ns = d->ts_ns };
 	struct exp_key key;
 	uint32_t used = 0;
+	struct sample_counts counts = { 0 };
 	int rc;
 
+	/* A header that is not valid whole names no exporter (junk.h). */
+	if (sflow_datagram_open(&it, d->data, d->len, &dg, &w->scratch) == -1) {
+		worker_junk(w, d);
+		return;
+	}
 	memset(&key, 0, sizeof(key));
 	key.source = d->src;
-	if (sflow_datagram_open(&it, d->data, d->len, &dg, &w->scratch) == -1) {
-		x.exp = agg_exporter_get(w->win, &key, d->ts_ns);
-		if (x.exp != NULL) {
-			x.exp->datagrams++;
-			x.exp->bytes += d->len;
-			x.exp->datagrams_rejected++;
-		}
-		goto out;
-	}
+	key.port = d->src_port;
 	key.agent = dg.agent;
 	key.sub_agent = dg.sub_agent_id;
 	x.exp = agg_exporter_get(w->win, &key, d->ts_ns);
@@ -278,12 +364,14 @@ void ingest_sflow(struct worker *w, const struct rx_datagram *d)
 		x.exp->bytes += d->len;
 	}
 	track_datagram(&x);
+	attrib_batch_init(&x.batch, attrib_router_of(w, x.exp, &dg.agent, d->ts_ns),
+			  d->ts_ns);
 	while ((rc = sflow_next_sample(&it, &w->sample, &w->scratch)) == 1) {
 		const struct sflow_sample *s = &w->sample;
 
 		used++;
 		w->totals.samples++;
-		count_sample(x.exp, s);
+		count_sample(&counts, s);
 		switch (s->kind) {
 		case SFLOW_SAMPLE_FLOW:
 			ingest_flow(&x, &s->u.flow);
@@ -296,10 +384,11 @@ void ingest_sflow(struct worker *w, const struct rx_datagram *d)
 			break;
 		}
 	}
+	attrib_batch_flush(&x.batch, x.exp);
+	sample_flush(x.exp, &counts);
 	/* Broken before anything usable: the datagram as a whole is lost. */
 	if (rc == -1 && used == 0 && x.exp != NULL)
 		x.exp->datagrams_rejected++;
-out:
 	if (!dec_stats_is_clean(&w->scratch))
 		dec_stats_fold(&w->scratch, &w->totals.errors,
 			       x.exp != NULL ? &x.exp->errors : NULL);

@@ -59,6 +59,7 @@ void merger_fini(struct merger *m)
 		if (m->pending[i].used)
 			pending_release(&m->pending[i]);
 	conn_bgp_memory_fini(&m->bgp_memory);
+	junk_free(&m->junk);
 	jbuf_fini(&m->json);
 }
 
@@ -111,24 +112,78 @@ static void **sorted_entries(struct htab *h, int (*cmp)(const void *,
 	return v;
 }
 
+/* A router's part of the window (struct msg_cover), by address. */
+struct router_cover {
+	struct ps_addr router;
+	struct msg_cover cover;
+};
+
+/*
+ * From the window's exporters: each router was heard from its first
+ * datagram since start (the window's start if earlier) to the window's
+ * end, or to its last datagram when the data ends in this window.
+ */
+static void covers_build(const struct merged_window *p, struct htab *covers)
+{
+	const struct agg_exporter *e;
+	uint32_t pos = 0;
+
+	while ((e = htab_next(&p->exporters, &pos)) != NULL) {
+		uint64_t from = e->heard_since_ns > p->start_ns ?
+					e->heard_since_ns :
+					p->start_ns;
+		uint64_t to = p->final ? e->last_seen_ns : p->end_ns;
+		struct router_cover *rc;
+		bool created;
+
+		if (e->key.agent.af == 0 || e->datagrams == 0)
+			continue;
+		rc = htab_insert(covers, &e->key.agent, &created);
+		if (rc == NULL)
+			continue;
+		if (created || from < rc->cover.from_ns)
+			rc->cover.from_ns = from;
+		if (created || to > rc->cover.to_ns)
+			rc->cover.to_ns = to;
+	}
+}
+
 static void publish_window(struct merger *m, struct merged_window *p)
 {
 	uint64_t t0 = stats_now_ns();
 	struct rib_registry *rib = m->nworkers > 0 ? m->workers[0].rib : NULL;
 	struct conn_bgp bgp;
+	struct htab covers;
+	bool have_covers;
 	char key[160];
 	void **v;
 
+	have_covers = htab_init(&covers, sizeof(struct ps_addr),
+				sizeof(struct router_cover),
+				p->exporters.count + 1) == 0;
+	if (have_covers)
+		covers_build(p, &covers);
 	v = sorted_entries(&p->conns, conn_cmp);
 	for (uint32_t i = 0; v != NULL && i < p->conns.count; i++) {
+		const struct agg_conn *c = v[i];
+		const struct router_cover *rc =
+			have_covers ? htab_find(&covers, &c->key.router) :
+				      NULL;
+
+		if (agg_conn_is_empty(c))
+			continue;
 		conn_bgp_resolve(&m->bgp_memory, rib, v[i], p->end_ns, &bgp);
 		((struct agg_conn *)v[i])->bgp_state = conn_bgp_gauge(&bgp);
 		jbuf_reset(&m->json);
-		msg_connection_metrics(&m->json, v[i], &bgp, p->start_ns,
-				       p->end_ns, key, sizeof(key));
+		msg_connection_metrics(&m->json, c, &bgp, p->start_ns,
+				       p->end_ns,
+				       rc != NULL ? &rc->cover : NULL, key,
+				       sizeof(key));
 		publish(m, MSG_CONNECTION_METRICS, key);
 	}
 	free(v);
+	if (have_covers)
+		htab_fini(&covers);
 	conn_bgp_memory_rotate(&m->bgp_memory, p->end_ns);
 	v = sorted_entries(&p->exporters, exporter_cmp);
 	for (uint32_t i = 0; v != NULL && i < p->exporters.count; i++) {
@@ -211,12 +266,14 @@ static void merge_window(struct merger *m, const struct agg_window *win)
 	m->totals.kernel_drops += win->kernel_drops;
 	m->totals.conns_refused += win->conns_refused;
 	m->totals.exporters_refused += win->exporters_refused;
+	junk_merge(&m->junk, &win->junk);
 	if (win->conns.count == 0 && win->exporters.count == 0)
 		return;
 	p = pending_for(m, win->start_ns, win->end_ns);
 	if (p == NULL)
 		return;
 	p->kernel_drops[win->worker % PS_MAX_WORKERS] += win->kernel_drops;
+	p->final |= win->final;
 	pos = 0;
 	while ((e = htab_next(&win->conns, &pos)) != NULL) {
 		const struct agg_conn *src = e;

@@ -34,6 +34,7 @@ struct merged_window {
 	bool used;
 	uint64_t start_ns;
 	uint64_t end_ns;
+	bool final; /* a worker's last window: the data ends in it */
 	struct htab conns;
 	struct htab exporters;
 	uint64_t kernel_drops[PS_MAX_WORKERS];
@@ -62,6 +63,7 @@ struct merger {
 	struct jbuf json;
 	struct conn_bgp_memory bgp_memory; /* connections' BGP peers */
 	struct merger_totals totals;
+	struct junk_table junk; /* datagrams of no exporter, whole run */
 	struct stats_hub *pub; /* /metrics publication, NULL = none */
 	struct bmp_pub *bmp;    /* bgp_session from the BMP side, NULL = none */
 	/* live: the caps of the generation in effect (cfgpub.h), or NULL */

@@ -96,9 +96,10 @@ static void rate_or_null(struct jbuf *j, const char *key, uint32_t rate)
 }
 
 static void sampled_block(struct jbuf *j, const struct agg_sampled *s,
-			  double seconds)
+			  uint8_t basis_mask, double seconds)
 {
 	double err = sampled_error_pct(s);
+	const char *basis = attrib_basis_name(basis_mask);
 
 	if (s->samples == 0 && s->discards == 0) {
 		json_null(j, "samples");
@@ -106,10 +107,15 @@ static void sampled_block(struct jbuf *j, const struct agg_sampled *s,
 	}
 	json_obj_begin(j, "samples");
 	json_str(j, "source", sampled_source(s));
+	if (basis != NULL)
+		json_str(j, "byte_basis", basis);
+	else
+		json_null(j, "byte_basis");
 	json_u64(j, "bytes", (uint64_t)llround(s->est_bytes));
 	json_u64(j, "packets", (uint64_t)llround(s->est_packets));
 	json_double(j, "bits_per_second", s->est_bytes * 8.0 / seconds, 3);
 	json_double(j, "packets_per_second", s->est_packets / seconds, 3);
+	json_double(j, "interval_seconds", seconds, 3);
 	json_u64(j, "sample_count", s->samples);
 	json_u64(j, "sampled_bytes", s->frame_bytes);
 	json_u64(j, "sampled_packets", sampled_packets(s));
@@ -135,6 +141,7 @@ static void counted_block(struct jbuf *j, const struct agg_counted *c)
 	}
 	json_obj_begin(j, "counters");
 	json_str(j, "source", "interface_counters");
+	json_str(j, "byte_basis", "if_octets");
 	json_u64(j, "bytes", c->octets);
 	json_u64(j, "packets", c->packets);
 	json_double(j, "bits_per_second",
@@ -166,13 +173,35 @@ static const char *status_name(bool known, bool up)
 	return !known ? "unknown" : up ? "up" : "down";
 }
 
+/*
+ * Seconds a connection's sampled figures cover (struct msg_cover): at
+ * least one, so that a router first heard at a window's very end does not
+ * get an absurd rate, and at most the window.
+ */
+static double cover_seconds(const struct msg_cover *cv, uint64_t start_ns,
+			    uint64_t end_ns)
+{
+	uint64_t from = cv != NULL && cv->from_ns > start_ns ? cv->from_ns :
+							       start_ns;
+	uint64_t to = cv != NULL && cv->to_ns != 0 && cv->to_ns < end_ns ?
+			      cv->to_ns :
+			      end_ns;
+	double s = to > from ? (double)(to - from) / 1e9 : 0;
+	double window = (double)(end_ns - start_ns) / 1e9;
+
+	if (s < 1.0)
+		s = 1.0;
+	return s < window ? s : window;
+}
+
 void msg_connection_metrics(struct jbuf *j, const struct agg_conn *c,
 			    const struct conn_bgp *bgp,
 			    uint64_t start_ns, uint64_t end_ns,
-			    char *key, size_t keylen)
+			    const struct msg_cover *cover, char *key,
+			    size_t keylen)
 {
 	static const char *const dir_name[2] = { "in", "out" };
-	double seconds = (double)(end_ns - start_ns) / 1e9;
+	double seconds = cover_seconds(cover, start_ns, end_ns);
 	char router[64];
 	const char *src[2];
 	double bps[2];
@@ -196,7 +225,7 @@ void msg_connection_metrics(struct jbuf *j, const struct agg_conn *c,
 		bps[d] = best_bps(c, d, seconds, &src[d]);
 		json_obj_begin(j, dir_name[d]);
 		counted_block(j, &c->counted[d]);
-		sampled_block(j, &c->sampled[d], seconds);
+		sampled_block(j, &c->sampled[d], c->basis[d], seconds);
 		json_obj_end(j);
 	}
 	if (c->has_status && c->if_speed > 0) {
@@ -245,21 +274,36 @@ static void decode_block(struct jbuf *j, const struct dec_stats *st)
 	json_obj_end(j);
 }
 
-void msg_exporter_health(struct jbuf *j, const struct agg_exporter *e,
-			 uint64_t start_ns, uint64_t end_ns,
-			 uint64_t kernel_drops, char *key, size_t keylen)
+void msg_exporter_id(const struct agg_exporter *e, char *buf, size_t len)
 {
 	char source[64], agent[64];
 
 	ps_addr_format(&e->key.source, source, sizeof(source));
 	if (e->key.agent.af != 0)
 		ps_addr_format(&e->key.agent, agent, sizeof(agent));
-	snprintf(key, keylen, "%s/%s/%u", source,
-		 e->key.agent.af != 0 ? agent : "-", e->key.sub_agent);
+	/* the first three parts are those of version 1's first form; the
+	 * protocol and source port tell apart two exporters of one host */
+	snprintf(buf, len, "%s/%s/%u/%s/%u", source,
+		 e->key.agent.af != 0 ? agent : "-", e->key.sub_agent,
+		 flow_health_protocol(&e->flow), e->key.port);
+}
+
+void msg_exporter_health(struct jbuf *j, const struct agg_exporter *e,
+			 uint64_t start_ns, uint64_t end_ns,
+			 uint64_t kernel_drops, char *key, size_t keylen)
+{
+	char source[64], agent[64];
+	const char *proto = flow_health_protocol(&e->flow);
+
+	ps_addr_format(&e->key.source, source, sizeof(source));
+	if (e->key.agent.af != 0)
+		ps_addr_format(&e->key.agent, agent, sizeof(agent));
+	msg_exporter_id(e, key, keylen);
 	msg_head(j, MSG_EXPORTER_HEALTH, start_ns, end_ns);
 	json_str(j, "exporter_id", key);
-	json_str(j, "protocol", flow_health_protocol(&e->flow));
+	json_str(j, "protocol", proto);
 	json_str(j, "exporter", source);
+	json_u64(j, "source_port", e->key.port);
 	if (e->key.agent.af != 0) {
 		json_str(j, "agent", agent);
 		json_u64(j, "sub_agent", e->key.sub_agent);
@@ -285,6 +329,8 @@ void msg_exporter_health(struct jbuf *j, const struct agg_exporter *e,
 	seq_block(j, "samples", &e->sample_seq);
 	json_obj_end(j);
 	decode_block(j, &e->errors);
+	attrib_traffic_json(j, &e->traffic);
+	attrib_direction_json(j, &e->direction);
 	if (e->flow.version != 0)
 		msg_flow_health(j, &e->flow);
 	else

@@ -31,13 +31,32 @@ const struct msg_info *msg_info(enum msg_type t);
 /* Stable id of an auto-discovered connection: "<router>/if<ifIndex>". */
 void msg_connection_id(const struct conn_key *key, char *buf, size_t len);
 
+/*
+ * The part of a window that a connection's figures cover: from when its
+ * router was first heard (if that was inside the window) to the window's
+ * end, or to its router's last datagram in the last window of the data.
+ * Rates are taken over it, so that sampled and counter rates of a partial
+ * window compare.
+ */
+struct msg_cover {
+	uint64_t from_ns, to_ns;
+};
+
 struct conn_bgp;
 /* One window's figures for one connection; the key is written to `key`.
  * bgp: its BGP sessions (conn_bgp.h), NULL = no BMP feed. */
 void msg_connection_metrics(struct jbuf *j, const struct agg_conn *c,
 			    const struct conn_bgp *bgp,
 			    uint64_t start_ns, uint64_t end_ns,
-			    char *key, size_t keylen);
+			    const struct msg_cover *cover, char *key,
+			    size_t keylen);
+
+/*
+ * Stable id of an exporter (exporter_health.exporter_id, the Kafka key and
+ * the /metrics label): "<source>/<agent or ->/<sub-agent or domain>/
+ * <protocol>/<source port>".
+ */
+void msg_exporter_id(const struct agg_exporter *e, char *buf, size_t len);
 
 void msg_exporter_health(struct jbuf *j, const struct agg_exporter *e,
 			 uint64_t start_ns, uint64_t end_ns,

@@ -382,7 +382,7 @@ static void render_exporter_totals(struct text *t, const struct exp_totals *e)
 		  "Datagrams from an exporter rejected since start.",
 		  offsetof(struct exp_total, rejected) },
 	};
-	char l1[128], l2[128];
+	char l1[128], l2[128], l3[160];
 
 	for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++) {
 		family(t, f[k].name, "counter", f[k].help);
@@ -391,10 +391,13 @@ static void render_exporter_totals(struct text *t, const struct exp_totals *e)
 
 			memcpy(&v, (const char *)&e->v[i] + f[k].off,
 			       sizeof(v));
-			text_printf(t, "%s{exporter=\"%s\",agent=\"%s\"} %llu\n",
+			text_printf(t,
+				    "%s{exporter=\"%s\",agent=\"%s\","
+				    "exporter_id=\"%s\"} %llu\n",
 				    f[k].name,
 				    label(e->v[i].source, l1, sizeof(l1)),
 				    label(e->v[i].agent, l2, sizeof(l2)),
+				    label(e->v[i].id, l3, sizeof(l3)),
 				    (unsigned long long)v);
 		}
 	}
@@ -410,7 +413,7 @@ static void render_snapshot(struct text *t, const struct pipeline *p)
 	struct stats_hub *h = (struct stats_hub *)&p->hub;
 	const struct stats_snapshot *s = &h->snap;
 	static const char *const dir[2] = { "in", "out" };
-	char l1[200], l2[120];
+	char l1[200], l2[120], l3[160];
 
 	pthread_mutex_lock(&h->lock);
 	family(t, "peerscope_last_window_end_timestamp_seconds", "gauge",
@@ -489,18 +492,20 @@ static void render_snapshot(struct text *t, const struct pipeline *p)
 	for (uint32_t i = 0; i < s->nexporters; i++)
 		text_printf(t,
 			    "peerscope_exporter_datagrams{exporter=\"%s\","
-			    "agent=\"%s\"} %llu\n",
+			    "agent=\"%s\",exporter_id=\"%s\"} %llu\n",
 			    label(s->exporters[i].source, l1, sizeof(l1)),
 			    label(s->exporters[i].agent, l2, sizeof(l2)),
+			    label(s->exporters[i].id, l3, sizeof(l3)),
 			    (unsigned long long)s->exporters[i].datagrams);
 	family(t, "peerscope_exporter_bytes", "gauge",
 	       "Bytes from an exporter in the last window.");
 	for (uint32_t i = 0; i < s->nexporters; i++)
 		text_printf(t,
 			    "peerscope_exporter_bytes{exporter=\"%s\","
-			    "agent=\"%s\"} %llu\n",
+			    "agent=\"%s\",exporter_id=\"%s\"} %llu\n",
 			    label(s->exporters[i].source, l1, sizeof(l1)),
 			    label(s->exporters[i].agent, l2, sizeof(l2)),
+			    label(s->exporters[i].id, l3, sizeof(l3)),
 			    (unsigned long long)s->exporters[i].bytes);
 	family(t, "peerscope_exporter_sequence_lost", "gauge",
 	       "Datagrams lost between router and host (sequence gaps), last "
@@ -508,9 +513,10 @@ static void render_snapshot(struct text *t, const struct pipeline *p)
 	for (uint32_t i = 0; i < s->nexporters; i++)
 		text_printf(t,
 			    "peerscope_exporter_sequence_lost{exporter=\"%s\","
-			    "agent=\"%s\"} %llu\n",
+			    "agent=\"%s\",exporter_id=\"%s\"} %llu\n",
 			    label(s->exporters[i].source, l1, sizeof(l1)),
 			    label(s->exporters[i].agent, l2, sizeof(l2)),
+			    label(s->exporters[i].id, l3, sizeof(l3)),
 			    (unsigned long long)s->exporters[i].lost);
 	render_exporter_totals(t, &s->totals);
 	pthread_mutex_unlock(&h->lock);

@@ -456,6 +456,7 @@ static void write_stats_json(const struct pipeline *p,
 		if (t->errors.n[r] != 0)
 			json_u64(&j, dec_reason_name(r), t->errors.n[r]);
 	json_obj_end(&j);
+	junk_json(&j, "unrecognised_sources", &p->merger.junk);
 	if (p->nworkers > 0 && (strcmp(p->cfg->flow_tcp_listen, "-") != 0 ||
 				ipfix_tcp_seen(&p->workers[0].pub))) {
 		/* worker 0's last publication (ipfix_tcp.h) */
@@ -527,6 +528,10 @@ void pipeline_summary(const struct pipeline *p, FILE *out,
 				dec_reason_name(r),
 				(unsigned long long)t.errors.n[r],
 				dec_class_name(dec_reason_class(r)));
+	if (junk_datagrams(&p->merger.junk) > 0)
+		fprintf(out, "summary: unrecognised datagrams=%llu (no "
+			     "exporter header; per source in --stats)\n",
+			(unsigned long long)junk_datagrams(&p->merger.junk));
 	if (p->pin_failures > 0)
 		fprintf(out, "summary: workers not pinned=%llu\n",
 			(unsigned long long)p->pin_failures);

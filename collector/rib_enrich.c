@@ -33,10 +33,18 @@ void rib_enrich_flow(struct rib_registry *g, unsigned id,
 		     const struct ps_addr *router, const struct ps_flow *f,
 		     uint32_t rate, struct agg_origin *o)
 {
-	if (g == NULL || !(f->present & FLOW_HAS_DST_ADDR) ||
-	    !rib_router_known(g, router))
+	if (f->present & FLOW_HAS_DST_ADDR)
+		rib_enrich_dst(g, id, router, &f->dst_addr,
+			       (double)f->bytes * rate, o);
+}
+
+void rib_enrich_dst(struct rib_registry *g, unsigned id,
+		    const struct ps_addr *router, const struct ps_addr *dst,
+		    double bytes, struct agg_origin *o)
+{
+	if (g == NULL || !rib_router_known(g, router))
 		return;
-	enrich_dst(g, id, router, &f->dst_addr, (double)f->bytes * rate, o);
+	enrich_dst(g, id, router, dst, bytes, o);
 }
 
 int rib_enrich_sflow_dst(const struct sflow_flow_sample *f,

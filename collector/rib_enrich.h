@@ -82,6 +82,12 @@ void rib_enrich_flow(struct rib_registry *g, unsigned id,
 		     const struct ps_addr *router, const struct ps_flow *f,
 		     uint32_t rate, struct agg_origin *o);
 
+/* As rib_enrich_flow, for packets to `dst` that stand for `bytes`
+ * (a biflow's reverse direction goes to the record's source). */
+void rib_enrich_dst(struct rib_registry *g, unsigned id,
+		    const struct ps_addr *router, const struct ps_addr *dst,
+		    double bytes, struct agg_origin *o);
+
 /* As rib_enrich_flow, for an sFlow flow sample of agent `agent` that
  * stands for `bytes` (weight x frame length). */
 void rib_enrich_sflow(struct rib_registry *g, unsigned id,

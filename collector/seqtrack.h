@@ -27,6 +27,7 @@ struct seq_state_entry {
 	struct exp_key key;
 	struct seq_state seq;
 	uint32_t uptime_ms;
+	uint64_t first_ns; /* arrival of the exporter's first datagram */
 };
 
 /* One sampler or poller: sFlow numbers each source's samples apart. */

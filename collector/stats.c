@@ -260,6 +260,7 @@ static void add_total(struct exp_totals *t, const struct exporter_gauge *g)
 {
 	struct exp_total w;
 
+	memcpy(w.id, g->id, sizeof(w.id));
 	memcpy(w.source, g->source, sizeof(w.source));
 	memcpy(w.agent, g->agent, sizeof(w.agent));
 	w.datagrams = g->datagrams;
@@ -299,6 +300,7 @@ static void snapshot_build(struct stats_snapshot *s,
 	while ((e = htab_next(&p->exporters, &pos)) != NULL) {
 		struct exporter_gauge *g = &s->exporters[n++];
 
+		msg_exporter_id(e, g->id, sizeof(g->id));
 		ps_addr_format(&e->key.source, g->source, sizeof(g->source));
 		if (e->key.agent.af != 0)
 			ps_addr_format(&e->key.agent, g->agent,

@@ -75,6 +75,7 @@ struct conn_gauge {
 };
 
 struct exporter_gauge {
+	char id[128]; /* exporter_id (messages.h) */
 	char source[48];
 	char agent[48];
 	uint64_t datagrams;

@@ -45,7 +45,9 @@ int worker_init(struct worker *w, unsigned id, const struct ps_config *cfg,
 	    htab_init(&w->source_state, sizeof(struct source_key),
 		      sizeof(struct source_state), state_cap) == -1 ||
 	    htab_init(&w->counter_state, sizeof(struct conn_key),
-		      sizeof(struct counter_state), cfg->max_connections) == -1)
+		      sizeof(struct counter_state), cfg->max_connections) == -1 ||
+	    attrib_state_init(&w->direction_routers, cfg->max_connections,
+			      cfg->max_exporters) == -1)
 		goto fail;
 	if (replay) {
 		if (ring_init(&w->in_full, RX_BATCHES_PER_WORKER) == -1 ||
@@ -86,6 +88,7 @@ void worker_fini(struct worker *w)
 	htab_fini(&w->seq_state);
 	htab_fini(&w->source_state);
 	htab_fini(&w->counter_state);
+	attrib_state_fini(&w->direction_routers);
 	ipfix_tcp_free(w->tcp, w); /* before the flow state it forgets into */
 	w->tcp = NULL;
 	ingest_flow_free(w->flow);
@@ -166,6 +169,7 @@ static void worker_close_win(struct worker *w, struct agg_window *win,
 {
 	if (!filled)
 		fill_last_status(w, win);
+	attrib_window_close(w, win);
 	ingest_flow_window_close(w, win);
 	win->kernel_drops = udp_rx_take_drops(w->rx, w->rx_count);
 	w->totals.kernel_drops += win->kernel_drops;
@@ -266,6 +270,18 @@ void worker_process(struct worker *w, const struct rx_datagram *d)
 	default:
 		break; /* sources only hand over configured protocols */
 	}
+}
+
+void worker_junk(struct worker *w, const struct rx_datagram *d)
+{
+	struct junk_source *j = junk_get(&w->win->junk, &d->src, d->src_port);
+
+	if (j != NULL) {
+		j->datagrams++;
+		j->bytes += d->len;
+	}
+	dec_stats_fold(&w->scratch, &w->totals.errors,
+		       j != NULL ? &j->errors : NULL);
 }
 
 int worker_pin(unsigned cpu)

@@ -96,6 +96,7 @@ struct worker {
 	struct htab seq_state;      /* datagram sequence per exporter */
 	struct htab source_state;   /* sample sequence and pool per source */
 	struct htab counter_state;  /* last interface counters */
+	struct attrib_routers direction_routers; /* attrib_router_of() */
 	struct dec_stats scratch;   /* one datagram's decode events */
 	struct sflow_sample sample; /* reused for every sample */
 	struct worker_totals totals;
@@ -138,6 +139,13 @@ void *worker_live_main(void *arg);
 
 /* Pin the calling thread to `cpu`; 0 or -1. */
 int worker_pin(unsigned cpu);
+
+/*
+ * @thread worker.  A datagram whose header could not be read: counted
+ * with its decode reasons (in w->scratch) under its source (junk.h),
+ * never as an exporter.
+ */
+void worker_junk(struct worker *w, const struct rx_datagram *d);
 
 /* sFlow ingest (ingest_sflow.c), called by worker_process. */
 void ingest_sflow(struct worker *w, const struct rx_datagram *d);

@@ -47,13 +47,15 @@ static uint32_t tkey_hash(const struct ipfix_tkey *k)
 	return h ^ (h >> 15);
 }
 
-static void tkey_make(struct ipfix_tkey *k, const struct ps_addr *exporter,
-		      uint8_t version, uint32_t domain, uint16_t tid)
+/* The key of template `tid` of the message's transport session. */
+static void tkey_make(struct ipfix_tkey *k, const struct ipfix_msg *m,
+		      uint16_t tid)
 {
 	memset(k, 0, sizeof(*k));
-	k->exporter = *exporter;
-	k->version = version;
-	k->domain = domain;
+	k->exporter = m->exporter;
+	k->port = m->src_port;
+	k->version = (uint8_t)m->version;
+	k->domain = m->domain;
 	k->tid = tid;
 }
 
@@ -313,7 +315,7 @@ static uint8_t iana_dest(uint16_t ie)
 	case 139:
 		return IPFIX_D_ICMP_TYPE;
 	case 34:
-		return IPFIX_D_SAMPLING_INTERVAL;
+		return IPFIX_D_OPT_INTERVAL;
 	case 35:
 	case 49:
 		return IPFIX_D_OPT_MODE;
@@ -348,6 +350,12 @@ static uint8_t iana_dest(uint16_t ie)
 		return IPFIX_D_BYTES_TOTAL;
 	case 86:
 		return IPFIX_D_PACKETS_TOTAL;
+	case 190:
+		return IPFIX_D_IPV4_TOTAL_LEN;
+	case 191:
+		return IPFIX_D_IPV6_PAYLOAD_LEN;
+	case 224:
+		return IPFIX_D_IP_TOTAL_LEN;
 	case 89:
 		return IPFIX_D_FWD_STATUS;
 	case 149:
@@ -380,11 +388,22 @@ static uint8_t iana_dest(uint16_t ie)
 		return IPFIX_D_OPT_PKT_INTERVAL;
 	case 306:
 		return IPFIX_D_OPT_PKT_SPACE;
+	case 309:
+		return IPFIX_D_OPT_SAMPLING_SIZE;
+	case 310:
+		return IPFIX_D_OPT_SAMPLING_POPULATION;
+	case 311:
+		return IPFIX_D_OPT_PROBABILITY;
 	case 312:
-	case 410:
-		return IPFIX_D_FRAME_LEN;
+		return IPFIX_D_FRAME_SIZE;
 	case 315:
 		return IPFIX_D_FRAME;
+	case 352:
+		return IPFIX_D_L2_OCTETS;
+	case 353:
+		return IPFIX_D_L2_OCTETS_TOTAL;
+	case 410:
+		return IPFIX_D_SECTION_OCTETS;
 	/*
 	 * pathDelay{Mean,Min,Max,Sum}DeltaMicroseconds: the IANA registry
 	 * assigns 530-533 (draft-ietf-opsawg-ipfix-on-path-telemetry; Sum is
@@ -424,11 +443,18 @@ uint8_t ipfix_field_dest(uint32_t pen, uint16_t ie, uint16_t len)
 		return iana_dest(ie);
 	case IPFIX_PEN_REVERSE:
 		/* RFC 5103: the reverse direction of a biflow. */
-		if (ie == 1)
+		switch (ie) {
+		case 1:
 			return IPFIX_D_REV_BYTES;
-		if (ie == 2)
+		case 2:
 			return IPFIX_D_REV_PACKETS;
-		return IPFIX_D_SKIP;
+		case 85:
+			return IPFIX_D_REV_BYTES_TOTAL;
+		case 86:
+			return IPFIX_D_REV_PACKETS_TOTAL;
+		default:
+			return IPFIX_D_SKIP;
+		}
 	case 2011: /* Huawei: path delay mean/min/max/sum, microseconds */
 		switch (ie) {
 		case 521:
@@ -561,7 +587,7 @@ static void template_withdraw(struct ipfix_cache *tc, struct ipfix_msg *m,
 	struct ipfix_tkey key;
 	struct ipfix_template *t;
 
-	tkey_make(&key, &m->exporter, (uint8_t)m->version, m->domain, tid);
+	tkey_make(&key, m, tid);
 	/* §8.1: id 2 (templates) or 3 (options templates) withdraws them all */
 	if (tid == 2 || tid == 3) {
 		m->templates_withdrawn +=
@@ -639,8 +665,7 @@ static void template_set(struct ipfix_cache *tc, struct ipfix_msg *m,
 			dec_count(st, DEC_IPFIX_TEMPLATE_ID_RESERVED);
 			continue;
 		}
-		tkey_make(&t.key, &m->exporter, (uint8_t)m->version, m->domain,
-			  tid);
+		tkey_make(&t.key, m, tid);
 		t.options = options;
 		t.scope_count = scope;
 		template_install(tc, &t, m, h, st);
@@ -710,10 +735,58 @@ static void latency_mark(struct ps_flow *f, enum flow_latency_has which)
 	f->present |= FLOW_HAS_TCP_LATENCY;
 }
 
+/*
+ * Per-record facts kept aside while the fields are read, then resolved
+ * against each other once the record is complete (lengths_resolve): the
+ * order of fields in a template must not decide which count wins.
+ */
+enum rec_has {
+	REC_POST_OCTETS = 1u << 0,  /* 23 */
+	REC_POST_PACKETS = 1u << 1, /* 24 */
+	REC_OCTET_TOTAL = 1u << 2,  /* 85 */
+	REC_PACKET_TOTAL = 1u << 3, /* 86 */
+	REC_L2_TOTAL = 1u << 4,	    /* 353 */
+	REC_REV_OCTETS = 1u << 5,   /* 29305/1 */
+	REC_REV_PACKETS = 1u << 6,  /* 29305/2 */
+	REC_REV_OCTET_TOTAL = 1u << 7,
+	REC_REV_PACKET_TOTAL = 1u << 8,
+};
+
+struct rec_scratch {
+	uint32_t has; /* enum rec_has */
+	uint64_t post_octets, post_packets;
+	uint64_t octet_total, packet_total;
+	uint64_t l2_total;
+	uint64_t rev_octet_total, rev_packet_total;
+};
+
+/* A float of 4 or 8 bytes (IEEE 754, reduced-size encoding §6.2). */
+static double be_float(const uint8_t *v, uint16_t len)
+{
+	uint64_t bits = be_uint(v, len);
+
+	if (len == 4) {
+		uint32_t b32 = (uint32_t)bits;
+		float f;
+
+		memcpy(&f, &b32, sizeof(f));
+		return f;
+	}
+	double d;
+
+	memcpy(&d, &bits, sizeof(d));
+	return d;
+}
+
+static uint32_t clamp32(uint64_t x)
+{
+	return x > UINT32_MAX ? UINT32_MAX : (uint32_t)x;
+}
+
 /* One field's value into the flow record (or the options facts). */
 static void field_store(struct ps_flow *f, struct ipfix_options *o,
-			const struct ipfix_field *fd, const uint8_t *v,
-			uint16_t len, struct dec_stats *st)
+			struct rec_scratch *rs, const struct ipfix_field *fd,
+			const uint8_t *v, uint16_t len, struct dec_stats *st)
 {
 	uint64_t x = len <= 8 ? be_uint(v, len) : 0;
 	bool uint_ok = len >= 1 && len <= 8;
@@ -746,6 +819,10 @@ static void field_store(struct ps_flow *f, struct ipfix_options *o,
 		if (len != 8)
 			goto bad_len;
 		break;
+	case IPFIX_D_OPT_PROBABILITY:
+		if (len != 4 && len != 8)
+			goto bad_len;
+		break;
 	case IPFIX_D_SKIP:
 	case IPFIX_D_FRAME:
 	case IPFIX_D_MPLS:
@@ -762,7 +839,6 @@ static void field_store(struct ps_flow *f, struct ipfix_options *o,
 		break;
 	case IPFIX_D_BYTES:
 		f->bytes = x;
-		f->bytes_total = 0;
 		f->present |= FLOW_HAS_BYTES;
 		break;
 	case IPFIX_D_PACKETS:
@@ -770,28 +846,63 @@ static void field_store(struct ps_flow *f, struct ipfix_options *o,
 		f->present |= FLOW_HAS_PACKETS;
 		break;
 	case IPFIX_D_POST_BYTES:
-	case IPFIX_D_BYTES_TOTAL:
-		/* A delta count, when present, wins over these. */
-		if ((f->present & FLOW_HAS_BYTES) == 0 || f->bytes_total) {
-			f->bytes = x;
-			f->bytes_total = fd->dest == IPFIX_D_BYTES_TOTAL;
-			f->present |= FLOW_HAS_BYTES;
-		}
+		rs->post_octets = x;
+		rs->has |= REC_POST_OCTETS;
 		break;
 	case IPFIX_D_POST_PACKETS:
+		rs->post_packets = x;
+		rs->has |= REC_POST_PACKETS;
+		break;
+	case IPFIX_D_BYTES_TOTAL:
+		rs->octet_total = x;
+		rs->has |= REC_OCTET_TOTAL;
+		break;
 	case IPFIX_D_PACKETS_TOTAL:
-		if ((f->present & FLOW_HAS_PACKETS) == 0 || f->bytes_total) {
-			f->packets = x;
-			f->present |= FLOW_HAS_PACKETS;
-		}
+		rs->packet_total = x;
+		rs->has |= REC_PACKET_TOTAL;
 		break;
 	case IPFIX_D_REV_BYTES:
 		f->rev_bytes = x;
+		rs->has |= REC_REV_OCTETS;
 		f->present |= FLOW_HAS_REVERSE;
 		break;
 	case IPFIX_D_REV_PACKETS:
 		f->rev_packets = x;
+		rs->has |= REC_REV_PACKETS;
 		f->present |= FLOW_HAS_REVERSE;
+		break;
+	case IPFIX_D_REV_BYTES_TOTAL:
+		rs->rev_octet_total = x;
+		rs->has |= REC_REV_OCTET_TOTAL;
+		f->present |= FLOW_HAS_REVERSE;
+		break;
+	case IPFIX_D_REV_PACKETS_TOTAL:
+		rs->rev_packet_total = x;
+		rs->has |= REC_REV_PACKET_TOTAL;
+		f->present |= FLOW_HAS_REVERSE;
+		break;
+	case IPFIX_D_FRAME_SIZE:
+		f->frame_size = clamp32(x);
+		f->lengths |= FLOW_LEN_FRAME_SIZE;
+		break;
+	case IPFIX_D_IP_TOTAL_LEN:
+	case IPFIX_D_IPV4_TOTAL_LEN:
+		f->ip_total_length = clamp32(x);
+		f->lengths |= FLOW_LEN_IP_TOTAL;
+		break;
+	case IPFIX_D_IPV6_PAYLOAD_LEN:
+		/* payloadLengthIPv6 leaves out the 40-byte fixed header */
+		f->ip_total_length = x > UINT32_MAX - 40 ? UINT32_MAX :
+							   (uint32_t)x + 40;
+		f->lengths |= FLOW_LEN_IP_TOTAL;
+		break;
+	case IPFIX_D_L2_OCTETS:
+		f->l2_octets = x;
+		f->lengths |= FLOW_LEN_L2_OCTETS;
+		break;
+	case IPFIX_D_L2_OCTETS_TOTAL:
+		rs->l2_total = x;
+		rs->has |= REC_L2_TOTAL;
 		break;
 	case IPFIX_D_PROTOCOL:
 		f->protocol = (uint8_t)x;
@@ -949,7 +1060,8 @@ static void field_store(struct ps_flow *f, struct ipfix_options *o,
 		f->present |= FLOW_HAS_MPLS;
 		break;
 	case IPFIX_D_DIRECTION:
-		f->direction = (uint8_t)x;
+		/* as sent: the collector decides what a value past 1 means */
+		f->direction = x > 255 ? 255 : (uint8_t)x;
 		f->present |= FLOW_HAS_DIRECTION;
 		break;
 	case IPFIX_D_FWD_STATUS:
@@ -969,10 +1081,6 @@ static void field_store(struct ps_flow *f, struct ipfix_options *o,
 		f->selector_id = x;
 		f->present |= FLOW_HAS_SELECTOR_ID;
 		break;
-	case IPFIX_D_SAMPLING_INTERVAL:
-		f->sampling_interval = (uint32_t)x;
-		f->present |= FLOW_HAS_SAMPLING;
-		break;
 	case IPFIX_D_FRAME:
 		f->frame = v;
 		/* 410 may have come first and told the real length */
@@ -980,13 +1088,13 @@ static void field_store(struct ps_flow *f, struct ipfix_options *o,
 			f->frame_len = len;
 		f->present |= FLOW_HAS_FRAME;
 		break;
-	case IPFIX_D_FRAME_LEN:
+	case IPFIX_D_SECTION_OCTETS:
 		/* 410 sectionExportedOctets: the real bytes of a padded 315 */
-		if (fd->ie == 410 && x <= UINT16_MAX &&
+		if (x <= UINT16_MAX &&
 		    ((f->present & FLOW_HAS_FRAME) == 0 || x <= f->frame_len))
 			f->frame_len = (uint16_t)x;
-		else if (fd->ie == 410)
-			dec_count(st, DEC_IPFIX_FIELD_LENGTH_UNEXPECTED);
+		else
+			dec_count(st, DEC_IPFIX_SECTION_OCTETS_INVALID);
 		break;
 	case IPFIX_D_DELAY_MEAN:
 		f->path_delay_mean_us = (uint32_t)x;
@@ -1032,6 +1140,22 @@ static void field_store(struct ps_flow *f, struct ipfix_options *o,
 		f->server_response_us = (uint32_t)x;
 		latency_mark(f, FLOW_LAT_SRT);
 		break;
+	case IPFIX_D_OPT_INTERVAL:
+		o->interval = clamp32(x);
+		o->present |= IPFIX_OPT_INTERVAL;
+		break;
+	case IPFIX_D_OPT_SAMPLING_SIZE:
+		o->sampling_size = clamp32(x);
+		o->present |= IPFIX_OPT_SAMPLING_SIZE;
+		break;
+	case IPFIX_D_OPT_SAMPLING_POPULATION:
+		o->sampling_population = clamp32(x);
+		o->present |= IPFIX_OPT_POPULATION;
+		break;
+	case IPFIX_D_OPT_PROBABILITY:
+		o->probability = be_float(v, len);
+		o->present |= IPFIX_OPT_PROBABILITY;
+		break;
 	case IPFIX_D_OPT_RANDOM_INTERVAL:
 		o->random_interval = (uint32_t)x;
 		o->present |= IPFIX_OPT_RANDOM_INTERVAL;
@@ -1076,17 +1200,20 @@ static void ip_addr(struct ps_addr *a, uint8_t version, const uint8_t *b)
  * A dataLinkFrameSection (315) is the start of a real frame: decode it
  * with the sampled-header decoder and fill what the record's own fields
  * did not say.  The frame is Ethernet (dataLinkFrameType 408 = 1, the
- * only type the exporters in our corpus send).
+ * only type the exporters in our corpus send).  Returns the frame's
+ * length as its IP header tells it (the bytes before the IP layer plus
+ * the IP total length, without padding or FCS), 0 when it does not.
  */
-static void frame_fill(struct ps_flow *f, struct dec_stats *st)
+static uint32_t frame_fill(struct ps_flow *f, struct dec_stats *st)
 {
 	struct pkt_info pi;
 	const struct pkt_ip *ip = &pi.ip;
+	uint32_t frame_len = 0;
 
 	memset(&pi, 0, sizeof(pi));
 	if (pkt_decode(f->frame, f->frame_len, PKT_PROTO_ETHERNET, &pi, st) ==
 	    -1)
-		return;
+		return 0;
 	if (pi.has_ethernet && !(f->present & FLOW_HAS_SRC_MAC)) {
 		memcpy(f->src_mac, pi.src_mac, 6);
 		memcpy(f->dst_mac, pi.dst_mac, 6);
@@ -1097,7 +1224,8 @@ static void frame_fill(struct ps_flow *f, struct dec_stats *st)
 		f->present |= FLOW_HAS_VLAN;
 	}
 	if (pi.depth < PKT_DEPTH_L3 || (ip->version != 4 && ip->version != 6))
-		return;
+		return 0;
+	frame_len = pi.ip_offset + ip->total_length;
 	if (!(f->present & FLOW_HAS_SRC_ADDR)) {
 		ip_addr(&f->src_addr, ip->version, ip->src);
 		ip_addr(&f->dst_addr, ip->version, ip->dst);
@@ -1121,27 +1249,163 @@ static void frame_fill(struct ps_flow *f, struct dec_stats *st)
 		f->tcp_flags = ip->tcp_flags;
 		f->present |= FLOW_HAS_TCP_FLAGS;
 	}
+	return frame_len;
 }
 
-/* Derived facts: addresses imply the IP version; uptimes become times. */
-static void flow_finish(struct ps_flow *f, const struct ipfix_msg *m,
-			struct dec_stats *st)
+/*
+ * sysUpTime-relative times (21/22) to absolute ones.  v9: relative to the
+ * header's export time, the difference taken modulo 2^32 ms so that a
+ * router up for more than 49.7 days (its uptime wrapped) still places
+ * its records right.  IPFIX: from the boot time options data gave (160).
+ */
+static void uptimes_resolve(struct ps_flow *f, const struct ipfix_msg *m)
 {
-	if ((f->present & FLOW_HAS_FRAME) && f->frame_len > 0)
-		frame_fill(f, st);
-	/*
-	 * A PSAMP packet report (RFC 5476) stands for one packet; its size
-	 * is what was exported of it (410, else the section's length).
-	 */
-	if ((f->present & (FLOW_HAS_FRAME | FLOW_HAS_PACKETS)) ==
-	    FLOW_HAS_FRAME) {
-		f->packets = 1;
+	if (m->version == NFV9_VERSION && m->export_time != 0) {
+		int64_t export_ms = (int64_t)m->export_time * 1000;
+		int64_t start = export_ms -
+				(int32_t)(m->sys_uptime_ms - f->start_uptime_ms);
+		int64_t end = export_ms -
+			      (int32_t)(m->sys_uptime_ms - f->end_uptime_ms);
+
+		if (start < 0 || end < 0)
+			return;
+		f->start_ns = (uint64_t)start * 1000000ULL;
+		f->end_ns = (uint64_t)end * 1000000ULL;
+	} else if (m->boot_ms != 0) {
+		f->start_ns = (m->boot_ms + f->start_uptime_ms) * 1000000ULL;
+		f->end_ns = (m->boot_ms + f->end_uptime_ms) * 1000000ULL;
+	} else {
+		return;
+	}
+	f->present |= FLOW_HAS_START | FLOW_HAS_END;
+	f->present &= ~(uint32_t)FLOW_HAS_START_UPTIME;
+}
+
+/* The smallest IP packet (an IPv4 header alone): a lower bound per packet. */
+#define IPFIX_MIN_PACKET_BYTES 20u
+
+/*
+ * A delta count wins over a post-processing one (23/24), which wins over
+ * a total (85/86, counted since the Metering Process started).  A total
+ * below the delta it must contain is a contradiction: named, the delta
+ * counts.
+ */
+static void counts_resolve(struct ps_flow *f, const struct rec_scratch *rs,
+			   struct dec_stats *st)
+{
+	if ((rs->has & REC_OCTET_TOTAL) && (f->present & FLOW_HAS_BYTES) &&
+	    rs->octet_total < f->bytes)
+		dec_count(st, DEC_IPFIX_LENGTH_TOTAL_BELOW_DELTA);
+	if ((rs->has & REC_PACKET_TOTAL) && (f->present & FLOW_HAS_PACKETS) &&
+	    rs->packet_total < f->packets)
+		dec_count(st, DEC_IPFIX_LENGTH_TOTAL_BELOW_DELTA);
+	if (!(f->present & FLOW_HAS_BYTES) &&
+	    (rs->has & (REC_POST_OCTETS | REC_OCTET_TOTAL))) {
+		f->bytes_total = !(rs->has & REC_POST_OCTETS);
+		f->bytes = f->bytes_total ? rs->octet_total : rs->post_octets;
+		f->present |= FLOW_HAS_BYTES;
+	}
+	if (!(f->present & FLOW_HAS_PACKETS) &&
+	    (rs->has & (REC_POST_PACKETS | REC_PACKET_TOTAL))) {
+		f->packets = (rs->has & REC_POST_PACKETS) ? rs->post_packets :
+							     rs->packet_total;
 		f->present |= FLOW_HAS_PACKETS;
-		if ((f->present & FLOW_HAS_BYTES) == 0) {
-			f->bytes = f->frame_len;
+	}
+	if (!(rs->has & REC_REV_OCTETS) && (rs->has & REC_REV_OCTET_TOTAL))
+		f->rev_bytes = rs->rev_octet_total;
+	if (!(rs->has & REC_REV_PACKETS) && (rs->has & REC_REV_PACKET_TOTAL))
+		f->rev_packets = rs->rev_packet_total;
+	if (f->present & FLOW_HAS_BYTES)
+		f->byte_basis = FLOW_BASIS_IP;
+	/* layer-2 octets: the count when no IP count came (frame basis) */
+	if (!(f->lengths & FLOW_LEN_L2_OCTETS) && (rs->has & REC_L2_TOTAL)) {
+		f->l2_octets = rs->l2_total;
+		f->lengths |= FLOW_LEN_L2_OCTETS;
+	}
+	if (f->lengths & FLOW_LEN_L2_OCTETS) {
+		if (!(f->present & FLOW_HAS_BYTES)) {
+			f->bytes = f->l2_octets;
+			f->byte_basis = FLOW_BASIS_FRAME;
 			f->present |= FLOW_HAS_BYTES;
+		} else if (f->l2_octets < f->bytes) {
+			dec_count(st, DEC_IPFIX_LENGTH_L2_BELOW_IP);
 		}
 	}
+}
+
+/*
+ * A PSAMP packet report (RFC 5476: a frame section, a frame size or an
+ * IP length, no packet count) stands for one packet.  Its length is the
+ * frame's (frame basis): 312 dataLinkFrameSize; else the bytes before
+ * the IP layer plus the IP total length (224/190/191, or the section's
+ * own IP header), or the section itself when it is longer (padding); else
+ * the IP total length alone (IP basis); else only the exported section
+ * (a lower bound: ipfix.length.section_only).  A frame size below what
+ * the section or the IP header proves is a contradiction, named; the
+ * larger counts.
+ */
+static void packet_report_length(struct ps_flow *f, uint32_t section_frame,
+				 struct dec_stats *st)
+{
+	uint32_t section = (f->present & FLOW_HAS_FRAME) ? f->frame_len : 0;
+	uint32_t proven = section;
+	uint32_t ip_len = f->lengths & FLOW_LEN_IP_TOTAL ? f->ip_total_length :
+							    0;
+
+	f->packets = 1;
+	f->present |= FLOW_HAS_PACKETS;
+	if (f->present & FLOW_HAS_BYTES)
+		return; /* it counted its own octets */
+	if (section_frame > proven)
+		proven = section_frame;
+	if (f->lengths & FLOW_LEN_FRAME_SIZE) {
+		f->bytes = f->frame_size;
+		f->byte_basis = FLOW_BASIS_FRAME;
+		if (f->frame_size < section) {
+			dec_count(st, DEC_IPFIX_LENGTH_FRAME_BELOW_SECTION);
+			f->bytes = section;
+		} else if (f->frame_size < proven) {
+			dec_count(st, DEC_IPFIX_LENGTH_IP_ABOVE_FRAME);
+			f->bytes = proven;
+		} else if (ip_len > f->frame_size) {
+			dec_count(st, DEC_IPFIX_LENGTH_IP_ABOVE_FRAME);
+			f->bytes = ip_len;
+		}
+	} else if (proven != 0 && (section_frame != 0 || ip_len == 0)) {
+		f->bytes = proven;
+		f->byte_basis = section_frame != 0 ? FLOW_BASIS_FRAME :
+						     FLOW_BASIS_SECTION;
+		if (section_frame == 0)
+			dec_count(st, DEC_IPFIX_LENGTH_SECTION_ONLY);
+	} else {
+		f->bytes = ip_len;
+		f->byte_basis = FLOW_BASIS_IP;
+	}
+	f->present |= FLOW_HAS_BYTES;
+}
+
+/*
+ * Lengths, times and addresses once every field is read: which count is
+ * `bytes` and on what basis, what a packet report weighs, contradictions
+ * named; addresses imply the IP version; uptimes become times.
+ */
+static void flow_finish(struct ps_flow *f, const struct ipfix_msg *m,
+			const struct rec_scratch *rs, struct dec_stats *st)
+{
+	uint32_t section_frame = 0;
+
+	if ((f->present & FLOW_HAS_FRAME) && f->frame_len > 0)
+		section_frame = frame_fill(f, st);
+	counts_resolve(f, rs, st);
+	if (!(f->present & FLOW_HAS_PACKETS) &&
+	    ((f->present & FLOW_HAS_FRAME) ||
+	     (f->lengths & (FLOW_LEN_FRAME_SIZE | FLOW_LEN_IP_TOTAL))))
+		packet_report_length(f, section_frame, st);
+	if ((f->byte_basis == FLOW_BASIS_IP ||
+	     f->byte_basis == FLOW_BASIS_FRAME) &&
+	    (f->present & FLOW_HAS_PACKETS) &&
+	    f->bytes / IPFIX_MIN_PACKET_BYTES < f->packets)
+		dec_count(st, DEC_IPFIX_LENGTH_BYTES_BELOW_PACKETS);
 	if ((f->present & FLOW_HAS_IP_VERSION) == 0 &&
 	    (f->present & (FLOW_HAS_SRC_ADDR | FLOW_HAS_DST_ADDR)) != 0) {
 		f->ip_version = (f->present & FLOW_HAS_SRC_ADDR) ?
@@ -1149,28 +1413,96 @@ static void flow_finish(struct ps_flow *f, const struct ipfix_msg *m,
 					f->dst_addr.af;
 		f->present |= FLOW_HAS_IP_VERSION;
 	}
-	if ((f->present & FLOW_HAS_START_UPTIME) != 0) {
-		uint64_t boot_ms = m->boot_ms;
+	if ((f->present & FLOW_HAS_START_UPTIME) != 0)
+		uptimes_resolve(f, m);
+	if ((f->present & (FLOW_HAS_START | FLOW_HAS_END)) ==
+		    (FLOW_HAS_START | FLOW_HAS_END) &&
+	    f->end_ns < f->start_ns)
+		dec_count(st, DEC_IPFIX_RECORD_END_BEFORE_START);
+}
 
-		/* v9: the header says when the exporter booted */
-		if (m->version == NFV9_VERSION &&
-		    (uint64_t)m->export_time * 1000 >= m->sys_uptime_ms)
-			boot_ms = (uint64_t)m->export_time * 1000 -
-				  m->sys_uptime_ms;
-		if (boot_ms != 0) {
-			f->start_ns =
-				(boot_ms + f->start_uptime_ms) * 1000000ULL;
-			f->end_ns = (boot_ms + f->end_uptime_ms) * 1000000ULL;
-			f->present |= FLOW_HAS_START | FLOW_HAS_END;
-			f->present &= ~(uint32_t)FLOW_HAS_START_UPTIME;
-		}
+/* n in N as a rate N / n, rounded; 0 when no rate comes from it. */
+static uint32_t ratio_rate(uint64_t num, uint64_t den)
+{
+	uint64_t r;
+
+	if (den == 0 || num < den)
+		return 0;
+	r = (num + den / 2) / den;
+	return r > UINT32_MAX ? UINT32_MAX : (uint32_t)r;
+}
+
+/*
+ * The candidates of ipfix_sampling_rate() in precedence order (0: an
+ * impossible value, counted); *incomplete when a pair came half.
+ */
+static unsigned sampling_candidates(const struct ipfix_options *o,
+				    uint32_t cand[5], bool *incomplete,
+				    struct dec_stats *st)
+{
+	uint32_t p = o->present;
+	unsigned n = 0;
+
+	if ((p & IPFIX_OPT_SAMPLING_SIZE) && (p & IPFIX_OPT_POPULATION)) {
+		cand[n] = ratio_rate(o->sampling_population, o->sampling_size);
+		if (cand[n] == 0)
+			dec_count(st, DEC_IPFIX_SAMPLING_INVALID);
+		n++;
+	} else if (p & (IPFIX_OPT_SAMPLING_SIZE | IPFIX_OPT_POPULATION)) {
+		*incomplete = true;
 	}
+	if ((p & IPFIX_OPT_PKT_INTERVAL) && (p & IPFIX_OPT_PKT_SPACE)) {
+		cand[n] = ratio_rate((uint64_t)o->pkt_interval + o->pkt_space,
+				     o->pkt_interval);
+		if (cand[n] == 0)
+			dec_count(st, DEC_IPFIX_SAMPLING_INVALID);
+		n++;
+	} else if (p & (IPFIX_OPT_PKT_INTERVAL | IPFIX_OPT_PKT_SPACE)) {
+		*incomplete = true;
+	}
+	if (p & IPFIX_OPT_PROBABILITY) {
+		double pr = o->probability;
+
+		/* written so that NaN fails too */
+		if (pr > 0.0 && pr <= 1.0 && 1.0 / pr < 4294967295.0)
+			cand[n] = (uint32_t)(1.0 / pr + 0.5);
+		else
+			dec_count(st, DEC_IPFIX_SAMPLING_INVALID);
+		n++;
+	}
+	if (p & IPFIX_OPT_INTERVAL)
+		cand[n++] = o->interval;
+	if (p & IPFIX_OPT_RANDOM_INTERVAL)
+		cand[n++] = o->random_interval;
+	return n;
+}
+
+uint32_t ipfix_sampling_rate(const struct ipfix_options *o,
+			     struct dec_stats *st)
+{
+	uint32_t cand[5] = { 0 };
+	bool incomplete = false;
+	unsigned n = sampling_candidates(o, cand, &incomplete, st);
+	uint32_t rate = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (cand[i] == 0)
+			continue; /* 34 = 0 / 50 = 0: "not sampled" unsaid */
+		if (rate == 0)
+			rate = cand[i];
+		else if (cand[i] != rate)
+			dec_count(st, DEC_IPFIX_SAMPLING_CONFLICT);
+	}
+	/* a half pair beside a complete description is merely redundant */
+	if (rate == 0 && incomplete)
+		dec_count(st, DEC_IPFIX_SAMPLING_INCOMPLETE);
+	return rate;
 }
 
 /* One record against its plan.  0, or -1 when the record is cut short. */
 static int record_decode(const struct ipfix_template *t, struct cur *c,
 			 struct ps_flow *f, struct ipfix_options *o,
-			 struct dec_stats *st)
+			 struct rec_scratch *rs, struct dec_stats *st)
 {
 	for (uint16_t i = 0; i < t->field_count; i++) {
 		const struct ipfix_field *fd = &t->f[i];
@@ -1188,7 +1520,7 @@ static int record_decode(const struct ipfix_template *t, struct cur *c,
 		}
 		if (cur_ptr(c, len, &v) == -1)
 			return -1;
-		field_store(f, o, fd, v, len, st);
+		field_store(f, o, rs, fd, v, len, st);
 	}
 	return 0;
 }
@@ -1201,9 +1533,10 @@ int ipfix_decode_data_set(struct ipfix_cache *tc, struct ipfix_msg *m,
 	struct ipfix_tkey key;
 	struct ps_flow flow;
 	struct ipfix_options opt;
+	struct rec_scratch rs;
 	struct cur c;
 
-	tkey_make(&key, &m->exporter, (uint8_t)m->version, m->domain, set_id);
+	tkey_make(&key, m, set_id);
 	t = ipfix_cache_find(tc, &key);
 	if (t == NULL || t->state != IPFIX_T_LIVE) {
 		dec_count(st, t == NULL ? DEC_IPFIX_DATA_TEMPLATE_UNKNOWN :
@@ -1219,12 +1552,18 @@ int ipfix_decode_data_set(struct ipfix_cache *tc, struct ipfix_msg *m,
 	cur_init(&c, body, len);
 	/* Fewer bytes than the shortest record are padding (§3.3.1). */
 	while (cur_left(&c) >= t->min_len) {
+		uint32_t rate;
+
 		memset(&flow, 0, offsetof(struct ps_flow, extra));
 		memset(&opt, 0, sizeof(opt));
-		if (record_decode(t, &c, &flow, &opt, st) == -1)
+		rs.has = 0; /* the other fields are read only under their bit */
+		if (record_decode(t, &c, &flow, &opt, &rs, st) == -1)
 			return dec_fail(st, DEC_IPFIX_RECORD_TRUNCATED);
-		flow_finish(&flow, m, st);
+		rate = (opt.present & IPFIX_OPT_SAMPLING) ?
+			       ipfix_sampling_rate(&opt, st) :
+			       0;
 		if (t->options) {
+			flow_finish(&flow, m, &rs, st);
 			if (flow.present & FLOW_HAS_SAMPLER_ID) {
 				opt.sampler_id = flow.sampler_id;
 				opt.present |= IPFIX_OPT_SAMPLER_ID;
@@ -1233,14 +1572,19 @@ int ipfix_decode_data_set(struct ipfix_cache *tc, struct ipfix_msg *m,
 				opt.selector_id = flow.selector_id;
 				opt.present |= IPFIX_OPT_SELECTOR_ID;
 			}
-			if (flow.present & FLOW_HAS_SAMPLING) {
-				opt.interval = flow.sampling_interval;
-				opt.present |= IPFIX_OPT_INTERVAL;
+			if (rate != 0) {
+				opt.rate = rate;
+				opt.present |= IPFIX_OPT_RATE;
 			}
 			m->options_records++;
 			if (h != NULL && h->options != NULL)
 				h->options(h->arg, m, &opt);
 		} else {
+			flow_finish(&flow, m, &rs, st);
+			if (rate != 0) {
+				flow.sampling_interval = rate;
+				flow.present |= FLOW_HAS_SAMPLING;
+			}
 			m->data_records++;
 			if (h != NULL && h->flow != NULL)
 				h->flow(h->arg, m, &flow);
@@ -1286,18 +1630,30 @@ static int header_decode(struct cur *c, struct ipfix_msg *m,
 	return dec_fail(st, DEC_FLOW_VERSION_UNSUPPORTED);
 }
 
+int ipfix_header_read(const uint8_t *buf, size_t len, struct ipfix_msg *m,
+		      struct dec_stats *st)
+{
+	struct cur c;
+
+	memset(m, 0, sizeof(*m));
+	cur_init(&c, buf, len);
+	return header_decode(&c, m, st);
+}
+
 int ipfix_decode(struct ipfix_cache *tc, const struct ps_addr *exporter,
 		 const uint8_t *buf, size_t len, struct ipfix_msg *m,
 		 const struct ipfix_handler *h, struct dec_stats *st)
 {
 	uint64_t boot_ms = m->boot_ms;
 	uint32_t now_s = m->now_s;
+	uint16_t src_port = m->src_port;
 	struct cur c;
 	bool v9;
 
 	memset(m, 0, sizeof(*m));
 	m->boot_ms = boot_ms;
 	m->now_s = now_s;
+	m->src_port = src_port;
 	m->exporter = *exporter;
 	cur_init(&c, buf, len);
 	if (header_decode(&c, m, st) == -1)

@@ -56,7 +56,7 @@ static int record_decode(struct cur *c, const struct nf5_header *h,
 	uint32_t src, dst, nh, first, last, pkts, octets;
 	uint16_t in, out, sport, dport, src_as, dst_as;
 	uint8_t pad1, flags, prot, tos, smask, dmask;
-	uint64_t boot_ms;
+	int64_t export_ms, start, end;
 
 	if (cur_u32(c, &src) == -1 ||	 /* srcaddr */
 	    cur_u32(c, &dst) == -1 ||	 /* dstaddr */
@@ -83,6 +83,7 @@ static int record_decode(struct cur *c, const struct nf5_header *h,
 	f->output_if = out;
 	f->packets = pkts;
 	f->bytes = octets;
+	f->byte_basis = FLOW_BASIS_IP; /* dOctets: layer-3 bytes */
 	f->src_port = sport;
 	f->dst_port = dport;
 	f->tcp_flags = flags;
@@ -98,12 +99,17 @@ static int record_decode(struct cur *c, const struct nf5_header *h,
 		     FLOW_HAS_BYTES | FLOW_HAS_PORTS | FLOW_HAS_TCP_FLAGS |
 		     FLOW_HAS_PROTOCOL | FLOW_HAS_TOS | FLOW_HAS_AS |
 		     FLOW_HAS_MASKS | FLOW_HAS_IP_VERSION;
-	/* Boot time from the header; uptimes are relative to it. */
-	boot_ms = (uint64_t)h->unix_secs * 1000 + h->unix_nsecs / 1000000;
-	if (boot_ms >= h->sys_uptime_ms) {
-		boot_ms -= h->sys_uptime_ms;
-		f->start_ns = (boot_ms + first) * 1000000ULL;
-		f->end_ns = (boot_ms + last) * 1000000ULL;
+	/*
+	 * Times relative to the header's export time, the uptime difference
+	 * taken modulo 2^32 ms: a router up for more than 49.7 days has
+	 * wrapped its uptime, and its records must still land right.
+	 */
+	export_ms = (int64_t)h->unix_secs * 1000 + h->unix_nsecs / 1000000;
+	start = export_ms - (int32_t)(h->sys_uptime_ms - first);
+	end = export_ms - (int32_t)(h->sys_uptime_ms - last);
+	if (h->unix_secs != 0 && start >= 0 && end >= 0) {
+		f->start_ns = (uint64_t)start * 1000000ULL;
+		f->end_ns = (uint64_t)end * 1000000ULL;
 		f->present |= FLOW_HAS_START | FLOW_HAS_END;
 	}
 	return 0;

@@ -107,6 +107,7 @@ struct pkt_walk {
 	struct pkt_ip *ip;     /* &out->ip, or &out->inner inside a tunnel */
 	enum pkt_depth *depth; /* &out->depth, or &out->inner_depth */
 	bool inner;	       /* inside a tunnel: no tunnels, silent cuts */
+	size_t len;	       /* bytes handed to pkt_decode */
 };
 
 static void eth_decode(const struct pkt_walk *w, struct cur *c, bool nested);
@@ -405,6 +406,8 @@ static void ipv4_decode(const struct pkt_walk *w, struct cur *c)
 	memcpy(ip->dst, dst, 4);
 	memset(ip->dst + 4, 0, sizeof(ip->dst) - 4);
 	*w->depth = PKT_DEPTH_L3;
+	if (!w->inner)
+		w->out->ip_offset = (uint32_t)(w->len - started);
 
 	hlen = (size_t)(vihl & 0x0f) * 4;
 	if (hlen > IPV4_HDR_LEN) {
@@ -521,6 +524,8 @@ static void ipv6_decode(const struct pkt_walk *w, struct cur *c)
 	memcpy(ip->src, src, 16);
 	memcpy(ip->dst, dst, 16);
 	*w->depth = PKT_DEPTH_L3;
+	if (!w->inner)
+		w->out->ip_offset = (uint32_t)(w->len - started);
 
 	if (plen != 0) /* 0: jumbogram, length in hop-by-hop */
 		ip_payload(c, plen, &pl);
@@ -690,6 +695,7 @@ int pkt_decode(const uint8_t *buf, size_t len, uint32_t proto,
 		.ip = &out->ip,
 		.depth = &out->depth,
 		.inner = false,
+		.len = len,
 	};
 	struct cur c;
 

@@ -72,6 +72,29 @@ enum flow_latency_has {
 	FLOW_LAT_SRT = 1u << 6,	       /* Flowmon npmServerResponseTime */
 };
 
+/*
+ * What a record's `bytes` count, so that figures from different sources
+ * can be compared (the `byte_basis` of the published messages).
+ */
+enum flow_byte_basis {
+	FLOW_BASIS_UNKNOWN = 0,
+	FLOW_BASIS_IP,		  /* IP header + payload: 1/23/85, 224/190, v5 */
+	FLOW_BASIS_FRAME,	  /* layer-2 frame: 312 dataLinkFrameSize, 352/353 */
+	FLOW_BASIS_FRAME_FCS,	  /* frame with its FCS: sFlow Ethernet samples */
+	FLOW_BASIS_SECTION,	  /* only the exported section: a lower bound */
+	FLOW_BASIS_COUNT
+};
+
+/*
+ * Which length fields a record carried besides its octet counters (they
+ * decide `bytes` for packet reports and are checked against each other).
+ */
+enum flow_length_has {
+	FLOW_LEN_FRAME_SIZE = 1u << 0, /* 312 dataLinkFrameSize */
+	FLOW_LEN_IP_TOTAL = 1u << 1,   /* 224 ipTotalLength, 190, 191 + 40 */
+	FLOW_LEN_L2_OCTETS = 1u << 2,  /* 352 / 353 layer2Octet{Delta,Total} */
+};
+
 /* A field the record has no slot for, by (PEN, IE): borrowed bytes. */
 struct flow_extra {
 	uint32_t pen; /* 0 = IANA */
@@ -91,7 +114,8 @@ struct ps_flow {
 	uint8_t protocol;	     /* 4 */
 	uint8_t tos;		     /* 5 (DSCP << 2 | ECN) */
 	uint8_t ip_version;	     /* 60, or implied by the addresses */
-	uint8_t direction;	     /* 61: 0 ingress, 1 egress */
+	uint8_t direction;	     /* 61 as sent (0 ingress, 1 egress; more
+				      * is "not stated"), 255 when larger */
 	uint8_t forwarding_status;   /* 89 */
 	uint8_t src_mask, dst_mask;  /* 9/29, 13/30 */
 	uint8_t mpls_count;
@@ -104,17 +128,24 @@ struct ps_flow {
 	uint32_t input_if;	      /* 10, or 252 ingressPhysicalInterface */
 	uint32_t output_if;	      /* 14, or 253 egressPhysicalInterface */
 	uint32_t src_as, dst_as;      /* 16, 17 */
-	uint64_t bytes;		      /* 1 / 23 / 85 (see bytes_total) */
+	uint64_t bytes;		      /* 1 / 23 / 85, else 352/353 or a
+				       * packet report's length: byte_basis */
 	uint64_t packets;	      /* 2 / 24 / 86 */
 	uint64_t rev_bytes;	      /* PEN 29305 reverse 1 */
 	uint64_t rev_packets;	      /* PEN 29305 reverse 2 */
 	uint8_t bytes_total;	      /* 1 when only a total count (85/86) */
+	uint8_t byte_basis;	      /* enum flow_byte_basis of `bytes` */
+	uint8_t lengths;	      /* enum flow_length_has */
+	uint32_t frame_size;	      /* 312 */
+	uint32_t ip_total_length;     /* 224, 190, or 191 + 40 */
+	uint64_t l2_octets;	      /* 352, else 353 */
 	uint64_t start_ns, end_ns;    /* absolute; see FLOW_HAS_START_UPTIME */
 	uint32_t start_uptime_ms;     /* 22, when the boot time is not known */
 	uint32_t end_uptime_ms;	      /* 21 */
 	uint32_t sampler_id;	      /* 48 / FLOW_SAMPLER_ID */
 	uint64_t selector_id;	      /* 302 */
-	uint32_t sampling_interval;   /* 34 in the record itself */
+	uint32_t sampling_interval;   /* the record's own rate: 309/310,
+				       * 305/306, 311, 34 or 50 (ipfix.h) */
 	/* Path delay in microseconds: IANA 530-533, Huawei PEN 2011
 	 * 521/523/525/527. */
 	uint32_t path_delay_mean_us, path_delay_min_us, path_delay_max_us;
@@ -130,7 +161,7 @@ struct ps_flow {
 	uint32_t rtt_us, server_response_us;
 	uint16_t latency_present; /* enum flow_latency_has */
 	const uint8_t *frame;	  /* 315, borrowed */
-	uint16_t frame_len;	  /* 312 dataLinkFrameSize or 410 when given */
+	uint16_t frame_len;	  /* section bytes: 410 when given, else 315's */
 	uint16_t extra_count;
 	struct flow_extra extra[FLOW_MAX_EXTRA];
 };

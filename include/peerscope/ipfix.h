@@ -46,6 +46,8 @@ enum ipfix_dest {
 	IPFIX_D_PACKETS_TOTAL,
 	IPFIX_D_REV_BYTES,
 	IPFIX_D_REV_PACKETS,
+	IPFIX_D_REV_BYTES_TOTAL,
+	IPFIX_D_REV_PACKETS_TOTAL,
 	IPFIX_D_PROTOCOL,
 	IPFIX_D_TOS,
 	IPFIX_D_TCP_FLAGS,
@@ -88,9 +90,14 @@ enum ipfix_dest {
 	IPFIX_D_IP_VERSION,
 	IPFIX_D_SAMPLER_ID,
 	IPFIX_D_SELECTOR_ID,
-	IPFIX_D_SAMPLING_INTERVAL,
 	IPFIX_D_FRAME,
-	IPFIX_D_FRAME_LEN,
+	IPFIX_D_SECTION_OCTETS,
+	IPFIX_D_FRAME_SIZE,
+	IPFIX_D_IP_TOTAL_LEN,
+	IPFIX_D_IPV4_TOTAL_LEN,
+	IPFIX_D_IPV6_PAYLOAD_LEN,
+	IPFIX_D_L2_OCTETS,
+	IPFIX_D_L2_OCTETS_TOTAL,
 	IPFIX_D_DELAY_MEAN,
 	IPFIX_D_DELAY_MIN,
 	IPFIX_D_DELAY_MAX,
@@ -102,10 +109,15 @@ enum ipfix_dest {
 	IPFIX_D_ART_SERVER_NW_SUM,
 	IPFIX_D_RTT_US,
 	IPFIX_D_SRT_US,
-	/* options records */
+	/* sampling: in data records (the record's own rate) and options */
+	IPFIX_D_OPT_INTERVAL,
 	IPFIX_D_OPT_RANDOM_INTERVAL,
 	IPFIX_D_OPT_PKT_INTERVAL,
 	IPFIX_D_OPT_PKT_SPACE,
+	IPFIX_D_OPT_SAMPLING_SIZE,
+	IPFIX_D_OPT_SAMPLING_POPULATION,
+	IPFIX_D_OPT_PROBABILITY,
+	/* options records */
 	IPFIX_D_OPT_MODE,
 	IPFIX_D_OPT_SYS_INIT_MS,
 	IPFIX_D_OPT_DOMAIN,
@@ -119,10 +131,17 @@ struct ipfix_field {
 	uint8_t pad[3];
 };
 
+/*
+ * Templates are scoped to a transport session and observation domain
+ * (RFC 7011 §8, RFC 3954 §5): over UDP that is the exporter's address and
+ * source port, so two exporting processes on one host never share them.
+ */
 struct ipfix_tkey {
 	struct ps_addr exporter;
 	uint8_t version; /* 9 or 10 */
 	uint16_t tid;
+	uint16_t port;	 /* exporter's source port */
+	uint16_t pad;	 /* zeroed: keys are compared bytewise */
 	uint32_t domain; /* observation domain (v10) / source id (v9) */
 };
 
@@ -191,6 +210,7 @@ int ipfix_cache_put(struct ipfix_cache *tc, const struct ipfix_template *t);
 /* One message's header and what its walk produced. */
 struct ipfix_msg {
 	struct ps_addr exporter;
+	uint16_t src_port;	/* in: the exporter's source port */
 	uint16_t version;
 	uint16_t count;		/* v9: records in the packet */
 	uint32_t sys_uptime_ms; /* v9 */
@@ -207,7 +227,11 @@ struct ipfix_msg {
 	uint32_t sets_unknown;
 };
 
-/* Sampling and exporter facts from options data records. */
+/*
+ * Sampling and exporter facts from options data records.  The sampling
+ * fields are read from data records too (a record may state its own
+ * rate); ipfix_sampling_rate() turns them into one rate.
+ */
 enum ipfix_opt_has {
 	IPFIX_OPT_SAMPLER_ID = 1u << 0,
 	IPFIX_OPT_SELECTOR_ID = 1u << 1,
@@ -218,7 +242,17 @@ enum ipfix_opt_has {
 	IPFIX_OPT_MODE = 1u << 6,	     /* 35 / 49 */
 	IPFIX_OPT_SYS_INIT = 1u << 7,	     /* 160 */
 	IPFIX_OPT_DOMAIN = 1u << 8,	     /* 149 scope */
+	IPFIX_OPT_SAMPLING_SIZE = 1u << 9,   /* 309 */
+	IPFIX_OPT_POPULATION = 1u << 10,     /* 310 */
+	IPFIX_OPT_PROBABILITY = 1u << 11,    /* 311 */
+	IPFIX_OPT_RATE = 1u << 12,	     /* `rate` resolved from them */
 };
+
+#define IPFIX_OPT_SAMPLING                                                 \
+	(IPFIX_OPT_INTERVAL | IPFIX_OPT_RANDOM_INTERVAL |                  \
+	 IPFIX_OPT_PKT_INTERVAL | IPFIX_OPT_PKT_SPACE |                    \
+	 IPFIX_OPT_SAMPLING_SIZE | IPFIX_OPT_POPULATION |                  \
+	 IPFIX_OPT_PROBABILITY)
 
 struct ipfix_options {
 	uint32_t present; /* enum ipfix_opt_has */
@@ -228,10 +262,33 @@ struct ipfix_options {
 	uint32_t random_interval;
 	uint32_t pkt_interval;
 	uint32_t pkt_space;
+	uint32_t sampling_size;	      /* 309: packets selected ... */
+	uint32_t sampling_population; /* 310: ... out of this many */
+	double probability;	      /* 311 */
+	uint32_t rate;		      /* IPFIX_OPT_RATE: 1 in `rate` */
 	uint32_t mode;
 	uint64_t sys_init_ms;
 	uint32_t domain;
 };
+
+/*
+ * One sampling rate ("1 in N", N >= 1) from the sampling fields present
+ * in `o`, the most specific first:
+ *   1. 309/310 samplingSize / samplingPopulation (n-out-of-N): N / n;
+ *   2. 305/306 samplingPacketInterval / Space (count-based systematic,
+ *      RFC 5477): (interval + space) / interval;
+ *   3. 311 samplingProbability: 1 / p;
+ *   4. 34 samplingInterval;  5. 50 samplerRandomInterval.
+ * A pair given half (305 without 306, 309 without 310) says nothing: 305
+ * = 1 alone is not "unsampled" (ipfix.sampling.incomplete when nothing
+ * else gives a rate).
+ * A value no rate can come from (0, n > N, p outside (0, 1]) is
+ * ipfix.sampling.invalid; two complete descriptions that disagree are
+ * ipfix.sampling.conflict, and the first in the order above wins.
+ * Fractional rates round to the nearest integer.  0 = no rate.
+ */
+uint32_t ipfix_sampling_rate(const struct ipfix_options *o,
+			     struct dec_stats *st);
 
 /*
  * Callbacks.  Any may be NULL.  `flow` gets a record it may modify;
@@ -258,6 +315,15 @@ struct ipfix_handler {
 int ipfix_decode(struct ipfix_cache *tc, const struct ps_addr *exporter,
 		 const uint8_t *buf, size_t len, struct ipfix_msg *m,
 		 const struct ipfix_handler *h, struct dec_stats *st)
+	__attribute__((warn_unused_result));
+
+/*
+ * Read only the header of an IPFIX message or v9 packet into `m`
+ * (version, domain, export time, sequence): 0, or -1 with the reason
+ * ipfix_decode would give.  Who sent it is known only once this worked.
+ */
+int ipfix_header_read(const uint8_t *buf, size_t len, struct ipfix_msg *m,
+		      struct dec_stats *st)
 	__attribute__((warn_unused_result));
 
 /* Decode one data set's body (after the 4-byte set header) against the

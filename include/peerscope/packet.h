@@ -12,7 +12,8 @@
  *   has_ethernet             dst_mac, src_mac, ethertype valid
  *   vlan_count               vlan[0 .. vlan_count-1]; vlan_pcp (0 if none)
  *   mpls_count               mpls[0 .. mpls_count-1]; mpls_control_word
- *   ip.version != 0          every other field of `ip` is set: addresses
+ *   ip.version != 0          every other field of `ip` is set, and
+ *                            ip_offset (bytes of the frame before it): addresses
  *                            (IPv4 in the first 4 bytes, the other 12 zero),
  *                            and all flags/ports/ICMP fields (0 / false
  *                            when not applicable)
@@ -89,6 +90,7 @@ struct pkt_info {
 	uint32_t mpls[PKT_MAX_MPLS];   /* label stack entries as on the wire */
 	bool mpls_control_word;        /* pseudo-wire control word stepped over */
 	struct pkt_ip ip;              /* outer IP layer */
+	uint32_t ip_offset;            /* where `ip` starts in the frame */
 	enum pkt_tunnel tunnel;
 	uint32_t tunnel_id;            /* VXLAN VNI or GRE key */
 	enum pkt_depth inner_depth;    /* how far the tunnel payload got */

@@ -209,7 +209,11 @@ static int build(struct stream *s, uint32_t exporters, uint32_t records)
 				w8(s, 0x18);
 				w32(s, 1 + (rng >> 10) % 48);
 				w32(s, 1 + (rng >> 16) % 48);
-				w64(s, 64 + (rng >> 4) % 1400 * 10);
+				/* 1-10 packets of 64-1463 bytes: every packet
+				 * at least an IP header (the decoder names
+				 * fewer than 20 bytes a packet) */
+				w64(s, (1 + (rng >> 20) % 10) *
+					       (64 + (rng >> 4) % 1400));
 				w64(s, 1 + (rng >> 20) % 10);
 				w64(s, 1800000000000ULL);
 				w8(s, 1);

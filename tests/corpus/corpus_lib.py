@@ -586,6 +586,19 @@ def conn_blocks(messages):
     return acc
 
 
+def junk_sums(run):
+    """Datagrams whose header named no exporter, from --stats
+    `unrecognised_sources`: {"datagrams", "bytes", "sources", "reasons"}."""
+    tot = {"datagrams": 0, "bytes": 0, "sources": 0, "reasons": {}}
+    for s in (run.stats or {}).get("unrecognised_sources", []):
+        tot["datagrams"] += s["datagrams"]
+        tot["bytes"] += s["bytes"]
+        tot["sources"] += 1
+        for k, v in s["reasons"].items():
+            tot["reasons"][k] = tot["reasons"].get(k, 0) + v
+    return tot
+
+
 def health_sums(messages, agent=None, sub_agent=None):
     """Sum the numeric exporter_health figures (of one agent, or of all)."""
     tot = {"messages": 0, "decode_reasons": {}}

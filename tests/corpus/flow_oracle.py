@@ -21,6 +21,28 @@ def _uint(b):
     return v
 
 
+def frame_length(section):
+    """Length of the Ethernet frame whose first bytes are `section`, as its
+    IP header tells it (bytes before the IP header + IPv4 total length or
+    IPv6 payload length + 40), or None (IEEE 802.3, RFC 791, RFC 8200)."""
+    off = 12
+    while len(section) >= off + 2:
+        etype = struct.unpack(">H", section[off:off + 2])[0]
+        off += 2
+        if etype in (0x8100, 0x88A8):
+            off += 2  # the tag's TCI; its EtherType follows
+            continue
+        if etype == 0x0800 and len(section) >= off + 4 and \
+                section[off] >> 4 == 4:
+            return off + struct.unpack(">H", section[off + 2:off + 4])[0]
+        if etype == 0x86DD and len(section) >= off + 6 and \
+                section[off] >> 4 == 6:
+            return off + 40 + struct.unpack(">H",
+                                            section[off + 4:off + 6])[0]
+        return None
+    return None
+
+
 class Exporter:
     def __init__(self):
         self.records = 0
@@ -32,6 +54,9 @@ class Exporter:
         self.held = 0
         self.held_decoded = 0
         self.sampling_unknown = 0
+        self.rev_bytes = 0       # RFC 5103 reverse counters (PEN 29305)
+        self.rev_packets = 0
+        self.no_interface = [0, 0, 0]  # records with neither interface
 
     def add(self, rec):
         b = rec.get("bytes", 0)
@@ -39,6 +64,12 @@ class Exporter:
         self.records += 1
         self.bytes += b
         self.packets += p
+        self.rev_bytes += rec.get("rev_bytes", 0)
+        self.rev_packets += rec.get("rev_packets", 0)
+        if not rec.get("in") and not rec.get("out"):
+            for i, v in enumerate((1, b + rec.get("rev_bytes", 0),
+                                   p + rec.get("rev_packets", 0))):
+                self.no_interface[i] += v
         # IE 61: 0 ingress, 1 egress, None when the record does not say
         k = (rec.get("in", 0), rec.get("out", 0), rec.get("dir"))
         e = self.by_if.setdefault(k, [0, 0, 0])
@@ -147,6 +178,9 @@ class FlowOracle:
                     return
                 v = body[off:off + ln]
                 off += ln
+                if pen == 29305 and ie in (1, 2) and ln <= 8:
+                    rec["rev_bytes" if ie == 1 else "rev_packets"] = _uint(v)
+                    continue
                 if pen != 0:
                     continue
                 name = {1: "bytes", 2: "packets", 10: "in", 14: "out",
@@ -158,6 +192,7 @@ class FlowOracle:
                     rec[name] = _uint(v)
                 elif name == "frame":
                     rec[name] = ln
+                    rec["frame_bytes"] = v
             if options:
                 exp.options_records += 1
                 rate = rec.get("interval") or rec.get("random") or 0
@@ -176,9 +211,13 @@ class FlowOracle:
             if "packets" not in rec and "tpackets" in rec:
                 rec["packets"] = rec["tpackets"]
             if "frame" in rec and "packets" not in rec:
-                # PSAMP packet report: one packet, the exported section
+                # PSAMP packet report: one packet, as long as its frame:
+                # the section, or longer when the section was cut short
+                # (its IP header tells the real length)
                 rec["packets"] = 1
-                rec.setdefault("bytes", rec.get("section", rec["frame"]))
+                exported = rec.get("section", rec["frame"])
+                whole = frame_length(rec["frame_bytes"][:exported])
+                rec.setdefault("bytes", max(exported, whole or 0))
             exp.add(rec)
 
     def datagram(self, src, p):

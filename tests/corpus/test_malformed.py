@@ -8,6 +8,10 @@ header, the expected reason is derived from the payload bytes themselves
 (corpus_lib.sflow_header_verdict), never from peerscope's output.
 
 Every replay must exit 0, finish (no loop), and honour decoder_must.
+A datagram whose header is not valid whole names no exporter: it is
+counted under its source (--stats `unrecognised_sources`), never as an
+exporter, so exporter_health and that list together account for every
+datagram and every decode reason.
 """
 import os
 import re
@@ -31,8 +35,9 @@ HDR_REASON = {
 #   reasons     {name: count} that must be counted exactly
 #   one_of      [(names, count)]: the counts of these names must add up to
 #               count (where the defect can honestly be named either way)
-#   rejected    datagrams_rejected (summed over exporter_health) when
-#               decoder_must says the whole datagram(s) must be rejected
+#   rejected    datagrams_rejected (summed over exporter_health) plus the
+#               datagrams of no exporter, when decoder_must says the whole
+#               datagram(s) must be rejected
 #   max_flow    flow samples that may be decoded at most
 #   either      for "may reject the datagram": [(rejected, flow samples)]
 SFLOW_CASES = {
@@ -116,15 +121,25 @@ def check_run(rep, tag, run, expect, case, n_datagrams):
         rep.check(tag + ": one of %s counted %d time(s)" % ("/".join(names), n),
                   sum(got.values()) == n, "got %r" % got)
     h = cl.health_sums(run.messages)
-    rep.equal(tag + ": exporter_health datagrams (summed)", h.get("datagrams"),
-              n_datagrams)
-    # exporter_health decode reasons must add up to the run's decode_errors
-    rep.equal(tag + ": exporter_health reasons = stats decode_errors",
-              h["decode_reasons"], errs)
+    junk = cl.junk_sums(run)
+    rep.equal(tag + ": exporter_health + unrecognised datagrams",
+              h.get("datagrams", 0) + junk["datagrams"], n_datagrams)
+    # their decode reasons must add up to the run's decode_errors
+    reasons = dict(h["decode_reasons"])
+    for k, v in junk["reasons"].items():
+        reasons[k] = reasons.get(k, 0) + v
+    rep.equal(tag + ": exporter_health + unrecognised reasons = stats "
+              "decode_errors", reasons, errs)
+    # a header defect (the byte-level oracle) never makes an exporter
+    rep.check(tag + ": header defects counted per source, not as exporters",
+              junk["datagrams"] >= case.get("header_defects", 0),
+              "got %d, %d header defects" % (junk["datagrams"],
+                                             case.get("header_defects", 0)))
     flow = h.get("samples.flow", 0)
     if "rejected" in case:
         rep.equal(tag + ": datagrams_rejected (decoder_must: %s)"
-                  % expect["decoder_must"], h.get("datagrams_rejected"),
+                  % expect["decoder_must"],
+                  h.get("datagrams_rejected", 0) + junk["datagrams"],
                   case["rejected"])
     if "max_flow" in case:
         rep.check(tag + ": at most %d flow sample(s) decoded" % case["max_flow"],
@@ -133,7 +148,7 @@ def check_run(rep, tag, run, expect, case, n_datagrams):
             rep.equal(tag + ": no connection_metrics", len(run.of_type(
                 "connection_metrics")), 0)
     if "either" in case:
-        got = (h.get("datagrams_rejected"), flow)
+        got = (h.get("datagrams_rejected", 0) + junk["datagrams"], flow)
         rep.check(tag + ": (datagrams_rejected, flow samples) in %r"
                   % case["either"], got in case["either"], "got %r" % (got,))
 
@@ -175,6 +190,8 @@ def main():
                   [len(d[5]) for d in udp], expect["udp_payload_lengths"])
         run = cl.replay(args.peerscope, [stem + ".pcap"], 86400,
                         sets=cl.listen_sets(port), timeout=TIMEOUT)
+        case = dict(case, header_defects=sum(
+            1 for d in udp if cl.sflow_header_verdict(d[5]) is not None))
         check_run(rep, fn, run, expect, case, expect["datagrams"])
 
     # Not on the sFlow port: with the default configuration 4739 and 2055
@@ -198,20 +215,21 @@ def main():
                 want[v] = want.get(v, 0) + 1
             rep.equal(tag + ": decode_errors (flow header oracle)",
                       run.stats.get("decode_errors"), want)
-            health = [m for m in run.messages
-                      if m.get("type") == "exporter_health"]
-            rep.equal(tag + ": only exporter_health messages",
-                      len(health), len(run.messages))
-            rep.equal(tag + ": every datagram rejected",
-                      sum(m.get("datagrams_rejected", 0) for m in health),
-                      expect["datagrams"])
+            # every payload has a bad flow header: no exporter at all,
+            # every datagram counted under its source
+            rep.equal(tag + ": no message (no exporter from a bad header)",
+                      len(run.messages), 0)
+            rep.equal(tag + ": every datagram unrecognised, per source",
+                      (cl.junk_sums(run)["datagrams"],
+                       cl.junk_sums(run)["sources"]),
+                      (expect["datagrams"], 1))
         reasons = {}
         for d in udp:
             v = cl.sflow_header_verdict(d[5])
             if v is not None:
                 reasons[HDR_REASON[v]] = reasons.get(HDR_REASON[v], 0) + 1
         case = {"reasons": reasons, "rejected": expect["datagrams"],
-                "max_flow": 0}
+                "max_flow": 0, "header_defects": sum(reasons.values())}
         rep.check("%s: every payload has a header defect (oracle)" % base,
                   sum(reasons.values()) == expect["datagrams"], repr(reasons))
         sets = cl.listen_sets(port)
@@ -234,7 +252,7 @@ def main():
             if v is not None:
                 reasons[HDR_REASON[v]] = reasons.get(HDR_REASON[v], 0) + 1
         case = {"reasons": reasons, "rejected": sum(reasons.values()),
-                "max_flow": 0}
+                "max_flow": 0, "header_defects": sum(reasons.values())}
         sets = cl.listen_sets(port)
         run = cl.replay(args.peerscope, [stem + ".pcap"], 86400, sets=sets,
                         timeout=TIMEOUT)

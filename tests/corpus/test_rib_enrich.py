@@ -18,6 +18,11 @@ in order, Peer Down clearing): at the end of the capture
   192.0.2.1    by nothing
 (no route shorter than /9 exists in the capture).  The flow figures are
 the ones this test writes (sampling interval 0: counted at rate 1).
+
+The same flows again as IPFIX records metered on ingress only
+(flowDirection 61 = 0, RFC 7011 / IANA), as most routers export: their
+`out` side and its breakdown come from the direction rule (attrib.h),
+so the breakdown must be the same.
 """
 import os
 import struct
@@ -62,6 +67,21 @@ def nf5_datagram():
                             uptime - 10, uptime - 10, 40000, 443, 0, 0x10,
                             6, 0, 0, 0, 24, 24, 0)
     return hdr + recs
+
+
+def ipfix_ingress_datagram():
+    """Template 256 (sourceIPv4Address, destinationIPv4Address,
+    ingressInterface, egressInterface, octetDeltaCount, packetDeltaCount,
+    flowDirection) and one record per flow, metered on ingress."""
+    fields = ((8, 4), (12, 4), (10, 4), (14, 4), (1, 4), (2, 4), (61, 1))
+    tmpl = struct.pack("!HH", 256, len(fields)) + b"".join(
+        struct.pack("!HH", ie, ln) for ie, ln in fields)
+    recs = b"".join(struct.pack("!4s4sIIIIB", bytes([198, 18, 0, 1]),
+                                bytes(dst), 3, 7, nbytes, 1, 0)
+                    for dst, nbytes in FLOWS)
+    sets = (struct.pack("!HH", 2, 4 + len(tmpl)) + tmpl +
+            struct.pack("!HH", 256, 4 + len(recs)) + recs)
+    return struct.pack("!HHIII", 10, 16 + len(sets), TIME, 0, 0) + sets
 
 
 def write_udp_pcap(path, payload, sport=50000, dport=2055):
@@ -115,6 +135,27 @@ def main():
     rep.equal("bytes with no covering route", unrouted, WANT_UNROUTED)
     rep.equal("records looked up", lookups, len(FLOWS))
     rep.equal("inbound side is not broken down", origin_blocks(run, 3), [])
+
+    # IPFIX metered on ingress only: the out side from the direction rule
+    ipfix = os.path.join(tmp, "ipfix.pcap")
+    write_udp_pcap(ipfix, ipfix_ingress_datagram(), dport=4739)
+    run = corpus_lib.replay(args.peerscope, [bmp, ipfix], workers=2,
+                            sets=sets)
+    rep.equal("ingress-only IPFIX: replay exits 0", run.rc, 0)
+    asns, unrouted = {}, 0.0
+    for b in origin_blocks(run, 7):
+        for a in b["asns"]:
+            got = asns.get(a["asn"], (0, 0))
+            asns[a["asn"]] = (got[0] + a["bytes"], got[1] + a["records"])
+        unrouted += b["unrouted_bytes"]
+    rep.equal("ingress-only IPFIX: out side broken down by origin AS",
+              (asns, unrouted), (WANT_ASNS, WANT_UNROUTED))
+    outs = [m["out"]["samples"]["sampled_bytes"]
+            for m in run.of_type("connection_metrics")
+            if m.get("router") == "10.79.0.1" and m.get("ifindex") == 7
+            and m["out"]["samples"] is not None]
+    rep.equal("ingress-only IPFIX: out bytes on the output interface",
+              sum(outs), sum(n for _d, n in FLOWS))
 
     # Without the BMP capture the router has no feed: no breakdown at all.
     run = corpus_lib.replay(args.peerscope, [flows], workers=2, sets=sets)

@@ -4,8 +4,9 @@
  * input shapes how a later input's data sets are read, as on the wire.
  *
  * Input: byte 0 picks one of four exporters (so state is per exporter and
- * withdrawals/redefinitions of one do not reach another); the rest is
- * the UDP payload.
+ * withdrawals/redefinitions of one do not reach another) and one of two
+ * source ports (transport sessions: templates are per session); the rest
+ * is the UDP payload.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -46,6 +47,11 @@ static void on_flow(void *arg, const struct ipfix_msg *m, struct ps_flow *f)
 	}
 	if (f->extra_count > FLOW_MAX_EXTRA)
 		__builtin_trap();
+	/* a rate is 1 in N, N >= 1; a basis is one of the named ones */
+	if ((f->present & FLOW_HAS_SAMPLING) && f->sampling_interval == 0)
+		__builtin_trap();
+	if (f->byte_basis >= FLOW_BASIS_COUNT)
+		__builtin_trap();
 	for (unsigned i = 0; i < f->extra_count; i++)
 		fs->sink ^= touch(f->extra[i].value, f->extra[i].len);
 }
@@ -59,6 +65,15 @@ static void on_unknown(void *arg, const struct ipfix_msg *m, uint16_t set_id,
 	if (set_id < 256)
 		__builtin_trap();
 	fs->sink ^= touch(set, len);
+}
+
+static void on_options(void *arg, const struct ipfix_msg *m,
+		       const struct ipfix_options *o)
+{
+	(void)arg;
+	(void)m;
+	if ((o->present & IPFIX_OPT_RATE) && o->rate == 0)
+		__builtin_trap();
 }
 
 static void on_nf5(void *arg, const struct nf5_header *h, struct ps_flow *f)
@@ -76,8 +91,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ipfix_handler h = {
 		.arg = &fs,
 		.flow = on_flow,
+		.options = on_options,
 		.unknown_set = on_unknown,
 	};
+	struct ipfix_msg hdr;
+	int rc;
 	struct ps_addr exporter;
 	struct ipfix_msg m;
 	struct nf5_header nh;
@@ -97,9 +115,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	exporter.bytes[3] = data[0] & 3;
 	memset(&st, 0, sizeof(st));
 	memset(&m, 0, sizeof(m));
-	if (ipfix_decode(&fs.tc, &exporter, data + 1, size - 1, &m, &h, &st) ==
-	    -1)
+	m.src_port = (uint16_t)(data[0] >> 2 & 1);
+	rc = ipfix_decode(&fs.tc, &exporter, data + 1, size - 1, &m, &h, &st);
+	if (rc == -1)
 		fs.sink ^= 1; /* rejected: counted in st, nothing else to do */
+	/* the header alone is refused exactly when the message is */
+	if (ipfix_header_read(data + 1, size - 1, &hdr, &st) != rc)
+		__builtin_trap();
 	if (nf5_decode(data + 1, size - 1, &nh, on_nf5, &fs, &st) == -1)
 		fs.sink ^= 2;
 	/* the caps hold whatever came in */

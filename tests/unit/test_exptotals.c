@@ -17,6 +17,8 @@ static void add(struct exp_totals *t, unsigned i, uint64_t datagrams)
 	memset(&w, 0, sizeof(w));
 	snprintf(w.source, sizeof(w.source), "192.0.2.%u", i % 256);
 	snprintf(w.agent, sizeof(w.agent), "agent-%u", i);
+	snprintf(w.id, sizeof(w.id), "192.0.2.%u/agent-%u/0/sflow/6343",
+		 i % 256, i);
 	w.datagrams = datagrams;
 	w.bytes = datagrams * 100;
 	exptotals_add(t, &w);
@@ -40,6 +42,26 @@ static void test_accumulate_and_cap(void **state)
 	assert_int_equal(t.omitted_datagrams, 10);
 	add(&t, 1, 1); /* a known exporter still counts past the cap */
 	assert_int_equal(t.v[0].datagrams, 8);
+	/* the same host and agent, another process: its own series */
+	{
+		struct exp_totals two;
+		struct exp_total w;
+
+		memset(&two, 0, sizeof(two));
+		memset(&w, 0, sizeof(w));
+		snprintf(w.source, sizeof(w.source), "192.0.2.1");
+		snprintf(w.agent, sizeof(w.agent), "192.0.2.1");
+		snprintf(w.id, sizeof(w.id), "192.0.2.1/192.0.2.1/0/ipfix/5000");
+		w.datagrams = 2;
+		exptotals_add(&two, &w);
+		snprintf(w.id, sizeof(w.id),
+			 "192.0.2.1/192.0.2.1/0/netflow9/5001");
+		w.datagrams = 3;
+		exptotals_add(&two, &w);
+		assert_int_equal(two.n, 2);
+		assert_int_equal(two.v[0].datagrams + two.v[1].datagrams, 5);
+		exptotals_free(&two);
+	}
 	assert_int_equal(exptotals_copy(&t, &copy), 0);
 	assert_int_equal(copy.n, t.n);
 	assert_int_equal(copy.v[0].datagrams, 8);

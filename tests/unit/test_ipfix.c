@@ -1091,6 +1091,287 @@ static void test_nf5(void **state)
 	free(b);
 }
 
+
+/* --- issue 15: transport session, lengths, sampling, direction ------- */
+
+static int decode_port(struct fixture *x, uint16_t port)
+{
+	memset(&x->r, 0, sizeof(x->r));
+	memset(&x->m, 0, sizeof(x->m));
+	x->m.src_port = port;
+	return ipfix_decode(&x->tc, &x->exporter, x->b.b, x->b.n, &x->m, &x->h,
+			    &x->st);
+}
+
+/* RFC 7011 §8: templates belong to one transport session (source port). */
+static void test_template_scoped_by_port(void **state)
+{
+	struct fixture *x = *state;
+
+	ipfix_begin(&x->b, 1, 1);
+	tmpl_256(&x->b);
+	ipfix_end(&x->b);
+	assert_int_equal(decode_port(x, 1000), 0);
+	ipfix_begin(&x->b, 1, 1);
+	set_begin(&x->b, 256);
+	rec_256(&x->b, 1, 1, 1, 1, 1);
+	set_end(&x->b);
+	ipfix_end(&x->b);
+	/* another process of the same host and domain: not its template */
+	assert_int_equal(decode_port(x, 2000), 0);
+	assert_int_equal(x->r.n, 0);
+	assert_int_equal(reason(x, DEC_IPFIX_DATA_TEMPLATE_UNKNOWN), 1);
+	assert_int_equal(decode_port(x, 1000), 0);
+	assert_int_equal(x->r.n, 1);
+}
+
+static uint32_t rate_of(struct ipfix_options *o, struct dec_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	return ipfix_sampling_rate(o, st);
+}
+
+/* The documented precedence (ipfix.h), value by value. */
+static void test_sampling_rate_precedence(void **state)
+{
+	struct ipfix_options o;
+	struct dec_stats st;
+
+	(void)state;
+	/* a lone 305 of 1 says nothing: not "unsampled" */
+	memset(&o, 0, sizeof(o));
+	o.present = IPFIX_OPT_PKT_INTERVAL;
+	o.pkt_interval = 1;
+	assert_int_equal(rate_of(&o, &st), 0);
+	assert_int_equal(st.n[DEC_IPFIX_SAMPLING_INCOMPLETE], 1);
+	/* ... while 309/310 beside it say 1 in 256 */
+	o.present |= IPFIX_OPT_SAMPLING_SIZE | IPFIX_OPT_POPULATION;
+	o.sampling_size = 1;
+	o.sampling_population = 256;
+	assert_int_equal(rate_of(&o, &st), 256);
+	assert_true(dec_stats_is_clean(&st));
+	/* 305/306: (1 + 9) / 1 */
+	memset(&o, 0, sizeof(o));
+	o.present = IPFIX_OPT_PKT_INTERVAL | IPFIX_OPT_PKT_SPACE;
+	o.pkt_interval = 1;
+	o.pkt_space = 9;
+	assert_int_equal(rate_of(&o, &st), 10);
+	/* 3 of 1000: 333.3, rounded */
+	memset(&o, 0, sizeof(o));
+	o.present = IPFIX_OPT_SAMPLING_SIZE | IPFIX_OPT_POPULATION;
+	o.sampling_size = 3;
+	o.sampling_population = 1000;
+	assert_int_equal(rate_of(&o, &st), 333);
+	/* 311: probability 0.001 */
+	memset(&o, 0, sizeof(o));
+	o.present = IPFIX_OPT_PROBABILITY;
+	o.probability = 0.001;
+	assert_int_equal(rate_of(&o, &st), 1000);
+	/* 34 = 100 against 309/310 = 1 of 256: 309/310 first, conflict */
+	memset(&o, 0, sizeof(o));
+	o.present = IPFIX_OPT_INTERVAL | IPFIX_OPT_SAMPLING_SIZE |
+		    IPFIX_OPT_POPULATION;
+	o.interval = 100;
+	o.sampling_size = 1;
+	o.sampling_population = 256;
+	assert_int_equal(rate_of(&o, &st), 256);
+	assert_int_equal(st.n[DEC_IPFIX_SAMPLING_CONFLICT], 1);
+	/* impossible values: n > N, N = 0, p > 1 */
+	memset(&o, 0, sizeof(o));
+	o.present = IPFIX_OPT_SAMPLING_SIZE | IPFIX_OPT_POPULATION;
+	o.sampling_size = 5;
+	o.sampling_population = 3;
+	assert_int_equal(rate_of(&o, &st), 0);
+	assert_int_equal(st.n[DEC_IPFIX_SAMPLING_INVALID], 1);
+	o.sampling_population = 0;
+	assert_int_equal(rate_of(&o, &st), 0);
+	assert_int_equal(st.n[DEC_IPFIX_SAMPLING_INVALID], 1);
+	memset(&o, 0, sizeof(o));
+	o.present = IPFIX_OPT_PROBABILITY | IPFIX_OPT_RANDOM_INTERVAL;
+	o.probability = 2.0;
+	o.random_interval = 2048;
+	assert_int_equal(rate_of(&o, &st), 2048);
+	assert_int_equal(st.n[DEC_IPFIX_SAMPLING_INVALID], 1);
+}
+
+/* A data record's own 309/310 and 311 (float64) give its rate. */
+static void test_sampling_in_record(void **state)
+{
+	struct fixture *x = *state;
+	uint64_t half;
+	double p = 0.5;
+
+	memcpy(&half, &p, sizeof(half));
+	ipfix_begin(&x->b, 1, 1);
+	set_begin(&x->b, 2);
+	put16(&x->b, 300);
+	put16(&x->b, 3);
+	field(&x->b, 1, 4);   /* octetDeltaCount */
+	field(&x->b, 309, 4); /* samplingSize */
+	field(&x->b, 310, 4); /* samplingPopulation */
+	put16(&x->b, 301);
+	put16(&x->b, 2);
+	field(&x->b, 1, 4);
+	field(&x->b, 311, 8); /* samplingProbability */
+	set_end(&x->b);
+	set_begin(&x->b, 300);
+	put32(&x->b, 40);
+	put32(&x->b, 1);
+	put32(&x->b, 256);
+	set_end(&x->b);
+	set_begin(&x->b, 301);
+	put32(&x->b, 40);
+	put64(&x->b, half);
+	set_end(&x->b);
+	ipfix_end(&x->b);
+	assert_int_equal(decode(x), 0);
+	assert_int_equal(x->r.n, 2);
+	assert_true(x->r.f[0].present & FLOW_HAS_SAMPLING);
+	assert_int_equal(x->r.f[0].sampling_interval, 256);
+	assert_int_equal(x->r.f[1].sampling_interval, 2);
+	assert_true(dec_stats_is_clean(&x->st));
+}
+
+/* The first `len` bytes of an Ethernet frame carrying IPv4 of `total`. */
+static void put_eth_ipv4(struct buf *b, uint16_t total, unsigned len)
+{
+	size_t start = b->n;
+
+	for (int i = 0; i < 12; i++)
+		put8(b, (uint8_t)i); /* MACs */
+	put16(b, 0x0800);
+	put8(b, 0x45);
+	put8(b, 0);
+	put16(b, total);
+	put32(b, 0); /* id, flags, offset */
+	put8(b, 64);
+	put8(b, 17); /* UDP */
+	put16(b, 0);
+	put32(b, 0xC0000201); /* 192.0.2.1 */
+	put32(b, 0xC6336401); /* 198.51.100.1 */
+	while (b->n - start < len)
+		put8(b, 0);
+	b->n = start + len;
+}
+
+/* Packet reports: 312 is the packet's length, not the section's. */
+static void test_frame_size_and_section(void **state)
+{
+	struct fixture *x = *state;
+
+	ipfix_begin(&x->b, 1, 1);
+	set_begin(&x->b, 2);
+	put16(&x->b, 400);
+	put16(&x->b, 2);
+	field(&x->b, 315, 0xFFFF); /* dataLinkFrameSection */
+	field(&x->b, 312, 2);      /* dataLinkFrameSize */
+	put16(&x->b, 401);
+	put16(&x->b, 1);
+	field(&x->b, 315, 0xFFFF);
+	set_end(&x->b);
+	set_begin(&x->b, 400);
+	put8(&x->b, 64); /* a 1514-byte frame's first 64 bytes */
+	put_eth_ipv4(&x->b, 1500, 64);
+	put16(&x->b, 1514);
+	put8(&x->b, 64); /* 312 = 40 below its own 64-byte section */
+	put_eth_ipv4(&x->b, 46, 64);
+	put16(&x->b, 40);
+	set_end(&x->b);
+	set_begin(&x->b, 401);
+	put8(&x->b, 48); /* no 312: 14 bytes before IP + 1000 */
+	put_eth_ipv4(&x->b, 1000, 48);
+	set_end(&x->b);
+	ipfix_end(&x->b);
+	assert_int_equal(decode(x), 0);
+	assert_int_equal(x->r.n, 3);
+	assert_int_equal(x->r.f[0].bytes, 1514);
+	assert_int_equal(x->r.f[0].packets, 1);
+	assert_int_equal(x->r.f[0].byte_basis, FLOW_BASIS_FRAME);
+	assert_int_equal(x->r.f[1].bytes, 64);
+	assert_int_equal(reason(x, DEC_IPFIX_LENGTH_FRAME_BELOW_SECTION), 1);
+	assert_int_equal(x->r.f[2].bytes, 1014);
+	assert_int_equal(x->r.f[2].byte_basis, FLOW_BASIS_FRAME);
+}
+
+/* Counts that contradict each other are named; the rule decides. */
+static void test_length_contradictions(void **state)
+{
+	struct fixture *x = *state;
+
+	ipfix_begin(&x->b, 1, 1);
+	set_begin(&x->b, 2);
+	put16(&x->b, 500);
+	put16(&x->b, 5);
+	field(&x->b, 85, 8);  /* octetTotalCount (before the delta) */
+	field(&x->b, 1, 8);   /* octetDeltaCount */
+	field(&x->b, 2, 4);   /* packetDeltaCount */
+	field(&x->b, 352, 8); /* layer2OctetDeltaCount */
+	field(&x->b, 61, 1);  /* flowDirection */
+	put16(&x->b, 501);
+	put16(&x->b, 3);
+	field(&x->b, 353, 8); /* layer2OctetTotalCount only */
+	field(&x->b, 2, 4);
+	efield(&x->b, 85, 8, 29305); /* reverseOctetTotalCount */
+	set_end(&x->b);
+	set_begin(&x->b, 500);
+	put64(&x->b, 500);  /* total below the delta */
+	put64(&x->b, 1000); /* the delta counts */
+	put32(&x->b, 5);
+	put64(&x->b, 50); /* layer 2 below layer 3 */
+	put8(&x->b, 255); /* Cisco's "not stated", kept as sent */
+	put64(&x->b, 10); /* 10 bytes, 5 packets: below 20 bytes each */
+	put64(&x->b, 10);
+	put32(&x->b, 5);
+	put64(&x->b, 1100);
+	put8(&x->b, 0);
+	set_end(&x->b);
+	set_begin(&x->b, 501);
+	put64(&x->b, 1518);
+	put32(&x->b, 1);
+	put64(&x->b, 777);
+	set_end(&x->b);
+	ipfix_end(&x->b);
+	assert_int_equal(decode(x), 0);
+	assert_int_equal(x->r.n, 3);
+	assert_int_equal(x->r.f[0].bytes, 1000);
+	assert_int_equal(x->r.f[0].byte_basis, FLOW_BASIS_IP);
+	assert_true(x->r.f[0].present & FLOW_HAS_DIRECTION);
+	assert_int_equal(x->r.f[0].direction, 255);
+	assert_int_equal(reason(x, DEC_IPFIX_LENGTH_TOTAL_BELOW_DELTA), 1);
+	assert_int_equal(reason(x, DEC_IPFIX_LENGTH_L2_BELOW_IP), 1);
+	assert_int_equal(reason(x, DEC_IPFIX_LENGTH_BYTES_BELOW_PACKETS), 1);
+	assert_int_equal(x->r.f[1].direction, 0);
+	assert_int_equal(x->r.f[2].bytes, 1518);
+	assert_int_equal(x->r.f[2].byte_basis, FLOW_BASIS_FRAME);
+	assert_int_equal(x->r.f[2].rev_bytes, 777);
+}
+
+/* v9: sysUpTime wraps after 49.7 days; records stay relative to export. */
+static void test_v9_uptime_wrap(void **state)
+{
+	struct fixture *x = *state;
+	uint64_t export_ms = 1700000000ULL * 1000;
+
+	v9_begin(&x->b, 2, 1000, 1700000000, 1, 0);
+	set_begin(&x->b, 0);
+	put16(&x->b, 256);
+	put16(&x->b, 3);
+	field(&x->b, 22, 4); /* FIRST_SWITCHED */
+	field(&x->b, 21, 4); /* LAST_SWITCHED */
+	field(&x->b, 1, 4);
+	set_end(&x->b);
+	set_begin(&x->b, 256);
+	put32(&x->b, 0xFFFFF000u); /* 4096 ms before the wrap */
+	put32(&x->b, 500);	   /* after it */
+	put32(&x->b, 100);
+	set_end(&x->b);
+	assert_int_equal(decode(x), 0);
+	assert_int_equal(x->r.n, 1);
+	/* header uptime 1000: first 1000 + 4096 ms, last 500 ms ago */
+	assert_int_equal(x->r.f[0].start_ns, (export_ms - 5096) * 1000000ULL);
+	assert_int_equal(x->r.f[0].end_ns, (export_ms - 500) * 1000000ULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1117,6 +1398,12 @@ int main(void)
 		T(test_vendor_latency),
 		T(test_flowmon_latency),
 		T(test_nf5),
+		T(test_template_scoped_by_port),
+		cmocka_unit_test(test_sampling_rate_precedence),
+		T(test_sampling_in_record),
+		T(test_frame_size_and_section),
+		T(test_length_contradictions),
+		T(test_v9_uptime_wrap),
 #undef T
 	};
 
