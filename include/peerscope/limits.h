@@ -44,6 +44,35 @@
  */
 #define PS_STREAM_RESYNC_MAX (1u << 20)
 
+/*
+ * Peering connections (issue 11).  Top-N heavy hitters (collector/topn.h):
+ * keys one summary monitors (k; memory 20 bytes a slot), and the N a
+ * message may publish.
+ */
+#define TOPN_MAX_CAPACITY 256
+#define TOPN_MAX_N	  64
+
+/*
+ * Interval rates and percentiles (collector/rateslots.h): sample slots in
+ * one window (a longer window gets wider slots: 360 = one hour of 10 s
+ * slots), and counter intervals kept per window before neighbouring rates
+ * are averaged in pairs (360 = one hour of 10 s polling).
+ */
+#define RATESLOTS_MAX_SLOTS	360
+#define RATESLOTS_MAX_INTERVALS 360
+
+/*
+ * IX data imports (collector/ixdata.h): IX-F Member Export and PeeringDB
+ * netixlan files.  A file past a cap is refused, never truncated.  The
+ * whole file is parsed in memory (json-c): about 6 x its size at peak.
+ */
+#define IXDATA_MAX_FILE_BYTES	  (64u << 20)
+#define IXDATA_MAX_JSON_DEPTH	  16 /* IX-F needs 9 (services: 11) */
+#define IXDATA_MAX_ENTRIES	  131072 /* PeeringDB had ~50,000 netixlan */
+#define IXDATA_MAX_MACS_PER_ENTRY 8
+#define IXDATA_MAX_IXPS		  64  /* IX-F ixp_list */
+#define IXDATA_MAX_LANS		  256 /* IX-F ixp_list[].vlan, all IXPs */
+
 /* Datagrams */
 #define PS_MAX_DATAGRAM 65535
 
