@@ -1,32 +1,76 @@
 /*
- * topn.c - Space-Saving with weighted updates and a mergeable merge; the
- * contract and the proof of the bound are in topn.h.
+ * topn.c - Space-Saving with weighted updates and batched evictions, and
+ * its merge; the contract, the proof of the bound and the layout are in
+ * topn.h.
  */
 #include "topn.h"
 
 #include <assert.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The three arrays inside t->mem. */
-static inline uint64_t *counts_of(const struct topn *t)
+/* The arrays inside t->mem, for t->cap slots and 2^t->bits index entries. */
+struct view {
+	uint64_t *count, *error;
+	uint32_t *key;
+	uint8_t *index; /* slot + 1, or 0 = empty */
+	uint32_t mask;	/* index entries - 1 */
+	uint8_t shift;	/* 32 - bits: the hash's top bits pick an entry */
+};
+
+static size_t block_bytes(uint32_t cap, uint8_t bits)
 {
-	return t->mem;
+	return (size_t)cap * TOPN_SLOT_BYTES + ((size_t)1 << bits);
 }
 
-static inline uint64_t *errors_of(const struct topn *t)
+static struct view view_of(void *mem, uint32_t cap, uint8_t bits)
 {
-	return t->mem + t->cap;
+	struct view v;
+
+	v.count = mem;
+	v.error = v.count + cap;
+	v.key = (uint32_t *)(v.error + cap);
+	v.index = (uint8_t *)(v.key + cap);
+	v.mask = (1u << bits) - 1;
+	v.shift = (uint8_t)(32 - bits);
+	return v;
 }
 
-static inline uint32_t *keys_of(const struct topn *t)
+static struct view view(const struct topn *t)
 {
-	return (uint32_t *)(t->mem + 2 * (size_t)t->cap);
+	return view_of(t->mem, t->cap, t->bits);
 }
 
-static size_t mem_bytes(uint32_t cap)
+/* Fibonacci hashing: the product's top bits are well mixed. */
+static uint32_t home(const struct view *v, uint32_t key)
 {
-	return (size_t)cap * TOPN_SLOT_BYTES;
+	return (key * 2654435769u) >> v->shift;
+}
+
+/* The slot of key, or -1. */
+static int find(const struct view *v, uint32_t key)
+{
+	for (uint32_t h = home(v, key); v->index[h] != 0; h = (h + 1) & v->mask)
+		if (v->key[v->index[h] - 1] == key)
+			return v->index[h] - 1;
+	return -1;
+}
+
+static void index_put(struct view *v, uint32_t slot)
+{
+	uint32_t h = home(v, v->key[slot]);
+
+	while (v->index[h] != 0)
+		h = (h + 1) & v->mask;
+	v->index[h] = (uint8_t)(slot + 1);
+}
+
+static void index_rebuild(struct view *v, uint32_t n)
+{
+	memset(v->index, 0, v->mask + 1);
+	for (uint32_t s = 0; s < n; s++)
+		index_put(v, s);
 }
 
 void topn_init(struct topn *t, uint32_t k)
@@ -54,156 +98,268 @@ void topn_reset(struct topn *t)
 	t->total = 0;
 	t->floor = 0;
 	t->n = 0;
+	if (t->mem != NULL)
+		memset(view(t).index, 0, (size_t)1 << t->bits);
 }
 
 /*
- * Room for `want` slots (<= k), moving the three arrays to their places
- * in a larger block.  0, or -1 with the summary unchanged.
+ * Room for `want` slots (<= 2k) in a new block, the slots copied and the
+ * index (at least twice the slots) rebuilt.  0, or -1 with the summary
+ * unchanged.
  */
 static int reserve(struct topn *t, uint32_t want)
 {
 	uint32_t cap = t->cap ? t->cap : TOPN_INITIAL_SLOTS;
-	uint64_t *mem;
+	uint8_t bits = 1;
+	struct view from, to;
+	void *mem;
 
 	if (want <= t->cap)
 		return 0;
 	while (cap < want)
 		cap *= 2;
-	if (cap > t->k)
-		cap = t->k;
-	mem = malloc(mem_bytes(cap));
+	if (cap > 2u * t->k)
+		cap = 2u * t->k;
+	while ((1u << bits) < 2 * cap)
+		bits++;
+	mem = malloc(block_bytes(cap, bits));
 	if (mem == NULL)
 		return -1;
+	to = view_of(mem, cap, bits);
 	if (t->n > 0) {
-		memcpy(mem, counts_of(t), t->n * sizeof(uint64_t));
-		memcpy(mem + cap, errors_of(t), t->n * sizeof(uint64_t));
-		memcpy(mem + 2 * (size_t)cap, keys_of(t),
-		       t->n * sizeof(uint32_t));
+		from = view(t);
+		memcpy(to.count, from.count, t->n * sizeof(uint64_t));
+		memcpy(to.error, from.error, t->n * sizeof(uint64_t));
+		memcpy(to.key, from.key, t->n * sizeof(uint32_t));
 	}
+	index_rebuild(&to, t->n);
 	free(t->mem);
 	t->mem = mem;
 	t->cap = (uint16_t)cap;
+	t->bits = bits;
 	return 0;
 }
 
-/* Move slot i up past every slot of smaller count (ties keep order). */
-static void bubble_up(struct topn *t, uint32_t i)
-{
-	uint64_t *c = counts_of(t), *e = errors_of(t);
-	uint32_t *key = keys_of(t);
-	uint64_t ci = c[i], ei = e[i];
-	uint32_t ki = key[i];
+/* A keyed count while slots are selected (purge, merge). */
+struct item {
+	uint64_t count, error;
+	uint32_t key;
+};
 
-	for (; i > 0 && c[i - 1] < ci; i--) {
-		c[i] = c[i - 1];
-		e[i] = e[i - 1];
-		key[i] = key[i - 1];
-	}
-	c[i] = ci;
-	e[i] = ei;
-	key[i] = ki;
+/* a ranks below b: a smaller count, or the same and a larger key (so
+ * which of equal counts are kept depends on the keys alone) */
+static bool item_below(const struct item *a, const struct item *b)
+{
+	return a->count < b->count || (a->count == b->count && a->key > b->key);
 }
 
-static uint32_t find_key(const struct topn *t, uint32_t key)
+static void item_swap(struct item *a, struct item *b)
 {
-	const uint32_t *keys = keys_of(t);
-	uint32_t i;
+	struct item x = *a;
 
-	for (i = 0; i < t->n; i++)
-		if (keys[i] == key)
+	*a = *b;
+	*b = x;
+}
+
+/* Of u[a], u[b], u[c], the index of the middle one by rank. */
+static uint32_t middle(const struct item *u, uint32_t a, uint32_t b, uint32_t c)
+{
+	if (item_below(&u[a], &u[b]))
+		return item_below(&u[b], &u[c]) ? b :
+		       item_below(&u[a], &u[c]) ? c :
+						  a;
+	return item_below(&u[a], &u[c]) ? a : item_below(&u[b], &u[c]) ? c : b;
+}
+
+/*
+ * Put the `keep` highest-ranked of u[0..m) first, in no order
+ * (quickselect: Lomuto partitions around a median of three; keys are
+ * distinct, so the order is strict); returns the largest count among
+ * the rest (0: none).  O(m) expected.
+ */
+static uint64_t select_top(struct item *u, uint32_t m, uint32_t keep)
+{
+	uint32_t lo = 0, hi = m;
+	uint64_t dropped = 0;
+
+	while (keep < hi && lo < hi) {
+		uint32_t p = middle(u, lo, lo + (hi - lo) / 2, hi - 1);
+		uint32_t at = lo;
+
+		item_swap(&u[p], &u[hi - 1]);
+		for (uint32_t i = lo; i + 1 < hi; i++)
+			if (item_below(&u[hi - 1], &u[i]))
+				item_swap(&u[i], &u[at++]);
+		item_swap(&u[at], &u[hi - 1]);
+		/* u[lo..at) rank above u[at], u[at + 1..hi) below it */
+		if (keep <= at + 1 && keep >= at)
 			break;
-	return i;
+		if (keep < at)
+			hi = at;
+		else
+			lo = at + 1;
+	}
+	for (uint32_t i = keep; i < m; i++)
+		if (u[i].count > dropped)
+			dropped = u[i].count;
+	return dropped;
+}
+
+/* The slots from u[0..n), the floor raised to `dropped`. */
+static void store(struct topn *t, const struct item *u, uint32_t n,
+		  uint64_t dropped)
+{
+	struct view v = view(t);
+
+	for (uint32_t i = 0; i < n; i++) {
+		v.key[i] = u[i].key;
+		v.count[i] = u[i].count;
+		v.error[i] = u[i].error;
+	}
+	t->n = (uint16_t)n;
+	if (dropped > t->floor)
+		t->floor = dropped;
+	index_rebuild(&v, n);
+}
+
+static void u64_swap(uint64_t *a, uint64_t *b)
+{
+	uint64_t x = *a;
+
+	*a = *b;
+	*b = x;
+}
+
+/*
+ * The k-th largest of a[0..n) (1 <= k <= n), a reordered: quickselect
+ * with three-way partitions (counts often tie), O(n) expected.
+ */
+static uint64_t kth_largest(uint64_t *a, uint32_t n, uint32_t k)
+{
+	uint32_t lo = 0, hi = n, want = k - 1;
+
+	for (;;) {
+		uint64_t x = a[lo], y = a[lo + (hi - lo) / 2], z = a[hi - 1];
+		uint64_t p = x < y ? (y < z ? y :
+				      x < z ? z :
+					      x) :
+				     (x < z ? x :
+				      y < z ? z :
+					      y);
+		uint32_t gt = lo, i = lo, lt = hi;
+
+		while (i < lt) { /* [lo, gt) > p, [gt, i) == p, [lt, hi) < p */
+			if (a[i] > p)
+				u64_swap(&a[gt++], &a[i++]);
+			else if (a[i] < p)
+				u64_swap(&a[i], &a[--lt]);
+			else
+				i++;
+		}
+		if (want < gt)
+			hi = gt;
+		else if (want >= lt)
+			lo = lt;
+		else
+			return p;
+	}
+}
+
+/*
+ * All 2k slots taken: keep the k largest counts (of equal counts at the
+ * cut, the first slots), the floor becomes the largest count dropped
+ * (topn.h: a merge with the exact batch).  O(k) expected, once per k new
+ * keys at least.
+ */
+static void purge(struct topn *t)
+{
+	uint64_t scratch[2 * TOPN_MAX_CAPACITY], cut, dropped = 0;
+	struct view v = view(t);
+	uint32_t above = 0, kept = 0;
+
+	memcpy(scratch, v.count, t->n * sizeof(uint64_t));
+	cut = kth_largest(scratch, t->n, t->k);
+	for (uint32_t s = 0; s < t->n; s++)
+		above += v.count[s] > cut;
+	for (uint32_t s = 0; s < t->n; s++) {
+		if (v.count[s] > cut || (v.count[s] == cut && above < t->k)) {
+			above += v.count[s] == cut;
+			v.count[kept] = v.count[s];
+			v.error[kept] = v.error[s];
+			v.key[kept] = v.key[s];
+			kept++;
+		} else if (v.count[s] > dropped) {
+			dropped = v.count[s];
+		}
+	}
+	assert(kept == t->k);
+	t->n = (uint16_t)kept;
+	if (dropped > t->floor)
+		t->floor = dropped;
+	index_rebuild(&v, kept);
 }
 
 int topn_add(struct topn *t, uint32_t key, uint64_t w)
 {
-	uint32_t i;
+	struct view v;
+	int s;
 
 	if (w == 0)
 		return 0;
 	if (t->total > UINT64_MAX - w)
 		return -1;
-	i = t->n > 0 ? find_key(t, key) : 0;
-	if (i < t->n) {
-		counts_of(t)[i] += w;
-	} else if (t->n < t->k) {
-		if (reserve(t, t->n + 1u) == -1)
-			return -1;
-		i = t->n++;
-		keys_of(t)[i] = key;
-		counts_of(t)[i] = t->floor + w;
-		errors_of(t)[i] = t->floor;
-	} else {
-		i = t->n - 1u; /* the least count */
-		t->floor = counts_of(t)[i];
-		keys_of(t)[i] = key;
-		counts_of(t)[i] = t->floor + w;
-		errors_of(t)[i] = t->floor;
+	s = -1;
+	if (t->n > 0) {
+		v = view(t);
+		s = find(&v, key);
 	}
+	if (s >= 0) {
+		v.count[s] += w;
+		t->total += w;
+		return 0;
+	}
+	if (t->n == 2u * t->k)
+		purge(t);
+	else if (t->n == t->cap && reserve(t, t->n + 1u) == -1)
+		return -1;
+	v = view(t);
+	s = t->n++;
+	v.key[s] = key;
+	v.count[s] = t->floor + w;
+	v.error[s] = t->floor;
+	index_put(&v, (uint32_t)s);
 	t->total += w;
-	bubble_up(t, i);
 	return 0;
 }
 
-/* One monitored key, as the merge handles it. */
-struct slot {
-	uint64_t count, error;
-	uint32_t key;
-};
-
-static int by_key(const void *a, const void *b)
-{
-	uint32_t x = ((const struct slot *)a)->key;
-	uint32_t y = ((const struct slot *)b)->key;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Largest count first; equal counts by key, so a merge is deterministic. */
-static int by_count(const void *a, const void *b)
-{
-	const struct slot *x = a, *y = b;
-
-	if (x->count != y->count)
-		return x->count > y->count ? -1 : 1;
-	return x->key < y->key ? -1 : x->key > y->key;
-}
-
-static uint32_t slots_of(const struct topn *t, struct slot *out)
-{
-	for (uint32_t i = 0; i < t->n; i++) {
-		out[i].key = keys_of(t)[i];
-		out[i].count = counts_of(t)[i];
-		out[i].error = errors_of(t)[i];
-	}
-	qsort(out, t->n, sizeof(*out), by_key);
-	return t->n;
-}
-
 /*
- * The union of a (floor fa) and b (floor fb), both sorted by key, into
- * u: a key missing on one side takes that side's floor as count and error.
+ * The union of dst and src into u: a key absent on one side takes that
+ * side's floor as count and error (topn.h).  u[s] is dst's slot s.
  */
-static uint32_t join(const struct slot *a, uint32_t na, uint64_t fa,
-		     const struct slot *b, uint32_t nb, uint64_t fb,
-		     struct slot *u)
+static uint32_t join(const struct topn *dst, const struct topn *src,
+		     struct item *u)
 {
-	uint32_t i = 0, j = 0, m = 0;
+	struct view d = { 0 }, s = view(src);
+	uint32_t m = dst->n;
 
-	while (i < na || j < nb) {
-		if (j == nb || (i < na && a[i].key < b[j].key)) {
-			u[m] = a[i++];
-			u[m].count += fb;
-			u[m].error += fb;
-		} else if (i == na || b[j].key < a[i].key) {
-			u[m] = b[j++];
-			u[m].count += fa;
-			u[m].error += fa;
-		} else {
-			u[m] = a[i++];
-			u[m].count += b[j].count;
-			u[m].error += b[j++].error;
+	if (dst->mem != NULL) /* a summary never added to has no arrays */
+		d = view(dst);
+	for (uint32_t i = 0; i < dst->n; i++) {
+		u[i].key = d.key[i];
+		u[i].count = d.count[i] + src->floor;
+		u[i].error = d.error[i] + src->floor;
+	}
+	for (uint32_t i = 0; i < src->n; i++) {
+		int at = dst->n > 0 ? find(&d, s.key[i]) : -1;
+
+		if (at >= 0) { /* src's own count instead of its floor */
+			u[at].count = u[at].count - src->floor + s.count[i];
+			u[at].error = u[at].error - src->floor + s.error[i];
+			continue;
 		}
+		u[m].key = s.key[i];
+		u[m].count = dst->floor + s.count[i];
+		u[m].error = dst->floor + s.error[i];
 		m++;
 	}
 	return m;
@@ -211,59 +367,64 @@ static uint32_t join(const struct slot *a, uint32_t na, uint64_t fa,
 
 int topn_merge(struct topn *dst, const struct topn *src)
 {
-	struct slot a[TOPN_MAX_CAPACITY], b[TOPN_MAX_CAPACITY];
-	struct slot u[2 * TOPN_MAX_CAPACITY];
-	uint32_t na, nb, m, keep;
-	uint64_t floor;
+	struct item u[4 * TOPN_MAX_CAPACITY];
+	uint32_t m, keep;
+	uint64_t dropped;
 
 	assert(dst->k == src->k);
 	if (src->total == 0)
 		return 0;
 	if (dst->total > UINT64_MAX - src->total)
 		return -1;
-	na = slots_of(dst, a);
-	nb = slots_of(src, b);
-	m = join(a, na, dst->floor, b, nb, src->floor, u);
-	qsort(u, m, sizeof(*u), by_count);
+	m = join(dst, src, u);
 	keep = m < dst->k ? m : dst->k;
 	if (reserve(dst, keep) == -1)
 		return -1;
-	floor = dst->floor + src->floor;
-	if (m > keep && u[keep].count > floor)
-		floor = u[keep].count;
-	for (uint32_t i = 0; i < keep; i++) {
-		keys_of(dst)[i] = u[i].key;
-		counts_of(dst)[i] = u[i].count;
-		errors_of(dst)[i] = u[i].error;
-	}
-	dst->n = (uint16_t)keep;
-	dst->floor = floor;
+	dropped = select_top(u, m, keep);
+	dst->floor += src->floor;
 	dst->total += src->total;
+	store(dst, u, keep, dropped);
 	return 0;
 }
 
-uint32_t topn_top(const struct topn *t, uint32_t n, struct topn_item *out)
+/* Largest count first; equal counts by key, so output is deterministic. */
+static int by_count(const void *a, const void *b)
 {
-	if (n > t->n)
-		n = t->n;
-	for (uint32_t i = 0; i < n; i++) {
-		out[i].key = keys_of(t)[i];
-		out[i].count = counts_of(t)[i];
-		out[i].error = errors_of(t)[i];
-	}
-	return n;
+	const struct topn_item *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return x->key < y->key ? -1 : x->key > y->key;
 }
 
-uint64_t topn_other(const struct topn *t, uint32_t n)
+uint32_t topn_top(const struct topn *t, uint32_t n, struct topn_item *out,
+		  uint64_t *other)
 {
+	struct topn_item all[2 * TOPN_MAX_CAPACITY];
+	struct view v;
 	uint64_t sum = 0;
 
 	if (n > t->n)
 		n = t->n;
-	for (uint32_t i = 0; i < n; i++)
-		sum += counts_of(t)[i];
-	assert(sum <= t->total); /* invariant S (topn.h) */
-	return t->total - sum;
+	if (n > t->k) /* any k counts sum to at most W (topn.h) */
+		n = t->k;
+	if (t->n > 0) {
+		v = view(t);
+		for (uint32_t s = 0; s < t->n; s++) {
+			all[s].key = v.key[s];
+			all[s].count = v.count[s];
+			all[s].error = v.error[s];
+		}
+		qsort(all, t->n, sizeof(all[0]), by_count);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		out[i] = all[i];
+		sum += all[i].count;
+	}
+	assert(sum <= t->total);
+	if (other != NULL)
+		*other = t->total - sum;
+	return n;
 }
 
 uint64_t topn_bound(const struct topn *t)
@@ -273,5 +434,5 @@ uint64_t topn_bound(const struct topn *t)
 
 size_t topn_bytes(const struct topn *t)
 {
-	return sizeof(*t) + mem_bytes(t->cap);
+	return sizeof(*t) + (t->mem != NULL ? block_bytes(t->cap, t->bits) : 0);
 }

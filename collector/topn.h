@@ -4,23 +4,32 @@
  * dimension, with the rest summed as `other`.
  *
  * Algorithm: Space-Saving (Metwally, Agrawal and El Abbadi, ICDT 2005)
- * with weighted updates, and the merge of Cafaro, Pulimeno and Tempesta
- * ("A parallel space saving algorithm for frequent items", 2016), whose
- * bound we restate and prove below in the form Agarwal et al. call a
- * mergeable summary (PODS 2012): the guarantee does not depend on how
- * the stream was split among workers or in which order parts are merged.
+ * with weighted updates, its evictions batched, and the merge of Cafaro,
+ * Pulimeno and Tempesta ("A parallel space saving algorithm for frequent
+ * items", 2016), whose bound we restate and prove below in the form
+ * Agarwal et al. call a mergeable summary (PODS 2012): the guarantee does
+ * not depend on how the stream was split among workers or in which order
+ * the parts are merged.
  *
- * State: at most k monitored keys, each with a count c(x) and an error
- * e(x); the total weight W of everything added; and a floor f, the most
- * any key that is not monitored can weigh.
+ * State: monitored keys, each with a count c(x) and an error e(x); the
+ * total weight W of everything added; and a floor f, the most any key
+ * that is not monitored can weigh.  k is the capacity the bound is
+ * stated for; up to 2k keys are monitored between purges.
  *
- *   add(x, w):  x monitored:        c(x) += w
- *               a free slot:        c(x) = f + w, e(x) = f
- *               all k slots taken:  evict the key of least count m;
- *                                   f = m; c(x) = m + w, e(x) = m
+ *   add(x, w):   x monitored:   c(x) += w
+ *                otherwise:     c(x) = f + w, e(x) = f (after a purge
+ *                               when all 2k slots are taken)
+ *   purge:       keep the k largest counts; f = the largest count dropped
  *   merge(A, B): every key of A u B gets cA(x) + cB(x), an absent side
- *               contributing its floor (to count and error alike); the k
- *               largest are kept; f = max(fA + fB, largest count dropped).
+ *                contributing its floor (to count and error alike); the k
+ *                largest are kept; f = max(fA + fB, largest count dropped)
+ *
+ * The table between two purges is exactly merge(S, B) of the summary S
+ * the last purge left and the exact counts B of the updates since (floor
+ * 0), and a purge is that merge's selection: so adds are merges, and one
+ * proof covers both.  (Evicting one least count per new key, as the
+ * original does, costs a heap or a scan per miss; batching makes a miss a
+ * hash insert plus, once per k misses, an O(k log k) selection.)
  *
  * Guarantee (true weight t(x) of key x in everything added or merged):
  *
@@ -28,48 +37,54 @@
  *   not monitored x: t(x) <= f
  *   and every e(x) <= W / k, f <= W / k.
  *
- * So each published
- * count overestimates by at most its own e(x) (published beside it), and
- * never by more than W / k: with k = 8N, 1.25 % of the total for N = 10.
+ * So each published count overestimates by at most its own e(x) (published
+ * beside it), and never by more than W / k: 1.25 % of the total for k = 80.
  * Every key heavier than W / k is monitored; the published order is exact
  * wherever neighbouring counts differ by more than their errors.
  *
- * Capacity: k = 8N by default, not the textbook 4N.  Measured on a Zipf
- * stream (s = 1.1, 400,000 frames over 10^4 keys): with k = 40 the 7th
- * to 10th keys weigh less than the tail's share per slot, get evicted,
- * and came out with errors of 1.9 % of the total (ranks wrong); with
- * k = 64 the top 10 were within 0.0032 %, with k = 80 within 0.0024 %.
- * Steeper streams (s >= 1.3) are exact with 4N already.  test_topn.c
- * asserts the exact top 10 at k = 80 for s = 1.1, 1.3 and 1.6.
- *
- * Why merging keeps the bound (by induction over adds and merges): three
- * invariants hold for every summary, (R) every c(x) >= f, (S) the counts
- * sum to at most W, (T) f > 0 only when all k slots are taken.  Add keeps
- * them (a free slot implies f = 0 by T; an eviction raises f to the
- * least count, which R and S bound by W / k).  For a merge, any k keys
- * have cA-with-floor summing to at most WA: a full A fills absent keys
- * with fA <= every unchosen count (R), and a non-full A has fA = 0 (T);
- * so the kept counts sum to at most W (S), k + 1 keys sum to at most
- * WA + fA + WB + fB <= W (k + 1) / k, hence the largest count dropped is
+ * Why merging keeps the bound (by induction over merges, adds being
+ * merges with an exact batch): three invariants hold for every summary,
+ * (R) every c(x) >= f, (S) any k counts sum to at most W, (T) f > 0 only
+ * when at least k keys are monitored.  For a merge, any k keys have
+ * cA-with-floor summing to at most WA: with at least k keys monitored, A
+ * fills absent keys with fA <= the counts of as many unchosen keys (R),
+ * then S; with fewer, fA = 0 (T).  So the kept counts sum to at most W
+ * (S), k + 1 keys sum to at most WA + fA + WB + fB <= W (k + 1) / k
+ * (the same argument, one key more), hence the largest count dropped is
  * <= W / k, and fA + fB <= WA / k + WB / k; each kept count is at least
  * both parts of the new floor (R); fA > 0 or fB > 0 means one side alone
- * had k keys, so the result is full (T).  Errors add: eA + eB <= W / k.
+ * had k keys, so k are kept (T).  Errors add: eA + eB <= W / k.  An exact
+ * batch has f = 0 and e = 0 and satisfies R, S, T trivially.
  *
- * Layout: the slots are kept sorted by count, largest first, so a heavy
- * key is found after a short scan, the least count is the last slot, and
- * the top N are the first N slots.  Keys are packed in their own array
- * (a linear scan over <= k uint32 beats hashing at these sizes: see
- * tests/bench/bench_topn.c).  Weights are integers in the caller's unit
- * (bytes: the caller rounds a sample's weight x frame length).
+ * Capacity: k = 8N by default, not the textbook 4N.  Measured on Zipf
+ * streams of 400,000 frames over 10^4 keys, 10 seeds each: with k = 40
+ * the top 10 were exact (in keys and order) for s = 1.1 and 1.2, but not
+ * once for s = 1.0 or 0.9, where the 8th to 10th keys weigh less than the
+ * tail's share per slot, get dropped and come back with errors of 1.4 %
+ * of the total; with k = 80 they were exact every time for s = 0.9 to
+ * 1.2.  test_topn.c asserts the exact top 10 at k = 80 for s = 0.9, 1.0,
+ * 1.1, 1.3 and 1.6, and the bounds on flat streams.
+ *
+ * Layout: slots in no order, found through an open-addressing hash index
+ * (multiplicative hash, linear probing, at most half full, rebuilt at a
+ * purge).  A monitored key costs a hash probe and an add; a new one a
+ * probe and an insert; a purge, once per k new keys at least, a
+ * quickselect over 2k counts.  Measured (tests/bench/bench_peering.c)
+ * against a linear scan of packed keys and against unbatched eviction
+ * (the least count found by a scan): see tests/bench/README.md.  The top N are sorted when read (topn_top(), on
+ * the merger).  Weights are integers in the caller's unit (bytes: the
+ * caller rounds a sample's weight x frame length).
  *
  * Memory: sizeof(struct topn) = 32 bytes, no array while empty; the first
- * add allocates TOPN_INITIAL_SLOTS slots of 20 bytes (8 count, 8 error,
- * 4 key), doubling up to k: a summary holds 32 + 20 x min(k, distinct
- * keys rounded up to a power of two) bytes, at most 32 + 20 k (832 bytes
- * for k = 80).  topn_reset() keeps the array, so a table of summaries
- * reused window after window stops allocating; the allocation is at most
- * log2(k / TOPN_INITIAL_SLOTS) + 1 per summary in its life.  For DSCP (64
- * values), k = 64 makes the summary exact.
+ * add allocates TOPN_INITIAL_SLOTS slots, doubling up to 2k; a slot is 20
+ * bytes (8 count, 8 error, 4 key) and the index 1 byte per entry, 2 to 4
+ * entries a slot.  So 32 + 20 x slots + index: 32 + 4 x 20 + 8 = 120
+ * bytes with up to 4 keys, 32 + 160 x 20 + 512 = 3744 bytes at most for
+ * k = 80 (1888 bytes for k = 40).  topn_reset() keeps the array, so a
+ * table of summaries reused window after window stops allocating; a
+ * summary allocates at most ceil(log2(2k / TOPN_INITIAL_SLOTS)) + 1 times
+ * in its life.  Fewer than 2k distinct keys are counted exactly (DSCP: 64
+ * values, exact with k >= 32).
  *
  * @thread any, @locks none: a summary belongs to one thread at a time
  * (the worker that owns the window, then the merger); topn_merge() reads
@@ -88,16 +103,17 @@
 #define TOPN_CAPACITY_FOR(n)  (8 * (n)) /* k for publishing the top n */
 #define TOPN_DEFAULT_CAPACITY TOPN_CAPACITY_FOR(TOPN_DEFAULT_N)
 #define TOPN_INITIAL_SLOTS    4
-#define TOPN_SLOT_BYTES	      20 /* count + error + key */
+#define TOPN_SLOT_BYTES	      20 /* count, error, key */
 
 struct topn {
-	uint64_t *mem;	/* counts[cap] | errors[cap] | keys[cap] (uint32) */
+	void *mem;	/* counts | errors | keys | index */
 	uint64_t total; /* W: every weight added or merged in */
 	uint64_t floor; /* f: the most an unmonitored key can weigh */
-	uint16_t n;	/* slots in use, sorted by count, largest first */
+	uint16_t n;	/* slots in use */
 	uint16_t cap;	/* slots allocated */
 	uint16_t k;	/* slots allowed */
-	uint16_t pad;
+	uint8_t bits;	/* the index has 2^bits entries */
+	uint8_t pad;
 };
 
 struct topn_item {
@@ -107,7 +123,8 @@ struct topn_item {
 	uint64_t error;
 };
 
-/* k: 0 = TOPN_DEFAULT_CAPACITY; clamped to [1, TOPN_MAX_CAPACITY]. */
+/* k: 0 = TOPN_DEFAULT_CAPACITY; clamped to [1, TOPN_MAX_CAPACITY]
+ * (2k slot numbers fit the index's bytes). */
 void topn_init(struct topn *t, uint32_t k);
 void topn_fini(struct topn *t);
 /* Empty again, keeping the array (no allocation next time). */
@@ -122,29 +139,29 @@ static inline bool topn_is_empty(const struct topn *t)
  * Count w more for key (w = 0 adds nothing).  0, or -1 with the summary
  * unchanged when the array could not grow or the total would pass
  * 2^64 - 1 (hostile flow records can claim any byte count: the caller
- * counts the refusal).  O(position of the key + slots it moves up).
+ * counts the refusal).  O(1): a hash probe, and for a new key an insert;
+ * once per k new keys at least, a purge (O(k log k)).
  */
 int topn_add(struct topn *t, uint32_t key, uint64_t w);
 
 /*
  * dst += src (same k: summaries of one dimension).  0, or -1 with dst
  * unchanged when dst could not grow or its total would overflow.
- * O(k log k); uses 24 KiB of stack (sized for TOPN_MAX_CAPACITY).
+ * O(k log k) at worst; uses 12 KiB of stack (sized for
+ * TOPN_MAX_CAPACITY).  The result monitors at most k keys.
  */
 int topn_merge(struct topn *dst, const struct topn *src);
 
 /*
- * The min(n, monitored) heaviest keys into out[], largest count first
- * (ties: in slot order).  Returns how many were written.
+ * The min(n, k, monitored) heaviest keys into out[], largest count first,
+ * equal counts by key; returns how many were written.  *other (NULL: not
+ * wanted) is W minus their counts: what to publish as `other` beside
+ * them.  Never negative (the counts sum to at most W); it underestimates
+ * the true rest by at most the sum of the published errors.
+ * O(k log k): a sort, on the merger.
  */
-uint32_t topn_top(const struct topn *t, uint32_t n, struct topn_item *out);
-
-/*
- * W minus the counts of the top n: what to publish as `other` beside
- * topn_top(t, n).  Never negative (the counts sum to at most W); it
- * underestimates the true rest by at most the sum of the top n errors.
- */
-uint64_t topn_other(const struct topn *t, uint32_t n);
+uint32_t topn_top(const struct topn *t, uint32_t n, struct topn_item *out,
+		  uint64_t *other);
 
 /* W / k rounded up: the a-priori bound on any count's overestimate. */
 uint64_t topn_bound(const struct topn *t);

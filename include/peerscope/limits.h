@@ -49,7 +49,7 @@
  * keys one summary monitors (k; memory 20 bytes a slot), and the N a
  * message may publish.
  */
-#define TOPN_MAX_CAPACITY 256
+#define TOPN_MAX_CAPACITY 127 /* 2k slot numbers fit a byte */
 #define TOPN_MAX_N	  64
 
 /*
@@ -64,10 +64,11 @@
 /*
  * IX data imports (collector/ixdata.h): IX-F Member Export and PeeringDB
  * netixlan files.  A file past a cap is refused, never truncated.  The
- * whole file is parsed in memory (json-c): about 6 x its size at peak.
+ * whole file is parsed in memory (json-c): about 10 x its size at peak
+ * (176 MB for 17.5 MB of netixlan, tests/bench/bench_peering.c).
  */
 #define IXDATA_MAX_FILE_BYTES	  (64u << 20)
-#define IXDATA_MAX_JSON_DEPTH	  16 /* IX-F needs 9 (services: 11) */
+#define IXDATA_MAX_JSON_DEPTH	  16 /* IX-F needs 11 (json-c counts) */
 #define IXDATA_MAX_ENTRIES	  131072 /* PeeringDB had ~50,000 netixlan */
 #define IXDATA_MAX_MACS_PER_ENTRY 8
 #define IXDATA_MAX_IXPS		  64  /* IX-F ixp_list */

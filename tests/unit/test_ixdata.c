@@ -84,6 +84,7 @@ static void test_ixf_example(void **state)
 	uint8_t m[MACADDR_LEN];
 
 	(void)state;
+	assert_int_equal(sizeof(struct ixdata_entry), 104); /* ixdata.h */
 	assert_int_equal(sum->entries, 5); /* vlan_list elements */
 	assert_int_equal(sum->asns, 4);
 	assert_int_equal(sum->ipv4, 4);

@@ -121,7 +121,7 @@ static void check_guarantees(const struct topn *t, const uint64_t *truth,
 {
 	struct topn_item items[TOPN_MAX_CAPACITY];
 	bool monitored[KEYS + 1] = { false };
-	uint32_t n = topn_top(t, TOPN_MAX_CAPACITY, items);
+	uint32_t n = topn_top(t, TOPN_MAX_CAPACITY, items, NULL);
 	uint64_t bound = topn_bound(t), sum = 0;
 
 	assert_int_equal(t->total, total);
@@ -177,7 +177,7 @@ static void check_top_exact(const struct topn *t, const uint64_t *truth,
 	uint32_t want[TOPN_MAX_N];
 
 	exact_top(truth, n, want);
-	assert_int_equal(topn_top(t, n, items), n);
+	assert_int_equal(topn_top(t, n, items, NULL), n);
 	for (uint32_t i = 0; i < n; i++) {
 		if (items[i].key != want[i])
 			fail_msg("rank %u: key %u, exact top key %u", i,
@@ -190,88 +190,103 @@ static void check_top_exact(const struct topn *t, const uint64_t *truth,
 /* The published counts of the top n, added up here. */
 static uint64_t sum_top(const struct topn *t, uint32_t n)
 {
-	struct topn_item it[TOPN_MAX_N];
+	struct topn_item it[TOPN_MAX_CAPACITY];
 	uint64_t sum = 0;
 
-	n = topn_top(t, n, it);
+	n = topn_top(t, n, it, NULL);
 	for (uint32_t i = 0; i < n; i++)
 		sum += it[i].count;
 	return sum;
 }
 
-/* Metwally et al.'s update, traced by hand for k = 3. */
+/* `other` as published beside the top n. */
+static uint64_t other_of(const struct topn *t, uint32_t n)
+{
+	struct topn_item it[TOPN_MAX_CAPACITY];
+	uint64_t other = 0;
+
+	topn_top(t, n, it, &other);
+	return other;
+}
+
+/*
+ * The update, traced by hand for k = 2 (4 slots): 1:5 2:3 3:2 4:1 fill
+ * them; 5:4 purges to the two largest (1:5 2:3, floor 2, the largest
+ * dropped) and enters at 2 + 4 = 6 with error 2; 1:1 makes 1:6.
+ */
 static void test_hand_trace(void **state)
 {
+	static const uint32_t key[] = { 1, 2, 3, 4, 5, 1 };
+	static const uint64_t w[] = { 5, 3, 2, 1, 4, 1 };
 	struct topn t;
 	struct topn_item it[3];
 
 	(void)state;
-	topn_init(&t, 3);
-	assert_int_equal(topn_add(&t, 1, 5), 0); /* [1:5] */
-	assert_int_equal(topn_add(&t, 2, 3), 0); /* [1:5 2:3] */
-	assert_int_equal(topn_add(&t, 3, 2), 0); /* [1:5 2:3 3:2] full */
-	assert_int_equal(topn_add(&t, 4, 1), 0); /* evict 3 (2): 4 = 2+1 */
-	assert_int_equal(topn_add(&t, 1, 1), 0); /* [1:6 2:3 4:3/2] */
+	topn_init(&t, 2);
+	for (size_t i = 0; i < 6; i++)
+		assert_int_equal(topn_add(&t, key[i], w[i]), 0);
 	assert_int_equal(topn_add(&t, 9, 0), 0); /* weight 0: nothing */
-	assert_int_equal(t.total, 12);
+	assert_int_equal(t.total, 16);
 	assert_int_equal(t.floor, 2);
-	assert_int_equal(topn_top(&t, 3, it), 3);
+	assert_int_equal(t.n, 3);
+	/* at most k published: 1:6/0 then 5:6/2 (equal counts by key) */
+	assert_int_equal(topn_top(&t, 3, it, NULL), 2);
 	assert_int_equal(it[0].key, 1);
 	assert_int_equal(it[0].count, 6);
 	assert_int_equal(it[0].error, 0);
-	assert_int_equal(it[1].key, 2);
-	assert_int_equal(it[1].count, 3);
-	assert_int_equal(it[1].error, 0);
-	assert_int_equal(it[2].key, 4);
-	assert_int_equal(it[2].count, 3);
-	assert_int_equal(it[2].error, 2);
-	assert_int_equal(topn_other(&t, 2), 12 - 6 - 3);
-	assert_int_equal(topn_other(&t, 0), 12);
-	assert_int_equal(topn_other(&t, 99), 12 - 12);
-	assert_int_equal(topn_bound(&t), 4); /* ceil(12 / 3) */
+	assert_int_equal(it[1].key, 5);
+	assert_int_equal(it[1].count, 6);
+	assert_int_equal(it[1].error, 2);
+	/* true weights 1:6 2:3 3:2 4:1 5:4: 5 is within [6 - 2, 6], 3 and 4
+	 * are under the floor 2; the rest of the top 2 is 6, published 4 */
+	assert_int_equal(other_of(&t, 2), 16 - 6 - 6);
+	assert_int_equal(other_of(&t, 1), 16 - 6);
+	assert_int_equal(other_of(&t, 0), 16);
+	assert_int_equal(topn_bound(&t), 8); /* ceil(16 / 2) */
 	topn_fini(&t);
 }
 
 /*
- * The merge, traced by hand: A as above (floor 2, W 12); B from 3:4 5:2
- * 2:1 6:1 is [3:4 5:2 6:2/1], floor 1, W 8.  Union with floors: 1:7/1
- * 3:6/2 2:4/1 4:4/3 5:4/2 6:4/3; keep 3; floor = max(2 + 1, 4) = 4.
+ * The merge, traced by hand: A as above (1:6/0 2:3/0 5:6/2, floor 2,
+ * W 16); B from 3:4 6:2 2:1 7:1 is exact (4 slots, floor 0, W 8).  Union
+ * with floors: 1:6/0 2:4/0 5:6/2 3:6/2 6:4/2 7:3/2; keep 2: 1 and 3 (count
+ * 6, by key); floor = max(2 + 0, 6) = 6.
  */
 static void test_hand_merge(void **state)
 {
+	static const uint32_t ka[] = { 1, 2, 3, 4, 5, 1 },
+			      kb[] = { 3, 6, 2, 7 };
+	static const uint64_t wa[] = { 5, 3, 2, 1, 4, 1 },
+			      wb[] = { 4, 2, 1, 1 };
 	struct topn a, b;
-	struct topn_item it[3];
-	static const uint32_t ka[] = { 1, 2, 3, 4, 1 }, kb[] = { 3, 5, 2, 6 };
-	static const uint64_t wa[] = { 5, 3, 2, 1, 1 }, wb[] = { 4, 2, 1, 1 };
+	struct topn_item it[2];
 
 	(void)state;
-	topn_init(&a, 3);
-	topn_init(&b, 3);
-	for (size_t i = 0; i < 5; i++)
+	topn_init(&a, 2);
+	topn_init(&b, 2);
+	for (size_t i = 0; i < 6; i++)
 		assert_int_equal(topn_add(&a, ka[i], wa[i]), 0);
 	for (size_t i = 0; i < 4; i++)
 		assert_int_equal(topn_add(&b, kb[i], wb[i]), 0);
-	assert_int_equal(b.floor, 1);
+	assert_int_equal(b.floor, 0);
 	assert_int_equal(topn_merge(&a, &b), 0);
-	assert_int_equal(a.total, 20);
-	assert_int_equal(a.floor, 4);
-	assert_int_equal(topn_top(&a, 3, it), 3);
+	assert_int_equal(a.total, 24);
+	assert_int_equal(a.floor, 6);
+	assert_int_equal(a.n, 2);
+	assert_int_equal(topn_top(&a, 2, it, NULL), 2);
 	assert_int_equal(it[0].key, 1);
-	assert_int_equal(it[0].count, 7);
-	assert_int_equal(it[0].error, 1);
+	assert_int_equal(it[0].count, 6);
+	assert_int_equal(it[0].error, 0);
 	assert_int_equal(it[1].key, 3);
 	assert_int_equal(it[1].count, 6);
 	assert_int_equal(it[1].error, 2);
-	assert_int_equal(it[2].key, 2);
-	assert_int_equal(it[2].count, 4);
-	assert_int_equal(it[2].error, 1);
-	/* true weights: 1:6 2:4 3:6 4:1 5:2 6:1; the rest of the top 2 is 8 */
-	assert_int_equal(topn_other(&a, 2), 20 - 7 - 6);
+	/* true weights: 1:6 2:4 3:6 4:1 5:4 6:2 7:1; the rest is 12 */
+	assert_int_equal(other_of(&a, 2), 24 - 6 - 6);
 	topn_fini(&a);
 	topn_fini(&b);
 }
 
-/* Fewer distinct keys than k (DSCP with k = 64): exact, no error. */
+/* Fewer distinct keys than 2k (DSCP: 64 with k = 32): exact, no error. */
 static void test_exact_below_capacity(void **state)
 {
 	struct topn t;
@@ -279,7 +294,7 @@ static void test_exact_below_capacity(void **state)
 	uint64_t truth[64] = { 0 }, seed = 7;
 
 	(void)state;
-	topn_init(&t, 64);
+	topn_init(&t, 32);
 	for (int i = 0; i < 100000; i++) {
 		uint32_t dscp = (uint32_t)(rng_next(&seed) % 64);
 		uint64_t w = 64 + rng_next(&seed) % 1455;
@@ -287,9 +302,10 @@ static void test_exact_below_capacity(void **state)
 		assert_int_equal(topn_add(&t, dscp, w), 0);
 		truth[dscp] += w;
 	}
-	assert_int_equal(topn_top(&t, 64, it), 64);
+	assert_int_equal(t.n, 64);
 	assert_int_equal(t.floor, 0);
-	for (int i = 0; i < 64; i++) {
+	assert_int_equal(topn_top(&t, 64, it, NULL), 32); /* at most k */
+	for (int i = 0; i < 32; i++) {
 		assert_int_equal(it[i].error, 0);
 		assert_int_equal(it[i].count, truth[it[i].key]);
 	}
@@ -299,12 +315,12 @@ static void test_exact_below_capacity(void **state)
 /* Skewed streams: the top 10 are exact, with k = 8N = 80 (topn.h). */
 static void test_zipf_top_exact(void **state)
 {
-	static const double skews[] = { 1.1, 1.3, 1.6 };
+	static const double skews[] = { 0.9, 1.0, 1.1, 1.3, 1.6 };
 	uint64_t *truth = malloc((KEYS + 1) * sizeof(*truth));
 
 	(void)state;
 	assert_non_null(truth);
-	for (size_t s = 0; s < 3; s++) {
+	for (size_t s = 0; s < 5; s++) {
 		struct stream st;
 		struct topn t;
 		uint64_t total;
@@ -316,7 +332,7 @@ static void test_zipf_top_exact(void **state)
 			assert_int_equal(topn_add(&t, st.key[i], st.w[i]), 0);
 		check_guarantees(&t, truth, total);
 		check_top_exact(&t, truth, TOPN_DEFAULT_N);
-		assert_int_equal(topn_other(&t, TOPN_DEFAULT_N),
+		assert_int_equal(other_of(&t, TOPN_DEFAULT_N),
 				 total - sum_top(&t, TOPN_DEFAULT_N));
 		topn_fini(&t);
 		stream_free(&st);
@@ -415,8 +431,8 @@ static void test_merge_empty(void **state)
 	assert_int_equal(topn_add(&a, 8, 50), 0);
 	assert_int_equal(topn_merge(&a, &e), 0);
 	assert_int_equal(topn_merge(&e, &a), 0);
-	assert_int_equal(topn_top(&a, 2, x), 2);
-	assert_int_equal(topn_top(&e, 2, y), 2);
+	assert_int_equal(topn_top(&a, 2, x, NULL), 2);
+	assert_int_equal(topn_top(&e, 2, y, NULL), 2);
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(x[i].key, y[i].key);
 		assert_int_equal(x[i].count, y[i].count);
@@ -463,11 +479,10 @@ static void test_memory(void **state)
 	assert_int_equal(t.k, TOPN_DEFAULT_CAPACITY);
 	assert_int_equal(topn_bytes(&t), 32);
 	assert_int_equal(topn_add(&t, 1, 1), 0);
-	assert_int_equal(topn_bytes(&t), 32 + 4 * TOPN_SLOT_BYTES);
+	assert_int_equal(topn_bytes(&t), 120); /* 32 + 4 x 20 + 8 (topn.h) */
 	for (uint32_t key = 2; key <= 200; key++)
 		assert_int_equal(topn_add(&t, key, key), 0);
-	assert_int_equal(topn_bytes(&t),
-			 32 + TOPN_DEFAULT_CAPACITY * TOPN_SLOT_BYTES);
+	assert_int_equal(topn_bytes(&t), 3744); /* 32 + 160 x 20 + 512 */
 	mem = t.mem;
 	topn_reset(&t);
 	assert_true(topn_is_empty(&t));
