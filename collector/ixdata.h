@@ -56,8 +56,8 @@
  *
  * Lookups return entries in ASN order; an address or a MAC that the file
  * gives to several entries (two ASNs of one member sharing a router)
- * returns all of them: deciding is the caller's.  Entries with a MAC that
- * is not unicast are refused as invalid.
+ * returns all of them: deciding is the caller's.  A MAC that is not
+ * unicast (group or all-zero) refuses the file like any invalid MAC.
  *
  * Memory: 104 bytes an entry plus 24 per address and 12 per MAC (the
  * indexes).  Parsing holds the whole JSON tree for a moment: json-c takes

@@ -29,7 +29,7 @@
  * 0), and a purge is that merge's selection: so adds are merges, and one
  * proof covers both.  (Evicting one least count per new key, as the
  * original does, costs a heap or a scan per miss; batching makes a miss a
- * hash insert plus, once per k misses, an O(k log k) selection.)
+ * hash insert plus, once per k misses at least, an O(k) selection.)
  *
  * Guarantee (true weight t(x) of key x in everything added or merged):
  *
@@ -71,9 +71,10 @@
  * probe and an insert; a purge, once per k new keys at least, a
  * quickselect over 2k counts.  Measured (tests/bench/bench_peering.c)
  * against a linear scan of packed keys and against unbatched eviction
- * (the least count found by a scan): see tests/bench/README.md.  The top N are sorted when read (topn_top(), on
- * the merger).  Weights are integers in the caller's unit (bytes: the
- * caller rounds a sample's weight x frame length).
+ * (the least count found by a scan): see tests/bench/README.md.  The top
+ * N are sorted when read (topn_top(), on the merger).  Weights are
+ * integers in the caller's unit (bytes: the caller rounds a sample's
+ * weight x frame length).
  *
  * Memory: sizeof(struct topn) = 32 bytes, no array while empty; the first
  * add allocates TOPN_INITIAL_SLOTS slots, doubling up to 2k; a slot is 20
@@ -111,15 +112,15 @@ struct topn {
 	uint64_t floor; /* f: the most an unmonitored key can weigh */
 	uint16_t n;	/* slots in use */
 	uint16_t cap;	/* slots allocated */
-	uint16_t k;	/* slots allowed */
+	uint16_t k;	/* the capacity: 2k slots at most */
 	uint8_t bits;	/* the index has 2^bits entries */
 	uint8_t pad;
 };
 
+/* A published key: its true weight is within [count - error, count]. */
 struct topn_item {
 	uint32_t key;
-	uint64_t
-		count; /* overestimate: the key weighs count - error .. count */
+	uint64_t count;
 	uint64_t error;
 };
 

@@ -46,11 +46,11 @@
 
 /*
  * Peering connections (issue 11).  Top-N heavy hitters (collector/topn.h):
- * keys one summary monitors (k; memory 20 bytes a slot), and the N a
- * message may publish.
+ * the capacity k one summary's bound is stated for (it monitors up to 2k
+ * keys, 20 bytes a slot), and the N a message may publish (k = 8N).
  */
 #define TOPN_MAX_CAPACITY 127 /* 2k slot numbers fit a byte */
-#define TOPN_MAX_N	  64
+#define TOPN_MAX_N	  15  /* 8N <= TOPN_MAX_CAPACITY */
 
 /*
  * Interval rates and percentiles (collector/rateslots.h): sample slots in
@@ -68,7 +68,7 @@
  * (176 MB for 17.5 MB of netixlan, tests/bench/bench_peering.c).
  */
 #define IXDATA_MAX_FILE_BYTES	  (64u << 20)
-#define IXDATA_MAX_JSON_DEPTH	  16 /* IX-F needs 11 (json-c counts) */
+#define IXDATA_MAX_JSON_DEPTH	  16	 /* IX-F needs 11 (json-c counts) */
 #define IXDATA_MAX_ENTRIES	  131072 /* PeeringDB had ~50,000 netixlan */
 #define IXDATA_MAX_MACS_PER_ENTRY 8
 #define IXDATA_MAX_IXPS		  64  /* IX-F ixp_list */
