@@ -44,6 +44,36 @@
  */
 #define PS_STREAM_RESYNC_MAX (1u << 20)
 
+/*
+ * Peering connections (issue 11).  Top-N heavy hitters (collector/topn.h):
+ * the capacity k one summary's bound is stated for (it monitors up to 2k
+ * keys, 20 bytes a slot), and the N a message may publish (k = 8N).
+ */
+#define TOPN_MAX_CAPACITY 127 /* 2k slot numbers fit a byte */
+#define TOPN_MAX_N	  15  /* 8N <= TOPN_MAX_CAPACITY */
+
+/*
+ * Interval rates and percentiles (collector/rateslots.h): sample slots in
+ * one window (a longer window gets wider slots: 360 = one hour of 10 s
+ * slots), and counter intervals kept per window before neighbouring rates
+ * are averaged in pairs (360 = one hour of 10 s polling).
+ */
+#define RATESLOTS_MAX_SLOTS	360
+#define RATESLOTS_MAX_INTERVALS 360
+
+/*
+ * IX data imports (collector/ixdata.h): IX-F Member Export and PeeringDB
+ * netixlan files.  A file past a cap is refused, never truncated.  The
+ * whole file is parsed in memory (json-c): about 10 x its size at peak
+ * (176 MB for 17.5 MB of netixlan, tests/bench/bench_peering.c).
+ */
+#define IXDATA_MAX_FILE_BYTES	  (64u << 20)
+#define IXDATA_MAX_JSON_DEPTH	  16	 /* IX-F needs 11 (json-c counts) */
+#define IXDATA_MAX_ENTRIES	  131072 /* PeeringDB had ~50,000 netixlan */
+#define IXDATA_MAX_MACS_PER_ENTRY 8
+#define IXDATA_MAX_IXPS		  64  /* IX-F ixp_list */
+#define IXDATA_MAX_LANS		  256 /* IX-F ixp_list[].vlan, all IXPs */
+
 /* Datagrams */
 #define PS_MAX_DATAGRAM 65535
 
