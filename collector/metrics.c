@@ -127,6 +127,71 @@ static uint64_t ld(const _Atomic uint64_t *v)
 					    &(p)->workers[i_].pub.field));     \
 	} while (0)
 
+/*
+ * The per-exporter state tables (aging, htab.h): their size, the least
+ * recently used entries a full table forgot for a new key (reason "lru")
+ * and those forgotten after limits.state_idle_seconds (reason "idle").
+ */
+static void render_state_tables(struct text *t, const struct pipeline *p)
+{
+	family(t, "peerscope_state_entries", "gauge",
+	       "Entries in a worker's per-exporter state tables, by table.");
+	for (unsigned i = 0; i < p->nworkers; i++)
+		for (unsigned k = 0; k < STATS_TABLE_COUNT; k++)
+			text_printf(t,
+				    "peerscope_state_entries{worker=\"%u\","
+				    "table=\"%s\"} %llu\n",
+				    i, stats_table_name(k),
+				    (unsigned long long)ld(
+					    &p->workers[i].pub.table_entries[k]));
+	family(t, "peerscope_state_evicted_total", "counter",
+	       "Per-exporter state forgotten: lru = a full table made room "
+	       "for a new key, idle = unused for limits.state_idle_seconds.");
+	for (unsigned i = 0; i < p->nworkers; i++) {
+		const struct worker_pub *w = &p->workers[i].pub;
+
+		for (unsigned k = 0; k < STATS_TABLE_COUNT; k++)
+			text_printf(t,
+				    "peerscope_state_evicted_total{worker="
+				    "\"%u\",table=\"%s\",reason=\"lru\"} "
+				    "%llu\n"
+				    "peerscope_state_evicted_total{worker="
+				    "\"%u\",table=\"%s\",reason=\"idle\"} "
+				    "%llu\n",
+				    i, stats_table_name(k),
+				    (unsigned long long)ld(&w->table_evicted[k]),
+				    i, stats_table_name(k),
+				    (unsigned long long)ld(&w->table_expired[k]));
+	}
+}
+
+/* IPFIX/v9 templates a full cache or an exporter's quota made room for. */
+static void render_template_evictions(struct text *t,
+				      const struct pipeline *p)
+{
+	family(t, "peerscope_templates_evicted_total", "counter",
+	       "IPFIX/v9 templates dropped to make room, by worker and "
+	       "reason: exporter_quota (the exporter's own least recently "
+	       "used, at flow.max_templates_per_exporter), expired (not "
+	       "re-sent for flow.template_timeout_seconds), cache_full "
+	       "(the least recently used of the exporter holding the most, "
+	       "exporters with decoded data kept first).");
+	for (unsigned i = 0; i < p->nworkers; i++)
+		for (unsigned r = 0; r < IPFIX_EVICT_COUNT; r++)
+			text_printf(t,
+				    "peerscope_templates_evicted_total{worker="
+				    "\"%u\",reason=\"%s\"} %llu\n",
+				    i, ipfix_evict_name(r),
+				    (unsigned long long)ld(
+					    &p->workers[i]
+						     .pub.templates_evicted[r]));
+	PER_WORKER(t, p, "peerscope_flow_held_sets_evicted_total", "counter",
+		   "IPFIX/v9 data sets held for their template, dropped to "
+		   "hold another exporter's (counted as aged out in "
+		   "exporter_health).",
+		   held_sets_evicted);
+}
+
 static void render_workers(struct text *t, const struct pipeline *p)
 {
 	PER_WORKER(t, p, "peerscope_datagrams_total", "counter",
@@ -169,6 +234,7 @@ static void render_workers(struct text *t, const struct pipeline *p)
 	PER_WORKER(t, p, "peerscope_templates_refused_total", "counter",
 		   "Template definitions refused at their cap.",
 		   templates_refused);
+	render_template_evictions(t, p);
 	family(t, "peerscope_ring_slots", "gauge",
 	       "Slots of each worker-to-merger ring.");
 	text_printf(t, "peerscope_ring_slots %u\n", p->cfg->ring_slots);
@@ -177,22 +243,7 @@ static void render_workers(struct text *t, const struct pipeline *p)
 	for (unsigned i = 0; i < p->nworkers; i++)
 		text_printf(t, "peerscope_sockets{worker=\"%u\"} %u\n", i,
 			    p->workers[i].rx_count);
-	family(t, "peerscope_state_entries", "gauge",
-	       "Entries in a worker's state tables, by table.");
-	for (unsigned i = 0; i < p->nworkers; i++) {
-		const struct worker_pub *w = &p->workers[i].pub;
-
-		text_printf(t,
-			    "peerscope_state_entries{worker=\"%u\","
-			    "table=\"sequence\"} %llu\n"
-			    "peerscope_state_entries{worker=\"%u\","
-			    "table=\"source\"} %llu\n"
-			    "peerscope_state_entries{worker=\"%u\","
-			    "table=\"counter\"} %llu\n",
-			    i, (unsigned long long)ld(&w->seq_entries), i,
-			    (unsigned long long)ld(&w->source_entries), i,
-			    (unsigned long long)ld(&w->counter_entries));
-	}
+	render_state_tables(t, p);
 }
 
 /* By protocol: a handful of label values, summed over workers. */

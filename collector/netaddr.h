@@ -93,4 +93,12 @@ int netaddr_parse_allow(struct netaddr_allow *a, const char *text, char *err,
 bool netaddr_allow_match(const struct netaddr_allow *a,
 			 const struct ps_addr *src);
 
+/*
+ * Whether an allow-list names `src` alone (a bare address, or /32, /128):
+ * a known peer, not one let in by a prefix.  Such entries are bounded by
+ * the list, so what they pin (state, window entries) stays bounded.
+ */
+bool netaddr_allow_names(const struct netaddr_allow *a,
+			 const struct ps_addr *src);
+
 #endif /* PEERSCOPE_NETADDR_H */

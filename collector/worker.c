@@ -26,6 +26,7 @@ int worker_init(struct worker *w, unsigned id, const struct ps_config *cfg,
 		bool replay)
 {
 	uint32_t state_cap = cfg->max_connections * WORKER_STATE_MAX_FACTOR;
+	char err[160];
 
 	memset(w, 0, sizeof(*w));
 	w->id = id;
@@ -39,13 +40,21 @@ int worker_init(struct worker *w, unsigned id, const struct ps_config *cfg,
 				(uint64_t)cfg->flow_window_grace * 1000000000ULL;
 	if (strcmp(cfg->flow_tcp_listen, "-") != 0)
 		w->grace_ns = (uint64_t)cfg->flow_window_grace * 1000000000ULL;
+	/* udp.allow: filters live datagrams (udp.c); its single addresses
+	 * pin exporters in replay too (netaddr_allow_names).  Validated. */
+	if (netaddr_parse_allow(&w->allow, cfg->udp_allow, err, sizeof(err)) ==
+	    -1)
+		w->allow.n = 0;
 	if (ring_init(&w->out, cfg->ring_slots) == -1 ||
-	    htab_init(&w->seq_state, sizeof(struct exp_key),
-		      sizeof(struct seq_state_entry), cfg->max_exporters) == -1 ||
-	    htab_init(&w->source_state, sizeof(struct source_key),
-		      sizeof(struct source_state), state_cap) == -1 ||
-	    htab_init(&w->counter_state, sizeof(struct conn_key),
-		      sizeof(struct counter_state), cfg->max_connections) == -1)
+	    htab_init_aging(&w->seq_state, sizeof(struct exp_key),
+			    sizeof(struct seq_state_entry), cfg->max_exporters,
+			    &w->now_ns) == -1 ||
+	    htab_init_aging(&w->source_state, sizeof(struct source_key),
+			    sizeof(struct source_state), state_cap,
+			    &w->now_ns) == -1 ||
+	    htab_init_aging(&w->counter_state, sizeof(struct conn_key),
+			    sizeof(struct counter_state), cfg->max_connections,
+			    &w->now_ns) == -1)
 		goto fail;
 	if (replay) {
 		if (ring_init(&w->in_full, RX_BATCHES_PER_WORKER) == -1 ||
@@ -157,6 +166,26 @@ static void fill_last_status(struct worker *w, struct agg_window *win)
 }
 
 /*
+ * Per-exporter state unused for limits.state_idle_seconds of data time
+ * (the newest datagram's, not the window's end, which a long or final
+ * window puts far ahead) is forgotten: an exporter gone for good (or a
+ * spoofed one-off) stops holding a slot even while the table is not full.
+ * Checked as windows close.
+ */
+static void worker_expire_state(struct worker *w)
+{
+	uint64_t idle = (uint64_t)w->cfg->state_idle_seconds * 1000000000ULL;
+	uint64_t now_ns = w->now_ns;
+
+	if (idle == 0 || now_ns <= idle)
+		return;
+	htab_expire(&w->seq_state, now_ns - idle);
+	htab_expire(&w->source_state, now_ns - idle);
+	htab_expire(&w->counter_state, now_ns - idle);
+	ingest_flow_expire(w->flow, now_ns - idle);
+}
+
+/*
  * `filled`: the status was filled when the window stopped being current
  * (held for grace), so that a connection gets the status of its own time,
  * as it does without grace; sFlow output does not depend on the grace.
@@ -166,6 +195,7 @@ static void worker_close_win(struct worker *w, struct agg_window *win,
 {
 	if (!filled)
 		fill_last_status(w, win);
+	worker_expire_state(w);
 	ingest_flow_window_close(w, win);
 	win->kernel_drops = udp_rx_take_drops(w->rx, w->rx_count);
 	w->totals.kernel_drops += win->kernel_drops;
@@ -201,6 +231,9 @@ static void worker_retire(struct worker *w)
 
 void worker_advance(struct worker *w, uint64_t now_ns)
 {
+	if (now_ns > w->now_ns)
+		w->now_ns = now_ns; /* the aging clock never goes back */
+	ingest_flow_tick(w, now_ns);
 	/* Windows leave in time order, so the merger's watermark holds. */
 	while (w->held_count > 0 &&
 	       now_ns >= w->held[0]->end_ns + w->grace_ns)
