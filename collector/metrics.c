@@ -281,7 +281,10 @@ static void render_decode(struct text *t, const struct pipeline *p)
 	       "Datagrams, samples or records dropped or skipped, by reason "
 	       "(see README: troubleshooting).");
 	for (unsigned r = 0; r < DEC_REASON_COUNT; r++) {
-		uint64_t n = p->input_errors.n[r];
+		/* capture-level (replay), the live BMP server's (live), and
+		 * every worker's */
+		uint64_t n = p->input_errors.n[r] +
+			     ld(&p->bmp_pub.gauges.errors[r]);
 
 		for (unsigned i = 0; i < p->nworkers; i++)
 			n += ld(&p->workers[i].pub.errors[r]);
@@ -311,6 +314,14 @@ static void render_merger(struct text *t, const struct pipeline *p)
 	metric_u64(t, "peerscope_exporters_refused_total", "counter",
 		   "Exporters refused at limits.exporters_per_worker.",
 		   ld(&h->exporters_refused));
+	metric_u64(t, "peerscope_connections_folded_total", "counter",
+		   "Connections past limits.connections_per_window, published "
+		   "summed in their window's window_other message.",
+		   ld(&h->conns_folded));
+	metric_u64(t, "peerscope_exporters_folded_total", "counter",
+		   "Exporters past limits.exporters_per_window, published "
+		   "summed in their window's window_other message.",
+		   ld(&h->exporters_folded));
 	family(t, "peerscope_messages_total", "counter",
 	       "Messages published, by type.");
 	for (int i = 0; i < MSG_TYPE_COUNT; i++)
@@ -682,6 +693,55 @@ static void render_bmp(struct text *t, const struct pipeline *p)
 		   "Routers without a peerscope_bmp_router_rib_routes series.",
 		   ld(&g->routers_omitted));
 	render_bmp_backpressure(t, g, top, n);
+	if (strcmp(p->cfg->bmp_listen, "-") == 0)
+		return;
+	metric_u64(t, "peerscope_bmp_connections_accepted_total", "counter",
+		   "BMP connections accepted by the live server (refusals, "
+		   "timeouts and evictions are bmp.server.* reasons of "
+		   "peerscope_decode_errors_total).",
+		   ld(&g->accepted));
+	metric_u64(t, "peerscope_bmp_connections_closed_total", "counter",
+		   "BMP sessions of the live server that ended, for any "
+		   "reason.",
+		   ld(&g->closed));
+}
+
+/* The endpoint's own connections (http.h): taken, refused, closed. */
+static void render_http_connections(struct text *t,
+				    const struct http_server *h)
+{
+	static const char *const refused[HTTP_REFUSAL_COUNT] = {
+		[HTTP_REFUSED_NOT_ALLOWED] = "not_allowed",
+		[HTTP_REFUSED_PER_ADDRESS] = "per_address",
+		[HTTP_REFUSED_CAP] = "cap",
+	};
+	static const char *const closed[HTTP_CLOSE_COUNT] = {
+		[HTTP_CLOSED_TIMEOUT] = "timeout",
+		[HTTP_CLOSED_EVICTED] = "evicted",
+	};
+
+	metric_u64(t, "peerscope_http_connections", "gauge",
+		   "HTTP connections open now.", ld(&h->open));
+	metric_u64(t, "peerscope_http_connections_accepted_total", "counter",
+		   "HTTP connections accepted.", ld(&h->accepted));
+	family(t, "peerscope_http_connections_refused_total", "counter",
+	       "HTTP connections closed at once: not_allowed (outside "
+	       "http.allow), per_address (a quarter of http.max_clients from "
+	       "that address open), cap (every connection in a request).");
+	for (unsigned i = 0; i < HTTP_REFUSAL_COUNT; i++)
+		text_printf(t,
+			    "peerscope_http_connections_refused_total{reason="
+			    "\"%s\"} %llu\n",
+			    refused[i], (unsigned long long)ld(&h->refused[i]));
+	family(t, "peerscope_http_connections_closed_total", "counter",
+	       "HTTP connections closed by peerscope: timeout (no request "
+	       "completed for http.timeout_seconds), evicted (waiting "
+	       "longest for a request when a new one needed the slot).");
+	for (unsigned i = 0; i < HTTP_CLOSE_COUNT; i++)
+		text_printf(t,
+			    "peerscope_http_connections_closed_total{reason="
+			    "\"%s\"} %llu\n",
+			    closed[i], (unsigned long long)ld(&h->closed[i]));
 }
 
 static void render_process(struct text *t, const struct http_server *h)
@@ -720,6 +780,7 @@ static void render_process(struct text *t, const struct http_server *h)
 	metric_u64(t, "peerscope_http_requests_rejected_total", "counter",
 		   "HTTP requests refused (bad method, path or body).",
 		   ld(&h->requests_rejected));
+	render_http_connections(t, h);
 	metric_u64(t, "peerscope_log_lines_suppressed_total", "counter",
 		   "Log lines held back by rate limiting (HTTP thread).",
 		   h->limit.suppressed_total);

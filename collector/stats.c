@@ -144,6 +144,8 @@ void stats_merger_publish(struct stats_hub *h, const struct merger *m)
 	STORE(h->windows_forced, t->windows_forced);
 	STORE(h->conns_refused, t->conns_refused);
 	STORE(h->exporters_refused, t->exporters_refused);
+	STORE(h->conns_folded, t->conns_folded);
+	STORE(h->exporters_folded, t->exporters_folded);
 	for (int i = 0; i < MSG_TYPE_COUNT; i++) {
 		STORE(h->messages[i], t->messages[i]);
 		STORE(h->messages_failed[i], t->messages_failed[i]);

@@ -119,6 +119,8 @@ struct stats_hub {
 	_Atomic uint64_t windows_forced;
 	_Atomic uint64_t conns_refused;
 	_Atomic uint64_t exporters_refused;
+	_Atomic uint64_t conns_folded; /* window caps (window_caps.h) */
+	_Atomic uint64_t exporters_folded;
 	_Atomic uint64_t messages[MSG_TYPE_COUNT];
 	_Atomic uint64_t messages_failed[MSG_TYPE_COUNT];
 	/*

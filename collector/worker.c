@@ -126,20 +126,24 @@ static void worker_push(struct worker *w, struct agg_window *win)
  */
 static struct agg_window *worker_open(struct worker *w, uint64_t now_ns)
 {
+	struct agg_window *win;
 	struct cfg_win cw;
 	uint64_t start_ns;
 
-	if (w->cfgpub == NULL)
-		return agg_window_new(w->id,
-				      agg_window_start(now_ns, w->window_ns),
-				      agg_window_start(now_ns, w->window_ns) +
-					      w->window_ns,
-				      w->cfg->max_connections,
-				      w->cfg->max_exporters);
-	cfgpub_resolve(w->cfgpub, now_ns, &cw, &start_ns);
-	w->window_ns = cw.window_ns;
-	return agg_window_new(w->id, start_ns, start_ns + cw.window_ns,
-			      cw.max_conns, cw.max_exporters);
+	if (w->cfgpub == NULL) {
+		start_ns = agg_window_start(now_ns, w->window_ns);
+		win = agg_window_new(w->id, start_ns, start_ns + w->window_ns,
+				     w->cfg->max_connections,
+				     w->cfg->max_exporters);
+	} else {
+		cfgpub_resolve(w->cfgpub, now_ns, &cw, &start_ns);
+		w->window_ns = cw.window_ns;
+		win = agg_window_new(w->id, start_ns, start_ns + cw.window_ns,
+				     cw.max_conns, cw.max_exporters);
+	}
+	if (win != NULL)
+		win->pins = &w->allow; /* udp.allow's single addresses */
+	return win;
 }
 
 /*
