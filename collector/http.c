@@ -18,10 +18,6 @@
 #include "udp.h"
 #include "xpub.h"
 
-/* Connections waiting to be accepted: a burst of scrapers and a flood
- * both queue here, the flood then costs an accept and a close each. */
-#define HTTP_BACKLOG 128
-
 /* One connection MHD serves, as the admission and timeout rules see it. */
 struct http_conn {
 	bool used;
@@ -217,7 +213,7 @@ int http_bind(const struct ps_config *cfg, int *fd, char *err, size_t errlen)
 	*fd = -1;
 	if (netaddr_parse_endpoint(cfg->http_listen, &ep, err, errlen) == -1)
 		return -1; /* config_load() said so already */
-	return netaddr_tcp_listen(&ep, HTTP_BACKLOG, "http.listen", fd, err,
+	return netaddr_tcp_listen(&ep, NETADDR_TCP_BACKLOG, "http.listen", fd, err,
 				  errlen);
 }
 

@@ -69,6 +69,14 @@ socklen_t netaddr_sockaddr(const struct ps_endpoint *ep, int family,
 			   struct sockaddr_storage *ss);
 
 /*
+ * Connections waiting to be accepted on every TCP listener: a burst of
+ * honest ones and a flood both queue here, and a flood is then accepted
+ * and dealt with (refused, replaced, timed out) rather than left to
+ * crowd out the queue while SYNs are retried.
+ */
+#define NETADDR_TCP_BACKLOG 128
+
+/*
  * A listening TCP socket on ep (non-blocking, close-on-exec,
  * SO_REUSEADDR; ":port" dual-stack, or IPv4 only on a host without
  * IPv6).  0 with *fd, or -1 with the reason in err (prefixed with what).
