@@ -792,8 +792,8 @@ int bmp_server_bind(struct bmp_server *s, const struct ps_config *cfg,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (netaddr_tcp_listen(&ep, NETADDR_TCP_BACKLOG, "bmp.listen", &s->lfd, err, errlen) ==
-	    -1)
+	if (netaddr_tcp_listen(&ep, NETADDR_TCP_BACKLOG, "bmp.listen", &s->lfd,
+			       err, errlen) == -1)
 		return -1;
 	s->port = netaddr_bound_port(s->lfd);
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);

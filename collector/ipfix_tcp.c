@@ -54,8 +54,8 @@ int ipfix_tcp_open(struct ipfix_tcp **out, const char *addr, char *err,
 	}
 	for (unsigned i = 0; i < PS_MAX_IPFIX_TCP_CONNS; i++)
 		t->conns[i].fd = -1;
-	if (netaddr_tcp_listen(&ep, NETADDR_TCP_BACKLOG, "flow.tcp_listen", &t->lfd, err,
-			       errlen) == -1) {
+	if (netaddr_tcp_listen(&ep, NETADDR_TCP_BACKLOG, "flow.tcp_listen",
+			       &t->lfd, err, errlen) == -1) {
 		free(t);
 		return -1;
 	}

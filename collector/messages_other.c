@@ -11,8 +11,8 @@
 #include "messages.h"
 #include "window_caps.h"
 
-static void direction(struct jbuf *j, const char *key,
-		      const struct agg_conn *c, enum agg_dir d)
+static void direction(struct jbuf *j, const char *key, const struct agg_conn *c,
+		      enum agg_dir d)
 {
 	const struct agg_sampled *s = &c->sampled[d];
 	const struct agg_counted *k = &c->counted[d];

@@ -22,12 +22,12 @@
 
 #include "ipfix_cache.h"
 
-#define NONE		     UINT32_MAX
-#define TCACHE_LOAD_NUM	     3 /* slots taken at most 3/4 full */
-#define TCACHE_LOAD_DEN	     4
-#define TCACHE_MIN_CAPACITY  16
-#define CLASS_REST	     0 /* only ever sent templates */
-#define CLASS_PREFERRED	     1 /* data decoded, or pinned */
+#define NONE		    UINT32_MAX
+#define TCACHE_LOAD_NUM	    3 /* slots taken at most 3/4 full */
+#define TCACHE_LOAD_DEN	    4
+#define TCACHE_MIN_CAPACITY 16
+#define CLASS_REST	    0 /* only ever sent templates */
+#define CLASS_PREFERRED	    1 /* data decoded, or pinned */
 
 struct ipfix_tmeta {
 	uint32_t exporter;	       /* record (live slots) */
@@ -88,8 +88,8 @@ static int tcache_layout(const struct ipfix_cache_limits *lim,
 				   lim->max_per_exporter > lim->max_templates ?
 			   lim->max_templates :
 			   lim->max_per_exporter;
-	l->off_meta = align16((size_t)l->capacity *
-			      sizeof(struct ipfix_template));
+	l->off_meta =
+		align16((size_t)l->capacity * sizeof(struct ipfix_template));
 	l->off_exp = l->off_meta +
 		     align16((size_t)l->capacity * sizeof(struct ipfix_tmeta));
 	l->off_index = l->off_exp + align16((size_t)l->nexp *
@@ -157,8 +157,7 @@ static uint32_t tkey_home(const struct ipfix_cache *tc,
 	return fnv(k, sizeof(*k)) & (tc->capacity - 1);
 }
 
-static uint32_t addr_home(const struct ipfix_cache *tc,
-			  const struct ps_addr *a)
+static uint32_t addr_home(const struct ipfix_cache *tc, const struct ps_addr *a)
 {
 	return fnv(a, sizeof(*a)) & (tc->exp_index_cap - 1);
 }
@@ -502,8 +501,7 @@ void ipfix_tcache_withdraw(struct ipfix_cache *tc, struct ipfix_template *t)
 }
 
 uint32_t ipfix_tcache_withdraw_all(struct ipfix_cache *tc,
-				   const struct ipfix_tkey *scope,
-				   bool options)
+				   const struct ipfix_tkey *scope, bool options)
 {
 	uint32_t x = exp_find(tc, &scope->exporter), n = 0, i, older;
 
@@ -514,8 +512,7 @@ uint32_t ipfix_tcache_withdraw_all(struct ipfix_cache *tc,
 		const struct ipfix_template *t = &tc->slots[i];
 
 		older = tc->meta[i].use_older;
-		if (t->options != options ||
-		    t->key.version != scope->version ||
+		if (t->options != options || t->key.version != scope->version ||
 		    t->key.domain != scope->domain)
 			continue;
 		ipfix_tcache_withdraw(tc, &tc->slots[i]);

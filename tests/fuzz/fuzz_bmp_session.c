@@ -4,13 +4,12 @@
  * decisions, the route tables and attribute interning, then the end of
  * the session.  The first input byte picks the read size, so chunking is
  * fuzzed too: below 32, reads of 1 to 32 bytes (headers split at every
- * offset); else 32 bytes to 8 KiB, as sockets deliver.  An eighth of the
- * inputs only are read small: reads of a byte or two, framed again at
- * each one, made most of this target's time.  Route changes are reported to a callback that counts them
- * (the session does the same work as with bmp.route_messages on); the
- * messages they become are fuzz_bmp_messages.c's business, which keeps
- * this target at session speed (the JSON writer and parser were three
- * quarters of its time).  Links the collector library.
+ * offset); else 32 bytes to 8 KiB, as sockets deliver.  Route changes go
+ * to a callback that counts them (the session does the work it does with
+ * bmp.route_messages on); the messages they become are
+ * fuzz_bmp_messages.c's business, which keeps this target at session
+ * speed (writing and parsing JSON was three quarters of its time).  Links
+ * the collector library.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -48,8 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	chunk = data[0] < 32 ? (size_t)data[0] + 1 : (size_t)32
-							     << (data[0] % 9);
+	chunk = data[0] < 32 ? (size_t)data[0] + 1 :
+			       (size_t)32 << (data[0] % 9);
 	bmp_router_init(&r, "fuzz", NULL, &lim, on_event, NULL);
 	bmp_router_on_route(&r, on_route, NULL);
 	for (off = 1; off < size; off += chunk) {
