@@ -1,11 +1,11 @@
 /*
  * bmp_replay.c - see bmp_replay.h.
  *
- * TCP segments go through tcp_reasm.c (one direction, router -> station,
- * in sequence order); each reassembled stream is one bmp_router session,
- * opened and closed with the stream.  A hole that never fills (capture
- * loss) is a gap: past it no BMP framing can be trusted, so the session
- * gets nothing more and ends when the stream closes (tcp_reasm.h).
+ * Each BMP stream replay_tcp.c recognises (router -> station, in
+ * sequence order) is one bmp_router session, opened and closed with the
+ * stream.  Bytes the capture lost (a hole, a start before the capture)
+ * are searched past by replay_tcp.c; the session drops the message they
+ * cut and resumes at the next message start it is given.
  *
  * Publications for the flow workers and the merger (rib_lookup.h) are
  * made in capture order: each waits first at the dispatcher's barrier
@@ -27,11 +27,11 @@
 #include "bmp_replay.h"
 #include "bmp_session.h"
 #include "rib_lookup.h"
-#include "tcp_reasm.h"
 
 #define STREAM_READ_CHUNK  65536
+#define BMP_REPLAY_MAX_SESSIONS 1024 /* open at once, as in bmp_replay.h */
 
-/* A TCP stream's user area (tcp_reasm.h): its router session. */
+/* A TCP stream's router session. */
 struct bmp_stream {
 	struct bmp_router router;
 	uint64_t rib_pub_ns; /* capture time of the last RIB publication */
@@ -42,16 +42,13 @@ struct bmp_replay {
 	struct pipeline *p;
 	struct jbuf json;
 	struct bmp_router_limits lim;
-	struct tcp_reasm *tcp;
-	struct dec_stats st; /* TCP-level reasons */
 	bool rib_dirty;	     /* a Peer Down dropped routes: publish */
 	uint64_t now_ns;     /* capture time of the last BMP segment */
+	unsigned nsessions;  /* TCP sessions open */
 	/* routers whose routes are to be published before the next flow */
-	struct bmp_stream *due[TCP_REASM_MAX_STREAMS];
+	struct bmp_stream *due[BMP_REPLAY_MAX_SESSIONS];
 	unsigned ndue;
 };
-
-static const struct tcp_reasm_ops bmp_tcp_ops;
 
 static void on_event(void *ctx, const struct bmp_router *r,
 		     const struct bmp_peer *p, const char *event)
@@ -81,17 +78,6 @@ struct bmp_replay *bmp_replay_new(struct pipeline *p)
 	x->lim.max_routes = p->cfg->bmp_max_routes;
 	x->lim.max_router_routes = p->cfg->bmp_max_router_routes;
 	x->lim.max_buffer = p->cfg->bmp_max_buffer;
-	x->tcp = tcp_reasm_new(&bmp_tcp_ops, x, sizeof(struct bmp_stream),
-			       &(struct tcp_reasm_limits){
-				       .max_streams = TCP_REASM_MAX_STREAMS,
-				       .max_ooo_segs = TCP_REASM_MAX_OOO_SEGS,
-				       .max_ooo_bytes = TCP_REASM_MAX_OOO_BYTES },
-			       &x->st);
-	if (x->tcp == NULL) {
-		jbuf_fini(&x->json);
-		free(x);
-		return NULL;
-	}
 	return x;
 }
 
@@ -255,68 +241,68 @@ int bmp_replay_stream_file(struct bmp_replay *x, const char *path)
 	return status;
 }
 
-/* ---- TCP (tcp_reasm.h's callbacks) ---- */
+/* ---- TCP sessions (replay_tcp.c) ---- */
 
-static void stream_open(void *ctx, struct tcp_stream *s)
+struct bmp_stream *bmp_replay_session_open(struct bmp_replay *x,
+					   const struct ps_addr *router)
 {
-	struct bmp_replay *x = ctx;
-	struct bmp_stream *b = (struct bmp_stream *)s->user;
+	struct bmp_stream *b;
 	char name[64];
 
+	if (x->nsessions >= BMP_REPLAY_MAX_SESSIONS) {
+		dec_count(&x->p->input_errors, DEC_BMP_CONN_CAPPED);
+		return NULL;
+	}
+	b = calloc(1, sizeof(*b));
+	if (b == NULL)
+		return NULL;
 	/* the router is known by its address, as a live session would be */
-	ps_addr_format(&s->src, name, sizeof(name));
-	bmp_router_init(&b->router, name, &s->src, &x->lim, on_event, x);
+	ps_addr_format(router, name, sizeof(name));
+	if (bmp_router_init(&b->router, name, router, &x->lim, on_event, x) ==
+	    -1) {
+		free(b);
+		return NULL;
+	}
 	bmp_pub_routes_attach(&x->p->bmp_pub, &b->router,
 			      x->p->cfg->bmp_route_messages);
-	b->rib_pub_ns = 0;
-	b->due = false;
+	x->nsessions++;
+	return b;
 }
 
-static void stream_deliver(void *ctx, struct tcp_stream *s,
-			   const uint8_t *data, uint32_t len, uint64_t ts_ns)
+int bmp_replay_session_feed(struct bmp_replay *x, struct bmp_stream *b,
+			    const uint8_t *data, size_t len)
 {
-	struct bmp_replay *x = ctx;
-	struct bmp_stream *b = (struct bmp_stream *)s->user;
+	int rc = bmp_router_feed(&b->router, data, len);
 
-	(void)ts_ns; /* BMP keeps its own time; publications x->now_ns */
-	(void)bmp_router_feed(&b->router, data, len);
 	rib_publish_due(x, &b->router, b);
+	return rc;
 }
 
-static void stream_close(void *ctx, struct tcp_stream *s)
+void bmp_replay_session_lost(struct bmp_replay *x, struct bmp_stream *b)
 {
-	struct bmp_stream *b = (struct bmp_stream *)s->user;
-
-	router_done(ctx, &b->router, b);
+	(void)x;
+	bmp_router_lost(&b->router);
 }
 
-static const struct tcp_reasm_ops bmp_tcp_ops = {
-	.open = stream_open,
-	.deliver = stream_deliver,
-	.close = stream_close,
-};
+void bmp_replay_session_close(struct bmp_replay *x, struct bmp_stream *b)
+{
+	router_done(x, &b->router, b);
+	x->nsessions--;
+	free(b);
+}
 
-void bmp_replay_tcp(struct bmp_replay *x, const struct capture_packet *pk)
+void bmp_replay_clock(struct bmp_replay *x, uint64_t ts_ns)
 {
 	/* capture time, not the messages' (the router's clock): the flows'
 	 * windows are in capture time (a FIN's close publishes too) */
-	if (pk->ts_ns > x->now_ns)
-		x->now_ns = pk->ts_ns;
-	tcp_reasm_segment(x->tcp, pk);
-}
-
-void bmp_replay_finish(struct bmp_replay *x)
-{
-	tcp_reasm_close_all(x->tcp);
-	dec_stats_add(&x->p->input_errors, &x->st);
-	memset(&x->st, 0, sizeof(x->st));
+	if (ts_ns > x->now_ns)
+		x->now_ns = ts_ns;
 }
 
 void bmp_replay_free(struct bmp_replay *x)
 {
 	if (x == NULL)
 		return;
-	tcp_reasm_free(x->tcp);
 	jbuf_fini(&x->json);
 	free(x);
 }

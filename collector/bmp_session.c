@@ -582,6 +582,16 @@ dead:
 	return -1;
 }
 
+void bmp_router_lost(struct bmp_router *r)
+{
+	r->len = 0;
+	if (r->cap > BMP_BUF_MIN) { /* as when a big message is done */
+		free(r->buf);
+		r->buf = NULL;
+		r->cap = 0;
+	}
+}
+
 void bmp_router_snapshot(struct bmp_router *r)
 {
 	for (uint32_t i = 0; i < r->npeers; i++)

@@ -182,6 +182,13 @@ void bmp_router_fini(struct bmp_router *r);
  */
 int bmp_router_feed(struct bmp_router *r, const uint8_t *data, size_t len);
 
+/*
+ * Bytes of the stream were lost (a capture's hole, replay only): the
+ * message begun in the buffer is dropped, and the next bytes fed must
+ * start a message.  A session that lost its framing stays dead.
+ */
+void bmp_router_lost(struct bmp_router *r);
+
 /* Handle one framed message (also used by tests). */
 void bmp_router_message(struct bmp_router *r, const uint8_t *msg,
 			uint32_t len);

@@ -80,6 +80,7 @@ _Static_assert(sizeof(enum ps_log_level) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum ps_log_format) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum ps_kafka_drop) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum ps_kafka_compression) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum ps_probe_icmp_socket) == sizeof(int), "enum size");
 
 /*
  * The tables below are laid out by hand, one row per key, so clang-format
@@ -119,6 +120,13 @@ static const struct cfg_enum_name kafka_compression_names[] = {
 	{ "gzip", PS_KAFKA_GZIP },
 	{ "snappy", PS_KAFKA_SNAPPY },
 	{ "none", PS_KAFKA_NONE },
+	{ NULL, 0 },
+};
+
+static const struct cfg_enum_name probe_icmp_socket_names[] = {
+	{ "auto", PS_PROBE_ICMP_AUTO },
+	{ "dgram", PS_PROBE_ICMP_DGRAM },
+	{ "raw", PS_PROBE_ICMP_RAW },
 	{ NULL, 0 },
 };
 
@@ -444,6 +452,72 @@ static const struct cfg_key cfg_keys[] = {
 		"(64KiB..1GiB): past this,\nthat router alone is no longer "
 		"read (TCP backpressure) until half of\nthem are out; others "
 		"keep flowing. Nothing is dropped."),
+
+	KEY_SECTION("probes",
+		"Active latency probes of connections' peer session "
+		"addresses (per-connection\n`probe: true` in the connection "
+		"registry), from their own thread; see\ndocs/latency.md. "
+		"Results per connection, method and window: sent, lost,\n"
+		"loss_pct, jitter_ms, availability and RTT quantiles."),
+	KEY_UINT("probes.interval_ms", probes.interval_ms, 100, 3600000,
+		"1000", "One probe per target and method this often "
+		"(100..3600000)."),
+	KEY_UINT("probes.jitter_percent", probes.jitter_percent, 0, 50, "10",
+		"Each send moves by a random offset of up to this share of "
+		"the interval,\nso probes of many targets do not fall into "
+		"step (0..50)."),
+	KEY_UINT("probes.max_rate", probes.max_rate, 1, 1000000, "20000",
+		"Probes per second over all targets and methods: past it "
+		"sends wait for\nthe rate (counted rate_limited), and an "
+		"interval that passes unsent is\nskipped and counted."),
+	KEY_UINT("probes.max_rtt_ms", probes.max_rtt_ms, 1, 600000, "60000",
+		"RTTs above this are impossible and left out of the sketch "
+		"(counted as\nabove_max), as are negative ones (a clock "
+		"step)."),
+	KEY_UINT("probes.max_targets", probes.max_targets, 1, 1U << 20,
+		"100000", "Probe targets (addresses) at most; a larger list "
+		"is refused at load."),
+	KEY_BOOL("probes.kernel_timestamps", probes.kernel_timestamps,
+		"true", "Time probes with the kernel's software transmit and "
+		"receive timestamps\n(SO_TIMESTAMPING) where the socket "
+		"gives them, else the user-space clock."),
+	KEY_SECTION("probes.icmp", "ICMP / ICMPv6 echo (method label "
+		"probe_icmp)."),
+	KEY_BOOL("probes.icmp.enabled", probes.icmp.enabled, "true",
+		"Probe with ICMP echo."),
+	KEY_ENUM("probes.icmp.socket", probes.icmp_socket,
+		probe_icmp_socket_names, "auto",
+		"dgram: an unprivileged ICMP datagram socket, allowed when "
+		"the group of\nthe process is in net.ipv4.ping_group_range; "
+		"raw: a raw socket\n(CAP_NET_RAW, opened before privileges "
+		"are dropped); auto: dgram, else\nraw. Neither usable: "
+		"refused at load, with the reason."),
+	KEY_UINT("probes.icmp.timeout_ms", probes.icmp.timeout_ms, 1, 60000,
+		"2000", "A probe unanswered this long is lost (1..60000). At "
+		"most one window,\nand at most 62 times the shortest gap "
+		"between two sends of a target\n(interval_ms x (1 - 2 x "
+		"jitter_percent / 100)); the same for every method."),
+	KEY_SECTION("probes.tcp", "TCP connect (method label probe_tcp): "
+		"the SYN -> SYN/ACK or RST time; the\nsocket is reset at "
+		"once (SO_LINGER 0), no BGP session is opened."),
+	KEY_BOOL("probes.tcp.enabled", probes.tcp.enabled, "false",
+		"Probe with TCP connects."),
+	KEY_UINT("probes.tcp.port", probes.tcp.port, 1, 65535, "179",
+		"Destination port (BGP)."),
+	KEY_UINT("probes.tcp.timeout_ms", probes.tcp.timeout_ms, 1, 60000,
+		"1000", "A connect unanswered this long is lost. A SYN "
+		"answered only after the\nkernel retransmitted it (1 s "
+		"initial RTO) counts as lost too."),
+	KEY_SECTION("probes.stamp", "STAMP (RFC 8762, unauthenticated, "
+		"method label probe_stamp) to routers\nthat run a "
+		"session-reflector; RTT without the reflector's own "
+		"time."),
+	KEY_BOOL("probes.stamp.enabled", probes.stamp.enabled, "false",
+		"Probe with STAMP test packets."),
+	KEY_UINT("probes.stamp.port", probes.stamp.port, 1, 65535, "862",
+		"The reflector's UDP port (IANA: 862)."),
+	KEY_UINT("probes.stamp.timeout_ms", probes.stamp.timeout_ms, 1,
+		60000, "2000", "A test packet unanswered this long is lost."),
 
 	KEY_SECTION("http",
 		"The operations endpoint: /metrics (Prometheus), /healthz, "

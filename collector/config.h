@@ -125,6 +125,31 @@ struct ps_kafka_config {
 };
 
 /*
+ * probes.*: the active latency probes (issue 12, probe.h).  Per-connection
+ * `probe: true` comes with the connection registry (issue 11).
+ */
+enum ps_probe_icmp_socket {
+	PS_PROBE_ICMP_AUTO,  /* datagram socket if allowed, else raw */
+	PS_PROBE_ICMP_DGRAM, /* net.ipv4.ping_group_range must admit us */
+	PS_PROBE_ICMP_RAW,   /* needs CAP_NET_RAW */
+};
+struct ps_probe_method {
+	bool enabled;
+	uint32_t timeout_ms;
+	uint32_t port; /* tcp, stamp */
+};
+struct ps_probe_config {
+	uint32_t interval_ms;	 /* default 1000 */
+	uint32_t jitter_percent; /* of the interval, default 10 */
+	uint32_t max_rate;	 /* probes/s over all targets, methods */
+	uint32_t max_rtt_ms;	 /* RTTs above are rejected */
+	uint32_t max_targets;	 /* more are refused at load */
+	bool kernel_timestamps;	 /* SO_TIMESTAMPING where available */
+	enum ps_probe_icmp_socket icmp_socket;
+	struct ps_probe_method icmp, tcp, stamp;
+};
+
+/*
  * cpus: worker i is pinned to cpus[i % cpu_count]; with cpu_count 0, worker
  * i runs on the i-th CPU of the process's affinity mask.  Ignored when
  * pin_workers is false.
@@ -200,6 +225,7 @@ struct ps_config {
 	uint32_t bmp_max_router_routes; /* per router, all peers */
 	uint32_t bmp_max_buffer;  /* reassembly bytes per router stream */
 	uint32_t bmp_max_queue;	  /* events waiting for the output, per router */
+	struct ps_probe_config probes; /* probes.* (issue 12) */
 };
 
 /* Defaults for every key; path "". */

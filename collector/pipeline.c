@@ -411,6 +411,17 @@ static void sum_totals(const struct pipeline *p, struct run_totals *t)
 	}
 }
 
+/* Whether IPFIX/TCP sessions were offered (replay recognises them on any
+ * port, without flow.tcp_listen). */
+static bool ipfix_tcp_seen(const struct worker_pub *wp)
+{
+	for (unsigned i = IPFIX_TCP_ACCEPTED; i <= IPFIX_TCP_REFUSED_MEMORY; i++)
+		if (atomic_load_explicit(&wp->ipfix_tcp[i],
+					 memory_order_relaxed) != 0)
+			return true;
+	return false;
+}
+
 static void write_stats_json(const struct pipeline *p,
 			     const struct run_totals *t, const char *path)
 {
@@ -448,7 +459,8 @@ static void write_stats_json(const struct pipeline *p,
 		if (t->errors.n[r] != 0)
 			json_u64(&j, dec_reason_name(r), t->errors.n[r]);
 	json_obj_end(&j);
-	if (strcmp(p->cfg->flow_tcp_listen, "-") != 0 && p->nworkers > 0) {
+	if (p->nworkers > 0 && (strcmp(p->cfg->flow_tcp_listen, "-") != 0 ||
+				ipfix_tcp_seen(&p->workers[0].pub))) {
 		/* worker 0's last publication (ipfix_tcp.h) */
 		const struct worker_pub *wp = &p->workers[0].pub;
 
@@ -461,6 +473,7 @@ static void write_stats_json(const struct pipeline *p,
 	}
 	if (p->kafka_open)
 		sink_kafka_stats_json(&p->kafka, &j);
+	replay_ports_json(p->ports, &j);
 	json_obj_end(&j);
 	/*
 	 * Atomically, 0640: a reader (a test, a monitoring script) never
@@ -533,6 +546,7 @@ void pipeline_summary(const struct pipeline *p, FILE *out,
 			(unsigned long long)atomic_load_explicit(
 				&p->rib->peer_history_short,
 				memory_order_relaxed));
+	replay_ports_summary(p->ports, out);
 	if (p->kafka_open)
 		sink_kafka_summary(&p->kafka, out);
 	if (stats_path != NULL)

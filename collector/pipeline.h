@@ -15,6 +15,7 @@
 #include "cfgpub.h"
 #include "config.h"
 #include "merger.h"
+#include "replay_ports.h"
 #include "sink.h"
 #include "stats.h"
 #include "worker.h"
@@ -55,6 +56,9 @@ struct pipeline {
 	uint64_t (*rib_barrier)(void *ctx);
 	void *rib_barrier_ctx;
 	uint64_t rib_barrier_timeouts; /* waits given up (never hangs) */
+	/* replay: what each port of the captures was used for, printed
+	 * with the summary (replay_ports.h); NULL live */
+	const struct replay_ports *ports;
 };
 
 /*

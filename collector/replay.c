@@ -9,16 +9,30 @@
  * all of them close the window together and results do not depend on
  * thread timing or on how fast the file is read.
  *
- * TCP: segments to bmp.port go to bmp_replay.c; segments to the port of
- * flow.tcp_listen are IPFIX over TCP, played as live plays it
- * (ipfix_tcp.h): tcp_reasm.c puts each stream in order, the live
- * framing (ipfix_tcp_frame_next) cuts it into messages, and each message
- * goes to the worker that owns the exporter's address (hashed without a
- * port, so all its sessions meet the same template cache).  A session
- * is admitted as live admits a connection (flow.tcp_max_connections, one
- * per exporter address); when its stream closes (FIN, RST, a framing
- * error, the end of the captures) that worker forgets the exporter's
- * templates after the session's last message (rx_batch.tcp_session_end).
+ * UDP: which protocol a datagram carries does not depend on knowing the
+ * exporters' ports (a capture rarely says which they were):
+ *   1. a port configured by the user (listen.*, other than the defaults)
+ *      forces its protocol, as live does;
+ *   2. a flow (4-tuple) keeps the protocol its content was first
+ *      recognised as (decoders/recognise.c), so that later datagrams,
+ *      even malformed ones, reach the same decoder, which names defects;
+ *   3. otherwise the content decides: sFlow v5, NetFlow v5, v9, IPFIX;
+ *   4. content recognised as none of them goes to the decoder of the
+ *      protocol first recognised on its port (a new exporter's first
+ *      datagram may be the odd one), else of the port's default protocol
+ *      (6343, 4739, 2055), which names the defect;
+ *   5. anything else is not used, counted by reason and port
+ *      (capture.udp.unrecognised.*; replay_ports.h prints each port).
+ * Random traffic (DNS, NTP, SSH...) does not pass the recognisers, so
+ * unless it is sent to a port that carries exports it creates no
+ * exporter.
+ *
+ * TCP: replay_tcp.c reassembles every stream, recognises BMP and IPFIX
+ * (or takes bmp.port and flow.tcp_listen's word), and hands IPFIX
+ * messages back here: each goes to the worker that owns the exporter's
+ * address (hashed without a port, so all its sessions meet the same
+ * template cache); when a session ends that worker forgets the
+ * exporter's templates after its last message (rx_batch.tcp_session_end).
  * Both happen in capture order, so worker counts do not change results.
  *
  * Routes: before bmp_replay.c publishes a router's RIB or peer states,
@@ -30,11 +44,9 @@
  * worker makes the output timing-dependent, never hangs the replay.
  */
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,14 +56,38 @@
 #include "http.h"
 #include "ipfix_tcp.h"
 #include "log.h"
-#include "netaddr.h"
+#include "peerscope/limits.h"
+#include "peerscope/recognise.h"
 #include "pipeline.h"
 #include "replay.h"
+#include "replay_ports.h"
+#include "replay_tcp.h"
 #include "runfile.h"
-#include "tcp_reasm.h"
 
 #define PROGRESS_INTERVAL_NS 250000000ULL
 #define RIB_BARRIER_TIMEOUT_NS (10ULL * 1000000000ULL)
+/* UDP flows whose protocol is kept; past it, each datagram is recognised */
+#define UDP_FLOWS_MAX 65536
+
+/* What a UDP destination port says about its datagrams. */
+struct udp_port_rule {
+	uint8_t proto;	 /* enum ps_proto configured on it, or NONE */
+	bool forced;	 /* configured by the user, not a default */
+	uint8_t learned; /* the protocol first recognised on it, or NONE */
+};
+
+/* A UDP flow whose content was recognised: its datagrams stay that. */
+struct udp_flow_key {
+	struct ps_addr src, dst;
+	uint16_t sport, dport;
+};
+
+struct udp_flow {
+	struct udp_flow_key key;
+	uint8_t proto;	/* enum ps_proto */
+	uint8_t label;	/* enum recognise_proto of its first datagram */
+	const char *by; /* the key that forced it, or NULL (content) */
+};
 
 struct dispatcher {
 	struct pipeline *p;
@@ -63,21 +99,12 @@ struct dispatcher {
 	bool progress;
 	uint64_t next_progress_ns;
 	uint64_t datagrams;
-	struct bmp_replay *bmp;    /* BMP streams and TCP (bmp_replay.h) */
-	uint16_t ipfix_tcp_port;   /* flow.tcp_listen's port, 0 = off */
-	struct tcp_reasm *ipfix_tcp; /* IPFIX/TCP streams */
-	/* exporters with an admitted session (one each, as live) */
-	struct ps_addr ipfix_conns[PS_MAX_IPFIX_TCP_CONNS];
-	unsigned ipfix_nconns;
-	struct ipfix_tcp_stats tcp_st; /* as live counts them (ipfix_tcp.h) */
+	struct bmp_replay *bmp;    /* BMP sessions (bmp_replay.h) */
+	struct replay_tcp *tcp;    /* TCP streams (replay_tcp.h) */
+	struct replay_ports *ports; /* what each port was used for */
+	struct udp_port_rule *udp_ports; /* 65536, by destination port */
+	struct htab udp_flows;     /* struct udp_flow */
 	struct logger log;         /* events; the summary stays plain text */
-};
-
-/* A TCP stream's user area (tcp_reasm.h): one IPFIX/TCP session. */
-struct ipfix_stream {
-	bool admitted;  /* counted open; false: refused or ended */
-	uint32_t used;  /* bytes in buf */
-	uint8_t *buf;   /* IPFIX_TCP_BUF_BYTES while admitted */
 };
 
 static void nap(void)
@@ -219,153 +246,171 @@ static void dispatch(struct dispatcher *x, unsigned i,
 	x->datagrams++;
 }
 
-/* ---- IPFIX over TCP (tcp_reasm.h's callbacks) ---- */
+/* ---- IPFIX over TCP (replay_tcp.h's callbacks) ---- */
 
-/* Why a new session cannot be served, or IPFIX_TCP_ACCEPTED (as live). */
-static enum ipfix_tcp_counter session_admit(struct dispatcher *x,
-					    struct ipfix_stream *is,
-					    const struct ps_addr *src)
-{
-	if (x->ipfix_nconns >= x->p->cfg->flow_tcp_max_connections ||
-	    x->ipfix_nconns >= PS_MAX_IPFIX_TCP_CONNS)
-		return IPFIX_TCP_REFUSED_CAP;
-	for (unsigned i = 0; i < x->ipfix_nconns; i++)
-		if (memcmp(&x->ipfix_conns[i], src, sizeof(*src)) == 0)
-			return IPFIX_TCP_REFUSED_EXPORTER;
-	is->buf = malloc(IPFIX_TCP_BUF_BYTES);
-	if (is->buf == NULL)
-		return IPFIX_TCP_REFUSED_MEMORY;
-	return IPFIX_TCP_ACCEPTED;
-}
-
-static void session_open(void *ctx, struct tcp_stream *s)
+static void ipfix_message(void *ctx, const struct capture_packet *msg)
 {
 	struct dispatcher *x = ctx;
-	struct ipfix_stream *is = (struct ipfix_stream *)s->user;
-	enum ipfix_tcp_counter verdict;
 
-	memset(is, 0, sizeof(*is));
-	verdict = session_admit(x, is, &s->src);
-	x->tcp_st.n[verdict]++;
-	if (verdict != IPFIX_TCP_ACCEPTED)
-		return; /* its bytes are ignored, as live closes it at once */
-	is->admitted = true;
-	x->ipfix_conns[x->ipfix_nconns++] = s->src;
-	x->tcp_st.open++;
+	dispatch(x, worker_for(x, &msg->src, 0), msg, PS_PROTO_IPFIX);
 }
 
 /*
- * The session ends: the owning worker forgets the exporter's templates
+ * A session ended: the owning worker forgets the exporter's templates
  * after its last message (worker_replay_main), as conn_close does live.
  */
-static void session_end(struct dispatcher *x, struct tcp_stream *s)
+static void ipfix_session_end(void *ctx, const struct ps_addr *src,
+			      uint64_t ts_ns)
 {
-	struct ipfix_stream *is = (struct ipfix_stream *)s->user;
-	unsigned i = worker_for(x, &s->src, 0);
+	struct dispatcher *x = ctx;
+	unsigned i = worker_for(x, src, 0);
 
-	if (!is->admitted)
-		return;
-	is->admitted = false;
-	free(is->buf);
-	is->buf = NULL;
-	is->used = 0;
-	for (unsigned k = 0; k < x->ipfix_nconns; k++)
-		if (memcmp(&x->ipfix_conns[k], &s->src, sizeof(s->src)) == 0) {
-			x->ipfix_conns[k] = x->ipfix_conns[--x->ipfix_nconns];
-			break;
-		}
+	if (ts_ns != 0)
+		advance_to(x, ts_ns);
 	if (x->open[i] == NULL)
 		x->open[i] = batch_get(&x->p->workers[i]);
 	x->open[i]->tcp_session_end = true;
-	x->open[i]->tcp_session_src = s->src;
+	x->open[i]->tcp_session_src = *src;
 	batch_send(x, i); /* one session end per batch */
-	x->tcp_st.n[IPFIX_TCP_CLOSED]++;
-	x->tcp_st.open--;
 }
 
-/* Hand every complete message in the buffer on.  false: framing lost. */
-static bool session_frame(struct dispatcher *x, struct tcp_stream *s,
-			  uint64_t ts_ns)
-{
-	struct ipfix_stream *is = (struct ipfix_stream *)s->user;
-	enum ipfix_tcp_frame f = IPFIX_TCP_FRAME_NEED_MORE;
-	uint32_t off = 0, len;
-	unsigned w = worker_for(x, &s->src, 0);
-
-	while ((f = ipfix_tcp_frame_next(is->buf + off, is->used - off,
-					 &len)) != IPFIX_TCP_FRAME_NEED_MORE) {
-		struct capture_packet msg = {
-			.kind = CAPTURE_TCP,
-			.ts_ns = ts_ns,
-			.src = s->src,
-			.dst = s->dst,
-			.src_port = s->sport,
-			.dst_port = s->dport,
-			.payload = is->buf + off,
-			.len = len, /* BROKEN: the rest, once, to be named */
-		};
-
-		dispatch(x, w, &msg, PS_PROTO_IPFIX);
-		off += len;
-		if (f == IPFIX_TCP_FRAME_BROKEN) {
-			x->tcp_st.n[IPFIX_TCP_FRAMING_ERRORS]++;
-			break;
-		}
-		x->tcp_st.n[IPFIX_TCP_MESSAGES]++;
-	}
-	memmove(is->buf, is->buf + off, is->used - off);
-	is->used -= off;
-	return f != IPFIX_TCP_FRAME_BROKEN;
-}
-
-static void session_deliver(void *ctx, struct tcp_stream *s,
-			    const uint8_t *data, uint32_t len, uint64_t ts_ns)
-{
-	struct dispatcher *x = ctx;
-	struct ipfix_stream *is = (struct ipfix_stream *)s->user;
-
-	if (!is->admitted)
-		return;
-	x->tcp_st.n[IPFIX_TCP_BYTES] += len;
-	/* in pieces: a framed buffer holds under one message (< 64 KiB) */
-	while (len > 0) {
-		uint32_t n = IPFIX_TCP_BUF_BYTES - is->used;
-
-		n = n < len ? n : len;
-		memcpy(is->buf + is->used, data, n);
-		is->used += n;
-		data += n;
-		len -= n;
-		if (!session_frame(x, s, ts_ns)) {
-			session_end(x, s); /* live closes the connection */
-			return;
-		}
-	}
-}
-
-static void session_close(void *ctx, struct tcp_stream *s)
-{
-	/* a partial message left in the buffer goes, as live */
-	session_end(ctx, s);
-}
-
-static const struct tcp_reasm_ops ipfix_tcp_ops = {
-	.open = session_open,
-	.deliver = session_deliver,
-	.close = session_close,
+static const struct replay_tcp_ops replay_ipfix_ops = {
+	.ipfix_message = ipfix_message,
+	.ipfix_session_end = ipfix_session_end,
 };
 
-/* flow.tcp_listen's port, 0 when off (the key was checked at load). */
-static uint16_t ipfix_tcp_port(const struct ps_config *cfg)
-{
-	struct ps_endpoint ep;
-	char err[160];
+/* ---- UDP: which protocol ---- */
 
-	if (strcmp(cfg->flow_tcp_listen, "-") == 0 ||
-	    netaddr_parse_endpoint(cfg->flow_tcp_listen, &ep, err,
-				   sizeof(err)) == -1)
-		return 0;
-	return ep.port;
+#define LISTEN_KEY_(id, name, listen, help) [PS_PROTO_##id] = "listen." name,
+static const char *const listen_keys[PS_PROTO_END_] = {
+	PS_PROTOCOLS(LISTEN_KEY_)
+};
+#undef LISTEN_KEY_
+
+static enum ps_proto proto_of(enum recognise_proto r)
+{
+	switch (r) {
+	case RECOGNISE_SFLOW5:
+		return PS_PROTO_SFLOW;
+	case RECOGNISE_NETFLOW5:
+	case RECOGNISE_NETFLOW9:
+		return PS_PROTO_NETFLOW;
+	case RECOGNISE_IPFIX:
+		return PS_PROTO_IPFIX;
+	default:
+		return PS_PROTO_NONE;
+	}
+}
+
+/* Whether a listener is one of the defaults (config_init's). */
+static bool listen_is_default(const struct ps_config *def,
+			      const struct ps_listen *l)
+{
+	for (uint32_t i = 0; i < def->listen_count; i++)
+		if (def->listen[i].proto == l->proto &&
+		    def->listen[i].port == l->port &&
+		    memcmp(&def->listen[i].addr, &l->addr, sizeof(l->addr)) ==
+			    0)
+			return true;
+	return false;
+}
+
+/* The rule of every UDP port, from the listeners.  NULL: no memory. */
+static struct udp_port_rule *udp_port_rules(const struct ps_config *cfg)
+{
+	struct udp_port_rule *rules = calloc(65536, sizeof(*rules));
+	struct ps_config *def = malloc(sizeof(*def));
+
+	if (rules == NULL || def == NULL) {
+		free(rules);
+		free(def);
+		return NULL;
+	}
+	config_init(def);
+	for (uint32_t i = 0; i < cfg->listen_count; i++) {
+		const struct ps_listen *l = &cfg->listen[i];
+
+		rules[l->port].proto = (uint8_t)l->proto;
+		if (!listen_is_default(def, l))
+			rules[l->port].forced = true;
+	}
+	free(def);
+	return rules;
+}
+
+/*
+ * The protocol of a UDP datagram (the order in the comment at the top),
+ * its label for the port summary and the key that forced it; NONE with
+ * *why when it is not used.
+ */
+static enum ps_proto udp_classify(struct dispatcher *x,
+				  const struct capture_packet *pk,
+				  enum recognise_proto *label, const char **by,
+				  enum dec_reason *why)
+{
+	struct udp_port_rule *rule = &x->udp_ports[pk->dst_port];
+	struct udp_flow_key k;
+	struct udp_flow *f;
+	enum recognise_proto r;
+	bool created;
+
+	memset(&k, 0, sizeof(k));
+	k.src = pk->src;
+	k.dst = pk->dst;
+	k.sport = pk->src_port;
+	k.dport = pk->dst_port;
+	f = htab_find(&x->udp_flows, &k);
+	if (f != NULL) {
+		*label = (enum recognise_proto)f->label;
+		*by = f->by;
+		return (enum ps_proto)f->proto;
+	}
+	r = recognise_datagram(pk->payload, pk->len, why);
+	*label = r;
+	*by = rule->forced ? listen_keys[rule->proto] : NULL;
+	if (r != RECOGNISE_NONE) {
+		enum ps_proto proto = rule->forced ? (enum ps_proto)rule->proto :
+						     proto_of(r);
+
+		/* NULL when the table is full: the flow's datagrams are then
+		 * recognised one by one */
+		f = htab_insert(&x->udp_flows, &k, &created);
+		if (f != NULL) {
+			f->proto = (uint8_t)proto;
+			f->label = (uint8_t)r;
+			f->by = *by;
+		}
+		if (rule->learned == PS_PROTO_NONE)
+			rule->learned = (uint8_t)proto;
+		return proto;
+	}
+	if (rule->learned != PS_PROTO_NONE)
+		return (enum ps_proto)rule->learned;
+	if (rule->proto != PS_PROTO_NONE) {
+		*by = listen_keys[rule->proto];
+		return (enum ps_proto)rule->proto;
+	}
+	return PS_PROTO_NONE;
+}
+
+static void replay_udp(struct dispatcher *x, const struct capture_packet *pk)
+{
+	enum recognise_proto label = RECOGNISE_NONE;
+	enum dec_reason why = DEC_CAPTURE_UDP_OVER_CAP;
+	enum ps_proto proto = PS_PROTO_NONE;
+	const char *by = NULL;
+
+	if (pk->len <= PS_MAX_DATAGRAM)
+		proto = udp_classify(x, pk, &label, &by, &why);
+	if (proto == PS_PROTO_NONE) {
+		dec_count(&x->p->input_errors, why);
+		replay_ports_unused(x->ports, REPLAY_UDP, pk->dst_port, why, 1,
+				    pk->len);
+		return;
+	}
+	replay_ports_used(x->ports, REPLAY_UDP, pk->dst_port, label, by, 1,
+			  pk->len);
+	dispatch(x, worker_for(x, &pk->src, pk->src_port), pk, proto);
 }
 
 static uint64_t monotonic_ns(void)
@@ -393,7 +438,6 @@ static void show_progress(struct dispatcher *x, const char *path,
 
 static int replay_file(struct dispatcher *x, const char *path)
 {
-	const struct ps_config *cfg = x->p->cfg;
 	struct dec_stats *st = &x->p->input_errors;
 	struct capture_packet pk;
 	struct capture *c;
@@ -408,39 +452,13 @@ static int replay_file(struct dispatcher *x, const char *path)
 		return -1;
 	}
 	while ((rc = capture_next(c, &pk, st)) == 1) {
-		enum ps_proto proto;
-
 		show_progress(x, path, c, false);
 		if (pk.ts_ns > x->clock_ns)
 			x->clock_ns = pk.ts_ns;
-		if (pk.kind == CAPTURE_TCP && cfg->bmp_port != 0 &&
-		    (pk.dst_port == cfg->bmp_port ||
-		     pk.src_port == cfg->bmp_port)) {
-			/* the station's own segments (ACKs) carry nothing */
-			if (pk.dst_port == cfg->bmp_port)
-				bmp_replay_tcp(x->bmp, &pk);
-			continue;
-		}
-		if (pk.kind == CAPTURE_TCP && x->ipfix_tcp_port != 0 &&
-		    (pk.dst_port == x->ipfix_tcp_port ||
-		     pk.src_port == x->ipfix_tcp_port)) {
-			/* the collector's own segments (ACKs) carry nothing */
-			if (pk.dst_port == x->ipfix_tcp_port) {
-				advance_to(x, pk.ts_ns);
-				tcp_reasm_segment(x->ipfix_tcp, &pk);
-			}
-			continue;
-		}
-		if (pk.kind != CAPTURE_UDP) {
-			dec_count(st, DEC_CAPTURE_NOT_UDP);
-			continue;
-		}
-		proto = config_proto_for_port(cfg, pk.dst_port);
-		if (proto == 0 || pk.len > PS_MAX_DATAGRAM) {
-			dec_count(st, DEC_CAPTURE_PORT_UNKNOWN);
-			continue;
-		}
-		dispatch(x, worker_for(x, &pk.src, pk.src_port), &pk, proto);
+		if (pk.kind == CAPTURE_TCP)
+			replay_tcp_segment(x->tcp, &pk);
+		else
+			replay_udp(x, &pk);
 	}
 	show_progress(x, path, c, true);
 	if (rc == -1)
@@ -457,11 +475,12 @@ static int replay_file(struct dispatcher *x, const char *path)
  */
 static void publish_ipfix_tcp(struct dispatcher *x)
 {
-	struct ipfix_tcp_stats *st = &x->tcp_st;
+	struct ipfix_tcp_stats s, *st = &s;
 	struct worker_pub *wp;
 
-	if (x->p->nworkers == 0)
+	if (x->p->nworkers == 0 || x->tcp == NULL)
 		return;
+	s = *replay_tcp_ipfix_stats(x->tcp);
 	for (unsigned i = 0; i < x->p->nworkers; i++)
 		st->n[IPFIX_TCP_TEMPLATES_DROPPED] +=
 			x->p->workers[i].totals.ipfix_tcp_templates_dropped;
@@ -471,6 +490,26 @@ static void publish_ipfix_tcp(struct dispatcher *x)
 				      memory_order_relaxed);
 	atomic_store_explicit(&wp->ipfix_tcp_open, st->open,
 			      memory_order_relaxed);
+}
+
+/*
+ * Captures whose traffic was all unused would otherwise end with no
+ * message and a quiet exit: say so, and where to look.
+ */
+static void warn_unused(struct dispatcher *x, int status)
+{
+	uint64_t used, unused;
+
+	if (x->ports == NULL || status != 0)
+		return;
+	replay_ports_totals(x->ports, &used, &unused);
+	if (used == 0 && unused > 0)
+		log_event(&x->log, PS_LOG_WARN, "capture_unused",
+			  "no sFlow, NetFlow, IPFIX or BMP recognised in %llu "
+			  "datagrams and streams; the summary's port lines say "
+			  "why (listen.*, bmp.port and flow.tcp_listen force a "
+			  "protocol on a port)",
+			  (unsigned long long)unused);
 }
 
 static bool progress_wanted(const struct ps_config *cfg)
@@ -511,32 +550,32 @@ int replay_run(const struct ps_config *cfg, char *const *files, int nfiles,
 	x.progress = progress_wanted(cfg);
 	x.open = calloc(p.nworkers, sizeof(*x.open));
 	x.bmp = bmp_replay_new(&p);
-	x.ipfix_tcp_port = ipfix_tcp_port(cfg);
-	x.ipfix_tcp = tcp_reasm_new(
-		&ipfix_tcp_ops, &x, sizeof(struct ipfix_stream),
-		&(struct tcp_reasm_limits){
-			.max_streams = TCP_REASM_MAX_STREAMS,
-			.max_ooo_segs = TCP_REASM_MAX_OOO_SEGS,
-			.max_ooo_bytes = TCP_REASM_MAX_OOO_BYTES },
-		&p.input_errors);
-	if (x.open == NULL || x.bmp == NULL || x.ipfix_tcp == NULL) {
+	x.ports = replay_ports_new();
+	x.udp_ports = udp_port_rules(cfg);
+	if (x.bmp != NULL && x.ports != NULL)
+		x.tcp = replay_tcp_new(&p, x.bmp, x.ports, &replay_ipfix_ops,
+				       &x);
+	if (x.open == NULL || x.tcp == NULL || x.udp_ports == NULL ||
+	    htab_init(&x.udp_flows, sizeof(struct udp_flow_key),
+		      sizeof(struct udp_flow), UDP_FLOWS_MAX) == -1) {
 		log_event(&x.log, PS_LOG_ERROR, "start_failed", "out of memory");
 		status = -1;
 	}
 	for (int i = 0; status == 0 && i < nfiles; i++)
 		if (replay_file(&x, files[i]) == -1)
 			status = -1;
-	if (x.bmp != NULL)
-		bmp_replay_finish(x.bmp); /* queued before the workers end */
 	if (x.open != NULL) {
-		if (x.ipfix_tcp != NULL) /* session ends before the end */
-			tcp_reasm_close_all(x.ipfix_tcp);
+		/* sessions end (routes, templates) before the workers do */
+		if (x.tcp != NULL)
+			replay_tcp_finish(x.tcp);
 		end_all(&x);
 	}
 	pipeline_stop(&p);
 	publish_ipfix_tcp(&x);
-	tcp_reasm_free(x.ipfix_tcp); /* every stream closed above */
+	replay_tcp_free(x.tcp); /* every stream ended above */
 	bmp_replay_free(x.bmp);
+	p.ports = x.ports;
+	warn_unused(&x, status);
 	pipeline_summary(&p, stderr, stats_path);
 	undelivered = pipeline_undelivered(&p);
 	if (undelivered > 0)
@@ -549,6 +588,9 @@ int replay_run(const struct ps_config *cfg, char *const *files, int nfiles,
 	    http_serve_replay(&p, cfg, cfg->replay_serve_seconds) == -1)
 		status = -1;
 	pipeline_free(&p);
+	replay_ports_free(x.ports);
+	htab_fini(&x.udp_flows);
+	free(x.udp_ports);
 	free(x.open);
 	if (status != 0)
 		return 1;

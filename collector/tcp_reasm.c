@@ -2,7 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "htab.h"
 #include "tcp_reasm.h"
+
+#define TCP_REASM_MIN_BUCKETS 16u
 
 struct tcp_ooo_seg {
 	struct tcp_ooo_seg *next;
@@ -17,8 +20,17 @@ struct tcp_reasm {
 	size_t user_bytes;
 	struct tcp_reasm_limits lim;
 	struct dec_stats *st;
-	struct tcp_stream **streams; /* lim.max_streams, in order first seen */
+	struct tcp_stream **buckets; /* nbuckets, a power of two */
+	uint32_t nbuckets;
 	uint32_t nstreams;
+	size_t ooo_total;		    /* bytes waiting, all streams */
+	struct tcp_stream *oldest, *newest; /* open streams, first seen */
+};
+
+/* The 4-tuple as hashed: zeroed, so padding compares equal. */
+struct tcp_key {
+	struct ps_addr src, dst;
+	uint16_t sport, dport;
 };
 
 struct tcp_reasm *tcp_reasm_new(const struct tcp_reasm_ops *ops, void *ctx,
@@ -30,9 +42,11 @@ struct tcp_reasm *tcp_reasm_new(const struct tcp_reasm_ops *ops, void *ctx,
 
 	if (r == NULL)
 		return NULL;
-	r->streams = calloc(lim->max_streams > 0 ? lim->max_streams : 1,
-			    sizeof(*r->streams));
-	if (r->streams == NULL) {
+	r->nbuckets = TCP_REASM_MIN_BUCKETS;
+	while (r->nbuckets < lim->max_streams && r->nbuckets < (1u << 30))
+		r->nbuckets *= 2;
+	r->buckets = calloc(r->nbuckets, sizeof(*r->buckets));
+	if (r->buckets == NULL) {
 		free(r);
 		return NULL;
 	}
@@ -40,6 +54,8 @@ struct tcp_reasm *tcp_reasm_new(const struct tcp_reasm_ops *ops, void *ctx,
 	r->ctx = ctx;
 	r->user_bytes = user_bytes;
 	r->lim = *lim;
+	if (r->lim.max_ooo_total == 0)
+		r->lim.max_ooo_total = r->lim.max_ooo_bytes;
 	r->st = st;
 	return r;
 }
@@ -49,7 +65,21 @@ static bool seq_before(uint32_t a, uint32_t b)
 	return (int32_t)(a - b) < 0;
 }
 
-static void ooo_free(struct tcp_stream *s)
+static uint32_t bucket_of(const struct tcp_reasm *r, const struct ps_addr *src,
+			  const struct ps_addr *dst, uint16_t sport,
+			  uint16_t dport)
+{
+	struct tcp_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.src = *src;
+	k.dst = *dst;
+	k.sport = sport;
+	k.dport = dport;
+	return (uint32_t)htab_hash(&k, sizeof(k)) & (r->nbuckets - 1);
+}
+
+static void ooo_free(struct tcp_reasm *r, struct tcp_stream *s)
 {
 	while (s->ooo != NULL) {
 		struct tcp_ooo_seg *g = s->ooo;
@@ -57,29 +87,9 @@ static void ooo_free(struct tcp_stream *s)
 		s->ooo = g->next;
 		free(g);
 	}
+	r->ooo_total -= s->ooo_bytes;
 	s->ooo_segs = 0;
 	s->ooo_bytes = 0;
-}
-
-static void stream_close(struct tcp_reasm *r, struct tcp_stream *s)
-{
-	if (!s->open)
-		return;
-	/* bytes that never arrived: waiting segments, or short of the FIN */
-	if (s->ooo != NULL || (s->fin_seen && s->next != s->fin_seq))
-		dec_count(r->st, DEC_TCP_GAP);
-	ooo_free(s);
-	r->ops->close(r->ctx, s);
-	s->open = false;
-	s->have_next = false;
-	s->fin_seen = false;
-}
-
-static void stream_open(struct tcp_reasm *r, struct tcp_stream *s)
-{
-	s->open = true;
-	s->delivered = 0;
-	r->ops->open(r->ctx, s);
 }
 
 /* Deliver in-order bytes starting at seq (which may precede next). */
@@ -97,12 +107,14 @@ static void deliver(struct tcp_reasm *r, struct tcp_stream *s, uint32_t seq,
 
 static void drain_ooo(struct tcp_reasm *r, struct tcp_stream *s, uint64_t ts_ns)
 {
-	while (s->ooo != NULL && !seq_before(s->next, s->ooo->seq)) {
+	while (!s->ignored && s->ooo != NULL &&
+	       !seq_before(s->next, s->ooo->seq)) {
 		struct tcp_ooo_seg *g = s->ooo;
 
 		s->ooo = g->next;
 		s->ooo_segs--;
 		s->ooo_bytes -= g->len;
+		r->ooo_total -= g->len;
 		if (!seq_before(s->next, g->seq + g->len))
 			dec_count(r->st, DEC_TCP_RETRANSMISSION);
 		else
@@ -111,18 +123,70 @@ static void drain_ooo(struct tcp_reasm *r, struct tcp_stream *s, uint64_t ts_ns)
 	}
 }
 
+/* The bytes up to `to` are not coming: the owner hears of the hole. */
+static void give_up_hole(struct tcp_reasm *r, struct tcp_stream *s, uint32_t to)
+{
+	uint32_t lost = to - s->next;
+
+	dec_count(r->st, DEC_TCP_GAP);
+	s->next = to;
+	if (r->ops->gap != NULL && !s->ignored)
+		r->ops->gap(r->ctx, s, lost);
+}
+
+/* Deliver what waits, past every hole (the stream is closing). */
+static void flush_ooo(struct tcp_reasm *r, struct tcp_stream *s, uint64_t ts_ns)
+{
+	while (!s->ignored && s->ooo != NULL) {
+		give_up_hole(r, s, s->ooo->seq);
+		drain_ooo(r, s, ts_ns);
+	}
+}
+
+static void stream_close(struct tcp_reasm *r, struct tcp_stream *s,
+			 uint64_t ts_ns)
+{
+	if (!s->open)
+		return;
+	flush_ooo(r, s, ts_ns);
+	/* bytes that never arrived before the FIN */
+	if (!s->ignored && s->fin_seen && seq_before(s->next, s->fin_seq))
+		dec_count(r->st, DEC_TCP_GAP);
+	ooo_free(r, s);
+	r->ops->close(r->ctx, s);
+	s->open = false;
+}
+
+/* (Re)start s at its first segment; the entry's links stay. */
+static void stream_open(struct tcp_reasm *r, struct tcp_stream *s,
+			bool from_syn)
+{
+	memset(s->user, 0, r->user_bytes);
+	s->delivered = 0;
+	s->from_syn = from_syn;
+	s->have_next = false;
+	s->fin_seen = false;
+	s->have_isn = false;
+	s->ignored = false;
+	s->syn_data = 0;
+	s->open = true;
+	r->ops->open(r->ctx, s);
+}
+
+static bool waiting_is_full(const struct tcp_reasm *r,
+			    const struct tcp_stream *s, uint32_t len)
+{
+	return s->ooo_segs >= r->lim.max_ooo_segs ||
+	       s->ooo_bytes + len > r->lim.max_ooo_bytes ||
+	       r->ooo_total + len > r->lim.max_ooo_total;
+}
+
+/* Hold a segment that arrived ahead of next, in sequence order. */
 static void ooo_insert(struct tcp_reasm *r, struct tcp_stream *s, uint32_t seq,
 		       const uint8_t *data, uint32_t len)
 {
 	struct tcp_ooo_seg **pp = &s->ooo, *g;
 
-	if (s->ooo_segs >= r->lim.max_ooo_segs ||
-	    s->ooo_bytes + len > r->lim.max_ooo_bytes) {
-		/* the hole is not going to fill: the stream ends at it */
-		dec_count(r->st, DEC_TCP_BUFFER_CAPPED);
-		stream_close(r, s);
-		return;
-	}
 	while (*pp != NULL && seq_before((*pp)->seq, seq))
 		pp = &(*pp)->next;
 	if (*pp != NULL && (*pp)->seq == seq && (*pp)->len >= len) {
@@ -131,7 +195,7 @@ static void ooo_insert(struct tcp_reasm *r, struct tcp_stream *s, uint32_t seq,
 	}
 	g = malloc(sizeof(*g) + len);
 	if (g == NULL) {
-		/* as if lost on the wire: the close counts the gap */
+		/* as if lost on the wire: the hole is given up later */
 		dec_count(r->st, DEC_TCP_BUFFER_CAPPED);
 		return;
 	}
@@ -142,23 +206,64 @@ static void ooo_insert(struct tcp_reasm *r, struct tcp_stream *s, uint32_t seq,
 	*pp = g;
 	s->ooo_segs++;
 	s->ooo_bytes += len;
+	r->ooo_total += len;
 	dec_count(r->st, DEC_TCP_OUT_OF_ORDER);
 }
 
-static struct tcp_stream *stream_get(struct tcp_reasm *r,
-				     const struct capture_packet *pk)
+/* A segment's data, len > 0, at seq. */
+static void segment_data(struct tcp_reasm *r, struct tcp_stream *s,
+			 uint32_t seq, const uint8_t *data, uint32_t len,
+			 uint64_t ts_ns)
 {
-	struct tcp_stream *s;
+	if (!seq_before(s->next, seq + len)) { /* all seen before */
+		dec_count(r->st, DEC_TCP_RETRANSMISSION);
+		return;
+	}
+	if (seq_before(s->next, seq)) {
+		/* ahead of a hole: wait for it to fill, unless waiting
+		 * would pass a cap; then the oldest holes are not going to
+		 * fill, and what waited behind them goes on */
+		if (waiting_is_full(r, s, len))
+			dec_count(r->st, DEC_TCP_BUFFER_CAPPED);
+		while (!s->ignored && s->ooo != NULL &&
+		       seq_before(s->next, seq) && waiting_is_full(r, s, len)) {
+			give_up_hole(r, s, s->ooo->seq);
+			drain_ooo(r, s, ts_ns);
+		}
+		if (s->ignored)
+			return;
+		if (seq_before(s->next, seq)) {
+			if (!waiting_is_full(r, s, len)) {
+				ooo_insert(r, s, seq, data, len);
+				return;
+			}
+			give_up_hole(r, s, seq);
+			if (s->ignored)
+				return;
+		}
+	}
+	deliver(r, s, seq, data, len, ts_ns);
+	drain_ooo(r, s, ts_ns);
+}
 
-	/* linear: replay sees few concurrent connections per port */
-	for (uint32_t i = 0; i < r->nstreams; i++) {
-		s = r->streams[i];
+static struct tcp_stream *stream_find(const struct tcp_reasm *r,
+				      const struct capture_packet *pk,
+				      uint32_t b)
+{
+	for (struct tcp_stream *s = r->buckets[b]; s != NULL; s = s->hash_next)
 		if (s->sport == pk->src_port && s->dport == pk->dst_port &&
 		    memcmp(&s->src, &pk->src, sizeof(s->src)) == 0 &&
 		    memcmp(&s->dst, &pk->dst, sizeof(s->dst)) == 0)
 			return s;
-	}
-	if (r->nstreams == r->lim.max_streams) {
+	return NULL;
+}
+
+static struct tcp_stream *
+stream_new(struct tcp_reasm *r, const struct capture_packet *pk, uint32_t b)
+{
+	struct tcp_stream *s;
+
+	if (r->nstreams >= r->lim.max_streams) {
 		dec_count(r->st, DEC_TCP_STREAMS_CAPPED);
 		return NULL;
 	}
@@ -171,83 +276,163 @@ static struct tcp_stream *stream_get(struct tcp_reasm *r,
 	s->dst = pk->dst;
 	s->sport = pk->src_port;
 	s->dport = pk->dst_port;
-	r->streams[r->nstreams++] = s;
+	s->hash_next = r->buckets[b];
+	r->buckets[b] = s;
+	s->older = r->newest;
+	if (r->newest != NULL)
+		r->newest->newer = s;
+	else
+		r->oldest = s;
+	r->newest = s;
+	r->nstreams++;
 	return s;
 }
 
-/* A SYN: false when it carries nothing more to handle. */
-static bool handle_syn(struct tcp_reasm *r, struct tcp_stream *s, uint32_t *seq,
-		       uint32_t len)
+/* Unlink and free a closed stream. */
+static void stream_free(struct tcp_reasm *r, struct tcp_stream *s)
 {
-	/* a new connection on the same ports ends the old one; a SYN
-	 * retransmitted before any data does not */
-	if (s->open && s->delivered > 0)
-		stream_close(r, s);
-	if (!s->open)
-		stream_open(r, s);
+	uint32_t b = bucket_of(r, &s->src, &s->dst, s->sport, s->dport);
+	struct tcp_stream **pp = &r->buckets[b];
+
+	while (*pp != s)
+		pp = &(*pp)->hash_next;
+	*pp = s->hash_next;
+	if (s->older != NULL)
+		s->older->newer = s->newer;
+	else
+		r->oldest = s->newer;
+	if (s->newer != NULL)
+		s->newer->older = s->older;
+	else
+		r->newest = s->older;
+	r->nstreams--;
+	free(s);
+}
+
+/* A SYN at *seq: false when it carries nothing more to handle. */
+static bool handle_syn(struct tcp_reasm *r, struct tcp_stream *s, uint32_t *seq,
+		       uint32_t len, uint64_t ts_ns)
+{
+	if (s->have_isn && *seq == s->isn) {
+		/* retransmitted: its data, if any, is a retransmission */
+		*seq += 1;
+		return len > 0;
+	}
+	/* a new connection on the same ports ends the old one */
+	if (s->delivered > 0 || s->ooo != NULL) {
+		stream_close(r, s, ts_ns);
+		stream_open(r, s, true);
+	} else {
+		ooo_free(r, s);
+		s->from_syn = true; /* nothing delivered: same stream */
+	}
+	s->have_isn = true;
+	s->isn = *seq;
 	s->next = *seq + 1;
 	s->have_next = true;
+	s->syn_data = len;
 	*seq += 1; /* SYN takes one sequence number */
 	return len > 0;
 }
 
-void tcp_reasm_segment(struct tcp_reasm *r, const struct capture_packet *pk)
+/*
+ * The first data after a SYN that carried data: one byte before next
+ * means the SYN's data was numbered from the ISN itself.
+ */
+static void syn_data_numbering(struct tcp_reasm *r, struct tcp_stream *s,
+			       uint32_t seq)
 {
-	struct tcp_stream *s = stream_get(r, pk);
-	uint32_t seq = pk->tcp_seq, len = (uint32_t)pk->len;
+	if (s->delivered == s->syn_data && seq == s->next - 1) {
+		s->next--;
+		dec_count(r->st, DEC_TCP_SYN_DATA_AT_ISN);
+	}
+	s->syn_data = 0;
+}
 
-	if (s == NULL)
-		return;
+static void segment(struct tcp_reasm *r, struct tcp_stream *s,
+		    const struct capture_packet *pk)
+{
+	uint32_t seq = pk->tcp_seq, len = (uint32_t)pk->len;
+	bool syn = (pk->tcp_flags & CAPTURE_TCP_SYN) != 0;
+
+	s->last_ts_ns = pk->ts_ns;
 	if (pk->tcp_flags & CAPTURE_TCP_RST) {
-		stream_close(r, s);
+		stream_close(r, s, pk->ts_ns);
 		return;
 	}
-	if ((pk->tcp_flags & CAPTURE_TCP_SYN) && !handle_syn(r, s, &seq, len))
+	if (syn && !handle_syn(r, s, &seq, len, pk->ts_ns))
 		return;
-	if (!s->open) {
-		/* a bare ACK or FIN after the close opens no new stream */
-		if (len == 0)
-			return;
-		stream_open(r, s);
-	}
 	if (!s->have_next) {
 		/* capture began mid-stream: start at the first byte seen */
 		s->next = seq;
 		s->have_next = true;
 	}
+	/* decided by the first data at or before next (not one ahead) */
+	if (!syn && len > 0 && s->syn_data > 0 && !seq_before(s->next, seq))
+		syn_data_numbering(r, s, seq);
 	if (pk->tcp_flags & CAPTURE_TCP_FIN) {
 		s->fin_seen = true;
 		s->fin_seq = seq + len;
 	}
-	if (len > 0) {
-		if (!seq_before(s->next, seq + len)) /* all seen before */
-			dec_count(r->st, DEC_TCP_RETRANSMISSION);
-		else if (seq_before(s->next, seq))
-			ooo_insert(r, s, seq, pk->payload, len);
-		else
-			deliver(r, s, seq, pk->payload, len, pk->ts_ns);
-		if (!s->open)
+	if (len > 0 && !s->ignored)
+		segment_data(r, s, seq, pk->payload, len, pk->ts_ns);
+	if (s->ignored && s->ooo != NULL)
+		ooo_free(r, s);
+	if (s->fin_seen && (s->ignored || !seq_before(s->next, s->fin_seq)))
+		stream_close(r, s, pk->ts_ns);
+}
+
+void tcp_reasm_segment(struct tcp_reasm *r, const struct capture_packet *pk)
+{
+	uint32_t b =
+		bucket_of(r, &pk->src, &pk->dst, pk->src_port, pk->dst_port);
+	struct tcp_stream *s = stream_find(r, pk, b);
+
+	if (s == NULL) {
+		/* an RST, or a bare ACK or FIN (after a close), opens none */
+		if ((pk->tcp_flags & CAPTURE_TCP_RST) ||
+		    (!(pk->tcp_flags & CAPTURE_TCP_SYN) && pk->len == 0))
 			return;
-		drain_ooo(r, s, pk->ts_ns);
+		s = stream_new(r, pk, b);
+		if (s == NULL)
+			return;
+		stream_open(r, s, (pk->tcp_flags & CAPTURE_TCP_SYN) != 0);
 	}
-	if (s->fin_seen && s->next == s->fin_seq)
-		stream_close(r, s);
+	segment(r, s, pk);
+	if (!s->open)
+		stream_free(r, s);
+}
+
+void tcp_reasm_ignore(struct tcp_stream *s)
+{
+	s->ignored = true; /* waiting segments go after the callback */
+}
+
+uint32_t tcp_reasm_streams(const struct tcp_reasm *r)
+{
+	return r->nstreams;
+}
+
+size_t tcp_reasm_waiting(const struct tcp_reasm *r)
+{
+	return r->ooo_total;
 }
 
 void tcp_reasm_close_all(struct tcp_reasm *r)
 {
-	for (uint32_t i = 0; i < r->nstreams; i++)
-		stream_close(r, r->streams[i]);
+	while (r->oldest != NULL) {
+		struct tcp_stream *s = r->oldest;
+
+		stream_close(r, s, s->last_ts_ns);
+		stream_free(r, s);
+	}
 }
 
 void tcp_reasm_free(struct tcp_reasm *r)
 {
 	if (r == NULL)
 		return;
-	for (uint32_t i = 0; i < r->nstreams; i++) {
-		stream_close(r, r->streams[i]);
-		free(r->streams[i]);
-	}
-	free(r->streams);
+	tcp_reasm_close_all(r);
+	free(r->buckets);
 	free(r);
 }

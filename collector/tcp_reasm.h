@@ -1,11 +1,11 @@
 /*
- * tcp_reasm.h - TCP stream reassembly for `peerscope replay`: one
- * direction of each connection (exporter/router -> collector), bytes
- * handed on in sequence order.  BMP (bmp_replay.c) and IPFIX over TCP
- * (replay.c) share it; each supplies three callbacks and a per-stream
+ * tcp_reasm.h - TCP stream reassembly for `peerscope replay`: each
+ * direction of each connection is a stream whose bytes are handed on in
+ * sequence order.  replay_tcp.c owns the one reassembler of a replay (BMP
+ * and IPFIX streams alike); it supplies four callbacks and a per-stream
  * user area of its own size.
  *
- * A stream is keyed by its 4-tuple.  Per stream:
+ * A stream is keyed by its 4-tuple (hashed).  Per stream:
  *
  *   next   the sequence number of the next byte owed to the owner
  *   ooo    segments that arrived ahead of `next`, sorted, bounded
@@ -15,22 +15,37 @@
  *   segment ahead of next       -> waits in ooo (counted out_of_order)
  *                                  until the hole before it fills
  *
- * Gaps: a hole that never fills (capture loss) stalls the stream: bytes
- * past it are never delivered, because no framing after lost bytes can be
- * trusted (BMP and IPFIX alike; neither resynchronises).  The stream stays
- * open until a FIN at the end of the delivered bytes, an RST, a new SYN
- * on the same 4-tuple, a buffering cap or the end of the captures closes
- * it; a close with segments still waiting, or short of a FIN seen,
- * counts tcp.stream.gap once.
+ * Holes: a hole the capture never fills (tcpdump dropped a segment) is
+ * given up when waiting would pass a cap (tcp.stream.buffer_capped) or
+ * when the stream closes: the owner is told how many bytes went missing
+ * (the gap callback, tcp.stream.gap once per hole) and the bytes after
+ * the hole are delivered.  Framing across a hole cannot be trusted: the
+ * owner searches for the next message start (stream_sync.h).
  *
- * Caps: at most max_streams 4-tuples (more: tcp.stream.capped, their
+ * Opening: a SYN opens a stream at its sequence number + 1 (from_syn: the
+ * first byte delivered is the stream's first); without a SYN (the capture
+ * began mid-stream) the first segment with data opens it at its own
+ * sequence number (from_syn false: the owner cannot know that a message
+ * starts there).  A SYN with the same initial sequence number is a
+ * retransmission; another one on a 4-tuple that delivered bytes is a new
+ * connection (the old stream closes first).  Data carried by the SYN
+ * (TCP Fast Open; traffic generators) is accepted at either numbering:
+ * RFC 9293's, where the first data byte is ISN + 1, or the one some
+ * generators write, where it is ISN itself: when the first segment after
+ * it starts one byte early, the stream is renumbered
+ * (tcp.stream.syn_data_at_isn).
+ *
+ * Closing: a FIN at the end of the delivered bytes, an RST, a new SYN as
+ * above, or the end of the captures.  A FIN with bytes missing before it
+ * counts tcp.stream.gap.  A closed stream's entry is freed at once: later
+ * segments without data and without SYN (ACKs, a repeated FIN) open
+ * nothing.  The owner may give up a stream (tcp_reasm_ignore): its bytes
+ * are then dropped unbuffered until it closes.
+ *
+ * Caps: at most max_streams streams open (more: tcp.stream.capped, their
  * segments ignored); per stream at most max_ooo_segs segments and
- * max_ooo_bytes bytes waiting (more: tcp.stream.buffer_capped, and the
- * stream closes: the hole is not going to fill).
- *
- * Opening: a SYN opens a stream (and closes one on the same 4-tuple that
- * delivered bytes); without a SYN (capture began mid-stream) the first
- * segment with data opens it at its own sequence number.  Sequence
+ * max_ooo_bytes bytes waiting, and max_ooo_total bytes waiting in all
+ * streams together (more: the hole is given up, as above).  Sequence
  * arithmetic is modulo 2^32.
  *
  * @thread one (replay's main thread); a tcp_reasm is not shared.
@@ -55,17 +70,22 @@ struct tcp_stream {
 	struct ps_addr src, dst;
 	uint16_t sport, dport;
 	uint64_t delivered; /* bytes handed on since the stream opened */
+	bool from_syn;	    /* opened by its SYN: delivery starts at byte 0 */
 	/* the rest is tcp_reasm.c's */
-	bool have_next, open, fin_seen;
-	uint32_t next, fin_seq;
+	bool have_next, open, fin_seen, have_isn, ignored;
+	uint32_t next, fin_seq, isn;
+	uint32_t syn_data; /* bytes the SYN carried, until the next data */
+	uint64_t last_ts_ns;
 	struct tcp_ooo_seg *ooo;
 	uint32_t ooo_segs;
 	size_t ooo_bytes;
+	struct tcp_stream *hash_next;		   /* bucket chain */
+	struct tcp_stream *older, *newer;	   /* in the order first seen */
 	alignas(max_align_t) unsigned char user[]; /* the owner's area */
 };
 
 struct tcp_reasm_ops {
-	/* The stream opened: set up its user area (zeroed on first use). */
+	/* The stream opened: set up its user area (zeroed). */
 	void (*open)(void *ctx, struct tcp_stream *s);
 	/*
 	 * In-order bytes.  ts_ns: capture time of the segment that made them
@@ -73,7 +93,10 @@ struct tcp_reasm_ops {
 	 */
 	void (*deliver)(void *ctx, struct tcp_stream *s, const uint8_t *data,
 			uint32_t len, uint64_t ts_ns);
-	/* The stream closed; its user area may be reused by a later open. */
+	/* `lost` bytes will never come: the next delivered byte follows a
+	 * hole.  May be NULL. */
+	void (*gap)(void *ctx, struct tcp_stream *s, uint32_t lost);
+	/* The stream closed; its entry is freed when this returns. */
 	void (*close)(void *ctx, struct tcp_stream *s);
 };
 
@@ -81,12 +104,14 @@ struct tcp_reasm_limits {
 	uint32_t max_streams;
 	uint32_t max_ooo_segs; /* per stream */
 	size_t max_ooo_bytes;  /* per stream */
+	size_t max_ooo_total;  /* all streams together; 0 = max_ooo_bytes */
 };
 
-/* The limits replay uses for both BMP and IPFIX. */
-#define TCP_REASM_MAX_STREAMS	1024
+/* The limits replay uses. */
+#define TCP_REASM_MAX_STREAMS	65536
 #define TCP_REASM_MAX_OOO_SEGS	4096
 #define TCP_REASM_MAX_OOO_BYTES (8u << 20)
+#define TCP_REASM_MAX_OOO_TOTAL (256u << 20)
 
 /*
  * A reassembler whose streams carry `user_bytes` for the owner.  Counters
@@ -98,8 +123,18 @@ struct tcp_reasm *tcp_reasm_new(const struct tcp_reasm_ops *ops, void *ctx,
 				const struct tcp_reasm_limits *lim,
 				struct dec_stats *st);
 
-/* One captured segment (pk->kind == CAPTURE_TCP) of the direction kept. */
+/* One captured segment (pk->kind == CAPTURE_TCP). */
 void tcp_reasm_segment(struct tcp_reasm *r, const struct capture_packet *pk);
+
+/*
+ * The owner wants nothing more of s (from its callbacks too): later bytes
+ * are dropped, unbuffered, until the stream closes.
+ */
+void tcp_reasm_ignore(struct tcp_stream *s);
+
+/* Streams open now; bytes waiting in all of them. */
+uint32_t tcp_reasm_streams(const struct tcp_reasm *r);
+size_t tcp_reasm_waiting(const struct tcp_reasm *r);
 
 /* Close every open stream, in the order they were first seen. */
 void tcp_reasm_close_all(struct tcp_reasm *r);

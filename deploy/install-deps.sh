@@ -19,6 +19,9 @@ packages=(
 	pmacct
 	# a real BMP exporter (and BGP speaker) for the live BMP test
 	gobgpd
+	# latency tests: network namespaces and TUN devices, ping alongside
+	# the probes, setpriv to drop CAP_NET_RAW
+	iproute2 iputils-ping util-linux
 	# operations: the HTTP endpoint, and the tools that check /metrics,
 	# the systemd unit, the manifests and the man pages
 	libmicrohttpd-dev prometheus systemd python3-yaml groff-base

@@ -35,6 +35,15 @@
 #define PS_MAX_IPFIX_TCP_CONNS 64
 #define IPFIX_TCP_BUF_BYTES    (2 * 65536)
 
+/*
+ * Replay's TCP streams (collector/stream_sync.c): bytes searched for a
+ * message start (a capture that began mid-stream, a hole it never filled)
+ * before the stream is abandoned.  A BMP message is at most
+ * BMP_MAX_MSG_LEN (1 MiB), an IPFIX one 64 KiB: a live stream shows a
+ * message start within that many bytes of any point.
+ */
+#define PS_STREAM_RESYNC_MAX (1u << 20)
+
 /* Datagrams */
 #define PS_MAX_DATAGRAM 65535
 

@@ -279,6 +279,112 @@ def _ip_udp(etype, l3):
     return (src, sport, dst, dport, udp[8:ulen])
 
 
+# --- pcap records, TCP segments, and a pcap writer --------------------------
+
+def read_pcap_records(path):
+    """(file header, link type, [(record header, frame)]) of a classic pcap
+    (plain or gzip), for tests that cut or merge captures record by record."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+        end = "<"
+    elif data[:4] in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+        end = ">"
+    else:
+        raise ValueError("%s: not a classic pcap" % path)
+    linktype = struct.unpack(end + "I", data[20:24])[0] & 0x0FFFFFFF
+    off, recs = 24, []
+    while off + 16 <= len(data):
+        incl = struct.unpack(end + "I", data[off + 8:off + 12])[0]
+        recs.append((data[off:off + 16], data[off + 16:off + 16 + incl]))
+        off += 16 + incl
+    return data[:24], linktype, recs
+
+
+def write_pcap_records(path, header, records):
+    with open(path, "wb") as f:
+        f.write(header)
+        for h, fr in records:
+            f.write(h)
+            f.write(fr)
+
+
+def tcp_of(linktype, frame):
+    """(src, sport, dst, dport, seq, flags, payload) of an Ethernet or raw
+    IPv4/IPv6 TCP frame, else None."""
+    import ipaddress
+    if linktype == 1:
+        if len(frame) < 14:
+            return None
+        etype, l3 = struct.unpack(">H", frame[12:14])[0], frame[14:]
+    elif linktype in (101, 12, 14):
+        etype = 0x0800 if frame and frame[0] >> 4 == 4 else 0x86DD
+        l3 = frame
+    else:
+        return None
+    if etype == 0x0800 and len(l3) >= 20 and l3[9] == 6:
+        ihl = (l3[0] & 0x0F) * 4
+        l4 = l3[ihl:struct.unpack(">H", l3[2:4])[0]]
+        src = str(ipaddress.IPv4Address(l3[12:16]))
+        dst = str(ipaddress.IPv4Address(l3[16:20]))
+    elif etype == 0x86DD and len(l3) >= 40 and l3[6] == 6:
+        l4 = l3[40:40 + struct.unpack(">H", l3[4:6])[0]]
+        src = str(ipaddress.IPv6Address(l3[8:24]))
+        dst = str(ipaddress.IPv6Address(l3[24:40]))
+    else:
+        return None
+    if len(l4) < 20:
+        return None
+    sport, dport, seq = struct.unpack(">HHI", l4[:8])
+    return (src, sport, dst, dport, seq, l4[13], l4[(l4[12] >> 4) * 4:])
+
+
+class PcapWriter:
+    """A classic Ethernet pcap of hand-made UDP datagrams and TCP segments
+    over IPv4 or IPv6, microsecond timestamps, checksums left zero."""
+
+    def __init__(self):
+        self.frames = []
+
+    @staticmethod
+    def _ip(src, dst, proto, l4):
+        import ipaddress
+        a, b = ipaddress.ip_address(src), ipaddress.ip_address(dst)
+        if a.version == 4:
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), 0, 0,
+                             64, proto, 0, a.packed, b.packed)
+            return b"\x08\x00" + ip + l4
+        ip = struct.pack("!IHBB16s16s", 6 << 28, len(l4), proto, 64,
+                         a.packed, b.packed)
+        return b"\x86\xdd" + ip + l4
+
+    def _add(self, ts, src, dst, proto, l4):
+        eth = b"\x02" * 6 + b"\x04" * 6
+        self.frames.append((ts, eth + self._ip(src, dst, proto, l4)))
+
+    def tcp(self, ts, src, sport, dst, dport, seq, flags, payload=b""):
+        tcp = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xffffffff, 0,
+                          5 << 4, flags, 65535, 0, 0)
+        self._add(ts, src, dst, 6, tcp + payload)
+
+    def udp(self, ts, src, sport, dst, dport, payload):
+        udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0)
+        self._add(ts, src, dst, 17, udp + payload)
+
+    def write(self, path):
+        with open(path, "wb") as f:
+            f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535,
+                                1))
+            last = 0.0
+            for ts, fr in self.frames:
+                last = max(last, ts)  # capture order stays time order
+                us = int(round(last * 1e6))
+                f.write(struct.pack("<IIII", us // 1000000, us % 1000000,
+                                    len(fr), len(fr)))
+                f.write(fr)
+
+
 # --- sFlow v5 walker (the independent second decoder) -----------------------
 
 class Short(Exception):

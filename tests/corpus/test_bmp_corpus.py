@@ -195,16 +195,28 @@ def tcp_cases(rep, args, split, tmp):
               len([i for i in range(len(segs)) if i % 5 == 0]) + 1)
     rep.equal("tcp: retransmissions change nothing", comparable(r),
               comparable(whole))
-    # segment 11 (bytes 1100..1199) never arrives: a gap
+    # segment 11 (bytes 1100..1199) never arrives: a gap; the message it
+    # cuts is lost, and the session resumes at the next message start
     gap = [sg for i, sg in enumerate(segs) if i != 11]
     pc = os.path.join(tmp, "gap.pcap")
     write_tcp_pcap(pc, gap)
     r = corpus_lib.replay(args.peerscope, [pc], sets=["bmp.port=11019"])
     errs = (r.stats or {}).get("decode_errors", {})
     rep.equal("tcp: the gap is counted", errs.get("tcp.stream.gap"), 1)
-    ups = len([t for t, end in message_ends(data) if t == 3 and end <= 1100])
+    ends = message_ends(data)
+    starts = [0] + [end for _, end in ends[:-1]]
+    ups = len([t for (t, end), start in zip(ends, starts)
+               if t == 3 and (end <= 1100 or start >= 1200)])
     got = len([m for m in r.of_type("bgp_session") if m["event"] == "up"])
-    rep.equal("tcp: only the Peer Ups before the gap count", got, ups)
+    rep.equal("tcp: the Peer Ups wholly before and after the gap count",
+              got, ups)
+    after = [s for s in starts if s >= 1200]
+    ports = [(e["resynchronised"], e["skipped_bytes"])
+             for e in (r.stats or {}).get("ports", [])
+             if e["transport"] == "tcp" and e["port"] == 11019]
+    rep.equal("tcp: resynchronised at the next message after the gap",
+              (errs.get("capture.tcp.resynchronised"), ports),
+              (1, [(1, after[0] - 1200)]))
 
 
 def main():

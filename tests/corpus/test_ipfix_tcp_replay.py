@@ -19,8 +19,10 @@ Truth:
     session accepted and closed, and as many templates dropped at its close
     as the oracle's walk leaves defined (ipfix_tcp in --stats).
 Also: the output is byte-identical with 1 and 3 workers (10 s windows);
-a segment lost mid-stream is one tcp.stream.gap, and only the messages
-wholly before it are decoded (the oracle on that prefix); a second
+a segment lost mid-stream is one tcp.stream.gap, the stream resumes at
+the next message start (the bytes between counted as passed over), and
+the messages wholly before and after the hole are decoded (the oracle on
+those, as cut from the written stream); a second
 message that says version 11 is named once by the decoder
 (flow.header.version_unsupported), is one framing error and ends the
 session, so only the records before it count (as live); a second
@@ -47,37 +49,6 @@ RETRANSMIT = 5    # this segment is sent again, two segments later
 SWAP = 9          # this segment and the next are captured the other way
 SRC = "127.0.0.1"
 COLLECTOR = "127.0.0.1"
-
-
-def ip4(a):
-    return bytes(int(x) for x in a.split("."))
-
-
-class Pcap:
-    """A classic Ethernet pcap, microsecond timestamps."""
-
-    def __init__(self):
-        self.frames = []
-
-    def tcp(self, ts, src, sport, dst, dport, seq, flags, payload=b""):
-        tcp = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xffffffff, 0,
-                          5 << 4, flags, 65535, 0, 0)
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp) +
-                         len(payload), 0, 0, 64, 6, 0, ip4(src), ip4(dst))
-        eth = b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00"
-        self.frames.append((ts, eth + ip + tcp + payload))
-
-    def write(self, path):
-        with open(path, "wb") as f:
-            f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535,
-                                1))
-            last = 0.0
-            for ts, fr in self.frames:
-                last = max(last, ts)  # capture order stays time order
-                us = int(round(last * 1e6))
-                f.write(struct.pack("<IIII", us // 1000000, us % 1000000,
-                                    len(fr), len(fr)))
-                f.write(fr)
 
 
 def segments(stream, times):
@@ -190,7 +161,7 @@ def one_capture(rep, args, flows, name, tmp):
     udp = cl.replay(args.peerscope, [pcap], 86400,
                     sets=cl.proto_sets("ipfix", [port]) +
                     ["flow.window_grace_seconds=0"])
-    pc = Pcap()
+    pc = cl.PcapWriter()
     add_session(pc, segs, 40001, 0xfffff000, t0, t_end)
     path = os.path.join(tmp, "session.pcap")
     pc.write(path)
@@ -241,34 +212,47 @@ def one_capture(rep, args, flows, name, tmp):
               "%d vs %d messages" % (len(outs[0].messages),
                                      len(outs[1].messages)))
 
-    # a lost segment: only whole messages before it
+    # a lost segment: the message it cuts is lost, the stream resumes at
+    # the next message start (the bytes before it are passed over), and
+    # every message wholly before or after the hole counts
     hole = len(segs) * 2 // 3
     hole_off = segs[hole][0]
-    pc = Pcap()
+    hole_end = hole_off + len(segs[hole][1])
+    pc = cl.PcapWriter()
     add_session(pc, segs, 40001, 1000, t0, t_end, drop=hole, perturb=False)
     path = os.path.join(tmp, "gap.pcap")
     pc.write(path)
     run = replay(args, path)
-    prefix, end = [], 0
+    kept, starts, end = [], [], 0
     for p in payloads:
-        if end + len(p) > hole_off:
-            break
-        prefix.append(p)
-        end += len(p)
-    po = fo.walk([(SRC, p) for p in prefix])
+        start, end = end, end + len(p)
+        if end <= hole_off or start >= hole_end:
+            kept.append(p)
+        if start >= hole_end:
+            starts.append(start)
+    po = fo.walk([(SRC, p) for p in kept])
     tcp, st = tcp_stats(run)
     rep.equal("%s: a lost segment is one gap" % name, tcp,
               {"tcp.stream.gap": 1, "tcp.stream.out_of_order":
                len(segs) - hole - 1})
-    rep.equal("%s: after the gap, only the %d messages before it" %
-              (name, len(prefix)), (records(run), st.get("messages")),
-              (oracle_records(po), len(prefix)))
+    rep.equal("%s: around the gap, the %d whole messages of %d" %
+              (name, len(kept), len(payloads)),
+              (records(run), st.get("messages")),
+              (oracle_records(po), len(kept)))
+    ports = [e for e in (run.stats or {}).get("ports", [])
+             if e["transport"] == "tcp" and e["port"] == TCP_PORT]
+    rep.equal("%s: resynchronised once, passing over the bytes up to the "
+              "next message" % name,
+              ((run.stats or {}).get("decode_errors", {}).get(
+                  "capture.tcp.resynchronised"),
+               [(e["resynchronised"], e["skipped_bytes"]) for e in ports]),
+              (1, [(1, starts[0] - hole_end)] if starts else None))
 
     # the framing lost: message k says version 11 (as live)
     k = len(payloads) // 2
     bad = payloads[:k] + [payloads[k][:1] + b"\x0b" + payloads[k][2:]] + \
         payloads[k + 1:]
-    pc = Pcap()
+    pc = cl.PcapWriter()
     add_session(pc, segments(b"".join(bad), [(d[0], len(d[5]))
                                             for d in dgs]),
                 40001, 1000, t0, t_end, perturb=False)
@@ -294,7 +278,7 @@ def one_capture(rep, args, flows, name, tmp):
     t3 = t_end + 1  # the third session starts after the first two
     s2 = segments(b"".join(stripped), [(t3 + 0.001 * (i + 1), len(p))
                                        for i, p in enumerate(stripped)])
-    pc = Pcap()
+    pc = cl.PcapWriter()
     add_session(pc, segs, 40001, 5000, t0, t_end, perturb=False)
     add_session(pc, segs, 40002, 9000, t0, t_end, perturb=False)
     add_session(pc, s2, 40003, 70000, t3, t3 + 0.001 * (len(s2) + 2),

@@ -4,10 +4,12 @@
  * through replay's reassembler (collector/tcp_reasm.c, compiled in).
  * Every payload byte is a function of its sequence number, so whatever
  * is delivered must be exactly the stream's bytes at the sequence numbers
- * it claims; the caps must hold throughout; every stream opened closes.
+ * it claims, holes given up included; the caps must hold throughout;
+ * every stream opened closes, once, and only open streams hear of holes.
  *
  * Input: 6-byte records: flags, stream (low 2 bits), sequence offset
- * (16 bits, from a base just below the wrap), length (x3), spare.
+ * (16 bits, from a base just below the wrap), length (x3), and a byte
+ * whose low nibble 0xf makes the owner give the newest stream up.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +26,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct fuzz_state {
 	unsigned open, closed;
+};
+
+/* The user area: whether the stream is open (callbacks cross-checked). */
+struct fuzz_user {
+	bool open;
 };
 
 static uint8_t byte_at(uint32_t seq)
@@ -49,7 +56,11 @@ static const uint8_t *stream_at(uint32_t seq, uint32_t len)
 
 static void fuzz_open(void *ctx, struct tcp_stream *s)
 {
-	(void)s;
+	struct fuzz_user *u = (struct fuzz_user *)s->user;
+
+	if (u->open) /* the user area is zeroed at every open */
+		__builtin_trap();
+	u->open = true;
 	((struct fuzz_state *)ctx)->open++;
 }
 
@@ -60,22 +71,34 @@ static void fuzz_deliver(void *ctx, struct tcp_stream *s, const uint8_t *d,
 
 	(void)ctx;
 	(void)ts_ns;
-	if (len == 0 || !s->open || memcmp(d, stream_at(start, len), len) != 0)
+	if (len == 0 || !s->open || !((struct fuzz_user *)s->user)->open ||
+	    memcmp(d, stream_at(start, len), len) != 0)
+		__builtin_trap();
+}
+
+static void fuzz_gap(void *ctx, struct tcp_stream *s, uint32_t lost)
+{
+	(void)ctx;
+	if (lost == 0 || !((struct fuzz_user *)s->user)->open)
 		__builtin_trap();
 }
 
 static void fuzz_close(void *ctx, struct tcp_stream *s)
 {
-	(void)s;
+	struct fuzz_user *u = (struct fuzz_user *)s->user;
+
+	if (!u->open)
+		__builtin_trap();
+	u->open = false;
 	((struct fuzz_state *)ctx)->closed++;
 }
 
 static const struct tcp_reasm_ops fuzz_ops = { fuzz_open, fuzz_deliver,
-					       fuzz_close };
+					       fuzz_gap, fuzz_close };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const struct tcp_reasm_limits lim = { 3, 16, 2048 };
+	const struct tcp_reasm_limits lim = { 3, 16, 2048, 3072 };
 	struct fuzz_state fs = { 0, 0 };
 	struct dec_stats st;
 	struct tcp_reasm *r;
@@ -85,7 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		stream_bytes[i] = byte_at(FUZZ_SEQ_BASE + i);
 	ready = true;
 	memset(&st, 0, sizeof(st));
-	r = tcp_reasm_new(&fuzz_ops, &fs, 8, &lim, &st);
+	r = tcp_reasm_new(&fuzz_ops, &fs, sizeof(struct fuzz_user), &lim, &st);
 	if (r == NULL)
 		return 0;
 	for (size_t off = 0; off + 6 <= size; off += 6) {
@@ -108,12 +131,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		first = pk.tcp_seq + ((pk.tcp_flags & CAPTURE_TCP_SYN) ? 1 : 0);
 		pk.payload = stream_at(first, (uint32_t)pk.len);
 		tcp_reasm_segment(r, &pk);
-		for (uint32_t i = 0; i < r->nstreams; i++)
-			if (r->streams[i]->ooo_segs > lim.max_ooo_segs ||
-			    r->streams[i]->ooo_bytes > lim.max_ooo_bytes)
+		for (struct tcp_stream *s = r->oldest; s != NULL; s = s->newer)
+			if (s->ooo_segs > lim.max_ooo_segs ||
+			    s->ooo_bytes > lim.max_ooo_bytes || !s->open)
 				__builtin_trap();
-		if (r->nstreams > lim.max_streams)
+		if (r->nstreams > lim.max_streams ||
+		    r->ooo_total > lim.max_ooo_total)
 			__builtin_trap();
+		/* now and then the owner gives a stream up */
+		if ((rec[5] & 0x0f) == 0x0f && r->newest != NULL)
+			tcp_reasm_ignore(r->newest);
 	}
 	tcp_reasm_close_all(r);
 	if (fs.open != fs.closed)
