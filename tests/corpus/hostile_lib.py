@@ -158,6 +158,7 @@ class Collector:
     """One peerscope, started here and stopped by its PID."""
 
     def __init__(self, peerscope, tmp, name, sets, workers=1):
+        self.binary = peerscope
         self.out = os.path.join(tmp, name + ".jsonl")
         self.err = os.path.join(tmp, name + ".err")
         self.http = free_port()
@@ -256,6 +257,14 @@ def decode_reason(vals, reason):
 
 
 # --- the README's peak-RSS bound ------------------------------------------
+
+def sanitized(binary):
+    """A sanitizer build (ASan, TSan): its shadow memory and quarantine
+    make its RSS no measure of peerscope's."""
+    with open(binary, "rb") as f:
+        data = f.read()
+    return b"__asan_init" in data or b"__tsan_init" in data
+
 
 def rss_bound(workers, conns=65536, exporters=4096, listeners=1, batch=64,
               flows=False, grace=True, templates=2048, bmp_routers=0,
