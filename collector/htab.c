@@ -75,13 +75,15 @@ int htab_init(struct htab *h, uint32_t key_len, uint32_t entry_size,
 }
 
 int htab_init_aging(struct htab *h, uint32_t key_len, uint32_t entry_size,
-		    uint32_t max_count, const uint64_t *clock)
+		    uint32_t max_count, const uint64_t *clock,
+		    uint64_t touch_ns)
 {
 	memset(h, 0, sizeof(*h));
 	h->key_len = key_len;
 	h->entry_size = entry_size;
 	h->max_count = max_count;
 	h->clock = clock;
+	h->touch_ns = touch_ns;
 	return htab_alloc(h, HTAB_MIN_CAPACITY);
 }
 
@@ -187,16 +189,20 @@ static void age_moved(struct htab *h, uint32_t from, uint32_t to)
 
 void htab_touch(struct htab *h, void *e)
 {
+	uint64_t now;
 	uint32_t i;
 
 	if (!is_aging(h))
 		return;
 	i = slot_of(h, e);
+	now = *h->clock;
+	if (now - h->age[i].stamp < h->touch_ns && now >= h->age[i].stamp)
+		return; /* recent enough: leave the list alone */
 	if (h->newest != i) {
 		age_unlink(h, i);
-		age_link_newest(h, i, *h->clock);
+		age_link_newest(h, i, now);
 	} else {
-		h->age[i].stamp = *h->clock;
+		h->age[i].stamp = now;
 	}
 }
 

@@ -14,13 +14,16 @@
  * Aging tables (htab_init_aging) are for state that must not fill up for
  * good: per-exporter sequence numbers, sample pools, sampling rates.  They
  * keep their entries in recency order (an intrusive list by slot index,
- * beside the entries), stamped with the owner's clock.  htab_insert()
+ * beside the entries), stamped with the owner's clock (ns).  htab_insert()
  * (found or created) and htab_touch() make an entry the most recently
  * used; at max_count an insert evicts the least recently used entry
  * instead of refusing, so a new key always gets a slot (counted in
  * `evicted`); htab_expire() forgets entries untouched since a time.  A
  * flood of one-off keys can then only push out entries that are idle for
  * longer than it takes the flood to fill the table, never the active ones.
+ * An entry already used within the table's `touch_ns` stays where it is
+ * (one read, no list surgery on most per-sample touches): an active entry
+ * is safe while fewer than max_count new keys arrive in touch_ns.
  *
  * @thread owner only (tables belong to one worker or to the merger).
  */
@@ -51,7 +54,8 @@ struct htab {
 	/* aging tables only (age == NULL otherwise) */
 	struct htab_age *age;  /* per slot */
 	uint32_t newest, oldest; /* slots, HTAB_NONE when empty */
-	const uint64_t *clock; /* the owner's time, read at each use */
+	const uint64_t *clock; /* the owner's time (ns), read at each use */
+	uint64_t touch_ns;     /* used again within this: not moved */
 	uint64_t evicted;      /* least recently used, at max_count */
 	uint64_t expired;      /* by htab_expire() */
 };
@@ -60,11 +64,13 @@ int htab_init(struct htab *h, uint32_t key_len, uint32_t entry_size,
 	      uint32_t max_count);
 
 /*
- * An aging table (above).  `clock` points at the owner's time (any unit,
- * never going back), read when an entry is used.
+ * An aging table (above).  `clock` points at the owner's time in ns
+ * (never going back), read when an entry is used; an entry used again
+ * within `touch_ns` of its last move keeps its place.
  */
 int htab_init_aging(struct htab *h, uint32_t key_len, uint32_t entry_size,
-		    uint32_t max_count, const uint64_t *clock);
+		    uint32_t max_count, const uint64_t *clock,
+		    uint64_t touch_ns);
 void htab_fini(struct htab *h);
 
 /* Entry with this key, or NULL. */

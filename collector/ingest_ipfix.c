@@ -209,10 +209,10 @@ static int ingest_flow_new(struct worker *w, struct ingest_flow **out)
 	    ipfix_cache_init(&st->tc, st->tc_mem, mem, &lim) == -1 ||
 	    htab_init_aging(&st->sampling, sizeof(struct flow_sampling_key),
 			    sizeof(struct flow_sampling), FLOW_MAX_SAMPLERS,
-			    &w->now_ns) == -1 ||
+			    &w->now_ns, FLOW_STATE_TOUCH_NS) == -1 ||
 	    htab_init_aging(&st->boot, sizeof(struct flow_boot_key),
 			    sizeof(struct flow_boot), FLOW_MAX_SAMPLERS,
-			    &w->now_ns) == -1 ||
+			    &w->now_ns, FLOW_STATE_TOUCH_NS) == -1 ||
 	    htab_init(&st->overrides, sizeof(struct flow_override_key),
 		      sizeof(struct flow_override), 2 * PS_MAP_MAX) == -1 ||
 	    overrides_load(st, &w->cfg->flow_sampling_default, 0) == -1 ||

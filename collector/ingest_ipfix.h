@@ -14,6 +14,9 @@
 #define FLOW_HELD_MAX_PER_EXPORTER 8
 #define FLOW_HELD_MAX_BYTES  9000 /* larger sets are not held */
 #define FLOW_HELD_MAX_AGE_NS (60ULL * 1000000000ULL)
+/* sampling and boot-time entries move in their aging tables at most this
+ * often (htab.h) */
+#define FLOW_STATE_TOUCH_NS (1000ULL * 1000 * 1000)
 
 struct worker;
 struct ps_addr;

@@ -14,6 +14,15 @@
 #include "worker.h"
 
 #define WORKER_STATE_MAX_FACTOR 4 /* state tables hold a few per connection */
+/*
+ * How often an active entry of an aging table moves to the front (htab.h):
+ * the exporter table, touched once per datagram and only max_exporters
+ * large, every 100 ms (safe while fewer than max_exporters new sources
+ * arrive in 100 ms); the per-sample tables, four times larger, every
+ * second (their list surgery cost about 10 ns per sample).
+ */
+#define WORKER_TOUCH_FINE_NS   (100ULL * 1000 * 1000)
+#define WORKER_TOUCH_COARSE_NS (1000ULL * 1000 * 1000)
 
 static void sleep_briefly(void)
 {
@@ -48,13 +57,13 @@ int worker_init(struct worker *w, unsigned id, const struct ps_config *cfg,
 	if (ring_init(&w->out, cfg->ring_slots) == -1 ||
 	    htab_init_aging(&w->seq_state, sizeof(struct exp_key),
 			    sizeof(struct seq_state_entry), cfg->max_exporters,
-			    &w->now_ns) == -1 ||
+			    &w->now_ns, WORKER_TOUCH_FINE_NS) == -1 ||
 	    htab_init_aging(&w->source_state, sizeof(struct source_key),
-			    sizeof(struct source_state), state_cap,
-			    &w->now_ns) == -1 ||
+			    sizeof(struct source_state), state_cap, &w->now_ns,
+			    WORKER_TOUCH_COARSE_NS) == -1 ||
 	    htab_init_aging(&w->counter_state, sizeof(struct conn_key),
 			    sizeof(struct counter_state), cfg->max_connections,
-			    &w->now_ns) == -1)
+			    &w->now_ns, WORKER_TOUCH_COARSE_NS) == -1)
 		goto fail;
 	if (replay) {
 		if (ring_init(&w->in_full, RX_BATCHES_PER_WORKER) == -1 ||

@@ -1009,8 +1009,6 @@ int ipfix_decode_data_set(struct ipfix_cache *tc, struct ipfix_msg *m,
 	if (tc->timeout_s != 0 && m->now_s > t->last_seen_s &&
 	    m->now_s - t->last_seen_s > tc->timeout_s)
 		return dec_fail(st, DEC_IPFIX_DATA_TEMPLATE_EXPIRED);
-	/* in use: the last template of its exporter a flood may evict */
-	ipfix_tcache_used(tc, t);
 	cur_init(&c, body, len);
 	/* Fewer bytes than the shortest record are padding (§3.3.1). */
 	while (cur_left(&c) >= t->min_len) {
@@ -1041,6 +1039,9 @@ int ipfix_decode_data_set(struct ipfix_cache *tc, struct ipfix_msg *m,
 				h->flow(h->arg, m, &flow);
 		}
 	}
+	/* decoded: the last template of its exporter a flood may evict
+	 * (the callbacks above never change the cache) */
+	ipfix_tcache_used(tc, t);
 	return 0;
 }
 

@@ -14,6 +14,10 @@ struct entry {
 	uint32_t value;
 };
 
+#define MS 1000000ULL /* the aging clock is in ns */
+#define SEC (1000 * MS)
+#define HTAB_TOUCH_TEST_NS (100 * MS)
+
 static void test_htab_insert_find_grow_cap(void **state)
 {
 	struct htab h;
@@ -112,15 +116,16 @@ static void test_htab_remove_random(void **state)
 static void test_htab_aging_evicts_least_recent(void **state)
 {
 	struct htab h;
-	uint64_t now = 100;
+	uint64_t now = 100 * SEC;
 	bool created;
 	uint32_t k;
 
 	(void)state;
 	assert_int_equal(htab_init_aging(&h, sizeof(uint32_t),
-					 sizeof(struct entry), 3, &now),
+					 sizeof(struct entry), 3, &now,
+					 HTAB_TOUCH_TEST_NS),
 			 0);
-	for (k = 1; k <= 3; k++, now++)
+	for (k = 1; k <= 3; k++, now += SEC)
 		assert_non_null(htab_insert(&h, &k, &created));
 	/* used in the order 1, 2, 3; now 1 again (an insert that finds it) */
 	k = 1;
@@ -135,23 +140,40 @@ static void test_htab_aging_evicts_least_recent(void **state)
 	k = 2;
 	assert_null(htab_find(&h, &k));
 	/* htab_touch() counts as use too: touch 3, insert 5, 1 goes */
+	now += SEC;
 	k = 3;
 	htab_touch(&h, htab_find(&h, &k));
 	k = 5;
 	assert_non_null(htab_insert(&h, &k, &created));
 	k = 1;
 	assert_null(htab_find(&h, &k));
-	for (k = 3; k <= 5; k++)
+	/*
+	 * Used again within touch_ns (100 ms), an entry keeps its place.  Now,
+	 * oldest first: 4 (inserted at 103 s), 3 (touched at 104 s), 5
+	 * (104 s).  Touch 3 again 50 ms later: it stays; touch 4: it moves
+	 * to the newest.  So 6 takes 3's slot (had 3 moved, 5's).
+	 */
+	now += HTAB_TOUCH_TEST_NS / 2;
+	k = 3;
+	htab_touch(&h, htab_find(&h, &k));
+	k = 4;
+	htab_touch(&h, htab_find(&h, &k));
+	k = 6;
+	assert_non_null(htab_insert(&h, &k, &created));
+	k = 3;
+	assert_null(htab_find(&h, &k));
+	for (k = 4; k <= 6; k++)
 		assert_non_null(htab_find(&h, &k));
 	assert_int_equal(h.count, 3);
 	htab_fini(&h);
 }
 
 /*
- * 100 000 one-off keys through a table of 1000 while one key is used
- * every 500 inserts: that key is never evicted (500 others cannot push
- * it past 1000), a new key always gets a slot, and entries idle since
- * a time are expired oldest first, the growing table keeping the order.
+ * 100 000 one-off keys through a table of 1000, one a millisecond, while
+ * one key is used every 500 inserts: that key is never evicted (500
+ * others cannot push it past 1000), a new key always gets a slot, and
+ * entries idle since a time are expired oldest first, the growing table
+ * keeping the order.
  */
 static void test_htab_aging_flood_keeps_active(void **state)
 {
@@ -162,11 +184,12 @@ static void test_htab_aging_flood_keeps_active(void **state)
 
 	(void)state;
 	assert_int_equal(htab_init_aging(&h, sizeof(uint32_t),
-					 sizeof(struct entry), 1000, &now),
+					 sizeof(struct entry), 1000, &now,
+					 HTAB_TOUCH_TEST_NS),
 			 0);
 	assert_non_null(htab_insert(&h, &active, &created));
 	for (k = 0; k < 100000; k++) {
-		now++;
+		now += MS;
 		assert_non_null(htab_insert(&h, &k, &created));
 		assert_true(created);
 		if (k % 500 == 0) {
@@ -189,7 +212,7 @@ static void test_htab_aging_flood_keeps_active(void **state)
 	/* expire what was last used before the last 100 inserts: the 100
 	 * newest keys stay, and the active key if touched since (it was
 	 * at k = 99500, before that line: it goes too) */
-	assert_int_equal(htab_expire(&h, now - 99), 1000 - 100);
+	assert_int_equal(htab_expire(&h, now - 99 * MS), 1000 - 100);
 	assert_int_equal(h.count, 100);
 	assert_null(htab_find(&h, &active));
 	for (k = 99900; k < 100000; k++)
