@@ -40,6 +40,22 @@ def send_from(src, dst_port, payload):
         s.sendto(payload, ("127.0.0.1", dst_port))
 
 
+class SpoofedSource:
+    """A spoofed one-off bound ahead of time, so sending is quick."""
+
+    def __init__(self, src, dst_port):
+        self.addr = src
+        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.s.bind((src, 0))
+        self.dst = ("127.0.0.1", dst_port)
+
+    def send(self, payload):
+        self.s.sendto(payload, self.dst)
+
+    def close(self):
+        self.s.close()
+
+
 class Exporter:
     """A well-behaved exporter: one address and one source port, as a
     router's export process has (SO_REUSEPORT then keeps it on one
