@@ -464,6 +464,10 @@ static void render_exporter_totals(struct text *t, const struct exp_totals *e)
 		   "counter",
 		   "Datagrams of exporters past the per-exporter series cap.",
 		   e->omitted_datagrams);
+	metric_u64(t, "peerscope_exporter_totals_evicted_total", "counter",
+		   "Per-exporter series given to a newer exporter (the one "
+		   "heard from least recently, absent from the last window).",
+		   e->evicted_exporters);
 }
 
 static void render_snapshot(struct text *t, const struct pipeline *p)

@@ -293,7 +293,8 @@ static int exporter_gauge_cmp(const void *a, const void *b)
 	return strcmp(x->source, y->source);
 }
 
-static void add_total(struct exp_totals *t, const struct exporter_gauge *g)
+static void add_total(struct exp_totals *t, const struct exporter_gauge *g,
+		      uint64_t end_ns)
 {
 	struct exp_total w;
 
@@ -303,7 +304,7 @@ static void add_total(struct exp_totals *t, const struct exporter_gauge *g)
 	w.bytes = g->bytes;
 	w.lost = g->lost;
 	w.rejected = g->rejected;
-	exptotals_add(t, &w);
+	exptotals_add(t, &w, end_ns);
 }
 
 static void snapshot_build(struct stats_snapshot *s,
@@ -346,7 +347,7 @@ static void snapshot_build(struct stats_snapshot *s,
 		g->bytes = e->bytes;
 		g->lost = e->datagram_seq.lost;
 		g->rejected = e->datagrams_rejected;
-		add_total(totals, g);
+		add_total(totals, g, p->end_ns);
 	}
 	(void)exptotals_copy(totals, &s->totals);
 	qsort(s->exporters, n, sizeof(*s->exporters), exporter_gauge_cmp);
