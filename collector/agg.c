@@ -15,10 +15,14 @@ struct agg_window *agg_window_new(unsigned worker, uint64_t start_ns,
 	win->worker = worker;
 	win->start_ns = start_ns;
 	win->end_ns = end_ns;
+	win->max_conns = max_conns;
+	win->max_exporters = max_exporters;
 	if (htab_init(&win->conns, sizeof(struct conn_key),
-		      sizeof(struct agg_conn), max_conns) == -1 ||
+		      sizeof(struct agg_conn),
+		      max_conns + AGG_PINNED_RESERVE(max_conns)) == -1 ||
 	    htab_init(&win->exporters, sizeof(struct exp_key),
-		      sizeof(struct agg_exporter), max_exporters) == -1) {
+		      sizeof(struct agg_exporter),
+		      max_exporters + AGG_PINNED_RESERVE(max_exporters)) == -1) {
 		agg_window_free(win);
 		return NULL;
 	}
@@ -42,6 +46,18 @@ void agg_window_free(struct agg_window *win)
 	free(win);
 }
 
+static bool pinned(const struct agg_window *win, const struct ps_addr *a)
+{
+	return win->pins != NULL && netaddr_allow_names(win->pins, a);
+}
+
+/* Whether a new entry may be made: below the cap, or pinned. */
+static bool admit(const struct agg_window *win, const struct htab *h,
+		  uint32_t cap, const struct ps_addr *a)
+{
+	return h->count < cap || pinned(win, a);
+}
+
 struct agg_conn *agg_conn_get(struct agg_window *win,
 			      const struct ps_addr *router, uint32_t ifindex)
 {
@@ -52,9 +68,16 @@ struct agg_conn *agg_conn_get(struct agg_window *win,
 	memset(&key, 0, sizeof(key));
 	key.router = *router;
 	key.ifindex = ifindex;
-	c = htab_insert(&win->conns, &key, &created);
-	if (c == NULL)
+	c = htab_find(&win->conns, &key);
+	if (c != NULL)
+		return c;
+	if (admit(win, &win->conns, win->max_conns, router))
+		c = htab_insert(&win->conns, &key, &created);
+	if (c == NULL) {
 		win->conns_refused++;
+		return NULL;
+	}
+	c->pinned = pinned(win, router);
 	return c;
 }
 
@@ -63,15 +86,20 @@ struct agg_exporter *agg_exporter_get(struct agg_window *win,
 				      uint64_t now_ns)
 {
 	struct agg_exporter *e;
-	bool created;
+	bool created = false;
 
-	e = htab_insert(&win->exporters, key, &created);
+	e = htab_find(&win->exporters, key);
+	if (e == NULL && admit(win, &win->exporters, win->max_exporters,
+			       &key->source))
+		e = htab_insert(&win->exporters, key, &created);
 	if (e == NULL) {
 		win->exporters_refused++;
 		return NULL;
 	}
-	if (created)
+	if (created) {
 		e->first_seen_ns = now_ns;
+		e->pinned = pinned(win, &key->source);
+	}
 	if (now_ns > e->last_seen_ns)
 		e->last_seen_ns = now_ns;
 	return e;
@@ -121,6 +149,7 @@ void agg_conn_merge(struct agg_conn *dst, const struct agg_conn *src)
 	}
 	dst->counter_samples += src->counter_samples;
 	dst->counter_resets += src->counter_resets;
+	dst->pinned |= src->pinned;
 	agg_origin_merge(&dst->dst_origin, &src->dst_origin);
 }
 
@@ -156,6 +185,7 @@ void agg_exporter_merge(struct agg_exporter *dst,
 	    (dst->heard_since_ns == 0 ||
 	     src->heard_since_ns < dst->heard_since_ns))
 		dst->heard_since_ns = src->heard_since_ns;
+	dst->pinned |= src->pinned;
 	dec_stats_add(&dst->errors, &src->errors);
 	agg_traffic_merge(&dst->traffic, &src->traffic);
 	agg_direction_merge(&dst->direction, &src->direction);

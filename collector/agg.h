@@ -19,6 +19,7 @@
 #include "attrib.h"
 #include "htab.h"
 #include "junk.h"
+#include "netaddr.h"
 #include "peerscope/addr.h"
 #include "flow_health.h"
 #include "peerscope/dec_stats.h"
@@ -88,6 +89,12 @@ struct agg_conn {
 	uint32_t counter_resets;  /* discontinuities: no delta taken */
 	bool has_status;
 	struct agg_origin dst_origin; /* "out" by origin AS (rib_enrich.h) */
+	/*
+	 * Never folded away by a window cap: its router is named alone in
+	 * udp.allow (the connection registry, issue 11, will set it for
+	 * configured connections too).  Set when the entry is made.
+	 */
+	bool pinned;
 	/* Set by the merger when it publishes the window (conn_bgp.h), for
 	 * the /metrics gauge; the zero a worker leaves means unknown. */
 	enum agg_bgp_state { AGG_BGP_UNKNOWN = 0, AGG_BGP_UP, AGG_BGP_DOWN }
@@ -135,6 +142,7 @@ struct agg_exporter {
 	uint64_t heard_since_ns; /* first datagram since start (0 unknown) */
 	uint32_t router_slot;    /* worker: its router's state (attrib.h) */
 	uint64_t worker_mask;    /* merger: workers that carried it (bit w%64) */
+	bool pinned;             /* as agg_conn's: its source named alone */
 	struct dec_stats errors;
 	struct agg_traffic traffic;     /* decoded = attributed + unattributed */
 	struct agg_direction direction; /* what records said of direction */
@@ -153,14 +161,25 @@ struct agg_window {
 	uint32_t conn_others;    /* agg_conn.other allocated (attrib.c) */
 	uint64_t exporters_refused;
 	struct junk_table junk;  /* datagrams of no exporter (junk.h) */
+	/*
+	 * Caps on unpinned entries (limits.*_per_worker); pinned ones may
+	 * use AGG_PINNED_RESERVE() more.  `pins`: the addresses that pin
+	 * (the worker's udp.allow, netaddr_allow_names()), NULL = none.
+	 */
+	uint32_t max_conns, max_exporters;
+	const struct netaddr_allow *pins;
 };
+
+/* Room a window keeps beyond its cap for pinned entries. */
+#define AGG_PINNED_RESERVE(cap) ((cap) / 4 + 16)
 
 struct agg_window *agg_window_new(unsigned worker, uint64_t start_ns,
 				  uint64_t end_ns, uint32_t max_conns,
 				  uint32_t max_exporters);
 void agg_window_free(struct agg_window *win);
 
-/* The connection, created on first use; NULL when the cap refuses it. */
+/* The connection, created on first use; NULL when the cap refuses it
+ * (past the cap only pinned ones are made, up to the reserve). */
 struct agg_conn *agg_conn_get(struct agg_window *win,
 			      const struct ps_addr *router, uint32_t ifindex);
 

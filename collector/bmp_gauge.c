@@ -91,6 +91,15 @@ void bmp_gauges_store(struct bmp_gauges *g, const struct bmp_gauge_acc *a,
 			      memory_order_relaxed);
 	atomic_store_explicit(&g->queued_bytes, a->queued_bytes,
 			      memory_order_relaxed);
+	for (unsigned r = 0; a->has_errors && r < DEC_REASON_COUNT; r++)
+		atomic_store_explicit(&g->errors[r], a->errors.n[r],
+				      memory_order_relaxed);
+	if (a->has_errors) {
+		atomic_store_explicit(&g->accepted, a->accepted,
+				      memory_order_relaxed);
+		atomic_store_explicit(&g->closed, a->closed,
+				      memory_order_relaxed);
+	}
 	pthread_mutex_lock(&g->lock);
 	g->nrouters = a->nrouters;
 	memcpy(g->top, a->top, sizeof(g->top));

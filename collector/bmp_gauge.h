@@ -8,6 +8,11 @@
  * Counting walks the peers, so it happens at most every BMP_GAUGE_NS and
  * when a session ends, never per message.
  *
+ * The live server also publishes here every reason it counts (refusals,
+ * timeouts, evictions and each session's bmp.* / bgp.* reasons while it
+ * is open), so they reach /metrics within BMP_GAUGE_NS, not when the
+ * session ends; replay's reasons go to the run's totals instead.
+ *
  * Backpressure (bmp_server.h) is counted the same way: sessions paused
  * now, pauses and paused time (ended sessions' included, so the totals
  * only grow), messages waiting; and per router in the table below.
@@ -25,6 +30,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "peerscope/dec_stats.h"
 
 #define BMP_GAUGE_NS	      (100ULL * 1000 * 1000)
 #define BMP_GAUGE_MAX_ROUTERS 16
@@ -50,6 +57,11 @@ struct bmp_gauge_acc {
 	uint64_t queued_events, queued_bytes;
 	uint32_t nrouters, omitted;
 	struct bmp_gauge_router top[BMP_GAUGE_MAX_ROUTERS];
+	/* live server only (has_errors): every reason of the server and of
+	 * every session, open or ended, and the connections it took */
+	bool has_errors;
+	struct dec_stats errors;
+	uint64_t accepted, closed;
 };
 
 struct bmp_gauges {
@@ -59,6 +71,9 @@ struct bmp_gauges {
 	_Atomic uint64_t routers_omitted;
 	_Atomic uint64_t routers_paused, pauses, paused_ns;
 	_Atomic uint64_t queued_events, queued_bytes;
+	/* live server: reasons (on /metrics with the decoders'), sessions */
+	_Atomic uint64_t errors[DEC_REASON_COUNT];
+	_Atomic uint64_t accepted, closed;
 	bool inited;
 	pthread_mutex_t lock; /* guards nrouters and top */
 	uint32_t nrouters;

@@ -16,6 +16,7 @@
 #include "bmp_server.h"
 #include "bmp_session.h"
 #include "rib_lookup.h"
+#include "xpub.h"
 
 #define EPOLL_BATCH 64
 
@@ -272,6 +273,41 @@ static void log_refused(struct bmp_server *s, const char *who,
 				 "BMP connection from %s closed: %s", who, why);
 }
 
+static unsigned sessions_from(const struct bmp_server *s,
+			      const struct ps_addr *a)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < s->nconns; i++)
+		n += memcmp(&s->conns[i]->router.addr, a, sizeof(*a)) == 0;
+	return n;
+}
+
+/*
+ * Every slot is taken: the oldest session that has not completed a
+ * single message (a silent or trickling connection, not a router: RFC
+ * 7854 4.3 has a router send its Initiation first) makes room.  false
+ * when every session has sent a message.
+ */
+static bool make_room(struct bmp_server *s)
+{
+	unsigned victim = s->nconns;
+
+	for (unsigned i = 0; i < s->nconns; i++)
+		if (s->conns[i]->router.messages == 0 &&
+		    (victim == s->nconns ||
+		     s->conns[i]->connected_ns <
+			     s->conns[victim]->connected_ns))
+			victim = i;
+	if (victim == s->nconns)
+		return false;
+	dec_count(&s->st, DEC_BMP_CONN_EVICTED);
+	conn_close(s, victim,
+		   "evicted: no whole message yet, and bmp.max_routers "
+		   "sessions open when another router connected");
+	return true;
+}
+
 static void accept_one(struct bmp_server *s)
 {
 	struct sockaddr_storage ss;
@@ -295,7 +331,13 @@ static void accept_one(struct bmp_server *s)
 		close(fd);
 		return;
 	}
-	if (s->nconns >= s->cfg->bmp_max_routers) {
+	if (sessions_from(s, &a) >= s->cfg->bmp_max_per_address) {
+		dec_count(&s->st, DEC_BMP_CONN_ADDRESS_CAPPED);
+		log_refused(s, name, "bmp.max_sessions_per_address reached");
+		close(fd);
+		return;
+	}
+	if (s->nconns >= s->cfg->bmp_max_routers && !make_room(s)) {
 		dec_count(&s->st, DEC_BMP_CONN_CAPPED);
 		log_refused(s, name, "bmp.max_routers reached");
 		close(fd);
@@ -544,22 +586,27 @@ static int backpressure_service(struct bmp_server *s, uint64_t t)
 }
 
 /*
- * Whether c went quiet (no byte: *why = idle) or stalled (bytes, but a
- * message left incomplete: a slowloris) for too long.
+ * Whether c went quiet (no byte for bmp.idle_timeout_seconds: *why =
+ * idle) or stalled: no whole message since it connected, or a message
+ * left incomplete, for bmp.message_timeout_seconds (a slowloris, or a
+ * connection that never speaks BMP).  A paused router is not read, so
+ * neither applies to it.
  */
 static bool conn_timed_out(const struct bmp_server *s,
 			   const struct bmp_conn *c, uint64_t t,
 			   enum dec_reason *why)
 {
-	uint64_t limit = (uint64_t)s->cfg->bmp_idle_seconds * 1000000000ULL;
+	uint64_t idle = (uint64_t)s->cfg->bmp_idle_seconds * 1000000000ULL;
+	uint64_t msg = (uint64_t)s->cfg->bmp_message_seconds * 1000000000ULL;
 
-	if (limit == 0 || c->router.paused)
+	if (c->router.paused)
 		return false;
 	*why = DEC_BMP_IDLE_TIMEOUT;
-	if (t - c->last_rx_ns > limit)
+	if (idle != 0 && t - c->last_rx_ns > idle)
 		return true;
 	*why = DEC_BMP_MESSAGE_TIMEOUT;
-	return c->router.len > 0 && t - c->last_msg_ns > limit;
+	return (c->router.messages == 0 || c->router.len > 0) &&
+	       t - c->last_msg_ns > msg;
 }
 
 /*
@@ -587,7 +634,7 @@ static void rib_publish_due(struct bmp_server *s, uint64_t t)
 		s->rib_interval_ns = took * 10;
 }
 
-/* Count sessions and routes for /metrics (bmp_gauge.h). */
+/* Count sessions, routes and reasons for /metrics (bmp_gauge.h). */
 static void gauges_publish(struct bmp_server *s, uint64_t t)
 {
 	struct bmp_gauge_acc a;
@@ -606,11 +653,18 @@ static void gauges_publish(struct bmp_server *s, uint64_t t)
 	a.paused_ns += s->paused_ns_ended;
 	a.queued_events = s->queued;
 	a.queued_bytes = s->queued_bytes;
+	/* every reason so far: ended sessions' are in s->st already */
+	a.has_errors = true;
+	a.errors = s->st;
+	for (unsigned i = 0; i < s->nconns; i++)
+		dec_stats_add(&a.errors, &s->conns[i]->router.st);
+	a.accepted = s->accepted;
+	a.closed = s->closed;
 	bmp_gauges_store(&s->pub->gauges, &a, t);
 	s->gauges_dirty = false;
 }
 
-/* Close the sessions silent or stalled past bmp.idle_timeout_seconds. */
+/* Close the sessions silent or stalled past their timeouts. */
 static void conns_expire(struct bmp_server *s, uint64_t t)
 {
 	for (unsigned i = 0; i < s->nconns;) {
@@ -623,8 +677,8 @@ static void conns_expire(struct bmp_server *s, uint64_t t)
 				   why == DEC_BMP_IDLE_TIMEOUT ?
 					   "idle: nothing received for "
 					   "bmp.idle_timeout_seconds" :
-					   "stalled: a message left incomplete "
-					   "for bmp.idle_timeout_seconds");
+					   "stalled: no whole message for "
+					   "bmp.message_timeout_seconds");
 		} else {
 			i++;
 		}
@@ -677,6 +731,9 @@ static void *server_main(void *arg)
 		if (s->rib != NULL && t - s->last_rib_ns >= s->rib_interval_ns)
 			rib_publish_due(s, t);
 		timeout = backpressure_service(s, t);
+		/* counters live within XPUB_PERIOD_NS, however quiet (xpub.h) */
+		if (timeout > (int)(XPUB_PERIOD_NS / 1000000ULL))
+			timeout = (int)(XPUB_PERIOD_NS / 1000000ULL);
 		/* at most every BMP_GAUGE_NS; a session that ended at once */
 		if (s->gauges_dirty &&
 		    (s->gauges_closed || bmp_gauges_due(&s->pub->gauges, t))) {
@@ -735,8 +792,8 @@ int bmp_server_bind(struct bmp_server *s, const struct ps_config *cfg,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (netaddr_tcp_listen(&ep, 64, "bmp.listen", &s->lfd, err, errlen) ==
-	    -1)
+	if (netaddr_tcp_listen(&ep, NETADDR_TCP_BACKLOG, "bmp.listen", &s->lfd,
+			       err, errlen) == -1)
 		return -1;
 	s->port = netaddr_bound_port(s->lfd);
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);

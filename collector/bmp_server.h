@@ -32,10 +32,19 @@
  * listen backlog).  Pauses and paused time are counted per router
  * (bmp_gauge.h, /metrics) and logged, rate-limited.
  *
- * Slow or stuck routers: a session that sends nothing, or that leaves a
- * message incomplete (a slowloris trickling a header), for
- * bmp.idle_timeout_seconds is closed and counted; a paused router is not
- * idle.  Per router memory: the reassembly buffer (bmp.max_buffer_bytes),
+ * Slow, stuck or hostile connections: a session that sends nothing for
+ * bmp.idle_timeout_seconds (an hour: BMP routers may be quiet) is closed;
+ * one that has not completed a whole message since it connected, or
+ * leaves one incomplete (a slowloris trickling a header), for
+ * bmp.message_timeout_seconds (seconds) is closed; both counted, and a
+ * paused router is neither.  A connection from an address that already
+ * has bmp.max_sessions_per_address sessions is refused.  With every slot
+ * taken (bmp.max_routers), a new connection closes the oldest session
+ * that has not completed a message yet (bmp.server.evicted), so silent
+ * connections cannot keep a router out; only when every session has
+ * spoken is it refused.  Every reason, open sessions' included, reaches
+ * /metrics within 100 ms (bmp_gauge.h); the loop wakes that often.
+ * Per router memory: the reassembly buffer (bmp.max_buffer_bytes),
  * the queue (bmp.max_queue_bytes, plus one small read's worth) and the
  * routes (bmp.max_routes_*).
  *
@@ -85,7 +94,9 @@ struct bmp_server {
 	unsigned nconns;
 	struct jbuf json;
 	uint8_t *rbuf;
-	struct dec_stats st; /* sessions' reasons, folded when they end */
+	/* the server's reasons and ended sessions' (folded at close); open
+	 * sessions count in their own until then (gauges_publish sums) */
+	struct dec_stats st;
 	uint64_t accepted, closed;
 	uint64_t last_snapshot_ns;
 	struct rib_registry *rib; /* where routes are published, or NULL */

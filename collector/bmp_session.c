@@ -24,7 +24,15 @@ int bmp_router_init(struct bmp_router *r, const char *name,
 		    const struct bmp_router_limits *lim, bmp_event_fn fn,
 		    void *ctx)
 {
-	memset(r, 0, sizeof(*r));
+	/* all but the 64 KiB of attribute scratch, which every UPDATE
+	 * writes before it reads: a session (and a fuzz input) starts
+	 * without touching it */
+	memset(r, 0, offsetof(struct bmp_router, attr_scratch));
+	memset((uint8_t *)r + offsetof(struct bmp_router, attr_scratch) +
+		       sizeof(r->attr_scratch),
+	       0,
+	       sizeof(*r) - offsetof(struct bmp_router, attr_scratch) -
+		       sizeof(r->attr_scratch));
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	if (addr != NULL)
 		r->addr = *addr;

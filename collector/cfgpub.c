@@ -77,6 +77,8 @@ void cfgpub_resolve(const struct cfg_pub *p, uint64_t t_ns, struct cfg_win *out,
 	out->window_ns = g->window_ns;
 	out->max_conns = g->cfg->max_connections;
 	out->max_exporters = g->cfg->max_exporters;
+	out->max_window_conns = g->cfg->max_window_connections;
+	out->max_window_exporters = g->cfg->max_window_exporters;
 	out->gen = g->gen;
 	*start_ns = cfgpub_align(t_ns, g->window_ns);
 }

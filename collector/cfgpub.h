@@ -42,8 +42,10 @@ struct cfg_gen {
 /* What one window is opened with. */
 struct cfg_win {
 	uint64_t window_ns;
-	uint32_t max_conns;
+	uint32_t max_conns;	/* per worker */
 	uint32_t max_exporters;
+	uint32_t max_window_conns; /* per merged window */
+	uint32_t max_window_exporters;
 	uint64_t gen;
 };
 

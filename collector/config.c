@@ -236,6 +236,24 @@ static const struct cfg_key cfg_keys[] = {
 	KEY_UINT("limits.exporters_per_worker", max_exporters,
 		1, 1U << 20, "4096",
 		"Exporters (sFlow agents) one worker tracks (1..1048576)."),
+	KEY_UINT("limits.connections_per_window", max_window_connections,
+		1, 1U << 24, "65536",
+		"Connections published per window, all workers together "
+		"(1..16777216).\nPast it the connections with the least "
+		"traffic (bytes) are folded\ninto the window's window_other "
+		"message; connections of exporters named\nalone in udp.allow "
+		"are always published."),
+	KEY_UINT("limits.exporters_per_window", max_window_exporters,
+		1, 1U << 20, "4096",
+		"Exporters published per window, all workers together "
+		"(1..1048576); the\nrest as limits.connections_per_window."),
+	KEY_UINT("limits.state_idle_seconds", state_idle_seconds,
+		0, 86400 * 7, "3600",
+		"Per-exporter state (sequence numbers, sample pools, last "
+		"counters,\nsampling rates, boot times) not used for this "
+		"long is forgotten; 0 =\nnever. A full state table forgets "
+		"its least recently used entry, so\na new exporter always "
+		"gets a slot (peerscope_state_evicted_total)."),
 
 	KEY_SECTION("output", "Where messages go."),
 	KEY_SECTION("output.json", "JSON lines: one message per line."),
@@ -363,14 +381,25 @@ static const struct cfg_key cfg_keys[] = {
 		"port as the same sessions."),
 	KEY_UINT("flow.tcp_max_connections", flow_tcp_max_connections, 1,
 		PS_MAX_IPFIX_TCP_CONNS, "64",
-		"IPFIX/TCP connections served at once; more are closed at "
-		"once and counted\n(peerscope_ipfix_tcp_connections_refused_"
-		"total{reason=\"cap\"})."),
+		"IPFIX/TCP connections served at once. When all are taken, a "
+		"new one\nreplaces the oldest that has not sent a whole "
+		"message yet; with none\nsuch it is closed at once "
+		"(peerscope_ipfix_tcp_connections_refused_total)."),
+	KEY_UINT("flow.tcp_idle_timeout_seconds", flow_tcp_idle_seconds, 0,
+		86400, "3600",
+		"Close an IPFIX/TCP session that sent nothing for this long "
+		"(0 = never)."),
+	KEY_UINT("flow.tcp_message_timeout_seconds", flow_tcp_message_seconds,
+		1, 86400, "30",
+		"Close an IPFIX/TCP session that has not completed its first "
+		"message, or\nleaves one incomplete, for this long (a "
+		"silent or trickling connection\nholding a slot)."),
 	KEY_STRING("flow.state_file", flow_state_file, "-",
-		"Templates and sampling rates are saved here (worker i "
-		"writes FILE.i,\natomically) every minute and at shutdown, "
-		"and loaded at start, so data\nright after a restart decodes. "
-		"\"-\" = off."),
+		"Templates, sampling rates and boot times are saved here "
+		"(worker i\nwrites FILE.i, atomically) within 5 s of a "
+		"template change, every\nminute while templates are "
+		"refreshed, and at shutdown, and loaded at\nstart, so data "
+		"right after a restart decodes. \"-\" = off."),
 	KEY_MAP_CHECKED("flow.sampling_default", flow_sampling_default,
 		flow_override_check,
 		"Sampling rate for records whose rate nothing tells, per "
@@ -394,15 +423,23 @@ static const struct cfg_key cfg_keys[] = {
 		"comma-separated\n(\"192.0.2.0/24, 2001:db8::1\"), or "
 		"\"any\". Others are closed at once and\ncounted."),
 	KEY_UINT("bmp.max_routers", bmp_max_routers, 1, 65536, "256",
-		"BMP sessions at once (1..65536); more are refused and "
-		"counted."),
+		"BMP sessions at once (1..65536). When all are taken, a new "
+		"one replaces\nthe oldest that has not sent a whole message "
+		"yet; with none such it is\nrefused and counted."),
+	KEY_UINT("bmp.max_sessions_per_address", bmp_max_per_address, 1,
+		65536, "4",
+		"BMP sessions from one address at once (1..65536); more are "
+		"refused and\ncounted (bmp.server.address_capped)."),
 	KEY_UINT("bmp.idle_timeout_seconds", bmp_idle_seconds, 0, 86400,
 		"3600", "Close a router session that sent nothing for this "
-		"long, or that left a\nmessage incomplete this long "
-		"(0 = never): BMP sends statistics or\nkeepalive-like "
-		"traffic; a silent socket is usually half-open, and a\n"
-		"message that trickles in a byte at a time is a slowloris. "
-		"A router\npaused by backpressure is not idle."),
+		"long (0 = never): BMP\nsends statistics or keepalive-like "
+		"traffic; a silent socket is usually\nhalf-open. A router "
+		"paused by backpressure is not idle."),
+	KEY_UINT("bmp.message_timeout_seconds", bmp_message_seconds, 1, 86400,
+		"30", "Close a router session that has not completed its "
+		"first message (the\nInitiation), or leaves a message "
+		"incomplete, for this long: a slowloris\ntrickling a header "
+		"loses its slot in seconds, not at the idle timeout."),
 	KEY_UINT("bmp.snapshot_seconds", bmp_snapshot_seconds, 0, 86400,
 		"60", "Live: a bgp_session snapshot of every peer this often; "
 		"0 = only on\nchanges."),
@@ -510,10 +547,21 @@ static const struct cfg_key cfg_keys[] = {
 		"\"IPv4:port\", \"[IPv6]:port\" or \":port\"; loopback "
 		"unless you choose\notherwise. Port 0 picks a free port "
 		"(logged)."),
+	KEY_ALLOW("http.allow", http_allow, "any",
+		"Clients allowed to connect: prefixes or addresses, "
+		"comma-separated, or\n\"any\". Others are closed at once "
+		"and counted\n(peerscope_http_connections_refused_total"
+		"{reason=\"not_allowed\"})."),
 	KEY_UINT("http.max_clients", http_max_clients, 1, 1024, "16",
-		"Concurrent HTTP connections (1..1024); more are refused."),
+		"Concurrent HTTP connections (1..1024), a quarter of them "
+		"from one address\nat most. When all are taken, a new "
+		"connection replaces the one waiting\nlongest for its next "
+		"request, so a flood of idle connections cannot\nkeep a "
+		"scrape out; with every one busy it is refused and counted."),
 	KEY_UINT("http.timeout_seconds", http_timeout_seconds, 1, 3600, "10",
-		"An HTTP connection idle this long is closed (1..3600)."),
+		"A connection that has not completed a request (or answer) "
+		"this long\nafter connecting or after its last answer is "
+		"closed (1..3600)."),
 
 	KEY_SECTION("metrics", "What /metrics exports."),
 	KEY_UINT("metrics.max_connections", metrics_max_connections,

@@ -182,14 +182,20 @@ struct ps_config {
 	uint32_t ring_slots;	   /* SPSC ring slots, power of two, 1024 */
 	uint32_t max_connections;  /* per worker, default 65536 */
 	uint32_t max_exporters;	   /* per worker, default 4096 */
+	/* per published window, all workers: past these the least traffic
+	 * is folded into the window's `window_other` message (merger.c) */
+	uint32_t max_window_connections; /* default 65536 */
+	uint32_t max_window_exporters;	 /* default 4096 */
+	uint32_t state_idle_seconds; /* per-exporter state ages out; 0 = never */
 	bool json_enabled;	   /* default true */
 	char json_path[256];	   /* "-" = stdout (default) */
 	enum ps_progress progress; /* replay progress line, default auto */
 	/* Operations (issue 6): http.c, log.c, privdrop.c. */
 	bool http_enabled;		   /* /metrics, /healthz, /readyz */
 	char http_listen[64];		   /* "127.0.0.1:9464" */
+	char http_allow[512];		   /* scrapers allowed, or "any" */
 	uint32_t http_max_clients;	   /* concurrent HTTP connections */
-	uint32_t http_timeout_seconds;	   /* idle HTTP connection timeout */
+	uint32_t http_timeout_seconds;	   /* request or idle timeout */
 	uint32_t metrics_max_connections;  /* per-connection series cap */
 	enum ps_log_level log_level;	   /* default info */
 	enum ps_log_format log_format;	   /* default logfmt */
@@ -208,15 +214,19 @@ struct ps_config {
 	char flow_state_file[256];    /* "-" = no persistence */
 	char flow_tcp_listen[64];     /* IPFIX over TCP, "-" = off */
 	uint32_t flow_tcp_max_connections; /* <= PS_MAX_IPFIX_TCP_CONNS */
+	uint32_t flow_tcp_idle_seconds;	   /* close quiet sessions; 0 = never */
+	uint32_t flow_tcp_message_seconds; /* close stalled sessions */
 	struct ps_map flow_sampling_default; /* "IP[/ifN]" -> rate if unknown */
 	struct ps_map flow_sampling_force;   /* "IP[/ifN]" -> rate, always */
 	/* BMP (issue 4): bmp_session.c, bmp_replay.c */
 	char bmp_listen[64];	  /* live BMP server, "-" = none */
 	char bmp_allow[512];	  /* allowed router addresses, or "any" */
 	uint32_t bmp_max_routers; /* BMP sessions at once */
+	uint32_t bmp_max_per_address; /* sessions from one address at once */
 	uint32_t bmp_snapshot_seconds; /* periodic bgp_session snapshots */
 	bool bmp_route_messages;  /* a `route` message per route change */
 	uint32_t bmp_idle_seconds; /* close silent router sessions */
+	uint32_t bmp_message_seconds; /* close stalled router sessions */
 	uint32_t bmp_port;	  /* replayed TCP streams to this port are BMP */
 	uint32_t bmp_max_peers;	  /* per router */
 	uint32_t bmp_max_routes;  /* per peer */

@@ -5,8 +5,12 @@
  * misses windows needs counters it can rate().  The merger adds every
  * published window's exporters here (once per window, never per packet).
  * Label cardinality is bounded: at most EXPTOTALS_MAX exporters get their
- * own series, first come first served; what later exporters send is
- * counted in `omitted_*` instead.
+ * own series.  When they are taken, a new exporter takes the series of
+ * the one heard from least recently, if that one was not in the window
+ * being added (`evicted_exporters`; its counters start again from 0, a
+ * reset rate() handles): spoofed one-offs age out instead of holding the
+ * series for good.  Otherwise what the newcomer sent is counted in
+ * `omitted_*`.
  */
 #ifndef PEERSCOPE_EXPTOTALS_H
 #define PEERSCOPE_EXPTOTALS_H
@@ -23,6 +27,7 @@ struct exp_total {
 	uint64_t bytes;
 	uint64_t lost;
 	uint64_t rejected;
+	uint64_t last_ns; /* end of the last window it was in */
 };
 
 struct exp_totals {
@@ -30,10 +35,13 @@ struct exp_totals {
 	uint32_t n;
 	uint64_t omitted_exporters; /* windows x exporters past the cap */
 	uint64_t omitted_datagrams;
+	uint64_t evicted_exporters; /* series given to a newer exporter */
 };
 
-/* @thread merger.  Add one window's figures of one exporter. */
-void exptotals_add(struct exp_totals *t, const struct exp_total *w);
+/* @thread merger.  Add the figures of one exporter in the window that
+ * ends at end_ns (windows come in order). */
+void exptotals_add(struct exp_totals *t, const struct exp_total *w,
+		   uint64_t end_ns);
 
 /* @thread merger.  A copy for the snapshot (caller frees *out), or -1. */
 int exptotals_copy(const struct exp_totals *t, struct exp_totals *out);

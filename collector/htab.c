@@ -39,18 +39,28 @@ uint64_t htab_hash(const void *key, size_t len)
 	return h;
 }
 
+static bool is_aging(const struct htab *h)
+{
+	return h->clock != NULL;
+}
+
 static int htab_alloc(struct htab *h, uint32_t capacity)
 {
 	h->entries = calloc(capacity, h->entry_size);
 	h->hashes = calloc(capacity, sizeof(*h->hashes));
-	if (h->entries == NULL || h->hashes == NULL) {
+	h->age = is_aging(h) ? calloc(capacity, sizeof(*h->age)) : NULL;
+	if (h->entries == NULL || h->hashes == NULL ||
+	    (is_aging(h) && h->age == NULL)) {
 		free(h->entries);
 		free(h->hashes);
+		free(h->age);
 		h->entries = NULL;
 		h->hashes = NULL;
+		h->age = NULL;
 		return -1;
 	}
 	h->capacity = capacity;
+	h->newest = h->oldest = HTAB_NONE;
 	return 0;
 }
 
@@ -64,14 +74,29 @@ int htab_init(struct htab *h, uint32_t key_len, uint32_t entry_size,
 	return htab_alloc(h, HTAB_MIN_CAPACITY);
 }
 
+int htab_init_aging(struct htab *h, uint32_t key_len, uint32_t entry_size,
+		    uint32_t max_count, const uint64_t *clock,
+		    uint64_t touch_ns)
+{
+	memset(h, 0, sizeof(*h));
+	h->key_len = key_len;
+	h->entry_size = entry_size;
+	h->max_count = max_count;
+	h->clock = clock;
+	h->touch_ns = touch_ns;
+	return htab_alloc(h, HTAB_MIN_CAPACITY);
+}
+
 void htab_fini(struct htab *h)
 {
 	if (h == NULL)
 		return;
 	free(h->entries);
 	free(h->hashes);
+	free(h->age);
 	h->entries = NULL;
 	h->hashes = NULL;
+	h->age = NULL;
 	h->capacity = 0;
 	h->count = 0;
 }
@@ -147,6 +172,139 @@ void *htab_find(const struct htab *h, const void *key)
 	return h->hashes[i] != 0 ? slot_at(h, i) : NULL;
 }
 
+static uint32_t slot_of(const struct htab *h, const void *e)
+{
+	return (uint32_t)(((const uint8_t *)e - h->entries) / h->entry_size);
+}
+
+/* ---- recency list (aging tables) ----------------------------------- */
+
+static void age_unlink(struct htab *h, uint32_t i)
+{
+	struct htab_age *a = &h->age[i];
+
+	if (a->newer != HTAB_NONE)
+		h->age[a->newer].older = a->older;
+	else
+		h->newest = a->older;
+	if (a->older != HTAB_NONE)
+		h->age[a->older].newer = a->newer;
+	else
+		h->oldest = a->newer;
+}
+
+static void age_link_newest(struct htab *h, uint32_t i, uint64_t stamp)
+{
+	struct htab_age *a = &h->age[i];
+
+	a->stamp = stamp;
+	a->newer = HTAB_NONE;
+	a->older = h->newest;
+	if (h->newest != HTAB_NONE)
+		h->age[h->newest].newer = i;
+	else
+		h->oldest = i;
+	h->newest = i;
+}
+
+/* The entry at slot `from` now lives at slot `to`: its neighbours follow. */
+static void age_moved(struct htab *h, uint32_t from, uint32_t to)
+{
+	struct htab_age *a = &h->age[to];
+
+	*a = h->age[from];
+	if (a->newer != HTAB_NONE)
+		h->age[a->newer].older = to;
+	else
+		h->newest = to;
+	if (a->older != HTAB_NONE)
+		h->age[a->older].newer = to;
+	else
+		h->oldest = to;
+}
+
+void htab_touch(struct htab *h, void *e)
+{
+	uint64_t now;
+	uint32_t i;
+
+	if (!is_aging(h))
+		return;
+	i = slot_of(h, e);
+	now = *h->clock;
+	if (now - h->age[i].stamp < h->touch_ns && now >= h->age[i].stamp)
+		return; /* recent enough: leave the list alone */
+	if (h->newest != i) {
+		age_unlink(h, i);
+		age_link_newest(h, i, now);
+	} else {
+		h->age[i].stamp = now;
+	}
+}
+
+/*
+ * Backward-shift deletion (linear probing): each later entry of the
+ * chain that may move closer to its home slot moves into the hole, so
+ * probes never meet a gap inside a chain and no tombstones accumulate.
+ */
+static void remove_slot(struct htab *h, uint32_t i)
+{
+	uint32_t mask = h->capacity - 1;
+	uint32_t j = i;
+
+	if (is_aging(h))
+		age_unlink(h, i);
+	for (;;) {
+		uint32_t home;
+
+		j = (j + 1) & mask;
+		if (h->hashes[j] == 0)
+			break;
+		home = (uint32_t)(h->hashes[j] >> 1) & mask;
+		/* stays when its home lies cyclically in (i, j] */
+		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+			continue;
+		memcpy(slot_at(h, i), slot_at(h, j), h->entry_size);
+		h->hashes[i] = h->hashes[j];
+		if (is_aging(h))
+			age_moved(h, j, i);
+		i = j;
+	}
+	h->hashes[i] = 0;
+	h->count--;
+}
+
+void htab_remove(struct htab *h, void *e)
+{
+	remove_slot(h, slot_of(h, e));
+}
+
+uint32_t htab_expire(struct htab *h, uint64_t before)
+{
+	uint32_t n = 0;
+
+	while (is_aging(h) && h->oldest != HTAB_NONE &&
+	       h->age[h->oldest].stamp < before) {
+		remove_slot(h, h->oldest);
+		n++;
+	}
+	h->expired += n;
+	return n;
+}
+
+/* Put old slot i's entry into h (keys are unique: the first empty slot
+ * of its chain is its place); returns the new slot. */
+static uint32_t place(struct htab *h, const struct htab *old, uint32_t i)
+{
+	uint32_t j = (uint32_t)(old->hashes[i] >> 1) & (h->capacity - 1);
+
+	while (h->hashes[j] != 0)
+		j = (j + 1) & (h->capacity - 1);
+	memcpy(slot_at(h, j), slot_at(old, i), h->entry_size);
+	h->hashes[j] = old->hashes[i];
+	return j;
+}
+
 static int htab_grow(struct htab *h)
 {
 	struct htab old = *h;
@@ -155,18 +313,19 @@ static int htab_grow(struct htab *h)
 		*h = old;
 		return -1;
 	}
-	for (uint32_t i = 0; i < old.capacity; i++) {
-		if (old.hashes[i] == 0)
-			continue;
-		/* keys are unique: the first empty slot of the chain is it */
-		uint32_t j = (uint32_t)(old.hashes[i] >> 1) & (h->capacity - 1);
-		while (h->hashes[j] != 0)
-			j = (j + 1) & (h->capacity - 1);
-		memcpy(slot_at(h, j), slot_at(&old, i), h->entry_size);
-		h->hashes[j] = old.hashes[i];
+	if (is_aging(h)) {
+		/* oldest first, each linked as the newest: order kept */
+		for (uint32_t i = old.oldest; i != HTAB_NONE;
+		     i = old.age[i].newer)
+			age_link_newest(h, place(h, &old, i), old.age[i].stamp);
+	} else {
+		for (uint32_t i = 0; i < old.capacity; i++)
+			if (old.hashes[i] != 0)
+				(void)place(h, &old, i);
 	}
 	free(old.entries);
 	free(old.hashes);
+	free(old.age);
 	return 0;
 }
 
@@ -176,8 +335,16 @@ void *htab_insert(struct htab *h, const void *key, bool *created)
 	uint32_t i = probe(h, key, hash);
 
 	*created = false;
-	if (h->hashes[i] != 0)
+	if (h->hashes[i] != 0) {
+		htab_touch(h, slot_at(h, i));
 		return slot_at(h, i);
+	}
+	if (h->count >= h->max_count && is_aging(h) && h->count > 0) {
+		/* the least recently used makes room; the chain may move */
+		remove_slot(h, h->oldest);
+		h->evicted++;
+		i = probe(h, key, hash);
+	}
 	if (h->count >= h->max_count) {
 		h->refused++;
 		return NULL;
@@ -194,6 +361,8 @@ void *htab_insert(struct htab *h, const void *key, bool *created)
 	memcpy(slot_at(h, i), key, h->key_len);
 	h->hashes[i] = hash;
 	h->count++;
+	if (is_aging(h))
+		age_link_newest(h, i, *h->clock);
 	*created = true;
 	return slot_at(h, i);
 }
@@ -211,5 +380,7 @@ void *htab_next(const struct htab *h, uint32_t *pos)
 
 size_t htab_bytes(const struct htab *h)
 {
-	return (size_t)h->capacity * (h->entry_size + sizeof(*h->hashes));
+	return (size_t)h->capacity *
+	       (h->entry_size + sizeof(*h->hashes) +
+		(is_aging(h) ? sizeof(*h->age) : 0));
 }

@@ -2,13 +2,22 @@
  * http.h - the operations endpoint (libmicrohttpd): /metrics in the
  * Prometheus text format, /healthz and /readyz.
  *
- * One internal thread (MHD's poll loop) answers every request, so a slow or
- * hostile client costs that thread's time and nothing else: the data path
- * never waits for it.  Requests are bounded before any handler runs:
- * http.max_clients connections (and a quarter of that per client address),
- * HTTP_MEMORY_LIMIT bytes of request per connection (a longer URL or header
- * block gets 414/431 from MHD), http.timeout_seconds of idleness, GET and
- * HEAD only, no request body.
+ * One thread of ours (the HTTP thread) accepts, admits and times out
+ * connections and runs MHD's event loop (external epoll mode), so a slow
+ * or hostile client costs that thread's time and nothing else: the data
+ * path never waits for it.  Every callback runs on it.  Connections are
+ * admitted by one set of rules, each refusal and close counted:
+ *   - from an address outside http.allow: closed at once (not_allowed);
+ *   - a quarter of http.max_clients per address (per_address);
+ *   - at http.max_clients, the connection waiting longest for its next
+ *     request (idle, or trickling one in) is closed to make room
+ *     (evicted): a flood of idle connections cannot keep a scrape out;
+ *     with every connection in a request the newcomer is refused (cap);
+ *   - a connection that has not completed a request within
+ *     http.timeout_seconds of connecting, of starting it or of its last
+ *     answer is closed (timeout), by us, not MHD, so it is counted.
+ * Then HTTP_MEMORY_LIMIT bytes of request per connection (a longer URL or
+ * header block gets 414/431 from MHD), GET and HEAD only, no body.
  *
  * What it reads: every worker's `pub` and the pipeline's stats hub (see
  * stats.h), plus fields that were set before its thread started and never
@@ -17,6 +26,7 @@
 #ifndef PEERSCOPE_HTTP_H
 #define PEERSCOPE_HTTP_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -24,9 +34,11 @@
 
 #include "config.h"
 #include "log.h"
+#include "netaddr.h"
 #include "pipeline.h"
 
 #define HTTP_MEMORY_LIMIT (16 * 1024) /* per connection: request + headers */
+#define HTTP_ACCEPT_BURST 32	      /* connections accepted per loop turn */
 
 /* Why /readyz may say no, besides the checks on the pipeline. */
 enum http_phase {
@@ -37,6 +49,16 @@ enum http_phase {
 };
 
 struct MHD_Daemon;
+struct http_conn;
+
+/* Why a connection was closed at once, or closed by us (/metrics). */
+enum http_refusal {
+	HTTP_REFUSED_NOT_ALLOWED, /* outside http.allow */
+	HTTP_REFUSED_PER_ADDRESS, /* a quarter of the slots already */
+	HTTP_REFUSED_CAP,	  /* every slot in a request */
+	HTTP_REFUSAL_COUNT
+};
+enum http_close { HTTP_CLOSED_TIMEOUT, HTTP_CLOSED_EVICTED, HTTP_CLOSE_COUNT };
 
 struct http_server {
 	struct MHD_Daemon *daemon;
@@ -48,7 +70,22 @@ struct http_server {
 	_Atomic int phase;	     /* enum http_phase, written by main */
 	_Atomic uint64_t reloads_ok; /* written by main */
 	_Atomic uint64_t reloads_failed;
-	_Atomic uint64_t requests_rejected; /* written by the http thread */
+	/* written by the http thread (xpub.h) */
+	_Atomic uint64_t requests_rejected;
+	_Atomic uint64_t accepted;
+	_Atomic uint64_t refused[HTTP_REFUSAL_COUNT];
+	_Atomic uint64_t closed[HTTP_CLOSE_COUNT];
+	_Atomic uint64_t open; /* connections now */
+	/* the HTTP thread and what it alone touches */
+	pthread_t thread;
+	bool started;
+	_Atomic bool stop;
+	int lfd, epfd, wakefd;
+	struct netaddr_allow allow; /* http.allow */
+	uint32_t max_clients, per_address;
+	uint64_t timeout_ns;
+	struct http_conn *conns; /* max_clients + HTTP_ACCEPT_BURST */
+	uint32_t nconns, conns_cap;
 };
 
 /*

@@ -99,10 +99,11 @@ struct held_set {
 };
 
 struct ingest_flow {
-	uint64_t saved_ns; /* window end of the last state save */
+	uint64_t saved_ns; /* data time of the last state save */
+	uint64_t saved_changes; /* tc.changes it saved */
+	uint64_t dirty_ns;	/* when a change since was first seen; 0 none */
 	struct ipfix_cache tc;
-	struct ipfix_template *slots;
-	struct ipfix_exporter_count *exp_counts;
+	void *tc_mem; /* the cache's block (ipfix_cache_mem_size) */
 	struct htab sampling;  /* struct flow_sampling */
 	struct htab boot;      /* struct flow_boot */
 	struct htab overrides; /* struct flow_override, from the config */
@@ -204,31 +205,27 @@ static uint32_t rate_configured(const struct ingest_flow *st,
 static int ingest_flow_new(struct worker *w, struct ingest_flow **out)
 {
 	struct ingest_flow *st = calloc(1, sizeof(*st));
-	uint32_t max = w->cfg->flow_max_templates;
-	uint32_t slots = 64, exp_slots = 64;
+	struct ipfix_cache_limits lim = {
+		.max_templates = w->cfg->flow_max_templates != 0 ?
+					 w->cfg->flow_max_templates :
+					 FLOW_MAX_TEMPLATES,
+		.max_per_exporter = w->cfg->flow_max_templates_per_exporter,
+		.timeout_s = w->cfg->flow_template_timeout,
+	};
+	size_t mem = ipfix_cache_mem_size(&lim);
 
 	if (st == NULL)
 		return -1;
-	if (max == 0)
-		max = FLOW_MAX_TEMPLATES;
-	while (slots < 2 * max)
-		slots *= 2;
-	while (exp_slots < 2 * w->cfg->max_exporters)
-		exp_slots *= 2;
-	st->slots = calloc(slots, sizeof(*st->slots));
-	st->exp_counts = calloc(exp_slots, sizeof(*st->exp_counts));
-	if (st->slots == NULL || st->exp_counts == NULL ||
-	    ipfix_cache_init(&st->tc, st->slots, slots, max,
-			     w->cfg->flow_template_timeout) == -1 ||
-	    ipfix_cache_limit_exporters(
-		    &st->tc, st->exp_counts, exp_slots,
-		    w->cfg->flow_max_templates_per_exporter != 0 ?
-			    w->cfg->flow_max_templates_per_exporter :
-			    max) == -1 ||
-	    htab_init(&st->sampling, sizeof(struct flow_sampling_key),
-		      sizeof(struct flow_sampling), FLOW_MAX_SAMPLERS) == -1 ||
-	    htab_init(&st->boot, sizeof(struct flow_boot_key),
-		      sizeof(struct flow_boot), FLOW_MAX_SAMPLERS) == -1 ||
+	st->tc_mem = mem != 0 ? aligned_alloc(16, (mem + 15) & ~(size_t)15) :
+				NULL;
+	if (st->tc_mem == NULL ||
+	    ipfix_cache_init(&st->tc, st->tc_mem, mem, &lim) == -1 ||
+	    htab_init_aging(&st->sampling, sizeof(struct flow_sampling_key),
+			    sizeof(struct flow_sampling), FLOW_MAX_SAMPLERS,
+			    &w->now_ns, FLOW_STATE_TOUCH_NS) == -1 ||
+	    htab_init_aging(&st->boot, sizeof(struct flow_boot_key),
+			    sizeof(struct flow_boot), FLOW_MAX_SAMPLERS,
+			    &w->now_ns, FLOW_STATE_TOUCH_NS) == -1 ||
 	    htab_init(&st->overrides, sizeof(struct flow_override_key),
 		      sizeof(struct flow_override), 2 * PS_MAP_MAX) == -1 ||
 	    overrides_load(st, &w->cfg->flow_sampling_default, 0) == -1 ||
@@ -238,6 +235,7 @@ static int ingest_flow_new(struct worker *w, struct ingest_flow **out)
 	}
 	*out = st;
 	state_load(w, st);
+	st->saved_changes = st->tc.changes; /* what was loaded is on disk */
 	return 0;
 }
 
@@ -248,14 +246,31 @@ void ingest_flow_free(struct ingest_flow *st)
 	htab_fini(&st->sampling);
 	htab_fini(&st->boot);
 	htab_fini(&st->overrides);
-	free(st->slots);
-	free(st->exp_counts);
+	free(st->tc_mem);
 	free(st);
 }
 
 struct ipfix_cache *ingest_flow_cache(struct ingest_flow *st)
 {
 	return st != NULL ? &st->tc : NULL;
+}
+
+void ingest_flow_expire(struct ingest_flow *st, uint64_t before)
+{
+	if (st == NULL)
+		return;
+	htab_expire(&st->sampling, before);
+	htab_expire(&st->boot, before);
+}
+
+const struct htab *ingest_flow_sampling(const struct ingest_flow *st)
+{
+	return st != NULL ? &st->sampling : NULL;
+}
+
+const struct htab *ingest_flow_boot(const struct ingest_flow *st)
+{
+	return st != NULL ? &st->boot : NULL;
 }
 
 static void sampling_key(struct flow_sampling_key *k, const struct ipfix_msg *m,
@@ -270,16 +285,20 @@ static void sampling_key(struct flow_sampling_key *k, const struct ipfix_msg *m,
 	k->id = id;
 }
 
-static uint32_t sampling_find(const struct ingest_flow *st,
-			      const struct ipfix_msg *m, uint8_t kind,
-			      uint64_t id)
+/* A rate in use counts as used (aging, htab.h), however rarely the
+ * exporter repeats its options data. */
+static uint32_t sampling_find(struct ingest_flow *st, const struct ipfix_msg *m,
+			      uint8_t kind, uint64_t id)
 {
 	struct flow_sampling_key k;
-	const struct flow_sampling *s;
+	struct flow_sampling *s;
 
 	sampling_key(&k, m, kind, id);
 	s = htab_find(&st->sampling, &k);
-	return s != NULL ? s->rate : 0;
+	if (s == NULL)
+		return 0;
+	htab_touch(&st->sampling, s);
+	return s->rate;
 }
 
 /* The rate that applies to one record; 0 when nothing says. */
@@ -598,32 +617,55 @@ static void on_options(void *arg, const struct ipfix_msg *m,
 	x->memo_ok = false; /* a rate changed: look again */
 }
 
+static void held_drop(struct flow_ctx *x, struct held_set *hs,
+		      uint64_t now_ns);
+
 /*
- * A free held slot for this exporter, or NULL: the worker's pool is full,
- * or the exporter already holds FLOW_HELD_MAX_PER_EXPORTER sets (so an
- * exporter sending only unknown data cannot starve the others).
+ * A free held slot for this exporter, or NULL when it already holds
+ * FLOW_HELD_MAX_PER_EXPORTER sets (so an exporter sending only unknown
+ * data cannot starve the others).  A full pool makes room fairly: the
+ * oldest set of the exporter holding the most goes (counted as aged out
+ * on it), unless that is this exporter: then NULL.
  */
-static struct held_set *held_slot(struct ingest_flow *st,
+static uint32_t held_by(const struct ingest_flow *st,
+			const struct ps_addr *exporter)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < FLOW_HELD_MAX; i++)
+		n += st->held[i].used &&
+		     memcmp(&st->held[i].key.exporter, exporter,
+			    sizeof(*exporter)) == 0;
+	return n;
+}
+
+static struct held_set *held_slot(struct flow_ctx *x,
 				  const struct ps_addr *exporter)
 {
-	struct held_set *free_slot = NULL;
-	uint32_t mine = 0;
+	struct ingest_flow *st = x->st;
+	struct held_set *victim = NULL;
+	uint32_t mine = held_by(st, exporter), most = 0;
 
-	if (st->held_count >= FLOW_HELD_MAX)
+	if (mine >= FLOW_HELD_MAX_PER_EXPORTER)
 		return NULL;
+	for (uint32_t i = 0; i < FLOW_HELD_MAX; i++)
+		if (!st->held[i].used)
+			return &st->held[i];
+	/* full (rare: 32 sets, bounded work): the largest holder's oldest */
 	for (uint32_t i = 0; i < FLOW_HELD_MAX; i++) {
 		struct held_set *hs = &st->held[i];
+		uint32_t n = held_by(st, &hs->key.exporter);
 
-		if (!hs->used) {
-			if (free_slot == NULL)
-				free_slot = hs;
-		} else if (memcmp(&hs->key.exporter, exporter,
-				  sizeof(*exporter)) == 0 &&
-			   ++mine >= FLOW_HELD_MAX_PER_EXPORTER) {
-			return NULL;
+		if (n > most || (n == most && hs->ts_ns < victim->ts_ns)) {
+			most = n;
+			victim = hs;
 		}
 	}
-	return free_slot;
+	if (victim == NULL || most <= mine + 1)
+		return NULL; /* this exporter would hold as many as any */
+	held_drop(x, victim, x->d->ts_ns);
+	x->w->totals.held_sets_evicted++;
+	return victim;
 }
 
 /* @thread worker.  Hold a data set until its template arrives. */
@@ -634,7 +676,7 @@ static void on_unknown_set(void *arg, const struct ipfix_msg *m,
 	struct held_set *hs = NULL;
 
 	if (len <= FLOW_HELD_MAX_BYTES)
-		hs = held_slot(x->st, &m->exporter);
+		hs = held_slot(x, &m->exporter);
 	if (hs == NULL) {
 		if (x->exp != NULL)
 			x->exp->flow.sets_refused++; /* not held: counted */
@@ -707,29 +749,35 @@ static void held_exporter_key(struct exp_key *key, const struct ipfix_tkey *t)
 	key->sub_agent = t->domain;
 }
 
+/* A held set goes before its template came: counted on the exporter that
+ * sent it, in the open window. */
+static void held_drop(struct flow_ctx *x, struct held_set *hs, uint64_t now_ns)
+{
+	struct agg_exporter *e;
+	struct exp_key key;
+
+	hs->used = false;
+	x->st->held_count--;
+	held_exporter_key(&key, &hs->key);
+	e = agg_exporter_get(x->w->win, &key, now_ns);
+	if (e != NULL) {
+		e->flow.version = hs->key.version;
+		e->flow.sets_aged_out++;
+	}
+}
+
 static void held_age(struct flow_ctx *x, uint64_t now_ns)
 {
 	struct ingest_flow *st = x->st;
-	struct agg_exporter *e;
-	struct exp_key key;
 
 	if (st->held_count == 0)
 		return;
 	for (uint32_t i = 0; i < FLOW_HELD_MAX; i++) {
 		struct held_set *hs = &st->held[i];
 
-		if (!hs->used || now_ns < hs->ts_ns ||
-		    now_ns - hs->ts_ns <= FLOW_HELD_MAX_AGE_NS)
-			continue;
-		hs->used = false;
-		st->held_count--;
-		/* counted on the exporter that sent it, in the open window */
-		held_exporter_key(&key, &hs->key);
-		e = agg_exporter_get(x->w->win, &key, now_ns);
-		if (e != NULL) {
-			e->flow.version = hs->key.version;
-			e->flow.sets_aged_out++;
-		}
+		if (hs->used && now_ns >= hs->ts_ns &&
+		    now_ns - hs->ts_ns > FLOW_HELD_MAX_AGE_NS)
+			held_drop(x, hs, now_ns);
 	}
 }
 
@@ -865,11 +913,21 @@ static void ingest_nf5(struct flow_ctx *x)
 		x->exp->datagrams_rejected++;
 }
 
+/* @thread worker.  An exporter named alone in udp.allow keeps its
+ * templates before any that only sends templates (ipfix.h). */
+static bool on_exporter_pinned(void *arg, const struct ipfix_msg *m)
+{
+	const struct flow_ctx *x = arg;
+
+	return netaddr_allow_names(&x->w->allow, &m->exporter);
+}
+
 static const struct ipfix_handler flow_handler_proto = {
 	.flow = on_flow,
 	.options = on_options,
 	.unknown_set = on_unknown_set,
 	.template_added = on_template_added,
+	.exporter_pinned = on_exporter_pinned,
 };
 
 /*
@@ -981,11 +1039,21 @@ void ingest_flow(struct worker *w, const struct rx_datagram *d)
  * the boot times, as this build lays them out in memory (the sizes are in
  * the header; a file from a build with other sizes is ignored).  Worker i
  * writes FILE.i with statefile_write() (a fresh temporary, mode 0600,
- * rename(2)), so a crash mid-write leaves the previous file.  At start each worker loads every FILE.j, so
- * templates survive a change in the number of workers too.
+ * rename(2)), so a crash mid-write leaves the previous file.  At start
+ * each worker loads every FILE.j, so templates survive a change in the
+ * number of workers too.
+ *
+ * When: within FLOW_STATE_DEBOUNCE_NS of the first template change not
+ * yet saved (a new exporter's templates survive a crash a few seconds
+ * later), every FLOW_STATE_SAVE_NS of data time at a window's end (so
+ * refreshed lifetimes and sampling rates follow), and at the end.  The
+ * worker only serialises (state_snapshot); state_write() is the writer,
+ * the one part that touches the disk.
  */
-#define FLOW_STATE_MAGIC   "PSFLOW01"
-#define FLOW_STATE_SAVE_NS (60ULL * 1000000000ULL)
+#define FLOW_STATE_MAGIC	"PSFLOW01"
+#define FLOW_STATE_SAVE_NS	(60ULL * 1000000000ULL)
+/* after a template change: soon, but one save for a burst of them */
+#define FLOW_STATE_DEBOUNCE_NS	(5ULL * 1000000000ULL)
 
 struct flow_state_header {
 	char magic[8];
@@ -1032,7 +1100,8 @@ static void state_load_file(struct worker *w, struct ingest_flow *st,
 	for (uint32_t i = 0; i < h.templates; i++) {
 		if (fread(&t, sizeof(t), 1, f) != 1)
 			goto out;
-		if (template_sane(&t) && ipfix_cache_put(&st->tc, &t) == -1)
+		if (template_sane(&t) &&
+		    ipfix_cache_put(&st->tc, &t, false) == -1)
 			w->totals.state_refused++;
 	}
 	for (uint32_t i = 0; i < h.samplings; i++) {
@@ -1070,20 +1139,19 @@ static void state_load(struct worker *w, struct ingest_flow *st)
 	}
 }
 
-/* 0, or -1 when the file could not be written (the old one stays). */
-static int state_save(struct worker *w, struct ingest_flow *st)
+/* The state as bytes, in memory (malloc'd *buf): 0 or -1. */
+static int state_snapshot(const struct ingest_flow *st, char **buf,
+			  size_t *len)
 {
-	char path[300], err[400];
 	struct flow_state_header h;
 	uint32_t pos;
 	const struct flow_sampling *s;
 	const struct flow_boot *b;
-	char *buf = NULL;
-	size_t len = 0;
 	FILE *f;
-	bool ok = true;
+	bool ok;
 
-	snprintf(path, sizeof(path), "%s.%u", w->cfg->flow_state_file, w->id);
+	*buf = NULL;
+	*len = 0;
 	memset(&h, 0, sizeof(h));
 	memcpy(h.magic, FLOW_STATE_MAGIC, 8);
 	h.template_size = sizeof(struct ipfix_template);
@@ -1092,8 +1160,7 @@ static int state_save(struct worker *w, struct ingest_flow *st)
 	h.templates = st->tc.live;
 	h.samplings = st->sampling.count;
 	h.boots = st->boot.count;
-	/* In memory, then statefile_write(): 0600, atomic, no symlink. */
-	f = open_memstream(&buf, &len);
+	f = open_memstream(buf, len);
 	if (f == NULL)
 		return -1;
 	ok = fwrite(&h, sizeof(h), 1, f) == 1;
@@ -1108,9 +1175,54 @@ static int state_save(struct worker *w, struct ingest_flow *st)
 	while (ok && (b = htab_next(&st->boot, &pos)) != NULL)
 		ok = fwrite(b, sizeof(*b), 1, f) == 1;
 	ok = fclose(f) == 0 && ok;
-	ok = ok && statefile_write(path, buf, len, 0600, err, sizeof(err)) == 0;
-	free(buf);
+	if (!ok) {
+		free(*buf);
+		*buf = NULL;
+	}
 	return ok ? 0 : -1;
+}
+
+/*
+ * The writer: a snapshot to its file (statefile_write(): 0600, atomic, no
+ * symlink) and freed.  0, or -1 when not written (the old file stays).
+ */
+static int state_write(const char *path, char *buf, size_t len)
+{
+	char err[400];
+	int rc = statefile_write(path, buf, len, 0600, err, sizeof(err));
+
+	free(buf);
+	return rc;
+}
+
+static void state_save(struct worker *w, struct ingest_flow *st,
+		       uint64_t now_ns)
+{
+	char path[300], *buf;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s.%u", w->cfg->flow_state_file, w->id);
+	if (state_snapshot(st, &buf, &len) == -1 ||
+	    state_write(path, buf, len) == -1)
+		w->totals.state_refused++;
+	st->saved_ns = now_ns;
+	st->saved_changes = st->tc.changes;
+	st->dirty_ns = 0;
+}
+
+void ingest_flow_tick(struct worker *w, uint64_t now_ns)
+{
+	struct ingest_flow *st = w->flow;
+
+	if (st == NULL || st->tc.changes == st->saved_changes ||
+	    !state_enabled(w))
+		return;
+	if (st->dirty_ns == 0 || now_ns < st->dirty_ns) {
+		st->dirty_ns = now_ns; /* first seen now */
+		return;
+	}
+	if (now_ns - st->dirty_ns >= FLOW_STATE_DEBOUNCE_NS)
+		state_save(w, st, now_ns);
 }
 
 void ingest_flow_window_close(struct worker *w, struct agg_window *win)
@@ -1121,11 +1233,8 @@ void ingest_flow_window_close(struct worker *w, struct agg_window *win)
 		return;
 	/* Persist every minute of data time, and at the end. */
 	if (state_enabled(w) &&
-	    (win->final || win->end_ns >= st->saved_ns + FLOW_STATE_SAVE_NS)) {
-		if (state_save(w, st) == -1)
-			w->totals.state_refused++;
-		st->saved_ns = win->end_ns;
-	}
+	    (win->final || win->end_ns >= st->saved_ns + FLOW_STATE_SAVE_NS))
+		state_save(w, st, win->end_ns);
 	/* One pass over the cache: templates known per exporter+domain. */
 	for (uint32_t i = 0; i < st->tc.capacity; i++) {
 		const struct ipfix_template *t = &st->tc.slots[i];

@@ -25,6 +25,10 @@ struct ipfix_tcp_conn {
 	uint16_t src_port;
 	uint32_t used; /* bytes in buf */
 	uint8_t *buf;  /* IPFIX_TCP_BUF_BYTES, while connected */
+	/* timeouts: when it connected, its last byte, its last whole
+	 * message (or its connection, before the first) */
+	uint64_t connected_ns, last_rx_ns, last_msg_ns;
+	uint64_t messages;
 };
 
 struct ipfix_tcp {
@@ -50,8 +54,8 @@ int ipfix_tcp_open(struct ipfix_tcp **out, const char *addr, char *err,
 	}
 	for (unsigned i = 0; i < PS_MAX_IPFIX_TCP_CONNS; i++)
 		t->conns[i].fd = -1;
-	if (netaddr_tcp_listen(&ep, 16, "flow.tcp_listen", &t->lfd, err,
-			       errlen) == -1) {
+	if (netaddr_tcp_listen(&ep, NETADDR_TCP_BACKLOG, "flow.tcp_listen",
+			       &t->lfd, err, errlen) == -1) {
 		free(t);
 		return -1;
 	}
@@ -110,23 +114,48 @@ static bool exporter_connected(const struct ipfix_tcp *t,
 	return false;
 }
 
-/* Why a new connection cannot be served, or IPFIX_TCP_ACCEPTED. */
-static enum ipfix_tcp_counter conn_admit(struct ipfix_tcp *t,
-					 struct ipfix_tcp_conn *c,
-					 const struct ps_addr *a,
-					 uint32_t max_conns)
+/*
+ * Every slot taken: the oldest connection that has not completed a
+ * message makes room (counted).  The slot it freed, or NULL.
+ */
+static struct ipfix_tcp_conn *make_room(struct ipfix_tcp *t, struct worker *w)
 {
-	if (c == NULL || t->st.open >= max_conns)
-		return IPFIX_TCP_REFUSED_CAP;
+	struct ipfix_tcp_conn *victim = NULL;
+
+	for (unsigned i = 0; i < PS_MAX_IPFIX_TCP_CONNS; i++) {
+		struct ipfix_tcp_conn *c = &t->conns[i];
+
+		if (c->fd != -1 && c->messages == 0 &&
+		    (victim == NULL || c->connected_ns < victim->connected_ns))
+			victim = c;
+	}
+	if (victim == NULL)
+		return NULL;
+	t->st.n[IPFIX_TCP_EVICTED]++;
+	conn_close(t, victim, w);
+	return victim;
+}
+
+/* Why a new connection cannot be served, or IPFIX_TCP_ACCEPTED; *c is
+ * the slot to use (made by eviction when every slot is taken). */
+static enum ipfix_tcp_counter conn_admit(struct ipfix_tcp *t,
+					 struct ipfix_tcp_conn **c,
+					 const struct ps_addr *a,
+					 struct worker *w)
+{
 	if (exporter_connected(t, a))
 		return IPFIX_TCP_REFUSED_EXPORTER;
-	c->buf = malloc(IPFIX_TCP_BUF_BYTES);
-	if (c->buf == NULL)
+	if (*c == NULL || t->st.open >= w->cfg->flow_tcp_max_connections)
+		*c = make_room(t, w);
+	if (*c == NULL)
+		return IPFIX_TCP_REFUSED_CAP;
+	(*c)->buf = malloc(IPFIX_TCP_BUF_BYTES);
+	if ((*c)->buf == NULL)
 		return IPFIX_TCP_REFUSED_MEMORY;
 	return IPFIX_TCP_ACCEPTED;
 }
 
-static void accept_all(struct ipfix_tcp *t, uint32_t max_conns)
+static void accept_all(struct ipfix_tcp *t, struct worker *w, uint64_t now_ns)
 {
 	/* bounded: at most one pass over the free slots plus refusals */
 	for (unsigned round = 0; round < 2 * PS_MAX_IPFIX_TCP_CONNS; round++) {
@@ -147,7 +176,7 @@ static void accept_all(struct ipfix_tcp *t, uint32_t max_conns)
 				c = &t->conns[i];
 				break;
 			}
-		verdict = conn_admit(t, c, &a, max_conns);
+		verdict = conn_admit(t, &c, &a, w);
 		t->st.n[verdict]++;
 		if (verdict != IPFIX_TCP_ACCEPTED) {
 			close(fd);
@@ -157,6 +186,8 @@ static void accept_all(struct ipfix_tcp *t, uint32_t max_conns)
 		c->src = a;
 		c->src_port = port;
 		c->used = 0;
+		c->connected_ns = c->last_rx_ns = c->last_msg_ns = now_ns;
+		c->messages = 0;
 		t->st.open++;
 	}
 }
@@ -216,17 +247,49 @@ static bool conn_frame(struct ipfix_tcp *t, struct ipfix_tcp_conn *c,
 			break;
 		}
 		t->st.n[IPFIX_TCP_MESSAGES]++;
+		c->messages++;
+		c->last_msg_ns = now_ns;
 	}
 	memmove(c->buf, c->buf + off, c->used - off);
 	c->used -= off;
 	return f != IPFIX_TCP_FRAME_BROKEN;
 }
 
+/*
+ * Why c must close now (IPFIX_TCP_TIMEOUT_*), or IPFIX_TCP_COUNTER_COUNT:
+ * silent for the idle timeout, or no whole message (none yet, or one left
+ * incomplete) for the message timeout.
+ */
+static enum ipfix_tcp_counter conn_timed_out(const struct ipfix_tcp_conn *c,
+					     const struct ps_config *cfg,
+					     uint64_t now_ns)
+{
+	uint64_t idle = (uint64_t)cfg->flow_tcp_idle_seconds * 1000000000ULL;
+	uint64_t msg = (uint64_t)cfg->flow_tcp_message_seconds * 1000000000ULL;
+
+	if (idle != 0 && now_ns > c->last_rx_ns &&
+	    now_ns - c->last_rx_ns > idle)
+		return IPFIX_TCP_TIMEOUT_IDLE;
+	if ((c->messages == 0 || c->used > 0) && now_ns > c->last_msg_ns &&
+	    now_ns - c->last_msg_ns > msg)
+		return IPFIX_TCP_TIMEOUT_MESSAGE;
+	return IPFIX_TCP_COUNTER_COUNT;
+}
+
 void ipfix_tcp_service(struct ipfix_tcp *t, struct worker *w, uint64_t now_ns)
 {
-	accept_all(t, w->cfg->flow_tcp_max_connections);
+	accept_all(t, w, now_ns);
 	for (unsigned i = 0; i < PS_MAX_IPFIX_TCP_CONNS; i++) {
 		struct ipfix_tcp_conn *c = &t->conns[i];
+		enum ipfix_tcp_counter why;
+
+		if (c->fd != -1 &&
+		    (why = conn_timed_out(c, w->cfg, now_ns)) !=
+			    IPFIX_TCP_COUNTER_COUNT) {
+			t->st.n[why]++;
+			conn_close(t, c, w);
+			continue;
+		}
 
 		/* a few reads per pass, so one busy exporter cannot starve */
 		for (unsigned r = 0; c->fd != -1 && r < 4; r++) {
@@ -240,6 +303,7 @@ void ipfix_tcp_service(struct ipfix_tcp *t, struct worker *w, uint64_t now_ns)
 				break;
 			}
 			c->used += (uint32_t)n;
+			c->last_rx_ns = now_ns;
 			t->st.n[IPFIX_TCP_BYTES] += (uint64_t)n;
 			if (!conn_frame(t, c, w, now_ns)) {
 				conn_close(t, c, w);
@@ -276,7 +340,8 @@ static const struct {
 	[IPFIX_TCP_REFUSED_CAP] = { "refused_cap", "connections_refused_total",
 				    "cap",
 				    "IPFIX/TCP connections closed at once: "
-				    "cap (flow.tcp_max_connections open), "
+				    "cap (flow.tcp_max_connections open, "
+				    "each having sent a message), "
 				    "exporter_connected (one per exporter "
 				    "address) or out_of_memory." },
 	[IPFIX_TCP_REFUSED_EXPORTER] = { "refused_exporter_connected",
@@ -300,6 +365,20 @@ static const struct {
 					  "templates_dropped_total", "",
 					  "Templates forgotten because their "
 					  "IPFIX/TCP connection closed." },
+	[IPFIX_TCP_TIMEOUT_IDLE] = { "timed_out_idle",
+				     "connections_timed_out_total", "idle",
+				     "IPFIX/TCP connections closed by a "
+				     "timeout: idle (nothing for "
+				     "flow.tcp_idle_timeout_seconds) or "
+				     "message (no whole message for "
+				     "flow.tcp_message_timeout_seconds)." },
+	[IPFIX_TCP_TIMEOUT_MESSAGE] = { "timed_out_message",
+					"connections_timed_out_total",
+					"message", NULL },
+	[IPFIX_TCP_EVICTED] = { "evicted", "connections_evicted_total", "",
+				"IPFIX/TCP connections that had sent no "
+				"whole message, closed to serve a new one "
+				"(every slot was taken)." },
 };
 
 const char *ipfix_tcp_counter_name(enum ipfix_tcp_counter c)

@@ -21,8 +21,16 @@
  * whose header is not IPFIX v10 with a sane length breaks the framing:
  * it is handed to the decoder once (which names the defect) and the
  * connection is closed.  At most flow.tcp_max_connections (itself at
- * most PS_MAX_IPFIX_TCP_CONNS) connections; more are accepted and closed
- * at once, and counted.  Counters: enum ipfix_tcp_counter.
+ * most PS_MAX_IPFIX_TCP_CONNS) connections.
+ *
+ * Timeouts, as BMP's (bmp_server.h): a connection that has not completed
+ * a whole message since it connected, or leaves one incomplete, for
+ * flow.tcp_message_timeout_seconds is closed (exporters send their
+ * templates first: a silent or trickling connection is not one), and so
+ * is one that sends nothing for flow.tcp_idle_timeout_seconds.  With
+ * every slot taken, a new connection closes the oldest one that has not
+ * completed a message yet; with none such it is closed at once.  Every
+ * close and refusal is counted: enum ipfix_tcp_counter.
  */
 #ifndef PEERSCOPE_IPFIX_TCP_H
 #define PEERSCOPE_IPFIX_TCP_H
@@ -45,6 +53,9 @@ enum ipfix_tcp_counter {
 	IPFIX_TCP_MESSAGES,	     /* framed and handed to the decoder */
 	IPFIX_TCP_FRAMING_ERRORS,    /* header not v10 with a sane length */
 	IPFIX_TCP_TEMPLATES_DROPPED, /* live templates forgotten on close */
+	IPFIX_TCP_TIMEOUT_IDLE,	     /* nothing for flow.tcp_idle_timeout */
+	IPFIX_TCP_TIMEOUT_MESSAGE,   /* no whole message in its timeout */
+	IPFIX_TCP_EVICTED,	     /* silent, closed for a new connection */
 	IPFIX_TCP_COUNTER_COUNT
 };
 

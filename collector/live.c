@@ -62,6 +62,8 @@ static const char *const live_keys[] = {
 	"window_seconds",
 	"limits.connections_per_worker",
 	"limits.exporters_per_worker",
+	"limits.connections_per_window",
+	"limits.exporters_per_window",
 	/* the merger opens, re-creates or closes the sinks (sinkswap.h) */
 	"output.json.*",
 	"output.kafka.*",

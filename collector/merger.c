@@ -14,9 +14,12 @@ void merger_init(struct merger *m, struct worker *workers, unsigned nworkers,
 	memset(m, 0, sizeof(*m));
 	m->workers = workers;
 	m->nworkers = nworkers;
-	/* A merged window holds what every worker found, up to the caps. */
+	/* A merged window holds what every worker found, then its own caps
+	 * cut it (window_caps.h). */
 	m->max_conns = cfg->max_connections;
 	m->max_exporters = cfg->max_exporters;
+	m->max_window_conns = cfg->max_window_connections;
+	m->max_window_exporters = cfg->max_window_exporters;
 	jbuf_init(&m->json);
 	/* without it, connections forget their peers between windows */
 	(void)conn_bgp_memory_init(&m->bgp_memory, cfg->max_connections);
@@ -163,6 +166,12 @@ static void publish_window(struct merger *m, struct merged_window *p)
 				p->exporters.count + 1) == 0;
 	if (have_covers)
 		covers_build(p, &covers);
+	/* out of memory: published uncut, nothing lost */
+	(void)window_caps_apply(&p->conns, &p->exporters, p->max_conns,
+				p->max_exporters, &p->other);
+	m->totals.conns_folded += p->other.conns_folded;
+	m->totals.exporters_folded += p->other.exporters_folded;
+
 	v = sorted_entries(&p->conns, conn_cmp);
 	for (uint32_t i = 0; v != NULL && i < p->conns.count; i++) {
 		const struct agg_conn *c = v[i];
@@ -199,6 +208,12 @@ static void publish_window(struct merger *m, struct merged_window *p)
 		publish(m, MSG_EXPORTER_HEALTH, key);
 	}
 	free(v);
+	if (window_other_any(&p->other)) {
+		jbuf_reset(&m->json);
+		msg_window_other(&m->json, &p->other, p->start_ns, p->end_ns,
+				 key, sizeof(key));
+		publish(m, MSG_WINDOW_OTHER, key);
+	}
 	for (unsigned i = 0; i < m->nsinks; i++)
 		sink_flush(m->sinks[i]);
 	m->totals.windows_published++;
@@ -216,6 +231,15 @@ static struct merged_window *oldest_pending(struct merger *m)
 		    (best == NULL || m->pending[i].start_ns < best->start_ns))
 			best = &m->pending[i];
 	return best;
+}
+
+/* What every worker's window may hold of one table, together. */
+static uint32_t merged_cap(const struct merger *m, uint32_t per_worker)
+{
+	uint64_t n = (uint64_t)(m->nworkers > 0 ? m->nworkers : 1) *
+		     (per_worker + AGG_PINNED_RESERVE(per_worker));
+
+	return n < UINT32_MAX ? (uint32_t)n : UINT32_MAX;
 }
 
 static struct merged_window *pending_for(struct merger *m, uint64_t start,
@@ -243,14 +267,21 @@ static struct merged_window *pending_for(struct merger *m, uint64_t start,
 		cfgpub_resolve(m->cfgpub, start, &cw, &unused);
 		m->max_conns = cw.max_conns;
 		m->max_exporters = cw.max_exporters;
+		m->max_window_conns = cw.max_window_conns;
+		m->max_window_exporters = cw.max_window_exporters;
 	}
+	/* room for all that the workers' windows can hold (agg.h) */
 	if (htab_init(&free_slot->conns, sizeof(struct conn_key),
-		      sizeof(struct agg_conn), m->max_conns) == -1 ||
+		      sizeof(struct agg_conn),
+		      merged_cap(m, m->max_conns)) == -1 ||
 	    htab_init(&free_slot->exporters, sizeof(struct exp_key),
-		      sizeof(struct agg_exporter), m->max_exporters) == -1) {
+		      sizeof(struct agg_exporter),
+		      merged_cap(m, m->max_exporters)) == -1) {
 		pending_release(free_slot);
 		return NULL;
 	}
+	free_slot->max_conns = m->max_window_conns;
+	free_slot->max_exporters = m->max_window_exporters;
 	free_slot->used = true;
 	free_slot->start_ns = start;
 	free_slot->end_ns = end;
@@ -267,13 +298,16 @@ static void merge_window(struct merger *m, const struct agg_window *win)
 	m->totals.conns_refused += win->conns_refused;
 	m->totals.exporters_refused += win->exporters_refused;
 	junk_merge(&m->junk, &win->junk);
-	if (win->conns.count == 0 && win->exporters.count == 0)
+	if (win->conns.count == 0 && win->exporters.count == 0 &&
+	    win->conns_refused == 0 && win->exporters_refused == 0)
 		return;
 	p = pending_for(m, win->start_ns, win->end_ns);
 	if (p == NULL)
 		return;
 	p->kernel_drops[win->worker % PS_MAX_WORKERS] += win->kernel_drops;
 	p->final |= win->final;
+	p->other.conns_refused += win->conns_refused;
+	p->other.exporters_refused += win->exporters_refused;
 	pos = 0;
 	while ((e = htab_next(&win->conns, &pos)) != NULL) {
 		const struct agg_conn *src = e;

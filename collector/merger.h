@@ -21,6 +21,7 @@
 #include "sink.h"
 #include "sink_kafka.h"
 #include "stats.h"
+#include "window_caps.h"
 #include "worker.h"
 
 struct bmp_pub;
@@ -35,8 +36,12 @@ struct merged_window {
 	uint64_t start_ns;
 	uint64_t end_ns;
 	bool final; /* a worker's last window: the data ends in it */
+	/* every entry the workers handed over (at most the sum of their
+	 * caps), then cut to the window's own caps (window_caps.h) */
 	struct htab conns;
 	struct htab exporters;
+	uint32_t max_conns, max_exporters; /* limits.*_per_window */
+	struct window_other other;
 	uint64_t kernel_drops[PS_MAX_WORKERS];
 };
 
@@ -45,6 +50,8 @@ struct merger_totals {
 	uint64_t windows_forced;     /* published before every worker passed */
 	uint64_t conns_refused;
 	uint64_t exporters_refused;
+	uint64_t conns_folded; /* past limits.*_per_window: window_other */
+	uint64_t exporters_folded;
 	uint64_t messages[MSG_TYPE_COUNT];
 	uint64_t messages_failed[MSG_TYPE_COUNT];
 	uint64_t kernel_drops;
@@ -55,8 +62,10 @@ struct merger {
 	unsigned nworkers;
 	struct sink *sinks[MERGER_MAX_SINKS];
 	unsigned nsinks;
-	uint32_t max_conns;
+	uint32_t max_conns;	/* per worker */
 	uint32_t max_exporters;
+	uint32_t max_window_conns; /* per merged window */
+	uint32_t max_window_exporters;
 	struct merged_window pending[MERGER_MAX_PENDING];
 	uint64_t watermark[PS_MAX_WORKERS];
 	bool finished[PS_MAX_WORKERS];

@@ -11,6 +11,7 @@ static const struct msg_info infos[MSG_TYPE_COUNT] = {
 	[MSG_EXPORTER_HEALTH] = { "exporter_health", 1 },
 	[MSG_BGP_SESSION] = { "bgp_session", 1 },
 	[MSG_ROUTE] = { "route", 1 },
+	[MSG_WINDOW_OTHER] = { "window_other", 1 },
 };
 
 const struct msg_info *msg_info(enum msg_type t)
@@ -18,8 +19,8 @@ const struct msg_info *msg_info(enum msg_type t)
 	return &infos[t];
 }
 
-static void msg_head(struct jbuf *j, enum msg_type t, uint64_t start_ns,
-		     uint64_t end_ns)
+void msg_head(struct jbuf *j, enum msg_type t, uint64_t start_ns,
+	      uint64_t end_ns)
 {
 	json_obj_begin(j, NULL);
 	json_str(j, "type", infos[t].type);

@@ -18,6 +18,7 @@ enum msg_type {
 	MSG_EXPORTER_HEALTH,
 	MSG_BGP_SESSION, /* collector/bmp_msg.c */
 	MSG_ROUTE,       /* collector/messages_route.c */
+	MSG_WINDOW_OTHER, /* collector/messages_other.c */
 	MSG_TYPE_COUNT
 };
 
@@ -27,6 +28,10 @@ struct msg_info {
 };
 
 const struct msg_info *msg_info(enum msg_type t);
+
+/* Every message's start: type, schema_version and the window. */
+void msg_head(struct jbuf *j, enum msg_type t, uint64_t start_ns,
+	      uint64_t end_ns);
 
 /* Stable id of an auto-discovered connection: "<router>/if<ifIndex>". */
 void msg_connection_id(const struct conn_key *key, char *buf, size_t len);
@@ -61,6 +66,13 @@ void msg_exporter_id(const struct agg_exporter *e, char *buf, size_t len);
 void msg_exporter_health(struct jbuf *j, const struct agg_exporter *e,
 			 uint64_t start_ns, uint64_t end_ns,
 			 uint64_t kernel_drops, char *key, size_t keylen);
+
+struct window_other;
+/* A window's folded and refused entries (window_caps.h); key
+ * "window_other". */
+void msg_window_other(struct jbuf *j, const struct window_other *o,
+		      uint64_t start_ns, uint64_t end_ns, char *key,
+		      size_t keylen);
 
 struct bmp_router;
 struct bmp_peer;

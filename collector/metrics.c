@@ -127,6 +127,71 @@ static uint64_t ld(const _Atomic uint64_t *v)
 					    &(p)->workers[i_].pub.field));     \
 	} while (0)
 
+/*
+ * The per-exporter state tables (aging, htab.h): their size, the least
+ * recently used entries a full table forgot for a new key (reason "lru")
+ * and those forgotten after limits.state_idle_seconds (reason "idle").
+ */
+static void render_state_tables(struct text *t, const struct pipeline *p)
+{
+	family(t, "peerscope_state_entries", "gauge",
+	       "Entries in a worker's per-exporter state tables, by table.");
+	for (unsigned i = 0; i < p->nworkers; i++)
+		for (unsigned k = 0; k < STATS_TABLE_COUNT; k++)
+			text_printf(t,
+				    "peerscope_state_entries{worker=\"%u\","
+				    "table=\"%s\"} %llu\n",
+				    i, stats_table_name(k),
+				    (unsigned long long)ld(
+					    &p->workers[i].pub.table_entries[k]));
+	family(t, "peerscope_state_evicted_total", "counter",
+	       "Per-exporter state forgotten: lru = a full table made room "
+	       "for a new key, idle = unused for limits.state_idle_seconds.");
+	for (unsigned i = 0; i < p->nworkers; i++) {
+		const struct worker_pub *w = &p->workers[i].pub;
+
+		for (unsigned k = 0; k < STATS_TABLE_COUNT; k++)
+			text_printf(t,
+				    "peerscope_state_evicted_total{worker="
+				    "\"%u\",table=\"%s\",reason=\"lru\"} "
+				    "%llu\n"
+				    "peerscope_state_evicted_total{worker="
+				    "\"%u\",table=\"%s\",reason=\"idle\"} "
+				    "%llu\n",
+				    i, stats_table_name(k),
+				    (unsigned long long)ld(&w->table_evicted[k]),
+				    i, stats_table_name(k),
+				    (unsigned long long)ld(&w->table_expired[k]));
+	}
+}
+
+/* IPFIX/v9 templates a full cache or an exporter's quota made room for. */
+static void render_template_evictions(struct text *t,
+				      const struct pipeline *p)
+{
+	family(t, "peerscope_templates_evicted_total", "counter",
+	       "IPFIX/v9 templates dropped to make room, by worker and "
+	       "reason: exporter_quota (the exporter's own least recently "
+	       "used, at flow.max_templates_per_exporter), expired (not "
+	       "re-sent for flow.template_timeout_seconds), cache_full "
+	       "(the least recently used of the exporter holding the most, "
+	       "exporters with decoded data kept first).");
+	for (unsigned i = 0; i < p->nworkers; i++)
+		for (unsigned r = 0; r < IPFIX_EVICT_COUNT; r++)
+			text_printf(t,
+				    "peerscope_templates_evicted_total{worker="
+				    "\"%u\",reason=\"%s\"} %llu\n",
+				    i, ipfix_evict_name(r),
+				    (unsigned long long)ld(
+					    &p->workers[i]
+						     .pub.templates_evicted[r]));
+	PER_WORKER(t, p, "peerscope_flow_held_sets_evicted_total", "counter",
+		   "IPFIX/v9 data sets held for their template, dropped to "
+		   "hold another exporter's (counted as aged out in "
+		   "exporter_health).",
+		   held_sets_evicted);
+}
+
 static void render_workers(struct text *t, const struct pipeline *p)
 {
 	PER_WORKER(t, p, "peerscope_datagrams_total", "counter",
@@ -169,6 +234,7 @@ static void render_workers(struct text *t, const struct pipeline *p)
 	PER_WORKER(t, p, "peerscope_templates_refused_total", "counter",
 		   "Template definitions refused at their cap.",
 		   templates_refused);
+	render_template_evictions(t, p);
 	family(t, "peerscope_ring_slots", "gauge",
 	       "Slots of each worker-to-merger ring.");
 	text_printf(t, "peerscope_ring_slots %u\n", p->cfg->ring_slots);
@@ -177,22 +243,7 @@ static void render_workers(struct text *t, const struct pipeline *p)
 	for (unsigned i = 0; i < p->nworkers; i++)
 		text_printf(t, "peerscope_sockets{worker=\"%u\"} %u\n", i,
 			    p->workers[i].rx_count);
-	family(t, "peerscope_state_entries", "gauge",
-	       "Entries in a worker's state tables, by table.");
-	for (unsigned i = 0; i < p->nworkers; i++) {
-		const struct worker_pub *w = &p->workers[i].pub;
-
-		text_printf(t,
-			    "peerscope_state_entries{worker=\"%u\","
-			    "table=\"sequence\"} %llu\n"
-			    "peerscope_state_entries{worker=\"%u\","
-			    "table=\"source\"} %llu\n"
-			    "peerscope_state_entries{worker=\"%u\","
-			    "table=\"counter\"} %llu\n",
-			    i, (unsigned long long)ld(&w->seq_entries), i,
-			    (unsigned long long)ld(&w->source_entries), i,
-			    (unsigned long long)ld(&w->counter_entries));
-	}
+	render_state_tables(t, p);
 }
 
 /* By protocol: a handful of label values, summed over workers. */
@@ -230,7 +281,10 @@ static void render_decode(struct text *t, const struct pipeline *p)
 	       "Datagrams, samples or records dropped or skipped, by reason "
 	       "(see README: troubleshooting).");
 	for (unsigned r = 0; r < DEC_REASON_COUNT; r++) {
-		uint64_t n = p->input_errors.n[r];
+		/* capture-level (replay), the live BMP server's (live), and
+		 * every worker's */
+		uint64_t n = p->input_errors.n[r] +
+			     ld(&p->bmp_pub.gauges.errors[r]);
 
 		for (unsigned i = 0; i < p->nworkers; i++)
 			n += ld(&p->workers[i].pub.errors[r]);
@@ -260,6 +314,14 @@ static void render_merger(struct text *t, const struct pipeline *p)
 	metric_u64(t, "peerscope_exporters_refused_total", "counter",
 		   "Exporters refused at limits.exporters_per_worker.",
 		   ld(&h->exporters_refused));
+	metric_u64(t, "peerscope_connections_folded_total", "counter",
+		   "Connections past limits.connections_per_window, published "
+		   "summed in their window's window_other message.",
+		   ld(&h->conns_folded));
+	metric_u64(t, "peerscope_exporters_folded_total", "counter",
+		   "Exporters past limits.exporters_per_window, published "
+		   "summed in their window's window_other message.",
+		   ld(&h->exporters_folded));
 	family(t, "peerscope_messages_total", "counter",
 	       "Messages published, by type.");
 	for (int i = 0; i < MSG_TYPE_COUNT; i++)
@@ -405,6 +467,10 @@ static void render_exporter_totals(struct text *t, const struct exp_totals *e)
 		   "counter",
 		   "Datagrams of exporters past the per-exporter series cap.",
 		   e->omitted_datagrams);
+	metric_u64(t, "peerscope_exporter_totals_evicted_total", "counter",
+		   "Per-exporter series given to a newer exporter (the one "
+		   "heard from least recently, absent from the last window).",
+		   e->evicted_exporters);
 }
 
 static void render_snapshot(struct text *t, const struct pipeline *p)
@@ -637,6 +703,55 @@ static void render_bmp(struct text *t, const struct pipeline *p)
 		   "Routers without a peerscope_bmp_router_rib_routes series.",
 		   ld(&g->routers_omitted));
 	render_bmp_backpressure(t, g, top, n);
+	if (strcmp(p->cfg->bmp_listen, "-") == 0)
+		return;
+	metric_u64(t, "peerscope_bmp_connections_accepted_total", "counter",
+		   "BMP connections accepted by the live server (refusals, "
+		   "timeouts and evictions are bmp.server.* reasons of "
+		   "peerscope_decode_errors_total).",
+		   ld(&g->accepted));
+	metric_u64(t, "peerscope_bmp_connections_closed_total", "counter",
+		   "BMP sessions of the live server that ended, for any "
+		   "reason.",
+		   ld(&g->closed));
+}
+
+/* The endpoint's own connections (http.h): taken, refused, closed. */
+static void render_http_connections(struct text *t,
+				    const struct http_server *h)
+{
+	static const char *const refused[HTTP_REFUSAL_COUNT] = {
+		[HTTP_REFUSED_NOT_ALLOWED] = "not_allowed",
+		[HTTP_REFUSED_PER_ADDRESS] = "per_address",
+		[HTTP_REFUSED_CAP] = "cap",
+	};
+	static const char *const closed[HTTP_CLOSE_COUNT] = {
+		[HTTP_CLOSED_TIMEOUT] = "timeout",
+		[HTTP_CLOSED_EVICTED] = "evicted",
+	};
+
+	metric_u64(t, "peerscope_http_connections", "gauge",
+		   "HTTP connections open now.", ld(&h->open));
+	metric_u64(t, "peerscope_http_connections_accepted_total", "counter",
+		   "HTTP connections accepted.", ld(&h->accepted));
+	family(t, "peerscope_http_connections_refused_total", "counter",
+	       "HTTP connections closed at once: not_allowed (outside "
+	       "http.allow), per_address (a quarter of http.max_clients from "
+	       "that address open), cap (every connection in a request).");
+	for (unsigned i = 0; i < HTTP_REFUSAL_COUNT; i++)
+		text_printf(t,
+			    "peerscope_http_connections_refused_total{reason="
+			    "\"%s\"} %llu\n",
+			    refused[i], (unsigned long long)ld(&h->refused[i]));
+	family(t, "peerscope_http_connections_closed_total", "counter",
+	       "HTTP connections closed by peerscope: timeout (no request "
+	       "completed for http.timeout_seconds), evicted (waiting "
+	       "longest for a request when a new one needed the slot).");
+	for (unsigned i = 0; i < HTTP_CLOSE_COUNT; i++)
+		text_printf(t,
+			    "peerscope_http_connections_closed_total{reason="
+			    "\"%s\"} %llu\n",
+			    closed[i], (unsigned long long)ld(&h->closed[i]));
 }
 
 static void render_process(struct text *t, const struct http_server *h)
@@ -675,6 +790,7 @@ static void render_process(struct text *t, const struct http_server *h)
 	metric_u64(t, "peerscope_http_requests_rejected_total", "counter",
 		   "HTTP requests refused (bad method, path or body).",
 		   ld(&h->requests_rejected));
+	render_http_connections(t, h);
 	metric_u64(t, "peerscope_log_lines_suppressed_total", "counter",
 		   "Log lines held back by rate limiting (HTTP thread).",
 		   h->limit.suppressed_total);

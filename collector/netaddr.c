@@ -318,3 +318,14 @@ bool netaddr_allow_match(const struct netaddr_allow *a,
 			return true;
 	return false;
 }
+
+bool netaddr_allow_names(const struct netaddr_allow *a,
+			 const struct ps_addr *src)
+{
+	uint8_t full = src->af == 4 ? 32 : 128;
+
+	for (uint32_t i = 0; i < a->n; i++)
+		if (a->p[i].len == full && prefix_covers(&a->p[i], src))
+			return true;
+	return false;
+}

@@ -69,6 +69,14 @@ socklen_t netaddr_sockaddr(const struct ps_endpoint *ep, int family,
 			   struct sockaddr_storage *ss);
 
 /*
+ * Connections waiting to be accepted on every TCP listener: a burst of
+ * honest ones and a flood both queue here, and a flood is then accepted
+ * and dealt with (refused, replaced, timed out) rather than left to
+ * crowd out the queue while SYNs are retried.
+ */
+#define NETADDR_TCP_BACKLOG 128
+
+/*
  * A listening TCP socket on ep (non-blocking, close-on-exec,
  * SO_REUSEADDR; ":port" dual-stack, or IPv4 only on a host without
  * IPv6).  0 with *fd, or -1 with the reason in err (prefixed with what).
@@ -91,6 +99,14 @@ int netaddr_parse_allow(struct netaddr_allow *a, const char *text, char *err,
 
 /* Whether an allow-list lets `src` in. */
 bool netaddr_allow_match(const struct netaddr_allow *a,
+			 const struct ps_addr *src);
+
+/*
+ * Whether an allow-list names `src` alone (a bare address, or /32, /128):
+ * a known peer, not one let in by a prefix.  Such entries are bounded by
+ * the list, so what they pin (state, window entries) stays bounded.
+ */
+bool netaddr_allow_names(const struct netaddr_allow *a,
 			 const struct ps_addr *src);
 
 #endif /* PEERSCOPE_NETADDR_H */

@@ -263,7 +263,7 @@ void pipeline_stop(struct pipeline *p)
 	/* BMP first: its last events must reach a running merger */
 	if (p->bmp_on) {
 		bmp_server_stop(&p->bmp);
-		dec_stats_add(&p->input_errors, &p->bmp.st);
+		dec_stats_add(&p->bmp_errors, &p->bmp.st);
 		p->bmp_on = false;
 	}
 	for (unsigned i = 0; i < p->threads_started; i++)
@@ -395,6 +395,7 @@ static void sum_totals(const struct pipeline *p, struct run_totals *t)
 {
 	memset(t, 0, sizeof(*t));
 	dec_stats_add(&t->errors, &p->input_errors);
+	dec_stats_add(&t->errors, &p->bmp_errors);
 	for (unsigned i = 0; i < p->nworkers; i++) {
 		const struct worker_totals *w = &p->workers[i].totals;
 
@@ -442,6 +443,8 @@ static void write_stats_json(const struct pipeline *p,
 	json_u64(&j, "state_refused", t->w.state_refused);
 	json_u64(&j, "connections_refused", m->conns_refused);
 	json_u64(&j, "exporters_refused", m->exporters_refused);
+	json_u64(&j, "connections_folded", m->conns_folded);
+	json_u64(&j, "exporters_folded", m->exporters_folded);
 	json_u64(&j, "kernel_drops", t->w.kernel_drops);
 	json_obj_begin(&j, "messages");
 	for (int i = 0; i < MSG_TYPE_COUNT; i++)
@@ -513,7 +516,8 @@ void pipeline_summary(const struct pipeline *p, FILE *out,
 	fprintf(out, "summary: windows published=%llu forced=%llu "
 		     "dropped=%llu late_datagrams=%llu kernel_drops=%llu "
 		     "state_refused=%llu connections_refused=%llu "
-		     "exporters_refused=%llu\n",
+		     "exporters_refused=%llu connections_folded=%llu "
+		     "exporters_folded=%llu\n",
 		(unsigned long long)m->windows_published,
 		(unsigned long long)m->windows_forced,
 		(unsigned long long)t.w.windows_dropped,
@@ -521,7 +525,9 @@ void pipeline_summary(const struct pipeline *p, FILE *out,
 		(unsigned long long)t.w.kernel_drops,
 		(unsigned long long)t.w.state_refused,
 		(unsigned long long)m->conns_refused,
-		(unsigned long long)m->exporters_refused);
+		(unsigned long long)m->exporters_refused,
+		(unsigned long long)m->conns_folded,
+		(unsigned long long)m->exporters_folded);
 	for (unsigned r = 0; r < DEC_REASON_COUNT; r++)
 		if (t.errors.n[r] != 0)
 			fprintf(out, "summary: decode %s=%llu (%s)\n",

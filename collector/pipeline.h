@@ -46,6 +46,9 @@ struct pipeline {
 	struct sink kafka; /* output.kafka (sink_kafka.h) */
 	bool kafka_open;
 	struct dec_stats input_errors; /* capture-level reasons (replay) */
+	/* the live BMP server's reasons once it stopped (for the summary;
+	 * /metrics reads them live from bmp_pub.gauges) */
+	struct dec_stats bmp_errors;
 	uint64_t pin_failures;
 	/* replay: before the RIB or peer states change, hand every pending
 	 * batch over and wait until the workers processed it (replay.c);

@@ -32,6 +32,7 @@ static const struct kafka_route {
 	{ MSG_EXPORTER_HEALTH, "peerscope.exporter.health" },
 	{ MSG_BGP_SESSION, "peerscope.bgp.sessions" },
 	{ MSG_ROUTE, "peerscope.routes" },
+	{ MSG_WINDOW_OTHER, "peerscope.window.other" },
 };
 
 static const char *const compression_codec[] = {

@@ -55,6 +55,40 @@ void stats_hub_fini(struct stats_hub *h)
 	h->inited = false;
 }
 
+const char *stats_table_name(enum stats_table t)
+{
+	static const char *const name[STATS_TABLE_COUNT] = {
+		[STATS_TABLE_SEQUENCE] = "sequence",
+		[STATS_TABLE_SOURCE] = "source",
+		[STATS_TABLE_COUNTER] = "counter",
+		[STATS_TABLE_SAMPLING] = "sampling",
+		[STATS_TABLE_BOOT] = "boot_time",
+	};
+
+	return t < STATS_TABLE_COUNT ? name[t] : "none";
+}
+
+/* The state tables' sizes, evictions and expiries (htab.h). */
+static void tables_publish(struct worker *w)
+{
+	const struct htab *tab[STATS_TABLE_COUNT] = {
+		[STATS_TABLE_SEQUENCE] = &w->seq_state,
+		[STATS_TABLE_SOURCE] = &w->source_state,
+		[STATS_TABLE_COUNTER] = &w->counter_state,
+		[STATS_TABLE_SAMPLING] = ingest_flow_sampling(w->flow),
+		[STATS_TABLE_BOOT] = ingest_flow_boot(w->flow),
+	};
+	struct worker_pub *p = &w->pub;
+
+	for (unsigned i = 0; i < STATS_TABLE_COUNT; i++) {
+		if (tab[i] == NULL)
+			continue; /* no flow datagram yet */
+		STORE(p->table_entries[i], tab[i]->count);
+		STORE(p->table_evicted[i], tab[i]->evicted);
+		STORE(p->table_expired[i], tab[i]->expired);
+	}
+}
+
 void stats_worker_publish(struct worker *w)
 {
 	const struct worker_totals *t = &w->totals;
@@ -71,17 +105,18 @@ void stats_worker_publish(struct worker *w)
 	STORE(p->kernel_drops, t->kernel_drops);
 	STORE(p->ring_occupancy, ring_occupancy(&w->out));
 	STORE(p->ring_full_events, w->out.full_events);
-	STORE(p->seq_entries, w->seq_state.count);
-	STORE(p->source_entries, w->source_state.count);
-	STORE(p->counter_entries, w->counter_state.count);
 	for (unsigned r = 0; r < DEC_REASON_COUNT; r++)
 		STORE(p->errors[r], t->errors.n[r]);
 	/* The flow state is the worker's own: reading it here is safe. */
 	const struct ipfix_cache *c =
 		w->flow != NULL ? ingest_flow_cache(w->flow) : NULL;
 
+	tables_publish(w);
 	STORE(p->templates, c != NULL ? c->live : 0);
 	STORE(p->templates_refused, c != NULL ? c->refused : 0);
+	for (unsigned i = 0; i < IPFIX_EVICT_COUNT; i++)
+		STORE(p->templates_evicted[i], c != NULL ? c->evicted[i] : 0);
+	STORE(p->held_sets_evicted, t->held_sets_evicted);
 	for (unsigned i = 0; i < PS_PROTO_END_; i++) {
 		STORE(p->proto_datagrams[i], t->proto_datagrams[i]);
 		STORE(p->proto_bytes[i], t->proto_bytes[i]);
@@ -109,6 +144,8 @@ void stats_merger_publish(struct stats_hub *h, const struct merger *m)
 	STORE(h->windows_forced, t->windows_forced);
 	STORE(h->conns_refused, t->conns_refused);
 	STORE(h->exporters_refused, t->exporters_refused);
+	STORE(h->conns_folded, t->conns_folded);
+	STORE(h->exporters_folded, t->exporters_folded);
 	for (int i = 0; i < MSG_TYPE_COUNT; i++) {
 		STORE(h->messages[i], t->messages[i]);
 		STORE(h->messages_failed[i], t->messages_failed[i]);
@@ -256,7 +293,8 @@ static int exporter_gauge_cmp(const void *a, const void *b)
 	return strcmp(x->source, y->source);
 }
 
-static void add_total(struct exp_totals *t, const struct exporter_gauge *g)
+static void add_total(struct exp_totals *t, const struct exporter_gauge *g,
+		      uint64_t end_ns)
 {
 	struct exp_total w;
 
@@ -267,7 +305,7 @@ static void add_total(struct exp_totals *t, const struct exporter_gauge *g)
 	w.bytes = g->bytes;
 	w.lost = g->lost;
 	w.rejected = g->rejected;
-	exptotals_add(t, &w);
+	exptotals_add(t, &w, end_ns);
 }
 
 static void snapshot_build(struct stats_snapshot *s,
@@ -311,7 +349,7 @@ static void snapshot_build(struct stats_snapshot *s,
 		g->bytes = e->bytes;
 		g->lost = e->datagram_seq.lost;
 		g->rejected = e->datagrams_rejected;
-		add_total(totals, g);
+		add_total(totals, g, p->end_ns);
 	}
 	(void)exptotals_copy(totals, &s->totals);
 	qsort(s->exporters, n, sizeof(*s->exporters), exporter_gauge_cmp);

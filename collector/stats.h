@@ -29,11 +29,25 @@
 #include "config.h"
 #include "messages.h"
 #include "peerscope/dec_stats.h"
+#include "peerscope/ipfix.h"
 #include "xpub.h"
 
 #define STATS_MAX_SINKS	  4 /* = MERGER_MAX_SINKS */
 #define STATS_WHY_MAX	  256 /* a sink's reason for being down */
 #define STATS_LAT_BUCKETS 8
+
+/* A worker's per-exporter state tables (aging, htab.h), for /metrics. */
+enum stats_table {
+	STATS_TABLE_SEQUENCE, /* datagram sequence per exporter */
+	STATS_TABLE_SOURCE,   /* sFlow sample sequence and pool per source */
+	STATS_TABLE_COUNTER,  /* last interface counters */
+	STATS_TABLE_SAMPLING, /* IPFIX/v9 sampling rates */
+	STATS_TABLE_BOOT,     /* IPFIX boot times */
+	STATS_TABLE_COUNT
+};
+
+/* "sequence", ... as the `table` label. */
+const char *stats_table_name(enum stats_table t);
 
 /* Written by one worker, read by the HTTP thread. */
 struct worker_pub {
@@ -48,12 +62,16 @@ struct worker_pub {
 	_Atomic uint64_t kernel_drops;
 	_Atomic uint64_t ring_occupancy; /* closed windows waiting */
 	_Atomic uint64_t ring_full_events;
-	_Atomic uint64_t seq_entries; /* table sizes */
-	_Atomic uint64_t source_entries;
-	_Atomic uint64_t counter_entries;
+	/* per enum stats_table: size, least recently used entries evicted
+	 * at the cap, idle entries expired */
+	_Atomic uint64_t table_entries[STATS_TABLE_COUNT];
+	_Atomic uint64_t table_evicted[STATS_TABLE_COUNT];
+	_Atomic uint64_t table_expired[STATS_TABLE_COUNT];
 	_Atomic uint64_t errors[DEC_REASON_COUNT];
 	_Atomic uint64_t templates; /* IPFIX/v9 templates usable now */
 	_Atomic uint64_t templates_refused;
+	_Atomic uint64_t templates_evicted[IPFIX_EVICT_COUNT];
+	_Atomic uint64_t held_sets_evicted; /* held data sets made room */
 	_Atomic uint64_t proto_datagrams[PS_PROTO_END_];
 	_Atomic uint64_t proto_bytes[PS_PROTO_END_];
 	/* worker 0 with flow.tcp_listen: ipfix_tcp.h's counters */
@@ -102,6 +120,8 @@ struct stats_hub {
 	_Atomic uint64_t windows_forced;
 	_Atomic uint64_t conns_refused;
 	_Atomic uint64_t exporters_refused;
+	_Atomic uint64_t conns_folded; /* window caps (window_caps.h) */
+	_Atomic uint64_t exporters_folded;
 	_Atomic uint64_t messages[MSG_TYPE_COUNT];
 	_Atomic uint64_t messages_failed[MSG_TYPE_COUNT];
 	/*

@@ -14,6 +14,15 @@
 #include "worker.h"
 
 #define WORKER_STATE_MAX_FACTOR 4 /* state tables hold a few per connection */
+/*
+ * How often an active entry of an aging table moves to the front (htab.h):
+ * the exporter table, touched once per datagram and only max_exporters
+ * large, every 100 ms (safe while fewer than max_exporters new sources
+ * arrive in 100 ms); the per-sample tables, four times larger, every
+ * second (their list surgery cost about 10 ns per sample).
+ */
+#define WORKER_TOUCH_FINE_NS   (100ULL * 1000 * 1000)
+#define WORKER_TOUCH_COARSE_NS (1000ULL * 1000 * 1000)
 
 static void sleep_briefly(void)
 {
@@ -26,6 +35,7 @@ int worker_init(struct worker *w, unsigned id, const struct ps_config *cfg,
 		bool replay)
 {
 	uint32_t state_cap = cfg->max_connections * WORKER_STATE_MAX_FACTOR;
+	char err[160];
 
 	memset(w, 0, sizeof(*w));
 	w->id = id;
@@ -39,13 +49,21 @@ int worker_init(struct worker *w, unsigned id, const struct ps_config *cfg,
 				(uint64_t)cfg->flow_window_grace * 1000000000ULL;
 	if (strcmp(cfg->flow_tcp_listen, "-") != 0)
 		w->grace_ns = (uint64_t)cfg->flow_window_grace * 1000000000ULL;
+	/* udp.allow: filters live datagrams (udp.c); its single addresses
+	 * pin exporters in replay too (netaddr_allow_names).  Validated. */
+	if (netaddr_parse_allow(&w->allow, cfg->udp_allow, err, sizeof(err)) ==
+	    -1)
+		w->allow.n = 0;
 	if (ring_init(&w->out, cfg->ring_slots) == -1 ||
-	    htab_init(&w->seq_state, sizeof(struct exp_key),
-		      sizeof(struct seq_state_entry), cfg->max_exporters) == -1 ||
-	    htab_init(&w->source_state, sizeof(struct source_key),
-		      sizeof(struct source_state), state_cap) == -1 ||
-	    htab_init(&w->counter_state, sizeof(struct conn_key),
-		      sizeof(struct counter_state), cfg->max_connections) == -1 ||
+	    htab_init_aging(&w->seq_state, sizeof(struct exp_key),
+			    sizeof(struct seq_state_entry), cfg->max_exporters,
+			    &w->now_ns, WORKER_TOUCH_FINE_NS) == -1 ||
+	    htab_init_aging(&w->source_state, sizeof(struct source_key),
+			    sizeof(struct source_state), state_cap, &w->now_ns,
+			    WORKER_TOUCH_COARSE_NS) == -1 ||
+	    htab_init_aging(&w->counter_state, sizeof(struct conn_key),
+			    sizeof(struct counter_state), cfg->max_connections,
+			    &w->now_ns, WORKER_TOUCH_COARSE_NS) == -1 ||
 	    attrib_state_init(&w->direction_routers, cfg->max_connections,
 			      cfg->max_exporters) == -1)
 		goto fail;
@@ -120,20 +138,24 @@ static void worker_push(struct worker *w, struct agg_window *win)
  */
 static struct agg_window *worker_open(struct worker *w, uint64_t now_ns)
 {
+	struct agg_window *win;
 	struct cfg_win cw;
 	uint64_t start_ns;
 
-	if (w->cfgpub == NULL)
-		return agg_window_new(w->id,
-				      agg_window_start(now_ns, w->window_ns),
-				      agg_window_start(now_ns, w->window_ns) +
-					      w->window_ns,
-				      w->cfg->max_connections,
-				      w->cfg->max_exporters);
-	cfgpub_resolve(w->cfgpub, now_ns, &cw, &start_ns);
-	w->window_ns = cw.window_ns;
-	return agg_window_new(w->id, start_ns, start_ns + cw.window_ns,
-			      cw.max_conns, cw.max_exporters);
+	if (w->cfgpub == NULL) {
+		start_ns = agg_window_start(now_ns, w->window_ns);
+		win = agg_window_new(w->id, start_ns, start_ns + w->window_ns,
+				     w->cfg->max_connections,
+				     w->cfg->max_exporters);
+	} else {
+		cfgpub_resolve(w->cfgpub, now_ns, &cw, &start_ns);
+		w->window_ns = cw.window_ns;
+		win = agg_window_new(w->id, start_ns, start_ns + cw.window_ns,
+				     cw.max_conns, cw.max_exporters);
+	}
+	if (win != NULL)
+		win->pins = &w->allow; /* udp.allow's single addresses */
+	return win;
 }
 
 /*
@@ -160,6 +182,26 @@ static void fill_last_status(struct worker *w, struct agg_window *win)
 }
 
 /*
+ * Per-exporter state unused for limits.state_idle_seconds of data time
+ * (the newest datagram's, not the window's end, which a long or final
+ * window puts far ahead) is forgotten: an exporter gone for good (or a
+ * spoofed one-off) stops holding a slot even while the table is not full.
+ * Checked as windows close.
+ */
+static void worker_expire_state(struct worker *w)
+{
+	uint64_t idle = (uint64_t)w->cfg->state_idle_seconds * 1000000000ULL;
+	uint64_t now_ns = w->now_ns;
+
+	if (idle == 0 || now_ns <= idle)
+		return;
+	htab_expire(&w->seq_state, now_ns - idle);
+	htab_expire(&w->source_state, now_ns - idle);
+	htab_expire(&w->counter_state, now_ns - idle);
+	ingest_flow_expire(w->flow, now_ns - idle);
+}
+
+/*
  * `filled`: the status was filled when the window stopped being current
  * (held for grace), so that a connection gets the status of its own time,
  * as it does without grace; sFlow output does not depend on the grace.
@@ -170,6 +212,7 @@ static void worker_close_win(struct worker *w, struct agg_window *win,
 	if (!filled)
 		fill_last_status(w, win);
 	attrib_window_close(w, win);
+	worker_expire_state(w);
 	ingest_flow_window_close(w, win);
 	win->kernel_drops = udp_rx_take_drops(w->rx, w->rx_count);
 	w->totals.kernel_drops += win->kernel_drops;
@@ -205,6 +248,9 @@ static void worker_retire(struct worker *w)
 
 void worker_advance(struct worker *w, uint64_t now_ns)
 {
+	if (now_ns > w->now_ns)
+		w->now_ns = now_ns; /* the aging clock never goes back */
+	ingest_flow_tick(w, now_ns);
 	/* Windows leave in time order, so the merger's watermark holds. */
 	while (w->held_count > 0 &&
 	       now_ns >= w->held[0]->end_ns + w->grace_ns)

@@ -64,6 +64,7 @@ struct worker_totals {
 	uint64_t windows_closed;
 	uint64_t windows_dropped;   /* output ring full in live mode */
 	uint64_t state_refused;     /* sequence/counter state at its cap */
+	uint64_t held_sets_evicted; /* IPFIX data sets held, then made room */
 	uint64_t kernel_drops;
 	uint64_t ipfix_tcp_templates_dropped; /* replay: ipfix_tcp_forget */
 	struct dec_stats errors;
@@ -93,6 +94,9 @@ struct worker {
 	struct rx_batch *batches;   /* replay: RX_BATCHES_PER_WORKER */
 	/* replay: batches processed, release-stored (replay.c's barrier) */
 	_Atomic uint64_t batches_done;
+	/* Per-exporter state: aging tables (htab.h) on the data clock
+	 * below, expired limits.state_idle_seconds after their last use. */
+	uint64_t now_ns;            /* newest time worker_advance() saw */
 	struct htab seq_state;      /* datagram sequence per exporter */
 	struct htab source_state;   /* sample sequence and pool per source */
 	struct htab counter_state;  /* last interface counters */

@@ -1,6 +1,6 @@
 /*
- * ipfix.c - IPFIX (RFC 7011) and NetFlow v9 (RFC 3954): one walker, one
- * template cache.
+ * ipfix.c - IPFIX (RFC 7011) and NetFlow v9 (RFC 3954): one walker over
+ * one template cache (ipfix_cache.c).
  *
  * IPFIX message                        NetFlow v9 packet
  *  0      2      4                      0      2      4
@@ -27,25 +27,14 @@
  */
 #include <string.h>
 
+#include "ipfix_cache.h"
 #include "peerscope/cursor.h"
 #include "peerscope/ipfix.h"
 #include "peerscope/packet.h"
 
-#define NTP_UNIX_OFFSET	    2208988800ULL /* seconds from 1900 to 1970 */
-#define TCACHE_MAX_LOAD_NUM 3		  /* slots taken at most 3/4 full */
-#define TCACHE_MAX_LOAD_DEN 4
+#define NTP_UNIX_OFFSET 2208988800ULL /* seconds from 1900 to 1970 */
 
-/* ---- template cache ---------------------------------------------------- */
-
-static uint32_t tkey_hash(const struct ipfix_tkey *k)
-{
-	const uint8_t *p = (const uint8_t *)k;
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < sizeof(*k); i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h ^ (h >> 15);
-}
+/* ---- template keys ------------------------------------------------------ */
 
 /* The key of template `tid` of the message's transport session. */
 static void tkey_make(struct ipfix_tkey *k, const struct ipfix_msg *m,
@@ -57,205 +46,6 @@ static void tkey_make(struct ipfix_tkey *k, const struct ipfix_msg *m,
 	k->version = (uint8_t)m->version;
 	k->domain = m->domain;
 	k->tid = tid;
-}
-
-int ipfix_cache_init(struct ipfix_cache *tc, struct ipfix_template *slots,
-		     uint32_t capacity, uint32_t max_templates,
-		     uint32_t timeout_s)
-{
-	if (capacity == 0 || (capacity & (capacity - 1)) != 0 ||
-	    max_templates == 0 || max_templates > capacity / 2)
-		return -1;
-	memset(tc, 0, sizeof(*tc));
-	memset(slots, 0, sizeof(*slots) * capacity);
-	tc->slots = slots;
-	tc->capacity = capacity;
-	tc->max_templates = max_templates;
-	tc->timeout_s = timeout_s;
-	return 0;
-}
-
-/* Slot holding `key` (any non-empty state), else NULL; *free_slot gets the
- * first reusable slot (tombstone, else the empty one ending the probe). */
-static struct ipfix_template *tcache_probe(const struct ipfix_cache *tc,
-					   const struct ipfix_tkey *key,
-					   struct ipfix_template **free_slot)
-{
-	uint32_t mask = tc->capacity - 1;
-	uint32_t i = tkey_hash(key) & mask;
-
-	if (free_slot != NULL)
-		*free_slot = NULL;
-	/* Bounded: a full lap at most, even if no slot is empty. */
-	for (uint32_t n = 0; n < tc->capacity; n++, i = (i + 1) & mask) {
-		struct ipfix_template *t = &tc->slots[i];
-
-		if (t->state == IPFIX_T_EMPTY) {
-			if (free_slot != NULL && *free_slot == NULL)
-				*free_slot = t;
-			return NULL;
-		}
-		if (memcmp(&t->key, key, sizeof(*key)) == 0)
-			return t;
-		if (t->state == IPFIX_T_WITHDRAWN && free_slot != NULL &&
-		    *free_slot == NULL)
-			*free_slot = t;
-	}
-	return NULL;
-}
-
-int ipfix_cache_limit_exporters(struct ipfix_cache *tc,
-				struct ipfix_exporter_count *table,
-				uint32_t capacity, uint32_t max_per_exporter)
-{
-	if (capacity == 0 || (capacity & (capacity - 1)) != 0 ||
-	    max_per_exporter == 0)
-		return -1;
-	memset(table, 0, sizeof(*table) * capacity);
-	tc->exporters = table;
-	tc->exporters_capacity = capacity;
-	tc->exporters_used = 0;
-	tc->max_per_exporter = max_per_exporter;
-	return 0;
-}
-
-/* The exporter's counter, created when `create`; NULL when absent/full. */
-static struct ipfix_exporter_count *
-exp_count(struct ipfix_cache *tc, const struct ps_addr *a, bool create)
-{
-	uint32_t mask = tc->exporters_capacity - 1;
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < sizeof(*a); i++)
-		h = (h ^ ((const uint8_t *)a)[i]) * 16777619u;
-	for (uint32_t n = 0, i = h & mask; n < tc->exporters_capacity;
-	     n++, i = (i + 1) & mask) {
-		struct ipfix_exporter_count *e = &tc->exporters[i];
-
-		if (e->exporter.af == 0) {
-			if (!create ||
-			    (uint64_t)(tc->exporters_used + 1) *
-					    TCACHE_MAX_LOAD_DEN >
-				    (uint64_t)tc->exporters_capacity *
-					    TCACHE_MAX_LOAD_NUM)
-				return NULL;
-			e->exporter = *a;
-			tc->exporters_used++;
-			return e;
-		}
-		if (memcmp(&e->exporter, a, sizeof(*a)) == 0)
-			return e;
-	}
-	return NULL;
-}
-
-/* One more live template for its exporter, if the caps allow it. */
-static bool exp_count_take(struct ipfix_cache *tc, const struct ps_addr *a)
-{
-	struct ipfix_exporter_count *e;
-
-	if (tc->exporters == NULL)
-		return true;
-	e = exp_count(tc, a, true);
-	if (e == NULL || e->live >= tc->max_per_exporter)
-		return false;
-	e->live++;
-	return true;
-}
-
-static void exp_count_put(struct ipfix_cache *tc, const struct ps_addr *a)
-{
-	struct ipfix_exporter_count *e;
-
-	if (tc->exporters == NULL)
-		return;
-	e = exp_count(tc, a, false);
-	if (e != NULL && e->live > 0)
-		e->live--;
-}
-
-const struct ipfix_template *ipfix_cache_find(const struct ipfix_cache *tc,
-					      const struct ipfix_tkey *key)
-{
-	return tcache_probe(tc, key, NULL);
-}
-
-int ipfix_cache_put(struct ipfix_cache *tc, const struct ipfix_template *t)
-{
-	struct ipfix_template *free_slot;
-	struct ipfix_template *cur = tcache_probe(tc, &t->key, &free_slot);
-
-	if (cur != NULL) {
-		/* Redefinition (or revival of a withdrawn id): replace. */
-		if (cur->state != IPFIX_T_LIVE) {
-			if (tc->live >= tc->max_templates ||
-			    !exp_count_take(tc, &t->key.exporter))
-				goto refuse;
-			tc->live++;
-		}
-		*cur = *t;
-		cur->state = IPFIX_T_LIVE;
-		return 0;
-	}
-	if (tc->live >= tc->max_templates || free_slot == NULL)
-		goto refuse;
-	if (free_slot->state == IPFIX_T_EMPTY &&
-	    (uint64_t)(tc->used + 1) * TCACHE_MAX_LOAD_DEN >
-		    (uint64_t)tc->capacity * TCACHE_MAX_LOAD_NUM)
-		goto refuse;
-	if (!exp_count_take(tc, &t->key.exporter))
-		goto refuse;
-	if (free_slot->state == IPFIX_T_EMPTY)
-		tc->used++;
-	*free_slot = *t;
-	free_slot->state = IPFIX_T_LIVE;
-	tc->live++;
-	return 0;
-refuse:
-	tc->refused++;
-	return -1;
-}
-
-static void tcache_withdraw(struct ipfix_cache *tc, struct ipfix_template *t)
-{
-	if (t->state == IPFIX_T_LIVE) {
-		tc->live--;
-		exp_count_put(tc, &t->key.exporter);
-	}
-	t->state = IPFIX_T_WITHDRAWN;
-}
-
-/* Withdraw every template (or options template) of one exporter+domain. */
-static uint32_t tcache_withdraw_all(struct ipfix_cache *tc,
-				    const struct ipfix_tkey *scope,
-				    bool options)
-{
-	uint32_t n = 0;
-
-	for (uint32_t i = 0; i < tc->capacity; i++) {
-		struct ipfix_template *t = &tc->slots[i];
-
-		if (t->state != IPFIX_T_LIVE || t->options != options ||
-		    t->key.version != scope->version ||
-		    t->key.domain != scope->domain ||
-		    memcmp(&t->key.exporter, &scope->exporter,
-			   sizeof(scope->exporter)) != 0)
-			continue;
-		tcache_withdraw(tc, t);
-		n++;
-	}
-	return n;
-}
-
-void ipfix_cache_forget(struct ipfix_cache *tc, const struct ps_addr *exporter)
-{
-	for (uint32_t i = 0; i < tc->capacity; i++) {
-		struct ipfix_template *t = &tc->slots[i];
-
-		if (t->state == IPFIX_T_LIVE &&
-		    memcmp(&t->key.exporter, exporter, sizeof(*exporter)) == 0)
-			tcache_withdraw(tc, t);
-	}
 }
 
 /* ---- template compilation ---------------------------------------------- */
@@ -570,8 +360,11 @@ static void template_install(struct ipfix_cache *tc, struct ipfix_template *t,
 			     struct ipfix_msg *m, const struct ipfix_handler *h,
 			     struct dec_stats *st)
 {
+	bool pinned = h != NULL && h->exporter_pinned != NULL &&
+		      h->exporter_pinned(h->arg, m);
+
 	t->last_seen_s = m->now_s;
-	if (ipfix_cache_put(tc, t) == -1) {
+	if (ipfix_cache_put(tc, t, pinned) == -1) {
 		m->templates_refused++;
 		dec_count(st, DEC_IPFIX_TEMPLATE_REFUSED);
 		return;
@@ -591,15 +384,15 @@ static void template_withdraw(struct ipfix_cache *tc, struct ipfix_msg *m,
 	/* §8.1: id 2 (templates) or 3 (options templates) withdraws them all */
 	if (tid == 2 || tid == 3) {
 		m->templates_withdrawn +=
-			tcache_withdraw_all(tc, &key, tid == 3);
+			ipfix_tcache_withdraw_all(tc, &key, tid == 3);
 		return;
 	}
-	t = tcache_probe(tc, &key, NULL);
+	t = ipfix_tcache_lookup(tc, &key);
 	if (t == NULL || t->state != IPFIX_T_LIVE || t->options != options) {
 		dec_count(st, DEC_IPFIX_WITHDRAW_UNKNOWN);
 		return;
 	}
-	tcache_withdraw(tc, t);
+	ipfix_tcache_withdraw(tc, t);
 	m->templates_withdrawn++;
 }
 
@@ -1529,7 +1322,7 @@ int ipfix_decode_data_set(struct ipfix_cache *tc, struct ipfix_msg *m,
 			  uint16_t set_id, const uint8_t *body, size_t len,
 			  const struct ipfix_handler *h, struct dec_stats *st)
 {
-	const struct ipfix_template *t;
+	struct ipfix_template *t;
 	struct ipfix_tkey key;
 	struct ps_flow flow;
 	struct ipfix_options opt;
@@ -1537,7 +1330,7 @@ int ipfix_decode_data_set(struct ipfix_cache *tc, struct ipfix_msg *m,
 	struct cur c;
 
 	tkey_make(&key, m, set_id);
-	t = ipfix_cache_find(tc, &key);
+	t = ipfix_tcache_lookup(tc, &key);
 	if (t == NULL || t->state != IPFIX_T_LIVE) {
 		dec_count(st, t == NULL ? DEC_IPFIX_DATA_TEMPLATE_UNKNOWN :
 					  DEC_IPFIX_DATA_TEMPLATE_WITHDRAWN);
@@ -1590,6 +1383,9 @@ int ipfix_decode_data_set(struct ipfix_cache *tc, struct ipfix_msg *m,
 				h->flow(h->arg, m, &flow);
 		}
 	}
+	/* decoded: the last template of its exporter a flood may evict
+	 * (the callbacks above never change the cache) */
+	ipfix_tcache_used(tc, t);
 	return 0;
 }
 

@@ -159,44 +159,90 @@ struct ipfix_template {
 };
 
 /*
- * The template cache.  `slots` (capacity a power of two, at least twice
- * max_templates) is owned by the caller; ipfix_cache_init only lays the
- * table over it.  Withdrawn templates keep their slot as a tombstone that
- * a later definition of any key may reuse.
+ * The template cache (decoders/ipfix_cache.c): fair under a flood.
+ *
+ * Every live template belongs to its exporter address, which holds at
+ * most `max_per_exporter` of them; the cache holds `max_templates`.  No
+ * definition is turned away while room can be made fairly:
+ *   - an exporter at its quota replaces its own least recently used
+ *     template (IPFIX_EVICT_QUOTA);
+ *   - a full cache first drops a template not re-sent for `timeout_s`
+ *     (IPFIX_EVICT_EXPIRED), else the least recently used template of
+ *     the exporter holding the most (IPFIX_EVICT_FULL).  Exporters are in
+ *     two classes: preferred (data was decoded with one of its templates
+ *     while it held them, or the handler's exporter_pinned says so) and
+ *     the rest (they only ever sent templates).  A definition takes room
+ *     from the rest before the preferred, and from its own class only
+ *     from an exporter holding more than it does (else from itself); a
+ *     definition from the rest is refused when only preferred exporters
+ *     hold templates.
+ * "Used" means a data set decoded with the template, so a flood of
+ * template definitions never makes a template in use look idle.  A spoofed
+ * source sending templates only can thus take at most what no exporter
+ * with data needs, and a new exporter always gets its templates in.
+ *
+ * Storage: open addressing over `slots` (capacity a power of two, at least
+ * twice max_templates) with backward-shift deletion, so no tombstones pile
+ * up; a withdrawn template keeps its slot (IPFIX_T_WITHDRAWN, so data for
+ * it is named as such) until room is needed.  Beside the slots live the
+ * recency lists, one record per exporter holding templates and the class
+ * buckets (by templates held) that find the largest holder in O(1).  All
+ * of it is one block of caller memory of ipfix_cache_mem_size() bytes.
+ * Every operation is O(1) but forgetting an exporter (O(its templates))
+ * and withdrawing all of a domain (O(the exporter's templates)).
  */
-/* Live templates of one exporter address (per-exporter cap). */
-struct ipfix_exporter_count {
-	struct ps_addr exporter; /* af 0 = free entry */
-	uint32_t live;
+
+/* Why a live template left the cache to make room (tc->evicted). */
+enum ipfix_evict {
+	IPFIX_EVICT_QUOTA,   /* its exporter's own least recently used */
+	IPFIX_EVICT_EXPIRED, /* not re-sent for timeout_s */
+	IPFIX_EVICT_FULL,    /* least recently used of the largest holder */
+	IPFIX_EVICT_COUNT
 };
+
+/* "exporter_quota", "expired", "cache_full": /metrics label values. */
+const char *ipfix_evict_name(enum ipfix_evict r);
+
+struct ipfix_cache_limits {
+	uint32_t max_templates;	   /* live templates, all exporters (>= 1) */
+	uint32_t max_per_exporter; /* of one address; 0 or more = the cache */
+	uint32_t timeout_s;	   /* RFC 7011 §8.4 lifetime; 0 = none */
+};
+
+struct ipfix_tmeta;	/* per slot (ipfix_cache.c) */
+struct ipfix_texporter; /* per exporter holding templates */
 
 struct ipfix_cache {
-	struct ipfix_exporter_count *exporters; /* NULL: no per-exporter cap */
-	uint32_t exporters_capacity;		/* power of two */
-	uint32_t exporters_used;
-	uint32_t max_per_exporter;
-	struct ipfix_template *slots;
+	struct ipfix_template *slots; /* iterate: state IPFIX_T_LIVE */
 	uint32_t capacity;
 	uint32_t live;		/* templates usable now */
-	uint32_t used;		/* slots ever taken (live + withdrawn) */
+	uint32_t used;		/* slots taken: live + withdrawn */
 	uint32_t max_templates; /* cap on live templates */
-	uint32_t timeout_s;	/* RFC 7011 §8.4 lifetime over UDP; 0 = none */
-	uint64_t refused;	/* definitions refused at the cap */
+	uint32_t max_per_exporter;
+	uint32_t timeout_s; /* RFC 7011 §8.4 lifetime over UDP; 0 = none */
+	uint64_t refused;   /* definitions refused (no fair room) */
+	uint64_t evicted[IPFIX_EVICT_COUNT];
+	uint64_t changes; /* definitions that changed what is live, withdrawals,
+			   * evictions: for persisting (not refreshes, not use) */
+	/* internals (ipfix_cache.c) */
+	struct ipfix_tmeta *meta;
+	struct ipfix_texporter *exp; /* max_templates + 1 records */
+	uint32_t *exp_index;	     /* address hash -> record + 1, 0 empty */
+	uint32_t exp_index_cap;
+	uint32_t exp_free;
+	uint32_t exp_busy; /* record being served: kept while it holds none */
+	uint32_t *bucket; /* [class][templates held] -> first record */
+	uint32_t bucket_top[2];
+	uint32_t def_oldest, def_newest; /* live, by last definition */
+	uint32_t wd_oldest, wd_newest;	 /* withdrawn, oldest first */
 };
 
-int ipfix_cache_init(struct ipfix_cache *tc, struct ipfix_template *slots,
-		     uint32_t capacity, uint32_t max_templates,
-		     uint32_t timeout_s);
+/* Bytes of caller memory a cache with these limits needs. */
+size_t ipfix_cache_mem_size(const struct ipfix_cache_limits *lim);
 
-/*
- * Optional: cap live templates per exporter address at `max_per_exporter`
- * and the exporters the cache knows at 3/4 of `capacity` (a power of two);
- * `table` is the caller's.  Definitions past either cap are refused and
- * counted like those past max_templates.  Call right after init.
- */
-int ipfix_cache_limit_exporters(struct ipfix_cache *tc,
-				struct ipfix_exporter_count *table,
-				uint32_t capacity, uint32_t max_per_exporter);
+/* Lay the cache over `mem` (len >= ipfix_cache_mem_size(lim)).  0 or -1. */
+int ipfix_cache_init(struct ipfix_cache *tc, void *mem, size_t len,
+		     const struct ipfix_cache_limits *lim);
 
 /* Drop every template of one exporter (TCP connection closed). */
 void ipfix_cache_forget(struct ipfix_cache *tc, const struct ps_addr *exporter);
@@ -204,8 +250,13 @@ void ipfix_cache_forget(struct ipfix_cache *tc, const struct ps_addr *exporter);
 const struct ipfix_template *ipfix_cache_find(const struct ipfix_cache *tc,
 					      const struct ipfix_tkey *key);
 
-/* Install a compiled template (also used to restore persisted state). */
-int ipfix_cache_put(struct ipfix_cache *tc, const struct ipfix_template *t);
+/*
+ * Install a compiled template (also used to restore persisted state):
+ * 0, or -1 when refused.  `preferred`: its exporter is one to keep (see
+ * above); t->last_seen_s is the time now.
+ */
+int ipfix_cache_put(struct ipfix_cache *tc, const struct ipfix_template *t,
+		    bool preferred);
 
 /* One message's header and what its walk produced. */
 struct ipfix_msg {
@@ -305,6 +356,9 @@ struct ipfix_handler {
 			    uint16_t set_id, const uint8_t *set, size_t len);
 	void (*template_added)(void *arg, const struct ipfix_msg *m,
 			       uint16_t tid);
+	/* whether the message's exporter is one the cache must prefer
+	 * (named in an allow-list); NULL = none is */
+	bool (*exporter_pinned)(void *arg, const struct ipfix_msg *m);
 };
 
 /*

@@ -18,7 +18,8 @@ Connection cap (flow.tcp_max_connections=2, clients bound to distinct
 127.0.0.x addresses): exporter A streams the first capture and stays
 connected; a second connection from A's address, and two connections past
 the cap, must be closed by the collector at once while B (the second
-address) is kept; /metrics must count exactly that (2 accepted, 2 refused
+address, which sent one header-only message, so it is no silent
+connection a newcomer may replace) is kept; /metrics must count exactly that (2 accepted, 2 refused
 at the cap, 1 refused for the exporter already connected, A's bytes and
 messages as sent), and after A and B close, the templates dropped must be
 the templates A's stream left defined (flow_oracle.py's walk of the same
@@ -41,6 +42,8 @@ import flow_oracle as fo  # noqa: E402
 
 CAPTURES = ["pmacctd-ipfix-sampled10-live.pcap", "pmacctd-ipfix-live.pcap"]
 CHUNKS = [1, 3, 15, 16, 17, 1000, 7]
+# RFC 7011 3.1: version 10, length 16, export time, sequence, domain 1
+B_HELLO = bytes.fromhex("000a0010" "00000000" "00000000" "00000001")
 
 
 def free_port():
@@ -220,8 +223,12 @@ def cap_scenario(rep, args, pcap, want_totals):
                   closed_by_collector(dup, 3))
         b = connect_from("127.0.0.2", port)
         socks.append(b)
-        wait_for(http_port, "peerscope_ipfix_tcp_connections_accepted_total",
-                 2)
+        # B sends one whole message (a header with no set): a session
+        # that has spoken is not evicted for a newcomer, one that has
+        # not would be (test_hostile.py)
+        b.sendall(B_HELLO)
+        wait_for(http_port, "peerscope_ipfix_tcp_messages_total",
+                 len(payloads) + 1)
         rep.check("cap: B (another address, under the cap) is kept",
                   not closed_by_collector(b, 0.5))
         extra = [connect_from("127.0.0.%d" % i, port) for i in (3, 4)]
@@ -262,7 +269,8 @@ def cap_scenario(rep, args, pcap, want_totals):
                   "peerscope_ipfix_tcp_messages_total",
                   "peerscope_ipfix_tcp_framing_errors_total",
                   "peerscope_ipfix_tcp_connections_closed_total")],
-              [2, 2, 2, 1, 0, len(stream), len(payloads), 0, 0])
+              [2, 2, 2, 1, 0, len(stream) + len(B_HELLO),
+               len(payloads) + 1, 0, 0])
     rep.equal("cap: after A and B closed: open, closed, templates dropped "
               "(the oracle's live templates)",
               [end.get(k) for k in (
@@ -279,7 +287,7 @@ def cap_scenario(rep, args, pcap, want_totals):
                                    "refused_exporter_connected", "bytes",
                                    "messages", "closed",
                                    "templates_dropped")],
-              [2, 2, 1, len(stream), len(payloads), 2,
+              [2, 2, 1, len(stream) + len(B_HELLO), len(payloads) + 1, 2,
                len(oracle.templates)])
     msgs = []
     if os.path.exists(out):

@@ -192,6 +192,17 @@ def main():
             for window in (86400, 10):
                 run = cl.replay(args.peerscope, [pcap], window, sets=sets)
                 sch.validate_run("%s --window %d" % (name, window), run)
+        # window caps that bind: two sFlow agents and an IPFIX exporter in
+        # one window, one of each published, the rest in window_other
+        run = cl.replay(args.peerscope, [
+            os.path.join(flows, "pmacctd-sflow-rate1-live.pcap"),
+            os.path.join(flows, "pmacctd-ipfix-live.pcap")], 86400,
+            sets=["listen.sflow=:6343", "listen.ipfix=:4739",
+                  "limits.connections_per_window=1",
+                  "limits.exporters_per_window=1"])
+        sch.validate_run("capped window (window_other)", run)
+        rep.equal("capped window: one window_other message",
+                  len(run.of_type("window_other")), 1)
         # the schemas must also reject: an unknown field, a bad status string
         sample = sch.samples if hasattr(sch, "samples") else {}
         for key, m in sorted(sample.items()):
@@ -200,8 +211,9 @@ def main():
             bad2 = dict(m, window=dict(m["window"], start="yesterday"))
             rep.check("schema %s rejects an unknown field and a bad date-time"
                       % key, not v.is_valid(bad1) and not v.is_valid(bad2))
-        want = {"connection_metrics.v1", "exporter_health.v1"}
-        rep.check("corpus: both message types were seen and validated",
+        want = {"connection_metrics.v1", "exporter_health.v1",
+                "window_other.v1"}
+        rep.check("corpus: every window message type was seen and validated",
                   want <= sch.seen_types, "seen %r" % sorted(sch.seen_types))
     route_messages(rep, args, sch)
     rep.finish()

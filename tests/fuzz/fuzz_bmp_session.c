@@ -3,58 +3,38 @@
  * framing with a bounded buffer, decoding, the session table, ADD-PATH
  * decisions, the route tables and attribute interning, then the end of
  * the session.  The first input byte picks the read size, so chunking is
- * fuzzed too.  Every bgp_session and route message the stream causes is
- * written and must parse as JSON (json-c): wire strings and attributes
- * never break the output.  Links the collector library.
+ * fuzzed too: below 32, reads of 1 to 32 bytes (headers split at every
+ * offset); else 32 bytes to 8 KiB, as sockets deliver.  Route changes go
+ * to a callback that counts them (the session does the work it does with
+ * bmp.route_messages on); the messages they become are
+ * fuzz_bmp_messages.c's business, which keeps this target at session
+ * speed (writing and parsing JSON was three quarters of its time).  Links
+ * the collector library.
  */
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bmp_msg.h"
 #include "bmp_session.h"
-#include "json.h"
-#include "messages.h"
 
-/* json-c's parser, declared here: its header's json_bool type clashes with
- * our writer's json_bool(). */
-struct json_object;
-struct json_object *json_tokener_parse(const char *str);
-int json_object_put(struct json_object *obj);
-
-static struct jbuf out;
-
-static void must_parse(void)
-{
-	struct json_object *o;
-
-	if (out.failed)
-		return; /* out of memory: counted by the real callers */
-	o = json_tokener_parse(out.buf);
-	if (o == NULL)
-		__builtin_trap();
-	json_object_put(o);
-}
+static uint64_t changes;
 
 static void on_event(void *ctx, const struct bmp_router *r,
 		     const struct bmp_peer *p, const char *event)
 {
-	char key[512];
-
 	(void)ctx;
-	jbuf_reset(&out);
-	msg_bgp_session(&out, r, p, event, key, sizeof(key));
-	must_parse();
+	(void)r;
+	(void)p;
+	changes += event[0];
 }
 
 static void on_route(void *ctx, struct bmp_router *r, const struct bmp_peer *p,
 		     const struct bmp_route_change *c)
 {
-	char key[512];
-
 	(void)ctx;
-	jbuf_reset(&out);
-	msg_route(&out, r, p, c, key, sizeof(key));
-	must_parse();
+	(void)r;
+	(void)p;
+	(void)c;
+	changes++;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -67,7 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	chunk = (size_t)data[0] % 64 + 1;
+	chunk = data[0] < 32 ? (size_t)data[0] + 1 :
+			       (size_t)32 << (data[0] % 9);
 	bmp_router_init(&r, "fuzz", NULL, &lim, on_event, NULL);
 	bmp_router_on_route(&r, on_route, NULL);
 	for (off = 1; off < size; off += chunk) {

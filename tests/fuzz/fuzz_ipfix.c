@@ -15,15 +15,16 @@
 #include "peerscope/ipfix.h"
 #include "peerscope/netflow5.h"
 
-#define FUZZ_SLOTS	   64 /* small: the cap and tombstone reuse get hit */
+/* small: quotas, fair eviction and slot reclaiming get hit */
 #define FUZZ_MAX_TEMPLATES 16
+#define FUZZ_QUOTA	   8
+#define FUZZ_MEM	   (64 * 1024)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct fuzz_state {
 	struct ipfix_cache tc;
-	struct ipfix_template slots[FUZZ_SLOTS];
-	struct ipfix_exporter_count counts[4]; /* 3 exporters of 4 fit */
+	_Alignas(16) uint8_t mem[FUZZ_MEM];
 	unsigned flows;
 	uint8_t sink;
 	int ready;
@@ -85,6 +86,37 @@ static void on_nf5(void *arg, const struct nf5_header *h, struct ps_flow *f)
 	fs->flows++;
 }
 
+/*
+ * The caps hold whatever came in, and the slots agree with the counters:
+ * live slots = live, live + withdrawn = used <= 3/4 of the capacity, no
+ * exporter over its quota, and every live template is found by its key
+ * (backward-shift deletion left no probe chain broken).
+ */
+static void cache_check(const struct ipfix_cache *tc)
+{
+	uint32_t live = 0, used = 0, per[4] = { 0 };
+
+	for (uint32_t i = 0; i < tc->capacity; i++) {
+		const struct ipfix_template *t = &tc->slots[i];
+
+		if (t->state == IPFIX_T_EMPTY)
+			continue;
+		used++;
+		if (ipfix_cache_find(tc, &t->key) != t)
+			__builtin_trap();
+		if (t->state != IPFIX_T_LIVE)
+			continue;
+		live++;
+		per[t->key.exporter.bytes[3] & 3]++;
+	}
+	if (live != tc->live || used != tc->used ||
+	    live > FUZZ_MAX_TEMPLATES || used * 4 > tc->capacity * 3)
+		__builtin_trap();
+	for (unsigned i = 0; i < 4; i++)
+		if (per[i] > FUZZ_QUOTA)
+			__builtin_trap();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct fuzz_state fs; /* lives across inputs on purpose */
@@ -102,9 +134,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct dec_stats st;
 
 	if (!fs.ready) {
-		if (ipfix_cache_init(&fs.tc, fs.slots, FUZZ_SLOTS,
-				     FUZZ_MAX_TEMPLATES, 0) == -1 ||
-		    ipfix_cache_limit_exporters(&fs.tc, fs.counts, 4, 8) == -1)
+		const struct ipfix_cache_limits lim = { FUZZ_MAX_TEMPLATES,
+							FUZZ_QUOTA, 0 };
+
+		if (ipfix_cache_mem_size(&lim) > sizeof(fs.mem) ||
+		    ipfix_cache_init(&fs.tc, fs.mem, sizeof(fs.mem), &lim) ==
+			    -1)
 			__builtin_trap();
 		fs.ready = 1;
 	}
@@ -124,12 +159,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		__builtin_trap();
 	if (nf5_decode(data + 1, size - 1, &nh, on_nf5, &fs, &st) == -1)
 		fs.sink ^= 2;
-	/* the caps hold whatever came in */
-	if (fs.tc.live > FUZZ_MAX_TEMPLATES || fs.tc.used > FUZZ_SLOTS ||
-	    fs.tc.exporters_used > 3)
-		__builtin_trap();
-	for (unsigned i = 0; i < 4; i++)
-		if (fs.counts[i].live > 8)
-			__builtin_trap();
+	cache_check(&fs.tc);
 	return 0;
 }

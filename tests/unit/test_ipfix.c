@@ -162,7 +162,7 @@ static void on_added(void *arg, const struct ipfix_msg *m, uint16_t tid)
 
 struct fixture {
 	struct ipfix_cache tc;
-	struct ipfix_template slots[64];
+	void *mem; /* the cache's block */
 	struct rec r;
 	struct ipfix_handler h;
 	struct dec_stats st;
@@ -171,11 +171,26 @@ struct fixture {
 	struct buf b;
 };
 
+/* A cache of max templates, quota per exporter, lifetime timeout_s. */
+static int cache_make(struct fixture *x, uint32_t max, uint32_t quota,
+		      uint32_t timeout_s)
+{
+	struct ipfix_cache_limits lim = { max, quota, timeout_s };
+	size_t len = ipfix_cache_mem_size(&lim);
+
+	free(x->mem);
+	x->mem = aligned_alloc(16, (len + 15) & ~(size_t)15);
+	return x->mem != NULL &&
+			       ipfix_cache_init(&x->tc, x->mem, len, &lim) == 0 ?
+		       0 :
+		       -1;
+}
+
 static int setup(void **state)
 {
 	struct fixture *x = calloc(1, sizeof(*x));
 
-	if (x == NULL || ipfix_cache_init(&x->tc, x->slots, 64, 16, 0) != 0)
+	if (x == NULL || cache_make(x, 16, 0, 0) != 0)
 		return -1;
 	x->h.arg = &x->r;
 	x->h.flow = on_flow;
@@ -193,7 +208,10 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	free(*state);
+	struct fixture *x = *state;
+
+	free(x->mem);
+	free(x);
 	return 0;
 }
 
@@ -623,12 +641,65 @@ static void test_template_field_count_overflow(void **state)
 	assert_int_equal(x->tc.live, 1);
 }
 
+/* Is template `tid` of domain 1 (IPFIX) live for exporter .last? */
+static bool tmpl_live(const struct fixture *x, uint8_t last, uint16_t tid)
+{
+	struct ipfix_tkey k;
+	const struct ipfix_template *t;
+
+	memset(&k, 0, sizeof(k));
+	k.exporter = x->exporter;
+	k.exporter.bytes[3] = last;
+	k.version = 10;
+	k.domain = 1;
+	k.tid = tid;
+	t = ipfix_cache_find(&x->tc, &k);
+	return t != NULL && t->state == IPFIX_T_LIVE;
+}
+
+/* One message from exporter .last defining templates first..first+n-1
+ * (one 4-byte field each). */
+static void define_from(struct fixture *x, uint8_t last, uint16_t first,
+			uint16_t n)
+{
+	x->exporter.bytes[3] = last;
+	ipfix_begin(&x->b, 1, 1);
+	set_begin(&x->b, 2);
+	for (uint16_t t = first; t < first + n; t++) {
+		put16(&x->b, t);
+		put16(&x->b, 1);
+		field(&x->b, 1, 4);
+	}
+	set_end(&x->b);
+	ipfix_end(&x->b);
+	assert_int_equal(decode(x), 0);
+}
+
+/* One data record from exporter .last for template tid (defined above). */
+static void data_from(struct fixture *x, uint8_t last, uint16_t tid)
+{
+	x->exporter.bytes[3] = last;
+	ipfix_begin(&x->b, 2, 1);
+	set_begin(&x->b, tid);
+	put32(&x->b, 1000);
+	set_end(&x->b);
+	ipfix_end(&x->b);
+	assert_int_equal(decode(x), 0);
+}
+
 static void test_cache_cap(void **state)
 {
 	struct fixture *x = *state;
 	unsigned sent = 0;
 
-	/* 100 000 template ids, 1000 per message: the cap (16) holds */
+	/*
+	 * 100 000 template ids from one exporter, 1000 per message: the cap
+	 * (16, also its quota) holds, and each definition past 16 replaces
+	 * the exporter's least recently used template (none is used by data
+	 * here, so the oldest): no refusal, 100000 - 16 quota evictions,
+	 * the last 16 ids live.  Ids repeat after 65000 definitions, long
+	 * after they were evicted: each repeat is a new definition too.
+	 */
 	for (unsigned msg = 0; msg < 100; msg++) {
 		ipfix_begin(&x->b, 1, 1);
 		set_begin(&x->b, 2);
@@ -643,59 +714,147 @@ static void test_cache_cap(void **state)
 	}
 	assert_int_equal(sent, 100000);
 	assert_int_equal(x->tc.live, 16);
-	assert_true(x->tc.used <= 64);
-	/* 100000 - 16 refused, minus ids that repeat after 65000 (35000 ids
-	 * sent a second time, of which 16 are live re-definitions) */
-	assert_int_equal(reason(x, DEC_IPFIX_TEMPLATE_REFUSED),
-			 100000 - 16 - 16);
+	assert_true(x->tc.used <= x->tc.capacity * 3 / 4);
+	assert_int_equal(reason(x, DEC_IPFIX_TEMPLATE_REFUSED), 0);
+	assert_int_equal(x->tc.evicted[IPFIX_EVICT_QUOTA], 100000 - 16);
+	assert_int_equal(x->tc.evicted[IPFIX_EVICT_FULL], 0);
+	for (unsigned k = 99984; k < 100000; k++)
+		assert_true(tmpl_live(x, 1, (uint16_t)(256 + k % 65000)));
+	assert_false(tmpl_live(x, 1, (uint16_t)(256 + 99983 % 65000)));
 }
 
 static void test_cap_per_exporter(void **state)
 {
 	struct fixture *x = *state;
-	struct ipfix_exporter_count counts[8];
 
-	assert_int_equal(ipfix_cache_limit_exporters(&x->tc, counts, 8, 3), 0);
-	/* exporter .1 defines 5 templates: 3 kept, 2 refused */
-	ipfix_begin(&x->b, 1, 1);
-	set_begin(&x->b, 2);
-	for (uint16_t t = 300; t < 305; t++) {
-		put16(&x->b, t);
-		put16(&x->b, 1);
-		field(&x->b, 1, 4);
-	}
-	set_end(&x->b);
-	ipfix_end(&x->b);
-	assert_int_equal(decode(x), 0);
+	assert_int_equal(cache_make(x, 16, 3, 0), 0);
+	/* exporter .1 defines 5 templates: the last 3 stay, its own two
+	 * oldest made room (quota), nothing refused */
+	define_from(x, 1, 300, 5);
 	assert_int_equal(x->tc.live, 3);
-	assert_int_equal(reason(x, DEC_IPFIX_TEMPLATE_REFUSED), 2);
-	/* another exporter still has room */
-	x->exporter.bytes[3] = 9;
-	assert_int_equal(decode(x), 0);
+	assert_int_equal(x->tc.evicted[IPFIX_EVICT_QUOTA], 2);
+	assert_int_equal(reason(x, DEC_IPFIX_TEMPLATE_REFUSED), 0);
+	assert_false(tmpl_live(x, 1, 301));
+	assert_true(tmpl_live(x, 1, 302) && tmpl_live(x, 1, 304));
+	/* data for 302 makes it the most recently used: the next
+	 * definition replaces 303, the least recently used */
+	data_from(x, 1, 302);
+	assert_int_equal(x->r.n, 1);
+	define_from(x, 1, 310, 1);
+	assert_true(tmpl_live(x, 1, 302) && tmpl_live(x, 1, 310));
+	assert_false(tmpl_live(x, 1, 303));
+	/* another exporter has its own quota */
+	define_from(x, 9, 300, 5);
 	assert_int_equal(x->tc.live, 6);
-	/* a withdrawal frees room for exporter .9 only */
+	assert_true(tmpl_live(x, 1, 302) && tmpl_live(x, 1, 304));
+	assert_true(tmpl_live(x, 9, 302) && tmpl_live(x, 9, 304));
+}
+
+/*
+ * The fairness of a full cache (16 templates, 8 per exporter), by hand:
+ * two exporters that only send templates fill it; a newcomer gets its
+ * templates in, taken from the largest holders; once data decodes with
+ * them it is preferred, and no template-only flood takes them again; a
+ * template-only exporter facing only preferred ones is refused.
+ */
+static void test_cache_fair(void **state)
+{
+	struct fixture *x = *state;
+	unsigned held[5] = { 0 };
+
+	assert_int_equal(cache_make(x, 16, 8, 0), 0);
+	define_from(x, 1, 256, 8);
+	define_from(x, 2, 256, 8);
+	assert_int_equal(x->tc.live, 16);
+	/* newcomer .3: two templates, taken from .1 and .2 (8 each) */
+	define_from(x, 3, 256, 2);
+	assert_int_equal(x->tc.live, 16);
+	assert_int_equal(x->tc.evicted[IPFIX_EVICT_FULL], 2);
+	assert_int_equal(reason(x, DEC_IPFIX_TEMPLATE_REFUSED), 0);
+	assert_true(tmpl_live(x, 3, 256) && tmpl_live(x, 3, 257));
+	/* its data decodes: .3 is preferred now */
+	data_from(x, 3, 256);
+	data_from(x, 3, 257);
+	assert_int_equal(x->r.n, 1);
+	/* a spoofed flood from .4: 200 template-only definitions.  It may
+	 * only take from .1 and .2 (template-only too), and only while they
+	 * hold more than it does: .3 keeps both */
+	define_from(x, 4, 1000, 200);
+	assert_true(tmpl_live(x, 3, 256) && tmpl_live(x, 3, 257));
+	for (uint8_t e = 1; e <= 4; e++)
+		for (uint16_t t = 256; t < 1200; t++)
+			held[e] += tmpl_live(x, e, t);
+	assert_int_equal(held[3], 2);
+	/* 14 left to the three template-only exporters: a fair share each
+	 * (4 or 5), the flood no more than the others */
+	assert_int_equal(held[1] + held[2] + held[4], 14);
+	for (uint8_t e = 1; e <= 4; e++)
+		if (e != 3)
+			assert_true(held[e] == 4 || held[e] == 5);
+	assert_int_equal(reason(x, DEC_IPFIX_TEMPLATE_REFUSED), 0);
+	/* make every holder preferred: .1, .2 and .4 decode data too */
+	for (uint8_t e = 1; e <= 4; e++)
+		for (uint16_t t = 256; t < 1200; t++)
+			if (e != 3 && tmpl_live(x, e, t))
+				data_from(x, e, t);
+	/* a new template-only exporter now finds no room it may take */
+	define_from(x, 5, 256, 1);
+	assert_false(tmpl_live(x, 5, 256));
+	assert_int_equal(reason(x, DEC_IPFIX_TEMPLATE_REFUSED), 1);
+	assert_int_equal(x->tc.refused, 1);
+	assert_int_equal(x->tc.live, 16);
+}
+
+/* Named alone in an allow-list: preferred before any data (the handler
+ * says so), so template-only senders cannot take its templates. */
+static bool pin_dot7(void *arg, const struct ipfix_msg *m)
+{
+	(void)arg;
+	return m->exporter.bytes[3] == 7;
+}
+
+static void test_cache_pinned_and_expired(void **state)
+{
+	struct fixture *x = *state;
+	struct ipfix_msg m;
+
+	assert_int_equal(cache_make(x, 8, 8, 600), 0);
+	x->h.exporter_pinned = pin_dot7;
+	define_from(x, 7, 256, 4); /* pinned, no data yet */
+	define_from(x, 1, 256, 4);
+	/* .2's four take from .1 while it holds more (twice), then from
+	 * .2 itself; never from .7 */
+	define_from(x, 2, 256, 4);
+	assert_int_equal(x->tc.live, 8);
+	for (uint16_t t = 256; t < 260; t++)
+		assert_true(tmpl_live(x, 7, t));
+	assert_true(tmpl_live(x, 1, 258) && tmpl_live(x, 1, 259));
+	assert_true(tmpl_live(x, 2, 258) && tmpl_live(x, 2, 259));
+	assert_int_equal(x->tc.evicted[IPFIX_EVICT_FULL], 4);
+	/*
+	 * Expiry: every template was defined at now_s 0 (the message's
+	 * time, m.now_s); ten minutes and one second later all are expired
+	 * (RFC 7011 §8.4: unusable over UDP), and the one defined first
+	 * goes before any fair choice, whatever its class: .7's 256.
+	 */
+	x->exporter.bytes[3] = 2;
 	ipfix_begin(&x->b, 1, 1);
 	set_begin(&x->b, 2);
-	put16(&x->b, 300);
-	put16(&x->b, 0);
-	put16(&x->b, 310);
+	put16(&x->b, 900);
 	put16(&x->b, 1);
 	field(&x->b, 1, 4);
 	set_end(&x->b);
 	ipfix_end(&x->b);
-	assert_int_equal(decode(x), 0);
-	assert_int_equal(x->tc.live, 6);
-	assert_int_equal(reason(x, DEC_IPFIX_TEMPLATE_REFUSED), 4);
-	/* 8 slots hold 6 exporters (3/4): the 7th is refused */
-	for (uint8_t e = 20; e < 25; e++) {
-		x->exporter.bytes[3] = e;
-		ipfix_begin(&x->b, 1, 1);
-		tmpl_256(&x->b);
-		ipfix_end(&x->b);
-		assert_int_equal(decode(x), 0);
-	}
-	assert_int_equal(x->tc.exporters_used, 6);
-	assert_int_equal(x->tc.live, 10);
+	memset(&x->r, 0, sizeof(x->r));
+	memset(&m, 0, sizeof(m));
+	m.now_s = 601;
+	assert_int_equal(ipfix_decode(&x->tc, &x->exporter, x->b.b, x->b.n,
+				      &m, &x->h, &x->st),
+			 0);
+	assert_int_equal(x->tc.evicted[IPFIX_EVICT_EXPIRED], 1);
+	assert_true(tmpl_live(x, 2, 900));
+	assert_false(tmpl_live(x, 7, 256));
+	assert_int_equal(x->tc.live, 8);
 }
 
 static void test_keyed_by_exporter_and_domain(void **state)
@@ -1389,6 +1548,8 @@ int main(void)
 		T(test_template_field_count_overflow),
 		T(test_cache_cap),
 		T(test_cap_per_exporter),
+		T(test_cache_fair),
+		T(test_cache_pinned_and_expired),
 		T(test_keyed_by_exporter_and_domain),
 		T(test_v9_templates_options_data),
 		T(test_v9_zero_fields_and_varlen),
