@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agg.h"
+#include "agg/agg.h"
 
 struct agg_window *agg_window_new(unsigned worker, uint64_t start_ns,
 				  uint64_t end_ns, uint32_t max_conns,

@@ -16,14 +16,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "attrib.h"
-#include "htab.h"
-#include "junk.h"
-#include "netaddr.h"
+#include "agg/flow_health.h"
+#include "agg/junk.h"
+#include "base/htab.h"
+#include "base/netaddr.h"
+#include "ingest/attrib.h"
 #include "peerscope/addr.h"
-#include "flow_health.h"
 #include "peerscope/dec_stats.h"
-#include "rib_enrich.h"
+#include "rib/rib_enrich.h"
 
 enum agg_dir { AGG_IN = 0, AGG_OUT = 1 };
 

@@ -1,10 +1,10 @@
 /* conn_bgp.c - see conn_bgp.h. */
 #include <string.h>
 
-#include "config.h"
-#include "conn_bgp.h"
-#include "json.h"
-#include "rib_lookup.h"
+#include "agg/conn_bgp.h"
+#include "base/config.h"
+#include "base/json.h"
+#include "rib/rib_lookup.h"
 
 /* worker ids are reader ids below the merger's */
 _Static_assert(PS_MAX_WORKERS <= RIB_READER_MERGER,

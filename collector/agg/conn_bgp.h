@@ -37,9 +37,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "agg.h"
-#include "htab.h"
-#include "rib_snap.h"
+#include "agg/agg.h"
+#include "base/htab.h"
+#include "rib/rib_snap.h"
 
 #define CONN_BGP_PEERS	 AGG_PEER_SLOTS
 #define CONN_BGP_HOLD_NS (3600ULL * 1000000000ULL)

@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
-#include "junk.h"
+#include "agg/junk.h"
+#include "base/json.h"
 
 struct junk_source *junk_get(struct junk_table *t, const struct ps_addr *src,
 			     uint16_t port)

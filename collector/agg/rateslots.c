@@ -2,7 +2,7 @@
  * rateslots.c - interval rates, their mean and a duration-weighted
  * nearest-rank percentile; definitions and worked examples in rateslots.h.
  */
-#include "rateslots.h"
+#include "agg/rateslots.h"
 
 #include <assert.h>
 #include <math.h>

@@ -13,7 +13,7 @@
  * the floor only depends on the highest bucket and on max_buckets, the
  * result does not depend on the order values arrived in.
  */
-#include "sketch.h"
+#include "agg/sketch.h"
 
 #include <assert.h>
 #include <math.h>

@@ -3,7 +3,7 @@
  * its merge; the contract, the proof of the bound and the layout are in
  * topn.h.
  */
-#include "topn.h"
+#include "agg/topn.h"
 
 #include <assert.h>
 #include <stdbool.h>

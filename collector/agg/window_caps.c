@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "window_caps.h"
+#include "agg/window_caps.h"
 
 static double conn_traffic(const struct agg_conn *c)
 {

@@ -24,8 +24,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "agg.h"
-#include "htab.h"
+#include "agg/agg.h"
+#include "base/htab.h"
 
 /* What a window could not publish one by one. */
 struct window_other {

@@ -17,9 +17,9 @@
  * the first thing it does not know about is an error.  Loads and sets work
  * on a copy that replaces the caller's struct only on success.
  */
-#include "config.h"
-#include "flow_override.h"
-#include "netaddr.h"
+#include "base/config.h"
+#include "base/flow_override.h"
+#include "base/netaddr.h"
 #include "peerscope/limits.h"
 
 #include <arpa/inet.h>

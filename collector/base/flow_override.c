@@ -2,8 +2,8 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#include "flow_override.h"
-#include "netaddr.h"
+#include "base/flow_override.h"
+#include "base/netaddr.h"
 
 int flow_override_parse_name(const char *name, struct ps_addr *exporter,
 			     uint32_t *ifindex)

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "htab.h"
+#include "base/htab.h"
 
 #define HTAB_MIN_CAPACITY 16u
 

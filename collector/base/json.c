@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "json.h"
+#include "base/json.h"
 
 void jbuf_init(struct jbuf *j)
 {

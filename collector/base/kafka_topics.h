@@ -8,7 +8,7 @@
 #ifndef PEERSCOPE_KAFKA_TOPICS_H
 #define PEERSCOPE_KAFKA_TOPICS_H
 
-#include "config.h"
+#include "base/config.h"
 
 /*
  * The topic of the message type named `type` ("connection_metrics"): its

@@ -5,8 +5,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "json.h"
-#include "log.h"
+#include "base/json.h"
+#include "base/log.h"
 
 static const char *const level_names[] = {
 	[PS_LOG_ERROR] = "error",

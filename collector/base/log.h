@@ -30,7 +30,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "base/config.h"
 
 #define LOG_LINE_MAX	 1024
 #define LOG_LIMIT_SLOTS	 64 /* event keys tracked per limiter */

@@ -1,5 +1,5 @@
 /* macaddr.c - MAC address text forms; see macaddr.h. */
-#include "macaddr.h"
+#include "base/macaddr.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "netaddr.h"
-#include "sockholder.h"
+#include "base/netaddr.h"
+#include "base/sockholder.h"
 
 #define NETADDR_TEXT_MAX 128 /* longest endpoint or prefix we read */
 

@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runfile.h"
+#include "base/runfile.h"
 
 static bool runfile_on(const struct ps_config *cfg)
 {

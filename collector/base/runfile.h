@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "config.h"
+#include "base/config.h"
 
 #define RUNFILE_KAFKA_BROKERS "kafka-brokers"
 

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sockholder.h"
+#include "base/sockholder.h"
 
 #define DIAG_BUF 32768
 

@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "statefile.h"
+#include "base/statefile.h"
 
 #define STATEFILE_PATH_MAX 4096
 #define STATEFILE_TRIES	   16

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bmp_gauge.h"
-#include "bmp_session.h"
+#include "bmp/bmp_gauge.h"
+#include "bmp/bmp_session.h"
 
 void bmp_gauges_init(struct bmp_gauges *g)
 {

@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bmp_session.h"
-#include "json.h"
+#include "base/json.h"
+#include "bmp/bmp_session.h"
 
 /*
  * A peer as both bgp_session and route messages name it: the session key

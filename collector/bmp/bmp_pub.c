@@ -4,7 +4,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "bmp_pub.h"
+#include "bmp/bmp_pub.h"
 
 int bmp_pub_init(struct bmp_pub *q, uint32_t slots)
 {

@@ -27,11 +27,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bmp_gauge.h"
-#include "bmp_session.h"
-#include "json.h"
-#include "messages.h"
-#include "ring.h"
+#include "base/json.h"
+#include "bmp/bmp_gauge.h"
+#include "bmp/bmp_session.h"
+#include "publish/messages.h"
+#include "xthread/ring.h"
 
 struct bmp_pub_item {
 	struct bmp_pub_item *next; /* producer-side queues (bmp_server.c) */

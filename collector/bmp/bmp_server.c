@@ -12,11 +12,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bmp_msg.h"
-#include "bmp_server.h"
-#include "bmp_session.h"
-#include "rib_lookup.h"
-#include "xpub.h"
+#include "bmp/bmp_msg.h"
+#include "bmp/bmp_server.h"
+#include "bmp/bmp_session.h"
+#include "rib/rib_lookup.h"
+#include "xthread/xpub.h"
 
 #define EPOLL_BATCH 64
 

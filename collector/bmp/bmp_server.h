@@ -60,11 +60,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "bmp_pub.h"
-#include "config.h"
-#include "json.h"
-#include "log.h"
-#include "netaddr.h"
+#include "base/config.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/netaddr.h"
+#include "bmp/bmp_pub.h"
 #include "peerscope/addr.h"
 #include "peerscope/dec_stats.h"
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bmp_session.h"
+#include "bmp/bmp_session.h"
 
 #define BMP_BUF_MIN 65536
 

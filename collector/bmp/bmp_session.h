@@ -31,7 +31,7 @@
 
 #include "peerscope/bmp.h"
 #include "peerscope/dec_stats.h"
-#include "rib.h"
+#include "rib/rib.h"
 
 #define BMP_MAX_STAT_TYPES 18 /* 0..17 kept by type; others counted */
 

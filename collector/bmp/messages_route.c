@@ -17,10 +17,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bmp_msg.h"
-#include "bmp_session.h"
-#include "messages.h"
+#include "bmp/bmp_msg.h"
+#include "bmp/bmp_session.h"
 #include "peerscope/cursor.h"
+#include "publish/messages.h"
 
 static const char *const origin_names[] = { "igp", "egp", "incomplete" };
 

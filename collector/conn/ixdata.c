@@ -9,7 +9,7 @@
  * where it happened.  Entries go into a growing array (capped), then are
  * sorted and indexed.
  */
-#include "ixdata.h"
+#include "conn/ixdata.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -75,8 +75,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "macaddr.h"
-#include "netaddr.h"
+#include "base/macaddr.h"
+#include "base/netaddr.h"
 #include "peerscope/addr.h"
 #include "peerscope/limits.h"
 

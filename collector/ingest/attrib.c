@@ -3,12 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agg.h"
-#include "attrib.h"
-#include "attrib_land.h"
-#include "json.h"
-#include "worker.h"
+#include "agg/agg.h"
+#include "base/json.h"
+#include "ingest/attrib.h"
+#include "ingest/attrib_land.h"
 #include "peerscope/flow.h"
+#include "rx/worker.h"
 
 static const char *const reason_names[ATTRIB_REASON_COUNT] = {
 #define ATTRIB_NAME(e, name) [ATTRIB_##e] = name,

@@ -64,7 +64,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "htab.h"
+#include "base/htab.h"
 #include "peerscope/addr.h"
 
 /* An interface side metered within this long still counts as metered. */

@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agg.h"
-#include "attrib.h"
-#include "rib_enrich.h"
-#include "worker.h"
+#include "agg/agg.h"
+#include "ingest/attrib.h"
+#include "rib/rib_enrich.h"
+#include "rx/worker.h"
 
 /* Folded into the caller: its part is then constants and registers. */
 #define ATTRIB_INLINE static inline __attribute__((always_inline))

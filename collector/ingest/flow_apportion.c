@@ -1,5 +1,5 @@
 /* flow_apportion.c - a flow's counters over windows by time.  See .h. */
-#include "flow_apportion.h"
+#include "ingest/flow_apportion.h"
 
 /*
  * floor(v * num / den) without overflow: v and num up to 2^64, so the

@@ -10,10 +10,10 @@
  */
 #include <string.h>
 
-#include "attrib_land.h"
-#include "seqtrack.h"
-#include "worker.h"
+#include "ingest/attrib_land.h"
+#include "ingest/seqtrack.h"
 #include "peerscope/flow.h"
+#include "rx/worker.h"
 
 /* An agent uptime this far behind the last one means the agent restarted. */
 #define SFLOW_UPTIME_RESTART_SLACK_MS 10000u

@@ -1,5 +1,5 @@
 /* seqtrack.c - sequence classification and counter deltas. */
-#include "seqtrack.h"
+#include "ingest/seqtrack.h"
 
 enum seq_verdict seq_track(struct seq_state *s, uint32_t seq, bool restart_hint,
 			   struct seq_counts *c)

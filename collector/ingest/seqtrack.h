@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "agg.h"
+#include "agg/agg.h"
 #include "peerscope/sflow.h"
 
 /* How far back a number may arrive and still count as reordering. */

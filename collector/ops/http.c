@@ -13,10 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "http.h"
-#include "netaddr.h"
-#include "udp.h"
-#include "xpub.h"
+#include "base/netaddr.h"
+#include "ops/http.h"
+#include "rx/udp.h"
+#include "xthread/xpub.h"
 
 /* One connection MHD serves, as the admission and timeout rules see it. */
 struct http_conn {

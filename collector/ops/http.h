@@ -32,10 +32,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "config.h"
-#include "log.h"
-#include "netaddr.h"
-#include "pipeline.h"
+#include "base/config.h"
+#include "base/log.h"
+#include "base/netaddr.h"
+#include "run/pipeline.h"
 
 #define HTTP_MEMORY_LIMIT (16 * 1024) /* per connection: request + headers */
 #define HTTP_ACCEPT_BURST 32	      /* connections accepted per loop turn */

@@ -16,8 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bmp_session.h"
-#include "http.h"
+#include "bmp/bmp_session.h"
+#include "ops/http.h"
 
 #define PEERSCOPE_VERSION_TEXT "0.1.0"
 

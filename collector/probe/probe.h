@@ -45,10 +45,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "agg/sketch.h"
+#include "base/config.h"
 #include "peerscope/addr.h"
-#include "ring.h"
-#include "sketch.h"
+#include "xthread/ring.h"
 
 #define PROBE_ID_MAX	  64 /* bytes of a target id, NUL included */
 #define PROBE_MAX_TARGETS (1u << 20)

@@ -1,5 +1,5 @@
 /* probe_icmp.c - ICMP echo request/reply and sockets (probe_icmp.h). */
-#include "probe_icmp.h"
+#include "probe/probe_icmp.h"
 
 #include <errno.h>
 #include <netinet/icmp6.h>

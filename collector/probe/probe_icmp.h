@@ -37,7 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "probe.h"
+#include "probe/probe.h"
 
 #define PROBE_ICMP_HEADER  8
 #define PROBE_ICMP_PAYLOAD 56

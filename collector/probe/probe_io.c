@@ -16,9 +16,9 @@
  * TX stamp is in place when its reply is timed.  Both stamps are
  * CLOCK_REALTIME, the clock the user-space fallback reads too.
  */
-#include "probe_int.h"
-#include "probe_icmp.h"
-#include "probe_stamp.h"
+#include "probe/probe_icmp.h"
+#include "probe/probe_int.h"
+#include "probe/probe_stamp.h"
 
 #include <errno.h>
 #include <linux/errqueue.h>

@@ -1,5 +1,5 @@
 /* probe_sched.c - send times, jitter and the rate cap (probe_sched.h). */
-#include "probe_sched.h"
+#include "probe/probe_sched.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* probe_stamp.c - STAMP session-sender packets (probe_stamp.h). */
-#include "probe_stamp.h"
+#include "probe/probe_stamp.h"
 
 #include <string.h>
 

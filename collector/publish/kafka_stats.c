@@ -4,7 +4,7 @@
 
 #include <json-c/json.h>
 
-#include "kafka_stats.h"
+#include "publish/kafka_stats.h"
 
 static const char *str_of(struct json_object *o, const char *key)
 {

@@ -3,10 +3,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "bmp_pub.h"
-#include "cfgpub.h"
-#include "merger.h"
-#include "messages.h"
+#include "bmp/bmp_pub.h"
+#include "publish/merger.h"
+#include "publish/messages.h"
+#include "xthread/cfgpub.h"
 
 void merger_init(struct merger *m, struct worker *workers, unsigned nworkers,
 		 const struct ps_config *cfg)

@@ -14,15 +14,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "agg.h"
-#include "config.h"
-#include "conn_bgp.h"
-#include "json.h"
-#include "sink.h"
-#include "sink_kafka.h"
-#include "stats.h"
-#include "window_caps.h"
-#include "worker.h"
+#include "agg/agg.h"
+#include "agg/conn_bgp.h"
+#include "agg/window_caps.h"
+#include "base/config.h"
+#include "base/json.h"
+#include "publish/sink.h"
+#include "publish/sink_kafka.h"
+#include "rx/worker.h"
+#include "xthread/stats.h"
 
 struct bmp_pub;
 struct cfg_pub;

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "conn_bgp.h"
-#include "messages.h"
+#include "agg/conn_bgp.h"
+#include "publish/messages.h"
 
 static const struct msg_info infos[MSG_TYPE_COUNT] = {
 	[MSG_CONNECTION_METRICS] = { "connection_metrics", 1 },

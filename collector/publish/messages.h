@@ -10,8 +10,8 @@
 
 #include <stdint.h>
 
-#include "agg.h"
-#include "json.h"
+#include "agg/agg.h"
+#include "base/json.h"
 
 enum msg_type {
 	MSG_CONNECTION_METRICS = 0,

@@ -2,8 +2,8 @@
  * messages_flow.c - the "flow" block of exporter_health: what IPFIX and
  * NetFlow exporters add (templates, held data sets, sampling).
  */
-#include "flow_health.h"
-#include "json.h"
+#include "agg/flow_health.h"
+#include "base/json.h"
 
 void msg_flow_health(struct jbuf *j, const struct agg_flow_health *h)
 {

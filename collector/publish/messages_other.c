@@ -8,8 +8,8 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "messages.h"
-#include "window_caps.h"
+#include "agg/window_caps.h"
+#include "publish/messages.h"
 
 static void direction(struct jbuf *j, const char *key, const struct agg_conn *c,
 		      enum agg_dir d)

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "messages.h"
+#include "publish/messages.h"
 
 struct sink;
 

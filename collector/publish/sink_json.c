@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sink.h"
+#include "publish/sink.h"
 
 /* The open file and where it came from, so SIGHUP can reopen it. */
 struct json_out {

@@ -9,11 +9,11 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
-#include "kafka_stats.h"
-#include "kafka_topics.h"
-#include "log.h"
-#include "runfile.h"
-#include "sink_kafka.h"
+#include "base/kafka_topics.h"
+#include "base/log.h"
+#include "base/runfile.h"
+#include "publish/kafka_stats.h"
+#include "publish/sink_kafka.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -53,8 +53,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "config.h"
-#include "sink.h"
+#include "base/config.h"
+#include "publish/sink.h"
 
 struct logger;
 

@@ -4,14 +4,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cfgpub.h"
-#include "live.h"
-#include "log.h"
-#include "merger.h"
-#include "runfile.h"
-#include "sink_kafka.h"
-#include "sinkswap.h"
-#include "stats.h"
+#include "base/log.h"
+#include "base/runfile.h"
+#include "publish/merger.h"
+#include "publish/sink_kafka.h"
+#include "publish/sinkswap.h"
+#include "run/live.h"
+#include "xthread/cfgpub.h"
+#include "xthread/stats.h"
 
 __attribute__((format(printf, 4, 5))) static void
 say(struct merger *m, enum ps_log_level level, const char *event,

@@ -22,11 +22,11 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "bmp_msg.h"
-#include "bmp_pub.h"
-#include "bmp_replay.h"
-#include "bmp_session.h"
-#include "rib_lookup.h"
+#include "bmp/bmp_msg.h"
+#include "bmp/bmp_pub.h"
+#include "bmp/bmp_session.h"
+#include "replay/bmp_replay.h"
+#include "rib/rib_lookup.h"
 
 #define STREAM_READ_CHUNK  65536
 #define BMP_REPLAY_MAX_SESSIONS 1024 /* open at once, as in bmp_replay.h */

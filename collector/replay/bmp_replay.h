@@ -12,7 +12,7 @@
 
 #include <stdbool.h>
 
-#include "pipeline.h"
+#include "run/pipeline.h"
 
 struct bmp_replay;
 

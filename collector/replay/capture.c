@@ -57,9 +57,9 @@
 #include <pcap/pcap.h>
 #include <zlib.h>
 
-#include "capture.h"
 #include "peerscope/cursor.h"
 #include "peerscope/limits.h"
+#include "replay/capture.h"
 
 #define CAPTURE_GZ_BUFFER (128 * 1024) /* zlib input and output buffers */
 

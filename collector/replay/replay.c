@@ -50,19 +50,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bmp_replay.h"
-#include "capture.h"
-#include "htab.h"
-#include "http.h"
-#include "ipfix_tcp.h"
-#include "log.h"
+#include "base/htab.h"
+#include "base/log.h"
+#include "base/runfile.h"
+#include "ops/http.h"
 #include "peerscope/limits.h"
 #include "peerscope/recognise.h"
-#include "pipeline.h"
-#include "replay.h"
-#include "replay_ports.h"
-#include "replay_tcp.h"
-#include "runfile.h"
+#include "replay/bmp_replay.h"
+#include "replay/capture.h"
+#include "replay/replay.h"
+#include "replay/replay_tcp.h"
+#include "run/pipeline.h"
+#include "run/replay_ports.h"
+#include "rx/ipfix_tcp.h"
 
 #define PROGRESS_INTERVAL_NS 250000000ULL
 #define RIB_BARRIER_TIMEOUT_NS (10ULL * 1000000000ULL)

@@ -2,7 +2,7 @@
 #ifndef PEERSCOPE_REPLAY_H
 #define PEERSCOPE_REPLAY_H
 
-#include "config.h"
+#include "base/config.h"
 
 /* Exit status of a replay whose sinks did not deliver every message. */
 #define REPLAY_EXIT_UNDELIVERED 3

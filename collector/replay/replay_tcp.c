@@ -3,11 +3,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "netaddr.h"
+#include "base/netaddr.h"
 #include "peerscope/limits.h"
-#include "replay_tcp.h"
-#include "stream_sync.h"
-#include "tcp_reasm.h"
+#include "replay/replay_tcp.h"
+#include "replay/stream_sync.h"
+#include "replay/tcp_reasm.h"
 
 enum flow_state {
 	FLOW_SEARCHING, /* not recognised yet */

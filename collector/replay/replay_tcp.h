@@ -37,11 +37,11 @@
 #ifndef PEERSCOPE_REPLAY_TCP_H
 #define PEERSCOPE_REPLAY_TCP_H
 
-#include "bmp_replay.h"
-#include "capture.h"
-#include "ipfix_tcp.h"
-#include "pipeline.h"
-#include "replay_ports.h"
+#include "replay/bmp_replay.h"
+#include "replay/capture.h"
+#include "run/pipeline.h"
+#include "run/replay_ports.h"
+#include "rx/ipfix_tcp.h"
 
 struct replay_tcp;
 

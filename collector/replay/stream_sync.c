@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "peerscope/limits.h"
-#include "stream_sync.h"
+#include "replay/stream_sync.h"
 
 #define STREAM_SYNC_BUF_MIN 4096
 

@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "htab.h"
-#include "tcp_reasm.h"
+#include "base/htab.h"
+#include "replay/tcp_reasm.h"
 
 #define TCP_REASM_MIN_BUCKETS 16u
 

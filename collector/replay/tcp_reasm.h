@@ -58,9 +58,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "capture.h"
 #include "peerscope/addr.h"
 #include "peerscope/dec_stats.h"
+#include "replay/capture.h"
 
 struct tcp_reasm;
 struct tcp_ooo_seg;

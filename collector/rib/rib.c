@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "htab.h"
-#include "rib.h"
+#include "base/htab.h"
+#include "rib/rib.h"
 
 #define ATTR_MIN_BUCKETS 256
 #define RIB_MIN_CAP	 16

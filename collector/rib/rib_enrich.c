@@ -1,11 +1,11 @@
 /* rib_enrich.c - see rib_enrich.h. */
 #include <string.h>
 
-#include "json.h"
+#include "base/json.h"
 #include "peerscope/flow.h"
 #include "peerscope/sflow.h"
-#include "rib_enrich.h"
-#include "rib_lookup.h"
+#include "rib/rib_enrich.h"
+#include "rib/rib_lookup.h"
 
 /* One destination of `router` (known to have a BMP feed), `bytes` worth. */
 static void enrich_dst(struct rib_registry *g, unsigned id,

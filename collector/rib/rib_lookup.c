@@ -3,7 +3,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "rib_lookup.h"
+#include "rib/rib_lookup.h"
 
 static const enum bmp_view lookup_views[RIB_LOOKUP_VIEWS] = {
 	BMP_VIEW_LOC_RIB,

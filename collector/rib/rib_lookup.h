@@ -53,7 +53,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "rib_snap.h"
+#include "rib/rib_snap.h"
 
 #define RIB_REGISTRY_ROUTERS 64
 #define RIB_PUBLISH_SECONDS  5

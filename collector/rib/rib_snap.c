@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rib_snap.h"
+#include "rib/rib_snap.h"
 
 struct snap_entry {
 	uint8_t addr[16]; /* masked to len */

@@ -39,7 +39,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "bmp_session.h"
+#include "bmp/bmp_session.h"
 
 /* one per flow worker (PS_MAX_WORKERS, config.h) and the merger's */
 #define RIB_MAX_READERS	 65

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpulimit.h"
+#include "run/cpulimit.h"
 
 #define CG_PATH_MAX 1024
 

@@ -42,14 +42,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "cfgpub.h"
-#include "http.h"
-#include "json.h"
-#include "live.h"
-#include "log.h"
-#include "pipeline.h"
-#include "privdrop.h"
-#include "runfile.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/runfile.h"
+#include "ops/http.h"
+#include "run/live.h"
+#include "run/pipeline.h"
+#include "run/privdrop.h"
+#include "xthread/cfgpub.h"
 
 #define DIFF_MAX_KEYS 128
 

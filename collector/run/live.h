@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "config.h"
+#include "base/config.h"
 
 /*
  * Rebuild the configuration from scratch (file, then command line) into

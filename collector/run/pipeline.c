@@ -3,17 +3,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpulimit.h"
-#include "ipfix_tcp.h"
-#include "json.h"
-#include "log.h"
-#include "netaddr.h"
-#include "pipeline.h"
-#include "rib_lookup.h"
-#include "runfile.h"
-#include "sink_kafka.h"
-#include "statefile.h"
-#include "udp.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/netaddr.h"
+#include "base/runfile.h"
+#include "base/statefile.h"
+#include "publish/sink_kafka.h"
+#include "rib/rib_lookup.h"
+#include "run/cpulimit.h"
+#include "run/pipeline.h"
+#include "rx/ipfix_tcp.h"
+#include "rx/udp.h"
 
 unsigned pipeline_worker_count(const struct ps_config *cfg, char *why,
 			       size_t whylen)

@@ -10,15 +10,15 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "bmp_pub.h"
-#include "bmp_server.h"
-#include "cfgpub.h"
-#include "config.h"
-#include "merger.h"
-#include "replay_ports.h"
-#include "sink.h"
-#include "stats.h"
-#include "worker.h"
+#include "base/config.h"
+#include "bmp/bmp_pub.h"
+#include "bmp/bmp_server.h"
+#include "publish/merger.h"
+#include "publish/sink.h"
+#include "run/replay_ports.h"
+#include "rx/worker.h"
+#include "xthread/cfgpub.h"
+#include "xthread/stats.h"
 
 struct logger;
 

@@ -7,9 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "netaddr.h"
-#include "preflight.h"
-#include "sink_kafka.h"
+#include "base/netaddr.h"
+#include "publish/sink_kafka.h"
+#include "run/preflight.h"
 
 #define FINDING_MAX 700
 

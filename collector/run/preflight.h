@@ -28,7 +28,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "config.h"
+#include "base/config.h"
 
 #define PREFLIGHT_MAX_FINDINGS 16
 

@@ -10,7 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "privdrop.h"
+#include "run/privdrop.h"
 
 #define CAP_LAST_GUESS 63 /* prctl says EINVAL past the kernel's last */
 

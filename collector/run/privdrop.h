@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "config.h"
+#include "base/config.h"
 
 /* 0, or -1 with a reason in err (the caller must then exit). */
 int privdrop_apply(const struct ps_config *cfg, char *err, size_t errlen);

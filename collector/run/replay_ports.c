@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "htab.h"
-#include "replay_ports.h"
+#include "base/htab.h"
+#include "run/replay_ports.h"
 
 #define OTHER_PORTS 2 /* the transport value of the shared entry */
 

@@ -22,7 +22,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "json.h"
+#include "base/json.h"
 #include "peerscope/dec_stats.h"
 #include "peerscope/recognise.h"
 

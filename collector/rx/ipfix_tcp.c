@@ -8,13 +8,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "ingest_ipfix.h"
-#include "ipfix_tcp.h"
-#include "netaddr.h"
-#include "udp.h"
-#include "worker.h"
+#include "base/netaddr.h"
+#include "ingest/ingest_ipfix.h"
 #include "peerscope/ipfix.h"
 #include "peerscope/limits.h"
+#include "rx/ipfix_tcp.h"
+#include "rx/udp.h"
+#include "rx/worker.h"
 
 #define IPFIX_TCP_HEADER_LEN 16
 #define IPFIX_TCP_VERSION    10

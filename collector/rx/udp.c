@@ -9,11 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "base/log.h"
+#include "base/sockholder.h"
 #include "peerscope/limits.h"
-#include "sockholder.h"
-#include "udp.h"
-#include "worker.h"
+#include "rx/udp.h"
+#include "rx/worker.h"
 
 #define UDP_CTRL_LEN		  64 /* room for the SO_RXQ_OVFL cmsg */
 #define UDP_MAX_BATCHES_PER_DRAIN 16 /* then give the other sockets a turn */

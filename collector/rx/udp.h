@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "config.h"
+#include "base/config.h"
 
 struct worker;
 

@@ -6,12 +6,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "cfgpub.h"
-#include "ingest_ipfix.h"
-#include "ipfix_tcp.h"
-#include "seqtrack.h"
-#include "udp.h"
-#include "worker.h"
+#include "ingest/ingest_ipfix.h"
+#include "ingest/seqtrack.h"
+#include "rx/ipfix_tcp.h"
+#include "rx/udp.h"
+#include "rx/worker.h"
+#include "xthread/cfgpub.h"
 
 #define WORKER_STATE_MAX_FACTOR 4 /* state tables hold a few per connection */
 /*

@@ -14,16 +14,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "agg.h"
-#include "config.h"
-#include "htab.h"
-#include "ring.h"
-#include "stats.h"
-#include "netaddr.h"
+#include "agg/agg.h"
+#include "base/config.h"
+#include "base/htab.h"
+#include "base/netaddr.h"
 #include "peerscope/addr.h"
 #include "peerscope/dec_stats.h"
 #include "peerscope/limits.h"
 #include "peerscope/sflow.h"
+#include "xthread/ring.h"
+#include "xthread/stats.h"
 
 /* One datagram as any source hands it to a worker. */
 struct rx_datagram {

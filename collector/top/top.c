@@ -11,10 +11,10 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "config.h"
-#include "kafka_topics.h"
-#include "runfile.h"
-#include "top.h"
+#include "base/config.h"
+#include "base/kafka_topics.h"
+#include "base/runfile.h"
+#include "top/top.h"
 
 #define TOP_MAX_ROWS	   4096 /* connections and sessions shown at most */
 #define TOP_MAX_PARTITIONS 1024

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfgpub.h"
+#include "xthread/cfgpub.h"
 
 #define NS_PER_S 1000000000ULL
 

@@ -27,7 +27,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "base/config.h"
 
 #define CFGPUB_MAX_GENS 64
 

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exptotals.h"
+#include "xthread/exptotals.h"
 
 /* Every series taken: the one heard from least recently, if it was not
  * in this window; else NULL. */

@@ -1,7 +1,7 @@
 /* ring.c - allocation for the SPSC ring (the hot paths are in ring.h). */
 #include <string.h>
 
-#include "ring.h"
+#include "xthread/ring.h"
 
 int ring_init(struct ring *r, uint32_t slots)
 {

@@ -4,14 +4,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "ingest_ipfix.h"
-#include "log.h"
-#include "merger.h"
+#include "base/log.h"
+#include "ingest/ingest_ipfix.h"
 #include "peerscope/ipfix.h"
-#include "sink_kafka.h"
-#include "sinkswap.h"
-#include "stats.h"
-#include "worker.h"
+#include "publish/merger.h"
+#include "publish/sink_kafka.h"
+#include "publish/sinkswap.h"
+#include "rx/worker.h"
+#include "xthread/stats.h"
 
 const double stats_publish_buckets[STATS_LAT_BUCKETS] = {
 	0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5,

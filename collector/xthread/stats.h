@@ -24,13 +24,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "exptotals.h"
-#include "ipfix_tcp.h"
-#include "config.h"
-#include "messages.h"
+#include "base/config.h"
 #include "peerscope/dec_stats.h"
 #include "peerscope/ipfix.h"
-#include "xpub.h"
+#include "publish/messages.h"
+#include "rx/ipfix_tcp.h"
+#include "xthread/exptotals.h"
+#include "xthread/xpub.h"
 
 #define STATS_MAX_SINKS	  4 /* = MERGER_MAX_SINKS */
 #define STATS_WHY_MAX	  256 /* a sink's reason for being down */

@@ -17,8 +17,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "bmp_session.h"
-#include "rib_snap.h"
+#include "bmp/bmp_session.h"
+#include "rib/rib_snap.h"
 
 #define ATTR_POOL 1000
 

@@ -18,8 +18,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "ixdata.h"
-#include "macaddr.h"
+#include "conn/ixdata.h"
+#include "base/macaddr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../collector/sketch.c"
+#include "../../collector/agg/sketch.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -19,7 +19,7 @@
 
 #include "peerscope/limits.h"
 #include "peerscope/recognise.h"
-#include "stream_sync.h"
+#include "replay/stream_sync.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../collector/tcp_reasm.c"
+#include "../../collector/replay/tcp_reasm.c"
 
 #define FUZZ_SEQ_BASE 0xffffc000u
 /* every byte a segment can carry: offsets up to 0xffff, a SYN's one,

@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../collector/topn.c"
+#include "../../collector/agg/topn.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

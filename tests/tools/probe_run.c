@@ -28,9 +28,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "json.h"
-#include "probe.h"
+#include "base/config.h"
+#include "base/json.h"
+#include "probe/probe.h"
 
 #define MAX_TARGETS 200000
 

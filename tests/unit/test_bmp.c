@@ -18,7 +18,7 @@
 
 #include "wirebuf.h"
 
-#include "bmp_session.h"
+#include "bmp/bmp_session.h"
 #include "peerscope/bmp.h"
 
 static void bmp_begin(struct buf *b, unsigned type)

@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "capture.h"
+#include "replay/capture.h"
 
 #define TS(sec, ns) ((uint64_t)(sec)*1000000000u + (uint64_t)(ns))
 

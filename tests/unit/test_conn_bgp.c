@@ -17,11 +17,11 @@
 
 #include "wirebuf.h"
 
-#include "conn_bgp.h"
+#include "agg/conn_bgp.h"
 #include "peerscope/flow.h"
 #include "peerscope/sflow.h"
-#include "rib_enrich.h"
-#include "rib_lookup.h"
+#include "rib/rib_enrich.h"
+#include "rib/rib_lookup.h"
 
 #define PEER_UP_TS   1795679300u
 #define PEER_DOWN_TS 1795679360u

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "flow_apportion.h"
+#include "ingest/flow_apportion.h"
 
 #define S(x) ((uint64_t)(x)*1000000000ULL) /* seconds to ns */
 

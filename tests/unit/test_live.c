@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "live.h"
+#include "base/config.h"
+#include "run/live.h"
 
 static void set(struct ps_config *c, const char *k, const char *v)
 {

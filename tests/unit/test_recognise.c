@@ -18,7 +18,7 @@
 
 #include "peerscope/limits.h"
 #include "peerscope/recognise.h"
-#include "stream_sync.h"
+#include "replay/stream_sync.h"
 
 /* ---- datagrams ---- */
 

@@ -23,7 +23,7 @@
 
 #include <cmocka.h>
 
-#include "rib.h"
+#include "rib/rib.h"
 
 #define KEYS 512
 

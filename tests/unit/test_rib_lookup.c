@@ -17,8 +17,8 @@
 #include "wirebuf.h"
 #include "bmpmsg.h"
 
-#include "rib_enrich.h"
-#include "rib_lookup.h"
+#include "rib/rib_enrich.h"
+#include "rib/rib_lookup.h"
 
 static const struct bmp_router_limits lim = { 16, 1000, 1 << 20, 0 };
 

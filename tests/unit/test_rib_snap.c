@@ -18,7 +18,7 @@
 #include "wirebuf.h"
 #include "bmpmsg.h"
 
-#include "rib_snap.h"
+#include "rib/rib_snap.h"
 
 static const struct bmp_router_limits lim = { 16, 1000, 1 << 20, 0 };
 

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "tcp_reasm.h"
+#include "replay/tcp_reasm.h"
 
 #define ISN 0xfffffff0u /* near 2^32: the sequence wraps in every test */
 
