@@ -18,9 +18,9 @@
 
 #include "agg/flow_health.h"
 #include "agg/junk.h"
+#include "agg/traffic.h"
 #include "base/htab.h"
 #include "base/netaddr.h"
-#include "ingest/attrib.h"
 #include "peerscope/addr.h"
 #include "peerscope/dec_stats.h"
 #include "rib/rib_enrich.h"

@@ -86,11 +86,6 @@ static inline void flow_health_merge(struct agg_flow_health *d,
 		d->sampling_rate_max = s->sampling_rate_max;
 }
 
-struct jbuf;
-
-/* The "flow" object of exporter_health (messages_flow.c). */
-void msg_flow_health(struct jbuf *j, const struct agg_flow_health *h);
-
 /* Protocol name for exporter_health: "sflow" when version is 0. */
 static inline const char *flow_health_protocol(const struct agg_flow_health *h)
 {

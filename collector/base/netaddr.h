@@ -24,9 +24,12 @@
 #ifndef PEERSCOPE_NETADDR_H
 #define PEERSCOPE_NETADDR_H
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "peerscope/addr.h"
@@ -83,6 +86,36 @@ socklen_t netaddr_sockaddr(const struct ps_endpoint *ep, int family,
  */
 int netaddr_tcp_listen(const struct ps_endpoint *ep, int backlog,
 		       const char *what, int *fd, char *err, size_t errlen);
+
+/*
+ * The sender of a datagram or connection as a ps_addr; v4-mapped IPv6
+ * addresses come out as plain IPv4.  Inline: the UDP path calls it for
+ * every datagram.  @thread any
+ */
+static inline void netaddr_from_sockaddr(const struct sockaddr_storage *ss,
+					 struct ps_addr *a, uint16_t *port)
+{
+	memset(a, 0, sizeof(*a));
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+
+		/* v4-mapped senders are reported as plain IPv4 */
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			a->af = 4;
+			memcpy(a->bytes, &s6->sin6_addr.s6_addr[12], 4);
+		} else {
+			a->af = 6;
+			memcpy(a->bytes, &s6->sin6_addr, 16);
+		}
+		*port = ntohs(s6->sin6_port);
+	} else {
+		const struct sockaddr_in *s4 = (const void *)ss;
+
+		a->af = 4;
+		memcpy(a->bytes, &s4->sin_addr, 4);
+		*port = ntohs(s4->sin_port);
+	}
+}
 
 /* The port a socket is bound to (a listener asked for port 0). */
 uint16_t netaddr_bound_port(int fd);

@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/msgtype.h"
 #include "bmp/bmp_msg.h"
-#include "publish/messages.h"
 
 static const char *const peer_type_names[] = { "global", "rd_instance",
 					       "local_instance", "loc_rib" };

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "bmp/bmp_pub.h"
+#include "bmp/messages_route.h"
 
 int bmp_pub_init(struct bmp_pub *q, uint32_t slots)
 {

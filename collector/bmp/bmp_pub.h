@@ -28,9 +28,9 @@
 #include <stdint.h>
 
 #include "base/json.h"
+#include "base/msgtype.h"
 #include "bmp/bmp_gauge.h"
 #include "bmp/bmp_session.h"
-#include "publish/messages.h"
 #include "xthread/ring.h"
 
 struct bmp_pub_item {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "bmp/bmp_msg.h"
+#include "bmp/bmp_rib.h"
 #include "bmp/bmp_server.h"
 #include "bmp/bmp_session.h"
 #include "rib/rib_lookup.h"
@@ -224,14 +225,14 @@ static void conn_close(struct bmp_server *s, unsigned i, const char *why)
 	/* the routes stay published unless a Termination withdrew them
 	 * (rib_lookup.h) */
 	if (s->rib != NULL && c->router.bytes > 0 && !c->router.terminated)
-		(void)rib_registry_publish(s->rib, &c->router);
+		(void)bmp_rib_publish(s->rib, &c->router);
 	s->current = c;
 	bmp_router_close(&c->router);
 	s->current = NULL;
 	/* Its peers are "unknown" now (RFC 7854 says nothing more about
 	 * them): connections joined to them say so from the next window. */
 	if (s->rib != NULL && c->router.peers_dirty)
-		(void)rib_registry_publish_peers(s->rib, &c->router);
+		(void)bmp_rib_publish_peers(s->rib, &c->router);
 	if (c->router.paused) {
 		c->router.paused_ns += now_ns() - c->paused_since_ns;
 		s->npaused--;
@@ -240,7 +241,7 @@ static void conn_close(struct bmp_server *s, unsigned i, const char *why)
 	s->paused_ns_ended += c->router.paused_ns;
 	queue_move(&c->q, &s->leftover);
 	if (s->rib != NULL && c->router.bytes > 0 && c->router.terminated)
-		(void)rib_registry_publish(s->rib, &c->router);
+		(void)bmp_rib_publish(s->rib, &c->router);
 	s->rib_dirty = false;
 	dec_stats_add(&s->st, &c->router.st);
 	bmp_router_fini(&c->router);
@@ -476,11 +477,11 @@ static bool conn_read(struct bmp_server *s, struct bmp_conn *c)
 		if (rc == 0 && s->rib_dirty && s->rib != NULL) {
 			/* after a Peer Down, its routes stop matching now */
 			s->rib_dirty = false;
-			(void)rib_registry_publish(s->rib, &c->router);
+			(void)bmp_rib_publish(s->rib, &c->router);
 		}
 		if (rc == 0 && c->router.peers_dirty && s->rib != NULL)
 			/* a peer went up or down: its connections say so now */
-			(void)rib_registry_publish_peers(s->rib, &c->router);
+			(void)bmp_rib_publish_peers(s->rib, &c->router);
 		if (rc == 0) {
 			if (c->q.bytes >= s->cfg->bmp_max_queue)
 				conn_pause(s, c, t);
@@ -624,7 +625,7 @@ static void rib_publish_due(struct bmp_server *s, uint64_t t)
 
 	for (unsigned i = 0; i < s->nconns; i++)
 		if (s->conns[i]->router.rib_dirty)
-			(void)rib_registry_publish(s->rib,
+			(void)bmp_rib_publish(s->rib,
 						   &s->conns[i]->router);
 	rib_registry_reclaim(s->rib);
 	took = now_ns() - t;

@@ -7,18 +7,6 @@
 
 #define BMP_BUF_MIN 65536
 
-const char *bmp_state_name(enum bmp_peer_state s)
-{
-	switch (s) {
-	case BMP_STATE_UP:
-		return "up";
-	case BMP_STATE_DOWN:
-		return "down";
-	default:
-		return "unknown";
-	}
-}
-
 int bmp_router_init(struct bmp_router *r, const char *name,
 		    const struct ps_addr *addr,
 		    const struct bmp_router_limits *lim, bmp_event_fn fn,

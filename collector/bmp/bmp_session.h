@@ -31,13 +31,10 @@
 
 #include "peerscope/bmp.h"
 #include "peerscope/dec_stats.h"
+#include "rib/peer_state.h"
 #include "rib/rib.h"
 
 #define BMP_MAX_STAT_TYPES 18 /* 0..17 kept by type; others counted */
-
-enum bmp_peer_state { BMP_STATE_UNKNOWN = 0, BMP_STATE_UP, BMP_STATE_DOWN };
-
-const char *bmp_state_name(enum bmp_peer_state s);
 
 struct bmp_counts {
 	uint64_t announced, withdrawn, withdraw_of_unknown, eor;
@@ -143,10 +140,10 @@ struct bmp_router {
 	uint64_t body_errors;
 	uint64_t routes_total; /* held, all peers and views */
 	/* A route was added, changed or removed since the flow workers' copy
-	 * was last built (rib_registry_publish clears it). */
+	 * was last built (bmp_rib_publish clears it). */
 	bool rib_dirty;
 	/* A peer's state changed since the flow side's copy of the peer
-	 * states (rib_registry_publish_peers clears it). */
+	 * states (bmp_rib_publish_peers clears it). */
 	bool peers_dirty;
 	struct bmp_peer **peers;
 	uint32_t npeers, peers_cap;

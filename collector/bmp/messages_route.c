@@ -17,10 +17,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/msgtype.h"
 #include "bmp/bmp_msg.h"
 #include "bmp/bmp_session.h"
+#include "bmp/messages_route.h"
 #include "peerscope/cursor.h"
-#include "publish/messages.h"
 
 static const char *const origin_names[] = { "igp", "egp", "incomplete" };
 

@@ -14,9 +14,20 @@
 #include <string.h>
 
 #include "agg/agg.h"
-#include "ingest/attrib.h"
+#include "ingest/attrib_types.h"
+#include "ingest/worker_state.h"
 #include "rib/rib_enrich.h"
-#include "rx/worker.h"
+
+/*
+ * @thread worker.  Mark side `d` of interface `ifindex` of router `r` as
+ * metered at `now_ns`; is it marked?  (attrib_marked() below tests the
+ * bits inline and calls attrib_marked_far above them.)  In attrib.c.
+ */
+void attrib_mark(struct attrib_routers *t, struct attrib_router *r,
+		 uint32_t ifindex, int d, uint64_t now_ns);
+bool attrib_marked_far(const struct attrib_routers *t,
+		       const struct attrib_router *r, uint32_t ifindex, int d,
+		       uint64_t now_ns);
 
 /* Folded into the caller: its part is then constants and registers. */
 #define ATTRIB_INLINE static inline __attribute__((always_inline))

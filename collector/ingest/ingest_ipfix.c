@@ -33,13 +33,14 @@
 
 #include "base/flow_override.h"
 #include "base/statefile.h"
+#include "ingest/attrib.h"
 #include "ingest/attrib_land.h"
 #include "ingest/flow_apportion.h"
 #include "ingest/ingest_ipfix.h"
 #include "ingest/seqtrack.h"
+#include "ingest/worker_state.h"
 #include "peerscope/ipfix.h"
 #include "peerscope/netflow5.h"
-#include "rx/worker.h"
 
 /* Sampling state: what options data said, per (exporter, domain, id). */
 enum flow_sampling_kind { FS_DOMAIN = 0, FS_SAMPLER = 1, FS_SELECTOR = 2 };

@@ -10,10 +10,12 @@
  */
 #include <string.h>
 
+#include "ingest/attrib.h"
 #include "ingest/attrib_land.h"
+#include "ingest/ingest_sflow.h"
 #include "ingest/seqtrack.h"
+#include "ingest/worker_state.h"
 #include "peerscope/flow.h"
-#include "rx/worker.h"
 
 /* An agent uptime this far behind the last one means the agent restarted. */
 #define SFLOW_UPTIME_RESTART_SLACK_MS 10000u

@@ -113,7 +113,7 @@ static void client_addr(const struct sockaddr *sa, struct ps_addr *a)
 	memcpy(&ss, sa,
 	       sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
 					   sizeof(struct sockaddr_in));
-	udp_addr_from_sockaddr(&ss, a, &port);
+	netaddr_from_sockaddr(&ss, a, &port);
 }
 
 static uint64_t now_ns(void)
@@ -217,7 +217,7 @@ int http_bind(const struct ps_config *cfg, int *fd, char *err, size_t errlen)
 				  errlen);
 }
 
-int http_start(struct http_server *h, const struct pipeline *p,
+int http_start(struct http_server *h, const struct http_view *view,
 	       const struct ps_config *cfg, struct logger *log, char *err,
 	       size_t errlen)
 {
@@ -226,7 +226,7 @@ int http_start(struct http_server *h, const struct pipeline *p,
 	memset(h, 0, sizeof(*h));
 	if (http_bind(cfg, &fd, err, errlen) == -1)
 		return -1;
-	return http_start_fd(h, p, cfg, log, fd, err, errlen);
+	return http_start_fd(h, view, cfg, log, fd, err, errlen);
 }
 
 /* MHD_OPTION_NOTIFY_COMPLETED: the answer went out (or was abandoned). */
@@ -408,14 +408,14 @@ static int watch(int epfd, int fd)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-int http_start_fd(struct http_server *h, const struct pipeline *p,
+int http_start_fd(struct http_server *h, const struct http_view *view,
 		  const struct ps_config *cfg, struct logger *log, int fd,
 		  char *err, size_t errlen)
 {
 	const union MHD_DaemonInfo *di;
 
 	memset(h, 0, sizeof(*h));
-	h->p = p;
+	h->view = *view;
 	h->log = log;
 	h->lfd = fd;
 	h->epfd = h->wakefd = -1;
@@ -501,38 +501,4 @@ void http_stop(struct http_server *h)
 	h->lfd = h->epfd = h->wakefd = -1;
 	free(h->conns);
 	h->conns = NULL;
-}
-
-int http_serve_replay(struct pipeline *p, const struct ps_config *cfg,
-		      uint32_t seconds)
-{
-	struct http_server h;
-	struct logger log;
-	struct timespec ts = { .tv_sec = seconds, .tv_nsec = 0 };
-	sigset_t set, old;
-	char err[256];
-
-	/* The sinks drained after the merger's last window: show that. */
-	stats_merger_final(&p->hub, &p->merger);
-	log_init(&log, 2);
-	log_configure(&log, cfg->log_level, cfg->log_format);
-	/* Before the server thread exists, so only sigtimedwait sees them. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &set, &old);
-	if (http_start(&h, p, cfg, &log, err, sizeof(err)) == -1) {
-		log_event(&log, PS_LOG_ERROR, "http_failed", "%s", err);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		return -1;
-	}
-	http_set_phase(&h, HTTP_PHASE_REPLAY_DONE);
-	log_event(&log, PS_LOG_INFO, "http_listening",
-		  "serving the replay's metrics on %s port %u for %us",
-		  cfg->http_listen, h.port, seconds);
-	while (sigtimedwait(&set, NULL, &ts) == -1 && errno == EINTR)
-		;
-	http_stop(&h);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return 0;
 }

@@ -19,9 +19,10 @@
  * Then HTTP_MEMORY_LIMIT bytes of request per connection (a longer URL or
  * header block gets 414/431 from MHD), GET and HEAD only, no body.
  *
- * What it reads: every worker's `pub` and the pipeline's stats hub (see
- * stats.h), plus fields that were set before its thread started and never
- * change afterwards (worker count, socket counts, sink names).
+ * What it reads: struct http_view, the publication blocks of the threads
+ * that own counters (every worker's `pub`, the merger's stats hub, the BMP
+ * side's gauges: xthread/stats.h, xpub.h) and figures fixed before its
+ * thread started (worker count, socket counts); never the pipeline.
  */
 #ifndef PEERSCOPE_HTTP_H
 #define PEERSCOPE_HTTP_H
@@ -35,7 +36,8 @@
 #include "base/config.h"
 #include "base/log.h"
 #include "base/netaddr.h"
-#include "run/pipeline.h"
+#include "peerscope/dec_stats.h"
+#include "xthread/stats.h"
 
 #define HTTP_MEMORY_LIMIT (16 * 1024) /* per connection: request + headers */
 #define HTTP_ACCEPT_BURST 32	      /* connections accepted per loop turn */
@@ -50,6 +52,24 @@ enum http_phase {
 
 struct MHD_Daemon;
 struct http_conn;
+struct bmp_gauges;
+
+/*
+ * What the HTTP thread reads, set up by the main thread before it starts
+ * (pipeline_http_view(), run/pipeline.h) and unchanged afterwards: the
+ * blocks are written by their owners with relaxed stores (xpub.h); the
+ * hub's snapshot and the BMP gauges' tables are read under their locks.
+ */
+struct http_view {
+	const struct ps_config *cfg; /* the start-up configuration */
+	unsigned nworkers;
+	const struct worker_pub *worker_pub[PS_MAX_WORKERS];
+	unsigned rx_count[PS_MAX_WORKERS]; /* UDP sockets each worker bound */
+	const struct stats_hub *hub;	   /* the merger's */
+	const struct bmp_gauges *bmp;	   /* the BMP side's */
+	/* capture-level reasons: replay, final before serving */
+	const struct dec_stats *input_errors;
+};
 
 /* Why a connection was closed at once, or closed by us (/metrics). */
 enum http_refusal {
@@ -62,7 +82,7 @@ enum http_close { HTTP_CLOSED_TIMEOUT, HTTP_CLOSED_EVICTED, HTTP_CLOSE_COUNT };
 
 struct http_server {
 	struct MHD_Daemon *daemon;
-	const struct pipeline *p;
+	struct http_view view;
 	struct logger *log;
 	struct log_limit limit;	     /* @thread http: bad-request log lines */
 	uint16_t port;		     /* bound port (http.listen may say 0) */
@@ -92,7 +112,7 @@ struct http_server {
  * @thread main.  Bind http.listen and start the server thread in phase
  * STARTING.  Returns 0, or -1 with a reason in err (nothing left running).
  */
-int http_start(struct http_server *h, const struct pipeline *p,
+int http_start(struct http_server *h, const struct http_view *view,
 	       const struct ps_config *cfg, struct logger *log, char *err,
 	       size_t errlen);
 
@@ -103,7 +123,7 @@ int http_start(struct http_server *h, const struct pipeline *p,
  * also on failure).  http_start() is both.
  */
 int http_bind(const struct ps_config *cfg, int *fd, char *err, size_t errlen);
-int http_start_fd(struct http_server *h, const struct pipeline *p,
+int http_start_fd(struct http_server *h, const struct http_view *view,
 		  const struct ps_config *cfg, struct logger *log, int fd,
 		  char *err, size_t errlen);
 
@@ -119,12 +139,5 @@ void http_stop(struct http_server *h);
  */
 char *http_render_metrics(const struct http_server *h, size_t *len);
 bool http_readiness(const struct http_server *h, char *why, size_t whylen);
-
-/*
- * @thread main.  Replay with --serve-metrics: serve the finished run's
- * figures for `seconds` (or until SIGINT/SIGTERM), then return.
- */
-int http_serve_replay(struct pipeline *p, const struct ps_config *cfg,
-		      uint32_t seconds);
 
 #endif /* PEERSCOPE_HTTP_H */

@@ -16,8 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bmp/bmp_session.h"
+#include "bmp/bmp_gauge.h"
 #include "ops/http.h"
+#include "rib/peer_state.h"
+#include "rx/ipfix_tcp.h"
 
 #define PEERSCOPE_VERSION_TEXT "0.1.0"
 
@@ -124,7 +126,7 @@ static uint64_t ld(const _Atomic uint64_t *v)
 		for (unsigned i_ = 0; i_ < (p)->nworkers; i_++)                \
 			text_printf(t, "%s{worker=\"%u\"} %llu\n", name, i_,   \
 				    (unsigned long long)ld(                    \
-					    &(p)->workers[i_].pub.field));     \
+					    &(p)->worker_pub[i_]->field));     \
 	} while (0)
 
 /*
@@ -132,7 +134,7 @@ static uint64_t ld(const _Atomic uint64_t *v)
  * recently used entries a full table forgot for a new key (reason "lru")
  * and those forgotten after limits.state_idle_seconds (reason "idle").
  */
-static void render_state_tables(struct text *t, const struct pipeline *p)
+static void render_state_tables(struct text *t, const struct http_view *p)
 {
 	family(t, "peerscope_state_entries", "gauge",
 	       "Entries in a worker's per-exporter state tables, by table.");
@@ -143,12 +145,13 @@ static void render_state_tables(struct text *t, const struct pipeline *p)
 				    "table=\"%s\"} %llu\n",
 				    i, stats_table_name(k),
 				    (unsigned long long)ld(
-					    &p->workers[i].pub.table_entries[k]));
+					    &p->worker_pub[i]
+						     ->table_entries[k]));
 	family(t, "peerscope_state_evicted_total", "counter",
 	       "Per-exporter state forgotten: lru = a full table made room "
 	       "for a new key, idle = unused for limits.state_idle_seconds.");
 	for (unsigned i = 0; i < p->nworkers; i++) {
-		const struct worker_pub *w = &p->workers[i].pub;
+		const struct worker_pub *w = p->worker_pub[i];
 
 		for (unsigned k = 0; k < STATS_TABLE_COUNT; k++)
 			text_printf(t,
@@ -167,7 +170,7 @@ static void render_state_tables(struct text *t, const struct pipeline *p)
 
 /* IPFIX/v9 templates a full cache or an exporter's quota made room for. */
 static void render_template_evictions(struct text *t,
-				      const struct pipeline *p)
+				      const struct http_view *p)
 {
 	family(t, "peerscope_templates_evicted_total", "counter",
 	       "IPFIX/v9 templates dropped to make room, by worker and "
@@ -183,8 +186,8 @@ static void render_template_evictions(struct text *t,
 				    "\"%u\",reason=\"%s\"} %llu\n",
 				    i, ipfix_evict_name(r),
 				    (unsigned long long)ld(
-					    &p->workers[i]
-						     .pub.templates_evicted[r]));
+					    &p->worker_pub[i]
+						     ->templates_evicted[r]));
 	PER_WORKER(t, p, "peerscope_flow_held_sets_evicted_total", "counter",
 		   "IPFIX/v9 data sets held for their template, dropped to "
 		   "hold another exporter's (counted as aged out in "
@@ -192,7 +195,7 @@ static void render_template_evictions(struct text *t,
 		   held_sets_evicted);
 }
 
-static void render_workers(struct text *t, const struct pipeline *p)
+static void render_workers(struct text *t, const struct http_view *p)
 {
 	PER_WORKER(t, p, "peerscope_datagrams_total", "counter",
 		   "Datagrams received (live) or replayed, by worker.",
@@ -242,12 +245,12 @@ static void render_workers(struct text *t, const struct pipeline *p)
 	       "UDP sockets open, by worker (live mode).");
 	for (unsigned i = 0; i < p->nworkers; i++)
 		text_printf(t, "peerscope_sockets{worker=\"%u\"} %u\n", i,
-			    p->workers[i].rx_count);
+			    p->rx_count[i]);
 	render_state_tables(t, p);
 }
 
 /* By protocol: a handful of label values, summed over workers. */
-static void render_protocols(struct text *t, const struct pipeline *p)
+static void render_protocols(struct text *t, const struct http_view *p)
 {
 	family(t, "peerscope_protocol_datagrams_total", "counter",
 	       "Datagrams by protocol.");
@@ -255,7 +258,7 @@ static void render_protocols(struct text *t, const struct pipeline *p)
 		uint64_t n = 0;
 
 		for (unsigned w = 0; w < p->nworkers; w++)
-			n += ld(&p->workers[w].pub.proto_datagrams[i]);
+			n += ld(&p->worker_pub[w]->proto_datagrams[i]);
 		text_printf(t,
 			    "peerscope_protocol_datagrams_total{protocol="
 			    "\"%s\"} %llu\n",
@@ -267,7 +270,7 @@ static void render_protocols(struct text *t, const struct pipeline *p)
 		uint64_t n = 0;
 
 		for (unsigned w = 0; w < p->nworkers; w++)
-			n += ld(&p->workers[w].pub.proto_bytes[i]);
+			n += ld(&p->worker_pub[w]->proto_bytes[i]);
 		text_printf(t,
 			    "peerscope_protocol_bytes_total{protocol=\"%s\"} "
 			    "%llu\n",
@@ -275,7 +278,7 @@ static void render_protocols(struct text *t, const struct pipeline *p)
 	}
 }
 
-static void render_decode(struct text *t, const struct pipeline *p)
+static void render_decode(struct text *t, const struct http_view *p)
 {
 	family(t, "peerscope_decode_errors_total", "counter",
 	       "Datagrams, samples or records dropped or skipped, by reason "
@@ -283,11 +286,11 @@ static void render_decode(struct text *t, const struct pipeline *p)
 	for (unsigned r = 0; r < DEC_REASON_COUNT; r++) {
 		/* capture-level (replay), the live BMP server's (live), and
 		 * every worker's */
-		uint64_t n = p->input_errors.n[r] +
-			     ld(&p->bmp_pub.gauges.errors[r]);
+		uint64_t n = p->input_errors->n[r] +
+			     ld(&p->bmp->errors[r]);
 
 		for (unsigned i = 0; i < p->nworkers; i++)
-			n += ld(&p->workers[i].pub.errors[r]);
+			n += ld(&p->worker_pub[i]->errors[r]);
 		text_printf(t,
 			    "peerscope_decode_errors_total{reason=\"%s\","
 			    "class=\"%s\"} %llu\n",
@@ -297,9 +300,9 @@ static void render_decode(struct text *t, const struct pipeline *p)
 	}
 }
 
-static void render_merger(struct text *t, const struct pipeline *p)
+static void render_merger(struct text *t, const struct http_view *p)
 {
-	const struct stats_hub *h = &p->hub;
+	const struct stats_hub *h = p->hub;
 	uint64_t cum = 0;
 
 	metric_u64(t, "peerscope_windows_published_total", "counter",
@@ -473,10 +476,10 @@ static void render_exporter_totals(struct text *t, const struct exp_totals *e)
 		   e->evicted_exporters);
 }
 
-static void render_snapshot(struct text *t, const struct pipeline *p)
+static void render_snapshot(struct text *t, const struct http_view *p)
 {
 	/* The lock is the one part of a read-only view that must change. */
-	struct stats_hub *h = (struct stats_hub *)&p->hub;
+	struct stats_hub *h = (struct stats_hub *)p->hub;
 	const struct stats_snapshot *s = &h->snap;
 	static const char *const dir[2] = { "in", "out" };
 	char l1[200], l2[120], l3[160];
@@ -637,13 +640,13 @@ static void render_bmp_backpressure(struct text *t, const struct bmp_gauges *g,
  * IPFIX over TCP (ipfix_tcp.h), served by worker 0; only when
  * flow.tcp_listen is set.  The refusals are one family with a reason.
  */
-static void render_ipfix_tcp(struct text *t, const struct pipeline *p)
+static void render_ipfix_tcp(struct text *t, const struct http_view *p)
 {
 	const struct worker_pub *w;
 
 	if (p->nworkers == 0 || strcmp(p->cfg->flow_tcp_listen, "-") == 0)
 		return;
-	w = &p->workers[0].pub;
+	w = p->worker_pub[0];
 	metric_u64(t, "peerscope_ipfix_tcp_connections", "gauge",
 		   "IPFIX/TCP connections open now.",
 		   ld(&w->ipfix_tcp_open));
@@ -665,10 +668,10 @@ static void render_ipfix_tcp(struct text *t, const struct pipeline *p)
 }
 
 /* BMP sessions and RIB sizes, as the BMP thread last counted them. */
-static void render_bmp(struct text *t, const struct pipeline *p)
+static void render_bmp(struct text *t, const struct http_view *p)
 {
 	/* The lock is the one part of a read-only view that must change. */
-	struct bmp_gauges *g = (struct bmp_gauges *)&p->bmp_pub.gauges;
+	struct bmp_gauges *g = (struct bmp_gauges *)p->bmp;
 	struct bmp_gauge_router top[BMP_GAUGE_MAX_ROUTERS];
 	uint32_t n;
 	char lb[300];
@@ -801,14 +804,14 @@ char *http_render_metrics(const struct http_server *h, size_t *len)
 	struct text t = { NULL, 0, 0, false };
 
 	render_process(&t, h);
-	render_workers(&t, h->p);
-	render_protocols(&t, h->p);
-	render_decode(&t, h->p);
-	render_merger(&t, h->p);
-	render_kafka(&t, &h->p->hub);
-	render_snapshot(&t, h->p);
-	render_bmp(&t, h->p);
-	render_ipfix_tcp(&t, h->p);
+	render_workers(&t, &h->view);
+	render_protocols(&t, &h->view);
+	render_decode(&t, &h->view);
+	render_merger(&t, &h->view);
+	render_kafka(&t, h->view.hub);
+	render_snapshot(&t, &h->view);
+	render_bmp(&t, &h->view);
+	render_ipfix_tcp(&t, &h->view);
 	if (t.failed || t.buf == NULL) {
 		free(t.buf);
 		return NULL;
@@ -836,7 +839,7 @@ __attribute__((format(printf, 3, 4))) static void why_add(char *why, size_t len,
 
 bool http_readiness(const struct http_server *h, char *why, size_t whylen)
 {
-	const struct pipeline *p = h->p;
+	const struct http_view *p = &h->view;
 	int phase = atomic_load_explicit(&h->phase, memory_order_relaxed);
 
 	why[0] = '\0';
@@ -846,15 +849,15 @@ bool http_readiness(const struct http_server *h, char *why, size_t whylen)
 		why_add(why, whylen, "shutting down");
 	if (phase == HTTP_PHASE_RUNNING)
 		for (unsigned i = 0; i < p->nworkers; i++)
-			if (p->workers[i].rx_count != p->cfg->listen_count)
+			if (p->rx_count[i] != p->cfg->listen_count)
 				why_add(why, whylen,
 					"worker %u has %u of %u listeners "
 					"bound",
-					i, p->workers[i].rx_count,
+					i, p->rx_count[i],
 					p->cfg->listen_count);
-	for (unsigned i = 0, n = sinks_n(&p->hub); i < n; i++) {
+	for (unsigned i = 0, n = sinks_n(p->hub); i < n; i++) {
 		/* The lock is the one part of a read-only view that changes. */
-		struct stats_hub *hub = (struct stats_hub *)&p->hub;
+		struct stats_hub *hub = (struct stats_hub *)p->hub;
 
 		if (atomic_load_explicit(&hub->sink_ok[i],
 					 memory_order_relaxed))
@@ -867,7 +870,7 @@ bool http_readiness(const struct http_server *h, char *why, size_t whylen)
 	}
 	/* Overloaded: the merger is not keeping up with a worker. */
 	for (unsigned i = 0; i < p->nworkers; i++) {
-		uint64_t occ = ld(&p->workers[i].pub.ring_occupancy);
+		uint64_t occ = ld(&p->worker_pub[i]->ring_occupancy);
 
 		if (occ * 4 >= (uint64_t)p->cfg->ring_slots * 3)
 			why_add(why, whylen,

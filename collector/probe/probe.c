@@ -8,6 +8,7 @@
  * then epoll_wait until the earliest of the next send, timeout or window
  * end, and read what arrived.
  */
+#include "probe/probe.h"
 #include "probe/probe_int.h"
 
 #include <errno.h>

@@ -37,7 +37,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "probe/probe.h"
+#include "base/config.h"
+#include "peerscope/addr.h"
 
 #define PROBE_ICMP_HEADER  8
 #define PROBE_ICMP_PAYLOAD 56

@@ -18,8 +18,8 @@
 #include <pthread.h>
 #include <sys/socket.h>
 
-#include "probe/probe.h"
 #include "probe/probe_sched.h"
+#include "probe/probe_types.h"
 
 #define PROBE_OPEN_WINDOWS 2	/* the current one and the one closing */
 #define PROBE_MAX_PENDING  64	/* probes in flight per slot */

@@ -16,6 +16,7 @@
  * TX stamp is in place when its reply is timed.  Both stamps are
  * CLOCK_REALTIME, the clock the user-space fallback reads too.
  */
+#include "probe/probe.h"
 #include "probe/probe_icmp.h"
 #include "probe/probe_int.h"
 #include "probe/probe_stamp.h"

@@ -1,5 +1,6 @@
 /*
- * merger.h - the merger/publisher thread.
+ * merger.h - the merger/publisher thread's state: its pending windows,
+ * sinks and totals (the thread itself: merger_main.h).
  *
  * Workers close windows independently; the merger pops them from every
  * worker's ring, merges tables of the same window start, and publishes a
@@ -99,10 +100,7 @@ void merger_remove_sink(struct merger *m, struct sink *s);
 bool merger_has_sink(const struct merger *m, const struct sink *s);
 void merger_fini(struct merger *m);
 
-/* @thread merger.  Runs until every worker has handed its final window. */
-void *merger_main(void *arg);
-
-/* @thread merger (or the only thread).  Drain rings once; true if work done. */
-bool merger_poll(struct merger *m);
+/* A pending window's tables freed, its slot unused again. */
+void merged_window_release(struct merged_window *p);
 
 #endif /* PEERSCOPE_MERGER_H */

@@ -1,9 +1,7 @@
 /*
- * messages.h - the published message types and their JSON form.
- *
- * The `type` names and schema versions are a contract with users and with
- * schemas/<type>.v<version>.schema.json: change a field's meaning only
- * with a new version.
+ * messages.h - the JSON of the messages the merger publishes
+ * (connection_metrics, exporter_health, window_other); the message types,
+ * names and schema versions are in base/msgtype.h.
  */
 #ifndef PEERSCOPE_MESSAGES_H
 #define PEERSCOPE_MESSAGES_H
@@ -12,26 +10,7 @@
 
 #include "agg/agg.h"
 #include "base/json.h"
-
-enum msg_type {
-	MSG_CONNECTION_METRICS = 0,
-	MSG_EXPORTER_HEALTH,
-	MSG_BGP_SESSION, /* collector/bmp_msg.c */
-	MSG_ROUTE,       /* collector/messages_route.c */
-	MSG_WINDOW_OTHER, /* collector/messages_other.c */
-	MSG_TYPE_COUNT
-};
-
-struct msg_info {
-	const char *type;    /* "connection_metrics" */
-	unsigned version;    /* schema version */
-};
-
-const struct msg_info *msg_info(enum msg_type t);
-
-/* Every message's start: type, schema_version and the window. */
-void msg_head(struct jbuf *j, enum msg_type t, uint64_t start_ns,
-	      uint64_t end_ns);
+#include "base/msgtype.h"
 
 /* Stable id of an auto-discovered connection: "<router>/if<ifIndex>". */
 void msg_connection_id(const struct conn_key *key, char *buf, size_t len);
@@ -67,26 +46,14 @@ void msg_exporter_health(struct jbuf *j, const struct agg_exporter *e,
 			 uint64_t start_ns, uint64_t end_ns,
 			 uint64_t kernel_drops, char *key, size_t keylen);
 
+/* The "flow" object of exporter_health (messages_flow.c). */
+void msg_flow_health(struct jbuf *j, const struct agg_flow_health *h);
+
 struct window_other;
 /* A window's folded and refused entries (window_caps.h); key
  * "window_other". */
 void msg_window_other(struct jbuf *j, const struct window_other *o,
 		      uint64_t start_ns, uint64_t end_ns, char *key,
 		      size_t keylen);
-
-struct bmp_router;
-struct bmp_peer;
-struct bmp_route_change;
-
-/*
- * One route change of a BMP-monitored peer (messages_route.c,
- * schemas/route.v1).  The key, "<router>|<peer type>|<distinguisher>|
- * <peer address>", is the peer's bgp_session id: every change of one
- * peer lands in one Kafka partition, in order, bulk withdrawals included.
- * @thread bmp.
- */
-void msg_route(struct jbuf *j, const struct bmp_router *r,
-	       const struct bmp_peer *p, const struct bmp_route_change *c,
-	       char *key, size_t keylen);
 
 #endif /* PEERSCOPE_MESSAGES_H */

@@ -4,6 +4,7 @@
  */
 #include "agg/flow_health.h"
 #include "base/json.h"
+#include "publish/messages.h"
 
 void msg_flow_health(struct jbuf *j, const struct agg_flow_health *h)
 {

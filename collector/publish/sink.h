@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "publish/messages.h"
+#include "base/msgtype.h"
 
 struct sink;
 

@@ -4,12 +4,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/config_diff.h"
 #include "base/log.h"
 #include "base/runfile.h"
 #include "publish/merger.h"
 #include "publish/sink_kafka.h"
 #include "publish/sinkswap.h"
-#include "run/live.h"
+#include "publish/stats_merger.h"
 #include "xthread/cfgpub.h"
 #include "xthread/stats.h"
 
@@ -132,7 +133,7 @@ static bool kafka_apply(struct merger *m, const struct ps_config *want,
 	}
 	/* -1 (out of memory): try the re-creation rather than ignore it. */
 	if (open &&
-	    live_config_changed(m->kafka_cfg, want, "output.kafka.*") == 0) {
+	    config_diff_changed(m->kafka_cfg, want, "output.kafka.*") == 0) {
 		m->kafka_cfg = want;
 		return false;
 	}
@@ -176,4 +177,40 @@ bool sinkswap_apply(struct merger *m, uint64_t *failed)
 	if (changed && m->pub != NULL)
 		stats_sinks_changed(m->pub, m);
 	return changed;
+}
+
+void sinkswap_service(struct stats_hub *h, struct merger *m)
+{
+	uint64_t failed = 0;
+
+	/* Once per merger loop, not per packet: an exchange is fine here. */
+	if (!atomic_exchange_explicit(&h->reopen_sinks, false,
+				      memory_order_acq_rel))
+		return;
+	/* Sinks opened, re-created or closed first; a new file's reopen
+	 * below is then a no-op. */
+	(void)sinkswap_apply(m, &failed);
+	for (unsigned i = 0; i < m->nsinks; i++) {
+		struct sink *s = m->sinks[i];
+		char err[320];
+
+		if (s->ops->reopen == NULL ||
+		    s->ops->reopen(s, err, sizeof(err)) == 0)
+			continue;
+		failed++;
+		/* e.g. a root-owned file after the switch to run_as_user */
+		if (m->log != NULL)
+			log_event_fields(m->log, PS_LOG_WARN,
+					 "sink_reopen_failed",
+					 LOG_FIELDS({ "sink", s->ops->name },
+						    { "reason", err }),
+					 "cannot reopen the %s output (%s); "
+					 "still writing to the old file",
+					 s->ops->name, err);
+	}
+	STATS_STORE(h->sink_reopen_failures,
+	      atomic_load_explicit(&h->sink_reopen_failures,
+				   memory_order_relaxed) +
+		      failed);
+	xpub_bump(&h->sink_reopens);
 }

@@ -37,6 +37,7 @@
 #include <stdint.h>
 
 struct merger;
+struct stats_hub;
 
 /*
  * @thread merger.  Compare the newest published configuration with the
@@ -45,5 +46,12 @@ struct merger;
  * sinks changed.
  */
 bool sinkswap_apply(struct merger *m, uint64_t *failed);
+
+/*
+ * @thread merger, between polls.  Acts on requests from the main thread
+ * (h->reopen_sinks, set by SIGHUP): applies sinkswap_apply(), then
+ * reopens the sinks' files (log rotation), counting both on /metrics.
+ */
+void sinkswap_service(struct stats_hub *h, struct merger *m);
 
 #endif /* PEERSCOPE_SINKSWAP_H */

@@ -24,6 +24,7 @@
 
 #include "bmp/bmp_msg.h"
 #include "bmp/bmp_pub.h"
+#include "bmp/bmp_rib.h"
 #include "bmp/bmp_session.h"
 #include "replay/bmp_replay.h"
 #include "rib/rib_lookup.h"
@@ -91,7 +92,7 @@ bool bmp_replay_is_stream_file(const char *path)
 
 /*
  * Whether publishing r can change what a flow sees: not for a router
- * known by no address (a raw stream file; rib_registry_publish skips it).
+ * known by no address (a raw stream file; bmp_rib_publish skips it).
  */
 static bool rib_publishable(const struct bmp_replay *x,
 			    const struct bmp_router *r)
@@ -129,7 +130,7 @@ static void routes_publish(struct bmp_replay *x, struct bmp_router *r,
 {
 	uint64_t stamp = rib_before_publish(x);
 
-	(void)rib_registry_publish(x->p->rib, r);
+	(void)bmp_rib_publish(x->p->rib, r);
 	rib_registry_reclaim(x->p->rib);
 	if (b != NULL) {
 		b->rib_pub_ns = stamp != 0 ? stamp : 1;
@@ -168,7 +169,7 @@ static void rib_publish_due(struct bmp_replay *x, struct bmp_router *r,
 	}
 	if (r->peers_dirty) {
 		(void)rib_before_publish(x);
-		(void)rib_registry_publish_peers(x->p->rib, r);
+		(void)bmp_rib_publish_peers(x->p->rib, r);
 	}
 }
 

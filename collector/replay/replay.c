@@ -44,6 +44,8 @@
  * worker makes the output timing-dependent, never hangs the replay.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +58,7 @@
 #include "ops/http.h"
 #include "peerscope/limits.h"
 #include "peerscope/recognise.h"
+#include "publish/stats_merger.h"
 #include "replay/bmp_replay.h"
 #include "replay/capture.h"
 #include "replay/replay.h"
@@ -512,6 +515,46 @@ static void warn_unused(struct dispatcher *x, int status)
 			  (unsigned long long)unused);
 }
 
+/*
+ * --serve-metrics: serve the finished run's figures for `seconds` (or until
+ * SIGINT/SIGTERM), then return.
+ */
+static int serve_metrics(struct pipeline *p, const struct ps_config *cfg,
+			 uint32_t seconds)
+{
+	struct http_server h;
+	struct http_view view;
+	struct logger log;
+	struct timespec ts = { .tv_sec = seconds, .tv_nsec = 0 };
+	sigset_t set, old;
+	char err[256];
+
+	/* The sinks drained after the merger's last window: show that. */
+	stats_merger_final(&p->hub, &p->merger);
+	log_init(&log, 2);
+	log_configure(&log, cfg->log_level, cfg->log_format);
+	/* Before the server thread exists, so only sigtimedwait sees them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	pipeline_http_view(p, &view);
+	if (http_start(&h, &view, cfg, &log, err, sizeof(err)) == -1) {
+		log_event(&log, PS_LOG_ERROR, "http_failed", "%s", err);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		return -1;
+	}
+	http_set_phase(&h, HTTP_PHASE_REPLAY_DONE);
+	log_event(&log, PS_LOG_INFO, "http_listening",
+		  "serving the replay's metrics on %s port %u for %us",
+		  cfg->http_listen, h.port, seconds);
+	while (sigtimedwait(&set, NULL, &ts) == -1 && errno == EINTR)
+		;
+	http_stop(&h);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return 0;
+}
+
 static bool progress_wanted(const struct ps_config *cfg)
 {
 	if (cfg->progress == PS_PROGRESS_ON)
@@ -585,7 +628,7 @@ int replay_run(const struct ps_config *cfg, char *const *files, int nfiles,
 			  (unsigned long long)undelivered,
 			  REPLAY_EXIT_UNDELIVERED);
 	if (cfg->replay_serve_seconds > 0 &&
-	    http_serve_replay(&p, cfg, cfg->replay_serve_seconds) == -1)
+	    serve_metrics(&p, cfg, cfg->replay_serve_seconds) == -1)
 		status = -1;
 	pipeline_free(&p);
 	replay_ports_free(x.ports);

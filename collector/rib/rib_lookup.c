@@ -70,8 +70,7 @@ static struct rib_slot *slot_find(struct rib_registry *g,
 	return NULL;
 }
 
-/* The router's slot, claimed on first use; NULL when none is left. */
-static struct rib_slot *slot_claim(struct rib_registry *g,
+struct rib_slot *rib_registry_slot(struct rib_registry *g,
 				   const struct ps_addr *router)
 {
 	struct rib_slot *s = slot_find(g, router);
@@ -107,71 +106,32 @@ static uint64_t publication_time(const struct rib_registry *g)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* The next history entry: written in full before peers_seq says so. */
-static int publish_peers(struct rib_registry *g, struct rib_slot *s,
-			 struct bmp_router *r)
+void rib_registry_publish_states(struct rib_registry *g, struct rib_slot *s,
+				 struct rib_snap *snap)
 {
-	struct rib_snap *snap = rib_snap_build_peers(r);
 	uint64_t seq = atomic_load_explicit(&s->peers_seq,
 					    memory_order_relaxed);
 	unsigned k = (unsigned)(seq % RIB_PEER_HISTORY);
 
-	if (snap == NULL) {
-		r->peers_dirty = true; /* retry with the next change or round */
-		return -1;
-	}
-	r->peers_dirty = false;
+	/* the next history entry: written in full before peers_seq says so */
 	atomic_store_explicit(&s->peers_pub[k], seq, memory_order_relaxed);
 	atomic_store_explicit(&s->peers_at_ns[k], publication_time(g),
 			      memory_order_release);
 	rib_epoch_publish(&s->peers[k], snap);
 	atomic_store_explicit(&s->peers_seq, seq + 1, memory_order_release);
-	return 0;
 }
 
-int rib_registry_publish_peers(struct rib_registry *g, struct bmp_router *r)
+void rib_registry_publish_view(struct rib_registry *g, struct rib_slot *s,
+			       int v, struct rib_snap *snap)
 {
-	struct rib_slot *s;
-
-	if (r->addr.af != 4 && r->addr.af != 6)
-		return 0;
-	s = slot_claim(g, &r->addr);
-	if (s == NULL)
-		return -1;
-	return publish_peers(g, s, r);
+	s->routes[v] = rib_snap_count(snap);
+	rib_epoch_publish(&s->ep[v], snap);
+	atomic_fetch_add_explicit(&g->published, 1, memory_order_relaxed);
 }
 
-int rib_registry_publish(struct rib_registry *g, struct bmp_router *r)
+enum bmp_view rib_registry_view(int v)
 {
-	struct rib_slot *s;
-	int status = 0;
-
-	/* A router known by no address (a raw stream file) cannot be matched
-	 * with flows from an exporter: nothing to publish. */
-	if (r->addr.af != 4 && r->addr.af != 6)
-		return 0;
-	s = slot_claim(g, &r->addr);
-	if (s == NULL)
-		return -1;
-	r->rib_dirty = false;
-	for (int v = 0; v < RIB_LOOKUP_VIEWS; v++) {
-		struct rib_snap *snap = rib_snap_build(r, lookup_views[v]);
-
-		if (snap == NULL) {
-			/* keep the older table: stale beats none; retry */
-			r->rib_dirty = true;
-			status = -1;
-			continue;
-		}
-		s->routes[v] = rib_snap_count(snap);
-		rib_epoch_publish(&s->ep[v], snap);
-		atomic_fetch_add_explicit(&g->published, 1,
-					  memory_order_relaxed);
-	}
-	/* prefix counts move with the routes */
-	if (publish_peers(g, s, r) == -1)
-		status = -1;
-	return status;
+	return lookup_views[v];
 }
 
 void rib_registry_reclaim(struct rib_registry *g)

@@ -4,10 +4,10 @@
  * epoch-published rib_snap (rib_snap.h).
  *
  * Writer (the BMP thread, or replay's main thread playing its part):
- * rib_registry_publish() builds and publishes the unicast lookup tables
- * of one router's views.  It is called on a timer for the routers whose
+ * bmp_rib_publish() (bmp/bmp_rib.h) builds and publishes the unicast
+ * lookup tables of one router's views.  It is called on a timer for the routers whose
  * routes changed (live: every RIB_PUBLISH_SECONDS, or ten times the last
- * rebuild's duration when that is longer, see bmp_server.c), after Peer
+ * rebuild's duration when that is longer, see bmp/bmp_server.c), after Peer
  * Down and Termination (so withdrawn routes stop matching at once), and
  * when the router's BMP session ends.  It clears the router's rib_dirty.
  *
@@ -19,7 +19,7 @@
  *
  * Beside the routes, each slot holds the router's peer states
  * (rib_peer_state): published with the routes, and on their own, cheaply,
- * whenever a peer's state changed (rib_registry_publish_peers; the BMP
+ * whenever a peer's state changed (bmp_rib_publish_peers; the BMP
  * session sets peers_dirty), so that Peer Up and Down reach the
  * connections' `bgp` block at once.  When the BMP session ends without a
  * Termination, the states stay as last published, like the routes.
@@ -42,7 +42,8 @@
  * rib_registry_free (router addresses are few; RIB_REGISTRY_ROUTERS caps
  * them, later routers are counted in `refused` and not published).
  *
- * @thread rib_registry_publish, rib_registry_reclaim: one writer thread;
+ * @thread rib_registry_slot, rib_registry_publish_view/states,
+ *         rib_registry_reclaim: one writer thread;
  *         rib_lookup: any thread with its own reader id < RIB_MAX_READERS;
  *         rib_registry_new/free: the main thread, no reader or writer
  *         running.  @locks none.
@@ -53,6 +54,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "peerscope/bmp.h"
 #include "rib/rib_snap.h"
 
 #define RIB_REGISTRY_ROUTERS 64
@@ -68,7 +70,7 @@ struct rib_slot {
 	struct ps_addr router;
 	struct rib_epoch ep[RIB_LOOKUP_VIEWS];
 	uint64_t routes[RIB_LOOKUP_VIEWS]; /* writer: last published counts */
-	/* rib_snap_build_peers: publication k in peers[k % RIB_PEER_HISTORY],
+	/* bmp_rib_snap_peers: publication k in peers[k % RIB_PEER_HISTORY],
 	 * made at peers_at_ns[k % RIB_PEER_HISTORY]; peers_pub says which k
 	 * an entry holds (written first: a reader that saw any part of a
 	 * newer publication sees it changed); peers_seq counts them
@@ -92,11 +94,23 @@ struct rib_registry {
 struct rib_registry *rib_registry_new(void);
 void rib_registry_free(struct rib_registry *g);
 
-/* @thread writer.  0, or -1 (out of memory, or no slot: nothing changed). */
-int rib_registry_publish(struct rib_registry *g, struct bmp_router *r);
-/* @thread writer.  The peer states alone (clears r->peers_dirty); 0 or -1
- * as rib_registry_publish. */
-int rib_registry_publish_peers(struct rib_registry *g, struct bmp_router *r);
+/*
+ * @thread writer.  Router `router`'s slot, claimed on first use; NULL when
+ * none is left (counted in `refused`).  What a slot holds is built by the
+ * writer (the BMP thread: bmp/bmp_rib.h) and published with the two
+ * functions below.
+ */
+struct rib_slot *rib_registry_slot(struct rib_registry *g,
+				   const struct ps_addr *router);
+/* @thread writer.  The view of index v (0 .. RIB_LOOKUP_VIEWS - 1). */
+enum bmp_view rib_registry_view(int v);
+/* @thread writer.  Publish the routes of view index v. */
+void rib_registry_publish_view(struct rib_registry *g, struct rib_slot *s,
+			       int v, struct rib_snap *snap);
+/* @thread writer.  Publish the peer states, as the next history entry,
+ * stamped with the registry's clock. */
+void rib_registry_publish_states(struct rib_registry *g, struct rib_slot *s,
+				 struct rib_snap *snap);
 /* @thread writer.  Stamp the next publications with `now_ns` (replay: the
  * capture time); 0 = the wall clock (CLOCK_REALTIME, as live windows). */
 void rib_registry_set_clock(struct rib_registry *g, uint64_t now_ns);

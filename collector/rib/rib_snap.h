@@ -3,20 +3,11 @@
  * match table built from one router's routes (one view), published by
  * epoch so readers never block the BMP thread and never take a lock.
  *
- * The BMP thread builds a snapshot from its route tables (rib_snap_build),
- * publishes it (rib_epoch_publish) and frees older ones once no reader can
- * still hold them (epoch-based reclamation):
- *
- *   reader  rib_read_begin: announce the global epoch (seq_cst store),
- *           then load the current snapshot; use it; rib_read_end.
- *   writer  swap the current pointer (seq_cst), bump the epoch, retire
- *           the old snapshot with the new epoch; free a retired one when
- *           every reader is idle (0) or announced an epoch >= its own.
- *
- * A reader that could hold the old snapshot announced its epoch before
- * the swap, so before the bump: its value is lower than the retire epoch,
- * and the old snapshot waits for it.  Readers are registered slots, one
- * per worker thread and one for the merger (RIB_MAX_READERS).
+ * The BMP thread builds a snapshot from its route tables (bmp_rib_snap(),
+ * bmp/bmp_rib.h), publishes it (rib_epoch_publish) and frees older ones
+ * once no reader can still hold them: epoch-based reclamation
+ * (xthread/epoch.h), here typed for snapshots.  Readers are registered
+ * slots, one per worker thread and one for the merger (RIB_MAX_READERS).
  *
  * Lookup: IPv4 and IPv6 entries sorted by (prefix, length); a lookup
  * tries lengths from the longest down, one binary search each.  When
@@ -28,7 +19,7 @@
  * pipeline's registry, published by the BMP thread on a timer and after
  * Peer Down / Termination, read by the flow workers (rib_enrich.h).
  *
- * @thread rib_snap_build, rib_epoch_publish, rib_epoch_reclaim: the BMP
+ * @thread bmp_rib_snap, rib_epoch_publish, rib_epoch_reclaim: the BMP
  *         thread; rib_read_begin/end, rib_snap_lookup: any reader thread
  *         with its own reader slot; @locks none.
  */
@@ -39,12 +30,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "bmp/bmp_session.h"
+#include "peerscope/addr.h"
+#include "rib/peer_state.h"
+#include "xthread/epoch.h"
 
 /* one per flow worker (PS_MAX_WORKERS, config.h) and the merger's */
-#define RIB_MAX_READERS	 65
+#define RIB_MAX_READERS	 EPOCH_MAX_READERS
 #define RIB_READER_MERGER (RIB_MAX_READERS - 1)
-#define RIB_MAX_RETIRED	 64
 #define RIB_INFO_AS_PATH 16 /* ASNs kept per route for enrichment */
 #define RIB_INFO_COMM	 8  /* communities kept per route */
 
@@ -63,10 +55,38 @@ struct rib_route_info {
 	uint32_t comm[RIB_INFO_COMM];
 };
 
-struct rib_snap;
+/*
+ * A snapshot's fields, for its builder (bmp/bmp_rib.c: the BMP thread's
+ * route tables are above this layer); readers use the functions below.
+ */
+struct snap_entry {
+	uint8_t addr[16]; /* masked to len */
+	uint8_t len;
+	uint16_t peer;    /* index into peers[] */
+	uint32_t info;    /* index into info[] */
+};
 
-/* @thread bmp.  NULL when out of memory. */
-struct rib_snap *rib_snap_build(struct bmp_router *r, enum bmp_view view);
+struct snap_peer {
+	struct ps_addr addr;
+	uint32_t asn;
+	uint8_t peer_type;
+};
+
+struct rib_snap {
+	struct snap_entry *v4, *v6;
+	uint32_t n4, n6;
+	struct snap_peer *peers;
+	uint32_t npeers;
+	struct rib_route_info *info; /* per interned attribute set */
+	uint32_t ninfo;
+	struct rib_peer_state *states; /* peer-state snapshots: by address */
+	uint32_t nstates;
+	/* prefix lengths present, so a lookup skips the absent ones */
+	uint64_t lens4;	   /* bit n: some /n, n = 0..32 */
+	uint64_t lens6[3]; /* bit n % 64 of word n / 64, n = 0..128 */
+};
+
+/* Frees s and everything it holds; NULL is fine. */
 void rib_snap_free(struct rib_snap *s);
 uint32_t rib_snap_count(const struct rib_snap *s);
 
@@ -91,21 +111,13 @@ struct rib_peer_state {
 	uint64_t prefixes_post; /* post-policy */
 };
 
-/* @thread bmp.  The router's peers (not Loc-RIB); NULL out of memory. */
-struct rib_snap *rib_snap_build_peers(const struct bmp_router *r);
 /* 1 with *out filled, 0 when no peer has that address (Loc-RIB apart). */
 int rib_snap_peer_find(const struct rib_snap *s, const struct ps_addr *a,
 		       struct rib_peer_state *out);
 
+/* The snapshots of one (router, view), published by epoch. */
 struct rib_epoch {
-	_Atomic(struct rib_snap *) cur;
-	_Atomic uint64_t epoch;
-	_Atomic uint64_t reader[RIB_MAX_READERS]; /* 0 = not reading */
-	struct {
-		struct rib_snap *s;
-		uint64_t epoch;
-	} retired[RIB_MAX_RETIRED]; /* writer-owned */
-	unsigned nretired;
+	struct epoch e;
 };
 
 void rib_epoch_init(struct rib_epoch *e);
@@ -118,7 +130,15 @@ void rib_epoch_publish(struct rib_epoch *e, struct rib_snap *s);
 unsigned rib_epoch_reclaim(struct rib_epoch *e);
 
 /* @thread reader `id`.  The snapshot to use until rib_read_end (or NULL). */
-const struct rib_snap *rib_read_begin(struct rib_epoch *e, unsigned id);
-void rib_read_end(struct rib_epoch *e, unsigned id);
+static inline const struct rib_snap *rib_read_begin(struct rib_epoch *e,
+						    unsigned id)
+{
+	return epoch_read_begin(&e->e, id);
+}
+
+static inline void rib_read_end(struct rib_epoch *e, unsigned id)
+{
+	epoch_read_end(&e->e, id);
+}
 
 #endif /* PEERSCOPE_RIB_SNAP_H */

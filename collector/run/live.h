@@ -25,20 +25,4 @@ typedef int (*live_reload_fn)(struct ps_config *fresh, const char *path,
 int live_run(const struct ps_config *cfg, const char *stats_path,
 	     live_reload_fn reload, void *ctx);
 
-/*
- * Keys that differ between two configurations, as a comma-separated list
- * of dotted names in `out` ("" when none); `live` selects the keys applied
- * without a restart (true) or the others (false).  @thread main.
- */
-void live_config_diff(const struct ps_config *a, const struct ps_config *b,
-		      bool live, char *out, size_t outlen);
-
-/*
- * Whether a key matching `pattern` ("output.kafka.*": any key under it,
- * or one dotted name) differs from a to b: 1 or 0, -1 when out of memory.
- * @thread any: both configurations are read-only.
- */
-int live_config_changed(const struct ps_config *a, const struct ps_config *b,
-			const char *pattern);
-
 #endif /* PEERSCOPE_LIVE_H */

@@ -8,7 +8,10 @@
 #include "base/netaddr.h"
 #include "base/runfile.h"
 #include "base/statefile.h"
+#include "ops/http.h"
+#include "publish/merger_main.h"
 #include "publish/sink_kafka.h"
+#include "publish/stats_merger.h"
 #include "rib/rib_lookup.h"
 #include "run/cpulimit.h"
 #include "run/pipeline.h"
@@ -352,6 +355,20 @@ static void log_sinks_closing(const struct pipeline *p)
 				 "large or still waiting)",
 				 num[0], num[1]);
 	}
+}
+
+void pipeline_http_view(const struct pipeline *p, struct http_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->cfg = p->cfg;
+	v->nworkers = p->nworkers;
+	for (unsigned i = 0; i < p->nworkers && i < PS_MAX_WORKERS; i++) {
+		v->worker_pub[i] = &p->workers[i].pub;
+		v->rx_count[i] = p->workers[i].rx_count;
+	}
+	v->hub = &p->hub;
+	v->bmp = &p->bmp_pub.gauges;
+	v->input_errors = &p->input_errors;
 }
 
 void pipeline_free(struct pipeline *p)

@@ -20,6 +20,7 @@
 #include "xthread/cfgpub.h"
 #include "xthread/stats.h"
 
+struct http_view;
 struct logger;
 
 struct pipeline {
@@ -99,6 +100,13 @@ void pipeline_summary(const struct pipeline *p, FILE *out,
  * (JSON write failures; Kafka failed, dropped, too large, undelivered).
  */
 uint64_t pipeline_undelivered(const struct pipeline *p);
+
+/*
+ * What the HTTP thread may read of this pipeline (ops/http.h), once every
+ * thread and socket is set up: the publication blocks and the figures
+ * fixed at start-up.  @thread main.
+ */
+void pipeline_http_view(const struct pipeline *p, struct http_view *v);
 
 /* Logs sink_closed for each sink, then closes and frees everything. */
 void pipeline_free(struct pipeline *p);

@@ -10,11 +10,10 @@
 
 #include "base/netaddr.h"
 #include "ingest/ingest_ipfix.h"
+#include "ingest/worker_state.h"
 #include "peerscope/ipfix.h"
 #include "peerscope/limits.h"
 #include "rx/ipfix_tcp.h"
-#include "rx/udp.h"
-#include "rx/worker.h"
 
 #define IPFIX_TCP_HEADER_LEN 16
 #define IPFIX_TCP_VERSION    10
@@ -31,11 +30,36 @@ struct ipfix_tcp_conn {
 	uint64_t messages;
 };
 
+/*
+ * Where a service pass is (ipfix_tcp_next): each call resumes it at
+ * `step` and returns at the next message, so the worker processes every
+ * message before the listener reads, frames or closes anything more.
+ */
+enum pass_step {
+	PASS_IDLE,   /* no pass: the next call starts one (accept) */
+	PASS_CONN,   /* entering conns[conn]: its timeouts */
+	PASS_READ,   /* reading conns[conn] (at most PASS_READS reads) */
+	PASS_FRAME,  /* framing what it read, from `off` */
+	PASS_FRAMED, /* the worker is done with the message handed out */
+};
+
+#define PASS_READS 4 /* reads per connection and pass: none starves */
+
+struct ipfix_tcp_pass {
+	enum pass_step step;
+	uint64_t now_ns;
+	unsigned conn;		    /* the connection being served */
+	unsigned reads;		    /* reads done on it in this pass */
+	uint32_t off;		    /* bytes of its buffer framed so far */
+	enum ipfix_tcp_frame frame; /* of the message handed out last */
+};
+
 struct ipfix_tcp {
 	int lfd;
 	uint16_t port;
 	struct ipfix_tcp_conn conns[PS_MAX_IPFIX_TCP_CONNS];
 	struct ipfix_tcp_stats st;
+	struct ipfix_tcp_pass pass;
 };
 
 int ipfix_tcp_open(struct ipfix_tcp **out, const char *addr, char *err,
@@ -170,7 +194,7 @@ static void accept_all(struct ipfix_tcp *t, struct worker *w, uint64_t now_ns)
 
 		if (fd == -1)
 			return; /* EAGAIN, or an error the next pass retries */
-		udp_addr_from_sockaddr(&ss, &a, &port);
+		netaddr_from_sockaddr(&ss, &a, &port);
 		for (unsigned i = 0; i < PS_MAX_IPFIX_TCP_CONNS; i++)
 			if (t->conns[i].fd == -1) {
 				c = &t->conns[i];
@@ -218,44 +242,6 @@ enum ipfix_tcp_frame ipfix_tcp_frame_next(const uint8_t *buf, uint32_t avail,
 }
 
 /*
- * Hand every complete message in the buffer to the worker.  false: the
- * framing is lost (a bad header), and the connection must close.
- */
-static bool conn_frame(struct ipfix_tcp *t, struct ipfix_tcp_conn *c,
-		       struct worker *w, uint64_t now_ns)
-{
-	enum ipfix_tcp_frame f = IPFIX_TCP_FRAME_NEED_MORE;
-	uint32_t off = 0, len;
-
-	while ((f = ipfix_tcp_frame_next(c->buf + off, c->used - off, &len)) !=
-	       IPFIX_TCP_FRAME_NEED_MORE) {
-		struct rx_datagram d;
-
-		memset(&d, 0, sizeof(d));
-		d.ts_ns = now_ns;
-		d.src = c->src;
-		d.src_port = c->src_port;
-		d.dst_port = t->port;
-		d.proto = PS_PROTO_IPFIX;
-		/* BROKEN: once, so the decoder counts the named defect */
-		d.data = c->buf + off;
-		d.len = len;
-		worker_process(w, &d);
-		off += len;
-		if (f == IPFIX_TCP_FRAME_BROKEN) {
-			t->st.n[IPFIX_TCP_FRAMING_ERRORS]++;
-			break;
-		}
-		t->st.n[IPFIX_TCP_MESSAGES]++;
-		c->messages++;
-		c->last_msg_ns = now_ns;
-	}
-	memmove(c->buf, c->buf + off, c->used - off);
-	c->used -= off;
-	return f != IPFIX_TCP_FRAME_BROKEN;
-}
-
-/*
  * Why c must close now (IPFIX_TCP_TIMEOUT_*), or IPFIX_TCP_COUNTER_COUNT:
  * silent for the idle timeout, or no whole message (none yet, or one left
  * incomplete) for the message timeout.
@@ -276,41 +262,121 @@ static enum ipfix_tcp_counter conn_timed_out(const struct ipfix_tcp_conn *c,
 	return IPFIX_TCP_COUNTER_COUNT;
 }
 
-void ipfix_tcp_service(struct ipfix_tcp *t, struct worker *w, uint64_t now_ns)
+/* The framed bytes leave the buffer; the rest waits for more. */
+static void pass_consume(struct ipfix_tcp_conn *c, struct ipfix_tcp_pass *p)
 {
-	accept_all(t, w, now_ns);
-	for (unsigned i = 0; i < PS_MAX_IPFIX_TCP_CONNS; i++) {
-		struct ipfix_tcp_conn *c = &t->conns[i];
+	memmove(c->buf, c->buf + p->off, c->used - p->off);
+	c->used -= p->off;
+	p->off = 0;
+}
+
+static void pass_next_conn(struct ipfix_tcp_pass *p)
+{
+	p->conn++;
+	p->step = PASS_CONN;
+}
+
+/* Message p->off of c's buffer, `len` bytes, as a datagram. */
+static void pass_message(const struct ipfix_tcp *t,
+			 const struct ipfix_tcp_conn *c,
+			 const struct ipfix_tcp_pass *p, uint32_t len,
+			 struct rx_datagram *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->ts_ns = p->now_ns;
+	d->src = c->src;
+	d->src_port = c->src_port;
+	d->dst_port = t->port;
+	d->proto = PS_PROTO_IPFIX;
+	/* BROKEN: once, so the decoder counts the named defect */
+	d->data = c->buf + p->off;
+	d->len = len;
+}
+
+bool ipfix_tcp_next(struct ipfix_tcp *t, struct worker *w, uint64_t now_ns,
+		    struct rx_datagram *d)
+{
+	struct ipfix_tcp_pass *p = &t->pass;
+
+	if (p->step == PASS_IDLE) {
+		accept_all(t, w, now_ns);
+		p->now_ns = now_ns;
+		p->conn = 0;
+		p->step = PASS_CONN;
+	}
+	while (p->conn < PS_MAX_IPFIX_TCP_CONNS) {
+		struct ipfix_tcp_conn *c = &t->conns[p->conn];
 		enum ipfix_tcp_counter why;
+		uint32_t len;
+		ssize_t n;
 
-		if (c->fd != -1 &&
-		    (why = conn_timed_out(c, w->cfg, now_ns)) !=
-			    IPFIX_TCP_COUNTER_COUNT) {
-			t->st.n[why]++;
-			conn_close(t, c, w);
-			continue;
-		}
-
-		/* a few reads per pass, so one busy exporter cannot starve */
-		for (unsigned r = 0; c->fd != -1 && r < 4; r++) {
-			ssize_t n = recv(c->fd, c->buf + c->used,
-					 IPFIX_TCP_BUF_BYTES - c->used, 0);
-
-			if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		switch (p->step) {
+		case PASS_IDLE:
+		case PASS_CONN:
+			if (c->fd != -1 &&
+			    (why = conn_timed_out(c, w->cfg, p->now_ns)) !=
+				    IPFIX_TCP_COUNTER_COUNT) {
+				t->st.n[why]++;
+				conn_close(t, c, w);
+				pass_next_conn(p);
 				break;
+			}
+			p->reads = 0;
+			p->step = PASS_READ;
+			break;
+		case PASS_READ:
+			if (c->fd == -1 || p->reads == PASS_READS) {
+				pass_next_conn(p);
+				break;
+			}
+			p->reads++;
+			n = recv(c->fd, c->buf + c->used,
+				 IPFIX_TCP_BUF_BYTES - c->used, 0);
+			if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+				pass_next_conn(p);
+				break;
+			}
 			if (n <= 0) {
 				conn_close(t, c, w);
+				pass_next_conn(p);
 				break;
 			}
 			c->used += (uint32_t)n;
-			c->last_rx_ns = now_ns;
+			c->last_rx_ns = p->now_ns;
 			t->st.n[IPFIX_TCP_BYTES] += (uint64_t)n;
-			if (!conn_frame(t, c, w, now_ns)) {
-				conn_close(t, c, w);
+			p->off = 0;
+			p->step = PASS_FRAME;
+			break;
+		case PASS_FRAME:
+			p->frame = ipfix_tcp_frame_next(c->buf + p->off,
+							c->used - p->off, &len);
+			if (p->frame == IPFIX_TCP_FRAME_NEED_MORE) {
+				pass_consume(c, p);
+				p->step = PASS_READ;
 				break;
 			}
+			pass_message(t, c, p, len, d);
+			p->off += len;
+			p->step = PASS_FRAMED;
+			return true;
+		case PASS_FRAMED:
+			if (p->frame == IPFIX_TCP_FRAME_BROKEN) {
+				/* the framing is lost: the connection closes */
+				t->st.n[IPFIX_TCP_FRAMING_ERRORS]++;
+				pass_consume(c, p);
+				conn_close(t, c, w);
+				pass_next_conn(p);
+				break;
+			}
+			t->st.n[IPFIX_TCP_MESSAGES]++;
+			c->messages++;
+			c->last_msg_ns = p->now_ns;
+			p->step = PASS_FRAME;
+			break;
 		}
 	}
+	p->step = PASS_IDLE;
+	return false;
 }
 
 void ipfix_tcp_free(struct ipfix_tcp *t, struct worker *w)

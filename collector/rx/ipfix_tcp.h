@@ -35,30 +35,18 @@
 #ifndef PEERSCOPE_IPFIX_TCP_H
 #define PEERSCOPE_IPFIX_TCP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "xthread/stats.h"
 
 struct worker;
 struct ipfix_tcp;
 struct ps_addr;
+struct rx_datagram;
 
-/* Totals since start, published on /metrics (stats.c, metrics.c). */
-enum ipfix_tcp_counter {
-	IPFIX_TCP_ACCEPTED,
-	IPFIX_TCP_REFUSED_CAP,	     /* flow.tcp_max_connections were open */
-	IPFIX_TCP_REFUSED_EXPORTER,  /* that exporter address is connected */
-	IPFIX_TCP_REFUSED_MEMORY,    /* no receive buffer */
-	IPFIX_TCP_CLOSED,	     /* by the exporter, an error or framing */
-	IPFIX_TCP_BYTES,	     /* received on accepted connections */
-	IPFIX_TCP_MESSAGES,	     /* framed and handed to the decoder */
-	IPFIX_TCP_FRAMING_ERRORS,    /* header not v10 with a sane length */
-	IPFIX_TCP_TEMPLATES_DROPPED, /* live templates forgotten on close */
-	IPFIX_TCP_TIMEOUT_IDLE,	     /* nothing for flow.tcp_idle_timeout */
-	IPFIX_TCP_TIMEOUT_MESSAGE,   /* no whole message in its timeout */
-	IPFIX_TCP_EVICTED,	     /* silent, closed for a new connection */
-	IPFIX_TCP_COUNTER_COUNT
-};
-
+/* Its counters: enum ipfix_tcp_counter (xthread/stats.h). */
 struct ipfix_tcp_stats {
 	uint64_t n[IPFIX_TCP_COUNTER_COUNT];
 	uint64_t open; /* connections open now */
@@ -74,8 +62,26 @@ int ipfix_tcp_open(struct ipfix_tcp **out, const char *addr, char *err,
 /* The port it listens on (flow.tcp_listen may say 0).  @thread any. */
 uint16_t ipfix_tcp_bound_port(const struct ipfix_tcp *t);
 
-/* @thread worker 0.  Accept, read, frame and process what is there. */
-void ipfix_tcp_service(struct ipfix_tcp *t, struct worker *w, uint64_t now_ns);
+/*
+ * @thread worker 0.  One service pass, handed over a message at a time:
+ * the first call accepts what is waiting; then each connection in turn
+ * is closed if it timed out, else read (a few reads, so one busy exporter
+ * cannot starve the others) and framed.  Returns true with the next
+ * complete message in *d (pointing into the connection's buffer, valid
+ * until the next call), false when the pass is over.  The worker
+ * processes each message before asking for the next, so the listener
+ * never calls up into it:
+ *
+ *	while (ipfix_tcp_next(t, w, now_ns, &d))
+ *		worker_process(w, &d);
+ *
+ * A message that broke the framing is handed over once (the decoder
+ * counts the named defect), then its connection closes.  A connection
+ * that closes takes its templates with it (ipfix_tcp_forget), after its
+ * last message was processed.
+ */
+bool ipfix_tcp_next(struct ipfix_tcp *t, struct worker *w, uint64_t now_ns,
+		    struct rx_datagram *d);
 
 /* @thread worker 0 or after it stopped.  Close everything; NULL is fine. */
 void ipfix_tcp_free(struct ipfix_tcp *t, struct worker *w);

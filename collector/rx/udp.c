@@ -11,12 +11,11 @@
 
 #include "base/log.h"
 #include "base/sockholder.h"
+#include "ingest/worker_state.h"
 #include "peerscope/limits.h"
 #include "rx/udp.h"
-#include "rx/worker.h"
 
 #define UDP_CTRL_LEN		  64 /* room for the SO_RXQ_OVFL cmsg */
-#define UDP_MAX_BATCHES_PER_DRAIN 16 /* then give the other sockets a turn */
 
 static int sockaddr_from(const struct ps_listen *l, struct sockaddr_storage *ss,
 			 socklen_t *len)
@@ -160,31 +159,6 @@ void udp_rx_poll(struct udp_rx *rx, unsigned n, int timeout_ms)
 	(void)poll(pfd, n, timeout_ms);
 }
 
-void udp_addr_from_sockaddr(const struct sockaddr_storage *ss,
-			    struct ps_addr *a, uint16_t *port)
-{
-	memset(a, 0, sizeof(*a));
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)ss;
-
-		/* v4-mapped senders are reported as plain IPv4 */
-		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
-			a->af = 4;
-			memcpy(a->bytes, &s6->sin6_addr.s6_addr[12], 4);
-		} else {
-			a->af = 6;
-			memcpy(a->bytes, &s6->sin6_addr, 16);
-		}
-		*port = ntohs(s6->sin6_port);
-	} else {
-		const struct sockaddr_in *s4 = (const void *)ss;
-
-		a->af = 4;
-		memcpy(a->bytes, &s4->sin_addr, 4);
-		*port = ntohs(s4->sin_port);
-	}
-}
-
 /*
  * The kernel keeps one running 32-bit drop count per socket (sk_drops).
  * SO_RXQ_OVFL hands it over with each received datagram; SO_MEMINFO reads
@@ -223,39 +197,32 @@ static void read_meminfo_drops(struct udp_rx *rx)
 		note_drop_count(rx, mem[SK_MEMINFO_DROPS]);
 }
 
-bool udp_rx_drain(struct udp_rx *rx, struct worker *w, uint64_t now_ns)
+uint32_t udp_rx_recv(struct udp_rx *rx)
 {
-	for (int round = 0; round < UDP_MAX_BATCHES_PER_DRAIN; round++) {
-		int n;
+	int n;
 
-		for (uint32_t i = 0; i < rx->batch; i++) {
-			rx->msgs[i].msg_hdr.msg_namelen = sizeof(rx->addrs[i]);
-			rx->msgs[i].msg_hdr.msg_controllen = UDP_CTRL_LEN;
-		}
-		n = recvmmsg(rx->fd, rx->msgs, rx->batch, MSG_DONTWAIT, NULL);
-		if (n <= 0)
-			return false;
-		for (int i = 0; i < n; i++) {
-			struct rx_datagram d;
-
-			note_overflow(rx, &rx->msgs[i].msg_hdr);
-			udp_addr_from_sockaddr(&rx->addrs[i], &d.src,
-					       &d.src_port);
-			if (!netaddr_allow_match(&w->allow, &d.src)) {
-				w->totals.udp_refused++;
-				continue;
-			}
-			d.ts_ns = now_ns;
-			d.dst_port = rx->port;
-			d.proto = rx->proto;
-			d.data = rx->iov[i].iov_base;
-			d.len = rx->msgs[i].msg_len;
-			worker_process(w, &d);
-		}
-		if ((uint32_t)n < rx->batch)
-			return false;
+	for (uint32_t i = 0; i < rx->batch; i++) {
+		rx->msgs[i].msg_hdr.msg_namelen = sizeof(rx->addrs[i]);
+		rx->msgs[i].msg_hdr.msg_controllen = UDP_CTRL_LEN;
 	}
-	return true; /* stopped with datagrams still queued */
+	n = recvmmsg(rx->fd, rx->msgs, rx->batch, MSG_DONTWAIT, NULL);
+	return n > 0 ? (uint32_t)n : 0;
+}
+
+bool udp_rx_datagram(struct udp_rx *rx, uint32_t i,
+		     const struct netaddr_allow *allow, uint64_t now_ns,
+		     struct rx_datagram *d)
+{
+	note_overflow(rx, &rx->msgs[i].msg_hdr);
+	netaddr_from_sockaddr(&rx->addrs[i], &d->src, &d->src_port);
+	if (!netaddr_allow_match(allow, &d->src))
+		return false;
+	d->ts_ns = now_ns;
+	d->dst_port = rx->port;
+	d->proto = rx->proto;
+	d->data = rx->iov[i].iov_base;
+	d->len = rx->msgs[i].msg_len;
+	return true;
 }
 
 uint64_t udp_rx_take_drops(struct udp_rx *rx, unsigned n)

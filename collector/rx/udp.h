@@ -16,6 +16,8 @@
 
 #include "base/config.h"
 
+struct netaddr_allow;
+struct rx_datagram;
 struct worker;
 
 struct udp_rx {
@@ -33,13 +35,6 @@ struct udp_rx {
 	int rcvbuf_actual;   /* what the kernel granted */
 };
 
-/*
- * The sender of a datagram or connection as a ps_addr; v4-mapped IPv6
- * addresses come out as plain IPv4.  @thread any
- */
-void udp_addr_from_sockaddr(const struct sockaddr_storage *ss,
-			    struct ps_addr *a, uint16_t *port);
-
 /* Open, bind and configure one socket. */
 int udp_rx_open(struct udp_rx *rx, const struct ps_listen *l, uint32_t rcvbuf,
 		uint32_t batch, char *err, size_t errlen);
@@ -48,11 +43,26 @@ void udp_rx_close_all(struct udp_rx *rx, unsigned n);
 /* @thread worker.  Wait up to timeout_ms for any socket to be readable. */
 void udp_rx_poll(struct udp_rx *rx, unsigned n, int timeout_ms);
 
+/* Receive batches a worker takes from one socket in a row, before giving
+ * the other sockets a turn. */
+#define UDP_MAX_BATCHES_PER_DRAIN 16
+
 /*
- * @thread worker.  Receive what is queued (bounded) and process it; true
- * when the bound stopped it with datagrams still waiting.
+ * @thread worker.  One recvmmsg() of up to rx->batch datagrams into the
+ * socket's buffers, without waiting: how many arrived (0: none).  The
+ * worker takes each with udp_rx_datagram() before the next call.
  */
-bool udp_rx_drain(struct udp_rx *rx, struct worker *w, uint64_t now_ns);
+uint32_t udp_rx_recv(struct udp_rx *rx);
+
+/*
+ * @thread worker.  Datagram i of the last udp_rx_recv(), received at
+ * now_ns: its kernel drop count is noted (SO_RXQ_OVFL), and *d filled
+ * unless its source is outside `allow` (false: refused, *d not usable).
+ * d->data points into the socket's buffers until the next udp_rx_recv().
+ */
+bool udp_rx_datagram(struct udp_rx *rx, uint32_t i,
+		     const struct netaddr_allow *allow, uint64_t now_ns,
+		     struct rx_datagram *d);
 
 /* @thread worker.  Kernel drops since the last call, over all sockets. */
 uint64_t udp_rx_take_drops(struct udp_rx *rx, unsigned n);

@@ -6,9 +6,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "ingest/attrib.h"
 #include "ingest/ingest_ipfix.h"
+#include "ingest/ingest_sflow.h"
 #include "ingest/seqtrack.h"
 #include "rx/ipfix_tcp.h"
+#include "rx/stats_worker.h"
 #include "rx/udp.h"
 #include "rx/worker.h"
 #include "xthread/cfgpub.h"
@@ -265,17 +268,6 @@ void worker_advance(struct worker *w, uint64_t now_ns)
 	w->win = worker_open(w, now_ns);
 }
 
-unsigned worker_open_windows(struct worker *w, struct agg_window **out)
-{
-	unsigned n;
-
-	for (n = 0; n < w->held_count; n++)
-		out[n] = w->held[n];
-	if (w->win != NULL)
-		out[n++] = w->win;
-	return n;
-}
-
 void worker_finish(struct worker *w)
 {
 	while (w->held_count > 0)
@@ -316,18 +308,6 @@ void worker_process(struct worker *w, const struct rx_datagram *d)
 	default:
 		break; /* sources only hand over configured protocols */
 	}
-}
-
-void worker_junk(struct worker *w, const struct rx_datagram *d)
-{
-	struct junk_source *j = junk_get(&w->win->junk, &d->src, d->src_port);
-
-	if (j != NULL) {
-		j->datagrams++;
-		j->bytes += d->len;
-	}
-	dec_stats_fold(&w->scratch, &w->totals.errors,
-		       j != NULL ? &j->errors : NULL);
 }
 
 int worker_pin(unsigned cpu)
@@ -484,6 +464,31 @@ static void worker_allow_refresh(struct worker *w)
 		w->allow.n = 0;
 }
 
+/*
+ * Receive what socket `rx` has queued, at most UDP_MAX_BATCHES_PER_DRAIN
+ * batches, and process it in arrival order; true when that bound stopped
+ * it with datagrams still waiting.
+ */
+static bool worker_drain(struct worker *w, struct udp_rx *rx, uint64_t now_ns)
+{
+	for (int round = 0; round < UDP_MAX_BATCHES_PER_DRAIN; round++) {
+		uint32_t n = udp_rx_recv(rx);
+
+		for (uint32_t i = 0; i < n; i++) {
+			struct rx_datagram d;
+
+			if (!udp_rx_datagram(rx, i, &w->allow, now_ns, &d)) {
+				w->totals.udp_refused++;
+				continue;
+			}
+			worker_process(w, &d);
+		}
+		if (n < rx->batch)
+			return false;
+	}
+	return true; /* stopped with datagrams still queued */
+}
+
 /* @thread worker (live): receive on this worker's sockets until stopped. */
 void *worker_live_main(void *arg)
 {
@@ -500,10 +505,14 @@ void *worker_live_main(void *arg)
 		co.bytes = w->totals.bytes;
 		now = now_realtime_ns();
 		for (unsigned i = 0; i < w->rx_count; i++)
-			more |= udp_rx_drain(&w->rx[i], w, now);
+			more |= worker_drain(w, &w->rx[i], now);
 		got = worker_received(w) - co.datagrams;
-		if (w->tcp != NULL)
-			ipfix_tcp_service(w->tcp, w, now);
+		if (w->tcp != NULL) {
+			struct rx_datagram d;
+
+			while (ipfix_tcp_next(w->tcp, w, now, &d))
+				worker_process(w, &d);
+		}
 		worker_advance(w, now);
 		stats_worker_tick(w, now);
 		if (more)

@@ -1,20 +1,25 @@
 /*
  * stats.h - the publication blocks of the workers and the merger, read by
- * /metrics and /readyz (metrics.c renders them).
+ * /metrics and /readyz (ops/metrics.c renders them).
  *
  * Both follow xpub.h: plain counters on the hot path, copied into these
  * blocks with relaxed atomic stores at most every XPUB_PERIOD_NS and when
  * a window closes.  Each worker copies its `struct worker_totals` into its
- * `struct worker_pub` (stats_worker_tick()).  The merger copies its totals,
- * every sink's state and the Kafka sink's counters into `struct
- * stats_hub` (stats_merger_tick()), after serving the sinks, so message
- * and delivery counters move and a Kafka outage shows within a second
- * even when no window is published (a BMP-only or idle collector).
+ * `struct worker_pub` (stats_worker_tick(), rx/stats_worker.h).  The
+ * merger copies its totals, every sink's state and the Kafka sink's
+ * counters into `struct stats_hub` (stats_merger_tick(),
+ * publish/stats_merger.h), after serving the sinks, so message and
+ * delivery counters move and a Kafka outage shows within a second even
+ * when no window is published (a BMP-only or idle collector).
  *
  * After each published window the merger also builds a capped snapshot
  * of per-connection and per-exporter gauges, swapped in under hub->lock.
  * That lock is taken once per window (and when a sink's state changes) by
  * the merger and once per scrape by the HTTP thread, never by a worker.
+ *
+ * The blocks are declared here, below every thread that writes or reads
+ * them, so that the writers and the reader include one header and nothing
+ * of each other (collector/LAYERS).
  */
 #ifndef PEERSCOPE_STATS_H
 #define PEERSCOPE_STATS_H
@@ -25,16 +30,35 @@
 #include <stdint.h>
 
 #include "base/config.h"
+#include "base/msgtype.h"
 #include "peerscope/dec_stats.h"
 #include "peerscope/ipfix.h"
-#include "publish/messages.h"
-#include "rx/ipfix_tcp.h"
 #include "xthread/exptotals.h"
 #include "xthread/xpub.h"
 
 #define STATS_MAX_SINKS	  4 /* = MERGER_MAX_SINKS */
 #define STATS_WHY_MAX	  256 /* a sink's reason for being down */
 #define STATS_LAT_BUCKETS 8
+
+/*
+ * IPFIX over TCP (rx/ipfix_tcp.h), totals since start; worker 0 counts
+ * them, its block publishes them (names: ipfix_tcp_counter_name()).
+ */
+enum ipfix_tcp_counter {
+	IPFIX_TCP_ACCEPTED,
+	IPFIX_TCP_REFUSED_CAP,	     /* flow.tcp_max_connections were open */
+	IPFIX_TCP_REFUSED_EXPORTER,  /* that exporter address is connected */
+	IPFIX_TCP_REFUSED_MEMORY,    /* no receive buffer */
+	IPFIX_TCP_CLOSED,	     /* by the exporter, an error or framing */
+	IPFIX_TCP_BYTES,	     /* received on accepted connections */
+	IPFIX_TCP_MESSAGES,	     /* framed and handed to the decoder */
+	IPFIX_TCP_FRAMING_ERRORS,    /* header not v10 with a sane length */
+	IPFIX_TCP_TEMPLATES_DROPPED, /* live templates forgotten on close */
+	IPFIX_TCP_TIMEOUT_IDLE,	     /* nothing for flow.tcp_idle_timeout */
+	IPFIX_TCP_TIMEOUT_MESSAGE,   /* no whole message in its timeout */
+	IPFIX_TCP_EVICTED,	     /* silent, closed for a new connection */
+	IPFIX_TCP_COUNTER_COUNT
+};
 
 /* A worker's per-exporter state tables (aging, htab.h), for /metrics. */
 enum stats_table {
@@ -163,56 +187,22 @@ enum stats_kafka_field {
 /* Upper bounds of the publication histogram buckets, seconds. */
 extern const double stats_publish_buckets[STATS_LAT_BUCKETS];
 
-struct worker;
-struct merger;
-struct merged_window;
-
 /* @thread main (start-up). */
 void stats_hub_init(struct stats_hub *h, const struct ps_config *cfg);
 void stats_hub_fini(struct stats_hub *h);
 
-/* @thread worker.  Copy the worker's totals into w->pub. */
-void stats_worker_publish(struct worker *w);
-
-/* @thread worker.  stats_worker_publish() at most every XPUB_PERIOD_NS. */
-void stats_worker_tick(struct worker *w, uint64_t now_ns);
-
-/* @thread merger.  After a window went out (started at t0_ns, monotonic). */
-void stats_merger_window(struct stats_hub *h, struct merger *m,
-			 const struct merged_window *p, uint64_t t0_ns);
-
-/* @thread merger.  Totals only (at the end of the run). */
-void stats_merger_publish(struct stats_hub *h, const struct merger *m);
-
-/*
- * @thread merger, every loop turn.  At most every XPUB_PERIOD_NS: serve
- * the sinks (their service op), then publish the totals, each sink's
- * state and the Kafka counters; a sink going down or back up is logged
- * (sink_down, sink_up).
- */
-void stats_merger_tick(struct stats_hub *h, struct merger *m,
-		       uint64_t now_ns);
-
-/*
- * @thread merger, between polls.  Acts on requests from the main thread:
- * reopen the sinks' files (log rotation) after a SIGHUP.
- */
-void stats_merger_service(struct stats_hub *h, struct merger *m);
-
-/*
- * @thread merger, or main before the merger starts.  The merger's sink
- * list changed: /metrics and /readyz see the new list (each sink carries
- * its own state, sink.h).
- */
-void stats_sinks_changed(struct stats_hub *h, struct merger *m);
-
-/*
- * @thread main, once the merger thread is joined (the sinks are then the
- * main thread's): totals and sink counters after the final drain.
- */
-void stats_merger_final(struct stats_hub *h, struct merger *m);
+/* A snapshot's tables freed and its fields zeroed. */
+void stats_snapshot_free(struct stats_snapshot *s);
 
 /* @thread any.  CLOCK_MONOTONIC in ns. */
 uint64_t stats_now_ns(void);
+
+/*
+ * A relaxed store into a field of a publication block, of any type
+ * (xpub.h): each field has one writer.  Used by the writers,
+ * rx/stats_worker.c and publish/stats_merger.c.
+ */
+#define STATS_STORE(dst, v)                                                    \
+	atomic_store_explicit(&(dst), (v), memory_order_relaxed)
 
 #endif /* PEERSCOPE_STATS_H */

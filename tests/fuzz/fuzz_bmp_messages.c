@@ -12,7 +12,7 @@
 #include "bmp/bmp_msg.h"
 #include "bmp/bmp_session.h"
 #include "base/json.h"
-#include "publish/messages.h"
+#include "bmp/messages_route.h"
 
 /* json-c's parser, declared here: its header's json_bool type clashes with
  * our writer's json_bool(). */

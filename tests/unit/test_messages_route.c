@@ -21,7 +21,7 @@
 
 #include "bmp/bmp_pub.h"
 #include "bmp/bmp_session.h"
-#include "publish/messages.h"
+#include "bmp/messages_route.h"
 
 /* A BMP Route Monitoring message from peer 10.77.0.11 (AS 65001, BGP id
  * 192.0.2.1, distinguisher 0:100, time 10.5 s) carrying one UPDATE. */

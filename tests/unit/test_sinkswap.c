@@ -25,6 +25,7 @@
 #include "publish/merger.h"
 #include "publish/sink_kafka.h"
 #include "publish/sinkswap.h"
+#include "publish/stats_merger.h"
 #include "xthread/stats.h"
 
 #define TOPIC "peerscope.connection.metrics"
