@@ -15,25 +15,9 @@
 #include "publish/kafka_stats.h"
 #include "publish/sink_kafka.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #define KAFKA_EMBEDDED_PARTITIONS 3 /* shows keyed partitioning */
 #define KAFKA_POLL_MS		  100
-
-/*
- * Topic per message type: adding a type (bgp_session ->
- * "peerscope.bgp.sessions", flows, routes) is one line here.
- */
-static const struct kafka_route {
-	enum msg_type type;
-	const char *topic;
-} kafka_routes[] = {
-	{ MSG_CONNECTION_METRICS, "peerscope.connection.metrics" },
-	{ MSG_EXPORTER_HEALTH, "peerscope.exporter.health" },
-	{ MSG_BGP_SESSION, "peerscope.bgp.sessions" },
-	{ MSG_ROUTE, "peerscope.routes" },
-	{ MSG_WINDOW_OTHER, "peerscope.window.other" },
-};
 
 static const char *const compression_codec[] = {
 	[PS_KAFKA_LZ4] = "lz4",	  [PS_KAFKA_ZSTD] = "zstd",
@@ -93,14 +77,6 @@ struct kafka_sink {
 	bool broker_borrowed;		/* mock/mock_rk are broker_from's */
 	struct sink_kafka_totals base; /* of the producers before, in c too */
 };
-
-const char *sink_kafka_default_topic(enum msg_type t)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(kafka_routes); i++)
-		if (kafka_routes[i].type == t)
-			return kafka_routes[i].topic;
-	return NULL;
-}
 
 /* Log the 1st, 2nd, 4th, 8th... occurrence: visible, never a flood. */
 static bool should_log(uint64_t n)
@@ -687,22 +663,6 @@ static int brokers_check(const char *list, char *err, size_t errlen)
 		freeaddrinfo(res);
 	}
 	return 0;
-}
-
-/*
- * The topic of each type: the configured override, the route table, or
- * (a type added to messages.h without its line in kafka_routes[])
- * "peerscope.<type>", so a new type is published rather than crashing.
- */
-const char *kafka_topic_of(const struct ps_kafka_config *kc, const char *type)
-{
-	for (uint32_t i = 0; i < kc->topics.count; i++)
-		if (strcmp(kc->topics.e[i].name, type) == 0)
-			return kc->topics.e[i].value;
-	for (size_t i = 0; i < ARRAY_SIZE(kafka_routes); i++)
-		if (strcmp(msg_info(kafka_routes[i].type)->type, type) == 0)
-			return kafka_routes[i].topic;
-	return NULL;
 }
 
 static void topics_resolve(struct kafka_sink *k)

@@ -150,7 +150,5 @@ void sink_kafka_tell_address(const struct sink *s, const struct ps_config *cfg,
 /* Bootstrap servers in use (the embedded broker's address, if any). */
 const char *sink_kafka_bootstraps(const struct sink *s);
 
-/* Default topic of message type t. */
-const char *sink_kafka_default_topic(enum msg_type t);
 
 #endif /* PEERSCOPE_SINK_KAFKA_H */
