@@ -27,7 +27,7 @@ static const char *const live_keys[] = {
 	/* the merger opens, re-creates or closes the sinks (sinkswap.h) */
 	"output.json.*",
 	"output.kafka.*",
-	/* each worker at its next receive batch (udp_allow.h) */
+	/* each worker at its next receive batch (netaddr.h) */
 	"udp.allow",
 };
 

@@ -157,7 +157,7 @@ struct ps_config {
 	struct ps_listen listen[PS_MAX_LISTEN];
 	uint32_t listen_count;	   /* default sflow 0.0.0.0:6343, [::]:6343 */
 	uint32_t rcvbuf_bytes;	   /* SO_RCVBUF, default 32 MiB */
-	char udp_allow[512]; /* exporter prefixes, or "any" (udp_allow.h) */
+	char udp_allow[512]; /* exporter prefixes, or "any" (netaddr.h) */
 	uint32_t batch;		   /* recvmmsg batch, default 64, 1..1024 */
 	uint32_t ring_slots;	   /* SPSC ring slots, power of two, 1024 */
 	uint32_t max_connections;  /* per worker, default 65536 */

@@ -56,7 +56,7 @@ struct ipfix_cache *ingest_flow_cache(struct ingest_flow *st);
  */
 void ingest_flow_expire(struct ingest_flow *st, uint64_t before);
 
-/* The aging state tables, for /metrics (stats.c).  @thread worker. */
+/* The aging state tables, for /metrics (stats_worker.c).  @thread worker. */
 const struct htab *ingest_flow_sampling(const struct ingest_flow *st);
 const struct htab *ingest_flow_boot(const struct ingest_flow *st);
 

@@ -55,7 +55,7 @@ struct sink {
 	 * any came since (the merger's view of the sink) */
 	uint64_t failed_seen;
 	bool failing;
-	bool reported_down; /* the merger logged it down (stats.c) */
+	bool reported_down; /* the merger logged it down (stats_merger.c) */
 };
 
 /*

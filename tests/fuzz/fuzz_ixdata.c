@@ -1,6 +1,6 @@
 /*
  * fuzz_ixdata.c - the IX-F and PeeringDB importers take files from the
- * outside world (collector/ixdata.c).
+ * outside world (collector/conn/ixdata.c).
  *
  * Input: byte 0 picks the format (bit 0: PeeringDB, else IX-F); the rest
  * is the file.  Checked: no crash, no over-read, no leak (ASan); a

@@ -1,5 +1,5 @@
 /*
- * fuzz_topn.c - the heavy-hitter summary (collector/topn.c) under any
+ * fuzz_topn.c - the heavy-hitter summary (collector/agg/topn.c) under any
  * stream: flow records can claim any byte count, so weights here take
  * every magnitude up to 2^64 - 1.
  *

@@ -1,5 +1,5 @@
 /*
- * test_capture.c - collector/capture.c against captures whose content is
+ * test_capture.c - collector/replay/capture.c against captures whose content is
  * known independently of peerscope.
  *
  * Truth for the corpus captures comes from tshark 4.0.17 (frame.time_epoch,

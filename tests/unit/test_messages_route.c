@@ -1,5 +1,5 @@
 /*
- * test_messages_route.c - `route` messages (collector/messages_route.c,
+ * test_messages_route.c - `route` messages (collector/bmp/messages_route.c,
  * bmp_session.c's route changes, bmp_pub.c's queueing) from hand-built
  * BMP Route Monitoring messages.  Every expected JSON text below was
  * written from the bytes of the vector, field by field, not produced by
