@@ -13,12 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "live.h"
-#include "pipeline.h"
-#include "preflight.h"
-#include "replay.h"
-#include "top.h"
+#include "base/config.h"
+#include "replay/replay.h"
+#include "run/live.h"
+#include "run/pipeline.h"
+#include "run/preflight.h"
+#include "top/top.h"
 
 #define PEERSCOPE_VERSION "0.1.0"
 

@@ -2,7 +2,7 @@
 """Build peerscope.yaml(5) from its template and the example configuration.
 
 deploy/peerscope.example.yaml is generated from the key table in
-collector/config.c (and tests/unit/test_config.c keeps it in step), so the
+collector/base/config_keys.c (and tests/unit/test_config.c keeps it in step), so the
 KEYS section made here always lists every key with its default and help:
 the table stays the one source.  Usage: mkman.py TEMPLATE EXAMPLE OUTPUT
 """

@@ -46,13 +46,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "capture.h"
-#include "config.h"
+#include "replay/capture.h"
+#include "base/config.h"
 #include "peerscope/cursor.h"
 #include "peerscope/limits.h"
 #include "peerscope/sflow.h"
-#include "ring.h"
-#include "worker.h"
+#include "xthread/ring.h"
+#include "rx/worker.h"
 
 #define BENCH_MAX_REPEAT 101
 #define BENCH_MAX_SECONDS 3600.0

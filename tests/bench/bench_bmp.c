@@ -17,8 +17,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "bmp_session.h"
-#include "rib_snap.h"
+#include "bmp/bmp_session.h"
+#include "bmp/bmp_rib.h"
+#include "rib/rib_snap.h"
 
 #define ATTR_POOL 1000
 
@@ -262,7 +263,7 @@ int main(int argc, char **argv)
 		uint32_t hits = 0;
 
 		t0 = now();
-		snap = rib_snap_build(&r, BMP_VIEW_PRE_POLICY);
+		snap = bmp_rib_snap(&r, BMP_VIEW_PRE_POLICY);
 		t1 = now();
 		if (snap == NULL)
 			abort();

@@ -34,8 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ingest_ipfix.h"
-#include "worker.h"
+#include "ingest/ingest_ipfix.h"
+#include "rx/worker.h"
 #include "peerscope/ipfix.h"
 
 #define B_MSGS_PER_EXPORTER 64

@@ -20,8 +20,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "config.h"
-#include "sink_kafka.h"
+#include "base/config.h"
+#include "publish/sink_kafka.h"
 
 static const char message[] =
 	"{\"type\":\"connection_metrics\",\"schema_version\":1,\"window\":{"

@@ -35,9 +35,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ixdata.h"
-#include "rateslots.h"
-#include "topn.h"
+#include "conn/ixdata.h"
+#include "agg/rateslots.h"
+#include "agg/topn.h"
 
 #define UPDATES	   (1u << 20)
 #define KEYS	   10000

@@ -45,9 +45,9 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
-#include "config.h"
-#include "probe.h"
-#include "probe_icmp.h"
+#include "base/config.h"
+#include "probe/probe.h"
+#include "probe/probe_icmp.h"
 
 #define MAX_REPEAT 15
 

@@ -18,10 +18,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "capture.h"
+#include "replay/capture.h"
 #include "peerscope/limits.h"
 #include "peerscope/recognise.h"
-#include "stream_sync.h"
+#include "replay/stream_sync.h"
 
 #define NOISE_BYTES (64u << 20)
 #define CHUNK	    1448

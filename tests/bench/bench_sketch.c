@@ -17,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "sketch.h"
+#include "agg/sketch.h"
 
 #define VALUES	   (1u << 20)
 #define WORKERS	   64

@@ -147,7 +147,7 @@ def listen_set(port):
     return "listen.sflow=:%d" % port
 
 
-# Default listener ports (collector/config.h PS_PROTOCOLS).  A port cannot
+# Default listener ports (collector/base/config_types.h PS_PROTOCOLS).  A port cannot
 # serve two protocols, so putting one protocol on another's default port
 # must turn that default off.
 DEFAULT_PORTS = {6343: "sflow", 4739: "ipfix", 2055: "netflow"}

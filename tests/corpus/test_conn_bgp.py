@@ -1,5 +1,5 @@
 """A connection's BGP sessions (connection_metrics `bgp` and `bgp_state`,
-collector/conn_bgp.h): the traffic leaving by a connection is joined to
+collector/agg/conn_bgp.h): the traffic leaving by a connection is joined to
 the BGP peers that announced the routes it took, and each peer's session
 state comes from the router's BMP feed.
 

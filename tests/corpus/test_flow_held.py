@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Data sets before their template are held per exporter, bounded
-(collector/ingest_ipfix.c: FLOW_HELD_MAX 32 per worker,
+(collector/ingest/ingest_ipfix.c: FLOW_HELD_MAX 32 per worker,
 FLOW_HELD_MAX_PER_EXPORTER 8 per exporter address).
 
 Truth, from the crafted stream (RFC 7011 IPFIX, template 300 = one

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Flows that span windows are apportioned by their start/end times
-(issue 3 item 5; collector/flow_apportion.c, flow.window_grace_seconds).
+(issue 3 item 5; collector/ingest/flow_apportion.c, flow.window_grace_seconds).
 
 Truth: one crafted IPFIX record (RFC 7011: template 256 = ingressInterface
 4 B, octetDeltaCount 8 B, packetDeltaCount 8 B, flowStartSeconds 4 B,

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""IPFIX over TCP (RFC 7011 section 10.3; collector/ipfix_tcp.c), live on
+"""IPFIX over TCP (RFC 7011 section 10.3; collector/rx/ipfix_tcp.c), live on
 127.0.0.1.
 
 Truth: the same corpus capture replayed as UDP (`peerscope replay`), whose

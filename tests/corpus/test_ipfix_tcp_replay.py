@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""IPFIX over TCP in `peerscope replay` (collector/replay.c, tcp_reasm.c).
+"""IPFIX over TCP in `peerscope replay` (collector/replay/replay.c, tcp_reasm.c).
 
 For each corpus IPFIX/UDP capture in CAPTURES, this test writes its IPFIX
 messages, in order, as one TCP stream from the same exporter address into

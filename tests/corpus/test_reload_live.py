@@ -7,7 +7,7 @@ capture, then reads what came out:
 
   - window_seconds 1 -> 2: every window before the switch is 1 s long,
     every window after it 2 s, the first 2 s window starts where the last
-    1 s one ends, at a multiple of 2 s (the rule in collector/cfgpub.h),
+    1 s one ends, at a multiple of 2 s (the rule in collector/xthread/cfgpub.h),
     and every worker switched at the same boundary;
   - output.json.path A -> B: the exporter_health datagram counts of both
     files add up to exactly the datagrams sent (nothing lost, nothing
@@ -15,7 +15,7 @@ capture, then reads what came out:
   - a configuration that does not load keeps the old one: the window
     length and the output file stay.
 
-Sinks turned on, off and re-created by SIGHUP (collector/sinkswap.h), read
+Sinks turned on, off and re-created by SIGHUP (collector/publish/sinkswap.h), read
 back with kcat (librdkafka's command-line client, not our code) from a
 broker in its own process (peerscope-mock-kafka) or from the embedded one:
 

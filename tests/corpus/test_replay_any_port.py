@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`peerscope replay CAPTURE` with no port option (collector/replay.c,
+"""`peerscope replay CAPTURE` with no port option (collector/replay/replay.c,
 decoders/recognise.c, replay_ports.c): exports are recognised by content on
 whatever port they were sent to, unrelated traffic is named and not used.
 

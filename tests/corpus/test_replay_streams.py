@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """BMP and IPFIX TCP streams in captures that do not begin with them, with
-no port option (collector/replay_tcp.c, stream_sync.c, tcp_reasm.c).
+no port option (collector/replay/replay_tcp.c, stream_sync.c, tcp_reasm.c).
 
 1. tcpdump started mid-session: each main BMP capture of the corpus (FRR
    and GoBGP; IPv4 and IPv6 transport; bmp.port's 11019 and other ports)

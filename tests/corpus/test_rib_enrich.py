@@ -2,7 +2,7 @@
 capture and then NetFlow v5 flows from the same router.  The flows leaving
 by ifIndex 7 must be broken down by the origin AS of the route the router's
 BMP feed holds for their destination (connection_metrics
-out_dst_origin_as; rule in collector/rib_enrich.h).
+out_dst_origin_as; rule in collector/rib/rib_enrich.h).
 
 BMP input: quirks/frr_peerup_tlv.pcap of the shared corpus (FRR 8.4 router
 10.79.0.1, BMP to port 11041, one peer 10.79.0.11 AS 65001, a session

@@ -9,10 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bmp_msg.h"
-#include "bmp_session.h"
-#include "json.h"
-#include "messages.h"
+#include "bmp/bmp_msg.h"
+#include "bmp/bmp_session.h"
+#include "base/json.h"
+#include "bmp/messages_route.h"
 
 /* json-c's parser, declared here: its header's json_bool type clashes with
  * our writer's json_bool(). */

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bmp_session.h"
+#include "bmp/bmp_session.h"
 
 static uint64_t changes;
 

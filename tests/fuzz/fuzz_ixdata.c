@@ -1,6 +1,6 @@
 /*
  * fuzz_ixdata.c - the IX-F and PeeringDB importers take files from the
- * outside world (collector/ixdata.c).
+ * outside world (collector/conn/ixdata.c).
  *
  * Input: byte 0 picks the format (bit 0: PeeringDB, else IX-F); the rest
  * is the file.  Checked: no crash, no over-read, no leak (ASan); a
@@ -18,8 +18,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "ixdata.h"
-#include "macaddr.h"
+#include "conn/ixdata.h"
+#include "base/macaddr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -6,7 +6,7 @@
  * picks a second mode: the rest as values inserted into two sketches of
  * a small cap, whose merge must equal the sketch of the union.
  *
- * The sketch is compiled in (collector/sketch.c) like tcp_reasm in its
+ * The sketch is compiled in (collector/agg/sketch.c) like tcp_reasm in its
  * target, so the decoders library is all this links.
  */
 #include <stddef.h>
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../collector/sketch.c"
+#include "../../collector/agg/sketch.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

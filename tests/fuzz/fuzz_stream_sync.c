@@ -1,7 +1,7 @@
 /*
  * fuzz_stream_sync.c - content recognition (decoders/recognise.c) and the
  * search for a message start in a stream fed in chunks
- * (collector/stream_sync.c).
+ * (collector/replay/stream_sync.c).
  *
  * Input: byte 0 chooses what is searched for (BMP, IPFIX, both) and seeds
  * the chunk sizes; the rest is a stream, also tried as one datagram.
@@ -19,7 +19,7 @@
 
 #include "peerscope/limits.h"
 #include "peerscope/recognise.h"
-#include "stream_sync.h"
+#include "replay/stream_sync.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,7 +1,7 @@
 /*
  * fuzz_tcp_reasm.c - TCP segments of up to four streams in any order,
  * with any flags, sequence numbers near the 2^32 wrap and small caps,
- * through replay's reassembler (collector/tcp_reasm.c, compiled in).
+ * through replay's reassembler (collector/replay/tcp_reasm.c, compiled in).
  * Every payload byte is a function of its sequence number, so whatever
  * is delivered must be exactly the stream's bytes at the sequence numbers
  * it claims, holes given up included; the caps must hold throughout;
@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../collector/tcp_reasm.c"
+#include "../../collector/replay/tcp_reasm.c"
 
 #define FUZZ_SEQ_BASE 0xffffc000u
 /* every byte a segment can carry: offsets up to 0xffff, a SYN's one,

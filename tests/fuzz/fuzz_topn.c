@@ -1,5 +1,5 @@
 /*
- * fuzz_topn.c - the heavy-hitter summary (collector/topn.c) under any
+ * fuzz_topn.c - the heavy-hitter summary (collector/agg/topn.c) under any
  * stream: flow records can claim any byte count, so weights here take
  * every magnitude up to 2^64 - 1.
  *
@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../collector/topn.c"
+#include "../../collector/agg/topn.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

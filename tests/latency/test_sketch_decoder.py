@@ -3,7 +3,7 @@
 
 The Python block under "### Reference decoder" is taken from the document
 as it stands and run on the base64 encodings that peerscope-sketch-encode
-(collector/sketch.c) prints for known value sets.  Truth is independent of
+(collector/agg/sketch.c) prints for known value sets.  Truth is independent of
 peerscope: the exact quantiles are elements of Python's own sorted list at
 rank floor(q (n - 1)), count/min/max/sum are Python arithmetic.  Checks:
 every quantile within alpha (1 %) of the exact one; exact scalars; four

@@ -1,5 +1,5 @@
 /*
- * probe_run.c - peerscope-probe: the probe engine (collector/probe.c) on
+ * probe_run.c - peerscope-probe: the probe engine (collector/probe/probe.c) on
  * its own, printing one JSON object per window on standard output.  The
  * latency tests drive it inside a network namespace next to ping; it is
  * also a quick way to try probes.* settings on a target by hand.
@@ -28,9 +28,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "json.h"
-#include "probe.h"
+#include "base/config.h"
+#include "base/json.h"
+#include "probe/probe.h"
 
 #define MAX_TARGETS 200000
 

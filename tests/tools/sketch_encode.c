@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sketch.h"
+#include "agg/sketch.h"
 
 #define MAX_SPLIT 64
 

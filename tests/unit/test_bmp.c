@@ -1,5 +1,5 @@
 /*
- * test_bmp.c - decoders/bmp.c and collector/bmp_session.c from hand-built
+ * test_bmp.c - decoders/bmp.c and collector/bmp/bmp_session.c from hand-built
  * byte vectors (RFC 7854 §4, RFC 8671, RFC 9069): every expected value is
  * the one written into the vector.  Also the stream property the corpus
  * README asks for: split_source.bmp fed in every 2-chunk split and in
@@ -18,7 +18,7 @@
 
 #include "wirebuf.h"
 
-#include "bmp_session.h"
+#include "bmp/bmp_session.h"
 #include "peerscope/bmp.h"
 
 static void bmp_begin(struct buf *b, unsigned type)

@@ -1,5 +1,5 @@
 /*
- * test_capture.c - collector/capture.c against captures whose content is
+ * test_capture.c - collector/replay/capture.c against captures whose content is
  * known independently of peerscope.
  *
  * Truth for the corpus captures comes from tshark 4.0.17 (frame.time_epoch,
@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "capture.h"
+#include "replay/capture.h"
 
 #define TS(sec, ns) ((uint64_t)(sec)*1000000000u + (uint64_t)(ns))
 

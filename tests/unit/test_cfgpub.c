@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "cfgpub.h"
+#include "xthread/cfgpub.h"
 
 #define S 1000000000ULL
 

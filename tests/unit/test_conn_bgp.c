@@ -1,6 +1,6 @@
 /*
  * test_conn_bgp.c - connections joined to BGP peers: the peer states the
- * BMP side publishes (rib_snap_build_peers, rib_registry_publish_peers),
+ * BMP side publishes (bmp_rib_snap_peers, bmp_rib_publish_peers),
  * the announcing peer of a flow's route (rib_enrich.h, Loc-RIB by next
  * hop), the merger's per-connection memory and bgp_state (conn_bgp.h).
  * BMP input is hand-built (RFC 7854 Peer Up / Down, Route Monitoring;
@@ -17,11 +17,12 @@
 
 #include "wirebuf.h"
 
-#include "conn_bgp.h"
+#include "agg/conn_bgp.h"
 #include "peerscope/flow.h"
 #include "peerscope/sflow.h"
-#include "rib_enrich.h"
-#include "rib_lookup.h"
+#include "rib/rib_enrich.h"
+#include "bmp/bmp_rib.h"
+#include "rib/rib_lookup.h"
 
 #define PEER_UP_TS   1795679300u
 #define PEER_DOWN_TS 1795679360u
@@ -183,7 +184,7 @@ static void test_peer_states(void **state)
 	load(&r);
 	assert_true(r.peers_dirty);
 	assert_int_equal(rib_peer_lookup(g, 0, &ra, &p11, &ps), 0);
-	assert_int_equal(rib_registry_publish(g, &r), 0);
+	assert_int_equal(bmp_rib_publish(g, &r), 0);
 	assert_false(r.peers_dirty);
 	assert_int_equal(rib_peer_lookup(g, RIB_READER_MERGER, &ra, &p11, &ps),
 			 1);
@@ -208,7 +209,7 @@ static void test_peer_states(void **state)
 	feed(&r, &m);
 	assert_true(r.peers_dirty);
 	assert_true(r.rib_dirty);
-	assert_int_equal(rib_registry_publish_peers(g, &r), 0);
+	assert_int_equal(bmp_rib_publish_peers(g, &r), 0);
 	assert_false(r.peers_dirty);
 	assert_true(r.rib_dirty);
 	assert_int_equal(rib_peer_lookup(g, 1, &ra, &p11, &ps), 1);
@@ -222,7 +223,7 @@ static void test_peer_states(void **state)
 	/* the BMP session ends: states become unknown, to publish */
 	bmp_router_close(&r);
 	assert_true(r.peers_dirty);
-	assert_int_equal(rib_registry_publish_peers(g, &r), 0);
+	assert_int_equal(bmp_rib_publish_peers(g, &r), 0);
 	assert_int_equal(rib_peer_lookup(g, 1, &ra, &p12, &ps), 1);
 	assert_int_equal(ps.state, BMP_STATE_UNKNOWN);
 	bmp_router_fini(&r);
@@ -252,7 +253,7 @@ static void test_announcing_peer(void **state)
 	(void)state;
 	memset(&o, 0, sizeof(o));
 	load(&r);
-	assert_int_equal(rib_registry_publish(g, &r), 0);
+	assert_int_equal(bmp_rib_publish(g, &r), 0);
 	f = flow_to(0x0a010203, 10); /* 10.1.2.3: post-policy, peer 11 */
 	rib_enrich_flow(g, 0, &ra, &f, 100, &o);
 	f = flow_to(0xac100001, 20); /* 172.16.0.1: peer 12 */

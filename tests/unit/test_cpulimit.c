@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "cpulimit.h"
+#include "run/cpulimit.h"
 
 struct tree {
 	char root[64];

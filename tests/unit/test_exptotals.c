@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "exptotals.h"
+#include "xthread/exptotals.h"
 
 static void add_at(struct exp_totals *t, unsigned i, uint64_t datagrams,
 		   uint64_t end_ns)

@@ -1,6 +1,6 @@
 /*
  * test_flow_apportion.c - a flow record's counters over windows by time
- * (collector/flow_apportion.c).  Every expected value is worked out by
+ * (collector/ingest/flow_apportion.c).  Every expected value is worked out by
  * hand in the comment above it: share = counter * seconds in the window /
  * seconds of the flow, with the remainder of the rounding in later parts.
  */
@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "flow_apportion.h"
+#include "ingest/flow_apportion.h"
 
 #define S(x) ((uint64_t)(x)*1000000000ULL) /* seconds to ns */
 

@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "htab.h"
+#include "base/htab.h"
 
 struct entry {
 	uint32_t key;

@@ -20,8 +20,8 @@
 
 #include <cmocka.h>
 
-#include "ixdata.h"
-#include "macaddr.h"
+#include "conn/ixdata.h"
+#include "base/macaddr.h"
 
 /* ' becomes ": a document written readably in C. */
 static char *dq(const char *s)

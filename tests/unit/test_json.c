@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "json.h"
+#include "base/json.h"
 
 static void test_json_shapes(void **state)
 {

@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "live.h"
+#include "base/config.h"
+#include "base/config_diff.h"
 
 static void set(struct ps_config *c, const char *k, const char *v)
 {
@@ -29,9 +29,9 @@ static void test_no_change(void **state)
 	(void)state;
 	config_init(&a);
 	config_init(&b);
-	live_config_diff(&a, &b, true, out, sizeof(out));
+	config_diff_list(&a, &b, true, out, sizeof(out));
 	assert_string_equal(out, "");
-	live_config_diff(&a, &b, false, out, sizeof(out));
+	config_diff_list(&a, &b, false, out, sizeof(out));
 	assert_string_equal(out, "");
 }
 
@@ -49,11 +49,11 @@ static void test_split(void **state)
 	set(&b, "listen.sflow", "127.0.0.1:7000");
 	set(&b, "output.json.path", "/tmp/x.jsonl");
 	set(&b, "ring.slots", "64");
-	live_config_diff(&a, &b, true, out, sizeof(out));
+	config_diff_list(&a, &b, true, out, sizeof(out));
 	/* window and JSON path: from a window boundary (cfgpub.h) */
 	assert_string_equal(out, "window_seconds, output.json.path, "
 				 "metrics.max_connections, log.level");
-	live_config_diff(&a, &b, false, out, sizeof(out));
+	config_diff_list(&a, &b, false, out, sizeof(out));
 	assert_string_equal(out, "listen.sflow, ring.slots");
 }
 
@@ -71,11 +71,11 @@ static void test_sinks_live(void **state)
 	set(&b, "output.kafka.queue.messages", "10");
 	set(&b, "output.kafka.properties", "linger.ms=5");
 	set(&b, "workers", "3");
-	live_config_diff(&a, &b, true, out, sizeof(out));
+	config_diff_list(&a, &b, true, out, sizeof(out));
 	assert_string_equal(out, "output.json.enabled, output.kafka.enabled, "
 				 "output.kafka.queue.messages, "
 				 "output.kafka.properties");
-	live_config_diff(&a, &b, false, out, sizeof(out));
+	config_diff_list(&a, &b, false, out, sizeof(out));
 	assert_string_equal(out, "workers");
 }
 
@@ -89,17 +89,17 @@ static void test_changed(void **state)
 	set(&b, "log.level", "debug");
 	set(&b, "output.json.path", "/tmp/x.jsonl");
 	/* Neither is under output.kafka: the producer stays. */
-	assert_int_equal(live_config_changed(&a, &b, "output.kafka.*"), 0);
-	assert_int_equal(live_config_changed(&a, &b, "output.json.path"), 1);
-	assert_int_equal(live_config_changed(&a, &b, "output.json.enabled"),
+	assert_int_equal(config_diff_changed(&a, &b, "output.kafka.*"), 0);
+	assert_int_equal(config_diff_changed(&a, &b, "output.json.path"), 1);
+	assert_int_equal(config_diff_changed(&a, &b, "output.json.enabled"),
 			 0);
 	set(&b, "output.kafka.topics", "exporter_health=x");
-	assert_int_equal(live_config_changed(&a, &b, "output.kafka.*"), 1);
+	assert_int_equal(config_diff_changed(&a, &b, "output.kafka.*"), 1);
 	/* A map entry set back to the same content is no change. */
 	set(&a, "output.kafka.topics", "exporter_health=x");
-	assert_int_equal(live_config_changed(&a, &b, "output.kafka.*"), 0);
+	assert_int_equal(config_diff_changed(&a, &b, "output.kafka.*"), 0);
 	/* A pattern matches whole dotted names, never part of one. */
-	assert_int_equal(live_config_changed(&a, &b, "output.kafk.*"), 0);
+	assert_int_equal(config_diff_changed(&a, &b, "output.kafk.*"), 0);
 }
 
 int main(void)

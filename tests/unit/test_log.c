@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "log.h"
+#include "base/log.h"
 
 /* One line written through a pipe, without its timestamp field. */
 static void read_line(int fd, char *buf, size_t len)

@@ -1,5 +1,5 @@
 /*
- * test_messages_route.c - `route` messages (collector/messages_route.c,
+ * test_messages_route.c - `route` messages (collector/bmp/messages_route.c,
  * bmp_session.c's route changes, bmp_pub.c's queueing) from hand-built
  * BMP Route Monitoring messages.  Every expected JSON text below was
  * written from the bytes of the vector, field by field, not produced by
@@ -19,9 +19,9 @@
 
 #include "wirebuf.h"
 
-#include "bmp_pub.h"
-#include "bmp_session.h"
-#include "messages.h"
+#include "bmp/bmp_pub.h"
+#include "bmp/bmp_session.h"
+#include "bmp/messages_route.h"
 
 /* A BMP Route Monitoring message from peer 10.77.0.11 (AS 65001, BGP id
  * 192.0.2.1, distinguisher 0:100, time 10.5 s) carrying one UPDATE. */

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "netaddr.h"
+#include "base/netaddr.h"
 
 static struct ps_addr addr(const char *text)
 {

@@ -27,8 +27,8 @@
 
 #include <cmocka.h>
 
-#include "probe.h"
-#include "probe_stamp.h"
+#include "probe/probe.h"
+#include "probe/probe_stamp.h"
 
 #define MAX_WINDOWS 32
 

@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "probe_icmp.h"
-#include "probe_stamp.h"
+#include "probe/probe_icmp.h"
+#include "probe/probe_stamp.h"
 
 /* RFC 1071 section 3: the sum of 00 01 f2 03 f4 f5 f6 f7 is ddf2. */
 static void test_checksum_rfc1071(void **state)

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "probe_sched.h"
+#include "probe/probe_sched.h"
 
 #define MS 1000000ULL
 #define S  1000000000ULL

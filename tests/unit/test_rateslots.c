@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "rateslots.h"
+#include "agg/rateslots.h"
 
 #define S  1000000000ull       /* ns */
 #define T0 (1700000040ull * S) /* a window start, 60 s aligned */

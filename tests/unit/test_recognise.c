@@ -1,6 +1,6 @@
 /*
  * test_recognise.c - content recognition (decoders/recognise.c) and the
- * message-start search over a stream (collector/stream_sync.c), from byte
+ * message-start search over a stream (collector/replay/stream_sync.c), from byte
  * vectors written here after the specifications: sflow_version_5.txt,
  * Cisco's NetFlow v5 layout, RFC 3954 section 5 (v9), RFC 7011 sections 3
  * and 10.3 (IPFIX), RFC 7854 section 4 (BMP), RFC 4271 section 4 (BGP).
@@ -18,7 +18,7 @@
 
 #include "peerscope/limits.h"
 #include "peerscope/recognise.h"
-#include "stream_sync.h"
+#include "replay/stream_sync.h"
 
 /* ---- datagrams ---- */
 

@@ -1,5 +1,5 @@
 /*
- * test_rib.c - collector/rib.c against a plain array kept beside it.
+ * test_rib.c - collector/rib/rib.c against a plain array kept beside it.
  *
  * The route table deletes by backward shift, which is easy to get subtly
  * wrong (an entry stranded past a hole is never found again); a seeded
@@ -23,7 +23,7 @@
 
 #include <cmocka.h>
 
-#include "rib.h"
+#include "rib/rib.h"
 
 #define KEYS 512
 

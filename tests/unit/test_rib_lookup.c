@@ -17,8 +17,9 @@
 #include "wirebuf.h"
 #include "bmpmsg.h"
 
-#include "rib_enrich.h"
-#include "rib_lookup.h"
+#include "rib/rib_enrich.h"
+#include "bmp/bmp_rib.h"
+#include "rib/rib_lookup.h"
 
 static const struct bmp_router_limits lim = { 16, 1000, 1 << 20, 0 };
 
@@ -69,7 +70,7 @@ static void test_lookup_views(void **state)
 	/* nothing published yet */
 	assert_int_equal(rib_router_known(g, &ra), 0);
 	assert_int_equal(rib_lookup_best(g, 0, &ra, &a, &ri), 0);
-	assert_int_equal(rib_registry_publish(g, &r), 0);
+	assert_int_equal(bmp_rib_publish(g, &r), 0);
 	assert_int_equal(rib_router_known(g, &ra), 1);
 	assert_int_equal(rib_router_known(g, &other), 0);
 	/* per view */
@@ -112,13 +113,13 @@ static void test_peer_down_published(void **state)
 
 	(void)state;
 	load(&r);
-	assert_int_equal(rib_registry_publish(g, &r), 0);
+	assert_int_equal(bmp_rib_publish(g, &r), 0);
 	assert_int_equal(rib_lookup_best(g, 0, &ra, &a, &ri), 1);
 	peer_down(&m, 11, 65001);
 	assert_int_equal(bmp_router_feed(&r, m.b, m.n), 0);
 	/* until the next publication readers keep the old table */
 	assert_int_equal(rib_lookup_best(g, 0, &ra, &a, &ri), 1);
-	assert_int_equal(rib_registry_publish(g, &r), 0);
+	assert_int_equal(bmp_rib_publish(g, &r), 0);
 	/* peer 11's routes are gone, peer 12's stay */
 	assert_int_equal(rib_lookup_best(g, 0, &ra, &a, &ri), 0);
 	a = v4(0xac100001);
@@ -144,19 +145,19 @@ static void test_dirty_flag(void **state)
 	(void)state;
 	load(&r);
 	assert_true(r.rib_dirty);
-	assert_int_equal(rib_registry_publish(g, &r), 0);
+	assert_int_equal(bmp_rib_publish(g, &r), 0);
 	assert_false(r.rib_dirty);
 	/* an announcement (here the same route again) marks it */
 	path_attrs(&a, pa, 3, 0xc0000201, 0);
 	rm(&m, 0, 11, 65001, &a, n8, sizeof(n8));
 	assert_int_equal(bmp_router_feed(&r, m.b, m.n), 0);
 	assert_true(r.rib_dirty);
-	assert_int_equal(rib_registry_publish(g, &r), 0);
+	assert_int_equal(bmp_rib_publish(g, &r), 0);
 	/* Peer Down of a peer with routes marks it ... */
 	peer_down(&m, 11, 65001);
 	assert_int_equal(bmp_router_feed(&r, m.b, m.n), 0);
 	assert_true(r.rib_dirty);
-	assert_int_equal(rib_registry_publish(g, &r), 0);
+	assert_int_equal(bmp_rib_publish(g, &r), 0);
 	/* ... a second one, with nothing left to drop, does not */
 	peer_down(&m, 11, 65001);
 	assert_int_equal(bmp_router_feed(&r, m.b, m.n), 0);
@@ -181,11 +182,11 @@ static void test_peer_history(void **state)
 	(void)state;
 	load(&r);
 	rib_registry_set_clock(g, 1000);
-	assert_int_equal(rib_registry_publish_peers(g, &r), 0);
+	assert_int_equal(bmp_rib_publish_peers(g, &r), 0);
 	peer_down(&m, 11, 65001);
 	assert_int_equal(bmp_router_feed(&r, m.b, m.n), 0);
 	rib_registry_set_clock(g, 2000);
-	assert_int_equal(rib_registry_publish_peers(g, &r), 0);
+	assert_int_equal(bmp_rib_publish_peers(g, &r), 0);
 	/* nothing published before 1000 */
 	assert_int_equal(rib_router_known_at(g, &ra, 1000), 0);
 	assert_int_equal(rib_router_known_at(g, &ra, 1001), 1);
@@ -201,7 +202,7 @@ static void test_peer_history(void **state)
 	for (uint64_t k = 0; k < RIB_PEER_HISTORY; k++) {
 		rib_registry_set_clock(g, 3000 + k);
 		r.peers_dirty = true;
-		assert_int_equal(rib_registry_publish_peers(g, &r), 0);
+		assert_int_equal(bmp_rib_publish_peers(g, &r), 0);
 	}
 	assert_int_equal(atomic_load(&g->peer_history_short), 0);
 	assert_int_equal(rib_peer_lookup_at(g, 0, &ra, &pa, 1500, &st), 1);
@@ -245,13 +246,13 @@ static void test_concurrent_reader(void **state)
 
 	(void)state;
 	load(&r);
-	assert_int_equal(rib_registry_publish(g, &r), 0);
+	assert_int_equal(bmp_rib_publish(g, &r), 0);
 	memset(&x, 0, sizeof(x));
 	x.g = g;
 	assert_int_equal(pthread_create(&t, NULL, reader, &x), 0);
 	for (int i = 0;
 	     i < 200 || (atomic_load(&x.lookups) < 2000 && i < 100000); i++) {
-		assert_int_equal(rib_registry_publish(g, &r), 0);
+		assert_int_equal(bmp_rib_publish(g, &r), 0);
 		rib_registry_reclaim(g);
 	}
 	atomic_store(&x.stop, true);

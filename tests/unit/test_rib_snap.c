@@ -18,7 +18,8 @@
 #include "wirebuf.h"
 #include "bmpmsg.h"
 
-#include "rib_snap.h"
+#include "bmp/bmp_rib.h"
+#include "rib/rib_snap.h"
 
 static const struct bmp_router_limits lim = { 16, 1000, 1 << 20, 0 };
 
@@ -69,7 +70,7 @@ static void test_lookup(void **state)
 
 	(void)state;
 	load(&r);
-	s = rib_snap_build(&r, BMP_VIEW_PRE_POLICY);
+	s = bmp_rib_snap(&r, BMP_VIEW_PRE_POLICY);
 	assert_non_null(s);
 	assert_int_equal(rib_snap_count(s), 4); /* /8 /16 /24 and v6 /32 */
 	a = v4(0x0a010203); /* 10.1.2.3 -> /24, first peer's */
@@ -104,7 +105,7 @@ static void test_lookup(void **state)
 	assert_int_equal(ri.next_hop.af, 6);
 	rib_snap_free(s);
 	/* post-policy view is empty */
-	s = rib_snap_build(&r, BMP_VIEW_POST_POLICY);
+	s = bmp_rib_snap(&r, BMP_VIEW_POST_POLICY);
 	assert_int_equal(rib_snap_count(s), 0);
 	rib_snap_free(s);
 	bmp_router_fini(&r);
@@ -147,13 +148,13 @@ static void test_epoch_publication(void **state)
 	rib_epoch_init(&e);
 	memset(&x, 0, sizeof(x));
 	x.e = &e;
-	rib_epoch_publish(&e, rib_snap_build(&r, BMP_VIEW_PRE_POLICY));
+	rib_epoch_publish(&e, bmp_rib_snap(&r, BMP_VIEW_PRE_POLICY));
 	assert_int_equal(pthread_create(&t, NULL, reader, &x), 0);
 	/* at least 300 publications, and until the reader has looked up a
 	 * few thousand times across them (bounded either way) */
 	for (int i = 0; i < 300 || (atomic_load(&x.lookups) < 5000 &&
 				    i < 200000); i++)
-		rib_epoch_publish(&e, rib_snap_build(&r, BMP_VIEW_PRE_POLICY));
+		rib_epoch_publish(&e, bmp_rib_snap(&r, BMP_VIEW_PRE_POLICY));
 	atomic_store(&x.stop, true);
 	pthread_join(t, NULL);
 	assert_int_equal(x.misses, 0);

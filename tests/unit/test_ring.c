@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "ring.h"
+#include "xthread/ring.h"
 
 #define ITEMS 200000u
 

@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "seqtrack.h"
+#include "ingest/seqtrack.h"
 
 static void test_seq_next_gap_reorder_duplicate(void **state)
 {

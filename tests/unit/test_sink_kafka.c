@@ -17,8 +17,8 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
-#include "config.h"
-#include "sink_kafka.h"
+#include "base/config.h"
+#include "publish/sink_kafka.h"
 
 #define TOPIC "peerscope.connection.metrics"
 

@@ -20,12 +20,13 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
-#include "cfgpub.h"
-#include "config.h"
-#include "merger.h"
-#include "sink_kafka.h"
-#include "sinkswap.h"
-#include "stats.h"
+#include "xthread/cfgpub.h"
+#include "base/config.h"
+#include "publish/merger.h"
+#include "publish/sink_kafka.h"
+#include "publish/sinkswap.h"
+#include "publish/stats_merger.h"
+#include "xthread/stats.h"
 
 #define TOPIC "peerscope.connection.metrics"
 

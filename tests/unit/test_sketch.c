@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "sketch.h"
+#include "agg/sketch.h"
 
 #define ALPHA 0.01
 

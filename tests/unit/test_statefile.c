@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "statefile.h"
+#include "base/statefile.h"
 
 static char dir[] = "/tmp/ps-statefile-XXXXXX";
 

@@ -1,5 +1,5 @@
 /*
- * test_tcp_reasm.c - TCP stream reassembly (collector/tcp_reasm.c): in
+ * test_tcp_reasm.c - TCP stream reassembly (collector/replay/tcp_reasm.c): in
  * order, out of order, overlap, retransmission, holes given up, caps,
  * FIN/RST/SYN, data in the SYN at both numberings, streams given up.
  * The stream is the bytes 0, 1, 2, ... (mod 256) from the first byte
@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "tcp_reasm.h"
+#include "replay/tcp_reasm.h"
 
 #define ISN 0xfffffff0u /* near 2^32: the sequence wraps in every test */
 

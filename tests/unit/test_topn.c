@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "topn.h"
+#include "agg/topn.h"
 
 #define KEYS 10000
 

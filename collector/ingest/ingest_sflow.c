@@ -1,0 +1,397 @@
+/*
+ * ingest_sflow.c - from decoded sFlow samples to window figures.
+ *
+ * Flow samples become sampled estimates on the connection of their input
+ * interface (`in`) and of their output interface (`out`); counter samples
+ * become exact deltas against the previous snapshot of the same ifIndex.
+ * When the agent has a BMP feed, the `out` side is also broken down by
+ * the route its destination takes (rib_enrich.h).
+ * Everything here runs on the worker that owns the exporter.
+ */
+#include <string.h>
+
+#include "ingest/attrib.h"
+#include "ingest/attrib_land.h"
+#include "ingest/ingest_sflow.h"
+#include "ingest/seqtrack.h"
+#include "ingest/worker_state.h"
+#include "peerscope/flow.h"
+
+/* An agent uptime this far behind the last one means the agent restarted. */
+#define SFLOW_UPTIME_RESTART_SLACK_MS 10000u
+
+struct sflow_ctx {
+	struct worker *w;
+	struct agg_exporter *exp; /* NULL when the exporter cap refused it */
+	struct attrib_batch batch; /* the datagram's samples (attrib_land.h) */
+	const struct sflow_datagram *dg;
+	uint64_t ts_ns;
+};
+
+/*
+ * Why an interface word names no connection (ATTRIB_NONE when it does):
+ * 0 is "not known", 0x3FFFFFFF traffic to or from the device itself;
+ * format 1 a dropped packet, format 2 several output interfaces.
+ */
+static uint8_t if_reason(uint32_t format, uint32_t value)
+{
+	/* the usual case first, in two compares: 1 .. 0x3FFFFFFE */
+	if (format == SFLOW_IF_INDEX && value - 1u < SFLOW_IFINDEX_UNKNOWN - 1u)
+		return ATTRIB_NONE;
+	switch (format) {
+	case SFLOW_IF_INDEX:
+		return value == 0			? ATTRIB_NO_INTERFACE :
+		       value == SFLOW_IFINDEX_UNKNOWN ? ATTRIB_INTERNAL :
+							ATTRIB_NONE;
+	case SFLOW_IF_DISCARD:
+		return ATTRIB_DISCARDED;
+	case SFLOW_IF_MULTIPLE:
+		return ATTRIB_MULTIPLE;
+	default:
+		return ATTRIB_NO_INTERFACE;
+	}
+}
+
+/*
+ * The side a sample was taken on: its data source is its input interface
+ * (ingress sampling) or its output interface (egress); else not stated.
+ */
+static uint8_t sample_metered(const struct sflow_flow_sample *f)
+{
+	if (f->source_id_type != 0)
+		return ATTRIB_METERED_NONE;
+	if (f->input_format == SFLOW_IF_INDEX &&
+	    f->source_id_index == f->input)
+		return AGG_IN;
+	if (f->output_format == SFLOW_IF_INDEX &&
+	    f->source_id_index == f->output)
+		return AGG_OUT;
+	return ATTRIB_METERED_NONE;
+}
+
+static struct source_state *source_get(struct sflow_ctx *x, uint8_t kind,
+				       uint32_t type, uint32_t index)
+{
+	struct source_key key;
+	struct source_state *st;
+	bool created;
+
+	memset(&key, 0, sizeof(key));
+	key.agent = x->dg->agent;
+	key.kind = kind;
+	key.sub_agent = x->dg->sub_agent_id;
+	key.source_id = type << 24 | (index & 0xFFFFFFu);
+	st = htab_insert(&x->w->source_state, &key, &created);
+	if (st == NULL)
+		x->w->totals.state_refused++;
+	return st;
+}
+
+/*
+ * How many packets this sample stands for.  The declared sampling rate,
+ * unless the sample pool says otherwise: consecutive samples of one source
+ * that are `n` sequence numbers apart saw `pool delta` packets go by, which
+ * stays true when the agent drops samples or changes its rate.
+ */
+static double sample_weight(struct sflow_ctx *x,
+			    const struct sflow_flow_sample *f, bool *from_pool)
+{
+	struct source_state *st;
+	struct seq_counts scratch_counts = { 0 };
+	struct seq_counts *counts =
+		x->exp != NULL ? &x->exp->sample_seq : &scratch_counts;
+	uint32_t prev_seq, prev_pool;
+	bool had_prev;
+	enum seq_verdict v;
+
+	*from_pool = false;
+	st = source_get(x, SFLOW_SAMPLE_FLOW, f->source_id_type,
+			f->source_id_index);
+	if (st == NULL)
+		return f->sampling_rate != 0 ? f->sampling_rate : 1;
+	had_prev = st->seq.seen;
+	prev_seq = st->seq.last;
+	prev_pool = st->pool;
+	v = seq_track(&st->seq, f->sequence, false, counts);
+	if (v == SEQ_NEXT || v == SEQ_GAP || v == SEQ_FIRST || v == SEQ_RESTART)
+		st->pool = f->sample_pool;
+	if (had_prev && (v == SEQ_NEXT || v == SEQ_GAP)) {
+		uint32_t dseq = f->sequence - prev_seq;
+		uint32_t dpool = f->sample_pool - prev_pool;
+
+		if (f->sample_pool != 0 && dpool >= dseq) {
+			*from_pool = true;
+			return (double)dpool / dseq;
+		}
+	}
+	return f->sampling_rate != 0 ? f->sampling_rate : 1;
+}
+
+/*
+ * Frame length from the richest record present, and what it counts
+ * (sFlow v5: a layer-2 sampled header's frame_length and the Ethernet
+ * record's length include the FCS; the IPv4/IPv6 records' and an IP
+ * sampled header's are the IP packet's); 0 if no record tells it.
+ */
+static uint32_t sample_frame_length(const struct sflow_flow_sample *f,
+				    uint8_t *basis)
+{
+	if (f->present & SFLOW_HAS_RAW_HEADER) {
+		uint32_t hp = f->raw.header_protocol;
+
+		/* 1 Ethernet .. 10: layer 2; 11 IPv4, 12 IPv6 */
+		*basis = hp - 1u < 10u		   ? FLOW_BASIS_FRAME_FCS :
+			 hp - 11u < 2u ? FLOW_BASIS_IP :
+					 FLOW_BASIS_UNKNOWN;
+		return f->raw.frame_length;
+	}
+	if (f->present & SFLOW_HAS_ETHERNET) {
+		*basis = FLOW_BASIS_FRAME_FCS;
+		return f->rec.ethernet.length;
+	}
+	*basis = FLOW_BASIS_IP;
+	if (f->present & SFLOW_HAS_IPV4)
+		return f->rec.ipv4.length;
+	if (f->present & SFLOW_HAS_IPV6)
+		return f->rec.ipv6.length;
+	*basis = FLOW_BASIS_UNKNOWN;
+	return 0;
+}
+
+static void ingest_flow(struct sflow_ctx *x, const struct sflow_flow_sample *f)
+{
+	bool from_pool;
+	double weight = sample_weight(x, f, &from_pool);
+	uint8_t basis;
+	uint32_t frame_len = sample_frame_length(f, &basis);
+	/* locals only: nothing takes its address but the inlined landing */
+	const struct attrib_part p = {
+		.ifindex = { f->input, f->output },
+		.reason = { if_reason(f->input_format, f->input),
+			    if_reason(f->output_format, f->output) },
+		.metered = sample_metered(f),
+		.basis = basis,
+		.rate_known = f->sampling_rate != 0,
+		.from_pool = from_pool,
+		.rate = f->sampling_rate,
+		.weight = weight,
+		.bytes = frame_len,
+		.packets = 1,
+		.sflow = f,
+	};
+	enum attrib_reason reason = ATTRIB_NONE;
+	bool landed = attrib_land(x->w, x->w->win, &x->dg->agent, &p, &x->batch,
+			     true, &reason);
+	attrib_account(&x->batch, x->exp != NULL ? &x->exp->traffic : NULL,
+		       &(struct attrib_outcome){
+			       .bytes = p.bytes,
+			       .packets = 1,
+			       .landed_bytes = landed ? p.bytes : 0,
+			       .landed_packets = landed,
+			       .weight = p.weight,
+			       .landed = landed,
+			       .reason = (uint8_t)reason,
+			       .basis = p.basis,
+		       });
+}
+
+/* A discarded packet counts on the connection it came in by. */
+static void ingest_discard(struct sflow_ctx *x,
+			   const struct sflow_flow_sample *f)
+{
+	uint8_t reason = if_reason(f->input_format, f->input);
+	uint8_t basis;
+	uint32_t len = sample_frame_length(f, &basis);
+	struct agg_conn *c = NULL;
+
+	if (reason == ATTRIB_NONE) {
+		c = agg_conn_get(x->w->win, &x->dg->agent, f->input);
+		if (c != NULL)
+			c->sampled[AGG_IN].discards++;
+		else
+			reason = ATTRIB_CONNECTION_CAP;
+	}
+	attrib_account(&x->batch, x->exp != NULL ? &x->exp->traffic : NULL,
+		       &(struct attrib_outcome){
+			       .bytes = len,
+			       .packets = 1,
+			       .landed_bytes = c != NULL ? len : 0,
+			       .landed_packets = c != NULL,
+			       .weight = 1,
+			       .landed = c != NULL,
+				       .reason = reason,
+				       .basis = basis,
+			       });
+}
+
+/* One generic interface record: status, and a delta against the last. */
+static void ingest_if_counters(struct sflow_ctx *x,
+			       const struct sflow_if_counters *g)
+{
+	struct worker *w = x->w;
+	struct counter_state *st;
+	struct agg_conn *c;
+	struct conn_key key;
+	bool created;
+
+	if (g->ifIndex == 0)
+		return;
+	c = agg_conn_get(w->win, &x->dg->agent, g->ifIndex);
+	if (c == NULL)
+		return;
+	c->counter_samples++;
+	c->if_speed = g->ifSpeed;
+	c->if_status = g->ifStatus;
+	c->has_status = true;
+
+	memset(&key, 0, sizeof(key));
+	key.router = x->dg->agent;
+	key.ifindex = g->ifIndex;
+	st = htab_insert(&w->counter_state, &key, &created);
+	if (st == NULL) {
+		w->totals.state_refused++;
+		return;
+	}
+	if (!created) {
+		uint32_t dt = x->dg->uptime_ms - st->uptime_ms;
+
+		if (x->dg->uptime_ms < st->uptime_ms || dt == 0)
+			c->counter_resets++; /* agent restarted or duplicate */
+		else
+			(void)counters_delta(c, &st->last, g, dt);
+	}
+	st->last = *g;
+	st->uptime_ms = x->dg->uptime_ms;
+}
+
+static void ingest_counters(struct sflow_ctx *x,
+			    const struct sflow_counter_sample *cs)
+{
+	if (x->exp != NULL) {
+		struct source_state *src =
+			source_get(x, SFLOW_SAMPLE_COUNTERS, cs->source_id_type,
+				   cs->source_id_index);
+		if (src != NULL)
+			(void)seq_track(&src->seq, cs->sequence, false,
+					&x->exp->sample_seq);
+	}
+	/* One sample may carry several interfaces (pmacct's sfprobe does). */
+	for (uint32_t i = 0; i < cs->generic_count; i++)
+		ingest_if_counters(x, sflow_counter_generic(cs, i));
+}
+
+/* Sample counts of one datagram, added to its exporter once (sample_flush). */
+struct sample_counts {
+	uint64_t flow, counters, discard, expanded;
+	uint64_t flow_records, counter_records;
+};
+
+static void count_sample(struct sample_counts *e, const struct sflow_sample *s)
+{
+	e->expanded += s->expanded;
+	switch (s->kind) {
+	case SFLOW_SAMPLE_FLOW:
+		e->flow++;
+		e->flow_records += s->u.flow.record_count;
+		break;
+	case SFLOW_SAMPLE_DISCARD:
+		e->discard++;
+		e->flow_records += s->u.flow.record_count;
+		break;
+	case SFLOW_SAMPLE_COUNTERS:
+		e->counters++;
+		e->counter_records += s->u.counters.record_count;
+		break;
+	}
+}
+
+static void sample_flush(struct agg_exporter *e, const struct sample_counts *c)
+{
+	if (e == NULL)
+		return;
+	e->flow_samples += c->flow;
+	e->counter_samples += c->counters;
+	e->discard_samples += c->discard;
+	e->expanded_samples += c->expanded;
+	e->flow_records += c->flow_records;
+	e->counter_records += c->counter_records;
+}
+
+static void track_datagram(struct sflow_ctx *x)
+{
+	struct seq_state_entry *st;
+	bool created, restart;
+
+	if (x->exp == NULL)
+		return;
+	st = htab_insert(&x->w->seq_state, &x->exp->key, &created);
+	if (st == NULL) {
+		x->w->totals.state_refused++;
+		return;
+	}
+	if (created)
+		st->first_ns = x->ts_ns;
+	x->exp->heard_since_ns = st->first_ns;
+	restart = !created && x->dg->uptime_ms + SFLOW_UPTIME_RESTART_SLACK_MS <
+				      st->uptime_ms;
+	(void)seq_track(&st->seq, x->dg->sequence, restart,
+			&x->exp->datagram_seq);
+	if (restart || x->dg->uptime_ms > st->uptime_ms)
+		st->uptime_ms = x->dg->uptime_ms;
+}
+
+void ingest_sflow(struct worker *w, const struct rx_datagram *d)
+{
+	struct sflow_datagram dg;
+	struct sflow_iter it;
+	struct sflow_ctx x = { .w = w, .dg = &dg, .ts_ns = d->ts_ns };
+	struct exp_key key;
+	uint32_t used = 0;
+	struct sample_counts counts = { 0 };
+	int rc;
+
+	/* A header that is not valid whole names no exporter (junk.h). */
+	if (sflow_datagram_open(&it, d->data, d->len, &dg, &w->scratch) == -1) {
+		worker_junk(w, d);
+		return;
+	}
+	memset(&key, 0, sizeof(key));
+	key.source = d->src;
+	key.port = d->src_port;
+	key.agent = dg.agent;
+	key.sub_agent = dg.sub_agent_id;
+	x.exp = agg_exporter_get(w->win, &key, d->ts_ns);
+	if (x.exp != NULL) {
+		x.exp->datagrams++;
+		x.exp->bytes += d->len;
+	}
+	track_datagram(&x);
+	attrib_batch_init(&x.batch, attrib_router_of(w, x.exp, &dg.agent, d->ts_ns),
+			  d->ts_ns);
+	while ((rc = sflow_next_sample(&it, &w->sample, &w->scratch)) == 1) {
+		const struct sflow_sample *s = &w->sample;
+
+		used++;
+		w->totals.samples++;
+		count_sample(&counts, s);
+		switch (s->kind) {
+		case SFLOW_SAMPLE_FLOW:
+			ingest_flow(&x, &s->u.flow);
+			break;
+		case SFLOW_SAMPLE_DISCARD:
+			ingest_discard(&x, &s->u.flow);
+			break;
+		case SFLOW_SAMPLE_COUNTERS:
+			ingest_counters(&x, &s->u.counters);
+			break;
+		}
+	}
+	attrib_batch_flush(&x.batch, x.exp);
+	sample_flush(x.exp, &counts);
+	/* Broken before anything usable: the datagram as a whole is lost. */
+	if (rc == -1 && used == 0 && x.exp != NULL)
+		x.exp->datagrams_rejected++;
+	if (!dec_stats_is_clean(&w->scratch))
+		dec_stats_fold(&w->scratch, &w->totals.errors,
+			       x.exp != NULL ? &x.exp->errors : NULL);
+}

@@ -1,0 +1,386 @@
+/* merger_main.c - the merger thread: pop, merge, publish.  See
+ * merger_main.h. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bmp/bmp_pub.h"
+#include "publish/merger.h"
+#include "publish/merger_main.h"
+#include "publish/messages.h"
+#include "publish/sinkswap.h"
+#include "publish/stats_merger.h"
+#include "xthread/cfgpub.h"
+
+static void publish(struct merger *m, enum msg_type type, const char *key)
+{
+	if (m->json.failed) {
+		m->totals.messages_failed[type]++;
+		return;
+	}
+	for (unsigned i = 0; i < m->nsinks; i++)
+		if (sink_publish(m->sinks[i], type, key, m->json.buf,
+				 m->json.len) == -1)
+			m->totals.messages_failed[type]++;
+	m->totals.messages[type]++;
+}
+
+static int conn_cmp(const void *a, const void *b)
+{
+	const struct agg_conn *x = *(const struct agg_conn *const *)a;
+	const struct agg_conn *y = *(const struct agg_conn *const *)b;
+	int c = memcmp(&x->key.router, &y->key.router, sizeof(x->key.router));
+
+	if (c != 0)
+		return c;
+	return x->key.ifindex < y->key.ifindex ? -1 :
+	       x->key.ifindex > y->key.ifindex ? 1 : 0;
+}
+
+static int exporter_cmp(const void *a, const void *b)
+{
+	const struct agg_exporter *x = *(const struct agg_exporter *const *)a;
+	const struct agg_exporter *y = *(const struct agg_exporter *const *)b;
+
+	return memcmp(&x->key, &y->key, sizeof(x->key));
+}
+
+/* Table entries as a sorted array of pointers (caller frees). */
+static void **sorted_entries(struct htab *h, int (*cmp)(const void *,
+							 const void *))
+{
+	void **v = calloc(h->count ? h->count : 1, sizeof(*v));
+	uint32_t pos = 0, n = 0;
+	void *e;
+
+	if (v == NULL)
+		return NULL;
+	while ((e = htab_next(h, &pos)) != NULL)
+		v[n++] = e;
+	qsort(v, n, sizeof(*v), cmp);
+	return v;
+}
+
+/* A router's part of the window (struct msg_cover), by address. */
+struct router_cover {
+	struct ps_addr router;
+	struct msg_cover cover;
+};
+
+/*
+ * From the window's exporters: each router was heard from its first
+ * datagram since start (the window's start if earlier) to the window's
+ * end, or to its last datagram when the data ends in this window.
+ */
+static void covers_build(const struct merged_window *p, struct htab *covers)
+{
+	const struct agg_exporter *e;
+	uint32_t pos = 0;
+
+	while ((e = htab_next(&p->exporters, &pos)) != NULL) {
+		uint64_t from = e->heard_since_ns > p->start_ns ?
+					e->heard_since_ns :
+					p->start_ns;
+		uint64_t to = p->final ? e->last_seen_ns : p->end_ns;
+		struct router_cover *rc;
+		bool created;
+
+		if (e->key.agent.af == 0 || e->datagrams == 0)
+			continue;
+		rc = htab_insert(covers, &e->key.agent, &created);
+		if (rc == NULL)
+			continue;
+		if (created || from < rc->cover.from_ns)
+			rc->cover.from_ns = from;
+		if (created || to > rc->cover.to_ns)
+			rc->cover.to_ns = to;
+	}
+}
+
+static void publish_window(struct merger *m, struct merged_window *p)
+{
+	uint64_t t0 = stats_now_ns();
+	struct rib_registry *rib = m->nworkers > 0 ? m->workers[0].rib : NULL;
+	struct conn_bgp bgp;
+	struct htab covers;
+	bool have_covers;
+	char key[160];
+	void **v;
+
+	have_covers = htab_init(&covers, sizeof(struct ps_addr),
+				sizeof(struct router_cover),
+				p->exporters.count + 1) == 0;
+	if (have_covers)
+		covers_build(p, &covers);
+	/* out of memory: published uncut, nothing lost */
+	(void)window_caps_apply(&p->conns, &p->exporters, p->max_conns,
+				p->max_exporters, &p->other);
+	m->totals.conns_folded += p->other.conns_folded;
+	m->totals.exporters_folded += p->other.exporters_folded;
+
+	v = sorted_entries(&p->conns, conn_cmp);
+	for (uint32_t i = 0; v != NULL && i < p->conns.count; i++) {
+		const struct agg_conn *c = v[i];
+		const struct router_cover *rc =
+			have_covers ? htab_find(&covers, &c->key.router) :
+				      NULL;
+
+		if (agg_conn_is_empty(c))
+			continue;
+		conn_bgp_resolve(&m->bgp_memory, rib, v[i], p->end_ns, &bgp);
+		((struct agg_conn *)v[i])->bgp_state = conn_bgp_gauge(&bgp);
+		jbuf_reset(&m->json);
+		msg_connection_metrics(&m->json, c, &bgp, p->start_ns,
+				       p->end_ns,
+				       rc != NULL ? &rc->cover : NULL, key,
+				       sizeof(key));
+		publish(m, MSG_CONNECTION_METRICS, key);
+	}
+	free(v);
+	if (have_covers)
+		htab_fini(&covers);
+	conn_bgp_memory_rotate(&m->bgp_memory, p->end_ns);
+	v = sorted_entries(&p->exporters, exporter_cmp);
+	for (uint32_t i = 0; v != NULL && i < p->exporters.count; i++) {
+		const struct agg_exporter *e = v[i];
+		uint64_t drops = 0;
+
+		for (unsigned w = 0; w < m->nworkers; w++)
+			if (e->worker_mask & (1ULL << (w % 64)))
+				drops += p->kernel_drops[w];
+		jbuf_reset(&m->json);
+		msg_exporter_health(&m->json, e, p->start_ns, p->end_ns, drops,
+				    key, sizeof(key));
+		publish(m, MSG_EXPORTER_HEALTH, key);
+	}
+	free(v);
+	if (window_other_any(&p->other)) {
+		jbuf_reset(&m->json);
+		msg_window_other(&m->json, &p->other, p->start_ns, p->end_ns,
+				 key, sizeof(key));
+		publish(m, MSG_WINDOW_OTHER, key);
+	}
+	for (unsigned i = 0; i < m->nsinks; i++)
+		sink_flush(m->sinks[i]);
+	m->totals.windows_published++;
+	if (m->pub != NULL)
+		stats_merger_window(m->pub, m, p, t0);
+	merged_window_release(p);
+}
+
+static struct merged_window *oldest_pending(struct merger *m)
+{
+	struct merged_window *best = NULL;
+
+	for (unsigned i = 0; i < MERGER_MAX_PENDING; i++)
+		if (m->pending[i].used &&
+		    (best == NULL || m->pending[i].start_ns < best->start_ns))
+			best = &m->pending[i];
+	return best;
+}
+
+/* What every worker's window may hold of one table, together. */
+static uint32_t merged_cap(const struct merger *m, uint32_t per_worker)
+{
+	uint64_t n = (uint64_t)(m->nworkers > 0 ? m->nworkers : 1) *
+		     (per_worker + AGG_PINNED_RESERVE(per_worker));
+
+	return n < UINT32_MAX ? (uint32_t)n : UINT32_MAX;
+}
+
+static struct merged_window *pending_for(struct merger *m, uint64_t start,
+					 uint64_t end)
+{
+	struct merged_window *free_slot = NULL;
+
+	for (unsigned i = 0; i < MERGER_MAX_PENDING; i++) {
+		if (m->pending[i].used && m->pending[i].start_ns == start)
+			return &m->pending[i];
+		if (!m->pending[i].used && free_slot == NULL)
+			free_slot = &m->pending[i];
+	}
+	if (free_slot == NULL) {
+		/* A worker is far behind: publish what we have, say so. */
+		free_slot = oldest_pending(m);
+		m->totals.windows_forced++;
+		publish_window(m, free_slot);
+	}
+	if (m->cfgpub != NULL) {
+		/* Limits changed by SIGHUP apply to windows opened after it. */
+		struct cfg_win cw;
+		uint64_t unused;
+
+		cfgpub_resolve(m->cfgpub, start, &cw, &unused);
+		m->max_conns = cw.max_conns;
+		m->max_exporters = cw.max_exporters;
+		m->max_window_conns = cw.max_window_conns;
+		m->max_window_exporters = cw.max_window_exporters;
+	}
+	/* room for all that the workers' windows can hold (agg.h) */
+	if (htab_init(&free_slot->conns, sizeof(struct conn_key),
+		      sizeof(struct agg_conn),
+		      merged_cap(m, m->max_conns)) == -1 ||
+	    htab_init(&free_slot->exporters, sizeof(struct exp_key),
+		      sizeof(struct agg_exporter),
+		      merged_cap(m, m->max_exporters)) == -1) {
+		merged_window_release(free_slot);
+		return NULL;
+	}
+	free_slot->max_conns = m->max_window_conns;
+	free_slot->max_exporters = m->max_window_exporters;
+	free_slot->used = true;
+	free_slot->start_ns = start;
+	free_slot->end_ns = end;
+	return free_slot;
+}
+
+static void merge_window(struct merger *m, const struct agg_window *win)
+{
+	struct merged_window *p;
+	uint32_t pos;
+	void *e;
+
+	m->totals.kernel_drops += win->kernel_drops;
+	m->totals.conns_refused += win->conns_refused;
+	m->totals.exporters_refused += win->exporters_refused;
+	junk_merge(&m->junk, &win->junk);
+	if (win->conns.count == 0 && win->exporters.count == 0 &&
+	    win->conns_refused == 0 && win->exporters_refused == 0)
+		return;
+	p = pending_for(m, win->start_ns, win->end_ns);
+	if (p == NULL)
+		return;
+	p->kernel_drops[win->worker % PS_MAX_WORKERS] += win->kernel_drops;
+	p->final |= win->final;
+	p->other.conns_refused += win->conns_refused;
+	p->other.exporters_refused += win->exporters_refused;
+	pos = 0;
+	while ((e = htab_next(&win->conns, &pos)) != NULL) {
+		const struct agg_conn *src = e;
+		bool created;
+		struct agg_conn *dst =
+			htab_insert(&p->conns, &src->key, &created);
+
+		if (dst == NULL)
+			m->totals.conns_refused++;
+		else
+			agg_conn_merge(dst, src);
+	}
+	pos = 0;
+	while ((e = htab_next(&win->exporters, &pos)) != NULL) {
+		const struct agg_exporter *src = e;
+		bool created;
+		struct agg_exporter *dst =
+			htab_insert(&p->exporters, &src->key, &created);
+
+		if (dst == NULL) {
+			m->totals.exporters_refused++;
+			continue;
+		}
+		agg_exporter_merge(dst, src);
+		dst->worker_mask |= 1ULL << (win->worker % 64);
+	}
+}
+
+static uint64_t low_watermark(const struct merger *m)
+{
+	uint64_t low = UINT64_MAX;
+
+	for (unsigned i = 0; i < m->nworkers; i++)
+		if (!m->finished[i] && m->watermark[i] < low)
+			low = m->watermark[i];
+	return low;
+}
+
+/* Publish, oldest first, every window that all workers have passed. */
+static void publish_ready(struct merger *m)
+{
+	uint64_t low = low_watermark(m);
+	struct merged_window *p;
+
+	while ((p = oldest_pending(m)) != NULL && p->end_ns <= low)
+		publish_window(m, p);
+}
+
+/* BMP events arrive ready-made (bmp_pub.h): hand them to every sink. */
+static bool merger_poll_bmp(struct merger *m)
+{
+	struct bmp_pub_item *it;
+	bool progress = false;
+
+	while ((it = bmp_pub_pop(m->bmp)) != NULL) {
+		for (unsigned i = 0; i < m->nsinks; i++)
+			if (sink_publish(m->sinks[i], it->type, it->key,
+					 it->json, it->len) == -1)
+				m->totals.messages_failed[it->type]++;
+		m->totals.messages[it->type]++;
+		free(it);
+		progress = true;
+	}
+	/* session events are rare and wanted now, not at the window's end */
+	for (unsigned i = 0; progress && i < m->nsinks; i++)
+		sink_flush(m->sinks[i]);
+	return progress;
+}
+
+bool merger_poll(struct merger *m)
+{
+	bool progress = false;
+
+	for (unsigned i = 0; i < m->nworkers; i++) {
+		struct agg_window *win;
+
+		while ((win = ring_pop(&m->workers[i].out)) != NULL) {
+			progress = true;
+			merge_window(m, win);
+			if (win->end_ns > m->watermark[i])
+				m->watermark[i] = win->end_ns;
+			if (win->final)
+				m->finished[i] = true;
+			agg_window_free(win);
+		}
+	}
+	if (m->bmp != NULL && merger_poll_bmp(m))
+		progress = true;
+	if (progress)
+		publish_ready(m);
+	return progress;
+}
+
+static bool all_finished(const struct merger *m)
+{
+	for (unsigned i = 0; i < m->nworkers; i++)
+		if (!m->finished[i])
+			return false;
+	return true;
+}
+
+void *merger_main(void *arg)
+{
+	struct merger *m = arg;
+	struct timespec nap = { .tv_sec = 0, .tv_nsec = 1000 * 1000 };
+
+	/* Idle, the nap doubles up to 16 ms: windows close at most once a
+	 * second, and a 1 ms poll alone costs about 1% of a core.  Any work
+	 * found brings it back to 1 ms. */
+	while (!all_finished(m)) {
+		if (m->pub != NULL) {
+			sinkswap_service(m->pub, m);
+			/* counters and sink states live, windows or not */
+			stats_merger_tick(m->pub, m, stats_now_ns());
+		}
+		if (merger_poll(m)) {
+			nap.tv_nsec = 1000 * 1000;
+			continue;
+		}
+		nanosleep(&nap, NULL);
+		if (nap.tv_nsec < 16 * 1000 * 1000)
+			nap.tv_nsec *= 2;
+	}
+	publish_ready(m);
+	if (m->bmp != NULL)
+		(void)merger_poll_bmp(m); /* what BMP queued before the end */
+	if (m->pub != NULL)
+		stats_merger_publish(m->pub, m);
+	return NULL;
+}

@@ -1,0 +1,317 @@
+/* messages.c - JSON builders for the published messages.  See messages.h. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agg/conn_bgp.h"
+#include "publish/messages.h"
+
+void msg_connection_id(const struct conn_key *key, char *buf, size_t len)
+{
+	char router[64];
+
+	ps_addr_format(&key->router, router, sizeof(router));
+	snprintf(buf, len, "%s/if%u", router, key->ifindex);
+}
+
+/*
+ * The relative error of a sampled count at 95% confidence is about
+ * 196 * sqrt(1 / samples) percent (sFlow.org, "Packet Sampling Basics").
+ */
+static double sampling_error_pct(uint64_t samples)
+{
+	return samples ? 196.0 * sqrt(1.0 / (double)samples) : 0.0;
+}
+
+/* What the block sums: sFlow flow samples, flow records, or both. */
+static const char *sampled_source(const struct agg_sampled *s)
+{
+	if (s->flow_records == 0)
+		return "flow_samples";
+	if (s->flow_records == s->samples)
+		return "flows";
+	return "flow_samples_and_flows";
+}
+
+/*
+ * Sampled packets the estimate rests on: one per sFlow sample, and each
+ * flow record's packet count as exported.
+ */
+static uint64_t sampled_packets(const struct agg_sampled *s)
+{
+	return s->samples - s->flow_records + s->flow_packets;
+}
+
+/*
+ * error_pct_95, or -1 where no bound means anything.  sFlow: each sample
+ * is one packet picked at random.  Flow records of 1-in-N packet
+ * sampling: the same bound over the sampled packets they count (the
+ * sampling picked packets, not records); every packet metered (all rates
+ * 1): exact, 0.  A record of unknown rate, or sFlow and flows mixed in
+ * one block: no bound.
+ */
+static double sampled_error_pct(const struct agg_sampled *s)
+{
+	if (s->flow_records == 0)
+		return sampling_error_pct(s->samples);
+	if (s->flow_records != s->samples || s->rate_unknown > 0)
+		return -1;
+	if (s->rate_max <= 1)
+		return 0;
+	return s->flow_packets > 0 ? sampling_error_pct(s->flow_packets) : -1;
+}
+
+/* A declared rate, or null when no record of the block had one. */
+static void rate_or_null(struct jbuf *j, const char *key, uint32_t rate)
+{
+	if (rate == 0)
+		json_null(j, key);
+	else
+		json_u64(j, key, rate);
+}
+
+static void sampled_block(struct jbuf *j, const struct agg_sampled *s,
+			  uint8_t basis_mask, double seconds)
+{
+	double err = sampled_error_pct(s);
+	const char *basis = attrib_basis_name(basis_mask);
+
+	if (s->samples == 0 && s->discards == 0) {
+		json_null(j, "samples");
+		return;
+	}
+	json_obj_begin(j, "samples");
+	json_str(j, "source", sampled_source(s));
+	if (basis != NULL)
+		json_str(j, "byte_basis", basis);
+	else
+		json_null(j, "byte_basis");
+	json_u64(j, "bytes", (uint64_t)llround(s->est_bytes));
+	json_u64(j, "packets", (uint64_t)llround(s->est_packets));
+	json_double(j, "bits_per_second", s->est_bytes * 8.0 / seconds, 3);
+	json_double(j, "packets_per_second", s->est_packets / seconds, 3);
+	json_double(j, "interval_seconds", seconds, 3);
+	json_u64(j, "sample_count", s->samples);
+	json_u64(j, "sampled_bytes", s->frame_bytes);
+	json_u64(j, "sampled_packets", sampled_packets(s));
+	rate_or_null(j, "sampling_rate", s->rate_max);
+	rate_or_null(j, "sampling_rate_min", s->rate_min);
+	json_u64(j, "pool_weighted_samples", s->pool_weighted);
+	if (err < 0)
+		json_null(j, "error_pct_95");
+	else
+		json_double(j, "error_pct_95", err, 2);
+	json_u64(j, "discard_samples", s->discards);
+	json_u64(j, "sampling_unknown_records", s->rate_unknown);
+	json_obj_end(j);
+}
+
+static void counted_block(struct jbuf *j, const struct agg_counted *c)
+{
+	double seconds = c->interval_ms / 1000.0;
+
+	if (c->deltas == 0) {
+		json_null(j, "counters");
+		return;
+	}
+	json_obj_begin(j, "counters");
+	json_str(j, "source", "interface_counters");
+	json_str(j, "byte_basis", "if_octets");
+	json_u64(j, "bytes", c->octets);
+	json_u64(j, "packets", c->packets);
+	json_double(j, "bits_per_second",
+		    seconds > 0 ? c->octets * 8.0 / seconds : 0, 3);
+	json_double(j, "packets_per_second",
+		    seconds > 0 ? c->packets / seconds : 0, 3);
+	json_double(j, "interval_seconds", seconds, 3);
+	json_u64(j, "errors", c->errors);
+	json_u64(j, "discards", c->discards);
+	json_obj_end(j);
+}
+
+/* Counters when they cover the window, else the sampled estimate. */
+static double best_bps(const struct agg_conn *c, int dir, double seconds,
+		       const char **source)
+{
+	const struct agg_counted *k = &c->counted[dir];
+
+	if (k->deltas > 0 && k->interval_ms > 0) {
+		*source = "counters";
+		return k->octets * 8000.0 / k->interval_ms;
+	}
+	*source = "samples";
+	return c->sampled[dir].est_bytes * 8.0 / seconds;
+}
+
+static const char *status_name(bool known, bool up)
+{
+	return !known ? "unknown" : up ? "up" : "down";
+}
+
+/*
+ * Seconds a connection's sampled figures cover (struct msg_cover): at
+ * least one, so that a router first heard at a window's very end does not
+ * get an absurd rate, and at most the window.
+ */
+static double cover_seconds(const struct msg_cover *cv, uint64_t start_ns,
+			    uint64_t end_ns)
+{
+	uint64_t from = cv != NULL && cv->from_ns > start_ns ? cv->from_ns :
+							       start_ns;
+	uint64_t to = cv != NULL && cv->to_ns != 0 && cv->to_ns < end_ns ?
+			      cv->to_ns :
+			      end_ns;
+	double s = to > from ? (double)(to - from) / 1e9 : 0;
+	double window = (double)(end_ns - start_ns) / 1e9;
+
+	if (s < 1.0)
+		s = 1.0;
+	return s < window ? s : window;
+}
+
+void msg_connection_metrics(struct jbuf *j, const struct agg_conn *c,
+			    const struct conn_bgp *bgp,
+			    uint64_t start_ns, uint64_t end_ns,
+			    const struct msg_cover *cover, char *key,
+			    size_t keylen)
+{
+	static const char *const dir_name[2] = { "in", "out" };
+	double seconds = cover_seconds(cover, start_ns, end_ns);
+	char router[64];
+	const char *src[2];
+	double bps[2];
+
+	msg_connection_id(&c->key, key, keylen);
+	msg_head(j, MSG_CONNECTION_METRICS, start_ns, end_ns);
+	json_str(j, "connection_id", key);
+	json_str(j, "router", ps_addr_format(&c->key.router, router,
+					     sizeof(router)));
+	json_u64(j, "ifindex", c->key.ifindex);
+	json_bool(j, "discovered", true);
+	json_str(j, "admin_status",
+		 status_name(c->has_status, c->if_status & 1));
+	json_str(j, "oper_status",
+		 status_name(c->has_status, c->if_status & 2));
+	if (c->has_status && c->if_speed > 0)
+		json_u64(j, "capacity_bps", c->if_speed);
+	else
+		json_null(j, "capacity_bps");
+	for (int d = AGG_IN; d <= AGG_OUT; d++) {
+		bps[d] = best_bps(c, d, seconds, &src[d]);
+		json_obj_begin(j, dir_name[d]);
+		counted_block(j, &c->counted[d]);
+		sampled_block(j, &c->sampled[d], c->basis[d], seconds);
+		json_obj_end(j);
+	}
+	if (c->has_status && c->if_speed > 0) {
+		json_obj_begin(j, "utilisation");
+		json_double(j, "in", bps[AGG_IN] / (double)c->if_speed, 6);
+		json_double(j, "out", bps[AGG_OUT] / (double)c->if_speed, 6);
+		json_str(j, "in_source", src[AGG_IN]);
+		json_str(j, "out_source", src[AGG_OUT]);
+		json_obj_end(j);
+	} else {
+		json_null(j, "utilisation");
+	}
+	json_u64(j, "counter_samples", c->counter_samples);
+	json_u64(j, "counter_resets", c->counter_resets);
+	agg_origin_json(j, "out_dst_origin_as", &c->dst_origin);
+	conn_bgp_json(j, bgp, end_ns);
+	json_obj_end(j);
+}
+
+static void seq_block(struct jbuf *j, const char *key,
+		      const struct seq_counts *s)
+{
+	json_obj_begin(j, key);
+	json_u64(j, "lost", s->lost);
+	json_u64(j, "reordered", s->reordered);
+	json_u64(j, "duplicates", s->duplicates);
+	json_u64(j, "restarts", s->restarts);
+	json_obj_end(j);
+}
+
+static void decode_block(struct jbuf *j, const struct dec_stats *st)
+{
+	uint64_t by_class[3] = { 0, 0, 0 };
+
+	for (unsigned r = 0; r < DEC_REASON_COUNT; r++)
+		by_class[dec_reason_class(r)] += st->n[r];
+	json_obj_begin(j, "decode");
+	json_u64(j, "truncated", by_class[DEC_TRUNCATED]);
+	json_u64(j, "invalid", by_class[DEC_INVALID]);
+	json_u64(j, "unsupported", by_class[DEC_UNSUPPORTED]);
+	json_obj_begin(j, "reasons");
+	for (unsigned r = 0; r < DEC_REASON_COUNT; r++)
+		if (st->n[r] != 0)
+			json_u64(j, dec_reason_name(r), st->n[r]);
+	json_obj_end(j);
+	json_obj_end(j);
+}
+
+void msg_exporter_id(const struct agg_exporter *e, char *buf, size_t len)
+{
+	char source[64], agent[64];
+
+	ps_addr_format(&e->key.source, source, sizeof(source));
+	if (e->key.agent.af != 0)
+		ps_addr_format(&e->key.agent, agent, sizeof(agent));
+	/* the first three parts are those of version 1's first form; the
+	 * protocol and source port tell apart two exporters of one host */
+	snprintf(buf, len, "%s/%s/%u/%s/%u", source,
+		 e->key.agent.af != 0 ? agent : "-", e->key.sub_agent,
+		 flow_health_protocol(&e->flow), e->key.port);
+}
+
+void msg_exporter_health(struct jbuf *j, const struct agg_exporter *e,
+			 uint64_t start_ns, uint64_t end_ns,
+			 uint64_t kernel_drops, char *key, size_t keylen)
+{
+	char source[64], agent[64];
+	const char *proto = flow_health_protocol(&e->flow);
+
+	ps_addr_format(&e->key.source, source, sizeof(source));
+	if (e->key.agent.af != 0)
+		ps_addr_format(&e->key.agent, agent, sizeof(agent));
+	msg_exporter_id(e, key, keylen);
+	msg_head(j, MSG_EXPORTER_HEALTH, start_ns, end_ns);
+	json_str(j, "exporter_id", key);
+	json_str(j, "protocol", proto);
+	json_str(j, "exporter", source);
+	json_u64(j, "source_port", e->key.port);
+	if (e->key.agent.af != 0) {
+		json_str(j, "agent", agent);
+		json_u64(j, "sub_agent", e->key.sub_agent);
+	} else {
+		json_null(j, "agent");
+		json_null(j, "sub_agent");
+	}
+	json_u64(j, "datagrams", e->datagrams);
+	json_u64(j, "bytes", e->bytes);
+	json_u64(j, "datagrams_rejected", e->datagrams_rejected);
+	json_obj_begin(j, "samples");
+	json_u64(j, "flow", e->flow_samples);
+	json_u64(j, "counters", e->counter_samples);
+	json_u64(j, "discard", e->discard_samples);
+	json_u64(j, "expanded", e->expanded_samples);
+	json_obj_end(j);
+	json_obj_begin(j, "records");
+	json_u64(j, "flow", e->flow_records);
+	json_u64(j, "counters", e->counter_records);
+	json_obj_end(j);
+	json_obj_begin(j, "sequence");
+	seq_block(j, "datagrams", &e->datagram_seq);
+	seq_block(j, "samples", &e->sample_seq);
+	json_obj_end(j);
+	decode_block(j, &e->errors);
+	attrib_traffic_json(j, &e->traffic);
+	attrib_direction_json(j, &e->direction);
+	if (e->flow.version != 0)
+		msg_flow_health(j, &e->flow);
+	else
+		json_null(j, "flow");
+	json_u64(j, "socket_kernel_drops", kernel_drops);
+	json_time(j, "first_seen", e->first_seen_ns);
+	json_time(j, "last_seen", e->last_seen_ns);
+	json_obj_end(j);
+}

@@ -1,0 +1,59 @@
+/*
+ * messages.h - the JSON of the messages the merger publishes
+ * (connection_metrics, exporter_health, window_other); the message types,
+ * names and schema versions are in base/msgtype.h.
+ */
+#ifndef PEERSCOPE_MESSAGES_H
+#define PEERSCOPE_MESSAGES_H
+
+#include <stdint.h>
+
+#include "agg/agg.h"
+#include "base/json.h"
+#include "base/msgtype.h"
+
+/* Stable id of an auto-discovered connection: "<router>/if<ifIndex>". */
+void msg_connection_id(const struct conn_key *key, char *buf, size_t len);
+
+/*
+ * The part of a window that a connection's figures cover: from when its
+ * router was first heard (if that was inside the window) to the window's
+ * end, or to its router's last datagram in the last window of the data.
+ * Rates are taken over it, so that sampled and counter rates of a partial
+ * window compare.
+ */
+struct msg_cover {
+	uint64_t from_ns, to_ns;
+};
+
+struct conn_bgp;
+/* One window's figures for one connection; the key is written to `key`.
+ * bgp: its BGP sessions (conn_bgp.h), NULL = no BMP feed. */
+void msg_connection_metrics(struct jbuf *j, const struct agg_conn *c,
+			    const struct conn_bgp *bgp,
+			    uint64_t start_ns, uint64_t end_ns,
+			    const struct msg_cover *cover, char *key,
+			    size_t keylen);
+
+/*
+ * Stable id of an exporter (exporter_health.exporter_id, the Kafka key and
+ * the /metrics label): "<source>/<agent or ->/<sub-agent or domain>/
+ * <protocol>/<source port>".
+ */
+void msg_exporter_id(const struct agg_exporter *e, char *buf, size_t len);
+
+void msg_exporter_health(struct jbuf *j, const struct agg_exporter *e,
+			 uint64_t start_ns, uint64_t end_ns,
+			 uint64_t kernel_drops, char *key, size_t keylen);
+
+/* The "flow" object of exporter_health (messages_flow.c). */
+void msg_flow_health(struct jbuf *j, const struct agg_flow_health *h);
+
+struct window_other;
+/* A window's folded and refused entries (window_caps.h); key
+ * "window_other". */
+void msg_window_other(struct jbuf *j, const struct window_other *o,
+		      uint64_t start_ns, uint64_t end_ns, char *key,
+		      size_t keylen);
+
+#endif /* PEERSCOPE_MESSAGES_H */
