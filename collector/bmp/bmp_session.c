@@ -302,7 +302,7 @@ static void route_monitoring(struct bmp_router *r, struct bmp_peer *p,
 		/* Intern the attribute section once per UPDATE; each route
 		 * takes its own reference.  Both lengths were checked by
 		 * bgp_update_decode, so these reads stay inside. */
-		const uint8_t *a = m->u.rm.bgp.p + BGP_HEADER_LEN;
+		const uint8_t *a = cur_data(&m->u.rm.bgp) + BGP_HEADER_LEN;
 		uint16_t wlen = (uint16_t)(a[0] << 8 | a[1]);
 		uint16_t alen = (uint16_t)(a[2 + wlen] << 8 | a[3 + wlen]);
 		/* [flags: bit 0 = 2-octet AS_PATH][shared attributes], so
