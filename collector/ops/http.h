@@ -38,6 +38,7 @@
 #include "base/netaddr.h"
 #include "peerscope/dec_stats.h"
 #include "xthread/stats.h"
+#include "xthread/statewriter.h"
 
 #define HTTP_MEMORY_LIMIT (16 * 1024) /* per connection: request + headers */
 #define HTTP_ACCEPT_BURST 32	      /* connections accepted per loop turn */
@@ -69,6 +70,8 @@ struct http_view {
 	const struct bmp_gauges *bmp;	   /* the BMP side's */
 	/* capture-level reasons: replay, final before serving */
 	const struct dec_stats *input_errors;
+	/* the state-file writer's counters (xthread/statewriter.h) */
+	const struct state_writer_stats *state_saves;
 };
 
 /* Why a connection was closed at once, or closed by us (/metrics). */

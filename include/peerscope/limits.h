@@ -74,6 +74,13 @@
 #define IXDATA_MAX_IXPS		  64  /* IX-F ixp_list */
 #define IXDATA_MAX_LANS		  256 /* IX-F ixp_list[].vlan, all IXPs */
 
+/*
+ * The state-file writer (collector/xthread/statewriter.h): snapshots
+ * waiting for the disk.  One per file at most (a newer one replaces a
+ * waiting one), so only more files than this (workers) can fill it.
+ */
+#define PS_STATE_WRITER_QUEUE 16
+
 /* Datagrams */
 #define PS_MAX_DATAGRAM 65535
 
