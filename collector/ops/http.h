@@ -37,11 +37,9 @@
 #include "base/log.h"
 #include "base/netaddr.h"
 #include "peerscope/dec_stats.h"
+#include "peerscope/limits.h"
 #include "xthread/stats.h"
 #include "xthread/statewriter.h"
-
-#define HTTP_MEMORY_LIMIT (16 * 1024) /* per connection: request + headers */
-#define HTTP_ACCEPT_BURST 32	      /* connections accepted per loop turn */
 
 /* Why /readyz may say no, besides the checks on the pipeline. */
 enum http_phase {

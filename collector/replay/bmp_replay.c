@@ -26,11 +26,11 @@
 #include "bmp/bmp_pub.h"
 #include "bmp/bmp_rib.h"
 #include "bmp/bmp_session.h"
+#include "peerscope/limits.h"
 #include "replay/bmp_replay.h"
 #include "rib/rib_lookup.h"
 
 #define STREAM_READ_CHUNK  65536
-#define BMP_REPLAY_MAX_SESSIONS 1024 /* open at once, as in bmp_replay.h */
 
 /* A TCP stream's router session. */
 struct bmp_stream {

@@ -69,8 +69,6 @@
 
 #define PROGRESS_INTERVAL_NS 250000000ULL
 #define RIB_BARRIER_TIMEOUT_NS (10ULL * 1000000000ULL)
-/* UDP flows whose protocol is kept; past it, each datagram is recognised */
-#define UDP_FLOWS_MAX 65536
 
 /* What a UDP destination port says about its datagrams. */
 struct udp_port_rule {

@@ -24,9 +24,9 @@
 
 #include "base/json.h"
 #include "peerscope/dec_stats.h"
+#include "peerscope/limits.h"
 #include "peerscope/recognise.h"
 
-#define REPLAY_PORTS_MAX	    4096
 #define REPLAY_PORTS_SUMMARY_UNUSED 16 /* unused-only ports printed */
 
 enum replay_transport { REPLAY_UDP, REPLAY_TCP };
