@@ -251,7 +251,7 @@ struct bmp_stream *bmp_replay_session_open(struct bmp_replay *x,
 	char name[64];
 
 	if (x->nsessions >= BMP_REPLAY_MAX_SESSIONS) {
-		dec_count(&x->p->input_errors, DEC_BMP_CONN_CAPPED);
+		dec_event(&x->p->input_errors, DEC_BMP_CONN_CAPPED);
 		return NULL;
 	}
 	b = calloc(1, sizeof(*b));
