@@ -1408,10 +1408,10 @@ static int header_decode(struct cur *c, struct ipfix_msg *m,
 		    cur_u32(c, &m->domain) == -1)	 /* obs. domain */
 			return dec_fail(st, DEC_IPFIX_HEADER_TRUNCATED);
 		/* The length covers the header; validate before subtracting. */
+		/* ignore bytes after it */
 		if (mlen < IPFIX_HEADER_LEN ||
-		    (size_t)mlen - IPFIX_HEADER_LEN > cur_left(c))
+		    cur_truncate(c, (size_t)mlen - IPFIX_HEADER_LEN) == -1)
 			return dec_fail(st, DEC_IPFIX_LENGTH_INVALID);
-		c->left = mlen - IPFIX_HEADER_LEN; /* ignore bytes after it */
 		return 0;
 	}
 	if (version == NFV9_VERSION) {
@@ -1474,8 +1474,9 @@ int ipfix_decode(struct ipfix_cache *tc, const struct ps_addr *exporter,
 			return 0;
 		}
 		if (set_id >= 256) {
-			(void)ipfix_decode_data_set(tc, m, set_id, body.p,
-						    body.left, h, st);
+			(void)ipfix_decode_data_set(
+				tc, m, set_id, cur_data(&body),
+				cur_left(&body), h, st);
 		} else if (set_id == (v9 ? 0 : 2)) {
 			template_set(tc, m, &body, false, h, st);
 		} else if (set_id == (v9 ? 1 : 3)) {

@@ -13,9 +13,8 @@
 #include <stdio.h>
 
 #include "peerscope/addr.h"
+#include "peerscope/limits.h"
 
-#define PS_MAX_WORKERS 64
-#define PS_MAX_LISTEN  24 /* 3 protocols x 2 defaults leave room for 18 */
 #define PS_CFG_MAX_KEYS 128	   /* rows of the key table, at most */
 #define PS_CFG_LINE_CLI UINT32_MAX /* key_line: set on the command line */
 
@@ -73,7 +72,6 @@ enum ps_log_format { PS_LOG_LOGFMT, PS_LOG_JSON };
  * most PS_MAP_MAX entries, set in YAML as a mapping or on the command line
  * as "name=value" (one entry added or replaced; "" empties the map).
  */
-#define PS_MAP_MAX	 32
 #define PS_MAP_NAME_MAX	 128
 #define PS_MAP_VALUE_MAX 512
 struct ps_map_entry {

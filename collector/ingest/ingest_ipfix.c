@@ -32,7 +32,7 @@
 #include <unistd.h>
 
 #include "base/flow_override.h"
-#include "base/statefile.h"
+#include "xthread/statewriter.h"
 #include "ingest/attrib.h"
 #include "ingest/attrib_land.h"
 #include "ingest/flow_apportion.h"
@@ -1039,8 +1039,9 @@ void ingest_flow(struct worker *w, const struct rx_datagram *d)
  * State file: a header, then the live templates, the sampling rates and
  * the boot times, as this build lays them out in memory (the sizes are in
  * the header; a file from a build with other sizes is ignored).  Worker i
- * writes FILE.i with statefile_write() (a fresh temporary, mode 0600,
- * rename(2)), so a crash mid-write leaves the previous file.  At start
+ * writes FILE.i, through the state-file writer's thread, with
+ * statefile_write() (a fresh temporary, mode 0600, rename(2)), so a
+ * crash mid-write leaves the previous file.  At start
  * each worker loads every FILE.j, so templates survive a change in the
  * number of workers too.
  *
@@ -1048,8 +1049,8 @@ void ingest_flow(struct worker *w, const struct rx_datagram *d)
  * yet saved (a new exporter's templates survive a crash a few seconds
  * later), every FLOW_STATE_SAVE_NS of data time at a window's end (so
  * refreshed lifetimes and sampling rates follow), and at the end.  The
- * worker only serialises (state_snapshot); state_write() is the writer,
- * the one part that touches the disk.
+ * worker only serialises (state_snapshot); the state-file writer's
+ * thread (xthread/statewriter.h) is the one part that touches the disk.
  */
 #define FLOW_STATE_MAGIC	"PSFLOW01"
 #define FLOW_STATE_SAVE_NS	(60ULL * 1000000000ULL)
@@ -1184,28 +1185,22 @@ static int state_snapshot(const struct ingest_flow *st, char **buf,
 }
 
 /*
- * The writer: a snapshot to its file (statefile_write(): 0600, atomic, no
- * symlink) and freed.  0, or -1 when not written (the old file stays).
+ * The snapshot goes to the state-file writer (xthread/statewriter.h),
+ * whose thread writes it; its failures are the writer's counters, not
+ * state_refused (a table at its cap).
  */
-static int state_write(const char *path, char *buf, size_t len)
-{
-	char err[400];
-	int rc = statefile_write(path, buf, len, 0600, err, sizeof(err));
-
-	free(buf);
-	return rc;
-}
-
 static void state_save(struct worker *w, struct ingest_flow *st,
-		       uint64_t now_ns)
+		       uint64_t now_ns, bool final)
 {
 	char path[300], *buf;
 	size_t len;
 
 	snprintf(path, sizeof(path), "%s.%u", w->cfg->flow_state_file, w->id);
-	if (state_snapshot(st, &buf, &len) == -1 ||
-	    state_write(path, buf, len) == -1)
-		w->totals.state_refused++;
+	if (state_snapshot(st, &buf, &len) == -1)
+		state_writer_count_failed(w->state_writer);
+	else
+		(void)state_writer_submit(w->state_writer, path, buf, len,
+					  final);
 	st->saved_ns = now_ns;
 	st->saved_changes = st->tc.changes;
 	st->dirty_ns = 0;
@@ -1223,7 +1218,7 @@ void ingest_flow_tick(struct worker *w, uint64_t now_ns)
 		return;
 	}
 	if (now_ns - st->dirty_ns >= FLOW_STATE_DEBOUNCE_NS)
-		state_save(w, st, now_ns);
+		state_save(w, st, now_ns, false);
 }
 
 void ingest_flow_window_close(struct worker *w, struct agg_window *win)
@@ -1235,7 +1230,7 @@ void ingest_flow_window_close(struct worker *w, struct agg_window *win)
 	/* Persist every minute of data time, and at the end. */
 	if (state_enabled(w) &&
 	    (win->final || win->end_ns >= st->saved_ns + FLOW_STATE_SAVE_NS))
-		state_save(w, st, win->end_ns);
+		state_save(w, st, win->end_ns, win->final);
 	/* One pass over the cache: templates known per exporter+domain. */
 	for (uint32_t i = 0; i < st->tc.capacity; i++) {
 		const struct ipfix_template *t = &st->tc.slots[i];

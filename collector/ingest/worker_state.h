@@ -60,6 +60,7 @@ struct udp_rx;
 struct rib_registry;
 struct ipfix_tcp;
 struct cfg_pub;
+struct state_writer;
 
 struct worker {
 	unsigned id;
@@ -91,6 +92,7 @@ struct worker {
 	struct worker_pub pub;      /* totals as /metrics reads them */
 	struct ingest_flow *flow;   /* IPFIX/NetFlow state (ingest_ipfix.c) */
 	struct rib_registry *rib;   /* BMP routes, read by epoch (rib_lookup.h) */
+	struct state_writer *state_writer; /* flow.state_file saves */
 	/* live: SIGHUP's window length and limits (cfgpub.h), NULL = cfg */
 	const struct cfg_pub *cfgpub;
 	/* live: udp.allow of allow_cfg, refreshed once per receive batch */

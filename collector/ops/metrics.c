@@ -168,6 +168,34 @@ static void render_state_tables(struct text *t, const struct http_view *p)
 	}
 }
 
+static void one_counter(struct text *t, const char *name, const char *help,
+			const _Atomic uint64_t *v)
+{
+	family(t, name, "counter", help);
+	text_printf(t, "%s %llu\n", name, (unsigned long long)ld(v));
+}
+
+/* flow.state_file: the state-file writer's own counters (statewriter.h). */
+static void render_state_saves(struct text *t, const struct http_view *p)
+{
+	const struct state_writer_stats *s = p->state_saves;
+
+	if (s == NULL)
+		return;
+	one_counter(t, "peerscope_state_saves_total",
+		    "IPFIX/v9 state snapshots (flow.state_file) written by the "
+		    "state-file writer thread.",
+		    &s->saved);
+	one_counter(t, "peerscope_state_saves_failed_total",
+		    "State snapshots not written: the snapshot or the write "
+		    "failed (the previous file stays).",
+		    &s->failed);
+	one_counter(t, "peerscope_state_saves_dropped_total",
+		    "State snapshots dropped because the writer's queue was "
+		    "full (the worker's next save tries again).",
+		    &s->dropped);
+}
+
 /* IPFIX/v9 templates a full cache or an exporter's quota made room for. */
 static void render_template_evictions(struct text *t,
 				      const struct http_view *p)
@@ -247,6 +275,7 @@ static void render_workers(struct text *t, const struct http_view *p)
 		text_printf(t, "peerscope_sockets{worker=\"%u\"} %u\n", i,
 			    p->rx_count[i]);
 	render_state_tables(t, p);
+	render_state_saves(t, p);
 }
 
 /* By protocol: a handful of label values, summed over workers. */

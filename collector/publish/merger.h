@@ -20,6 +20,7 @@
 #include "agg/window_caps.h"
 #include "base/config.h"
 #include "base/json.h"
+#include "peerscope/limits.h"
 #include "publish/sink.h"
 #include "publish/sink_kafka.h"
 #include "rx/worker.h"
@@ -28,9 +29,6 @@
 struct bmp_pub;
 struct cfg_pub;
 struct logger;
-
-#define MERGER_MAX_PENDING 8 /* windows held open waiting for slow workers */
-#define MERGER_MAX_SINKS 4
 
 struct merged_window {
 	bool used;

@@ -55,11 +55,10 @@
 #include <stdint.h>
 
 #include "peerscope/bmp.h"
+#include "peerscope/limits.h"
 #include "rib/rib_snap.h"
 
-#define RIB_REGISTRY_ROUTERS 64
 #define RIB_PUBLISH_SECONDS  5
-#define RIB_PEER_HISTORY     8 /* peer-state publications kept per router */
 
 /* Views with forwarding meaning, best first: what the router chose, then
  * what it accepted, then what it was offered. */

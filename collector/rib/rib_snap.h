@@ -31,14 +31,13 @@
 #include <stdint.h>
 
 #include "peerscope/addr.h"
+#include "peerscope/limits.h"
 #include "rib/peer_state.h"
 #include "xthread/epoch.h"
 
 /* one per flow worker (PS_MAX_WORKERS, config.h) and the merger's */
 #define RIB_MAX_READERS	 EPOCH_MAX_READERS
 #define RIB_READER_MERGER (RIB_MAX_READERS - 1)
-#define RIB_INFO_AS_PATH 16 /* ASNs kept per route for enrichment */
-#define RIB_INFO_COMM	 8  /* communities kept per route */
 
 /* What enrichment wants of the best matching route. */
 struct rib_route_info {

@@ -121,6 +121,10 @@ int pipeline_start_hook(struct pipeline *p, const struct ps_config *cfg,
 	p->cfg = cfg;
 	p->replay = replay;
 	p->log = log;
+	if (state_writer_init(&p->state_writer) == -1) {
+		snprintf(err, errlen, "cannot make the state-file writer");
+		return -1;
+	}
 	p->nworkers = pipeline_worker_count(cfg, p->workers_why,
 					    sizeof(p->workers_why));
 	p->workers = calloc(p->nworkers, sizeof(*p->workers));
@@ -138,6 +142,7 @@ int pipeline_start_hook(struct pipeline *p, const struct ps_config *cfg,
 			snprintf(err, errlen, "worker %u: out of memory", i);
 			return -1;
 		}
+		p->workers[i].state_writer = &p->state_writer;
 		p->workers_ready++;
 		if (!replay && open_sockets(&p->workers[i], cfg, err,
 					    errlen) == -1)
@@ -236,6 +241,10 @@ int pipeline_start_hook(struct pipeline *p, const struct ps_config *cfg,
 		return -1;
 	}
 	p->merger_started = true;
+	if (state_writer_start(&p->state_writer) == -1) {
+		snprintf(err, errlen, "cannot start the state-file writer");
+		return -1;
+	}
 	if (p->bmp_on && bmp_server_run(&p->bmp, err, errlen) == -1)
 		return -1;
 	for (unsigned i = 0; i < p->nworkers; i++) {
@@ -280,6 +289,8 @@ void pipeline_stop(struct pipeline *p)
 	 */
 	for (unsigned i = p->threads_started; i < p->workers_ready; i++)
 		worker_finish(&p->workers[i]);
+	/* Every worker saved its last state: on disk before we return. */
+	state_writer_stop(&p->state_writer);
 	if (p->merger_started) {
 		pthread_join(p->merger_thread, NULL);
 		p->merger_started = false;
@@ -369,6 +380,7 @@ void pipeline_http_view(const struct pipeline *p, struct http_view *v)
 	v->hub = &p->hub;
 	v->bmp = &p->bmp_pub.gauges;
 	v->input_errors = &p->input_errors;
+	v->state_saves = &p->state_writer.stats;
 }
 
 void pipeline_free(struct pipeline *p)
@@ -397,6 +409,7 @@ void pipeline_free(struct pipeline *p)
 		cfgpub_fini(&p->cfgpub); /* every reader has stopped */
 	for (unsigned i = 0; p->workers != NULL && i < p->nworkers; i++)
 		worker_fini(&p->workers[i]);
+	state_writer_fini(&p->state_writer);
 	free(p->workers);
 	free(p->threads);
 	p->workers = NULL;
@@ -437,6 +450,18 @@ static bool ipfix_tcp_seen(const struct worker_pub *wp)
 					 memory_order_relaxed) != 0)
 			return true;
 	return false;
+}
+
+static uint64_t ld_relaxed(const _Atomic uint64_t *v)
+{
+	return atomic_load_explicit(v, memory_order_relaxed);
+}
+
+/* flow.state_file set: the state-file writer's counters are reported. */
+static bool state_file_on(const struct ps_config *cfg)
+{
+	return cfg->flow_state_file[0] != '\0' &&
+	       strcmp(cfg->flow_state_file, "-") != 0;
 }
 
 static void write_stats_json(const struct pipeline *p,
@@ -487,6 +512,15 @@ static void write_stats_json(const struct pipeline *p,
 			json_u64(&j, ipfix_tcp_counter_name(i),
 				 atomic_load_explicit(&wp->ipfix_tcp[i],
 						      memory_order_relaxed));
+		json_obj_end(&j);
+	}
+	if (state_file_on(p->cfg)) {
+		const struct state_writer_stats *s = &p->state_writer.stats;
+
+		json_obj_begin(&j, "state_file");
+		json_u64(&j, "saves", ld_relaxed(&s->saved));
+		json_u64(&j, "saves_failed", ld_relaxed(&s->failed));
+		json_u64(&j, "saves_dropped", ld_relaxed(&s->dropped));
 		json_obj_end(&j);
 	}
 	if (p->kafka_open)
@@ -555,6 +589,14 @@ void pipeline_summary(const struct pipeline *p, FILE *out,
 		fprintf(out, "summary: unrecognised datagrams=%llu (no "
 			     "exporter header; per source in --stats)\n",
 			(unsigned long long)junk_datagrams(&p->merger.junk));
+	if (state_file_on(p->cfg))
+		fprintf(out, "summary: state file saves=%llu failed=%llu "
+			     "dropped=%llu\n",
+			(unsigned long long)ld_relaxed(&p->state_writer.stats.saved),
+			(unsigned long long)ld_relaxed(
+				&p->state_writer.stats.failed),
+			(unsigned long long)ld_relaxed(
+				&p->state_writer.stats.dropped));
 	if (p->pin_failures > 0)
 		fprintf(out, "summary: workers not pinned=%llu\n",
 			(unsigned long long)p->pin_failures);

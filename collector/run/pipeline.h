@@ -19,6 +19,7 @@
 #include "rx/worker.h"
 #include "xthread/cfgpub.h"
 #include "xthread/stats.h"
+#include "xthread/statewriter.h"
 
 struct http_view;
 struct logger;
@@ -36,6 +37,7 @@ struct pipeline {
 	struct merger merger;
 	struct stats_hub hub; /* merger -> /metrics */
 	struct cfg_pub cfgpub; /* SIGHUP -> workers, merger (cfgpub.h) */
+	struct state_writer state_writer; /* workers -> flow.state_file */
 	struct bmp_pub bmp_pub; /* BMP side -> merger (bgp_session) */
 	struct bmp_server bmp;  /* live BMP station (bmp.listen) */
 	bool bmp_on;

@@ -14,10 +14,9 @@
 #include "base/config.h"
 #include "base/kafka_topics.h"
 #include "base/runfile.h"
+#include "peerscope/limits.h"
 #include "top/top.h"
 
-#define TOP_MAX_ROWS	   4096 /* connections and sessions shown at most */
-#define TOP_MAX_PARTITIONS 1024
 #define TOP_ID_MAX	   128
 #define TOP_BAR		   10 /* characters of the capacity bar */
 

@@ -33,10 +33,10 @@
 #include "base/msgtype.h"
 #include "peerscope/dec_stats.h"
 #include "peerscope/ipfix.h"
+#include "peerscope/limits.h"
 #include "xthread/exptotals.h"
 #include "xthread/xpub.h"
 
-#define STATS_MAX_SINKS	  4 /* = MERGER_MAX_SINKS */
 #define STATS_WHY_MAX	  256 /* a sink's reason for being down */
 #define STATS_LAT_BUCKETS 8
 

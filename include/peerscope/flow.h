@@ -18,9 +18,7 @@
 #include <stdint.h>
 
 #include "peerscope/addr.h"
-
-#define FLOW_MAX_MPLS  3  /* mplsTopLabelStackSection (70) .. 72 */
-#define FLOW_MAX_EXTRA 16 /* unmapped fields kept per record */
+#include "peerscope/limits.h"
 
 enum flow_has {
 	FLOW_HAS_SRC_ADDR = 1u << 0,
