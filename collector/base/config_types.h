@@ -125,6 +125,16 @@ struct ps_probe_method {
 	uint32_t timeout_ms;
 	uint32_t port; /* tcp, stamp */
 };
+/* status.degraded.* (issue 11): thresholds of a connection's `degraded`
+ * status, percentages and ms; 0 = off (agg/conn_status.h). */
+struct ps_status_config {
+	double utilisation_pct;
+	double errors_pct;
+	double drop_pct;
+	double probe_loss_pct;
+	double probe_p99_ms;
+};
+
 struct ps_probe_config {
 	uint32_t interval_ms;	 /* default 1000 */
 	uint32_t jitter_percent; /* of the interval, default 10 */
@@ -214,6 +224,7 @@ struct ps_config {
 	uint32_t bmp_max_buffer;  /* reassembly bytes per router stream */
 	uint32_t bmp_max_queue;	  /* events waiting for the output, per router */
 	struct ps_probe_config probes; /* probes.* (issue 12) */
+	struct ps_status_config status; /* status.* (issues 11, 12) */
 };
 
 #endif /* PEERSCOPE_CONFIG_TYPES_H */
