@@ -408,6 +408,145 @@ static void test_many_ports(void **state)
 	free(yaml);
 }
 
+/*
+ * The IX data example files (deploy/examples), read by hand: in the IX-F
+ * export, AS64497 has two connections on ixp 1, 192.0.2.11 /
+ * 2001:db8:10::b1 with MAC 02:00:00:00:00:b1 and 192.0.2.12 with
+ * 02:00:00:00:00:b2; AS64498 2001:db8:10::c with 06:00:00:00:00:0c.  In
+ * the netixlan dump (ix_id 999901), AS64497 has the same three addresses
+ * and no MACs; AS64499's only record is "deleted".
+ */
+static struct ps_config ix_cfg(const char *ixf, const char *pdb)
+{
+	struct ps_config cfg;
+
+	config_init(&cfg);
+	if (ixf) {
+		assert_true(strlen(data_path(ixf)) <
+			    sizeof(cfg.ixf_member_export));
+		strcpy(cfg.ixf_member_export, data_path(ixf));
+	}
+	if (pdb) {
+		assert_true(strlen(data_path(pdb)) <
+			    sizeof(cfg.peeringdb_netixlan));
+		strcpy(cfg.peeringdb_netixlan, data_path(pdb));
+	}
+	return cfg;
+}
+
+#define IXF_EXAMPLE "../../deploy/examples/ixf-member-export.example.json"
+#define PDB_EXAMPLE "../../deploy/examples/peeringdb-netixlan.example.json"
+
+static void test_ixdata_fill(void **state)
+{
+	struct ps_config cfg = ix_cfg(IXF_EXAMPLE, PDB_EXAMPLE);
+	struct ps_addr a11 = addr("192.0.2.11"), a12 = addr("192.0.2.12"),
+		       b1 = addr("2001:db8:10::b1"),
+		       c6 = addr("2001:db8:10::c");
+	const char *yaml =
+		"connections:\n"
+		"  - {id: b, kind: exchange, router: 192.0.2.1, interface: 7,\n"
+		"     peer_asn: 64497}\n"
+		"  - {id: c, kind: exchange, router: 192.0.2.1, interface: 7,\n"
+		"     peer_asn: 64498, peer_macs: ['02:00:00:00:00:cc']}\n"
+		"  - {id: gone, kind: exchange, router: 192.0.2.1, interface: "
+		"7,\n"
+		"     peer_asn: 64499}\n";
+	struct conn_registry *r = parse_ok(yaml, &cfg);
+	const struct conn *c;
+	const struct conn_port *p;
+	const char *const *w;
+	size_t n;
+
+	(void)state;
+	c = conn_registry_conns(r, &n);
+	assert_int_equal(n, 3);
+	assert_int_equal(c[0].n_addrs, 3);
+	assert_true(conn_has_addr(&c[0], &a11));
+	assert_true(conn_has_addr(&c[0], &a12));
+	assert_true(conn_has_addr(&c[0], &b1));
+	assert_int_equal(c[0].addr_from, CONN_FROM_IXF);
+	assert_int_equal(c[0].n_macs, 2);
+	assert_int_equal(c[0].mac_from, CONN_FROM_IXF);
+	p = c[0].port;
+	assert_ptr_equal(conn_port_by_mac(p, mac("02:00:00:00:00:b1")), &c[0]);
+	assert_ptr_equal(conn_port_by_mac(p, mac("02:00:00:00:00:b2")), &c[0]);
+	/* a hand-typed MAC wins; the address comes from the file */
+	assert_int_equal(c[1].n_macs, 1);
+	assert_int_equal(c[1].mac_from, CONN_FROM_CONFIG);
+	assert_ptr_equal(conn_port_by_mac(p, mac("02:00:00:00:00:cc")), &c[1]);
+	assert_null(conn_port_by_mac(p, mac("06:00:00:00:00:0c")));
+	assert_int_equal(c[1].n_addrs, 1);
+	assert_true(conn_has_addr(&c[1], &c6));
+	/* deleted in PeeringDB, absent from IX-F: nothing, a warning */
+	assert_int_equal(c[2].n_addrs, 0);
+	assert_int_equal(c[2].n_macs, 0);
+	w = conn_registry_warnings(r, &n);
+	assert_int_equal(n, 1);
+	assert_has(w[0], "connections[2] (gone)");
+	conn_registry_free(r);
+
+	/* PeeringDB alone: addresses, no MACs; ix_id selects */
+	cfg = ix_cfg(NULL, PDB_EXAMPLE);
+	r = parse_ok("connections:\n"
+		     "  - {id: b, kind: exchange, router: 192.0.2.1, "
+		     "interface: 7, peer_asn: 64497, ix_id: 999901}\n"
+		     "  - {id: b2, kind: exchange, router: 192.0.2.1, "
+		     "interface: 8, peer_asn: 64497, ix_id: 5}\n",
+		     &cfg);
+	c = conn_registry_conns(r, &n);
+	assert_int_equal(c[0].n_addrs, 3);
+	assert_int_equal(c[0].addr_from, CONN_FROM_PEERINGDB);
+	assert_int_equal(c[0].n_macs, 0);
+	assert_ptr_equal(conn_port_by_addr(c[0].port, &a12), &c[0]);
+	assert_int_equal(c[1].n_addrs, 0);
+	conn_registry_free(r);
+}
+
+/* A malformed IX file refuses the registry: path, pointer, reason. */
+static void test_ixdata_refused(void **state)
+{
+	char path[] = "/tmp/test_registry_ixf_XXXXXX";
+	int fd = mkstemp(path);
+	const char *bad =
+		"{\"version\": \"1.0\", \"ixp_list\": [{\"ixp_id\": 1}], "
+		"\"member_list\": [{\"asnum\": 64496, \"connection_list\": "
+		"[{\"ixp_id\": 1, \"vlan_list\": [{\"ipv4\": {\"address\": "
+		"\"192.0.2.10\", \"mac_addresses\": "
+		"[\"01:00:5e:00:00:01\"]}}]}]}]}";
+	struct ps_config cfg;
+	struct conn_registry *r = NULL;
+	struct conn_registry_err err;
+	const char *yaml = "connections:\n"
+			   "  - {id: a, kind: exchange, router: 192.0.2.1, "
+			   "interface: 7, peer_asn: 64496}\n";
+	char want[600];
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, bad, strlen(bad)), (ssize_t)strlen(bad));
+	close(fd);
+	config_init(&cfg);
+	snprintf(cfg.ixf_member_export, sizeof(cfg.ixf_member_export), "%s",
+		 path);
+	assert_int_equal(conn_registry_parse("t.yaml", yaml, strlen(yaml), &cfg,
+					     &r, &err),
+			 -1);
+	assert_null(r);
+	snprintf(want, sizeof(want),
+		 "%s: at \"/member_list/0/connection_list/0/vlan_list/0/ipv4/"
+		 "mac_addresses/0\": mac:",
+		 path);
+	assert_has(err.text, want);
+	unlink(path);
+	snprintf(cfg.ixf_member_export, sizeof(cfg.ixf_member_export),
+		 "/nonexistent/ixf.json");
+	assert_int_equal(conn_registry_parse("t.yaml", yaml, strlen(yaml), &cfg,
+					     &r, &err),
+			 -1);
+	assert_has(err.text, "/nonexistent/ixf.json: at \"\": io:");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -418,6 +557,8 @@ int main(void)
 		cmocka_unit_test(test_warnings),
 		cmocka_unit_test(test_capacity),
 		cmocka_unit_test(test_many_ports),
+		cmocka_unit_test(test_ixdata_fill),
+		cmocka_unit_test(test_ixdata_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
