@@ -350,13 +350,22 @@ void conn_reasons_json(struct jbuf *j, const char *key,
 			json_str(j, "session",
 				 ps_addr_format(&s->s[it->session].addr, text,
 						sizeof(text)));
+		else
+			json_null(j, "session");
 		if (it->dir != CONN_NO_DIR)
 			json_str(j, "direction", dir_names[it->dir & 1]);
+		else
+			json_null(j, "direction");
 		if (it->method != NULL)
 			json_str(j, "method", it->method);
+		else
+			json_null(j, "method");
 		if (it->has_value) {
 			json_double(j, "value", it->value, 3);
 			json_double(j, "threshold", it->threshold, 3);
+		} else {
+			json_null(j, "value");
+			json_null(j, "threshold");
 		}
 		json_obj_end(j);
 	}

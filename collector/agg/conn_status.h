@@ -48,10 +48,11 @@
 #include "base/config_types.h"
 #include "peerscope/addr.h"
 #include "peerscope/bgp.h"
+#include "peerscope/limits.h"
 #include "rib/peer_state.h"
 #include "rib/rib_snap.h"
 
-#define CONN_STATUS_SESSIONS 16 /* peer addresses of one connection */
+#define CONN_STATUS_SESSIONS CONN_MAX_PEER_ADDRESSES /* one per address */
 #define CONN_STATUS_REASONS  32
 
 struct conn_session {

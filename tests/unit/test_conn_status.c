@@ -200,8 +200,11 @@ static void test_json(void **state)
 	assert_string_equal(
 		j.buf,
 		"{\"status\":\"degraded\",\"status_reasons\":["
-		"{\"reason\":\"session_down\",\"session\":\"2001:db8::1\"},"
-		"{\"reason\":\"probe_loss\",\"method\":\"probe_tcp\","
+		"{\"reason\":\"session_down\",\"session\":\"2001:db8::1\","
+		"\"direction\":null,\"method\":null,\"value\":null,"
+		"\"threshold\":null},"
+		"{\"reason\":\"probe_loss\",\"session\":null,"
+		"\"direction\":null,\"method\":\"probe_tcp\","
 		"\"value\":12.5,\"threshold\":5}],"
 		"\"availability\":0.5}");
 	jbuf_fini(&j);
