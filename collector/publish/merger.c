@@ -20,6 +20,9 @@ void merger_init(struct merger *m, struct worker *workers, unsigned nworkers,
 	jbuf_init(&m->json);
 	/* without it, connections forget their peers between windows */
 	(void)conn_bgp_memory_init(&m->bgp_memory, cfg->max_connections);
+	m->cfg = cfg;
+	/* without it, every window's status is published as news */
+	(void)conn_report_init(&m->conn_report, CONN_MAX_CONNECTIONS);
 }
 
 void merger_add_sink(struct merger *m, struct sink *s)
@@ -59,6 +62,7 @@ void merger_fini(struct merger *m)
 		if (m->pending[i].used)
 			merged_window_release(&m->pending[i]);
 	conn_bgp_memory_fini(&m->bgp_memory);
+	conn_report_fini(&m->conn_report);
 	junk_free(&m->junk);
 	jbuf_fini(&m->json);
 }

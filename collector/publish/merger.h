@@ -21,6 +21,7 @@
 #include "base/config.h"
 #include "base/json.h"
 #include "peerscope/limits.h"
+#include "publish/conn_report.h"
 #include "publish/sink.h"
 #include "publish/sink_kafka.h"
 #include "rx/worker.h"
@@ -70,6 +71,9 @@ struct merger {
 	bool finished[PS_MAX_WORKERS];
 	struct jbuf json;
 	struct conn_bgp_memory bgp_memory; /* connections' BGP peers */
+	/* configured connections' last status (connection_event) */
+	struct conn_report conn_report;
+	const struct ps_config *cfg; /* start-up configuration */
 	struct merger_totals totals;
 	struct junk_table junk; /* datagrams of no exporter, whole run */
 	struct stats_hub *pub; /* /metrics publication, NULL = none */

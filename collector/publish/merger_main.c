@@ -97,10 +97,93 @@ static void covers_build(const struct merged_window *p, struct htab *covers)
 	}
 }
 
+/* The configuration whose registry and thresholds a window's connections
+ * use: the newest (a reload applies from the next window published). */
+static const struct ps_config *window_config(const struct merger *m)
+{
+	return m->cfgpub != NULL ? cfgpub_latest(m->cfgpub) : m->cfg;
+}
+
+/* The configured direct connection of entry c, or NULL. */
+static const struct conn *configured_of(const struct conn_registry *reg,
+					const struct agg_conn *c)
+{
+	const struct conn_port *port;
+
+	if (reg == NULL)
+		return NULL;
+	port = conn_registry_port(reg, &c->key.router, c->key.ifindex);
+	return port != NULL && port->kind == CONN_DIRECT && port->n_conns == 1 ?
+		       port->conns[0] :
+		       NULL;
+}
+
+/* The window entry of configured connection c, or NULL (no traffic). */
+static const struct agg_conn *entry_of(const struct merged_window *p,
+				       const struct conn *c)
+{
+	struct conn_key key;
+
+	if (c->kind != CONN_DIRECT || c->ifindex == 0)
+		return NULL;
+	memset(&key, 0, sizeof(key));
+	key.router = c->router_addr;
+	key.ifindex = c->ifindex;
+	return htab_find(&p->conns, &key);
+}
+
+/*
+ * Sessions, status and figures of configured connection c in window p.
+ * The sessions are large (one per peer address): the caller's.
+ */
+static void configured_status(struct merger *m, const struct merged_window *p,
+			      const struct conn *c, const struct agg_conn *ac,
+			      double seconds, struct conn_sessions *s,
+			      struct conn_status *st)
+{
+	const struct ps_config *cfg = window_config(m);
+	struct rib_registry *rib = m->nworkers > 0 ? m->workers[0].rib : NULL;
+	struct conn_health h;
+
+	conn_report_health(ac, c->capacity_bps, seconds, &h);
+	conn_report_derive(rib, c, &h, &cfg->status, p->start_ns, p->end_ns,
+			   s, st);
+}
+
+/* A connection_event for every configured connection whose status
+ * changed with this window (conn_report.h). */
+static void publish_events(struct merger *m, const struct merged_window *p,
+			   struct conn_sessions *s)
+{
+	const struct conn_registry *reg = window_config(m)->registry;
+	double seconds = (double)(p->end_ns - p->start_ns) / 1e9;
+	const struct conn *conns;
+	struct conn_status st;
+	size_t n;
+
+	if (reg == NULL)
+		return;
+	conns = conn_registry_conns(reg, &n);
+	for (size_t i = 0; i < n; i++) {
+		const struct conn *c = &conns[i];
+
+		configured_status(m, p, c, entry_of(p, c), seconds, s, &st);
+		jbuf_reset(&m->json);
+		if (conn_report_event(&m->conn_report, &m->json, c, s, &st,
+				      p->start_ns, p->end_ns))
+			publish(m, MSG_CONNECTION_EVENT, c->id);
+	}
+}
+
 static void publish_window(struct merger *m, struct merged_window *p)
 {
 	uint64_t t0 = stats_now_ns();
 	struct rib_registry *rib = m->nworkers > 0 ? m->workers[0].rib : NULL;
+	const struct conn_registry *reg = window_config(m)->registry;
+	/* one connection's sessions at a time: large, so not on the stack */
+	struct conn_sessions *sessions =
+		reg != NULL ? malloc(sizeof(*sessions)) : NULL;
+	struct conn_status status;
 	struct conn_bgp bgp;
 	struct htab covers;
 	bool have_covers;
@@ -127,10 +210,23 @@ static void publish_window(struct merger *m, struct merged_window *p)
 
 		if (agg_conn_is_empty(c))
 			continue;
+		const struct conn *cc =
+			sessions != NULL ? configured_of(reg, c) : NULL;
+		struct msg_conn_status view = { sessions, &status };
+
 		conn_bgp_resolve(&m->bgp_memory, rib, v[i], p->end_ns, &bgp);
 		((struct agg_conn *)v[i])->bgp_state = conn_bgp_gauge(&bgp);
+		if (cc != NULL)
+			configured_status(m, p, cc, c,
+					  msg_cover_seconds(rc != NULL ?
+								    &rc->cover :
+								    NULL,
+							    p->start_ns,
+							    p->end_ns),
+					  sessions, &status);
 		jbuf_reset(&m->json);
-		msg_connection_metrics(&m->json, c, &bgp, p->start_ns,
+		msg_connection_metrics(&m->json, c, &bgp,
+				       cc != NULL ? &view : NULL, p->start_ns,
 				       p->end_ns,
 				       rc != NULL ? &rc->cover : NULL, key,
 				       sizeof(key));
@@ -140,6 +236,9 @@ static void publish_window(struct merger *m, struct merged_window *p)
 	if (have_covers)
 		htab_fini(&covers);
 	conn_bgp_memory_rotate(&m->bgp_memory, p->end_ns);
+	if (sessions != NULL)
+		publish_events(m, p, sessions);
+	free(sessions);
 	v = sorted_entries(&p->exporters, exporter_cmp);
 	for (uint32_t i = 0; v != NULL && i < p->exporters.count; i++) {
 		const struct agg_exporter *e = v[i];

@@ -26,11 +26,27 @@ struct msg_cover {
 	uint64_t from_ns, to_ns;
 };
 
+/* Seconds of [start, end) that cv covers, 1 at least (rates' divisor). */
+double msg_cover_seconds(const struct msg_cover *cv, uint64_t start_ns,
+			 uint64_t end_ns);
+
 struct conn_bgp;
+struct conn_sessions;
+struct conn_status;
+
+/* A configured connection's sessions and status (agg/conn_status.h). */
+struct msg_conn_status {
+	const struct conn_sessions *sessions;
+	const struct conn_status *status;
+};
+
 /* One window's figures for one connection; the key is written to `key`.
- * bgp: its BGP sessions (conn_bgp.h), NULL = no BMP feed. */
+ * bgp: its BGP peers by traffic (conn_bgp.h), NULL = no BMP feed;
+ * status: a configured connection's sessions and status (bgp_state then
+ * comes from its sessions), NULL = discovered. */
 void msg_connection_metrics(struct jbuf *j, const struct agg_conn *c,
 			    const struct conn_bgp *bgp,
+			    const struct msg_conn_status *status,
 			    uint64_t start_ns, uint64_t end_ns,
 			    const struct msg_cover *cover, char *key,
 			    size_t keylen);
