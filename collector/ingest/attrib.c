@@ -9,6 +9,7 @@
 #include "ingest/attrib_land.h"
 #include "ingest/worker_state.h"
 #include "peerscope/flow.h"
+#include "rib/rib_lookup.h"
 
 /* A router's place in the table: its address, then its slot. */
 struct router_slot {
@@ -170,6 +171,27 @@ static void router_count(struct htab *routers, const struct ps_addr *router,
 		r->out_only++;
 }
 
+void attrib_who_rib(struct worker *w, const struct ps_addr *router,
+		    const struct attrib_part *p, struct mix_who *who)
+{
+	struct ps_addr sa, da;
+	const struct ps_addr *addr[2] = { p->src, p->dst };
+
+	/* the cheap test first: most routers have no BMP feed */
+	if (!rib_router_known(w->rib, router))
+		return;
+	if (p->sflow != NULL) {
+		addr[MIX_SRC_AS] =
+			rib_enrich_sflow_src(p->sflow, &sa) ? &sa : NULL;
+		addr[MIX_DST_AS] =
+			rib_enrich_sflow_dst(p->sflow, &da) ? &da : NULL;
+	}
+	for (int s = MIX_SRC_AS; s <= MIX_DST_AS; s++)
+		if (who->as[s] == 0 && addr[s] != NULL)
+			who->as[s] = rib_enrich_origin_as(w->rib, w->id,
+							  router, addr[s]);
+}
+
 void attrib_window_close(struct worker *w, struct agg_window *win)
 {
 	struct htab routers;
@@ -197,11 +219,13 @@ void attrib_window_close(struct worker *w, struct agg_window *win)
 				if (d == AGG_OUT)
 					agg_origin_merge(&c->dst_origin,
 							 &c->other->origin);
+				(void)agg_mix_merge(&c->mix, c->other->mix, d);
 			} else {
 				not_counted += o->samples;
 			}
 		}
 		if (c->other != NULL) {
+			agg_mix_free(c->other->mix);
 			free(c->other);
 			c->other = NULL;
 			win->conn_others--;
