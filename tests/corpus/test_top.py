@@ -11,7 +11,9 @@ decoding of the same captures (no peerscope code):
     (output, "out") by, frame_length x sampling_rate bytes, the gateway's
     srcAS and last dstAS, the DSCP of the sampled header's outer IP layer.
     Both the full lists (top.n 15: every key) and top.n 2 (the two largest,
-    the rest as other_bytes) are checked.
+    the rest as other_bytes) are checked, and the /metrics gauges
+    (peerscope_connection_{asn,dscp,packets}_bytes_per_second) of the same
+    replay: the truth's bytes (packets) over the 60 s window.
   * The four peering lab captures (tests/data/peering: sFlow 1:1, 1:10,
     IPFIX, IPFIX without MACs) replayed together: the same router over
     four exporters, each its own UDP source, so the replay spreads them
@@ -20,8 +22,12 @@ decoding of the same captures (no peerscope code):
 """
 import json
 import os
+import socket
 import subprocess
 import sys
+import tempfile
+import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import corpus_lib as cl  # noqa: E402
@@ -203,6 +209,89 @@ def check_workers(rep, args):
                                         json.dumps(three[key])[:400]))
 
 
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def scrape_replay(peerscope, path):
+    """/metrics of a replay that serves it after the capture ends."""
+    port = free_port()
+    tmp = tempfile.mkdtemp(prefix="ps-top-")
+    proc = subprocess.Popen(
+        [peerscope, "replay", "--set", "replay.serve_metrics_seconds=20",
+         "--set", "http.listen=127.0.0.1:%d" % port, "-o",
+         os.path.join(tmp, "out.json"), path],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    text = None
+    try:
+        end = time.time() + 20
+        while time.time() < end and proc.poll() is None and text is None:
+            time.sleep(0.2)
+            try:
+                with urllib.request.urlopen(
+                        "http://127.0.0.1:%d/metrics" % port,
+                        timeout=5) as r:
+                    body = r.read().decode()
+                if "peerscope_connection_asn_bytes_per_second{" in body:
+                    text = body
+            except OSError:
+                pass
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    series = {}
+    for line in (text or "").splitlines():
+        if line.startswith("#") or "{" not in line:
+            continue
+        name, rest = line.split("{", 1)
+        labels, value = rest.rsplit("} ", 1)
+        lab = dict(kv.split("=", 1) for kv in labels.split('",')
+                   if "=" in kv)
+        lab = {k: v.strip('"') for k, v in lab.items()}
+        series[(name, tuple(sorted(lab.items())))] = float(value)
+    return series
+
+
+def check_metrics(rep, args, flows):
+    path = os.path.join(flows, CAPTURE)
+    truth = truth_sflow(path)
+    series = scrape_replay(args.peerscope, path)
+    if not rep.check("/metrics served after the replay", bool(series), ""):
+        return
+    side = {"src_as": "source", "dst_as": "destination"}
+    for (agent, ifx, d), t in sorted(truth.items()):
+        conn = "%s/if%d" % (agent, ifx)
+        for dim in ("src_as", "dst_as", "dscp"):
+            top, other, unknown = want_list(t[dim], 5)
+            want = {str(k): b / 60.0 for k, b in top}
+            want["other"] = other / 60.0
+            want["unknown"] = unknown / 60.0
+            have = {}
+            for (name, lab), v in series.items():
+                lab = dict(lab)
+                if lab.get("connection") != conn or \
+                        lab.get("direction") != d:
+                    continue
+                if dim == "dscp" and \
+                        name == "peerscope_connection_dscp_bytes_per_second":
+                    have[lab["dscp"]] = v
+                elif dim != "dscp" and lab.get("side") == side[dim] and \
+                        name == "peerscope_connection_asn_bytes_per_second":
+                    have[lab["asn"]] = v
+            rep.check("/metrics %s %s %s: the 5 heaviest, other, unknown "
+                      "= tshark's bytes / 60 s" % (conn, d, dim),
+                      set(have) == set(want) and all(
+                          abs(have[k] - want[k]) < 0.001 for k in want),
+                      "have %s want %s" % (have, want))
+
+
 def main():
     args = cl.parse_args(__doc__)
     rep = cl.Reporter()
@@ -211,6 +300,7 @@ def main():
         cl.skip_corpus_line(rep, args)
     else:
         check_sflow_gateway(rep, args, flows)
+        check_metrics(rep, args, flows)
     check_workers(rep, args)
     rep.finish()
 
