@@ -83,6 +83,8 @@ struct agg_conn {
 	/* 1 << enum flow_byte_basis of the bytes in sampled[d] (here, on
 	 * a line a lookup touched, not on one of its own) */
 	uint8_t basis[2];
+	/* top.n: the parts adding up before they go to `mix` (mix.h) */
+	struct mix_run run[2];
 	struct agg_sampled sampled[2]; /* enum agg_dir */
 	struct agg_counted counted[2];
 	uint64_t if_speed;        /* last ifSpeed, bits/s (0 unknown) */

@@ -24,6 +24,7 @@
 #ifndef PEERSCOPE_MIX_H
 #define PEERSCOPE_MIX_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "agg/topn.h"
@@ -55,6 +56,27 @@ struct mix_who {
 	uint8_t dscp;
 	uint64_t bytes;
 };
+
+/*
+ * The run of parts a connection side is adding up (agg_conn.run): while
+ * consecutive parts share their ASNs and DSCP, which on a peering link
+ * they mostly do, their bytes add here, on a line the landing already
+ * touched, and the mix (its own lines) is written once per run.  bytes 0:
+ * no run.  The worker flushes every run before a window leaves it.
+ */
+struct mix_run {
+	uint64_t bytes;
+	uint32_t as[2];
+	uint8_t dscp;
+};
+
+static inline bool mix_run_extends(const struct mix_run *r,
+				   const struct mix_who *w)
+{
+	return r->bytes != 0 && r->dscp == w->dscp &&
+	       r->as[MIX_SRC_AS] == w->as[MIX_SRC_AS] &&
+	       r->as[MIX_DST_AS] == w->as[MIX_DST_AS];
+}
 
 /* A new, empty mix publishing top_n entries a list (top.n), its ASN
  * summaries keeping k = TOPN_CAPACITY_FOR(top_n); NULL when out of

@@ -192,6 +192,50 @@ void attrib_who_rib(struct worker *w, const struct ps_addr *router,
 							  router, addr[s]);
 }
 
+/* Count `who` into *mix, made on first use. */
+static void mix_put(struct worker *w, struct agg_window *win,
+		    struct agg_mix **mix, int d, const struct mix_who *who)
+{
+	if (*mix == NULL)
+		*mix = agg_mix_new(w->cfg->top_n);
+	if (*mix != NULL)
+		agg_mix_add(*mix, d, who);
+	else
+		win->mixes_refused++;
+}
+
+/* Side d's run into the connection's mix; no run after. */
+static void mix_run_flush(struct worker *w, struct agg_window *win,
+			  struct agg_conn *c, int d)
+{
+	struct mix_run *r = &c->run[d];
+
+	if (r->bytes == 0)
+		return;
+	mix_put(w, win, &c->mix, d,
+		&(struct mix_who){ .as = { r->as[0], r->as[1] },
+				   .dscp = r->dscp,
+				   .bytes = r->bytes });
+	r->bytes = 0;
+}
+
+void attrib_mix_add(struct worker *w, struct agg_window *win,
+		    struct agg_conn *c, struct agg_mix **mix, int d,
+		    bool deferred, const struct mix_who *who)
+{
+	struct mix_run *r = &c->run[d];
+
+	if (deferred) {
+		mix_put(w, win, mix, d, who);
+		return;
+	}
+	mix_run_flush(w, win, c, d);
+	r->bytes = who->bytes;
+	r->as[MIX_SRC_AS] = who->as[MIX_SRC_AS];
+	r->as[MIX_DST_AS] = who->as[MIX_DST_AS];
+	r->dscp = who->dscp;
+}
+
 void attrib_window_close(struct worker *w, struct agg_window *win)
 {
 	struct htab routers;
@@ -207,6 +251,8 @@ void attrib_window_close(struct worker *w, struct agg_window *win)
 		uint64_t counted = 0, not_counted = 0;
 		bool metered[2];
 
+		mix_run_flush(w, win, c, AGG_IN);
+		mix_run_flush(w, win, c, AGG_OUT);
 		sides_metered(w, win, c, metered);
 		for (int d = AGG_IN; c->other != NULL && d <= AGG_OUT; d++) {
 			const struct agg_sampled *o = &c->other->sampled[d];

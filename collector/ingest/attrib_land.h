@@ -76,6 +76,15 @@ static inline void attrib_origin_add(struct worker *w,
 void attrib_who_rib(struct worker *w, const struct ps_addr *router,
 		    const struct attrib_part *p, struct mix_who *who);
 
+/*
+ * @thread worker.  A part that does not extend its side's run: the run
+ * goes to the mix and the part starts the next (deferred parts go to
+ * `*mix`, the other-side figures' own, directly).  In attrib.c.
+ */
+void attrib_mix_add(struct worker *w, struct agg_window *win,
+		    struct agg_conn *c, struct agg_mix **mix, int d,
+		    bool deferred, const struct mix_who *who);
+
 /* Who a part belongs to (agg/mix.h): the exporter's own AS fields where it
  * sent them, else the RIB's; its DSCP; its bytes as the mix counts them. */
 ATTRIB_INLINE void attrib_who(struct worker *w, const struct ps_addr *router,
@@ -212,13 +221,11 @@ ATTRIB_INLINE uint8_t attrib_side(struct worker *w, struct agg_window *win,
 		mix = &c->other->mix;
 	}
 	attrib_sampled_add(a, basis, p, est_bytes, est_packets);
-	if (who != NULL) {
-		if (*mix == NULL)
-			*mix = agg_mix_new(w->cfg->top_n);
-		if (*mix != NULL)
-			agg_mix_add(*mix, d, who);
+	if (who != NULL && who->bytes != 0) {
+		if (!deferred && mix_run_extends(&c->run[d], who))
+			c->run[d].bytes += who->bytes;
 		else
-			win->mixes_refused++;
+			attrib_mix_add(w, win, c, mix, d, deferred, who);
 	}
 	if (d == AGG_OUT)
 		attrib_origin_add(w, router, p, est_bytes, o);
