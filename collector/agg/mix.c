@@ -1,15 +1,19 @@
 /* mix.c - a connection's bytes by ASN and DSCP.  See mix.h. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "agg/mix.h"
 
 struct agg_mix *agg_mix_new(uint32_t top_n)
 {
-	struct agg_mix *m = calloc(1, sizeof(*m));
+	/* on a cache line of its own: see struct agg_mix_dir */
+	size_t size = (sizeof(struct agg_mix) + 63) / 64 * 64;
+	struct agg_mix *m = aligned_alloc(64, size);
 	uint32_t k = TOPN_CAPACITY_FOR(top_n);
 
 	if (m == NULL)
 		return NULL;
+	memset(m, 0, sizeof(*m));
 	m->n = top_n;
 	m->k = k < TOPN_MAX_CAPACITY ? k : TOPN_MAX_CAPACITY;
 	for (int d = 0; d < 2; d++)

@@ -34,19 +34,22 @@
 
 enum mix_as_side { MIX_SRC_AS = 0, MIX_DST_AS = 1 };
 
+/* Laid out for the add: the two summaries' heads on one cache line, the
+ * sums an add touches on the line before it, then the DSCP counters. */
 struct agg_mix_dir {
 	uint64_t total;		       /* every byte added */
-	uint64_t dscp[MIX_DSCP_VALUES]; /* bytes by DSCP */
 	uint64_t dscp_unknown;	       /* no IP header */
-	struct topn as[2];	       /* enum mix_as_side */
 	uint64_t as_unknown[2];	       /* no AS known (0 = unknown) */
 	uint64_t as_refused[2];	       /* topn_add refused (no memory) */
+	uint64_t pad[2];
+	struct topn as[2];	       /* enum mix_as_side */
+	uint64_t dscp[MIX_DSCP_VALUES]; /* bytes by DSCP */
 };
 
 struct agg_mix {
+	struct agg_mix_dir dir[2]; /* enum agg_dir */
 	uint32_t n; /* entries published a list (top.n) */
 	uint32_t k; /* the summaries' capacity (all equal) */
-	struct agg_mix_dir dir[2]; /* enum agg_dir */
 };
 
 /* What one part of a record says of itself: its ASNs (0 unknown) and
