@@ -33,12 +33,12 @@ void agg_window_free(struct agg_window *win)
 {
 	if (win == NULL)
 		return;
-	if (win->conn_others != 0) { /* a window dropped before its close */
+	{
 		struct agg_conn *c;
 		uint32_t pos = 0;
 
 		while ((c = htab_next(&win->conns, &pos)) != NULL)
-			free(c->other);
+			agg_conn_release(c);
 	}
 	htab_fini(&win->conns);
 	htab_fini(&win->exporters);
@@ -151,6 +151,17 @@ void agg_conn_merge(struct agg_conn *dst, const struct agg_conn *src)
 	dst->counter_resets += src->counter_resets;
 	dst->pinned |= src->pinned;
 	agg_origin_merge(&dst->dst_origin, &src->dst_origin);
+	(void)agg_mix_merge(&dst->mix, src->mix, -1);
+}
+
+void agg_conn_release(struct agg_conn *c)
+{
+	agg_mix_free(c->mix);
+	c->mix = NULL;
+	if (c->other != NULL) /* a window dropped before its close */
+		agg_mix_free(c->other->mix);
+	free(c->other);
+	c->other = NULL;
 }
 
 void seq_counts_add(struct seq_counts *dst, const struct seq_counts *src)

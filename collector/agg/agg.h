@@ -18,6 +18,7 @@
 
 #include "agg/flow_health.h"
 #include "agg/junk.h"
+#include "agg/mix.h"
 #include "agg/traffic.h"
 #include "base/htab.h"
 #include "base/netaddr.h"
@@ -63,6 +64,7 @@ struct agg_conn_other {
 	struct agg_sampled sampled[2]; /* enum agg_dir */
 	uint8_t basis[2];	       /* as agg_conn.basis */
 	struct agg_origin origin;      /* sampled[AGG_OUT]'s destinations */
+	struct agg_mix *mix;	       /* as agg_conn.mix, of sampled[] */
 };
 
 struct agg_conn {
@@ -81,6 +83,8 @@ struct agg_conn {
 	/* 1 << enum flow_byte_basis of the bytes in sampled[d] (here, on
 	 * a line a lookup touched, not on one of its own) */
 	uint8_t basis[2];
+	/* top.n: the parts adding up before they go to `mix` (mix.h) */
+	struct mix_run run[2];
 	struct agg_sampled sampled[2]; /* enum agg_dir */
 	struct agg_counted counted[2];
 	uint64_t if_speed;        /* last ifSpeed, bits/s (0 unknown) */
@@ -89,6 +93,10 @@ struct agg_conn {
 	uint32_t counter_resets;  /* discontinuities: no delta taken */
 	bool has_status;
 	struct agg_origin dst_origin; /* "out" by origin AS (rib_enrich.h) */
+	/* By ASN and DSCP (mix.h), allocated at the first byte landed with
+	 * top.n > 0; owned by the table that holds the connection
+	 * (agg_conn_release). */
+	struct agg_mix *mix;
 	/*
 	 * Never folded away by a window cap: its router is named alone in
 	 * udp.allow (the connection registry, issue 11, will set it for
@@ -159,6 +167,7 @@ struct agg_window {
 	uint64_t kernel_drops;   /* SO_RXQ_OVFL drops on this worker's sockets */
 	uint64_t conns_refused;  /* connection cap reached */
 	uint32_t conn_others;    /* agg_conn.other allocated (attrib.c) */
+	uint64_t mixes_refused;  /* parts not in agg_conn.mix: no memory */
 	uint64_t exporters_refused;
 	struct junk_table junk;  /* datagrams of no exporter (junk.h) */
 	/*
@@ -203,8 +212,11 @@ static inline bool agg_conn_is_empty(const struct agg_conn *c)
 	return c->counter_samples == 0 && c->counter_resets == 0;
 }
 
-/* Fold one window's figures into another (merger). */
+/* Fold one window's figures into another (merger); src keeps its own. */
 void agg_conn_merge(struct agg_conn *dst, const struct agg_conn *src);
+/* What a connection owns out of line, freed (before its table entry is
+ * removed or its table freed). */
+void agg_conn_release(struct agg_conn *c);
 void agg_exporter_merge(struct agg_exporter *dst,
 			const struct agg_exporter *src);
 

@@ -192,6 +192,15 @@ const struct cfg_key cfg_keys[] = {
 		"its least recently used entry, so\na new exporter always "
 		"gets a slot (peerscope_state_evicted_total)."),
 
+	KEY_SECTION("top",
+		"Who the traffic belongs to: per connection and direction, "
+		"the heaviest\nsource ASNs, destination ASNs and DSCP classes "
+		"by bytes (docs/connections.md)."),
+	KEY_UINT("top.n", top_n, 0, TOPN_MAX_N, "10",
+		"Entries published per list (0..15); the rest is summed as "
+		"`other`.\n0 turns the breakdown off (and its cost per "
+		"sample)."),
+
 	KEY_SECTION("output", "Where messages go."),
 	KEY_SECTION("output.json", "JSON lines: one message per line."),
 	KEY_BOOL("output.json.enabled", json_enabled, "true",

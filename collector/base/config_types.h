@@ -177,6 +177,7 @@ struct ps_config {
 	uint32_t max_window_connections; /* default 65536 */
 	uint32_t max_window_exporters;	 /* default 4096 */
 	uint32_t state_idle_seconds; /* per-exporter state ages out; 0 = never */
+	uint32_t top_n; /* top.n: ASNs and DSCP classes per connection side */
 	bool json_enabled;	   /* default true */
 	char json_path[256];	   /* "-" = stdout (default) */
 	enum ps_progress progress; /* replay progress line, default auto */

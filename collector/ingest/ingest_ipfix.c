@@ -380,6 +380,12 @@ ATTRIB_INLINE void flow_part_forward(const struct ps_flow *f, uint32_t rate,
 	p->packets = f->packets;
 	p->sflow = NULL;
 	p->dst = (f->present & FLOW_HAS_DST_ADDR) ? &f->dst_addr : NULL;
+	p->src = (f->present & FLOW_HAS_SRC_ADDR) ? &f->src_addr : NULL;
+	/* bgpSourceAsNumber (16), bgpDestinationAsNumber (17); 0 = unknown */
+	p->src_as = (f->present & FLOW_HAS_AS) ? f->src_as : 0;
+	p->dst_as = (f->present & FLOW_HAS_AS) ? f->dst_as : 0;
+	p->dscp = (f->present & FLOW_HAS_TOS) ? (uint8_t)(f->tos >> 2) :
+						MIX_DSCP_UNKNOWN;
 }
 
 /*
@@ -401,6 +407,9 @@ static void flow_part_reverse(const struct ps_flow *f, struct attrib_part *p)
 	p->bytes = f->rev_bytes;
 	p->packets = f->rev_packets;
 	p->dst = (f->present & FLOW_HAS_SRC_ADDR) ? &f->src_addr : NULL;
+	p->src = (f->present & FLOW_HAS_DST_ADDR) ? &f->dst_addr : NULL;
+	p->src_as = (f->present & FLOW_HAS_AS) ? f->dst_as : 0;
+	p->dst_as = (f->present & FLOW_HAS_AS) ? f->src_as : 0;
 }
 
 /* One part into one window; what landed adds to the record's outcome. */

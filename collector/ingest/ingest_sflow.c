@@ -158,8 +158,23 @@ static uint32_t sample_frame_length(const struct sflow_flow_sample *f,
 	return 0;
 }
 
+/* The sampled packet's DSCP: the sampled header's IP layer (the outer
+ * one, what the router queued by), else the IPv4 record's TOS; 0xFF when
+ * neither tells it (the IPv6 record's `priority` is not defined as the
+ * traffic class). */
+static uint8_t sample_dscp(const struct sflow_flow_sample *f)
+{
+	if ((f->present & SFLOW_HAS_RAW_HEADER) && f->raw.pkt_ok &&
+	    (f->raw.pkt.ip.version == 4 || f->raw.pkt.ip.version == 6))
+		return (uint8_t)(f->raw.pkt.ip.tos >> 2);
+	if (f->present & SFLOW_HAS_IPV4)
+		return (uint8_t)((f->rec.ipv4.tos >> 2) & 0x3F);
+	return MIX_DSCP_UNKNOWN;
+}
+
 static void ingest_flow(struct sflow_ctx *x, const struct sflow_flow_sample *f)
 {
+	bool gateway = (f->present & SFLOW_HAS_GATEWAY) != 0;
 	bool from_pool;
 	double weight = sample_weight(x, f, &from_pool);
 	uint8_t basis;
@@ -178,6 +193,11 @@ static void ingest_flow(struct sflow_ctx *x, const struct sflow_flow_sample *f)
 		.bytes = frame_len,
 		.packets = 1,
 		.sflow = f,
+		/* extended gateway: the router's own view of the ASNs */
+		.src_as = gateway ? f->rec.gateway.src_as : 0,
+		.dst_as = gateway ? f->rec.gateway.dst_as : 0,
+		.dscp = x->w->cfg->top_n != 0 ? sample_dscp(f) :
+						MIX_DSCP_UNKNOWN,
 	};
 	enum attrib_reason reason = ATTRIB_NONE;
 	bool landed = attrib_land(x->w, x->w->win, &x->dg->agent, &p, &x->batch,

@@ -505,6 +505,93 @@ static void render_exporter_totals(struct text *t, const struct exp_totals *e)
 		   e->evicted_exporters);
 }
 
+/* Discards and errors per second, where interface counters gave them. */
+static void render_conn_counter_rates(struct text *t,
+				      const struct stats_snapshot *s)
+{
+	static const char *const dir[2] = { "in", "out" };
+	static const char *const name[2] = {
+		"peerscope_connection_discards_per_second",
+		"peerscope_connection_errors_per_second",
+	};
+	char l1[200];
+
+	for (int k = 0; k < 2; k++) {
+		family(t, name[k], "gauge",
+		       k == 0 ? "Packets discarded per second (interface "
+				"counters; absent without them)." :
+			        "Packets in error per second (interface "
+				"counters; absent without them).");
+		for (uint32_t i = 0; i < s->nconns; i++)
+			for (int d = 0; d < 2; d++)
+				if (s->conns[i].from_counters[d])
+					text_printf(
+						t, "%s{connection=\"%s\","
+						   "direction=\"%s\"} %.3f\n",
+						name[k],
+						label(s->conns[i].id, l1,
+						      sizeof(l1)),
+						dir[d],
+						k == 0 ? s->conns[i].discards_ps[d] :
+							 s->conns[i].errors_ps[d]);
+	}
+}
+
+/* One list of a connection's heaviest keys: its entries, other, unknown. */
+static void render_top_list(struct text *t, const char *metric,
+			    const char *labels, const char *key_label,
+			    const struct conn_gauge_list *l)
+{
+	for (uint32_t i = 0; i < l->n; i++)
+		text_printf(t, "%s{%s,%s=\"%u\"} %.3f\n", metric, labels,
+			    key_label, l->key[i], l->bytes_ps[i]);
+	text_printf(t, "%s{%s,%s=\"other\"} %.3f\n", metric, labels,
+		    key_label, l->other_bytes_ps);
+	text_printf(t, "%s{%s,%s=\"unknown\"} %.3f\n", metric, labels,
+		    key_label, l->unknown_bytes_ps);
+}
+
+/* Who the traffic belongs to (connection_metrics "top"), as rates. */
+static void render_conn_tops(struct text *t, const struct stats_snapshot *s)
+{
+	static const char *const dir[2] = { "in", "out" };
+	static const char *const side[2] = { "source", "destination" };
+	char l1[200], labels[300];
+
+	family(t, "peerscope_connection_asn_bytes_per_second", "gauge",
+	       "Bytes per second by source or destination ASN (the "
+	       "exporter's AS fields, else the BMP routes): the 5 heaviest, "
+	       "asn=\"other\" the rest, asn=\"unknown\" without an AS.");
+	for (uint32_t i = 0; i < s->nconns; i++)
+		for (int d = 0; d < 2 && s->conns[i].top != NULL; d++)
+			for (int a = 0; a < 2; a++) {
+				snprintf(labels, sizeof(labels),
+					 "connection=\"%s\",direction=\"%s\","
+					 "side=\"%s\"",
+					 label(s->conns[i].id, l1, sizeof(l1)),
+					 dir[d], side[a]);
+				render_top_list(
+					t,
+					"peerscope_connection_asn_bytes_per_"
+					"second",
+					labels, "asn", &s->conns[i].top->as[d][a]);
+			}
+	family(t, "peerscope_connection_dscp_bytes_per_second", "gauge",
+	       "Bytes per second by DSCP class: the 5 heaviest, "
+	       "dscp=\"other\" the rest, dscp=\"unknown\" without an IP "
+	       "header.");
+	for (uint32_t i = 0; i < s->nconns; i++)
+		for (int d = 0; d < 2 && s->conns[i].top != NULL; d++) {
+			snprintf(labels, sizeof(labels),
+				 "connection=\"%s\",direction=\"%s\"",
+				 label(s->conns[i].id, l1, sizeof(l1)), dir[d]);
+			render_top_list(t,
+					"peerscope_connection_dscp_bytes_per_"
+					"second",
+					labels, "dscp", &s->conns[i].top->dscp[d]);
+		}
+}
+
 static void render_snapshot(struct text *t, const struct http_view *p)
 {
 	/* The lock is the one part of a read-only view that must change. */
@@ -540,6 +627,22 @@ static void render_snapshot(struct text *t, const struct http_view *p)
 				    s->conns[i].from_counters[d] ? "counters" :
 								   "samples",
 				    s->conns[i].bps[d] / 8.0);
+	family(t, "peerscope_connection_packets_per_second", "gauge",
+	       "Connection packet rate in the last window; source as "
+	       "peerscope_connection_bytes_per_second.");
+	for (uint32_t i = 0; i < s->nconns; i++)
+		for (int d = 0; d < 2; d++)
+			text_printf(t,
+				    "peerscope_connection_packets_per_second{"
+				    "connection=\"%s\",direction=\"%s\","
+				    "source=\"%s\"} %.3f\n",
+				    label(s->conns[i].id, l1, sizeof(l1)),
+				    dir[d],
+				    s->conns[i].from_counters[d] ? "counters" :
+								   "samples",
+				    s->conns[i].pps[d]);
+	render_conn_counter_rates(t, s);
+	render_conn_tops(t, s);
 	family(t, "peerscope_connection_utilisation_ratio", "gauge",
 	       "Bandwidth over interface speed (0..1), when the speed is "
 	       "known.");

@@ -218,6 +218,7 @@ void msg_connection_metrics(struct jbuf *j, const struct agg_conn *c,
 	json_u64(j, "counter_samples", c->counter_samples);
 	json_u64(j, "counter_resets", c->counter_resets);
 	agg_origin_json(j, "out_dst_origin_as", &c->dst_origin);
+	msg_connection_top(j, c->mix);
 	/* a configured connection's state is its sessions' */
 	conn_bgp_json(j, bgp, end_ns,
 		      status != NULL ?

@@ -65,6 +65,10 @@ void msg_exporter_health(struct jbuf *j, const struct agg_exporter *e,
 /* The "flow" object of exporter_health (messages_flow.c). */
 void msg_flow_health(struct jbuf *j, const struct agg_flow_health *h);
 
+struct agg_mix;
+/* connection_metrics' "top" block (messages_top.c): null without a mix. */
+void msg_connection_top(struct jbuf *j, const struct agg_mix *m);
+
 struct window_other;
 /* A window's folded and refused entries (window_caps.h); key
  * "window_other". */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agg/mix.h"
 #include "base/log.h"
 #include "publish/merger.h"
 #include "publish/messages.h"
@@ -119,18 +120,85 @@ void stats_merger_tick(struct stats_hub *h, struct merger *m, uint64_t now_ns)
 	stats_merger_publish(h, m);
 }
 
+/* The heaviest ASNs of one summary, as rates. */
+static void gauge_as_list(struct conn_gauge_list *l, const struct agg_mix_dir *x,
+			  int side, double seconds)
+{
+	struct topn_item items[STATS_TOP_ENTRIES];
+	uint64_t other = 0;
+
+	l->n = topn_top(&x->as[side], STATS_TOP_ENTRIES, items, &other);
+	for (uint32_t i = 0; i < l->n; i++) {
+		l->key[i] = items[i].key;
+		l->bytes_ps[i] = (double)items[i].count / seconds;
+	}
+	l->other_bytes_ps = (double)(other + x->as_refused[side]) / seconds;
+	l->unknown_bytes_ps = (double)x->as_unknown[side] / seconds;
+}
+
+/* The heaviest DSCP classes (64 counters), as rates. */
+static void gauge_dscp_list(struct conn_gauge_list *l,
+			    const struct agg_mix_dir *x, double seconds)
+{
+	uint64_t listed = 0, known = 0;
+	bool taken[MIX_DSCP_VALUES] = { false };
+
+	for (int v = 0; v < MIX_DSCP_VALUES; v++)
+		known += x->dscp[v];
+	for (l->n = 0; l->n < STATS_TOP_ENTRIES; l->n++) {
+		int best = -1;
+
+		for (int v = 0; v < MIX_DSCP_VALUES; v++)
+			if (!taken[v] && x->dscp[v] != 0 &&
+			    (best < 0 || x->dscp[v] > x->dscp[best]))
+				best = v;
+		if (best < 0)
+			break;
+		taken[best] = true;
+		listed += x->dscp[best];
+		l->key[l->n] = (uint32_t)best;
+		l->bytes_ps[l->n] = (double)x->dscp[best] / seconds;
+	}
+	l->other_bytes_ps = (double)(known - listed) / seconds;
+	l->unknown_bytes_ps = (double)x->dscp_unknown / seconds;
+}
+
+/* NULL without a mix or memory: the series are left out. */
+static struct conn_gauge_top *gauge_top(const struct agg_mix *m,
+					double seconds)
+{
+	struct conn_gauge_top *t;
+
+	if (m == NULL || (t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	for (int d = AGG_IN; d <= AGG_OUT; d++) {
+		for (int s = MIX_SRC_AS; s <= MIX_DST_AS; s++)
+			gauge_as_list(&t->as[d][s], &m->dir[d], s, seconds);
+		gauge_dscp_list(&t->dscp[d], &m->dir[d], seconds);
+	}
+	return t;
+}
+
 static void conn_gauge_fill(struct conn_gauge *g, const struct agg_conn *c,
 			    double seconds)
 {
 	msg_connection_id(&c->key, g->id, sizeof(g->id));
 	for (int d = AGG_IN; d <= AGG_OUT; d++) {
 		const struct agg_counted *k = &c->counted[d];
+		double ms = (double)k->interval_ms;
 
 		/* The same choice as the connection_metrics message. */
 		g->from_counters[d] = k->deltas > 0 && k->interval_ms > 0;
 		g->bps[d] = g->from_counters[d] ?
-				    k->octets * 8000.0 / k->interval_ms :
+				    k->octets * 8000.0 / ms :
 				    c->sampled[d].est_bytes * 8.0 / seconds;
+		g->pps[d] = g->from_counters[d] ?
+				    k->packets * 1000.0 / ms :
+				    c->sampled[d].est_packets / seconds;
+		g->discards_ps[d] =
+			g->from_counters[d] ? k->discards * 1000.0 / ms : 0;
+		g->errors_ps[d] =
+			g->from_counters[d] ? k->errors * 1000.0 / ms : 0;
 	}
 	g->has_util = c->has_status && c->if_speed > 0;
 	g->capacity_bps = g->has_util ? c->if_speed : 0;
@@ -202,10 +270,16 @@ static void snapshot_build(struct stats_snapshot *s,
 		stats_snapshot_free(s);
 		return;
 	}
-	while ((c = htab_next(&p->conns, &pos)) != NULL)
-		conn_gauge_fill(&s->conns[n++], c, seconds);
+	while ((c = htab_next(&p->conns, &pos)) != NULL) {
+		conn_gauge_fill(&s->conns[n], c, seconds);
+		s->conns[n++].top = gauge_top(c->mix, seconds);
+	}
 	qsort(s->conns, n, sizeof(*s->conns), conn_gauge_cmp);
 	s->nconns = n < cap ? n : cap;
+	for (uint32_t i = s->nconns; i < n; i++) { /* past the cap */
+		free(s->conns[i].top);
+		s->conns[i].top = NULL;
+	}
 	s->conns_omitted = n - s->nconns;
 	pos = 0;
 	n = 0;
