@@ -406,6 +406,15 @@ const struct cfg_key cfg_keys[] = {
 		"read (TCP backpressure) until half of\nthem are out; others "
 		"keep flowing. Nothing is dropped."),
 
+	KEY_SECTION("latency",
+		"Passive latency from what the routers export (tcp_info, "
+		"device_transit,\npath_delay, app_network, tcp_handshake); "
+		"see docs/latency.md."),
+	KEY_UINT("latency.max_ms", latency.max_ms, 1, 600000, "60000",
+		"Latency values above this are impossible and left out of "
+		"the figures\n(counted as above_max), as are negative and "
+		"zero ones."),
+
 	KEY_SECTION("probes",
 		"Active latency probes of connections' peer session "
 		"addresses (per-connection\n`probe: true` in the connection "

@@ -136,6 +136,11 @@ struct ps_probe_config {
 	struct ps_probe_method icmp, tcp, stamp;
 };
 
+/* latency.*: the passive latency sources (agg/latency.h). */
+struct ps_latency_config {
+	uint32_t max_ms; /* values above are impossible: left out */
+};
+
 /*
  * cpus: worker i is pinned to cpus[i % cpu_count]; with cpu_count 0, worker
  * i runs on the i-th CPU of the process's affinity mask.  Ignored when
@@ -214,6 +219,7 @@ struct ps_config {
 	uint32_t bmp_max_buffer;  /* reassembly bytes per router stream */
 	uint32_t bmp_max_queue;	  /* events waiting for the output, per router */
 	struct ps_probe_config probes; /* probes.* (issue 12) */
+	struct ps_latency_config latency; /* latency.*: passive sources */
 };
 
 #endif /* PEERSCOPE_CONFIG_TYPES_H */

@@ -314,6 +314,9 @@ static void render_merger(struct text *t, const struct http_view *p)
 	metric_u64(t, "peerscope_connections_refused_total", "counter",
 		   "Connections refused at limits.connections_per_worker.",
 		   ld(&h->conns_refused));
+	metric_u64(t, "peerscope_latency_no_memory_total", "counter",
+		   "Latency values left out for want of memory.",
+		   ld(&h->latency_no_memory));
 	metric_u64(t, "peerscope_exporters_refused_total", "counter",
 		   "Exporters refused at limits.exporters_per_worker.",
 		   ld(&h->exporters_refused));

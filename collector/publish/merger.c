@@ -48,6 +48,11 @@ bool merger_has_sink(const struct merger *m, const struct sink *s)
 
 void merged_window_release(struct merged_window *p)
 {
+	struct agg_conn *c;
+	uint32_t pos = 0;
+
+	while ((c = htab_next(&p->conns, &pos)) != NULL)
+		agg_conn_release(c);
 	htab_fini(&p->conns);
 	htab_fini(&p->exporters);
 	memset(p, 0, sizeof(*p));

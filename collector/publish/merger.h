@@ -56,6 +56,8 @@ struct merger_totals {
 	uint64_t messages[MSG_TYPE_COUNT];
 	uint64_t messages_failed[MSG_TYPE_COUNT];
 	uint64_t kernel_drops;
+	/* latency values lost for want of memory (agg_conn.lat) */
+	uint64_t latency_no_memory;
 };
 
 struct merger {

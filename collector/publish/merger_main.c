@@ -133,7 +133,7 @@ static void publish_window(struct merger *m, struct merged_window *p)
 		msg_connection_metrics(&m->json, c, &bgp, p->start_ns,
 				       p->end_ns,
 				       rc != NULL ? &rc->cover : NULL, key,
-				       sizeof(key));
+				       sizeof(key), NULL);
 		publish(m, MSG_CONNECTION_METRICS, key);
 	}
 	free(v);
@@ -234,6 +234,25 @@ static struct merged_window *pending_for(struct merger *m, uint64_t start,
 	return free_slot;
 }
 
+/*
+ * A worker's latency figures into the merged connection: the first
+ * worker's are taken as they are (the worker's window is freed next),
+ * the others' merged in.
+ */
+static void latency_merge(struct merger *m, struct agg_conn *dst,
+			  struct agg_conn *src)
+{
+	if (src->lat == NULL)
+		return;
+	if (dst->lat == NULL) {
+		dst->lat = src->lat;
+		src->lat = NULL;
+		return;
+	}
+	if (agg_latency_merge(dst->lat, src->lat) == -1)
+		m->totals.latency_no_memory++;
+}
+
 static void merge_window(struct merger *m, const struct agg_window *win)
 {
 	struct merged_window *p;
@@ -242,6 +261,7 @@ static void merge_window(struct merger *m, const struct agg_window *win)
 
 	m->totals.kernel_drops += win->kernel_drops;
 	m->totals.conns_refused += win->conns_refused;
+	m->totals.latency_no_memory += win->latency_no_memory;
 	m->totals.exporters_refused += win->exporters_refused;
 	junk_merge(&m->junk, &win->junk);
 	if (win->conns.count == 0 && win->exporters.count == 0 &&
@@ -261,10 +281,12 @@ static void merge_window(struct merger *m, const struct agg_window *win)
 		struct agg_conn *dst =
 			htab_insert(&p->conns, &src->key, &created);
 
-		if (dst == NULL)
+		if (dst == NULL) {
 			m->totals.conns_refused++;
-		else
-			agg_conn_merge(dst, src);
+			continue;
+		}
+		agg_conn_merge(dst, src);
+		latency_merge(m, dst, (struct agg_conn *)e);
 	}
 	pos = 0;
 	while ((e = htab_next(&win->exporters, &pos)) != NULL) {

@@ -173,7 +173,8 @@ void msg_connection_metrics(struct jbuf *j, const struct agg_conn *c,
 			    const struct conn_bgp *bgp,
 			    uint64_t start_ns, uint64_t end_ns,
 			    const struct msg_cover *cover, char *key,
-			    size_t keylen)
+			    size_t keylen,
+			    const struct msg_probe_latency *probes)
 {
 	static const char *const dir_name[2] = { "in", "out" };
 	double seconds = cover_seconds(cover, start_ns, end_ns);
@@ -217,6 +218,7 @@ void msg_connection_metrics(struct jbuf *j, const struct agg_conn *c,
 	json_u64(j, "counter_resets", c->counter_resets);
 	agg_origin_json(j, "out_dst_origin_as", &c->dst_origin);
 	conn_bgp_json(j, bgp, end_ns);
+	msg_latency(j, c->lat, probes);
 	json_obj_end(j);
 }
 

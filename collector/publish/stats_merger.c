@@ -17,6 +17,7 @@ void stats_merger_publish(struct stats_hub *h, const struct merger *m)
 	STATS_STORE(h->windows_published, t->windows_published);
 	STATS_STORE(h->windows_forced, t->windows_forced);
 	STATS_STORE(h->conns_refused, t->conns_refused);
+	STATS_STORE(h->latency_no_memory, t->latency_no_memory);
 	STATS_STORE(h->exporters_refused, t->exporters_refused);
 	STATS_STORE(h->conns_folded, t->conns_folded);
 	STATS_STORE(h->exporters_folded, t->exporters_folded);

@@ -143,6 +143,7 @@ struct stats_hub {
 	_Atomic uint64_t windows_published;
 	_Atomic uint64_t windows_forced;
 	_Atomic uint64_t conns_refused;
+	_Atomic uint64_t latency_no_memory;
 	_Atomic uint64_t exporters_refused;
 	_Atomic uint64_t conns_folded; /* window caps (window_caps.h) */
 	_Atomic uint64_t exporters_folded;
