@@ -139,6 +139,8 @@ struct ps_probe_config {
 /* latency.*: the passive latency sources (agg/latency.h). */
 struct ps_latency_config {
 	uint32_t max_ms; /* values above are impossible: left out */
+	uint32_t handshake_entries;    /* tcp_handshake table, per worker */
+	uint32_t handshake_timeout_ms; /* a half older than this is none */
 };
 
 /*

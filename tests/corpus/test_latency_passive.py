@@ -218,6 +218,52 @@ def sflow_stream(rng):
     return dgs, tcp, transit, depth
 
 
+def tcp_frame(src, dst, sport, dport, flags):
+    """Ethernet + IPv4 + TCP (20 bytes, no options) with `flags`."""
+    eth = bytes(6) + bytes([2, 0, 0, 0, 0, 1]) + struct.pack(">H", 0x0800)
+    tcp = struct.pack(">HHIIBBHHH", sport, dport, 1000, 0, 5 << 4, flags,
+                      65535, 0, 0)
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0, 64, 6,
+                     0, src, dst)
+    return eth + ip + tcp
+
+
+def sflow_raw_header(frame):
+    pad = (4 - len(frame) % 4) % 4
+    return sflow_record(1, struct.pack(">IIII", 1, len(frame) + 4, 4,
+                                       len(frame)) + frame + bytes(pad))
+
+
+HS_AGENT = bytes([192, 0, 2, 9])
+
+
+def handshake_stream(rng):
+    """Handshakes through agent 192.0.2.9: SYN in by if31, out by if32
+    (the client beyond 31), SYN/ACK back, ACK; every packet sampled (1:1),
+    each in its own datagram at a known time.  Returns the datagrams and
+    the server (SYN -> SYN/ACK) and client (SYN/ACK -> ACK) halves, ns."""
+    dgs, server, client = [], [], []
+    cli, srv = bytes([198, 51, 100, 7]), bytes([203, 0, 113, 9])
+    seq = 0
+    for i in range(300):
+        t = T0 + 2 + i * 0.05
+        s_us = rng.randint(500, 40000)   # SYN -> SYN/ACK
+        c_us = rng.randint(2000, 90000)  # SYN/ACK -> ACK
+        server.append(s_us * 1000)
+        client.append(c_us * 1000)
+        port = 20000 + i
+        for dt, frame, inp, out in (
+                (0, tcp_frame(cli, srv, port, 443, 0x02), 31, 32),
+                (s_us, tcp_frame(srv, cli, 443, port, 0x12), 32, 31),
+                (s_us + c_us, tcp_frame(cli, srv, port, 443, 0x10), 31, 32)):
+            seq += 1
+            smp = sflow_flow_sample(seq, inp, out, [sflow_raw_header(frame)])
+            head = struct.pack(">II4sIIII", 5, 1, HS_AGENT, 0, seq,
+                               1000 * seq, 1)
+            dgs.append((t + dt / 1e6, 6343, head + smp))
+    return dgs, server, client
+
+
 PATH_TID, ART_TID, NP_TID = 256, 257, 258
 
 
@@ -285,9 +331,10 @@ def main():
     rng = random.Random(12)
     s_dgs, tcp, transit, depth = sflow_stream(rng)
     i_dgs, path, path_bounds, client, server = ipfix_stream(rng)
+    h_dgs, hs_server, hs_client = handshake_stream(rng)
     tmp = tempfile.mkdtemp(prefix="ps-latency-")
     pcap = os.path.join(tmp, "latency.pcap")
-    write_pcap(pcap, sorted(s_dgs + i_dgs, key=lambda d: d[0]))
+    write_pcap(pcap, sorted(s_dgs + i_dgs + h_dgs, key=lambda d: d[0]))
     run = cl.replay(args.peerscope, [pcap], window=60)
     os.unlink(pcap)
     os.rmdir(tmp)
@@ -352,6 +399,21 @@ def main():
                          an["parts"].get("client"), client)
             check_figure(rep, "if%d app_network.server" % ifx,
                          an["parts"].get("server"), server)
+    # handshakes: on if31 the client is beyond (its half external), on
+    # if32 the server
+    for ifx, ext, inte in ((31, hs_client, hs_server),
+                           (32, hs_server, hs_client)):
+        m = conn(run, "192.0.2.9", ifx)
+        hs = m and m["latency"] and m["latency"].get("tcp_handshake")
+        if not rep.check("handshake if%d published" % ifx, bool(hs),
+                         "" if hs else "no tcp_handshake"):
+            continue
+        rep.equal("if%d tcp_handshake.paired" % ifx, hs["paired"], 300)
+        check_figure(rep, "if%d tcp_handshake" % ifx, hs, ext + inte)
+        check_figure(rep, "if%d tcp_handshake.external" % ifx,
+                     hs["parts"].get("external"), ext)
+        check_figure(rep, "if%d tcp_handshake.internal" % ifx,
+                     hs["parts"].get("internal"), inte)
     rep.finish()
 
 
