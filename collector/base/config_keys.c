@@ -543,6 +543,16 @@ const struct cfg_key cfg_keys[] = {
 		"On SIGTERM/SIGINT, flushing the open windows and draining "
 		"the sinks\nmay take this long (1..3600); past it peerscope "
 		"exits with status 1."),
+	KEY_STRING("ixf_member_export", ixf_member_export, "-",
+		"An IX-F Member Export (JSON) giving the peer addresses and "
+		"MACs of\nexchange connections that list a peer_asn and no "
+		"peer_macs /\npeer_addresses (docs/connections.md). Read at "
+		"start and on SIGHUP;\na malformed file is refused and the "
+		"previous data stays. \"-\" = none."),
+	KEY_STRING("peeringdb_netixlan", peeringdb_netixlan, "-",
+		"A PeeringDB netixlan dump (JSON): peer addresses (no MACs) "
+		"of\nexchange connections that list a peer_asn, as "
+		"ixf_member_export.\n\"-\" = none."),
 };
 
 /* clang-format on */

@@ -222,6 +222,13 @@ struct ps_config {
 	uint32_t bmp_max_queue;	  /* events waiting for the output, per router */
 	struct ps_probe_config probes; /* probes.* (issue 12) */
 	struct ps_latency_config latency; /* latency.*: passive sources */
+	/*
+	 * Connections (issue 11): the `connections:` list is read by
+	 * conn/registry.c from `path`; config_load() only notes its line.
+	 */
+	uint32_t connections_line;	 /* 0 = no `connections:` key */
+	char ixf_member_export[256];	 /* IX-F Member Export, "-" = none */
+	char peeringdb_netixlan[256];	 /* PeeringDB netixlan, "-" = none */
 };
 
 #endif /* PEERSCOPE_CONFIG_TYPES_H */
