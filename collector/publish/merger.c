@@ -53,6 +53,7 @@ void merged_window_release(struct merged_window *p)
 
 	while ((c = htab_next(&p->conns, &pos)) != NULL)
 		agg_conn_release(c);
+	probe_window_free(p->probes);
 	htab_fini(&p->conns);
 	htab_fini(&p->exporters);
 	memset(p, 0, sizeof(*p));
