@@ -20,6 +20,10 @@ void merger_init(struct merger *m, struct worker *workers, unsigned nworkers,
 	jbuf_init(&m->json);
 	/* without it, connections forget their peers between windows */
 	(void)conn_bgp_memory_init(&m->bgp_memory, cfg->max_connections);
+	/* out of memory: the summaries carry one window's count and sum */
+	(void)htab_init(&m->lat_totals, LAT_TOTAL_KEY_LEN,
+			sizeof(struct lat_total),
+			cfg->max_connections * STATS_LAT_SOURCES);
 }
 
 void merger_add_sink(struct merger *m, struct sink *s)
@@ -65,6 +69,7 @@ void merger_fini(struct merger *m)
 		if (m->pending[i].used)
 			merged_window_release(&m->pending[i]);
 	conn_bgp_memory_fini(&m->bgp_memory);
+	htab_fini(&m->lat_totals);
 	junk_free(&m->junk);
 	jbuf_fini(&m->json);
 }

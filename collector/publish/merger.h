@@ -34,6 +34,18 @@ struct logger;
 #define MERGER_MAX_PENDING 8 /* windows held open waiting for slow workers */
 #define MERGER_MAX_SINKS 4
 
+struct probe_join;
+
+/* merger.lat_totals' entries: key (port, source index), then totals */
+struct lat_total {
+	struct conn_key key;
+	uint32_t source; /* 0..STATS_LAT_SOURCES-1 */
+	uint32_t pad;	 /* zeroed */
+	uint64_t count;
+	double sum_s;
+};
+#define LAT_TOTAL_KEY_LEN (sizeof(struct conn_key) + 2 * sizeof(uint32_t))
+
 struct merged_window {
 	bool used;
 	uint64_t start_ns;
@@ -44,6 +56,7 @@ struct merged_window {
 	struct htab conns;
 	struct htab exporters;
 	struct probe_window *probes; /* the probe thread's, NULL: none */
+	struct probe_join *join;     /* while published (merger_probe.h) */
 	uint32_t max_conns, max_exporters; /* limits.*_per_window */
 	struct window_other other;
 	uint64_t kernel_drops[PS_MAX_WORKERS];
@@ -100,6 +113,10 @@ struct merger {
 	uint64_t probe_watermark; /* end of the newest probe window taken */
 	uint64_t probe_wait_ns;
 	uint64_t published_end;	  /* end of the newest window published */
+	/* latency count and sum since start per (port, source), for the
+	 * /metrics summary (stats_merger.c); at its cap, a new series has
+	 * its window's figures alone, counted in lat_totals.refused */
+	struct htab lat_totals;
 	/*
 	 * live: the sinks SIGHUP may open, re-create or close, the
 	 * configurations they were last set up from, what closed Kafka

@@ -142,7 +142,7 @@ static void publish_window(struct merger *m, struct merged_window *p)
 		publish(m, MSG_CONNECTION_METRICS, key);
 	}
 	free(v);
-	probe_join_free(join);
+	p->join = join; /* for the /metrics snapshot, below */
 	if (p->end_ns > m->published_end)
 		m->published_end = p->end_ns;
 	if (have_covers)
@@ -173,6 +173,7 @@ static void publish_window(struct merger *m, struct merged_window *p)
 	m->totals.windows_published++;
 	if (m->pub != NULL)
 		stats_merger_window(m->pub, m, p, t0);
+	probe_join_free(p->join);
 	merged_window_release(p);
 }
 

@@ -18,9 +18,14 @@ import base64
 import json
 import os
 import random
+import re
+import shutil
 import struct
+import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import corpus_lib as cl  # noqa: E402
@@ -170,6 +175,106 @@ def schema_check(rep, schemas, messages):
             bad += [e.message[:200] for e in v.iter_errors(m)]
     rep.check("connection_metrics valid against the v1 schema", not bad,
               "; ".join(bad[:3]))
+
+
+def top_check(rep, peerscope, broker, want):
+    """`peerscope top --once`: the row of if11 shows the best source's
+    P50/P99 (tcp_info here: no probes), one decimal."""
+    if not rep.check("embedded broker up", bool(broker)):
+        return
+    r = subprocess.run([peerscope, "top", "--once", "--brokers", broker],
+                       capture_output=True, text=True, timeout=60)
+    lines = r.stdout.splitlines()
+    head = [ln for ln in lines if "P50 ms" in ln]
+    row = [ln for ln in lines if ln.startswith("192.0.2.1/if11")]
+    got = None
+    if head and row:  # right-aligned 7-wide columns ending at each title
+        a, b = head[0].index("P50 ms"), head[0].index("P99 ms")
+        got = (row[0][a - 1:a + 6].strip(), row[0][b - 1:b + 6].strip())
+    rep.equal("top: P50/P99 of if11 = tcp_info's", got,
+              ("%.1f" % want["p50_ms"], "%.1f" % want["p99_ms"]))
+
+
+def metrics_check(rep, peerscope, pcap, tmp, want):
+    """/metrics after a replay: the latency summary of if11's tcp_info,
+    count and sum since start and the window's quantiles, as published in
+    connection_metrics; promtool accepts the text."""
+    err_path = os.path.join(tmp, "metrics.err")
+    with open(err_path, "w") as errf:
+        p = subprocess.Popen([peerscope, "replay", "--window", "60", "-o",
+                              os.path.join(tmp, "m.jsonl"),
+                              "--serve-metrics", "60", "--set",
+                              "http.listen=127.0.0.1:0", "--set",
+                              "output.kafka.enabled=true", "--set",
+                              "output.kafka.serve_seconds=60", pcap],
+                             stdout=subprocess.DEVNULL, stderr=errf)
+    port, text, broker = None, "", None
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline and port is None:
+            with open(err_path) as f:
+                m = re.search(r'http_listening.*?port (\d+)', f.read())
+            port = int(m.group(1)) if m else None
+            time.sleep(0.1)
+        if not rep.check("metrics endpoint up", port is not None):
+            return
+        # the window is published once the replay ends
+        while time.time() < deadline:
+            with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port,
+                                        timeout=5) as r:
+                text = r.read().decode()
+            if "peerscope_connection_latency_seconds" in text:
+                break
+            time.sleep(0.2)
+        p.terminate()  # ends the /metrics period; the broker serves next
+        deadline = time.time() + 30
+        while time.time() < deadline and broker is None:
+            with open(err_path) as f:
+                err = f.read()
+            if "event=kafka_serving" in err:
+                m = re.search(r"event=kafka_embedded_broker .*brokers=(\S+)",
+                              err)
+                broker = m.group(1) if m else ""
+            time.sleep(0.1)
+        top_check(rep, peerscope, broker, want)
+    finally:
+        # SIGTERM ends each serve period (Kafka, then /metrics)
+        for _ in range(3):
+            p.terminate()
+            try:
+                p.wait(timeout=10)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        if p.poll() is None:
+            p.kill()
+            p.wait(timeout=10)
+    series = {}
+    for line in text.splitlines():
+        m = re.match(r'(peerscope_connection_latency_seconds\w*)\{(.*)\} '
+                     r'(\S+)$', line)
+        if m and 'connection="192.0.2.1/if11"' in m.group(2) and \
+                'source="tcp_info"' in m.group(2):
+            q = re.search(r'quantile="([0-9.]+)"', m.group(2))
+            series[(m.group(1), q.group(1) if q else None)] = float(m.group(3))
+    rep.equal("summary count = tcp_info values",
+              series.get(("peerscope_connection_latency_seconds_count",
+                          None)), float(want["count"]))
+    got = series.get(("peerscope_connection_latency_seconds", "0.5"))
+    rep.check("summary median = published p50",
+              got is not None and abs(got * 1e3 - want["p50_ms"]) < 1e-6,
+              "got %r want %r ms" % (got, want["p50_ms"]))
+    got = series.get(("peerscope_connection_latency_seconds_sum", None))
+    rep.check("summary sum = count * mean",
+              got is not None and
+              abs(got - want["count"] * want["mean_ms"] / 1e3) < 1e-3,
+              "got %r" % got)
+    promtool = shutil.which("promtool")
+    if promtool is not None:
+        r = subprocess.run([promtool, "check", "metrics"], input=text,
+                           capture_output=True, text=True, timeout=60)
+        rep.check("promtool check metrics accepts /metrics",
+                  r.returncode == 0, (r.stdout + r.stderr)[-300:])
 
 
 def conn(run, router, ifindex):
@@ -336,8 +441,11 @@ def main():
     pcap = os.path.join(tmp, "latency.pcap")
     write_pcap(pcap, sorted(s_dgs + i_dgs + h_dgs, key=lambda d: d[0]))
     run = cl.replay(args.peerscope, [pcap], window=60)
-    os.unlink(pcap)
-    os.rmdir(tmp)
+    if11 = conn(run, "192.0.2.1", 11)
+    if if11 and if11.get("latency"):
+        metrics_check(rep, args.peerscope, pcap, tmp,
+                      if11["latency"]["tcp_info"])
+    shutil.rmtree(tmp, ignore_errors=True)
     rep.equal("replay exit status", run.rc, 0)
     if run.rc != 0:
         print(run.stderr[-2000:])
