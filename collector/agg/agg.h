@@ -19,6 +19,7 @@
 #include "agg/flow_health.h"
 #include "agg/junk.h"
 #include "agg/mix.h"
+#include "agg/latency.h"
 #include "agg/traffic.h"
 #include "base/htab.h"
 #include "base/netaddr.h"
@@ -78,6 +79,9 @@ struct agg_conn {
 	 * in this window.  Next to the key, whose line a lookup touched.
 	 */
 	struct agg_conn_other *other;
+	/* passive latency (latency.h), allocated at the first value; the
+	 * merger merges it and frees it with its window */
+	struct agg_latency *lat;
 	uint32_t router_slot; /* its router's state (attrib.h), 0 none */
 	bool metered[2];
 	/* 1 << enum flow_byte_basis of the bytes in sampled[d] (here, on
@@ -168,6 +172,8 @@ struct agg_window {
 	uint64_t conns_refused;  /* connection cap reached */
 	uint32_t conn_others;    /* agg_conn.other allocated (attrib.c) */
 	uint64_t mixes_refused;  /* parts not in agg_conn.mix: no memory */
+	uint32_t conn_latencies; /* agg_conn.lat allocated */
+	uint64_t latency_no_memory; /* values lost: no agg_conn.lat */
 	uint64_t exporters_refused;
 	struct junk_table junk;  /* datagrams of no exporter (junk.h) */
 	/*
@@ -192,9 +198,18 @@ void agg_window_free(struct agg_window *win);
 struct agg_conn *agg_conn_get(struct agg_window *win,
 			      const struct ps_addr *router, uint32_t ifindex);
 
+/* The connection if it is in the window, else NULL (nothing made). */
+struct agg_conn *agg_conn_find(struct agg_window *win,
+			       const struct ps_addr *router, uint32_t ifindex);
+
 struct agg_exporter *agg_exporter_get(struct agg_window *win,
 				      const struct exp_key *key,
 				      uint64_t now_ns);
+
+/* The connection's latency figures, made at first use (NULL: out of
+ * memory, counted in latency_no_memory). */
+struct agg_latency *agg_conn_latency(struct agg_window *win,
+				     struct agg_conn *c);
 
 /* Add one block of sampled figures into another. */
 void agg_sampled_fold(struct agg_sampled *d, const struct agg_sampled *s);
@@ -209,12 +224,13 @@ static inline bool agg_conn_is_empty(const struct agg_conn *c)
 		if (c->sampled[d].samples != 0 || c->sampled[d].discards != 0 ||
 		    c->counted[d].deltas != 0)
 			return false;
-	return c->counter_samples == 0 && c->counter_resets == 0;
+	return c->counter_samples == 0 && c->counter_resets == 0 &&
+	       (c->lat == NULL || agg_latency_is_empty(c->lat));
 }
 
 /* Fold one window's figures into another (merger); src keeps its own. */
 void agg_conn_merge(struct agg_conn *dst, const struct agg_conn *src);
-/* What a connection owns out of line, freed (before its table entry is
+/* What a connection owns out of line (mix, other, latency), freed (before its table entry is
  * removed or its table freed). */
 void agg_conn_release(struct agg_conn *c);
 void agg_exporter_merge(struct agg_exporter *dst,

@@ -51,9 +51,12 @@ static bool exporter_is_pinned(const void *e)
 	return ((const struct agg_exporter *)e)->pinned;
 }
 
+/* A folded connection's latency is not summed into `other`: a quantile
+ * of many connections' values means nothing. */
 static void conn_fold(void *into, const void *e)
 {
 	agg_conn_merge(into, e);
+	agg_conn_release((struct agg_conn *)e);
 }
 
 static void conn_release(void *e)

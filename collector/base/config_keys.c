@@ -447,6 +447,22 @@ const struct cfg_key cfg_keys[] = {
 		600000, "0", "p99 RTT in ms of any probe method of the "
 		"connection; 0 (the\ndefault) = off: what is slow depends "
 		"on the distance."),
+	KEY_SECTION("latency",
+		"Passive latency from what the routers export (tcp_info, "
+		"device_transit,\npath_delay, app_network, tcp_handshake); "
+		"see docs/latency.md."),
+	KEY_UINT("latency.max_ms", latency.max_ms, 1, 600000, "60000",
+		"Latency values above this are impossible and left out of "
+		"the figures\n(counted as above_max), as are negative and "
+		"zero ones."),
+	KEY_UINT("latency.handshake_entries", latency.handshake_entries, 16,
+		1U << 24, "65536",
+		"TCP handshakes waiting for their SYN/ACK or ACK (tcp_handshake), "
+		"per worker;\nat the cap the least recently seen makes room."),
+	KEY_UINT("latency.handshake_timeout_ms", latency.handshake_timeout_ms,
+		10, 60000, "3000",
+		"A SYN/ACK or ACK later than this after its SYN or SYN/ACK "
+		"pairs with\nnothing (a retransmission, or a lost sample)."),
 
 	KEY_SECTION("probes",
 		"Active latency probes of connections' peer session "

@@ -146,6 +146,13 @@ struct ps_probe_config {
 	struct ps_probe_method icmp, tcp, stamp;
 };
 
+/* latency.*: the passive latency sources (agg/latency.h). */
+struct ps_latency_config {
+	uint32_t max_ms; /* values above are impossible: left out */
+	uint32_t handshake_entries;    /* tcp_handshake table, per worker */
+	uint32_t handshake_timeout_ms; /* a half older than this is none */
+};
+
 /*
  * cpus: worker i is pinned to cpus[i % cpu_count]; with cpu_count 0, worker
  * i runs on the i-th CPU of the process's affinity mask.  Ignored when
@@ -226,6 +233,7 @@ struct ps_config {
 	uint32_t bmp_max_queue;	  /* events waiting for the output, per router */
 	struct ps_probe_config probes; /* probes.* (issue 12) */
 	struct ps_status_config status; /* status.* (issues 11, 12) */
+	struct ps_latency_config latency; /* latency.*: passive sources */
 	/*
 	 * Connections (issue 11): the `connections:` list is read by
 	 * conn/registry.c from `path`; config_load() only notes its line.

@@ -35,6 +35,7 @@
 #include "xthread/statewriter.h"
 #include "ingest/attrib.h"
 #include "ingest/attrib_land.h"
+#include "ingest/ingest_latency.h"
 #include "ingest/flow_apportion.h"
 #include "ingest/ingest_ipfix.h"
 #include "ingest/seqtrack.h"
@@ -489,6 +490,16 @@ ATTRIB_INLINE void flow_land(struct flow_ctx *x, const struct ps_addr *router,
 	flow_part_forward(f, rate, &p);
 	o.weight = p.weight;
 	placed = flow_place(x, router, &p, true, f, &o);
+	if (o.landed && (f->present & LATENCY_FLOW_FIELDS))
+		ingest_latency_flow(
+			x->w->win, router,
+			&(struct latency_ifs){
+				.ifindex = { p.ifindex[AGG_IN],
+					     p.ifindex[AGG_OUT] },
+				.ok = { p.reason[AGG_IN] == ATTRIB_NONE,
+					p.reason[AGG_OUT] == ATTRIB_NONE },
+			},
+			f, (uint64_t)x->w->cfg->latency.max_ms * 1000000ULL);
 	if ((f->present & FLOW_HAS_REVERSE) &&
 	    (f->rev_bytes != 0 || f->rev_packets != 0)) {
 		flow_part_reverse(f, &p);

@@ -12,6 +12,8 @@
 
 #include "ingest/attrib.h"
 #include "ingest/attrib_land.h"
+#include "ingest/handshake.h"
+#include "ingest/ingest_latency.h"
 #include "ingest/ingest_sflow.h"
 #include "ingest/seqtrack.h"
 #include "ingest/worker_state.h"
@@ -202,6 +204,22 @@ static void ingest_flow(struct sflow_ctx *x, const struct sflow_flow_sample *f)
 	enum attrib_reason reason = ATTRIB_NONE;
 	bool landed = attrib_land(x->w, x->w->win, &x->dg->agent, &p, &x->batch,
 			     true, &reason);
+	if (landed && (f->present & SFLOW_HAS_RAW_HEADER) && f->raw.pkt_ok &&
+	    f->raw.pkt.ip.protocol == 6 && f->raw.pkt.ip.has_ports)
+		hs_packet(&x->w->handshakes, x->w->win, &x->dg->agent,
+			  &f->raw.pkt.ip, p.ifindex,
+			  (const bool[2]){ p.reason[AGG_IN] == ATTRIB_NONE,
+					   p.reason[AGG_OUT] == ATTRIB_NONE },
+			  x->ts_ns);
+	if (landed && (f->present & LATENCY_SFLOW_RECORDS))
+		ingest_latency_sflow(
+			x->w->win, &x->dg->agent,
+			&(struct latency_ifs){
+				.ifindex = { f->input, f->output },
+				.ok = { p.reason[AGG_IN] == ATTRIB_NONE,
+					p.reason[AGG_OUT] == ATTRIB_NONE },
+			},
+			f, (uint64_t)x->w->cfg->latency.max_ms * 1000000ULL);
 	attrib_account(&x->batch, x->exp != NULL ? &x->exp->traffic : NULL,
 		       &(struct attrib_outcome){
 			       .bytes = p.bytes,

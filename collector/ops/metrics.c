@@ -343,6 +343,20 @@ static void render_merger(struct text *t, const struct http_view *p)
 	metric_u64(t, "peerscope_connections_refused_total", "counter",
 		   "Connections refused at limits.connections_per_worker.",
 		   ld(&h->conns_refused));
+	metric_u64(t, "peerscope_latency_no_memory_total", "counter",
+		   "Latency values left out for want of memory.",
+		   ld(&h->latency_no_memory));
+	metric_u64(t, "peerscope_probe_windows_total", "counter",
+		   "Probe windows the merger took from the probe thread.",
+		   ld(&h->probe_windows));
+	metric_u64(t, "peerscope_probe_windows_late_total", "counter",
+		   "Probe windows that came after their window was published "
+		   "(dropped).",
+		   ld(&h->probe_windows_late));
+	metric_u64(t, "peerscope_probe_results_unjoined_total", "counter",
+		   "Probe results of no configured connection's port (a port "
+		   "by sysName or ifName), not published.",
+		   ld(&h->probe_results_unjoined));
 	metric_u64(t, "peerscope_exporters_refused_total", "counter",
 		   "Exporters refused at limits.exporters_per_worker.",
 		   ld(&h->exporters_refused));
@@ -592,6 +606,30 @@ static void render_conn_tops(struct text *t, const struct stats_snapshot *s)
 		}
 }
 
+/* One source's summary series of a connection (`conn`: its label). */
+static void lat_summary(struct text *t, const char *conn,
+			const struct lat_gauge *g)
+{
+	static const char *const q[3] = { "0.5", "0.9", "0.99" };
+	const double v[3] = { g->p50_s, g->p90_s, g->p99_s };
+
+	if (g->source == NULL)
+		return;
+	for (int i = 0; i < 3; i++)
+		text_printf(t,
+			    "peerscope_connection_latency_seconds{connection="
+			    "\"%s\",source=\"%s\",quantile=\"%s\"} %.9g\n",
+			    conn, g->source, q[i], v[i]);
+	text_printf(t,
+		    "peerscope_connection_latency_seconds_sum{connection="
+		    "\"%s\",source=\"%s\"} %.9g\n",
+		    conn, g->source, g->sum_s);
+	text_printf(t,
+		    "peerscope_connection_latency_seconds_count{connection="
+		    "\"%s\",source=\"%s\"} %llu\n",
+		    conn, g->source, (unsigned long long)g->count);
+}
+
 static void render_snapshot(struct text *t, const struct http_view *p)
 {
 	/* The lock is the one part of a read-only view that must change. */
@@ -663,6 +701,13 @@ static void render_snapshot(struct text *t, const struct http_view *p)
 				    "second{connection=\"%s\"} %.3f\n",
 				    label(s->conns[i].id, l1, sizeof(l1)),
 				    (double)s->conns[i].capacity_bps / 8.0);
+	family(t, "peerscope_connection_latency_seconds", "summary",
+	       "Connection latency by source (connection_metrics.latency): "
+	       "quantiles of the last window, count and sum since start.");
+	for (uint32_t i = 0; i < s->nconns; i++)
+		for (int k = 0; k < STATS_LAT_SOURCES; k++)
+			lat_summary(t, label(s->conns[i].id, l1, sizeof(l1)),
+				    &s->conns[i].lat[k]);
 	family(t, "peerscope_connection_oper_up", "gauge",
 	       "Operational status: 1 up, 0 down (absent when unknown).");
 	for (uint32_t i = 0; i < s->nconns; i++)

@@ -175,7 +175,8 @@ void msg_connection_metrics(struct jbuf *j, const struct agg_conn *c,
 			    const struct msg_conn_status *status,
 			    uint64_t start_ns, uint64_t end_ns,
 			    const struct msg_cover *cover, char *key,
-			    size_t keylen)
+			    size_t keylen,
+			    const struct msg_probe_latency *probes)
 {
 	static const char *const dir_name[2] = { "in", "out" };
 	double seconds = msg_cover_seconds(cover, start_ns, end_ns);
@@ -228,6 +229,7 @@ void msg_connection_metrics(struct jbuf *j, const struct agg_conn *c,
 		conn_status_json(j, status->status, status->sessions);
 		conn_sessions_json(j, status->sessions, end_ns);
 	}
+	msg_latency(j, c->lat, probes);
 	json_obj_end(j);
 }
 

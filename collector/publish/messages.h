@@ -11,6 +11,9 @@
 #include "agg/agg.h"
 #include "base/json.h"
 #include "base/msgtype.h"
+#include "probe/probe.h"
+
+struct msg_probe_latency; /* below */
 
 /* Stable id of an auto-discovered connection: "<router>/if<ifIndex>". */
 void msg_connection_id(const struct conn_key *key, char *buf, size_t len);
@@ -49,7 +52,8 @@ void msg_connection_metrics(struct jbuf *j, const struct agg_conn *c,
 			    const struct msg_conn_status *status,
 			    uint64_t start_ns, uint64_t end_ns,
 			    const struct msg_cover *cover, char *key,
-			    size_t keylen);
+			    size_t keylen,
+			    const struct msg_probe_latency *probes);
 
 /*
  * Stable id of an exporter (exporter_health.exporter_id, the Kafka key and
@@ -61,6 +65,28 @@ void msg_exporter_id(const struct agg_exporter *e, char *buf, size_t len);
 void msg_exporter_health(struct jbuf *j, const struct agg_exporter *e,
 			 uint64_t start_ns, uint64_t end_ns,
 			 uint64_t kernel_drops, char *key, size_t keylen);
+
+/*
+ * A connection's probe results in one window: per method, the results of
+ * its addresses merged (NULL: the method did not probe it) and the
+ * addresses, as text.
+ */
+#define MSG_PROBE_TARGETS_MAX 8
+struct msg_probe_latency {
+	const struct probe_result *method[PROBE_METHOD_COUNT];
+	const char *targets[PROBE_METHOD_COUNT][MSG_PROBE_TARGETS_MAX];
+	unsigned ntargets[PROBE_METHOD_COUNT];
+};
+
+/*
+ * The `latency` object of connection_metrics (messages_latency.c): the
+ * passive sources of `l` (NULL: none) and the probe results (NULL: none);
+ * null when neither has anything.  msg_latency_any(): is there anything?
+ */
+bool msg_latency_any(const struct agg_latency *l,
+		     const struct msg_probe_latency *probes);
+void msg_latency(struct jbuf *j, const struct agg_latency *l,
+		 const struct msg_probe_latency *probes);
 
 /* The "flow" object of exporter_health (messages_flow.c). */
 void msg_flow_health(struct jbuf *j, const struct agg_flow_health *h);

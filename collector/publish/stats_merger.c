@@ -9,6 +9,7 @@
 #include "publish/merger.h"
 #include "publish/messages.h"
 #include "publish/sink_kafka.h"
+#include "publish/merger_probe.h"
 #include "publish/stats_merger.h"
 
 void stats_merger_publish(struct stats_hub *h, const struct merger *m)
@@ -18,6 +19,10 @@ void stats_merger_publish(struct stats_hub *h, const struct merger *m)
 	STATS_STORE(h->windows_published, t->windows_published);
 	STATS_STORE(h->windows_forced, t->windows_forced);
 	STATS_STORE(h->conns_refused, t->conns_refused);
+	STATS_STORE(h->latency_no_memory, t->latency_no_memory);
+	STATS_STORE(h->probe_windows, t->probe_windows);
+	STATS_STORE(h->probe_windows_late, t->probe_windows_late);
+	STATS_STORE(h->probe_results_unjoined, t->probe_results_unjoined);
 	STATS_STORE(h->exporters_refused, t->exporters_refused);
 	STATS_STORE(h->conns_folded, t->conns_folded);
 	STATS_STORE(h->exporters_folded, t->exporters_folded);
@@ -179,6 +184,74 @@ static struct conn_gauge_top *gauge_top(const struct agg_mix *m,
 	return t;
 }
 
+_Static_assert(LAT_SOURCE_COUNT + PROBE_METHOD_COUNT == STATS_LAT_SOURCES,
+	       "a /metrics latency slot per source");
+
+/* Count and sum since start of (port, source i), this window's added. */
+static void lat_total_add(struct merger *m, const struct conn_key *key,
+			  unsigned i, struct lat_gauge *lg, uint64_t n,
+			  double sum_s)
+{
+	struct lat_total k, *t;
+	bool created;
+
+	memset(&k, 0, sizeof(k));
+	k.key = *key;
+	k.source = i;
+	t = m->lat_totals.entries != NULL ?
+		    htab_insert(&m->lat_totals, &k, &created) :
+		    NULL;
+	if (t != NULL) {
+		t->count += n;
+		t->sum_s += sum_s;
+		n = t->count;
+		sum_s = t->sum_s;
+	}
+	lg->count = n;
+	lg->sum_s = sum_s;
+}
+
+static void lat_gauge_set(struct merger *m, const struct conn_key *key,
+			  unsigned i, const char *source,
+			  const struct sketch *s, struct lat_gauge *lg)
+{
+	if (s->count == 0)
+		return;
+	lg->source = source;
+	lg->p50_s = sketch_quantile(s, 0.5) / 1e9;
+	lg->p90_s = sketch_quantile(s, 0.9) / 1e9;
+	lg->p99_s = sketch_quantile(s, 0.99) / 1e9;
+	lat_total_add(m, key, i, lg, s->count, (double)s->sum / 1e9);
+}
+
+/* The connection's latency sources: passive ones, then probe methods. */
+static void lat_gauges_fill(struct merger *m, struct conn_gauge *g,
+			    const struct agg_conn *c,
+			    const struct msg_probe_latency *probes)
+{
+	for (int i = 0; c->lat != NULL && i < LAT_SOURCE_COUNT; i++) {
+		struct sketch all;
+
+		if (agg_latency_total(c->lat, (enum lat_source)i, &all) == 0)
+			lat_gauge_set(m, &c->key, (unsigned)i,
+				      lat_source_name((enum lat_source)i), &all,
+				      &g->lat[i]);
+		sketch_fini(&all);
+	}
+	for (int k = 0; probes != NULL && k < PROBE_METHOD_COUNT; k++) {
+		static const char *const names[PROBE_METHOD_COUNT] = {
+			[PROBE_ICMP] = "probe_icmp",
+			[PROBE_TCP] = "probe_tcp",
+			[PROBE_STAMP] = "probe_stamp",
+		};
+		unsigned i = LAT_SOURCE_COUNT + (unsigned)k;
+
+		if (probes->method[k] != NULL && i < STATS_LAT_SOURCES)
+			lat_gauge_set(m, &c->key, i, names[k],
+				      &probes->method[k]->rtt, &g->lat[i]);
+	}
+}
+
 static void conn_gauge_fill(struct conn_gauge *g, const struct agg_conn *c,
 			    double seconds)
 {
@@ -250,7 +323,7 @@ static void add_total(struct exp_totals *t, const struct exporter_gauge *g,
 	exptotals_add(t, &w, end_ns);
 }
 
-static void snapshot_build(struct stats_snapshot *s,
+static void snapshot_build(struct merger *m, struct stats_snapshot *s,
 			   const struct merged_window *p, uint32_t cap,
 			   struct exp_totals *totals)
 {
@@ -272,7 +345,9 @@ static void snapshot_build(struct stats_snapshot *s,
 	}
 	while ((c = htab_next(&p->conns, &pos)) != NULL) {
 		conn_gauge_fill(&s->conns[n], c, seconds);
-		s->conns[n++].top = gauge_top(c->mix, seconds);
+		s->conns[n].top = gauge_top(c->mix, seconds);
+		lat_gauges_fill(m, &s->conns[n++], c,
+				probe_join_find(p->join, &c->key));
 	}
 	qsort(s->conns, n, sizeof(*s->conns), conn_gauge_cmp);
 	s->nconns = n < cap ? n : cap;
@@ -313,7 +388,7 @@ void stats_merger_window(struct stats_hub *h, struct merger *m,
 	double secs = (double)took / 1e9;
 	struct stats_snapshot fresh, old;
 
-	snapshot_build(&fresh, p,
+	snapshot_build(m, &fresh, p,
 		       atomic_load_explicit(&h->max_conns_exported,
 					    memory_order_relaxed),
 		       &h->exp_totals);

@@ -124,6 +124,19 @@ struct conn_gauge_top {
 	struct conn_gauge_list dscp[2];
 };
 
+/*
+ * One latency source of a connection (connection_metrics.latency): the
+ * last window's quantiles, and count and sum since start (a Prometheus
+ * summary).  source: a static label ("tcp_info", "probe_icmp", ...).
+ */
+#define STATS_LAT_SOURCES 8 /* 5 passive, 3 probe methods */
+struct lat_gauge {
+	const char *source; /* NULL: nothing in the last window */
+	double p50_s, p90_s, p99_s;
+	double sum_s;	/* since start */
+	uint64_t count; /* since start */
+};
+
 /* One connection's gauges from the last published window. */
 struct conn_gauge {
 	char id[80];
@@ -137,6 +150,7 @@ struct conn_gauge {
 	int bgp;  /* the same for its BGP sessions (conn_bgp.h) */
 	uint64_t capacity_bps;
 	struct conn_gauge_top *top; /* NULL: none (top.n 0, no samples) */
+	struct lat_gauge lat[STATS_LAT_SOURCES];
 };
 
 struct exporter_gauge {
@@ -166,6 +180,9 @@ struct stats_hub {
 	_Atomic uint64_t windows_published;
 	_Atomic uint64_t windows_forced;
 	_Atomic uint64_t conns_refused;
+	_Atomic uint64_t latency_no_memory;
+	_Atomic uint64_t probe_windows, probe_windows_late;
+	_Atomic uint64_t probe_results_unjoined;
 	_Atomic uint64_t exporters_refused;
 	_Atomic uint64_t conns_folded; /* window caps (window_caps.h) */
 	_Atomic uint64_t exporters_folded;
