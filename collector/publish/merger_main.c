@@ -134,7 +134,8 @@ static const struct agg_conn *entry_of(const struct merged_window *p,
 }
 
 /*
- * Sessions, status and figures of configured connection c in window p.
+ * Sessions, status and figures of configured connection c in window p
+ * (its probe results from p->join).
  * The sessions are large (one per peer address): the caller's.
  */
 static void configured_status(struct merger *m, const struct merged_window *p,
@@ -147,6 +148,7 @@ static void configured_status(struct merger *m, const struct merged_window *p,
 	struct conn_health h;
 
 	conn_report_health(ac, c->capacity_bps, seconds, &h);
+	conn_report_probe_health(probe_join_find_conn(p->join, c->id), &h);
 	conn_report_derive(rib, c, &h, &cfg->status, p->start_ns, p->end_ns,
 			   s, st);
 }
@@ -203,7 +205,8 @@ static void publish_window(struct merger *m, struct merged_window *p)
 	m->totals.conns_folded += p->other.conns_folded;
 	m->totals.exporters_folded += p->other.exporters_folded;
 
-	join = probe_join_build(m, p);
+	/* on p: the connections' status and the /metrics snapshot read it */
+	join = p->join = probe_join_build(m, p);
 	v = sorted_entries(&p->conns, conn_cmp);
 	for (uint32_t i = 0; v != NULL && i < p->conns.count; i++) {
 		const struct agg_conn *c = v[i];
@@ -238,7 +241,6 @@ static void publish_window(struct merger *m, struct merged_window *p)
 		publish(m, MSG_CONNECTION_METRICS, key);
 	}
 	free(v);
-	p->join = join; /* for the /metrics snapshot, below */
 	if (p->end_ns > m->published_end)
 		m->published_end = p->end_ns;
 	if (have_covers)
