@@ -101,28 +101,12 @@ def within(a, b, tol):
     return abs(a - b) <= tol
 
 
-# The members a configured connection's connection_metrics carries
-# (status, status_reasons, availability, sessions) are specified in
-# connection_event.v1's $defs.connection_metrics_v2_status until the
-# connection_metrics schema of the message's version declares them.
-STATUS_MEMBERS = ("status", "status_reasons", "availability", "sessions")
-
-
 def schema_errors(schemas, messages,
                   types=("connection_metrics", "connection_event")):
     """Schema errors (first 200 characters each) of the messages of these
     types, each against the schema of its type and schema_version."""
     import jsonschema
 
-    def load(name, version):
-        with open(os.path.join(schemas, "%s.v%d.schema.json"
-                               % (name, version))) as f:
-            return json.load(f)
-
-    event = load("connection_event", 1)
-    status_def = dict(event["$defs"]["connection_metrics_v2_status"])
-    status_def["$defs"] = event["$defs"]
-    status_v = jsonschema.Draft202012Validator(status_def)
     errors, validators = [], {}
     for m in messages:
         t = m.get("type")
@@ -130,14 +114,8 @@ def schema_errors(schemas, messages,
             continue
         key = (t, m.get("schema_version", 1))
         if key not in validators:
-            s = load(*key)
-            validators[key] = (jsonschema.Draft202012Validator(s),
-                               "status" in s.get("properties", {}))
-        v, has_status = validators[key]
-        body = m
-        if t == "connection_metrics" and not has_status and "status" in m:
-            body = {k: x for k, x in m.items() if k not in STATUS_MEMBERS}
-            errors += [e.message[:200] for e in status_v.iter_errors(
-                {k: m[k] for k in STATUS_MEMBERS if k in m})]
-        errors += [e.message[:200] for e in v.iter_errors(body)]
+            with open(os.path.join(schemas, "%s.v%d.schema.json" % key)) as f:
+                validators[key] = jsonschema.Draft202012Validator(
+                    json.load(f))
+        errors += [e.message[:200] for e in validators[key].iter_errors(m)]
     return errors
