@@ -147,8 +147,14 @@ def main():
               abs(got["p50_ms"] - wire["median"]) <= 0.02 * wire["median"],
               "engine %.3f ms, capture %.3f ms" % (got["p50_ms"],
                                                    wire["median"]))
-    rep.check("engine sent about N probes", abs(got["sent"] - N) <= 15,
-              "sent %d" % got["sent"])
+    # every interval of the run is accounted for: probed, or skipped and
+    # counted (a machine loaded enough to stall the engine for seconds
+    # makes it skip intervals rather than burst)
+    intervals = got["sent"] + got["skipped"] + got["send_errors"]
+    rep.check("engine: every interval probed or counted skipped (about N)",
+              abs(intervals - N) <= 15 and got["sent"] >= 0.8 * N,
+              "sent %d, skipped %d, send errors %d"
+              % (got["sent"], got["skipped"], got["send_errors"]))
     rep.check("engine loss within 4 sigma of 1-(1-p)^2",
               abs(loss - p_rt) <= 4 * sigma,
               "%.4f vs %.4f (sigma %.4f)" % (loss, p_rt, sigma))
