@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "base/config.h"
+#include "conn/registry.h"
 #include "replay/replay.h"
 #include "run/live.h"
 #include "run/pipeline.h"
@@ -197,11 +198,36 @@ static int run_live(const struct ps_config *cfg, const struct cli *cli,
 	return live_run(cfg, cli->stats_path, reload_config, &a);
 }
 
+/*
+ * The start-up registry of configured connections (conn/registry.h) into
+ * cfg->registry, its warnings on stderr.  0, or -1 after saying why.
+ * (SIGHUP and the flow side's use of it: f11-registry.)
+ */
+static int registry_attach(struct ps_config *cfg, struct conn_registry **r)
+{
+	struct conn_registry_err e;
+	const char *const *warn;
+	size_t n;
+
+	*r = NULL;
+	if (conn_registry_load(cfg, r, &e) == -1) {
+		fprintf(stderr, "peerscope: %s\n", e.text);
+		return -1;
+	}
+	warn = conn_registry_warnings(*r, &n);
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, "peerscope: warning: %s\n", warn[i]);
+	cfg->registry = *r;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct ps_config cfg;
 	struct cli cli = { NULL, false };
 	bool replay = argc > 1 && strcmp(argv[1], "replay") == 0;
+	struct conn_registry *registry = NULL;
+	int rc;
 
 	if (argc > 1 && strcmp(argv[1], "top") == 0)
 		return top_main(argc - 1, argv + 1);
@@ -219,12 +245,21 @@ int main(int argc, char **argv)
 		config_dump(&cfg, stdout);
 		return 0;
 	}
-	if (!replay)
-		return run_live(&cfg, &cli, argc, argv);
+	if (!replay && registry_attach(&cfg, &registry) == -1)
+		return 2;
+	if (!replay) {
+		rc = run_live(&cfg, &cli, argc, argv);
+		conn_registry_free(registry);
+		return rc;
+	}
 	if (optind >= argc) {
 		fprintf(stderr, "peerscope replay: no capture given\n");
 		usage(stderr);
 		return 2;
 	}
-	return replay_run(&cfg, argv + optind, argc - optind, cli.stats_path);
+	if (registry_attach(&cfg, &registry) == -1)
+		return 2;
+	rc = replay_run(&cfg, argv + optind, argc - optind, cli.stats_path);
+	conn_registry_free(registry);
+	return rc;
 }

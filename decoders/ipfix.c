@@ -150,7 +150,11 @@ static void tkey_make(struct ipfix_tkey *k, const struct ipfix_msg *m,
 	X(0, 601, "pathDelayMinDeltaMicroseconds", IPFIX_D_DELAY_MIN, U)       \
 	X(0, 602, "pathDelayMaxDeltaMicroseconds", IPFIX_D_DELAY_MAX, U)       \
 	X(0, 603, "pathDelaySumDeltaMicroseconds", IPFIX_D_DELAY_SUM, U)       \
-	/* nProbe's v9 ids (NTOP_BASE 57472 + 123..125) */                     \
+	/* nProbe's v9 ids (NTOP_BASE 57472 + 82..85, 123..125) */             \
+	X(0, 57554, "CLIENT_NW_DELAY_SEC", IPFIX_D_CLIENT_NW_SEC, U)           \
+	X(0, 57555, "CLIENT_NW_DELAY_USEC", IPFIX_D_CLIENT_NW_USEC, U)         \
+	X(0, 57556, "SERVER_NW_DELAY_SEC", IPFIX_D_SERVER_NW_SEC, U)           \
+	X(0, 57557, "SERVER_NW_DELAY_USEC", IPFIX_D_SERVER_NW_USEC, U)         \
 	X(0, 57595, "CLIENT_NW_LATENCY_MS", IPFIX_D_CLIENT_NW_MS, U)           \
 	X(0, 57596, "SERVER_NW_LATENCY_MS", IPFIX_D_SERVER_NW_MS, U)           \
 	X(0, 57597, "APPL_LATENCY_MS", IPFIX_D_APPL_MS, U)                     \
@@ -169,6 +173,10 @@ static void tkey_make(struct ipfix_tkey *k, const struct ipfix_msg *m,
 	X(2011, 525, "pathDelayMax", IPFIX_D_DELAY_MAX, U)                     \
 	X(2011, 527, "pathDelaySum", IPFIX_D_DELAY_SUM, U)                     \
 	/* ntop nProbe (PEN 35632) */                                          \
+	X(35632, 82, "CLIENT_NW_DELAY_SEC", IPFIX_D_CLIENT_NW_SEC, U)          \
+	X(35632, 83, "CLIENT_NW_DELAY_USEC", IPFIX_D_CLIENT_NW_USEC, U)        \
+	X(35632, 84, "SERVER_NW_DELAY_SEC", IPFIX_D_SERVER_NW_SEC, U)          \
+	X(35632, 85, "SERVER_NW_DELAY_USEC", IPFIX_D_SERVER_NW_USEC, U)        \
 	X(35632, 123, "CLIENT_NW_LATENCY_MS", IPFIX_D_CLIENT_NW_MS, U)         \
 	X(35632, 124, "SERVER_NW_LATENCY_MS", IPFIX_D_SERVER_NW_MS, U)         \
 	X(35632, 125, "APPL_LATENCY_MS", IPFIX_D_APPL_MS, U)                   \
@@ -180,9 +188,18 @@ static void tkey_make(struct ipfix_tkey *k, const struct ipfix_msg *m,
 	 */                                                                    \
 	X(IPFIX_PEN_FLOWMON, 69, "npmRoundTripTime", IPFIX_D_RTT_US, U)        \
 	X(IPFIX_PEN_FLOWMON, 70, "npmServerResponseTime", IPFIX_D_SRT_US, U)   \
-	/* Cisco AVC application response time (PEN 9) */                      \
+	/* Cisco AVC application response time, milliseconds (PEN 9) */        \
+	X(9, 9282, "connectionNewConnections", IPFIX_D_ART_NEW_CONNECTIONS,    \
+	  U)                                                                   \
 	X(9, 9316, "artClientNetworkTimeSum", IPFIX_D_ART_CLIENT_NW_SUM, U)    \
-	X(9, 9319, "artServerNetworkTimeSum", IPFIX_D_ART_SERVER_NW_SUM, U)
+	X(9, 9317, "artClientNetworkTimeMaximum", IPFIX_D_ART_CLIENT_NW_MAX,   \
+	  U)                                                                   \
+	X(9, 9318, "artClientNetworkTimeMinimum", IPFIX_D_ART_CLIENT_NW_MIN,   \
+	  U)                                                                   \
+	X(9, 9319, "artServerNetworkTimeSum", IPFIX_D_ART_SERVER_NW_SUM, U)    \
+	X(9, 9320, "artServerNetworkTimeMaximum", IPFIX_D_ART_SERVER_NW_MAX,   \
+	  U)                                                                   \
+	X(9, 9321, "artServerNetworkTimeMinimum", IPFIX_D_ART_SERVER_NW_MIN, U)
 
 #define IE_ROW(pen, ie, name, dest, rule) { pen, ie, name, dest, rule },
 static const struct ipfix_ie ie_map[] = { IPFIX_IE_MAP(IE_ROW) };
@@ -470,7 +487,7 @@ static void add_extra(struct ps_flow *f, const struct ipfix_field *fd,
 
 static void latency_mark(struct ps_flow *f, enum flow_latency_has which)
 {
-	f->latency_present |= (uint16_t)which;
+	f->latency_present |= (uint32_t)which;
 	f->present |= FLOW_HAS_TCP_LATENCY;
 }
 
@@ -818,19 +835,23 @@ static void field_store(struct ps_flow *f, struct ipfix_options *o,
 			dec_count(st, DEC_IPFIX_SECTION_OCTETS_INVALID);
 		break;
 	case IPFIX_D_DELAY_MEAN:
-		f->path_delay_mean_us = (uint32_t)x;
+		f->path_delay_mean_us = clamp32(x);
+		f->latency_present |= FLOW_LAT_DELAY_MEAN;
 		f->present |= FLOW_HAS_PATH_DELAY;
 		break;
 	case IPFIX_D_DELAY_MIN:
-		f->path_delay_min_us = (uint32_t)x;
+		f->path_delay_min_us = clamp32(x);
+		f->latency_present |= FLOW_LAT_DELAY_MIN;
 		f->present |= FLOW_HAS_PATH_DELAY;
 		break;
 	case IPFIX_D_DELAY_MAX:
-		f->path_delay_max_us = (uint32_t)x;
+		f->path_delay_max_us = clamp32(x);
+		f->latency_present |= FLOW_LAT_DELAY_MAX;
 		f->present |= FLOW_HAS_PATH_DELAY;
 		break;
 	case IPFIX_D_DELAY_SUM:
 		f->path_delay_sum_us = x;
+		f->latency_present |= FLOW_LAT_DELAY_SUM;
 		f->present |= FLOW_HAS_PATH_DELAY;
 		break;
 	case IPFIX_D_CLIENT_NW_MS:
@@ -852,6 +873,47 @@ static void field_store(struct ps_flow *f, struct ipfix_options *o,
 	case IPFIX_D_ART_SERVER_NW_SUM:
 		f->art_server_nw_sum_ms = (uint32_t)x;
 		latency_mark(f, FLOW_LAT_ART_SERVER);
+		break;
+	case IPFIX_D_ART_CLIENT_NW_MIN:
+		f->art_client_nw_min_ms = clamp32(x);
+		latency_mark(f, FLOW_LAT_ART_CLIENT_MIN);
+		break;
+	case IPFIX_D_ART_CLIENT_NW_MAX:
+		f->art_client_nw_max_ms = clamp32(x);
+		latency_mark(f, FLOW_LAT_ART_CLIENT_MAX);
+		break;
+	case IPFIX_D_ART_SERVER_NW_MIN:
+		f->art_server_nw_min_ms = clamp32(x);
+		latency_mark(f, FLOW_LAT_ART_SERVER_MIN);
+		break;
+	case IPFIX_D_ART_SERVER_NW_MAX:
+		f->art_server_nw_max_ms = clamp32(x);
+		latency_mark(f, FLOW_LAT_ART_SERVER_MAX);
+		break;
+	case IPFIX_D_ART_NEW_CONNECTIONS:
+		f->art_new_connections = clamp32(x);
+		latency_mark(f, FLOW_LAT_ART_COUNT);
+		break;
+	/* seconds and microseconds of one delay, in either order; a
+	 * microseconds part of a second or more is the exporter's error,
+	 * kept (the delay is then checked against the bound) */
+	case IPFIX_D_CLIENT_NW_SEC:
+		f->client_nw_delay_us += (x > UINT32_MAX ? UINT32_MAX : x) *
+					 1000000ULL;
+		latency_mark(f, FLOW_LAT_CLIENT_NW_PAIR);
+		break;
+	case IPFIX_D_CLIENT_NW_USEC:
+		f->client_nw_delay_us += clamp32(x);
+		latency_mark(f, FLOW_LAT_CLIENT_NW_PAIR);
+		break;
+	case IPFIX_D_SERVER_NW_SEC:
+		f->server_nw_delay_us += (x > UINT32_MAX ? UINT32_MAX : x) *
+					 1000000ULL;
+		latency_mark(f, FLOW_LAT_SERVER_NW_PAIR);
+		break;
+	case IPFIX_D_SERVER_NW_USEC:
+		f->server_nw_delay_us += clamp32(x);
+		latency_mark(f, FLOW_LAT_SERVER_NW_PAIR);
 		break;
 	case IPFIX_D_RTT_US:
 		f->rtt_us = (uint32_t)x;

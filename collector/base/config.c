@@ -97,6 +97,7 @@ static void dump_value(const struct ps_config *cfg, const struct cfg_key *k,
 	char buf[64];
 	const char *sep = "";
 	uint32_t u, i;
+	double dv;
 	bool b;
 	int e;
 
@@ -107,6 +108,10 @@ static void dump_value(const struct ps_config *cfg, const struct cfg_key *k,
 	case CFG_SIZE:
 		memcpy(&u, field, sizeof(u));
 		fprintf(out, " %u", u);
+		break;
+	case CFG_DECIMAL:
+		memcpy(&dv, field, sizeof(dv));
+		fprintf(out, " %g", dv);
 		break;
 	case CFG_BOOL:
 		memcpy(&b, field, sizeof(b));
@@ -229,6 +234,23 @@ void config_dump_example(FILE *out)
 	      "# (--set cpus=0-3,8); the command line wins over the file.\n",
 	      out);
 	dump(&cfg, out, true);
+	fputs("\n# Configured peering connections (docs/connections.md): a "
+	      "list, read by\n# the connection registry; none by default.\n"
+	      "#\n"
+	      "# connections:\n"
+	      "#   - id: ams-ix-ms          # unique: connection_id, the "
+	      "Kafka key\n"
+	      "#     kind: exchange         # direct | exchange\n"
+	      "#     router: 192.0.2.1      # export address, or BMP "
+	      "sysName\n"
+	      "#     interface: 17          # ifIndex, or its name\n"
+	      "#     peer_asn: 64496\n"
+	      "#     peer_addresses: [\"192.0.2.10\", \"2001:db8::10\"]\n"
+	      "#     peer_macs: [\"02:00:00:00:00:10\"]   # exchange only\n"
+	      "#     capacity: 100G         # bits/s; suffixes k M G T\n"
+	      "#     labels: {site: ams}\n"
+	      "#     probe: false           # latency probes (issue 12)\n",
+	      out);
 }
 
 enum ps_proto config_proto_for_port(const struct ps_config *cfg, uint16_t port)

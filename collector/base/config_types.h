@@ -15,6 +15,8 @@
 #include "peerscope/addr.h"
 #include "peerscope/limits.h"
 
+struct conn_registry; /* conn/registry.h: above this layer, by pointer */
+
 #define PS_CFG_MAX_KEYS 128	   /* rows of the key table, at most */
 #define PS_CFG_LINE_CLI UINT32_MAX /* key_line: set on the command line */
 
@@ -123,6 +125,16 @@ struct ps_probe_method {
 	uint32_t timeout_ms;
 	uint32_t port; /* tcp, stamp */
 };
+/* status.degraded.* (issue 11): thresholds of a connection's `degraded`
+ * status, percentages and ms; 0 = off (agg/conn_status.h). */
+struct ps_status_config {
+	double utilisation_pct;
+	double errors_pct;
+	double drop_pct;
+	double probe_loss_pct;
+	double probe_p99_ms;
+};
+
 struct ps_probe_config {
 	uint32_t interval_ms;	 /* default 1000 */
 	uint32_t jitter_percent; /* of the interval, default 10 */
@@ -132,6 +144,13 @@ struct ps_probe_config {
 	bool kernel_timestamps;	 /* SO_TIMESTAMPING where available */
 	enum ps_probe_icmp_socket icmp_socket;
 	struct ps_probe_method icmp, tcp, stamp;
+};
+
+/* latency.*: the passive latency sources (agg/latency.h). */
+struct ps_latency_config {
+	uint32_t max_ms; /* values above are impossible: left out */
+	uint32_t handshake_entries;    /* tcp_handshake table, per worker */
+	uint32_t handshake_timeout_ms; /* a half older than this is none */
 };
 
 /*
@@ -165,6 +184,7 @@ struct ps_config {
 	uint32_t max_window_connections; /* default 65536 */
 	uint32_t max_window_exporters;	 /* default 4096 */
 	uint32_t state_idle_seconds; /* per-exporter state ages out; 0 = never */
+	uint32_t top_n; /* top.n: ASNs and DSCP classes per connection side */
 	bool json_enabled;	   /* default true */
 	char json_path[256];	   /* "-" = stdout (default) */
 	enum ps_progress progress; /* replay progress line, default auto */
@@ -212,6 +232,21 @@ struct ps_config {
 	uint32_t bmp_max_buffer;  /* reassembly bytes per router stream */
 	uint32_t bmp_max_queue;	  /* events waiting for the output, per router */
 	struct ps_probe_config probes; /* probes.* (issue 12) */
+	struct ps_status_config status; /* status.* (issues 11, 12) */
+	struct ps_latency_config latency; /* latency.*: passive sources */
+	/*
+	 * Connections (issue 11): the `connections:` list is read by
+	 * conn/registry.c from `path`; config_load() only notes its line.
+	 */
+	uint32_t connections_line;	 /* 0 = no `connections:` key */
+	/*
+	 * The registry built from this configuration (conn/registry.h) by
+	 * main.c at start-up and on SIGHUP; NULL = none.  Read-only once
+	 * published; freed with the configuration's generation.
+	 */
+	const struct conn_registry *registry;
+	char ixf_member_export[256];	 /* IX-F Member Export, "-" = none */
+	char peeringdb_netixlan[256];	 /* PeeringDB netixlan, "-" = none */
 };
 
 #endif /* PEERSCOPE_CONFIG_TYPES_H */

@@ -96,6 +96,49 @@ static const char *ev_kind(const yaml_event_t *ev)
 
 static int yaml_mapping(struct cfg_yaml *y, const char *prefix);
 
+/*
+ * The top-level `connections:` list is the connection registry's
+ * (conn/registry.c reads the same file): its node is skipped here, its
+ * line noted.  Events up to the end of the node that starts with `first`.
+ */
+static int yaml_skip_node(struct cfg_yaml *y, const yaml_event_t *first)
+{
+	int depth = first->type == YAML_SEQUENCE_START_EVENT ||
+		    first->type == YAML_MAPPING_START_EVENT;
+
+	while (depth > 0) {
+		yaml_event_t ev;
+
+		if (yaml_next(y, &ev) == -1)
+			return -1;
+		if (ev.type == YAML_SEQUENCE_START_EVENT ||
+		    ev.type == YAML_MAPPING_START_EVENT)
+			depth++;
+		else if (ev.type == YAML_SEQUENCE_END_EVENT ||
+			 ev.type == YAML_MAPPING_END_EVENT)
+			depth--;
+		yaml_event_delete(&ev);
+	}
+	return 0;
+}
+
+static int yaml_connections(struct cfg_yaml *y)
+{
+	yaml_event_t ev;
+	int rc;
+
+	if (y->cfg->connections_line)
+		return cfg_fail(&y->src, "connections",
+				"duplicate key (first on line %lu)",
+				(unsigned long)y->cfg->connections_line);
+	y->cfg->connections_line = (uint32_t)y->src.line;
+	if (yaml_next(y, &ev) == -1)
+		return -1;
+	rc = yaml_skip_node(y, &ev);
+	yaml_event_delete(&ev);
+	return rc;
+}
+
 /* The items of a sequence for a list key; the start event is consumed. */
 static int yaml_list(struct cfg_yaml *y, const struct cfg_key *k)
 {
@@ -258,6 +301,13 @@ static int yaml_mapping(struct cfg_yaml *y, const char *prefix)
 		len = ev.data.scalar.length;
 		n = snprintf(path, sizeof(path), "%s%s%s", prefix ? prefix : "",
 			     prefix ? "." : "", key);
+		if (prefix == NULL && strcmp(key, "connections") == 0 &&
+		    len == strlen(key)) {
+			yaml_event_delete(&ev);
+			if (yaml_connections(y) == -1)
+				return -1;
+			continue;
+		}
 		k = NULL;
 		if (n > 0 && (size_t)n < sizeof(path) && strlen(key) == len &&
 		    !strchr(key, '.'))
@@ -380,6 +430,7 @@ int config_load(struct ps_config *cfg, const char *path, char *err,
 		goto err_close;
 	}
 	y->tmp = *cfg;
+	y->tmp.connections_line = 0; /* the file's own `connections:` */
 	y->cfg = &y->tmp;
 	y->src = (struct cfg_src){path, 0, err, errlen};
 

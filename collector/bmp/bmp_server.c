@@ -32,6 +32,15 @@ struct bmp_conn {
 	struct bmp_router router;
 };
 
+/* The flow windows' clock, for the sessions' state timelines. */
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -227,6 +236,7 @@ static void conn_close(struct bmp_server *s, unsigned i, const char *why)
 	if (s->rib != NULL && c->router.bytes > 0 && !c->router.terminated)
 		(void)bmp_rib_publish(s->rib, &c->router);
 	s->current = c;
+	bmp_router_set_clock(&c->router, wall_ns());
 	bmp_router_close(&c->router);
 	s->current = NULL;
 	/* Its peers are "unknown" now (RFC 7854 says nothing more about
@@ -470,6 +480,7 @@ static bool conn_read(struct bmp_server *s, struct bmp_conn *c)
 
 		c->last_rx_ns = t;
 		s->current = c;
+		bmp_router_set_clock(&c->router, wall_ns());
 		rc = bmp_router_feed(&c->router, s->rbuf, (size_t)n);
 		s->current = NULL;
 		if (c->router.messages != before)

@@ -71,6 +71,17 @@ static uint64_t hdr_time_ns(struct bmp_router *r, const struct bmp_peer_hdr *h)
 	return r->now_ns;
 }
 
+/* When a state change happened, in the collector's clock (bmp_session.h). */
+static uint64_t arrival_ns(const struct bmp_router *r)
+{
+	return r->clock_ns != 0 ? r->clock_ns : r->now_ns;
+}
+
+void bmp_router_set_clock(struct bmp_router *r, uint64_t now_ns)
+{
+	r->clock_ns = now_ns;
+}
+
 /* The peer of this header, created on first sight (NULL past the cap). */
 static struct bmp_peer *peer_get(struct bmp_router *r,
 				 const struct bmp_peer_hdr *h)
@@ -106,6 +117,10 @@ static struct bmp_peer *peer_get(struct bmp_router *r,
 	p->peer_type = h->peer_type;
 	p->distinguisher = h->distinguisher;
 	p->addr = h->addr;
+	/* a stream file without capture times: the feed's clock starts
+	 * with the first per-peer header's timestamp */
+	peer_log_init(&p->log, r->feed_from_ns != 0 ? r->feed_from_ns :
+						      hdr_time_ns(r, h));
 	rib_table_init(&p->rib);
 	r->peers[r->npeers++] = p;
 found:
@@ -278,6 +293,7 @@ static void route_monitoring(struct bmp_router *r, struct bmp_peer *p,
 
 	if (p->messages[BMP_PEER_UP] == 0)
 		dec_event(&r->st, DEC_BMP_NO_PEER_UP);
+	p->views_seen |= (uint8_t)(1u << view);
 	if (bgp_update_decode(&c, &ctx, u, &r->st) == -1) {
 		r->body_errors++;
 		return;
@@ -355,6 +371,8 @@ static void peer_up(struct bmp_router *r, struct bmp_peer *p,
 	/* A second Peer Up without Peer Down means the session restarted
 	 * unseen: count the flap.  The routes stay: RFC 7854 does not say
 	 * they are gone, and the router re-sends what changed. */
+	peer_log_push(&p->log, arrival_ns(r), BMP_STATE_UP,
+		      p->state == BMP_STATE_UP);
 	if (p->state == BMP_STATE_UP)
 		p->flaps++;
 	p->ups++;
@@ -387,6 +405,7 @@ static void peer_down(struct bmp_router *r, struct bmp_peer *p,
 	if (p->state != BMP_STATE_DOWN) {
 		p->state = BMP_STATE_DOWN;
 		p->last_change_ns = p->last_ts_ns;
+		peer_log_push(&p->log, arrival_ns(r), BMP_STATE_DOWN, false);
 		peer_drop_routes(r, p, BMP_ROUTE_PEER_DOWN);
 		emit(r, p, "down");
 	} else {
@@ -437,7 +456,8 @@ void bmp_router_message(struct bmp_router *r, const uint8_t *buf, uint32_t len)
 	struct bmp_msg *m = &r->msg;
 	struct bmp_peer *p;
 
-	r->messages++;
+	if (r->messages++ == 0)
+		r->feed_from_ns = arrival_ns(r);
 	if (buf[5] < BMP_TYPE_COUNT)
 		r->messages_by_type[buf[5]]++;
 	if (r->terminated)
@@ -599,6 +619,8 @@ void bmp_router_close(struct bmp_router *r)
 		if (p->state != BMP_STATE_UNKNOWN) {
 			p->state = BMP_STATE_UNKNOWN;
 			p->last_change_ns = r->now_ns;
+			peer_log_push(&p->log, arrival_ns(r),
+				      BMP_STATE_UNKNOWN, false);
 			r->peers_dirty = true;
 			emit(r, p, "unknown");
 		}

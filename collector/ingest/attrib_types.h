@@ -45,6 +45,13 @@ struct attrib_part {
 	const struct sflow_flow_sample *sflow;
 	const struct ps_addr *dst;
 	bool direction_invalid; /* a direction was sent, neither 0 nor 1 */
+	/* who it belongs to (agg/mix.h): the exporter's own AS fields (0 =
+	 * not sent or unknown), its DSCP (0xFF: no IP header), and its
+	 * source address for a RIB lookup (NULL: none; an sFlow sample's
+	 * addresses are read from `sflow`) */
+	uint32_t src_as, dst_as;
+	uint8_t dscp;
+	const struct ps_addr *src;
 };
 
 /*

@@ -35,6 +35,7 @@
 #include "xthread/statewriter.h"
 #include "ingest/attrib.h"
 #include "ingest/attrib_land.h"
+#include "ingest/ingest_latency.h"
 #include "ingest/flow_apportion.h"
 #include "ingest/ingest_ipfix.h"
 #include "ingest/seqtrack.h"
@@ -380,6 +381,12 @@ ATTRIB_INLINE void flow_part_forward(const struct ps_flow *f, uint32_t rate,
 	p->packets = f->packets;
 	p->sflow = NULL;
 	p->dst = (f->present & FLOW_HAS_DST_ADDR) ? &f->dst_addr : NULL;
+	p->src = (f->present & FLOW_HAS_SRC_ADDR) ? &f->src_addr : NULL;
+	/* bgpSourceAsNumber (16), bgpDestinationAsNumber (17); 0 = unknown */
+	p->src_as = (f->present & FLOW_HAS_AS) ? f->src_as : 0;
+	p->dst_as = (f->present & FLOW_HAS_AS) ? f->dst_as : 0;
+	p->dscp = (f->present & FLOW_HAS_TOS) ? (uint8_t)(f->tos >> 2) :
+						MIX_DSCP_UNKNOWN;
 }
 
 /*
@@ -401,6 +408,9 @@ static void flow_part_reverse(const struct ps_flow *f, struct attrib_part *p)
 	p->bytes = f->rev_bytes;
 	p->packets = f->rev_packets;
 	p->dst = (f->present & FLOW_HAS_SRC_ADDR) ? &f->src_addr : NULL;
+	p->src = (f->present & FLOW_HAS_DST_ADDR) ? &f->dst_addr : NULL;
+	p->src_as = (f->present & FLOW_HAS_AS) ? f->dst_as : 0;
+	p->dst_as = (f->present & FLOW_HAS_AS) ? f->src_as : 0;
 }
 
 /* One part into one window; what landed adds to the record's outcome. */
@@ -480,6 +490,16 @@ ATTRIB_INLINE void flow_land(struct flow_ctx *x, const struct ps_addr *router,
 	flow_part_forward(f, rate, &p);
 	o.weight = p.weight;
 	placed = flow_place(x, router, &p, true, f, &o);
+	if (o.landed && (f->present & LATENCY_FLOW_FIELDS))
+		ingest_latency_flow(
+			x->w->win, router,
+			&(struct latency_ifs){
+				.ifindex = { p.ifindex[AGG_IN],
+					     p.ifindex[AGG_OUT] },
+				.ok = { p.reason[AGG_IN] == ATTRIB_NONE,
+					p.reason[AGG_OUT] == ATTRIB_NONE },
+			},
+			f, (uint64_t)x->w->cfg->latency.max_ms * 1000000ULL);
 	if ((f->present & FLOW_HAS_REVERSE) &&
 	    (f->rev_bytes != 0 || f->rev_packets != 0)) {
 		flow_part_reverse(f, &p);

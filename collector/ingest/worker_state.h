@@ -19,6 +19,7 @@
 #include "base/htab.h"
 #include "base/netaddr.h"
 #include "ingest/attrib_types.h"
+#include "ingest/handshake.h"
 #include "peerscope/addr.h"
 #include "peerscope/dec_stats.h"
 #include "peerscope/limits.h"
@@ -86,6 +87,7 @@ struct worker {
 	struct htab source_state;   /* sample sequence and pool per source */
 	struct htab counter_state;  /* last interface counters */
 	struct attrib_routers direction_routers; /* attrib_router_of() */
+	struct hs_table handshakes; /* tcp_handshake (handshake.h) */
 	struct dec_stats scratch;   /* one datagram's decode events */
 	struct sflow_sample sample; /* reused for every sample */
 	struct worker_totals totals;

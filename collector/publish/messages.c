@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "agg/conn_bgp.h"
+#include "agg/conn_status.h"
 #include "publish/messages.h"
 
 void msg_connection_id(const struct conn_key *key, char *buf, size_t len)
@@ -153,8 +154,8 @@ static const char *status_name(bool known, bool up)
  * least one, so that a router first heard at a window's very end does not
  * get an absurd rate, and at most the window.
  */
-static double cover_seconds(const struct msg_cover *cv, uint64_t start_ns,
-			    uint64_t end_ns)
+double msg_cover_seconds(const struct msg_cover *cv, uint64_t start_ns,
+			 uint64_t end_ns)
 {
 	uint64_t from = cv != NULL && cv->from_ns > start_ns ? cv->from_ns :
 							       start_ns;
@@ -171,12 +172,14 @@ static double cover_seconds(const struct msg_cover *cv, uint64_t start_ns,
 
 void msg_connection_metrics(struct jbuf *j, const struct agg_conn *c,
 			    const struct conn_bgp *bgp,
+			    const struct msg_conn_status *status,
 			    uint64_t start_ns, uint64_t end_ns,
 			    const struct msg_cover *cover, char *key,
-			    size_t keylen)
+			    size_t keylen,
+			    const struct msg_probe_latency *probes)
 {
 	static const char *const dir_name[2] = { "in", "out" };
-	double seconds = cover_seconds(cover, start_ns, end_ns);
+	double seconds = msg_cover_seconds(cover, start_ns, end_ns);
 	char router[64];
 	const char *src[2];
 	double bps[2];
@@ -216,7 +219,17 @@ void msg_connection_metrics(struct jbuf *j, const struct agg_conn *c,
 	json_u64(j, "counter_samples", c->counter_samples);
 	json_u64(j, "counter_resets", c->counter_resets);
 	agg_origin_json(j, "out_dst_origin_as", &c->dst_origin);
-	conn_bgp_json(j, bgp, end_ns);
+	msg_connection_top(j, c->mix);
+	/* a configured connection's state is its sessions' */
+	conn_bgp_json(j, bgp, end_ns,
+		      status != NULL ?
+			      conn_sessions_bgp_state(status->sessions) :
+			      NULL);
+	if (status != NULL) {
+		conn_status_json(j, status->status, status->sessions);
+		conn_sessions_json(j, status->sessions, end_ns);
+	}
+	msg_latency(j, c->lat, probes);
 	json_obj_end(j);
 }
 

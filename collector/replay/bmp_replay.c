@@ -273,8 +273,10 @@ struct bmp_stream *bmp_replay_session_open(struct bmp_replay *x,
 int bmp_replay_session_feed(struct bmp_replay *x, struct bmp_stream *b,
 			    const uint8_t *data, size_t len)
 {
-	int rc = bmp_router_feed(&b->router, data, len);
+	int rc;
 
+	bmp_router_set_clock(&b->router, x->now_ns);
+	rc = bmp_router_feed(&b->router, data, len);
 	rib_publish_due(x, &b->router, b);
 	return rc;
 }
@@ -287,6 +289,7 @@ void bmp_replay_session_lost(struct bmp_replay *x, struct bmp_stream *b)
 
 void bmp_replay_session_close(struct bmp_replay *x, struct bmp_stream *b)
 {
+	bmp_router_set_clock(&b->router, x->now_ns);
 	router_done(x, &b->router, b);
 	x->nsessions--;
 	free(b);

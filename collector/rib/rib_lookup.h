@@ -149,4 +149,9 @@ int rib_peer_lookup_at(struct rib_registry *g, unsigned id,
 		       const struct ps_addr *router, const struct ps_addr *peer,
 		       uint64_t at_ns, struct rib_peer_state *out);
 
+/* @thread reader `id`.  The BMP router whose Initiation named it `name`
+ * (sysName, as its newest peer states say): 1 with *out its address. */
+int rib_router_by_name(struct rib_registry *g, unsigned id, const char *name,
+		       struct ps_addr *out);
+
 #endif /* PEERSCOPE_RIB_LOOKUP_H */

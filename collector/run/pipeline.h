@@ -62,6 +62,13 @@ struct pipeline {
 	/* replay: what each port of the captures was used for, printed
 	 * with the summary (replay_ports.h); NULL live */
 	const struct replay_ports *ports;
+	/* live: the connection registry and the probes of its connections
+	 * with `probe: true` (probe.h), their windows to the merger */
+	struct conn_registry *registry;
+	struct probe_engine *probes;
+	struct ring probe_ring;
+	bool probe_ring_on;
+	bool probes_started;
 };
 
 /*

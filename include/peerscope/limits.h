@@ -81,6 +81,15 @@
  */
 #define PS_STATE_WRITER_QUEUE 16
 
+/*
+ * The connection registry (collector/conn/registry.h): configured
+ * connections and what one may list.  A file past a cap is refused.
+ */
+#define CONN_MAX_CONNECTIONS 65536
+#define CONN_MAX_PEER_ADDRESSES 64 /* per connection */
+#define CONN_MAX_PEER_MACS	 64 /* per connection */
+#define CONN_MAX_LABELS		 32 /* per connection */
+
 /* Datagrams */
 #define PS_MAX_DATAGRAM 65535
 
