@@ -222,8 +222,43 @@ static const uint8_t dest_len_rule[IPFIX_D_COUNT] = {
 	IPFIX_IE_MAP(IE_RULE)
 };
 #undef IE_RULE
+
+/*
+ * And as the lengths each destination accepts, bit n for n bytes (all
+ * bits: any length), for every uint8_t a template may hold: the check in
+ * field_store() is one load and a bit test per field.
+ */
+#define LEN_BIT(n) (1u << (n))
+#define LEN_MASK(rule)                                                         \
+	((rule) == IPFIX_LEN_ANY    ? UINT32_MAX :                             \
+	 (rule) == IPFIX_LEN_UINT   ? LEN_BIT(1) | LEN_BIT(2) | LEN_BIT(3) |   \
+					    LEN_BIT(4) | LEN_BIT(5) |          \
+					    LEN_BIT(6) | LEN_BIT(7) | LEN_BIT(8) : \
+	 (rule) == IPFIX_LEN_3	    ? LEN_BIT(3) :                             \
+	 (rule) == IPFIX_LEN_4	    ? LEN_BIT(4) :                             \
+	 (rule) == IPFIX_LEN_6	    ? LEN_BIT(6) :                             \
+	 (rule) == IPFIX_LEN_8	    ? LEN_BIT(8) :                             \
+	 (rule) == IPFIX_LEN_16	    ? LEN_BIT(16) :                            \
+				      LEN_BIT(4) | LEN_BIT(8)) /* 4_OR_8 */
+#define IE_LENGTHS(pen, ie, name, dest, rule) [dest] = LEN_MASK(rule),
+static const uint32_t dest_lengths[256] = {
+	/* a number no destination has (a damaged state file): read it as
+	 * an unsigned integer, as any unnamed destination */
+	[IPFIX_D_COUNT... 255] = LEN_MASK(IPFIX_LEN_UINT),
+	[IPFIX_D_SKIP] = LEN_MASK(IPFIX_LEN_ANY),
+	IPFIX_IE_MAP(IE_LENGTHS)
+};
+#undef IE_LENGTHS
 #pragma GCC diagnostic pop
 #undef U
+
+/* Whether a value of len bytes fits the destination's rule. */
+static inline bool len_fits(uint8_t dest, uint16_t len)
+{
+	uint32_t ok = dest_lengths[dest];
+
+	return len < 32 ? ((ok >> len) & 1u) != 0 : ok == UINT32_MAX;
+}
 
 const struct ipfix_ie *ipfix_ie_find(uint32_t pen, uint16_t ie)
 {
@@ -539,30 +574,6 @@ static uint32_t clamp32(uint64_t x)
 	return x > UINT32_MAX ? UINT32_MAX : (uint32_t)x;
 }
 
-/* Whether a value of len bytes fits its destination's rule. */
-static bool len_fits(enum ipfix_len_rule rule, uint16_t len)
-{
-	switch (rule) {
-	case IPFIX_LEN_ANY:
-		return true;
-	case IPFIX_LEN_UINT:
-		return len >= 1 && len <= 8;
-	case IPFIX_LEN_3:
-		return len == 3;
-	case IPFIX_LEN_4:
-		return len == 4;
-	case IPFIX_LEN_6:
-		return len == 6;
-	case IPFIX_LEN_8:
-		return len == 8;
-	case IPFIX_LEN_16:
-		return len == 16;
-	case IPFIX_LEN_4_OR_8:
-		return len == 4 || len == 8;
-	}
-	return false;
-}
-
 /* One field's value into the flow record (or the options facts). */
 static void field_store(struct ps_flow *f, struct ipfix_options *o,
 			struct rec_scratch *rs, const struct ipfix_field *fd,
@@ -570,7 +581,7 @@ static void field_store(struct ps_flow *f, struct ipfix_options *o,
 {
 	uint64_t x = len <= 8 ? be_uint(v, len) : 0;
 
-	if (!len_fits(ipfix_dest_len_rule(fd->dest), len))
+	if (!len_fits(fd->dest, len))
 		goto bad_len;
 
 	switch (fd->dest) {
