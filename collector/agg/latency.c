@@ -21,6 +21,17 @@ const char *lat_source_name(enum lat_source s)
 	return (unsigned)s < LAT_SOURCE_COUNT ? source_names[s] : "?";
 }
 
+static const char *const hs_untimed_names[] = {
+#define LAT_HS_UNTIMED_NAME_(id, name) name,
+	LAT_HS_UNTIMED(LAT_HS_UNTIMED_NAME_)
+#undef LAT_HS_UNTIMED_NAME_
+};
+
+const char *lat_hs_untimed_name(enum lat_hs_untimed r)
+{
+	return (unsigned)r < LAT_HS_UNTIMED_COUNT ? hs_untimed_names[r] : "?";
+}
+
 const char *lat_part_name(enum lat_source s, enum lat_part p)
 {
 	if ((unsigned)s >= LAT_SOURCE_COUNT || p > LAT_PART_B)
@@ -110,6 +121,8 @@ int agg_latency_merge(struct agg_latency *dst, const struct agg_latency *src)
 	if (sketch_merge(&dst->queue_depth, &src->queue_depth) == -1)
 		rv = -1;
 	dst->handshakes_paired += src->handshakes_paired;
+	for (int r = 0; r < LAT_HS_UNTIMED_COUNT; r++)
+		dst->handshakes_untimed[r] += src->handshakes_untimed[r];
 	return rv;
 }
 

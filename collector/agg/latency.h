@@ -60,10 +60,30 @@ struct lat_figure {
 	bool has_bounds;
 };
 
+/*
+ * Why a paired tcp_handshake half has no value (ingest/handshake.h); the
+ * names are a contract (connection_metrics latency.tcp_handshake.untimed).
+ */
+#define LAT_HS_UNTIMED(X)                                                      \
+	X(SAME_DATAGRAM, "same_datagram")                                      \
+	X(IMPRECISE, "imprecise")
+
+enum lat_hs_untimed {
+#define LAT_HS_UNTIMED_ENUM_(id, name) LAT_HS_##id,
+	LAT_HS_UNTIMED(LAT_HS_UNTIMED_ENUM_)
+#undef LAT_HS_UNTIMED_ENUM_
+		LAT_HS_UNTIMED_COUNT
+};
+
+const char *lat_hs_untimed_name(enum lat_hs_untimed r);
+
 struct agg_latency {
 	struct lat_figure src[LAT_SOURCE_COUNT];
 	struct sketch queue_depth; /* bytes, sFlow 0:1040 */
-	uint64_t handshakes_paired; /* tcp_handshake: SYN/ACK found its SYN */
+	/* tcp_handshake: halves whose two packets were found; each is a
+	 * value, rejected, or untimed by reason */
+	uint64_t handshakes_paired;
+	uint64_t handshakes_untimed[LAT_HS_UNTIMED_COUNT];
 };
 
 /* The label of a source; the name of part A / B of a source, NULL when

@@ -51,13 +51,39 @@ static void key_make(struct hs_key *k, const struct ps_addr *router,
 }
 
 /*
+ * The verdict on a half from its two samples' intervals: the same
+ * datagram (no time between them), too wide against its own midpoint, or
+ * timed: *rtt_ns is the midpoint of [lo2 - hi1, hi2 - lo1].  An unknown
+ * lo (0) makes the width about the clock itself: imprecise.
+ */
+static enum hs_outcome half_time(const struct hs_when *a,
+				 const struct hs_when *b, int64_t *rtt_ns)
+{
+	uint64_t width = (a->hi_ns - a->lo_ns) + (b->hi_ns - b->lo_ns);
+	/* twice the midpoint: exact in integers */
+	int64_t mid2 = (int64_t)(b->lo_ns + b->hi_ns - a->lo_ns - a->hi_ns);
+
+	if (a->datagram == b->datagram)
+		return HS_SAME_DATAGRAM;
+	/* timed when width <= mid / DIVISOR (= mid2 / (2 DIVISOR), exact in
+	 * integers); a midpoint <= 0 of no width is an impossible value,
+	 * left to the checked insert to reject */
+	if (mid2 > 0 ? width > (uint64_t)mid2 / (2 * HS_WIDTH_DIVISOR) :
+		       width > 0)
+		return HS_IMPRECISE;
+	*rtt_ns = mid2 / 2;
+	return HS_TIMED;
+}
+
+/*
  * A half of entry `e` into the connections of the SYN's interfaces: the
  * server half is external on the SYN's output side, the client half on
- * its input side.
+ * its input side.  Each connection counts it paired, then as a value (or
+ * a rejected one) or untimed by reason.
  */
 static void half_land(struct hs_table *h, struct agg_window *win,
 		      const struct hs_entry *e, bool server_half,
-		      uint64_t rtt_ns)
+		      enum hs_outcome how, int64_t rtt_ns)
 {
 	for (int d = AGG_IN; d <= AGG_OUT; d++) {
 		struct agg_conn *c;
@@ -76,60 +102,82 @@ static void half_land(struct hs_table *h, struct agg_window *win,
 			win->latency_no_memory++;
 			continue;
 		}
-		if (agg_latency_add(l, LAT_TCP_HANDSHAKE,
-				    external ? LAT_PART_A : LAT_PART_B,
-				    (int64_t)rtt_ns, 1, h->max_ns) == 0 &&
-		    server_half)
-			l->handshakes_paired++;
+		l->handshakes_paired++;
+		if (how == HS_SAME_DATAGRAM)
+			l->handshakes_untimed[LAT_HS_SAME_DATAGRAM]++;
+		else if (how == HS_IMPRECISE)
+			l->handshakes_untimed[LAT_HS_IMPRECISE]++;
+		else
+			(void)agg_latency_add(l, LAT_TCP_HANDSHAKE,
+					      external ? LAT_PART_A :
+							 LAT_PART_B,
+					      rtt_ns, 1, h->max_ns);
 	}
 }
 
-void hs_packet(struct hs_table *h, struct agg_window *win,
-	       const struct ps_addr *router, const struct pkt_ip *ip,
-	       const uint32_t ifindex[2], const bool ok[2], uint64_t now_ns)
+/* The half from `first` to `second`, timed and landed. */
+static enum hs_outcome half_done(struct hs_table *h, struct agg_window *win,
+				 const struct hs_entry *e, bool server_half,
+				 const struct hs_when *first,
+				 const struct hs_when *second)
+{
+	int64_t rtt_ns = 0;
+	enum hs_outcome how = half_time(first, second, &rtt_ns);
+
+	half_land(h, win, e, server_half, how, rtt_ns);
+	return how;
+}
+
+enum hs_outcome hs_packet(struct hs_table *h, struct agg_window *win,
+			  const struct ps_addr *router, const struct pkt_ip *ip,
+			  const uint32_t ifindex[2], const bool ok[2],
+			  const struct hs_when *when)
 {
 	uint8_t fl = ip->tcp_flags;
+	uint64_t now_ns = when->hi_ns;
 	struct hs_key k;
 	struct hs_entry *e;
 	bool created;
+	enum hs_outcome how;
 
 	if (ip->protocol != 6 || !ip->has_ports || (fl & TCP_RST))
-		return;
+		return HS_NO_HALF;
 	if (now_ns > h->now_ns)
 		h->now_ns = now_ns;
 	if ((fl & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
 		key_make(&k, router, ip, true);
 		e = htab_insert(&h->t, &k, &created);
 		if (e == NULL)
-			return;
+			return HS_NO_HALF;
 		/* a retransmitted SYN starts the handshake again: the
 		 * SYN/ACK answers the last one */
-		e->syn_ns = now_ns;
-		e->synack_ns = 0;
+		e->syn = *when;
+		e->synack.hi_ns = 0;
 		e->ifindex[AGG_IN] = ifindex[AGG_IN];
 		e->ifindex[AGG_OUT] = ifindex[AGG_OUT];
 		e->if_ok[AGG_IN] = ok[AGG_IN];
 		e->if_ok[AGG_OUT] = ok[AGG_OUT];
-		return;
+		return HS_NO_HALF;
 	}
 	if ((fl & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK)) {
 		key_make(&k, router, ip, false);
 		e = htab_find(&h->t, &k);
-		if (e == NULL || e->syn_ns == 0 || e->synack_ns != 0 ||
-		    now_ns - e->syn_ns > h->timeout_ns)
-			return;
-		e->synack_ns = now_ns;
+		if (e == NULL || e->syn.hi_ns == 0 || e->synack.hi_ns != 0 ||
+		    now_ns - e->syn.hi_ns > h->timeout_ns)
+			return HS_NO_HALF;
+		e->synack = *when;
 		htab_touch(&h->t, e);
-		half_land(h, win, e, true, now_ns - e->syn_ns);
-		return;
+		return half_done(h, win, e, true, &e->syn, &e->synack);
 	}
 	if (fl & TCP_ACK) {
 		key_make(&k, router, ip, true);
 		e = htab_find(&h->t, &k);
-		if (e == NULL || e->synack_ns == 0 ||
-		    now_ns - e->synack_ns > h->timeout_ns)
-			return;
-		half_land(h, win, e, false, now_ns - e->synack_ns);
+		if (e == NULL || e->synack.hi_ns == 0 ||
+		    now_ns - e->synack.hi_ns > h->timeout_ns)
+			return HS_NO_HALF;
+		how = half_done(h, win, e, false, &e->synack, when);
 		htab_remove(&h->t, e);
+		return how;
 	}
+	return HS_NO_HALF;
 }

@@ -28,6 +28,7 @@ struct sflow_ctx {
 	struct attrib_batch batch; /* the datagram's samples (attrib_land.h) */
 	const struct sflow_datagram *dg;
 	uint64_t ts_ns;
+	struct hs_when when; /* when its samples were taken (sample_when) */
 };
 
 /*
@@ -174,6 +175,24 @@ static uint8_t sample_dscp(const struct sflow_flow_sample *f)
 	return MIX_DSCP_UNKNOWN;
 }
 
+/* A half hs_packet completed, in the worker's totals (--stats, /metrics). */
+static void count_half(struct worker_totals *t, enum hs_outcome how)
+{
+	switch (how) {
+	case HS_NO_HALF:
+		return;
+	case HS_TIMED:
+		break;
+	case HS_SAME_DATAGRAM:
+		t->handshake_same_datagram++;
+		break;
+	case HS_IMPRECISE:
+		t->handshake_imprecise++;
+		break;
+	}
+	t->handshake_paired++;
+}
+
 static void ingest_flow(struct sflow_ctx *x, const struct sflow_flow_sample *f)
 {
 	bool gateway = (f->present & SFLOW_HAS_GATEWAY) != 0;
@@ -206,11 +225,13 @@ static void ingest_flow(struct sflow_ctx *x, const struct sflow_flow_sample *f)
 			     true, &reason);
 	if (landed && (f->present & SFLOW_HAS_RAW_HEADER) && f->raw.pkt_ok &&
 	    f->raw.pkt.ip.protocol == 6 && f->raw.pkt.ip.has_ports)
-		hs_packet(&x->w->handshakes, x->w->win, &x->dg->agent,
-			  &f->raw.pkt.ip, p.ifindex,
-			  (const bool[2]){ p.reason[AGG_IN] == ATTRIB_NONE,
-					   p.reason[AGG_OUT] == ATTRIB_NONE },
-			  x->ts_ns);
+		count_half(&x->w->totals,
+			   hs_packet(&x->w->handshakes, x->w->win,
+				     &x->dg->agent, &f->raw.pkt.ip, p.ifindex,
+				     (const bool[2]){
+					     p.reason[AGG_IN] == ATTRIB_NONE,
+					     p.reason[AGG_OUT] == ATTRIB_NONE },
+				     &x->when));
 	if (landed && (f->present & LATENCY_SFLOW_RECORDS))
 		ingest_latency_sflow(
 			x->w->win, &x->dg->agent,
@@ -355,11 +376,85 @@ static void sample_flush(struct agg_exporter *e, const struct sample_counts *c)
 	e->counter_records += c->counter_records;
 }
 
+/*
+ * The datagram size an agent may fill (sFlowRcvrMaximumDatagramSize's
+ * default, sFlow v5 MIB), unless it has sent larger ones.
+ */
+#define SFLOW_DATAGRAM_ROOM 1400u
+
+/*
+ * When the samples of this datagram were taken (tcp_handshake's interval,
+ * handshake.h): at the latest when the agent (agent address, sub-agent)
+ * sent it; at the earliest when the agent last sent all it held.  That is
+ * the previous datagram when it had room for another sample (an agent
+ * sends a datagram before it is full only to empty its hold) and left at
+ * an earlier tick of the agent's uptime clock (datagrams of one tick may
+ * be one flush, sent in whatever order the agent keeps its buffers).
+ * Else the previous datagram may have left older samples for this one,
+ * and its own lower bound holds here too: an agent that flushes once a
+ * second, in several datagrams, gives all of them the second's bound.
+ * "Room": its length and its largest sample within the largest datagram
+ * the agent has sent, SFLOW_DATAGRAM_ROOM at least.
+ *
+ * The clock is the collector's arrival time, not the header's uptime:
+ * uptime counts milliseconds at best (whole seconds from some agents),
+ * so an interval on it would be a tick wider at each end; the arrival
+ * clock has nanoseconds.  Arrival gaps understate the agent's when
+ * datagrams were held on the way and came in a burst (a busy collector
+ * draining its socket buffer), which would make a batch look timed: when
+ * the uptime's gap, less its 1 ms resolution, is the longer, the interval
+ * takes that.  An uptime that runs wild can only widen intervals, never
+ * make a figure.  0: no lower bound known (the agent's first datagram,
+ * state refused, arrivals out of order).
+ */
+static uint64_t sample_lo(const struct sflow_ctx *x,
+			  const struct seq_state_entry *st)
+{
+	uint64_t gap_ns, agent_ns;
+	uint32_t room;
+
+	if (st->last_ns == 0 || st->last_ns > x->ts_ns)
+		return 0;
+	room = st->len_max > SFLOW_DATAGRAM_ROOM ? st->len_max :
+						   SFLOW_DATAGRAM_ROOM;
+	if ((uint64_t)st->last_len + st->last_sample_max > room ||
+	    x->dg->uptime_ms <= st->uptime_ms)
+		return st->last_lo_ns; /* it may not have emptied the hold */
+	gap_ns = x->ts_ns - st->last_ns;
+	agent_ns = (uint64_t)(x->dg->uptime_ms - st->uptime_ms - 1) *
+		   1000000ULL;
+	if (agent_ns > gap_ns)
+		gap_ns = agent_ns;
+	return gap_ns < x->ts_ns ? x->ts_ns - gap_ns : 0;
+}
+
+/* After the datagram's samples: what the next one's bound needs. */
+static void track_datagram_end(struct sflow_ctx *x, uint32_t len,
+			       uint32_t sample_max)
+{
+	struct seq_state_entry *st;
+
+	if (x->exp == NULL ||
+	    (st = htab_find(&x->w->seq_state, &x->exp->key)) == NULL)
+		return;
+	if (x->ts_ns < st->last_ns)
+		return; /* out of order: the newer datagram stays the bound */
+	st->last_ns = x->ts_ns;
+	st->last_lo_ns = x->when.lo_ns;
+	st->last_len = len;
+	st->last_sample_max = sample_max;
+	if (len > st->len_max)
+		st->len_max = len;
+}
+
 static void track_datagram(struct sflow_ctx *x)
 {
 	struct seq_state_entry *st;
 	bool created, restart;
 
+	x->when.datagram = x->w->totals.datagrams;
+	x->when.hi_ns = x->ts_ns;
+	x->when.lo_ns = 0;
 	if (x->exp == NULL)
 		return;
 	st = htab_insert(&x->w->seq_state, &x->exp->key, &created);
@@ -369,6 +464,8 @@ static void track_datagram(struct sflow_ctx *x)
 	}
 	if (created)
 		st->first_ns = x->ts_ns;
+	else
+		x->when.lo_ns = sample_lo(x, st);
 	x->exp->heard_since_ns = st->first_ns;
 	restart = !created && x->dg->uptime_ms + SFLOW_UPTIME_RESTART_SLACK_MS <
 				      st->uptime_ms;
@@ -384,7 +481,8 @@ void ingest_sflow(struct worker *w, const struct rx_datagram *d)
 	struct sflow_iter it;
 	struct sflow_ctx x = { .w = w, .dg = &dg, .ts_ns = d->ts_ns };
 	struct exp_key key;
-	uint32_t used = 0;
+	uint32_t used = 0, sample_max = 0;
+	size_t left;
 	struct sample_counts counts = { 0 };
 	int rc;
 
@@ -404,11 +502,16 @@ void ingest_sflow(struct worker *w, const struct rx_datagram *d)
 		x.exp->bytes += d->len;
 	}
 	track_datagram(&x);
+	left = cur_left(&it.samples);
 	attrib_batch_init(&x.batch, attrib_router_of(w, x.exp, &dg.agent, d->ts_ns),
 			  d->ts_ns);
 	while ((rc = sflow_next_sample(&it, &w->sample, &w->scratch)) == 1) {
 		const struct sflow_sample *s = &w->sample;
+		size_t size = left - cur_left(&it.samples);
 
+		left = cur_left(&it.samples);
+		if (size > sample_max)
+			sample_max = (uint32_t)size;
 		used++;
 		w->totals.samples++;
 		count_sample(&counts, s);
@@ -424,6 +527,7 @@ void ingest_sflow(struct worker *w, const struct rx_datagram *d)
 			break;
 		}
 	}
+	track_datagram_end(&x, d->len, sample_max);
 	attrib_batch_flush(&x.batch, x.exp);
 	sample_flush(x.exp, &counts);
 	/* Broken before anything usable: the datagram as a whole is lost. */

@@ -28,6 +28,11 @@ struct seq_state_entry {
 	struct seq_state seq;
 	uint32_t uptime_ms;
 	uint64_t first_ns; /* arrival of the exporter's first datagram */
+	/* sFlow, when its samples were taken (ingest_sflow.c sample_when):
+	 * its latest datagram's arrival, its samples' lower bound (0: not
+	 * known), its length and largest sample; the largest datagram */
+	uint64_t last_ns, last_lo_ns;
+	uint32_t last_len, last_sample_max, len_max;
 };
 
 /* One sampler or poller: sFlow numbers each source's samples apart. */

@@ -108,10 +108,17 @@ static void passive_block(struct jbuf *j, const struct agg_latency *l,
 		json_null(j, "saturated");
 		json_null(j, "queue_depth_bytes");
 	}
-	if (src == LAT_TCP_HANDSHAKE)
+	if (src == LAT_TCP_HANDSHAKE) {
 		json_u64(j, "paired", l->handshakes_paired);
-	else
+		json_obj_begin(j, "untimed");
+		for (int r = 0; r < LAT_HS_UNTIMED_COUNT; r++)
+			json_u64(j, lat_hs_untimed_name((enum lat_hs_untimed)r),
+				 l->handshakes_untimed[r]);
+		json_obj_end(j);
+	} else {
 		json_null(j, "paired");
+		json_null(j, "untimed");
+	}
 	if (lat_part_name(src, LAT_PART_A) != NULL) {
 		json_obj_begin(j, "parts");
 		for (int p = LAT_PART_A; p <= LAT_PART_B; p++) {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agg/latency.h"
 #include "base/json.h"
 #include "base/log.h"
 #include "base/netaddr.h"
@@ -599,6 +600,15 @@ static void write_stats_json(const struct pipeline *p,
 	for (unsigned r = 0; r < DEC_REASON_COUNT; r++)
 		if (t->errors.n[r] != 0)
 			json_u64(&j, dec_reason_name(r), t->errors.n[r]);
+	json_obj_end(&j);
+	json_obj_begin(&j, "tcp_handshake"); /* halves, handshake.h */
+	json_u64(&j, "paired", t->w.handshake_paired);
+	json_obj_begin(&j, "untimed");
+	json_u64(&j, lat_hs_untimed_name(LAT_HS_SAME_DATAGRAM),
+		 t->w.handshake_same_datagram);
+	json_u64(&j, lat_hs_untimed_name(LAT_HS_IMPRECISE),
+		 t->w.handshake_imprecise);
+	json_obj_end(&j);
 	json_obj_end(&j);
 	junk_json(&j, "unrecognised_sources", &p->merger.junk);
 	if (p->nworkers > 0 && (strcmp(p->cfg->flow_tcp_listen, "-") != 0 ||

@@ -122,7 +122,18 @@ const char *stats_table_name(enum stats_table t);
 	X(held_sets_evicted, TOTAL, HELD,                                      \
 	  "peerscope_flow_held_sets_evicted_total", "counter",                 \
 	  "IPFIX/v9 data sets held for their template, dropped to hold "       \
-	  "another exporter's (counted as aged out in exporter_health).")
+	  "another exporter's (counted as aged out in exporter_health).")    \
+	X(handshake_paired, TOTAL, MAIN,                                       \
+	  "peerscope_handshake_halves_paired_total", "counter",                \
+	  "tcp_handshake halves whose two packets were sampled: timed, or "    \
+	  "counted untimed below.")                                            \
+	X(handshake_same_datagram, TOTAL, MAIN,                                \
+	  "peerscope_handshake_halves_same_datagram_total", "counter",         \
+	  "tcp_handshake halves left untimed: both samples in one datagram.")  \
+	X(handshake_imprecise, TOTAL, MAIN,                                    \
+	  "peerscope_handshake_halves_imprecise_total", "counter",             \
+	  "tcp_handshake halves left untimed: the samples' times allow an "    \
+	  "interval wider than a tenth of the RTT.")
 
 /* WORKER_COUNTER_IF_TOTAL(from, x): x for a TOTAL row, else nothing. */
 #define WORKER_COUNTER_IF_TOTAL(from, x) WORKER_COUNTER_ONLY_##from(x)

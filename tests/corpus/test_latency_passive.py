@@ -340,20 +340,36 @@ def sflow_raw_header(frame):
 
 
 HS_AGENT = bytes([192, 0, 2, 9])
+BATCH_AGENT = bytes([192, 0, 2, 10])
+T0_US = int(T0) * 1000000
+
+
+def sflow_head(agent, seq, t_us, nsamples):
+    """sFlow v5 datagram header; the agent's uptime (ms) runs with the
+    capture clock, as a router's does."""
+    return struct.pack(">II4sIIII", 5, 1, agent, 0, seq,
+                       (t_us - T0_US) // 1000, nsamples)
 
 
 def handshake_stream(rng):
     """Handshakes through agent 192.0.2.9: SYN in by if31, out by if32
     (the client beyond 31), SYN/ACK back, ACK; every packet sampled (1:1),
-    each in its own datagram at a known time.  Returns the datagrams and
-    the server (SYN -> SYN/ACK) and client (SYN/ACK -> ACK) halves, ns."""
+    each sent at once in its own datagram, and each datagram preceded by
+    one of the agent's other datagrams (here empty) 1 ms earlier: an agent
+    that exports as it samples.  A sample is then known to lie in the
+    1 ms since that datagram, a half to within 2 ms, which is at most a
+    tenth of every half drawn here (25 ms and up); the interval's midpoint
+    is the exact RTT.  Handshakes 100 ms apart, each over in 95 ms, do
+    not overlap; all of them fall in one 60 s window.  Returns
+    the datagrams and the server (SYN -> SYN/ACK) and client (SYN/ACK ->
+    ACK) halves, ns."""
     dgs, server, client = [], [], []
     cli, srv = bytes([198, 51, 100, 7]), bytes([203, 0, 113, 9])
     seq = 0
     for i in range(300):
-        t = T0 + 2 + i * 0.05
-        s_us = rng.randint(500, 40000)   # SYN -> SYN/ACK
-        c_us = rng.randint(2000, 90000)  # SYN/ACK -> ACK
+        t_us = T0_US + 2000000 + i * 100000
+        s_us = rng.randint(25000, 40000)   # SYN -> SYN/ACK
+        c_us = rng.randint(25000, 55000)   # SYN/ACK -> ACK
         server.append(s_us * 1000)
         client.append(c_us * 1000)
         port = 20000 + i
@@ -361,12 +377,49 @@ def handshake_stream(rng):
                 (0, tcp_frame(cli, srv, port, 443, 0x02), 31, 32),
                 (s_us, tcp_frame(srv, cli, 443, port, 0x12), 32, 31),
                 (s_us + c_us, tcp_frame(cli, srv, port, 443, 0x10), 31, 32)):
+            at = t_us + dt
+            seq += 1
+            dgs.append(((at - 1000) / 1e6, 6343,
+                        sflow_head(HS_AGENT, seq, at - 1000, 0)))
             seq += 1
             smp = sflow_flow_sample(seq, inp, out, [sflow_raw_header(frame)])
-            head = struct.pack(">II4sIIII", 5, 1, HS_AGENT, 0, seq,
-                               1000 * seq, 1)
-            dgs.append((t + dt / 1e6, 6343, head + smp))
+            dgs.append((at / 1e6, 6343,
+                        sflow_head(HS_AGENT, seq, at, 1) + smp))
     return dgs, server, client
+
+
+def batched_stream():
+    """Agent 192.0.2.10 holds its samples and sends them once a second,
+    as pmacct's sfprobe does (SYN in by if41, out by if42).  Ten
+    handshakes: five with SYN and SYN/ACK in one datagram and the ACK in
+    the next second's, five with the SYN alone and the SYN/ACK and ACK
+    together a second later.  No half can be timed: every one is paired,
+    none published; ten halves share a datagram, ten lie a second apart
+    (an interval of about two seconds around about one).  Returns the
+    datagrams."""
+    cli, srv = bytes([198, 51, 100, 8]), bytes([203, 0, 113, 10])
+    flushes = [[] for _ in range(7)]
+    for i in range(10):
+        port, k = 30000 + i, i // 2
+        syn = tcp_frame(cli, srv, port, 443, 0x02)
+        synack = tcp_frame(srv, cli, 443, port, 0x12)
+        ack = tcp_frame(cli, srv, port, 443, 0x10)
+        if i % 2 == 0:
+            flushes[k + 1] += [(syn, 41, 42), (synack, 42, 41)]
+            flushes[k + 2] += [(ack, 41, 42)]
+        else:
+            flushes[k + 1] += [(syn, 41, 42)]
+            flushes[k + 2] += [(synack, 42, 41), (ack, 41, 42)]
+    dgs, seq = [], 0
+    for n, held in enumerate(flushes):  # flush 0: the agent's first, empty
+        t_us = T0_US + 3000000 + n * 1000000
+        smps = b""
+        for frame, inp, out in held:
+            seq += 1
+            smps += sflow_flow_sample(seq, inp, out, [sflow_raw_header(frame)])
+        dgs.append((t_us / 1e6, 6343,
+                    sflow_head(BATCH_AGENT, n + 1, t_us, len(held)) + smps))
+    return dgs
 
 
 PATH_TID, ART_TID, NP_TID = 256, 257, 258
@@ -437,6 +490,7 @@ def main():
     s_dgs, tcp, transit, depth = sflow_stream(rng)
     i_dgs, path, path_bounds, client, server = ipfix_stream(rng)
     h_dgs, hs_server, hs_client = handshake_stream(rng)
+    h_dgs += batched_stream()
     tmp = tempfile.mkdtemp(prefix="ps-latency-")
     pcap = os.path.join(tmp, "latency.pcap")
     write_pcap(pcap, sorted(s_dgs + i_dgs + h_dgs, key=lambda d: d[0]))
@@ -516,12 +570,32 @@ def main():
         if not rep.check("handshake if%d published" % ifx, bool(hs),
                          "" if hs else "no tcp_handshake"):
             continue
-        rep.equal("if%d tcp_handshake.paired" % ifx, hs["paired"], 300)
+        rep.equal("if%d tcp_handshake.paired" % ifx, hs["paired"], 600)
+        rep.equal("if%d tcp_handshake.untimed" % ifx, hs["untimed"],
+                  {"same_datagram": 0, "imprecise": 0})
         check_figure(rep, "if%d tcp_handshake" % ifx, hs, ext + inte)
         check_figure(rep, "if%d tcp_handshake.external" % ifx,
                      hs["parts"].get("external"), ext)
         check_figure(rep, "if%d tcp_handshake.internal" % ifx,
                      hs["parts"].get("internal"), inte)
+    # the batching agent: every half paired, none timed, each counted
+    for ifx in (41, 42):
+        m = conn(run, "192.0.2.10", ifx)
+        hs = m and m["latency"] and m["latency"].get("tcp_handshake")
+        if not rep.check("batched if%d published" % ifx, bool(hs),
+                         "" if hs else "no tcp_handshake"):
+            continue
+        rep.equal("batched if%d paired, count" % ifx,
+                  (hs["paired"], hs["count"]), (20, 0))
+        rep.equal("batched if%d untimed" % ifx, hs["untimed"],
+                  {"same_datagram": 10, "imprecise": 10})
+        rep.equal("batched if%d p50" % ifx, hs["p50_ms"], None)
+    # the run's counters: halves once each (both agents' halves land on
+    # two connections each, counted once here)
+    st = (run.stats or {}).get("tcp_handshake")
+    rep.equal("stats tcp_handshake", st,
+              {"paired": 620,
+               "untimed": {"same_datagram": 10, "imprecise": 10}})
     rep.finish()
 
 

@@ -13,7 +13,13 @@ tshark's decoding, no peerscope code):
     the datagrams' arrival; counter_samples.<ifIndex>.last_minus_first:
     what the interface counters grew by between the first and last record;
   * bmp.truth.json sessions: final state, flaps, pre/post-policy and
-    Loc-RIB route counts per AFI from the Route Monitoring replay.
+    Loc-RIB route counts per AFI from the Route Monitoring replay;
+  * wire.truth.json tcp_handshakes: each handshake's external and
+    internal half as the wire timed it.  sfprobe sends its samples in
+    one-second batches, so the sFlow capture cannot time them: every
+    tcp_handshake value peerscope publishes must still lie within 5 % of
+    the wire's halves on that port (none is expected), and every paired
+    half not published is counted (paired = count + rejected + untimed).
 """
 import os
 import sys
@@ -129,12 +135,50 @@ def check_bmp(rep, run, bmp):
                       have == want, "have %s" % have)
 
 
+def check_handshakes(rep, run, wire):
+    """The sFlow 1:1 run's tcp_handshake figures against the wire."""
+    halves = {}
+    for h in wire["tcp_handshakes"]:
+        if h.get("complete"):
+            for part in ("external", "internal"):
+                halves.setdefault((h["ifindex"], part), []).append(
+                    h[part + "_ms"])
+    paired = 0
+    for m in run.of_type("connection_metrics"):
+        hs = (m.get("latency") or {}).get("tcp_handshake")
+        if not hs or m.get("router") != ROUTER:
+            continue
+        name = "sflow-rate1: window %s ifIndex %d tcp_handshake" % (
+            m["window"]["start"], m["ifindex"])
+        paired += hs["paired"]
+        rep.equal(name + ": paired = count + rejected + untimed",
+                  hs["paired"], hs["count"] + sum(hs["rejected"].values())
+                  + sum(hs["untimed"].values()))
+        for part, f in sorted(hs["parts"].items()):
+            if f["count"] == 0:
+                continue
+            wire_ms = halves.get((m["ifindex"], part), [])
+            ok = bool(wire_ms) and (
+                min(wire_ms) * 0.95 <= f["min_ms"] and
+                f["max_ms"] <= max(wire_ms) * 1.05)
+            rep.check("%s.%s within the wire's halves" % (name, part), ok,
+                      "published %s..%s ms, wire %s..%s ms" % (
+                          f["min_ms"], f["max_ms"],
+                          min(wire_ms, default=None),
+                          max(wire_ms, default=None)))
+    wire_halves = sum(len(v) for v in halves.values())
+    rep.check("sflow-rate1: tcp_handshake halves paired, at most the "
+              "wire's", 0 < paired <= wire_halves,
+              "paired %d, wire %d" % (paired, wire_halves))
+
+
 def main():
     args = cl.parse_args(__doc__)
     rep = cl.Reporter()
     wire = load(args.data, "wire.truth.json")
     run = check_flows(rep, args, wire)
     check_bmp(rep, run, load(args.data, "bmp.truth.json"))
+    check_handshakes(rep, run, wire)
     rep.finish()
 
 
