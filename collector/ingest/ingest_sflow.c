@@ -404,8 +404,11 @@ static void sample_flush(struct agg_exporter *e, const struct sample_counts *c)
  * draining its socket buffer), which would make a batch look timed: when
  * the uptime's gap, less its 1 ms resolution, is the longer, the interval
  * takes that.  An uptime that runs wild can only widen intervals, never
- * make a figure.  0: no lower bound known (the agent's first datagram,
- * state refused, arrivals out of order).
+ * make a figure.  Live, a datagram's time is when the worker read it
+ * (one time for a recvmmsg batch): two of one read tell nothing of their
+ * order, so the earlier bound carries over between them too.  0: no
+ * lower bound known (the agent's first datagram, state refused, arrivals
+ * out of order).
  */
 static uint64_t sample_lo(const struct sflow_ctx *x,
 			  const struct seq_state_entry *st)
@@ -418,7 +421,7 @@ static uint64_t sample_lo(const struct sflow_ctx *x,
 	room = st->len_max > SFLOW_DATAGRAM_ROOM ? st->len_max :
 						   SFLOW_DATAGRAM_ROOM;
 	if ((uint64_t)st->last_len + st->last_sample_max > room ||
-	    x->dg->uptime_ms <= st->uptime_ms)
+	    x->dg->uptime_ms <= st->uptime_ms || x->ts_ns == st->last_ns)
 		return st->last_lo_ns; /* it may not have emptied the hold */
 	gap_ns = x->ts_ns - st->last_ns;
 	agent_ns = (uint64_t)(x->dg->uptime_ms - st->uptime_ms - 1) *
