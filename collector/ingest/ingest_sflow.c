@@ -28,7 +28,10 @@ struct sflow_ctx {
 	struct attrib_batch batch; /* the datagram's samples (attrib_land.h) */
 	const struct sflow_datagram *dg;
 	uint64_t ts_ns;
-	struct hs_when when; /* when its samples were taken (sample_when) */
+	struct hs_when when; /* when its samples were taken (sample_lo) */
+	/* its exporter's sequence entry: nothing else in the datagram's
+	 * ingest touches that table, so the pointer holds till the end */
+	struct seq_state_entry *seq;
 };
 
 /*
@@ -435,10 +438,9 @@ static uint64_t sample_lo(const struct sflow_ctx *x,
 static void track_datagram_end(struct sflow_ctx *x, uint32_t len,
 			       uint32_t sample_max)
 {
-	struct seq_state_entry *st;
+	struct seq_state_entry *st = x->seq;
 
-	if (x->exp == NULL ||
-	    (st = htab_find(&x->w->seq_state, &x->exp->key)) == NULL)
+	if (st == NULL)
 		return;
 	if (x->ts_ns < st->last_ns)
 		return; /* out of order: the newer datagram stays the bound */
@@ -461,6 +463,7 @@ static void track_datagram(struct sflow_ctx *x)
 	if (x->exp == NULL)
 		return;
 	st = htab_insert(&x->w->seq_state, &x->exp->key, &created);
+	x->seq = st;
 	if (st == NULL) {
 		x->w->totals.state_refused++;
 		return;
