@@ -20,6 +20,7 @@
 #include "agg/junk.h"
 #include "agg/mix.h"
 #include "agg/latency.h"
+#include "agg/rateslots.h"
 #include "agg/traffic.h"
 #include "base/htab.h"
 #include "base/netaddr.h"
@@ -28,6 +29,8 @@
 #include "rib/rib_enrich.h"
 
 enum agg_dir { AGG_IN = 0, AGG_OUT = 1 };
+
+struct conn_rates_out; /* agg/conn_rates.h */
 
 struct conn_key {
 	struct ps_addr router; /* sFlow agent / exporter address */
@@ -66,6 +69,30 @@ struct agg_conn_other {
 	uint8_t basis[2];	       /* as agg_conn.basis */
 	struct agg_origin origin;      /* sampled[AGG_OUT]'s destinations */
 	struct agg_mix *mix;	       /* as agg_conn.mix, of sampled[] */
+	struct rateslots rates[2];     /* as agg_conn.rates, of sampled[] */
+};
+
+/*
+ * Drops of the packets that came in by a connection (agg_conn.drops):
+ * sFlow discarded-packet samples (0:5, one drop each: the agent reports
+ * drops one by one, rate-limited, not sampled) and flow samples whose
+ * output is a discard code (output format 1: a sampled packet, weight x
+ * sampling rate).  By reason: the sFlow drop reason codes (0..255 the
+ * ICMP unreachable codes, 256 unknown, 257.. the drops extension's; a
+ * flow sample's output code is one of the first 257).  The first
+ * AGG_DROP_REASONS codes seen are kept, the rest summed as other.
+ */
+#define AGG_DROP_REASONS 8
+struct agg_drops {
+	uint64_t discard_samples; /* 0:5 samples */
+	uint64_t flow_samples;	  /* flow samples with a discard output */
+	double est_packets;	  /* discard_samples + flow samples x weight */
+	uint32_t n;		  /* reasons[] in use */
+	struct agg_drop_reason {
+		uint32_t code;
+		double packets;
+	} reason[AGG_DROP_REASONS];
+	double other_packets; /* reasons past the first AGG_DROP_REASONS */
 };
 
 struct agg_conn {
@@ -82,6 +109,12 @@ struct agg_conn {
 	/* passive latency (latency.h), allocated at the first value; the
 	 * merger merges it and frees it with its window */
 	struct agg_latency *lat;
+	/* drops of what came in by it (struct agg_drops), allocated at the
+	 * first; owned like lat */
+	struct agg_drops *drops;
+	/* set by the merger when it publishes (struct conn_rates_out): the
+	 * figures of the message, for the /metrics gauges */
+	struct conn_rates_out *rates_out;
 	uint32_t router_slot; /* its router's state (attrib.h), 0 none */
 	bool metered[2];
 	/* 1 << enum flow_byte_basis of the bytes in sampled[d] (here, on
@@ -91,6 +124,9 @@ struct agg_conn {
 	struct mix_run run[2];
 	struct agg_sampled sampled[2]; /* enum agg_dir */
 	struct agg_counted counted[2];
+	/* per-interval rates of sampled[] (10 s slots) and counted[]
+	 * (counter intervals): mean and p95 (rateslots.h) */
+	struct rateslots rates[2];
 	uint64_t if_speed;        /* last ifSpeed, bits/s (0 unknown) */
 	uint32_t if_status;       /* last ifStatus: bit0 admin, bit1 oper */
 	uint32_t counter_samples; /* counter records seen for this ifIndex */
@@ -175,6 +211,10 @@ struct agg_window {
 	uint32_t conn_latencies; /* agg_conn.lat allocated */
 	uint64_t latency_no_memory; /* values lost: no agg_conn.lat */
 	uint64_t exporters_refused;
+	/* slots of the window's rates (rateslots.h); values a rates array
+	 * could not take (no memory) */
+	struct rateslots_geom geom;
+	uint64_t rates_no_memory;
 	struct junk_table junk;  /* datagrams of no exporter (junk.h) */
 	/*
 	 * Caps on unpinned entries (limits.*_per_worker); pinned ones may
@@ -211,6 +251,28 @@ struct agg_exporter *agg_exporter_get(struct agg_window *win,
 struct agg_latency *agg_conn_latency(struct agg_window *win,
 				     struct agg_conn *c);
 
+/*
+ * A sample's estimated bytes seen at t_ns into rates `rs` of window win.
+ * A time outside the window (a sample stamped at its very edge) counts in
+ * the nearest slot, so the slots always add up to the block's bytes.
+ */
+static inline void agg_rate_sample(struct agg_window *win,
+				   struct rateslots *rs, uint64_t t_ns,
+				   double bytes)
+{
+	if (t_ns < win->geom.start_ns)
+		t_ns = win->geom.start_ns;
+	else if (t_ns >= win->geom.end_ns && win->geom.end_ns > 0)
+		t_ns = win->geom.end_ns - 1;
+	if (rateslots_add_sample(rs, &win->geom, t_ns, bytes) == -1)
+		win->rates_no_memory++;
+}
+
+/* The connection's drops, made at first use (NULL: out of memory). */
+struct agg_drops *agg_conn_drops(struct agg_conn *c);
+/* `packets` drops of sFlow reason `code` (agg_drops). */
+void agg_drops_add(struct agg_drops *d, uint32_t code, double packets);
+
 /* Add one block of sampled figures into another. */
 void agg_sampled_fold(struct agg_sampled *d, const struct agg_sampled *s);
 
@@ -225,11 +287,18 @@ static inline bool agg_conn_is_empty(const struct agg_conn *c)
 		    c->counted[d].deltas != 0)
 			return false;
 	return c->counter_samples == 0 && c->counter_resets == 0 &&
+	       (c->drops == NULL || c->drops->est_packets == 0) &&
 	       (c->lat == NULL || agg_latency_is_empty(c->lat));
 }
 
-/* Fold one window's figures into another (merger); src keeps its own. */
+/* Fold one window's figures into another (merger); src keeps its own.
+ * Rates are not summed (a percentile of a sum of connections is not
+ * theirs): agg_conn_rates_merge() does it where dst is one connection. */
 void agg_conn_merge(struct agg_conn *dst, const struct agg_conn *src);
+/* dst's rates += src's, both of geometry g.  0, or -1 out of memory
+ * (a direction left unmerged: the caller counts it). */
+int agg_conn_rates_merge(struct agg_conn *dst, const struct agg_conn *src,
+			 const struct rateslots_geom *g);
 /* What a connection owns out of line (mix, other, latency), freed (before its table entry is
  * removed or its table freed). */
 void agg_conn_release(struct agg_conn *c);

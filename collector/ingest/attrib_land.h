@@ -221,6 +221,8 @@ ATTRIB_INLINE uint8_t attrib_side(struct worker *w, struct agg_window *win,
 		mix = &c->other->mix;
 	}
 	attrib_sampled_add(a, basis, p, est_bytes, est_packets);
+	agg_rate_sample(win, deferred ? &c->other->rates[d] : &c->rates[d],
+			b->now_ns, est_bytes);
 	if (who != NULL && who->bytes != 0) {
 		if (!deferred && mix_run_extends(&c->run[d], who))
 			c->run[d].bytes += who->bytes;
