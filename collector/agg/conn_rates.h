@@ -8,8 +8,16 @@
  * Source, per direction: interface counters when a counter interval
  * covers part of the window (intervals: the counter-sample intervals,
  * each weighted by its time inside the window), else the samples (flow
- * samples and flow records, in RATESLOTS_DEFAULT_SLOT_NS slots, over the
- * part of the window the router was heard).
+ * samples and flow records, in RATESLOTS_DEFAULT_SLOT_NS slots by their
+ * arrival, over the part of the window the router was heard).
+ *
+ * A counter interval ends when its reading was taken: the agent's boot
+ * (the least arrival - uptime of the interface's readings: the datagram
+ * least delayed) + the datagram's uptime, not when it arrived (agents
+ * send readings in bursts).  A worker holds one window open: an interval
+ * counts in the window its reading arrives in, for its part inside it;
+ * the part before that window's start fell in a window already published
+ * and is left out of both (covered_seconds says what counted).
  *
  * Capacity: the configured connection's `capacity`, else the last
  * ifSpeed its counters reported, else unknown (no utilisation).

@@ -292,22 +292,32 @@ static void ingest_discard(struct sflow_ctx *x,
 			       });
 }
 
+/* The agent's boot as this datagram tells it (counter_state.boot_ns). */
+static uint64_t boot_of(const struct sflow_ctx *x)
+{
+	uint64_t up = (uint64_t)x->dg->uptime_ms * 1000000;
+
+	return x->ts_ns > up ? x->ts_ns - up : 0;
+}
+
 /*
- * The deltas of one counter interval of dt_ms ending now, into the
+ * The deltas of one counter interval of dt_ms ending when the reading was
+ * taken (counter_state.boot_ns), into the
  * connection's counted figures and its interval rates (rateslots.h).
  */
 static void counter_rates(struct sflow_ctx *x, struct agg_conn *c,
-			  const struct sflow_if_counters *prev,
+			  const struct counter_state *st,
 			  const struct sflow_if_counters *cur, uint32_t dt_ms)
 {
+	uint64_t taken_ns = st->boot_ns + (uint64_t)x->dg->uptime_ms * 1000000;
 	struct agg_window *win = x->w->win;
 	uint64_t before[2] = { c->counted[AGG_IN].octets,
 			       c->counted[AGG_OUT].octets };
 
-	if (!counters_delta(c, prev, cur, dt_ms))
+	if (!counters_delta(c, &st->last, cur, dt_ms))
 		return;
 	for (int d = AGG_IN; d <= AGG_OUT; d++)
-		if (rateslots_add_counter(&c->rates[d], &win->geom, x->ts_ns,
+		if (rateslots_add_counter(&c->rates[d], &win->geom, taken_ns,
 					  (uint64_t)dt_ms * 1000000ULL,
 					  c->counted[d].octets - before[d]) ==
 		    -1)
@@ -345,10 +355,17 @@ static void ingest_if_counters(struct sflow_ctx *x,
 	if (!created) {
 		uint32_t dt = x->dg->uptime_ms - st->uptime_ms;
 
-		if (x->dg->uptime_ms < st->uptime_ms || dt == 0)
+		if (x->dg->uptime_ms < st->uptime_ms || dt == 0) {
 			c->counter_resets++; /* agent restarted or duplicate */
-		else
-			counter_rates(x, c, &st->last, g, dt);
+			if (x->dg->uptime_ms < st->uptime_ms)
+				st->boot_ns = boot_of(x);
+		} else {
+			if (boot_of(x) < st->boot_ns)
+				st->boot_ns = boot_of(x);
+			counter_rates(x, c, st, g, dt);
+		}
+	} else {
+		st->boot_ns = boot_of(x);
 	}
 	st->last = *g;
 	st->uptime_ms = x->dg->uptime_ms;
