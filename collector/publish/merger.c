@@ -62,6 +62,7 @@ void merged_window_release(struct merged_window *p)
 		agg_conn_release(c);
 	agg_conn_release(&p->other.conn);
 	free(p->rates_out);
+	free(p->statuses);
 	probe_window_free(p->probes);
 	htab_fini(&p->conns);
 	htab_fini(&p->exporters);

@@ -64,6 +64,10 @@ struct merged_window {
 	/* while published: each published connection's figures
 	 * (agg_conn.rates_out points into it) */
 	struct conn_rates_out *rates_out;
+	/* while published: every configured connection's status, for the
+	 * /metrics snapshot */
+	struct conn_status_gauge *statuses;
+	uint32_t nstatuses;
 };
 
 struct merger_totals {

@@ -1,5 +1,6 @@
 /* merger_main.c - the merger thread: pop, merge, publish.  See
  * merger_main.h. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -153,7 +154,7 @@ static void configured_status(struct merger *m, const struct merged_window *p,
 
 /* A connection_event for every configured connection whose status
  * changed with this window (conn_report.h). */
-static void publish_events(struct merger *m, const struct merged_window *p,
+static void publish_events(struct merger *m, struct merged_window *p,
 			   struct conn_sessions *s)
 {
 	const struct conn_registry *reg = window_config(m)->registry;
@@ -164,10 +165,20 @@ static void publish_events(struct merger *m, const struct merged_window *p,
 	if (reg == NULL)
 		return;
 	conns = conn_registry_conns(reg, &n);
+	free(p->statuses);
+	p->nstatuses = 0;
+	p->statuses = n > 0 ? calloc(n, sizeof(*p->statuses)) : NULL;
 	for (size_t i = 0; i < n; i++) {
 		const struct conn *c = &conns[i];
 
 		configured_status(m, p, c, entry_of(p, c), s, &st);
+		if (p->statuses != NULL) {
+			struct conn_status_gauge *g = &p->statuses[p->nstatuses++];
+
+			snprintf(g->id, sizeof(g->id), "%s", c->id);
+			g->status = (uint8_t)st.code;
+			g->availability = st.availability;
+		}
 		jbuf_reset(&m->json);
 		if (conn_report_event(&m->conn_report, &m->json, c, s, &st,
 				      p->start_ns, p->end_ns))

@@ -30,10 +30,13 @@ schemas/connection_metrics.v1.schema.json $defs.rate:
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -259,6 +262,193 @@ def check_capacity(rep, args, tmp, pcap):
                   (1000000000, "if_speed"))
 
 
+# -------------------------------------------------- /metrics and top
+CAP_CONFIG = ("connections:\n"
+              "  - id: pni-d\n    kind: direct\n    router: %s\n"
+              "    interface: 23\n    peer_asn: 64499\n"
+              "    peer_addresses: [\"198.51.100.2\"]\n"
+              "    capacity: 10M\n" % ROUTER)
+
+
+def serve(args, tmp, pcap, cfg):
+    """Replay with /metrics and the embedded broker served after it:
+    (metrics text, broker, JSON lines).  Stops what it started."""
+    err_path = os.path.join(tmp, "serve.err")
+    out = os.path.join(tmp, "serve.jsonl")
+    text, broker = "", None
+    with open(err_path, "w") as errf:
+        p = subprocess.Popen([args.peerscope, "replay", "--config", cfg,
+                              "--window", "300", "-o", out,
+                              "--serve-metrics", "60", "--set",
+                              "http.listen=127.0.0.1:0", "--set",
+                              "output.kafka.enabled=true", "--set",
+                              "output.kafka.serve_seconds=60", pcap],
+                             stdout=subprocess.DEVNULL, stderr=errf)
+    try:
+        deadline = time.time() + 60
+        port = None
+        while time.time() < deadline and port is None:
+            with open(err_path) as f:
+                m = re.search(r'http_listening.*?port (\d+)', f.read())
+            port = int(m.group(1)) if m else None
+            time.sleep(0.1)
+        while port is not None and time.time() < deadline:
+            with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port,
+                                        timeout=5) as r:
+                text = r.read().decode()
+            if "peerscope_connection_status{" in text:
+                break
+            time.sleep(0.2)
+        p.terminate()  # ends the /metrics period; the broker serves next
+        deadline = time.time() + 30
+        while time.time() < deadline and broker is None:
+            with open(err_path) as f:
+                err = f.read()
+            if "event=kafka_serving" in err:
+                m = re.search(r"event=kafka_embedded_broker .*brokers=(\S+)",
+                              err)
+                broker = m.group(1) if m else ""
+            time.sleep(0.1)
+        top = ""
+        if broker:
+            top = subprocess.run([args.peerscope, "top", "--once",
+                                  "--brokers", broker], capture_output=True,
+                                 text=True, timeout=60).stdout
+    finally:
+        for _ in range(3):
+            p.terminate()
+            try:
+                p.wait(timeout=10)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        if p.poll() is None:
+            p.kill()
+            p.wait(timeout=10)
+    with open(out) as f:
+        lines = [json.loads(x) for x in f if x.strip()]
+    return text, top, lines
+
+
+def series_of(text, name):
+    """{labels text: value} of one metric."""
+    got = {}
+    for line in text.splitlines():
+        m = re.match(r'%s\{(.*)\} (\S+)$' % re.escape(name), line)
+        if m:
+            got[m.group(1)] = float(m.group(2))
+    return got
+
+
+def check_metrics_and_top(rep, args, tmp, pcap):
+    cfg = os.path.join(tmp, "serve.yaml")
+    with open(cfg, "w") as f:
+        f.write(CAP_CONFIG)
+    text, top, lines = serve(args, tmp, pcap, cfg)
+    metrics = [m for m in lines if m["type"] == "connection_metrics"]
+    if not rep.check("serve: messages and /metrics", metrics and text,
+                     "%d messages" % len(metrics)):
+        return
+    end = max(m["window"]["end"] for m in metrics)
+    last = {m["connection_id"]: m for m in metrics
+            if m["window"]["end"] == end}
+    pni = last.get("%s/if23" % ROUTER)
+    if not rep.check("serve: if23 in the last window", pni is not None):
+        return
+    # the gauges are the last window's published figures
+    st = series_of(text, "peerscope_connection_status")
+    want = {'connection_id="pni-d",status="%s"' % k:
+            float(k == pni["status"])
+            for k in ("up", "down", "degraded", "unknown")}
+    rep.equal("status gauges = the message's status (one 1, three 0)", st,
+              want)
+    av = series_of(text, "peerscope_connection_availability_ratio")
+    rep.check("availability gauge = the message's",
+              pni["availability"] is not None and
+              close(av.get('connection_id="pni-d"', -1),
+                    pni["availability"]), "%r vs %r" %
+              (av, pni["availability"]))
+    p95 = series_of(text, "peerscope_connection_p95_bytes_per_second")
+    u95 = series_of(text, "peerscope_connection_utilisation_p95_ratio")
+    util = series_of(text, "peerscope_connection_utilisation_ratio")
+    cap = series_of(text, "peerscope_connection_capacity_bytes_per_second")
+    for cid, m in sorted(last.items()):
+        for d in ("in", "out"):
+            r = m[d]["rate"]
+            key = 'connection="%s",direction="%s",source="%s"' % (
+                cid, d, r["source"])
+            rep.check("p95 gauge %s %s = rate.p95 / 8" % (cid, d),
+                      close(p95.get(key, -1), r["p95_bits_per_second"] / 8),
+                      "%r vs %r" % (p95.get(key), r))
+            key = 'connection="%s",direction="%s"' % (cid, d)
+            rep.check("utilisation gauges %s %s = the message's" % (cid, d),
+                      close(util.get(key, -1), m["utilisation"][d], 0,
+                            1e-6) and
+                      close(u95.get(key, -1), m["utilisation"][d + "_p95"],
+                            0, 1e-6), "%r %r vs %r" %
+                      (util.get(key), u95.get(key), m["utilisation"]))
+        rep.check("capacity gauge %s = capacity_bps / 8" % cid,
+                  close(cap.get('connection="%s"' % cid, -1),
+                        m["capacity_bps"] / 8), "%r" % cap)
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        rep.skip("promtool not installed")
+    else:
+        r = subprocess.run([promtool, "check", "metrics"], input=text,
+                           capture_output=True, text=True, timeout=60)
+        rep.check("promtool check metrics", r.returncode == 0,
+                  (r.stdout + r.stderr)[-300:])
+    # top --once: the newest message per connection, columns by title
+    lines = top.splitlines()
+    head = [ln for ln in lines if ln.startswith("CONNECTION")]
+    rows = {ln.split()[0]: ln for ln in lines
+            if ln.startswith(ROUTER + "/")}
+    if not rep.check("top: header and both rows",
+                     head and len(rows) == 2, top[:600]):
+        return
+    h = head[0]
+
+    def col(row, title, width):
+        """A right-aligned column ending at its title's end."""
+        e = h.index(title) + len(title)
+        return row[e - width:e].strip()
+
+    def left(row, title):
+        return row[h.index(title):].split()[0]
+
+    row = rows[ROUTER + "/if23"]
+    rep.equal("top if23 status, kind, peer AS",
+              (left(row, "STATUS"), left(row, "KIND"), left(row, "PEER AS")),
+              (pni["status"], "-", "-"))
+    rep.equal("top if23 AVAIL%", col(row, "AVAIL%", 6),
+              "%.2f" % (100 * pni["availability"]))
+    r17 = rows[ROUTER + "/if17"]
+    m17 = last[ROUTER + "/if17"]
+    rep.equal("top if17: discovered, its oper status",
+              (left(r17, "STATUS"), left(r17, "KIND")),
+              (m17["oper_status"], "discovered"))
+    for cid, row in sorted(rows.items()):
+        m = last[cid]
+        rep.equal("top %s IN/OUT p95 and UTIL%%, P95 U%%" % cid,
+                  (col(row, "IN p95", 9), col(row, "OUT p95", 9),
+                   col(row, "UTIL%", 6), col(row, "P95 U%", 6)),
+                  (rate_text(m["in"]["rate"]["p95_bits_per_second"]),
+                   rate_text(m["out"]["rate"]["p95_bits_per_second"]),
+                   "%.2f" % (100 * max(m["utilisation"]["in"],
+                                       m["utilisation"]["out"])),
+                   "%.2f" % (100 * max(m["utilisation"]["in_p95"],
+                                       m["utilisation"]["out_p95"]))))
+
+
+def rate_text(bps):
+    """top's rate format: 3 significant-ish digits and a unit."""
+    for unit in ("", "k", "M", "G"):
+        if bps < 1000:
+            return "%.2f%s" % (bps, unit)
+        bps /= 1000
+    return "%.2fT" % bps
+
+
 # ---------------------------------------------------------------- drops
 def discard_sample(seq, inp, out, reason, frame):
     """sflow_drops.txt discarded_packet (0:5): sequence, expanded source
@@ -393,6 +583,7 @@ def main():
         check_counters(rep, args, tr, pcap, readings)
         check_samples(rep, args, tr, tmp, pcap)
         check_capacity(rep, args, tmp, pcap)
+        check_metrics_and_top(rep, args, tmp, pcap)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     rep.finish()
