@@ -262,6 +262,44 @@ def check_capacity(rep, args, tmp, pcap):
                   (1000000000, "if_speed"))
 
 
+# --------------------------------------------------------------- status
+def check_status(rep, args, tmp, pcap):
+    """status.degraded.utilisation_pct compares utilisation.in/out (the
+    mean of the rates over the capacity), not the p95: with if23's mean
+    in at 0.2058 % of 10M and its p95 at 0.333 % (both from the counter
+    intervals checked against tshark above), 0.2 degrades it and 0.3 does
+    not."""
+    for threshold, want in ((0.2, "degraded"), (0.3, "up")):
+        cfg = os.path.join(tmp, "status.yaml")
+        with open(cfg, "w") as f:
+            f.write(CAP_CONFIG + "status:\n  degraded:\n"
+                    "    utilisation_pct: %s\n" % threshold)
+        run = cl.replay(args.peerscope, ["--config", cfg, pcap], window=300)
+        m = [x for x in run.of_type("connection_metrics")
+             if x["ifindex"] == 23 and x["router"] == ROUTER]
+        if not rep.check("status %s: if23 published" % threshold,
+                         len(m) == 1, run.describe()):
+            continue
+        m = m[0]
+        util = [r for r in m["status_reasons"]
+                if r["reason"] == "utilisation"]
+        mean_pct = 100 * max(m["utilisation"]["in"], m["utilisation"]["out"])
+        p95_pct = 100 * max(m["utilisation"]["in_p95"],
+                            m["utilisation"]["out_p95"])
+        rep.check("status threshold %s between mean %.4f%% and p95 %.4f%%" %
+                  (threshold, mean_pct, p95_pct),
+                  mean_pct < 0.3 < p95_pct and 0.2 < mean_pct)
+        rep.equal("status with utilisation_pct %s" % threshold,
+                  (m["status"], [(r["direction"], r["threshold"]) for r in
+                                 util]),
+                  (want, [("in", 0.2)] if want == "degraded" else []))
+        if util:
+            rep.check("utilisation reason value = 100 x utilisation.in",
+                      close(util[0]["value"],
+                            100 * m["utilisation"]["in"], 0, 0.001),
+                      "%r vs %r" % (util[0], m["utilisation"]))
+
+
 # -------------------------------------------------- /metrics and top
 CAP_CONFIG = ("connections:\n"
               "  - id: pni-d\n    kind: direct\n    router: %s\n"
@@ -583,6 +621,7 @@ def main():
         check_counters(rep, args, tr, pcap, readings)
         check_samples(rep, args, tr, tmp, pcap)
         check_capacity(rep, args, tmp, pcap)
+        check_status(rep, args, tmp, pcap)
         check_metrics_and_top(rep, args, tmp, pcap)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
