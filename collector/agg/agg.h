@@ -268,6 +268,15 @@ static inline void agg_rate_sample(struct agg_window *win,
 		win->rates_no_memory++;
 }
 
+/* As agg_rate_sample(), for bytes over [from_ns, to_ns) (rateslots.h). */
+static inline void agg_rate_span(struct agg_window *win, struct rateslots *rs,
+				 uint64_t from_ns, uint64_t to_ns,
+				 double bytes)
+{
+	if (rateslots_add_span(rs, &win->geom, from_ns, to_ns, bytes) == -1)
+		win->rates_no_memory++;
+}
+
 /* The connection's drops, made at first use (NULL: out of memory). */
 struct agg_drops *agg_conn_drops(struct agg_conn *c);
 /* `packets` drops of sFlow reason `code` (agg_drops). */

@@ -8,8 +8,10 @@
  * Source, per direction: interface counters when a counter interval
  * covers part of the window (intervals: the counter-sample intervals,
  * each weighted by its time inside the window), else the samples (flow
- * samples and flow records, in RATESLOTS_DEFAULT_SLOT_NS slots by their
- * arrival, over the part of the window the router was heard).
+ * samples and flow records, in RATESLOTS_DEFAULT_SLOT_NS slots, over the
+ * part of the window the router was heard): a sample by its arrival, a
+ * flow record as it is placed in windows: spread over its start-end span
+ * where flow.window_grace_seconds places it by time, else by arrival).
  *
  * A counter interval ends when its reading was taken: the agent's boot
  * (the least arrival - uptime of the interface's readings: the datagram

@@ -122,6 +122,36 @@ int rateslots_add_sample(struct rateslots *rs, const struct rateslots_geom *g,
 	return 0;
 }
 
+int rateslots_add_span(struct rateslots *rs, const struct rateslots_geom *g,
+		       uint64_t from_ns, uint64_t to_ns, double bytes)
+{
+	uint64_t lo = from_ns > g->start_ns ? from_ns : g->start_ns;
+	uint64_t hi = to_ns < g->end_ns ? to_ns : g->end_ns;
+	uint64_t first, last;
+
+	if (hi <= lo || g->nslots == 0) {
+		uint64_t t = to_ns < g->start_ns ? g->start_ns :
+			     to_ns >= g->end_ns	 ? g->end_ns - 1 :
+						   to_ns;
+		return rateslots_add_sample(rs, g, t, bytes);
+	}
+	if (!(bytes >= 0) || !isfinite(bytes) ||
+	    reserve_slots(rs, g->nslots) == -1)
+		return -1;
+	first = (lo - g->start_ns) / g->slot_ns;
+	last = (hi - 1 - g->start_ns) / g->slot_ns;
+	for (uint64_t i = first; i <= last; i++) {
+		uint64_t a = g->start_ns + i * g->slot_ns, b = a + g->slot_ns;
+
+		if (a < lo)
+			a = lo;
+		if (b > hi)
+			b = hi;
+		rs->slot_bytes[i] += bytes * (double)(b - a) / (double)(hi - lo);
+	}
+	return 0;
+}
+
 /* Room for `want` intervals, up to the cap.  0, or -1 (unchanged). */
 static int reserve_iv(struct rateslots *rs, uint32_t want)
 {

@@ -140,6 +140,16 @@ int rateslots_add_sample(struct rateslots *rs, const struct rateslots_geom *g,
 			 uint64_t t_ns, double bytes);
 
 /*
+ * bytes carried over [from_ns, to_ns) (a flow record's part): spread over
+ * the slots in proportion to its time in each, after clipping the span to
+ * the window; a span that is a point or lies outside the window counts at
+ * its end, clamped into the window.  0, or -1 as rateslots_add_sample().
+ * O(slots the span covers).
+ */
+int rateslots_add_span(struct rateslots *rs, const struct rateslots_geom *g,
+		       uint64_t from_ns, uint64_t to_ns, double bytes);
+
+/*
  * A counter interval [end_ns - dur_ns, end_ns) that carried `bytes`.  The
  * part inside the window counts; an interval wholly outside it adds
  * nothing and returns 0.  -1 when dur_ns is 0 or end_ns < dur_ns, or no

@@ -311,6 +311,56 @@ static void test_coalesce_past_cap(void **state)
 	rateslots_fini(&rs);
 }
 
+/*
+ * A flow record's part over [from, to): spread over the slots by time.
+ * Window 60 s, 10 s slots.  1,500,000 bytes over [5 s, 35 s): 30 s, so
+ * 50,000 bytes/s: slot 0 gets 5 s (250,000), slots 1 and 2 10 s each
+ * (500,000), slot 3 5 s (250,000).  Rates (bit/s): 200k, 400k, 400k, 200k,
+ * 0, 0; mean 1.5 MB x 8 / 60 = 200 kbit/s; p95 of 6 equal slots = max =
+ * 400k.  A span that started before the window is clipped to it (its
+ * bytes all count here: the caller placed them in this window): 600,000
+ * bytes over [-30 s, 30 s) go to slots 0-2, 200,000 each.  A point span
+ * and one wholly after the window count at its end, clamped: slot 5.
+ */
+static void test_span(void **state)
+{
+	struct rateslots_geom g;
+	struct rateslots rs;
+	struct rateslots_stats st;
+
+	(void)state;
+	geom(&g, 60);
+	rateslots_init(&rs);
+	assert_int_equal(rateslots_add_span(&rs, &g, T0 + 5 * S, T0 + 35 * S,
+					    1500000),
+			 0);
+	assert_near(rs.slot_bytes[0], 250000);
+	assert_near(rs.slot_bytes[1], 500000);
+	assert_near(rs.slot_bytes[2], 500000);
+	assert_near(rs.slot_bytes[3], 250000);
+	assert_near(rs.slot_bytes[4], 0);
+	assert_int_equal(rateslots_samples_stats(&rs, &g, 95, &st), 0);
+	assert_near(st.mean_bps, 200000);
+	assert_near(st.pct_bps, 400000);
+	rateslots_reset(&rs);
+	assert_int_equal(rateslots_add_span(&rs, &g, T0 - 30 * S, T0 + 30 * S,
+					    600000),
+			 0);
+	for (int i = 0; i < 3; i++)
+		assert_near(rs.slot_bytes[i], 200000);
+	assert_near(rs.slot_bytes[3], 0);
+	rateslots_reset(&rs);
+	assert_int_equal(rateslots_add_span(&rs, &g, T0 + 52 * S, T0 + 52 * S,
+					    100),
+			 0);
+	assert_int_equal(rateslots_add_span(&rs, &g, T0 + 70 * S, T0 + 80 * S,
+					    100),
+			 0);
+	assert_near(rs.slot_bytes[5], 200);
+	assert_int_equal(rateslots_add_span(&rs, &g, T0, T0 + S, -1), -1);
+	rateslots_fini(&rs);
+}
+
 static void test_geometry(void **state)
 {
 	struct rateslots_geom g;
@@ -370,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_counter_gap_and_outside),
 		cmocka_unit_test(test_merge_workers),
 		cmocka_unit_test(test_coalesce_past_cap),
+		cmocka_unit_test(test_span),
 		cmocka_unit_test(test_geometry),
 		cmocka_unit_test(test_rejects_and_memory),
 	};
