@@ -18,6 +18,10 @@ struct agg_window *agg_window_new(unsigned worker, uint64_t start_ns,
 	win->max_conns = max_conns;
 	win->max_exporters = max_exporters;
 	(void)rateslots_geom_init(&win->geom, start_ns, end_ns, 0);
+	win->slot_cur = 0;
+	win->slot_end_ns = win->geom.nslots > 0 ?
+				   start_ns + win->geom.slot_ns :
+				   UINT64_MAX;
 	if (htab_init(&win->conns, sizeof(struct conn_key),
 		      sizeof(struct agg_conn),
 		      max_conns + AGG_PINNED_RESERVE(max_conns)) == -1 ||
@@ -45,6 +49,50 @@ void agg_window_free(struct agg_window *win)
 	htab_fini(&win->exporters);
 	junk_free(&win->junk);
 	free(win);
+}
+
+/* Each rates object of the window takes its samples' bytes into the
+ * current slot. */
+static void slots_take(struct agg_window *win)
+{
+	struct agg_conn *c;
+	uint32_t pos = 0;
+
+	while ((c = htab_next(&win->conns, &pos)) != NULL)
+		for (int d = AGG_IN; d <= AGG_OUT; d++) {
+			if (rateslots_take(&c->rates[d], &win->geom,
+					   win->slot_cur,
+					   c->sampled[d].est_bytes) == -1)
+				win->rates_no_memory++;
+			if (c->other != NULL &&
+			    rateslots_take(&c->other->rates[d], &win->geom,
+					   win->slot_cur,
+					   c->other->sampled[d].est_bytes) ==
+				    -1)
+				win->rates_no_memory++;
+		}
+}
+
+void agg_window_slot_end(struct agg_window *win, uint64_t now_ns)
+{
+	const struct rateslots_geom *g = &win->geom;
+	uint64_t slot;
+
+	slots_take(win);
+	if (now_ns >= g->end_ns) { /* the last slot takes the rest */
+		win->slot_cur = g->nslots - 1;
+		win->slot_end_ns = UINT64_MAX;
+		return;
+	}
+	slot = (now_ns - g->start_ns) / g->slot_ns;
+	win->slot_cur = (uint32_t)slot;
+	win->slot_end_ns = g->start_ns + (slot + 1) * g->slot_ns;
+}
+
+void agg_window_slots_flush(struct agg_window *win)
+{
+	if (win->geom.nslots > 0)
+		slots_take(win);
 }
 
 static bool pinned(const struct agg_window *win, const struct ps_addr *a)

@@ -109,12 +109,6 @@ struct agg_conn {
 	/* passive latency (latency.h), allocated at the first value; the
 	 * merger merges it and frees it with its window */
 	struct agg_latency *lat;
-	/* drops of what came in by it (struct agg_drops), allocated at the
-	 * first; owned like lat */
-	struct agg_drops *drops;
-	/* set by the merger when it publishes (struct conn_rates_out): the
-	 * figures of the message, for the /metrics gauges */
-	struct conn_rates_out *rates_out;
 	uint32_t router_slot; /* its router's state (attrib.h), 0 none */
 	bool metered[2];
 	/* 1 << enum flow_byte_basis of the bytes in sampled[d] (here, on
@@ -124,9 +118,6 @@ struct agg_conn {
 	struct mix_run run[2];
 	struct agg_sampled sampled[2]; /* enum agg_dir */
 	struct agg_counted counted[2];
-	/* per-interval rates of sampled[] (10 s slots) and counted[]
-	 * (counter intervals): mean and p95 (rateslots.h) */
-	struct rateslots rates[2];
 	uint64_t if_speed;        /* last ifSpeed, bits/s (0 unknown) */
 	uint32_t if_status;       /* last ifStatus: bit0 admin, bit1 oper */
 	uint32_t counter_samples; /* counter records seen for this ifIndex */
@@ -147,6 +138,17 @@ struct agg_conn {
 	 * the /metrics gauge; the zero a worker leaves means unknown. */
 	enum agg_bgp_state { AGG_BGP_UNKNOWN = 0, AGG_BGP_UP, AGG_BGP_DOWN }
 		bgp_state;
+	/*
+	 * Out of the sample path's lines, at the end: per-interval rates of
+	 * sampled[] (10 s slots, taken at each slot's end) and counted[]
+	 * (counter intervals), for the mean and p95 (rateslots.h); drops of
+	 * what came in by it (struct agg_drops), allocated at the first,
+	 * owned like lat; and the merger's published figures (struct
+	 * conn_rates_out), set when it publishes, for /metrics.
+	 */
+	struct rateslots rates[2];
+	struct agg_drops *drops;
+	struct conn_rates_out *rates_out;
 };
 
 /*
@@ -215,6 +217,10 @@ struct agg_window {
 	 * could not take (no memory) */
 	struct rateslots_geom geom;
 	uint64_t rates_no_memory;
+	/* the slot samples land in now, and when it ends: the samples'
+	 * estimated bytes reach the slots at each slot's end (agg_window_tick) */
+	uint32_t slot_cur;
+	uint64_t slot_end_ns;
 	struct junk_table junk;  /* datagrams of no exporter (junk.h) */
 	/*
 	 * Caps on unpinned entries (limits.*_per_worker); pinned ones may
@@ -251,24 +257,8 @@ struct agg_exporter *agg_exporter_get(struct agg_window *win,
 struct agg_latency *agg_conn_latency(struct agg_window *win,
 				     struct agg_conn *c);
 
-/*
- * A sample's estimated bytes seen at t_ns into rates `rs` of window win.
- * A time outside the window (a sample stamped at its very edge) counts in
- * the nearest slot, so the slots always add up to the block's bytes.
- */
-static inline void agg_rate_sample(struct agg_window *win,
-				   struct rateslots *rs, uint64_t t_ns,
-				   double bytes)
-{
-	if (t_ns < win->geom.start_ns)
-		t_ns = win->geom.start_ns;
-	else if (t_ns >= win->geom.end_ns && win->geom.end_ns > 0)
-		t_ns = win->geom.end_ns - 1;
-	if (rateslots_add_sample(rs, &win->geom, t_ns, bytes) == -1)
-		win->rates_no_memory++;
-}
-
-/* As agg_rate_sample(), for bytes over [from_ns, to_ns) (rateslots.h). */
+/* Bytes over [from_ns, to_ns) into rates `rs` of window win (a flow
+ * record placed by its times; rateslots_add_span()). */
 static inline void agg_rate_span(struct agg_window *win, struct rateslots *rs,
 				 uint64_t from_ns, uint64_t to_ns,
 				 double bytes)
@@ -276,6 +266,23 @@ static inline void agg_rate_span(struct agg_window *win, struct rateslots *rs,
 	if (rateslots_add_span(rs, &win->geom, from_ns, to_ns, bytes) == -1)
 		win->rates_no_memory++;
 }
+
+/*
+ * The window's clock is now_ns: at the end of a slot, the bytes each
+ * connection's samples added since the last slot's end go to that slot
+ * (rateslots_take(): nothing per sample), and later samples to the slot
+ * now_ns is in.  Called before each datagram; one compare until a slot
+ * ends, then O(connections).
+ */
+void agg_window_slot_end(struct agg_window *win, uint64_t now_ns);
+static inline void agg_window_tick(struct agg_window *win, uint64_t now_ns)
+{
+	if (now_ns >= win->slot_end_ns)
+		agg_window_slot_end(win, now_ns);
+}
+/* The current slot takes what the samples added since its start (the
+ * window stops taking samples: it closes or is held for grace). */
+void agg_window_slots_flush(struct agg_window *win);
 
 /* The connection's drops, made at first use (NULL: out of memory). */
 struct agg_drops *agg_conn_drops(struct agg_conn *c);

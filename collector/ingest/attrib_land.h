@@ -221,11 +221,8 @@ ATTRIB_INLINE uint8_t attrib_side(struct worker *w, struct agg_window *win,
 		mix = &c->other->mix;
 	}
 	attrib_sampled_add(a, basis, p, est_bytes, est_packets);
-	if (p->to_ns == 0)
-		agg_rate_sample(win,
-				deferred ? &c->other->rates[d] : &c->rates[d],
-				b->now_ns, est_bytes);
-	else
+	/* by arrival: the slot's end takes it (agg_window_tick) */
+	if (p->to_ns != 0)
 		agg_rate_span(win, deferred ? &c->other->rates[d] : &c->rates[d],
 			      p->from_ns, p->to_ns, est_bytes);
 	if (who != NULL && who->bytes != 0) {
