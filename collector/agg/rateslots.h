@@ -54,8 +54,8 @@
  *
  * Bounds and memory.  The window geometry is shared by every connection
  * of a window (struct rateslots_geom, once per window).  Per direction:
- * sizeof(struct rateslots) = 48 bytes; the first sample allocates one
- * double per slot (6 slots: 48 bytes), the first counter interval room
+ * sizeof(struct rateslots) = 48 bytes; the first sample (or take)
+ * allocates one double per slot (6 slots: 48 bytes), the first counter interval room
  * for 4 intervals of 16 bytes, doubling.  At most RATESLOTS_MAX_SLOTS
  * slots: a longer window gets wider slots (a multiple of the slot asked
  * for, e.g. 240 s for a day).  At most RATESLOTS_MAX_INTERVALS counter
