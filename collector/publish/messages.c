@@ -303,6 +303,11 @@ void msg_connection_metrics(struct jbuf *j, const struct agg_conn *c,
 	if (status != NULL) {
 		conn_status_json(j, status->status, status->sessions);
 		conn_sessions_json(j, status->sessions, end_ns);
+	} else { /* not a configured connection: no status to derive */
+		json_null(j, "status");
+		json_null(j, "status_reasons");
+		json_null(j, "availability");
+		json_null(j, "sessions");
 	}
 	msg_latency(j, c->lat, probes);
 	json_obj_end(j);

@@ -211,7 +211,7 @@ def check_capture(rep, args, name, conns, validator):
         return
     events = run.of_type("connection_event")
     metrics = [m for m in run.of_type("connection_metrics")
-               if "sessions" in m]
+               if m.get("sessions") is not None]
     windows = sorted({parse_iso(m["window"]["start"])
                       for m in run.of_type("connection_metrics")})
     rep.check("%s: windows published" % name, len(windows) >= 3,
