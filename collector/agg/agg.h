@@ -20,6 +20,7 @@
 #include "agg/junk.h"
 #include "agg/mix.h"
 #include "agg/latency.h"
+#include "agg/rateslots.h"
 #include "agg/traffic.h"
 #include "base/htab.h"
 #include "base/netaddr.h"
@@ -28,6 +29,8 @@
 #include "rib/rib_enrich.h"
 
 enum agg_dir { AGG_IN = 0, AGG_OUT = 1 };
+
+struct conn_rates_out; /* agg/conn_rates.h */
 
 struct conn_key {
 	struct ps_addr router; /* sFlow agent / exporter address */
@@ -66,6 +69,30 @@ struct agg_conn_other {
 	uint8_t basis[2];	       /* as agg_conn.basis */
 	struct agg_origin origin;      /* sampled[AGG_OUT]'s destinations */
 	struct agg_mix *mix;	       /* as agg_conn.mix, of sampled[] */
+	struct rateslots rates[2];     /* as agg_conn.rates, of sampled[] */
+};
+
+/*
+ * Drops of the packets that came in by a connection (agg_conn.drops):
+ * sFlow discarded-packet samples (0:5, one drop each: the agent reports
+ * drops one by one, rate-limited, not sampled) and flow samples whose
+ * output is a discard code (output format 1: a sampled packet, weight x
+ * sampling rate).  By reason: the sFlow drop reason codes (0..255 the
+ * ICMP unreachable codes, 256 unknown, 257.. the drops extension's; a
+ * flow sample's output code is one of the first 257).  The first
+ * AGG_DROP_REASONS codes seen are kept, the rest summed as other.
+ */
+#define AGG_DROP_REASONS 8
+struct agg_drops {
+	uint64_t discard_samples; /* 0:5 samples */
+	uint64_t flow_samples;	  /* flow samples with a discard output */
+	double est_packets;	  /* discard_samples + flow samples x weight */
+	uint32_t n;		  /* reasons[] in use */
+	struct agg_drop_reason {
+		uint32_t code;
+		double packets;
+	} reason[AGG_DROP_REASONS];
+	double other_packets; /* reasons past the first AGG_DROP_REASONS */
 };
 
 struct agg_conn {
@@ -111,6 +138,17 @@ struct agg_conn {
 	 * the /metrics gauge; the zero a worker leaves means unknown. */
 	enum agg_bgp_state { AGG_BGP_UNKNOWN = 0, AGG_BGP_UP, AGG_BGP_DOWN }
 		bgp_state;
+	/*
+	 * Out of the sample path's lines, at the end: per-interval rates of
+	 * sampled[] (10 s slots, taken at each slot's end) and counted[]
+	 * (counter intervals), for the mean and p95 (rateslots.h); drops of
+	 * what came in by it (struct agg_drops), allocated at the first,
+	 * owned like lat; and the merger's published figures (struct
+	 * conn_rates_out), set when it publishes, for /metrics.
+	 */
+	struct rateslots rates[2];
+	struct agg_drops *drops;
+	struct conn_rates_out *rates_out;
 };
 
 /*
@@ -175,6 +213,14 @@ struct agg_window {
 	uint32_t conn_latencies; /* agg_conn.lat allocated */
 	uint64_t latency_no_memory; /* values lost: no agg_conn.lat */
 	uint64_t exporters_refused;
+	/* slots of the window's rates (rateslots.h); values a rates array
+	 * could not take (no memory) */
+	struct rateslots_geom geom;
+	uint64_t rates_no_memory;
+	/* the slot samples land in now, and when it ends: the samples'
+	 * estimated bytes reach the slots at each slot's end (agg_window_tick) */
+	uint32_t slot_cur;
+	uint64_t slot_end_ns;
 	struct junk_table junk;  /* datagrams of no exporter (junk.h) */
 	/*
 	 * Caps on unpinned entries (limits.*_per_worker); pinned ones may
@@ -211,6 +257,38 @@ struct agg_exporter *agg_exporter_get(struct agg_window *win,
 struct agg_latency *agg_conn_latency(struct agg_window *win,
 				     struct agg_conn *c);
 
+/* Bytes over [from_ns, to_ns) into rates `rs` of window win (a flow
+ * record placed by its times; rateslots_add_span()). */
+static inline void agg_rate_span(struct agg_window *win, struct rateslots *rs,
+				 uint64_t from_ns, uint64_t to_ns,
+				 double bytes)
+{
+	if (rateslots_add_span(rs, &win->geom, from_ns, to_ns, bytes) == -1)
+		win->rates_no_memory++;
+}
+
+/*
+ * The window's clock is now_ns: at the end of a slot, the bytes each
+ * connection's samples added since the last slot's end go to that slot
+ * (rateslots_take(): nothing per sample), and later samples to the slot
+ * now_ns is in.  Called before each datagram; one compare until a slot
+ * ends, then O(connections).
+ */
+void agg_window_slot_end(struct agg_window *win, uint64_t now_ns);
+static inline void agg_window_tick(struct agg_window *win, uint64_t now_ns)
+{
+	if (now_ns >= win->slot_end_ns)
+		agg_window_slot_end(win, now_ns);
+}
+/* The current slot takes what the samples added since its start (the
+ * window stops taking samples: it closes or is held for grace). */
+void agg_window_slots_flush(struct agg_window *win);
+
+/* The connection's drops, made at first use (NULL: out of memory). */
+struct agg_drops *agg_conn_drops(struct agg_conn *c);
+/* `packets` drops of sFlow reason `code` (agg_drops). */
+void agg_drops_add(struct agg_drops *d, uint32_t code, double packets);
+
 /* Add one block of sampled figures into another. */
 void agg_sampled_fold(struct agg_sampled *d, const struct agg_sampled *s);
 
@@ -225,11 +303,18 @@ static inline bool agg_conn_is_empty(const struct agg_conn *c)
 		    c->counted[d].deltas != 0)
 			return false;
 	return c->counter_samples == 0 && c->counter_resets == 0 &&
+	       (c->drops == NULL || c->drops->est_packets == 0) &&
 	       (c->lat == NULL || agg_latency_is_empty(c->lat));
 }
 
-/* Fold one window's figures into another (merger); src keeps its own. */
+/* Fold one window's figures into another (merger); src keeps its own.
+ * Rates are not summed (a percentile of a sum of connections is not
+ * theirs): agg_conn_rates_merge() does it where dst is one connection. */
 void agg_conn_merge(struct agg_conn *dst, const struct agg_conn *src);
+/* dst's rates += src's, both of geometry g.  0, or -1 out of memory
+ * (a direction left unmerged: the caller counts it). */
+int agg_conn_rates_merge(struct agg_conn *dst, const struct agg_conn *src,
+			 const struct rateslots_geom *g);
 /* What a connection owns out of line (mix, other, latency), freed (before its table entry is
  * removed or its table freed). */
 void agg_conn_release(struct agg_conn *c);

@@ -266,11 +266,17 @@ void attrib_window_close(struct worker *w, struct agg_window *win)
 					agg_origin_merge(&c->dst_origin,
 							 &c->other->origin);
 				(void)agg_mix_merge(&c->mix, c->other->mix, d);
+				if (rateslots_merge(&c->rates[d],
+						    &c->other->rates[d],
+						    &win->geom) == -1)
+					win->rates_no_memory++;
 			} else {
 				not_counted += o->samples;
 			}
 		}
 		if (c->other != NULL) {
+			rateslots_fini(&c->other->rates[AGG_IN]);
+			rateslots_fini(&c->other->rates[AGG_OUT]);
 			agg_mix_free(c->other->mix);
 			free(c->other);
 			c->other = NULL;

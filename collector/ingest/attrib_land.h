@@ -221,6 +221,10 @@ ATTRIB_INLINE uint8_t attrib_side(struct worker *w, struct agg_window *win,
 		mix = &c->other->mix;
 	}
 	attrib_sampled_add(a, basis, p, est_bytes, est_packets);
+	/* by arrival: the slot's end takes it (agg_window_tick) */
+	if (p->to_ns != 0)
+		agg_rate_span(win, deferred ? &c->other->rates[d] : &c->rates[d],
+			      p->from_ns, p->to_ns, est_bytes);
 	if (who != NULL && who->bytes != 0) {
 		if (!deferred && mix_run_extends(&c->run[d], who))
 			c->run[d].bytes += who->bytes;

@@ -39,6 +39,9 @@ struct attrib_part {
 	double weight;	     /* packets each sampled one stands for */
 	uint64_t bytes;	     /* as exported / sampled, unscaled */
 	uint64_t packets;
+	/* the time the part's bytes crossed, for the rate slots (a flow
+	 * record placed by its times); to_ns 0: its arrival */
+	uint64_t from_ns, to_ns;
 	/* for the `out` side's breakdown by destination (rib_enrich.h):
 	 * an sFlow sample, or the destination of a record's part (NULL
 	 * when the record has none) */

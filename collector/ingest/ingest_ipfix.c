@@ -373,6 +373,7 @@ ATTRIB_INLINE void flow_part_forward(const struct ps_flow *f, uint32_t rate,
 	p->reason[AGG_OUT] = if_reason(f, FLOW_HAS_OUTPUT_IF, f->output_if);
 	p->basis = f->byte_basis;
 	p->flow_record = true;
+	p->from_ns = p->to_ns = 0; /* by arrival, unless placed by time */
 	p->rate_known = rate != 0;
 	p->from_pool = false;
 	p->rate = rate;
@@ -462,6 +463,9 @@ ATTRIB_INLINE unsigned flow_place(struct flow_ctx *x, const struct ps_addr *rout
 	}
 	nt = flow_apportion(start, end, n, f->start_ns, f->end_ns, bytes,
 			    packets, tp, &late);
+	/* placed by time: each window's slots take its part by time too */
+	p->from_ns = f->start_ns;
+	p->to_ns = f->end_ns > f->start_ns ? f->end_ns : f->start_ns;
 	for (unsigned k = 0; k < nt; k++) {
 		p->bytes = tp[k].bytes;
 		p->packets = tp[k].packets;
@@ -469,6 +473,7 @@ ATTRIB_INLINE unsigned flow_place(struct flow_ctx *x, const struct ps_addr *rout
 	}
 	p->bytes = bytes;
 	p->packets = packets;
+	p->from_ns = p->to_ns = 0;
 	return late			    ? FLOW_PLACED_BEFORE_OPEN :
 	       f->end_ns > end[n - 1] ? FLOW_PLACED_AFTER_CURRENT :
 					FLOW_PLACED_BY_TIME;

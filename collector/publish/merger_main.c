@@ -1,5 +1,6 @@
 /* merger_main.c - the merger thread: pop, merge, publish.  See
  * merger_main.h. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -140,14 +141,14 @@ static const struct agg_conn *entry_of(const struct merged_window *p,
  */
 static void configured_status(struct merger *m, const struct merged_window *p,
 			      const struct conn *c, const struct agg_conn *ac,
-			      double seconds, struct conn_sessions *s,
+			      struct conn_sessions *s,
 			      struct conn_status *st)
 {
 	const struct ps_config *cfg = window_config(m);
 	struct rib_registry *rib = m->nworkers > 0 ? m->workers[0].rib : NULL;
 	struct conn_health h;
 
-	conn_report_health(ac, c->capacity_bps, seconds, &h);
+	conn_report_health(ac, &h);
 	conn_report_probe_health(probe_join_find_conn(p->join, c->id), &h);
 	conn_report_derive(rib, c, &h, &cfg->status, p->start_ns, p->end_ns,
 			   s, st);
@@ -155,11 +156,10 @@ static void configured_status(struct merger *m, const struct merged_window *p,
 
 /* A connection_event for every configured connection whose status
  * changed with this window (conn_report.h). */
-static void publish_events(struct merger *m, const struct merged_window *p,
+static void publish_events(struct merger *m, struct merged_window *p,
 			   struct conn_sessions *s)
 {
 	const struct conn_registry *reg = window_config(m)->registry;
-	double seconds = (double)(p->end_ns - p->start_ns) / 1e9;
 	const struct conn *conns;
 	struct conn_status st;
 	size_t n;
@@ -167,15 +167,46 @@ static void publish_events(struct merger *m, const struct merged_window *p,
 	if (reg == NULL)
 		return;
 	conns = conn_registry_conns(reg, &n);
+	free(p->statuses);
+	p->nstatuses = 0;
+	p->statuses = n > 0 ? calloc(n, sizeof(*p->statuses)) : NULL;
 	for (size_t i = 0; i < n; i++) {
 		const struct conn *c = &conns[i];
 
-		configured_status(m, p, c, entry_of(p, c), seconds, s, &st);
+		configured_status(m, p, c, entry_of(p, c), s, &st);
+		if (p->statuses != NULL) {
+			struct conn_status_gauge *g = &p->statuses[p->nstatuses++];
+
+			snprintf(g->id, sizeof(g->id), "%s", c->id);
+			g->status = (uint8_t)st.code;
+			g->availability = st.availability;
+		}
 		jbuf_reset(&m->json);
 		if (conn_report_event(&m->conn_report, &m->json, c, s, &st,
 				      p->start_ns, p->end_ns))
 			publish(m, MSG_CONNECTION_EVENT, c->id);
 	}
+}
+
+/*
+ * The published figures of connection c, the i-th of window p
+ * (conn_rates.h): its router's heard part of the window, the configured
+ * capacity (0 none).  Without memory for them, none (published null).
+ */
+static void rates_fill(struct merged_window *p, struct agg_conn *c,
+		       uint32_t i, const struct msg_cover *cover,
+		       uint64_t capacity_bps)
+{
+	struct rateslots_geom g = p->geom;
+
+	c->rates_out = NULL;
+	if (p->rates_out == NULL)
+		return;
+	if (cover != NULL)
+		rateslots_geom_observe(&g, cover->from_ns,
+				       cover->to_ns ? cover->to_ns : p->end_ns);
+	conn_rates_compute(c, &g, capacity_bps, &p->rates_out[i]);
+	c->rates_out = &p->rates_out[i];
 }
 
 static void publish_window(struct merger *m, struct merged_window *p)
@@ -208,6 +239,9 @@ static void publish_window(struct merger *m, struct merged_window *p)
 	/* on p: the connections' status and the /metrics snapshot read it */
 	join = p->join = probe_join_build(m, p);
 	v = sorted_entries(&p->conns, conn_cmp);
+	free(p->rates_out);
+	p->rates_out = calloc(p->conns.count ? p->conns.count : 1,
+			      sizeof(*p->rates_out));
 	for (uint32_t i = 0; v != NULL && i < p->conns.count; i++) {
 		const struct agg_conn *c = v[i];
 		const struct router_cover *rc =
@@ -216,22 +250,21 @@ static void publish_window(struct merger *m, struct merged_window *p)
 		const struct msg_probe_latency *probes =
 			probe_join_find(join, &c->key);
 
+		const struct conn *cc = configured_of(reg, c);
+
+		rates_fill(p, (struct agg_conn *)v[i], i,
+			   rc != NULL ? &rc->cover : NULL,
+			   cc != NULL ? cc->capacity_bps : 0);
 		if (agg_conn_is_empty(c) && probes == NULL)
 			continue;
-		const struct conn *cc =
-			sessions != NULL ? configured_of(reg, c) : NULL;
+		if (sessions == NULL)
+			cc = NULL;
 		struct msg_conn_status view = { sessions, &status };
 
 		conn_bgp_resolve(&m->bgp_memory, rib, v[i], p->end_ns, &bgp);
 		((struct agg_conn *)v[i])->bgp_state = conn_bgp_gauge(&bgp);
 		if (cc != NULL)
-			configured_status(m, p, cc, c,
-					  msg_cover_seconds(rc != NULL ?
-								    &rc->cover :
-								    NULL,
-							    p->start_ns,
-							    p->end_ns),
-					  sessions, &status);
+			configured_status(m, p, cc, c, sessions, &status);
 		jbuf_reset(&m->json);
 		msg_connection_metrics(&m->json, c, &bgp,
 				       cc != NULL ? &view : NULL, p->start_ns,
@@ -341,6 +374,7 @@ static struct merged_window *pending_for(struct merger *m, uint64_t start,
 	free_slot->used = true;
 	free_slot->start_ns = start;
 	free_slot->end_ns = end;
+	(void)rateslots_geom_init(&free_slot->geom, start, end, 0);
 	return free_slot;
 }
 
@@ -372,6 +406,7 @@ static void merge_window(struct merger *m, const struct agg_window *win)
 	m->totals.kernel_drops += win->kernel_drops;
 	m->totals.conns_refused += win->conns_refused;
 	m->totals.latency_no_memory += win->latency_no_memory;
+	m->totals.rates_no_memory += win->rates_no_memory;
 	m->totals.exporters_refused += win->exporters_refused;
 	junk_merge(&m->junk, &win->junk);
 	if (win->conns.count == 0 && win->exporters.count == 0 &&
@@ -396,6 +431,8 @@ static void merge_window(struct merger *m, const struct agg_window *win)
 			continue;
 		}
 		agg_conn_merge(dst, src);
+		if (agg_conn_rates_merge(dst, src, &p->geom) == -1)
+			m->totals.rates_no_memory++;
 		latency_merge(m, dst, (struct agg_conn *)e);
 	}
 	pos = 0;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "agg/conn_bgp.h"
+#include "agg/conn_rates.h"
 #include "agg/conn_status.h"
 #include "publish/messages.h"
 
@@ -130,18 +131,97 @@ static void counted_block(struct jbuf *j, const struct agg_counted *c)
 	json_obj_end(j);
 }
 
-/* Counters when they cover the window, else the sampled estimate. */
-static double best_bps(const struct agg_conn *c, int dir, double seconds,
-		       const char **source)
+/*
+ * A direction's per-interval rates (conn_rates.h): which intervals, their
+ * mean and 95th percentile; null when nothing covers the window.
+ */
+static void rate_block(struct jbuf *j, const struct conn_rate *r)
 {
-	const struct agg_counted *k = &c->counted[dir];
-
-	if (k->deltas > 0 && k->interval_ms > 0) {
-		*source = "counters";
-		return k->octets * 8000.0 / k->interval_ms;
+	if (r == NULL || r->source == CONN_RATE_NONE) {
+		json_null(j, "rate");
+		return;
 	}
-	*source = "samples";
-	return c->sampled[dir].est_bytes * 8.0 / seconds;
+	json_obj_begin(j, "rate");
+	json_str(j, "source", conn_rate_source_name(r->source));
+	json_str(j, "interval", r->source == CONN_RATE_COUNTERS ?
+					"counter_samples" :
+					"slots");
+	if (r->slot_ns > 0)
+		json_double(j, "slot_seconds", (double)r->slot_ns / 1e9, 3);
+	else
+		json_null(j, "slot_seconds");
+	json_u64(j, "intervals", r->st.intervals);
+	json_double(j, "covered_seconds", (double)r->st.covered_ns / 1e9, 3);
+	json_double(j, "mean_bits_per_second", r->st.mean_bps, 3);
+	json_double(j, "p95_bits_per_second", r->st.pct_bps, 3);
+	json_double(j, "max_bits_per_second", r->st.max_bps, 3);
+	json_u64(j, "coalesced", r->st.coalesced);
+	json_obj_end(j);
+}
+
+/* Mean and p95 over capacity; null when the capacity is unknown. */
+static void utilisation_block(struct jbuf *j, const struct conn_rates_out *r)
+{
+	static const char *const key[2][3] = {
+		{ "in", "in_p95", "in_source" },
+		{ "out", "out_p95", "out_source" },
+	};
+
+	if (r == NULL || r->capacity_bps == 0) {
+		json_null(j, "utilisation");
+		return;
+	}
+	json_obj_begin(j, "utilisation");
+	for (int d = AGG_IN; d <= AGG_OUT; d++) {
+		const struct conn_rate *x = &r->dir[d];
+		const char *src = conn_rate_source_name(x->source);
+
+		json_double(j, key[d][0], x->util_mean >= 0 ? x->util_mean : 0,
+			    6);
+		json_double(j, key[d][1], x->util_p95 >= 0 ? x->util_p95 : 0,
+			    6);
+		if (src != NULL)
+			json_str(j, key[d][2], src);
+		else
+			json_null(j, key[d][2]);
+	}
+	json_obj_end(j);
+}
+
+/* What came in and was dropped (conn_rates.h); null when nothing was. */
+static void drops_block(struct jbuf *j, const struct agg_conn *c,
+			const struct conn_rates_out *r)
+{
+	const struct agg_drops *d = c->drops;
+	char code[16];
+
+	if (d == NULL || r == NULL || d->est_packets <= 0) {
+		json_null(j, "drops");
+		return;
+	}
+	json_obj_begin(j, "drops");
+	json_str(j, "direction", "in");
+	json_double(j, "packets", d->est_packets, 3);
+	if (r->drop_pct >= 0)
+		json_double(j, "drop_pct", r->drop_pct, 6);
+	else
+		json_null(j, "drop_pct");
+	json_u64(j, "discard_samples", d->discard_samples);
+	json_u64(j, "discarded_flow_samples", d->flow_samples);
+	json_obj_begin(j, "reasons");
+	for (uint32_t i = 0; i < d->n; i++) {
+		const char *name = conn_drop_reason_name(d->reason[i].code);
+
+		if (name == NULL) {
+			snprintf(code, sizeof(code), "%u", d->reason[i].code);
+			name = code;
+		}
+		json_double(j, name, d->reason[i].packets, 3);
+	}
+	if (d->other_packets > 0)
+		json_double(j, "other", d->other_packets, 3);
+	json_obj_end(j);
+	json_obj_end(j);
 }
 
 static const char *status_name(bool known, bool up)
@@ -181,8 +261,7 @@ void msg_connection_metrics(struct jbuf *j, const struct agg_conn *c,
 	static const char *const dir_name[2] = { "in", "out" };
 	double seconds = msg_cover_seconds(cover, start_ns, end_ns);
 	char router[64];
-	const char *src[2];
-	double bps[2];
+	const struct conn_rates_out *r = c->rates_out;
 
 	msg_connection_id(&c->key, key, keylen);
 	msg_head(j, MSG_CONNECTION_METRICS, start_ns, end_ns);
@@ -195,27 +274,23 @@ void msg_connection_metrics(struct jbuf *j, const struct agg_conn *c,
 		 status_name(c->has_status, c->if_status & 1));
 	json_str(j, "oper_status",
 		 status_name(c->has_status, c->if_status & 2));
-	if (c->has_status && c->if_speed > 0)
-		json_u64(j, "capacity_bps", c->if_speed);
-	else
+	if (r != NULL && r->capacity_bps > 0) {
+		json_u64(j, "capacity_bps", r->capacity_bps);
+		json_str(j, "capacity_source",
+			 conn_capacity_source_name(r->capacity_source));
+	} else {
 		json_null(j, "capacity_bps");
+		json_null(j, "capacity_source");
+	}
 	for (int d = AGG_IN; d <= AGG_OUT; d++) {
-		bps[d] = best_bps(c, d, seconds, &src[d]);
 		json_obj_begin(j, dir_name[d]);
 		counted_block(j, &c->counted[d]);
 		sampled_block(j, &c->sampled[d], c->basis[d], seconds);
+		rate_block(j, r != NULL ? &r->dir[d] : NULL);
 		json_obj_end(j);
 	}
-	if (c->has_status && c->if_speed > 0) {
-		json_obj_begin(j, "utilisation");
-		json_double(j, "in", bps[AGG_IN] / (double)c->if_speed, 6);
-		json_double(j, "out", bps[AGG_OUT] / (double)c->if_speed, 6);
-		json_str(j, "in_source", src[AGG_IN]);
-		json_str(j, "out_source", src[AGG_OUT]);
-		json_obj_end(j);
-	} else {
-		json_null(j, "utilisation");
-	}
+	utilisation_block(j, r);
+	drops_block(j, c, r);
 	json_u64(j, "counter_samples", c->counter_samples);
 	json_u64(j, "counter_resets", c->counter_resets);
 	agg_origin_json(j, "out_dst_origin_as", &c->dst_origin);

@@ -220,6 +220,7 @@ static void worker_close_win(struct worker *w, struct agg_window *win,
 {
 	if (!filled)
 		fill_last_status(w, win);
+	agg_window_slots_flush(win); /* before the other sides fold in */
 	attrib_window_close(w, win);
 	worker_expire_state(w);
 	ingest_flow_window_close(w, win);
@@ -250,6 +251,7 @@ static void worker_retire(struct worker *w)
 		return;
 	}
 	fill_last_status(w, win);
+	agg_window_slots_flush(win); /* its samples are over */
 	if (w->held_count == PS_MAX_OPEN_WINDOWS)
 		worker_close_oldest_held(w); /* the cap, before the grace */
 	w->held[w->held_count++] = win;
@@ -264,14 +266,13 @@ void worker_advance(struct worker *w, uint64_t now_ns)
 	while (w->held_count > 0 &&
 	       now_ns >= w->held[0]->end_ns + w->grace_ns)
 		worker_close_oldest_held(w);
-	if (w->win == NULL) {
+	if (w->win != NULL && now_ns >= w->win->end_ns)
+		worker_retire(w);
+	if (w->win == NULL)
 		w->win = worker_open(w, now_ns);
-		return;
-	}
-	if (now_ns < w->win->end_ns)
-		return;
-	worker_retire(w);
-	w->win = worker_open(w, now_ns);
+	/* the slot of the window's rates that samples land in now */
+	if (w->win != NULL)
+		agg_window_tick(w->win, now_ns);
 }
 
 void worker_finish(struct worker *w)
