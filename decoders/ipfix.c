@@ -114,11 +114,13 @@ static uint8_t iana_dest(uint16_t ie)
 	case 50:
 		return IPFIX_D_OPT_RANDOM_INTERVAL;
 	case 56:
-	case 81:
 		return IPFIX_D_SRC_MAC;
-	case 57:
+	case 81:
+		return IPFIX_D_POST_SRC_MAC;
 	case 80:
 		return IPFIX_D_DST_MAC;
+	case 57:
+		return IPFIX_D_POST_DST_MAC;
 	case 58:
 	case 243:
 		return IPFIX_D_VLAN;
@@ -601,6 +603,8 @@ static void field_store(struct ps_flow *f, struct ipfix_options *o,
 		break;
 	case IPFIX_D_SRC_MAC:
 	case IPFIX_D_DST_MAC:
+	case IPFIX_D_POST_SRC_MAC:
+	case IPFIX_D_POST_DST_MAC:
 		if (len != 6)
 			goto bad_len;
 		break;
@@ -831,10 +835,28 @@ static void field_store(struct ps_flow *f, struct ipfix_options *o,
 	case IPFIX_D_SRC_MAC:
 		memcpy(f->src_mac, v, 6);
 		f->present |= FLOW_HAS_SRC_MAC;
+		f->mac_from |= FLOW_MAC_SRC;
 		break;
 	case IPFIX_D_DST_MAC:
 		memcpy(f->dst_mac, v, 6);
 		f->present |= FLOW_HAS_DST_MAC;
+		f->mac_from |= FLOW_MAC_DST;
+		break;
+	case IPFIX_D_POST_SRC_MAC:
+		memcpy(f->post_src_mac, v, 6);
+		f->mac_from |= FLOW_MAC_POST_SRC;
+		if (!(f->mac_from & FLOW_MAC_SRC)) { /* src_mac: 56, else 81 */
+			memcpy(f->src_mac, v, 6);
+			f->present |= FLOW_HAS_SRC_MAC;
+		}
+		break;
+	case IPFIX_D_POST_DST_MAC:
+		memcpy(f->post_dst_mac, v, 6);
+		f->mac_from |= FLOW_MAC_POST_DST;
+		if (!(f->mac_from & FLOW_MAC_DST)) { /* dst_mac: 80, else 57 */
+			memcpy(f->dst_mac, v, 6);
+			f->present |= FLOW_HAS_DST_MAC;
+		}
 		break;
 	case IPFIX_D_VLAN:
 		f->vlan = (uint16_t)x;
@@ -1011,6 +1033,7 @@ static uint32_t frame_fill(struct ps_flow *f, struct dec_stats *st)
 		memcpy(f->src_mac, pi.src_mac, 6);
 		memcpy(f->dst_mac, pi.dst_mac, 6);
 		f->present |= FLOW_HAS_SRC_MAC | FLOW_HAS_DST_MAC;
+		f->mac_from |= FLOW_MAC_FRAME;
 	}
 	if (pi.vlan_count > 0 && !(f->present & FLOW_HAS_VLAN)) {
 		f->vlan = pi.vlan[0];

@@ -14,6 +14,8 @@
 
 #include "peerscope/addr.h"
 
+struct conn_registry; /* conn/registry.h: above this layer, by pointer */
+
 #define PS_MAX_WORKERS 64
 #define PS_MAX_LISTEN  24 /* 3 protocols x 2 defaults leave room for 18 */
 #define PS_CFG_MAX_KEYS 128	   /* rows of the key table, at most */
@@ -219,6 +221,12 @@ struct ps_config {
 	 * conn/registry.c from `path`; config_load() only notes its line.
 	 */
 	uint32_t connections_line;	 /* 0 = no `connections:` key */
+	/*
+	 * The registry built from this configuration (conn/registry.h) by
+	 * main.c at start-up and on SIGHUP; NULL = none.  Read-only once
+	 * published; freed with the configuration's generation.
+	 */
+	const struct conn_registry *registry;
 	char ixf_member_export[256];	 /* IX-F Member Export, "-" = none */
 	char peeringdb_netixlan[256];	 /* PeeringDB netixlan, "-" = none */
 };

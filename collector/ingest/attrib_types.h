@@ -45,7 +45,34 @@ struct attrib_part {
 	const struct sflow_flow_sample *sflow;
 	const struct ps_addr *dst;
 	bool direction_invalid; /* a direction was sent, neither 0 nor 1 */
+	/*
+	 * Exchange ports (attrib_peer.c): the peer's MAC on each side when
+	 * the record shows the frame as it crossed that side (the source
+	 * MAC of side AGG_IN, the destination MAC of AGG_OUT), else NULL;
+	 * a record's source address and its own BGP next hop (IPFIX 18/63),
+	 * NULL when absent (an sFlow sample's addresses come from `sflow`).
+	 */
+	const uint8_t *peer_mac[2];
+	const struct ps_addr *src;
+	const struct ps_addr *bgp_next_hop;
 };
+
+/*
+ * Whether a frame seen at side `seen` (AGG_IN, AGG_OUT, or
+ * ATTRIB_METERED_NONE: not stated) shows side d of a part whose sides'
+ * reasons are `reason` (ATTRIB_NONE: the side has an interface).  Not
+ * stated: the one side with an interface; with both, the side it entered
+ * by (ingress sampling is the common case).
+ */
+static inline bool attrib_frame_is_side(uint8_t seen, int d,
+					const uint8_t reason[2])
+{
+	if (seen != ATTRIB_METERED_NONE)
+		return seen == d;
+	if (reason[!d] != ATTRIB_NONE)
+		return reason[d] == ATTRIB_NONE;
+	return d == 0 /* AGG_IN */;
+}
 
 /*
  * Interface sides a router meters, known as records arrive: a side is

@@ -33,8 +33,52 @@ static int conn_cmp(const void *a, const void *b)
 
 	if (c != 0)
 		return c;
-	return x->key.ifindex < y->key.ifindex ? -1 :
-	       x->key.ifindex > y->key.ifindex ? 1 : 0;
+	if (x->key.ifindex != y->key.ifindex)
+		return x->key.ifindex < y->key.ifindex ? -1 : 1;
+	return x->key.peer < y->key.peer ? -1 : x->key.peer > y->key.peer;
+}
+
+/*
+ * Every configured connection is published every window, traffic or
+ * not: an entry (zero) for each one on a port given by address and
+ * ifIndex that the window lacks.
+ */
+static void configured_entries(struct merged_window *p)
+{
+	const struct conn *conns;
+	size_t n;
+
+	conns = conn_registry_conns(p->registry, &n);
+	for (size_t i = 0; i < n; i++) {
+		const struct conn *k = &conns[i];
+		struct conn_key key;
+		struct agg_conn *c;
+		bool created;
+
+		if (k->router_addr.af == 0 || k->ifindex == 0)
+			continue; /* named: found only once it is seen */
+		memset(&key, 0, sizeof(key));
+		key.router = k->router_addr;
+		key.ifindex = k->ifindex;
+		for (int share = 0; share <= (k->kind == CONN_EXCHANGE); share++) {
+			key.peer = share ? k->index + 1 : 0;
+			c = htab_insert(&p->conns, &key, &created);
+			if (c != NULL && created) {
+				c->port = k->port;
+				c->pinned = true;
+			}
+		}
+	}
+}
+
+/* The window's entry of `c`'s port (share 0) or of its unattributed. */
+static const struct agg_conn *sibling(const struct merged_window *p,
+				      const struct agg_conn *c, uint32_t peer)
+{
+	struct conn_key key = c->key;
+
+	key.peer = peer;
+	return htab_find(&p->conns, &key);
 }
 
 static int exporter_cmp(const void *a, const void *b)
@@ -118,22 +162,36 @@ static void publish_window(struct merger *m, struct merged_window *p)
 	m->totals.conns_folded += p->other.conns_folded;
 	m->totals.exporters_folded += p->other.exporters_folded;
 
+	if (p->registry != NULL)
+		configured_entries(p);
 	v = sorted_entries(&p->conns, conn_cmp);
 	for (uint32_t i = 0; v != NULL && i < p->conns.count; i++) {
 		const struct agg_conn *c = v[i];
 		const struct router_cover *rc =
 			have_covers ? htab_find(&covers, &c->key.router) :
 				      NULL;
+		enum msg_entry_kind kind = msg_entry_kind(c);
+		struct msg_conn x = {
+			.c = c,
+			.port = kind == MSG_ENTRY_EXCHANGE ? sibling(p, c, 0) : c,
+			.unattributed =
+				kind == MSG_ENTRY_EXCHANGE_PORT ?
+					sibling(p, c, AGG_PEER_UNATTRIBUTED) :
+					NULL,
+			.bgp = &bgp,
+			.start_ns = p->start_ns,
+			.end_ns = p->end_ns,
+			.cover = rc != NULL ? &rc->cover : NULL,
+		};
 
-		if (agg_conn_is_empty(c))
+		/* a port's unattributed share is in the port's message */
+		if (kind == MSG_ENTRY_UNATTRIBUTED ||
+		    (kind == MSG_ENTRY_DISCOVERED && agg_conn_is_empty(c)))
 			continue;
 		conn_bgp_resolve(&m->bgp_memory, rib, v[i], p->end_ns, &bgp);
 		((struct agg_conn *)v[i])->bgp_state = conn_bgp_gauge(&bgp);
 		jbuf_reset(&m->json);
-		msg_connection_metrics(&m->json, c, &bgp, p->start_ns,
-				       p->end_ns,
-				       rc != NULL ? &rc->cover : NULL, key,
-				       sizeof(key));
+		msg_connection_metrics(&m->json, &x, key, sizeof(key));
 		publish(m, MSG_CONNECTION_METRICS, key);
 	}
 	free(v);
@@ -251,6 +309,9 @@ static void merge_window(struct merger *m, const struct agg_window *win)
 	if (p == NULL)
 		return;
 	p->kernel_drops[win->worker % PS_MAX_WORKERS] += win->kernel_drops;
+	if (p->registry == NULL)
+		p->registry = win->registry;
+	p->peers_refused += win->peers_refused;
 	p->final |= win->final;
 	p->other.conns_refused += win->conns_refused;
 	p->other.exporters_refused += win->exporters_refused;

@@ -122,7 +122,7 @@ void stats_merger_tick(struct stats_hub *h, struct merger *m, uint64_t now_ns)
 static void conn_gauge_fill(struct conn_gauge *g, const struct agg_conn *c,
 			    double seconds)
 {
-	msg_connection_id(&c->key, g->id, sizeof(g->id));
+	msg_connection_id(c, g->id, sizeof(g->id));
 	for (int d = AGG_IN; d <= AGG_OUT; d++) {
 		const struct agg_counted *k = &c->counted[d];
 

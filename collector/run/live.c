@@ -42,6 +42,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "conn/registry.h"
 #include "base/config_diff.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -170,6 +171,7 @@ static void reload(struct live *l, live_reload_fn fn, void *ctx)
 			  CFGPUB_MAX_GENS);
 		if (l->http_on)
 			bump(&l->http.reloads_failed);
+		conn_registry_free((struct conn_registry *)fresh->registry);
 		free(fresh);
 		goto reopen;
 	}

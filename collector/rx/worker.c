@@ -156,8 +156,11 @@ static struct agg_window *worker_open(struct worker *w, uint64_t now_ns)
 		win = agg_window_new(w->id, start_ns, start_ns + cw.window_ns,
 				     cw.max_conns, cw.max_exporters);
 	}
-	if (win != NULL)
+	if (win != NULL) {
 		win->pins = &w->allow; /* udp.allow's single addresses */
+		win->registry = w->cfgpub != NULL ? cw.registry :
+						    w->cfg->registry;
+	}
 	return win;
 }
 

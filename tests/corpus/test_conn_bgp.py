@@ -209,7 +209,7 @@ class SchemaCheck:
             rep.check("python3-jsonschema is installed", False)
             return
         with open(os.path.join(folder,
-                               "connection_metrics.v1.schema.json")) as f:
+                               "connection_metrics.v2.schema.json")) as f:
             self.validator = jsonschema.Draft202012Validator(
                 json.load(f), format_checker=jsonschema.FormatChecker())
 

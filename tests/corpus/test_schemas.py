@@ -211,7 +211,7 @@ def main():
             bad2 = dict(m, window=dict(m["window"], start="yesterday"))
             rep.check("schema %s rejects an unknown field and a bad date-time"
                       % key, not v.is_valid(bad1) and not v.is_valid(bad2))
-        want = {"connection_metrics.v1", "exporter_health.v1",
+        want = {"connection_metrics.v2", "exporter_health.v1",
                 "window_other.v1"}
         rep.check("corpus: every window message type was seen and validated",
                   want <= sch.seen_types, "seen %r" % sorted(sch.seen_types))
