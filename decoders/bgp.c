@@ -196,7 +196,7 @@ static int open_caps_decode(struct cur *c, struct bgp_open *o,
 int bgp_open_decode(struct cur *c, struct bgp_open *o, struct dec_stats *st)
 {
 	struct cur body, params;
-	uint8_t type, opt_len;
+	uint8_t type, opt_len, peek;
 	bool extended = false;
 
 	memset(o, 0, sizeof(*o));
@@ -210,7 +210,7 @@ int bgp_open_decode(struct cur *c, struct bgp_open *o, struct dec_stats *st)
 	    cur_u32(&body, &o->bgp_id) == -1 ||
 	    cur_u8(&body, &opt_len) == -1)        /* 255: RFC 9072 maybe */
 		return dec_fail(st, DEC_BGP_OPEN_TRUNCATED);
-	if (opt_len == 255 && cur_left(&body) >= 1 && body.p[0] == 255) {
+	if (opt_len == 255 && cur_peek_u8(&body, &peek) == 0 && peek == 255) {
 		uint8_t ff;
 		uint16_t elen;
 
@@ -463,7 +463,7 @@ int bgp_nlri_next(struct cur *c, const struct bgp_nlri_block *b,
 		return 0;
 	if (nlri_entry(c, b->afi, b->safi, addpath, withdraw, p, st) == -1) {
 		/* the rest of the block is unreadable: end the walk */
-		c->left = 0;
+		cur_abandon(c);
 		return -1;
 	}
 	return 1;
@@ -491,10 +491,10 @@ int bgp_attrs_shared(const uint8_t *attrs, size_t alen, uint8_t *out,
 
 	cur_init(&c, attrs, alen);
 	while (!cur_is_empty(&c)) {
-		const uint8_t *start = c.p;
+		struct cur start = c;
 		uint8_t flags, type, len8, nhl;
 		uint16_t len;
-		struct cur v;
+		struct cur v, head;
 		size_t keep;
 
 		if (cur_u8(&c, &flags) == -1 || cur_u8(&c, &type) == -1)
@@ -512,17 +512,19 @@ int bgp_attrs_shared(const uint8_t *attrs, size_t alen, uint8_t *out,
 		if (type == ATTR_MP_UNREACH)
 			continue;
 		if (type != ATTR_MP_REACH) {
-			keep = (size_t)(c.p - start);
-			if (n + keep > outcap)
+			keep = cur_consumed(&start, &c);
+			if (n + keep > outcap ||
+			    cur_bytes(&start, out + n, keep) == -1)
 				return -1;
-			memcpy(out + n, start, keep);
 			n += keep;
 			continue;
 		}
 		/* AFI (2), SAFI (1), next hop length (1), next hop, reserved */
 		if (len < 4)
 			return -1;
-		nhl = v.p[3];
+		head = v;
+		if (cur_skip(&head, 3) == -1 || cur_u8(&head, &nhl) == -1)
+			return -1;
 		keep = (size_t)4 + nhl + 1;
 		if (keep > len || n + 4 + keep > outcap)
 			return -1;
@@ -530,7 +532,8 @@ int bgp_attrs_shared(const uint8_t *attrs, size_t alen, uint8_t *out,
 		out[n++] = type;
 		out[n++] = (uint8_t)(keep >> 8);
 		out[n++] = (uint8_t)keep;
-		memcpy(out + n, v.p, keep);
+		if (cur_bytes(&v, out + n, keep) == -1)
+			return -1;
 		n += keep;
 	}
 	return (int)n;

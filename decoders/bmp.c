@@ -457,7 +457,7 @@ static int mirroring_decode(struct cur *c, struct bmp_msg *m,
 		    cur_u16(c, &t.len) == -1 ||      /* value length */
 		    cur_sub(c, t.len, &v) == -1)
 			return dec_fail(st, DEC_BMP_MIRROR_TRUNCATED);
-		t.value = v.p;
+		t.value = cur_data(&v);
 		tlv_keep(m, &t, st);
 		/* "it MUST occur last in the list of TLVs" (§4.7) */
 		if (after_bgp)

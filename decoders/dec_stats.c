@@ -5,13 +5,13 @@
 
 static const char *const reason_names[DEC_REASON_COUNT] = {
 #define DEC_NAME(e, name, cls) [DEC_##e] = name,
-	DEC_REASONS(DEC_NAME)
+	DEC_REASONS(DEC_NAME, DEC_NAME)
 #undef DEC_NAME
 };
 
 static const enum dec_class reason_classes[DEC_REASON_COUNT] = {
 #define DEC_CLASS(e, name, cls) [DEC_##e] = cls,
-	DEC_REASONS(DEC_CLASS)
+	DEC_REASONS(DEC_CLASS, DEC_CLASS)
 #undef DEC_CLASS
 };
 

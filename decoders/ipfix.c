@@ -215,7 +215,15 @@ static uint8_t iana_dest(uint16_t ie)
 	case 533:
 	case 603:
 		return IPFIX_D_DELAY_SUM;
-	/* nProbe's v9 ids (NTOP_BASE 57472 + 123..125) */
+	/* nProbe's v9 ids (NTOP_BASE 57472 + 82..85, 123..125) */
+	case 57554:
+		return IPFIX_D_CLIENT_NW_SEC;
+	case 57555:
+		return IPFIX_D_CLIENT_NW_USEC;
+	case 57556:
+		return IPFIX_D_SERVER_NW_SEC;
+	case 57557:
+		return IPFIX_D_SERVER_NW_USEC;
 	case 57595:
 		return IPFIX_D_CLIENT_NW_MS;
 	case 57596:
@@ -262,6 +270,14 @@ uint8_t ipfix_field_dest(uint32_t pen, uint16_t ie, uint16_t len)
 		}
 	case 35632: /* ntop nProbe */
 		switch (ie) {
+		case 82:
+			return IPFIX_D_CLIENT_NW_SEC;
+		case 83:
+			return IPFIX_D_CLIENT_NW_USEC;
+		case 84:
+			return IPFIX_D_SERVER_NW_SEC;
+		case 85:
+			return IPFIX_D_SERVER_NW_USEC;
 		case 123:
 			return IPFIX_D_CLIENT_NW_MS;
 		case 124:
@@ -283,12 +299,25 @@ uint8_t ipfix_field_dest(uint32_t pen, uint16_t ie, uint16_t len)
 		if (ie == 70)
 			return IPFIX_D_SRT_US; /* npmServerResponseTime */
 		return IPFIX_D_SKIP;
-	case 9: /* Cisco AVC application response time */
-		if (ie == 9316)
+	case 9: /* Cisco AVC application response time (ms) */
+		switch (ie) {
+		case 9282:
+			return IPFIX_D_ART_NEW_CONNECTIONS;
+		case 9316:
 			return IPFIX_D_ART_CLIENT_NW_SUM;
-		if (ie == 9319)
+		case 9317:
+			return IPFIX_D_ART_CLIENT_NW_MAX;
+		case 9318:
+			return IPFIX_D_ART_CLIENT_NW_MIN;
+		case 9319:
 			return IPFIX_D_ART_SERVER_NW_SUM;
-		return IPFIX_D_SKIP;
+		case 9320:
+			return IPFIX_D_ART_SERVER_NW_MAX;
+		case 9321:
+			return IPFIX_D_ART_SERVER_NW_MIN;
+		default:
+			return IPFIX_D_SKIP;
+		}
 	default:
 		return IPFIX_D_SKIP;
 	}
@@ -526,7 +555,7 @@ static void add_extra(struct ps_flow *f, const struct ipfix_field *fd,
 
 static void latency_mark(struct ps_flow *f, enum flow_latency_has which)
 {
-	f->latency_present |= (uint16_t)which;
+	f->latency_present |= (uint32_t)which;
 	f->present |= FLOW_HAS_TCP_LATENCY;
 }
 
@@ -912,19 +941,23 @@ static void field_store(struct ps_flow *f, struct ipfix_options *o,
 			dec_count(st, DEC_IPFIX_SECTION_OCTETS_INVALID);
 		break;
 	case IPFIX_D_DELAY_MEAN:
-		f->path_delay_mean_us = (uint32_t)x;
+		f->path_delay_mean_us = clamp32(x);
+		f->latency_present |= FLOW_LAT_DELAY_MEAN;
 		f->present |= FLOW_HAS_PATH_DELAY;
 		break;
 	case IPFIX_D_DELAY_MIN:
-		f->path_delay_min_us = (uint32_t)x;
+		f->path_delay_min_us = clamp32(x);
+		f->latency_present |= FLOW_LAT_DELAY_MIN;
 		f->present |= FLOW_HAS_PATH_DELAY;
 		break;
 	case IPFIX_D_DELAY_MAX:
-		f->path_delay_max_us = (uint32_t)x;
+		f->path_delay_max_us = clamp32(x);
+		f->latency_present |= FLOW_LAT_DELAY_MAX;
 		f->present |= FLOW_HAS_PATH_DELAY;
 		break;
 	case IPFIX_D_DELAY_SUM:
 		f->path_delay_sum_us = x;
+		f->latency_present |= FLOW_LAT_DELAY_SUM;
 		f->present |= FLOW_HAS_PATH_DELAY;
 		break;
 	case IPFIX_D_CLIENT_NW_MS:
@@ -946,6 +979,47 @@ static void field_store(struct ps_flow *f, struct ipfix_options *o,
 	case IPFIX_D_ART_SERVER_NW_SUM:
 		f->art_server_nw_sum_ms = (uint32_t)x;
 		latency_mark(f, FLOW_LAT_ART_SERVER);
+		break;
+	case IPFIX_D_ART_CLIENT_NW_MIN:
+		f->art_client_nw_min_ms = clamp32(x);
+		latency_mark(f, FLOW_LAT_ART_CLIENT_MIN);
+		break;
+	case IPFIX_D_ART_CLIENT_NW_MAX:
+		f->art_client_nw_max_ms = clamp32(x);
+		latency_mark(f, FLOW_LAT_ART_CLIENT_MAX);
+		break;
+	case IPFIX_D_ART_SERVER_NW_MIN:
+		f->art_server_nw_min_ms = clamp32(x);
+		latency_mark(f, FLOW_LAT_ART_SERVER_MIN);
+		break;
+	case IPFIX_D_ART_SERVER_NW_MAX:
+		f->art_server_nw_max_ms = clamp32(x);
+		latency_mark(f, FLOW_LAT_ART_SERVER_MAX);
+		break;
+	case IPFIX_D_ART_NEW_CONNECTIONS:
+		f->art_new_connections = clamp32(x);
+		latency_mark(f, FLOW_LAT_ART_COUNT);
+		break;
+	/* seconds and microseconds of one delay, in either order; a
+	 * microseconds part of a second or more is the exporter's error,
+	 * kept (the delay is then checked against the bound) */
+	case IPFIX_D_CLIENT_NW_SEC:
+		f->client_nw_delay_us += (x > UINT32_MAX ? UINT32_MAX : x) *
+					 1000000ULL;
+		latency_mark(f, FLOW_LAT_CLIENT_NW_PAIR);
+		break;
+	case IPFIX_D_CLIENT_NW_USEC:
+		f->client_nw_delay_us += clamp32(x);
+		latency_mark(f, FLOW_LAT_CLIENT_NW_PAIR);
+		break;
+	case IPFIX_D_SERVER_NW_SEC:
+		f->server_nw_delay_us += (x > UINT32_MAX ? UINT32_MAX : x) *
+					 1000000ULL;
+		latency_mark(f, FLOW_LAT_SERVER_NW_PAIR);
+		break;
+	case IPFIX_D_SERVER_NW_USEC:
+		f->server_nw_delay_us += clamp32(x);
+		latency_mark(f, FLOW_LAT_SERVER_NW_PAIR);
 		break;
 	case IPFIX_D_RTT_US:
 		f->rtt_us = (uint32_t)x;
@@ -1431,10 +1505,10 @@ static int header_decode(struct cur *c, struct ipfix_msg *m,
 		    cur_u32(c, &m->domain) == -1)	 /* obs. domain */
 			return dec_fail(st, DEC_IPFIX_HEADER_TRUNCATED);
 		/* The length covers the header; validate before subtracting. */
+		/* ignore bytes after it */
 		if (mlen < IPFIX_HEADER_LEN ||
-		    (size_t)mlen - IPFIX_HEADER_LEN > cur_left(c))
+		    cur_truncate(c, (size_t)mlen - IPFIX_HEADER_LEN) == -1)
 			return dec_fail(st, DEC_IPFIX_LENGTH_INVALID);
-		c->left = mlen - IPFIX_HEADER_LEN; /* ignore bytes after it */
 		return 0;
 	}
 	if (version == NFV9_VERSION) {
@@ -1497,8 +1571,9 @@ int ipfix_decode(struct ipfix_cache *tc, const struct ps_addr *exporter,
 			return 0;
 		}
 		if (set_id >= 256) {
-			(void)ipfix_decode_data_set(tc, m, set_id, body.p,
-						    body.left, h, st);
+			(void)ipfix_decode_data_set(
+				tc, m, set_id, cur_data(&body),
+				cur_left(&body), h, st);
 		} else if (set_id == (v9 ? 0 : 2)) {
 			template_set(tc, m, &body, false, h, st);
 		} else if (set_id == (v9 ? 1 : 3)) {

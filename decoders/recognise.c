@@ -29,7 +29,6 @@
 #define IPFIX_VERSION	   10
 #define NETFLOW5_HDR_LEN   24
 #define NETFLOW5_REC_LEN   48
-#define NETFLOW5_MAX_COUNT 30
 #define NETFLOW9_HDR_LEN   20
 #define IPFIX_HDR_LEN	   16
 #define SET_HDR_LEN	   4
@@ -165,7 +164,7 @@ static enum recognise_proto datagram_netflow5(struct cur c,
 
 	if (cur_u16(&c, &version) == -1 || /* 5 */
 	    cur_u16(&c, &count) == -1 ||   /* records */
-	    count == 0 || count > NETFLOW5_MAX_COUNT ||
+	    count == 0 || count > NF5_MAX_RECORDS ||
 	    cur_skip(&c, NETFLOW5_HDR_LEN - 4) == -1)
 		return refuse(why, DEC_CAPTURE_UDP_UNRECOGNISED_HEADER);
 	need = (size_t)count * NETFLOW5_REC_LEN;

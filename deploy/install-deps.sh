@@ -12,6 +12,8 @@ packages=(
 	# tests, sanitizers and fuzzing
 	libcmocka-dev clang llvm libclang-rt-14-dev
 	python3 python3-jsonschema
+	# the independent decoder the tests take their truth from
+	tshark
 	# independent Kafka consumers for the Kafka end-to-end tests and demo;
 	# python3-lz4: kafka-python reads peerscope's default lz4 with it
 	kcat python3-kafka python3-lz4

@@ -33,12 +33,12 @@ void agg_window_free(struct agg_window *win)
 {
 	if (win == NULL)
 		return;
-	if (win->conn_others != 0) { /* a window dropped before its close */
+	{
 		struct agg_conn *c;
 		uint32_t pos = 0;
 
 		while ((c = htab_next(&win->conns, &pos)) != NULL)
-			free(c->other);
+			agg_conn_release(c);
 	}
 	htab_fini(&win->conns);
 	htab_fini(&win->exporters);
@@ -103,6 +103,17 @@ struct agg_conn *agg_peer_get(struct agg_window *win,
 	return c;
 }
 
+struct agg_conn *agg_conn_find(struct agg_window *win,
+			       const struct ps_addr *router, uint32_t ifindex)
+{
+	struct conn_key key;
+
+	memset(&key, 0, sizeof(key));
+	key.router = *router;
+	key.ifindex = ifindex;
+	return htab_find(&win->conns, &key);
+}
+
 struct agg_exporter *agg_exporter_get(struct agg_window *win,
 				      const struct exp_key *key,
 				      uint64_t now_ns)
@@ -125,6 +136,18 @@ struct agg_exporter *agg_exporter_get(struct agg_window *win,
 	if (now_ns > e->last_seen_ns)
 		e->last_seen_ns = now_ns;
 	return e;
+}
+
+struct agg_latency *agg_conn_latency(struct agg_window *win,
+				     struct agg_conn *c)
+{
+	if (c->lat == NULL) {
+		c->lat = agg_latency_new();
+		if (c->lat == NULL)
+			return NULL;
+		win->conn_latencies++;
+	}
+	return c->lat;
 }
 
 void agg_sampled_fold(struct agg_sampled *d, const struct agg_sampled *s)
@@ -178,6 +201,19 @@ void agg_conn_merge(struct agg_conn *dst, const struct agg_conn *src)
 		for (int b = 0; b < AGG_BY_COUNT; b++)
 			dst->by[d][b] += src->by[d][b];
 	agg_origin_merge(&dst->dst_origin, &src->dst_origin);
+	(void)agg_mix_merge(&dst->mix, src->mix, -1);
+}
+
+void agg_conn_release(struct agg_conn *c)
+{
+	agg_mix_free(c->mix);
+	c->mix = NULL;
+	if (c->other != NULL) /* a window dropped before its close */
+		agg_mix_free(c->other->mix);
+	free(c->other);
+	c->other = NULL;
+	agg_latency_free(c->lat);
+	c->lat = NULL;
 }
 
 void seq_counts_add(struct seq_counts *dst, const struct seq_counts *src)

@@ -18,6 +18,8 @@
 
 #include "agg/flow_health.h"
 #include "agg/junk.h"
+#include "agg/mix.h"
+#include "agg/latency.h"
 #include "agg/traffic.h"
 #include "base/htab.h"
 #include "base/netaddr.h"
@@ -87,6 +89,7 @@ struct agg_conn_other {
 	struct agg_sampled sampled[2]; /* enum agg_dir */
 	uint8_t basis[2];	       /* as agg_conn.basis */
 	struct agg_origin origin;      /* sampled[AGG_OUT]'s destinations */
+	struct agg_mix *mix;	       /* as agg_conn.mix, of sampled[] */
 };
 
 struct agg_conn {
@@ -100,11 +103,16 @@ struct agg_conn {
 	 * in this window.  Next to the key, whose line a lookup touched.
 	 */
 	struct agg_conn_other *other;
+	/* passive latency (latency.h), allocated at the first value; the
+	 * merger merges it and frees it with its window */
+	struct agg_latency *lat;
 	uint32_t router_slot; /* its router's state (attrib.h), 0 none */
 	bool metered[2];
 	/* 1 << enum flow_byte_basis of the bytes in sampled[d] (here, on
 	 * a line a lookup touched, not on one of its own) */
 	uint8_t basis[2];
+	/* top.n: the parts adding up before they go to `mix` (mix.h) */
+	struct mix_run run[2];
 	struct agg_sampled sampled[2]; /* enum agg_dir */
 	struct agg_counted counted[2];
 	uint64_t if_speed;        /* last ifSpeed, bits/s (0 unknown) */
@@ -113,6 +121,10 @@ struct agg_conn {
 	uint32_t counter_resets;  /* discontinuities: no delta taken */
 	bool has_status;
 	struct agg_origin dst_origin; /* "out" by origin AS (rib_enrich.h) */
+	/* By ASN and DSCP (mix.h), allocated at the first byte landed with
+	 * top.n > 0; owned by the table that holds the connection
+	 * (agg_conn_release). */
+	struct agg_mix *mix;
 	/*
 	 * Never folded away by a window cap: its router is named alone in
 	 * udp.allow (the connection registry, issue 11, will set it for
@@ -189,6 +201,9 @@ struct agg_window {
 	uint64_t kernel_drops;   /* SO_RXQ_OVFL drops on this worker's sockets */
 	uint64_t conns_refused;  /* connection cap reached */
 	uint32_t conn_others;    /* agg_conn.other allocated (attrib.c) */
+	uint64_t mixes_refused;  /* parts not in agg_conn.mix: no memory */
+	uint32_t conn_latencies; /* agg_conn.lat allocated */
+	uint64_t latency_no_memory; /* values lost: no agg_conn.lat */
 	uint64_t exporters_refused;
 	struct junk_table junk;  /* datagrams of no exporter (junk.h) */
 	/*
@@ -224,10 +239,18 @@ struct agg_conn *agg_conn_get(struct agg_window *win,
  */
 struct agg_conn *agg_peer_get(struct agg_window *win,
 			      const struct conn_key *port, uint32_t peer);
+/* The connection if it is in the window, else NULL (nothing made). */
+struct agg_conn *agg_conn_find(struct agg_window *win,
+			       const struct ps_addr *router, uint32_t ifindex);
 
 struct agg_exporter *agg_exporter_get(struct agg_window *win,
 				      const struct exp_key *key,
 				      uint64_t now_ns);
+
+/* The connection's latency figures, made at first use (NULL: out of
+ * memory, counted in latency_no_memory). */
+struct agg_latency *agg_conn_latency(struct agg_window *win,
+				     struct agg_conn *c);
 
 /* Add one block of sampled figures into another. */
 void agg_sampled_fold(struct agg_sampled *d, const struct agg_sampled *s);
@@ -242,11 +265,15 @@ static inline bool agg_conn_is_empty(const struct agg_conn *c)
 		if (c->sampled[d].samples != 0 || c->sampled[d].discards != 0 ||
 		    c->counted[d].deltas != 0)
 			return false;
-	return c->counter_samples == 0 && c->counter_resets == 0;
+	return c->counter_samples == 0 && c->counter_resets == 0 &&
+	       (c->lat == NULL || agg_latency_is_empty(c->lat));
 }
 
-/* Fold one window's figures into another (merger). */
+/* Fold one window's figures into another (merger); src keeps its own. */
 void agg_conn_merge(struct agg_conn *dst, const struct agg_conn *src);
+/* What a connection owns out of line (mix, other, latency), freed (before its table entry is
+ * removed or its table freed). */
+void agg_conn_release(struct agg_conn *c);
 void agg_exporter_merge(struct agg_exporter *dst,
 			const struct agg_exporter *src);
 

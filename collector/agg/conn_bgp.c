@@ -255,11 +255,15 @@ static void peer_json(struct jbuf *j, const struct conn_bgp *b,
 	json_obj_end(j);
 }
 
-void conn_bgp_json(struct jbuf *j, const struct conn_bgp *b, uint64_t end_ns)
+void conn_bgp_json(struct jbuf *j, const struct conn_bgp *b, uint64_t end_ns,
+		   const char *state)
 {
 	if (b == NULL || !b->feed) {
 		json_null(j, "bgp");
-		json_null(j, "bgp_state");
+		if (state != NULL)
+			json_str(j, "bgp_state", state);
+		else
+			json_null(j, "bgp_state");
 		return;
 	}
 	json_obj_begin(j, "bgp");
@@ -270,5 +274,5 @@ void conn_bgp_json(struct jbuf *j, const struct conn_bgp *b, uint64_t end_ns)
 	json_double(j, "looked_up_bytes", b->looked_up_bytes, 3);
 	json_double(j, "unjoined_bytes", b->unjoined_bytes, 3);
 	json_obj_end(j);
-	json_str(j, "bgp_state", conn_bgp_state(b));
+	json_str(j, "bgp_state", state != NULL ? state : conn_bgp_state(b));
 }

@@ -107,7 +107,9 @@ void conn_bgp_resolve(struct conn_bgp_memory *m, struct rib_registry *g,
 		      struct conn_bgp *out);
 
 struct jbuf;
-/* "bgp": {...} or null, then "bgp_state". */
-void conn_bgp_json(struct jbuf *j, const struct conn_bgp *b, uint64_t end_ns);
+/* "bgp": {...} or null, then "bgp_state": state, or when state is NULL
+ * conn_bgp_state(b) (null without a feed). */
+void conn_bgp_json(struct jbuf *j, const struct conn_bgp *b, uint64_t end_ns,
+		   const char *state);
 
 #endif /* PEERSCOPE_CONN_BGP_H */

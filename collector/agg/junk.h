@@ -20,8 +20,7 @@
 
 #include "peerscope/addr.h"
 #include "peerscope/dec_stats.h"
-
-#define JUNK_MAX_SOURCES 32
+#include "peerscope/limits.h"
 
 struct junk_source {
 	struct ps_addr source; /* af 0: every source past the cap */

@@ -51,9 +51,17 @@ static bool exporter_is_pinned(const void *e)
 	return ((const struct agg_exporter *)e)->pinned;
 }
 
+/* A folded connection's latency is not summed into `other`: a quantile
+ * of many connections' values means nothing. */
 static void conn_fold(void *into, const void *e)
 {
 	agg_conn_merge(into, e);
+	agg_conn_release((struct agg_conn *)e);
+}
+
+static void conn_release(void *e)
+{
+	agg_conn_release(e);
 }
 
 static void exporter_fold(void *into, const void *e)
@@ -65,8 +73,8 @@ static void exporter_fold(void *into, const void *e)
 static int cap_table(struct htab *h, uint32_t max,
 		     int (*rank)(const void *, const void *),
 		     bool (*is_pinned)(const void *),
-		     void (*fold)(void *, const void *), void *into,
-		     uint64_t *folded)
+		     void (*fold)(void *, const void *),
+		     void (*release)(void *), void *into, uint64_t *folded)
 {
 	uint32_t n = 0, pos = 0, keep = max;
 	uint8_t *keys;
@@ -93,8 +101,13 @@ static int cap_table(struct htab *h, uint32_t max,
 		memcpy(keys + (size_t)(i - keep) * h->key_len, v[i],
 		       h->key_len);
 	}
-	for (uint32_t i = 0; i < n - keep; i++)
-		htab_remove(h, htab_find(h, keys + (size_t)i * h->key_len));
+	for (uint32_t i = 0; i < n - keep; i++) {
+		void *gone = htab_find(h, keys + (size_t)i * h->key_len);
+
+		if (release != NULL)
+			release(gone);
+		htab_remove(h, gone);
+	}
 	*folded += n - keep;
 	free(v);
 	free(keys);
@@ -106,10 +119,10 @@ int window_caps_apply(struct htab *conns, struct htab *exporters,
 		      struct window_other *o)
 {
 	if (cap_table(conns, max_conns, conn_rank, conn_is_pinned, conn_fold,
-		      &o->conn, &o->conns_folded) == -1)
+		      conn_release, &o->conn, &o->conns_folded) == -1)
 		return -1;
 	return cap_table(exporters, max_exporters, exporter_rank,
-			 exporter_is_pinned, exporter_fold, &o->exp,
+			 exporter_is_pinned, exporter_fold, NULL, &o->exp,
 			 &o->exporters_folded);
 }
 

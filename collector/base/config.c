@@ -97,6 +97,7 @@ static void dump_value(const struct ps_config *cfg, const struct cfg_key *k,
 	char buf[64];
 	const char *sep = "";
 	uint32_t u, i;
+	double dv;
 	bool b;
 	int e;
 
@@ -107,6 +108,10 @@ static void dump_value(const struct ps_config *cfg, const struct cfg_key *k,
 	case CFG_SIZE:
 		memcpy(&u, field, sizeof(u));
 		fprintf(out, " %u", u);
+		break;
+	case CFG_DECIMAL:
+		memcpy(&dv, field, sizeof(dv));
+		fprintf(out, " %g", dv);
 		break;
 	case CFG_BOOL:
 		memcpy(&b, field, sizeof(b));

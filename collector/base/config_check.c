@@ -55,6 +55,7 @@ static int validate_key(const struct ps_config *cfg, const struct cfg_key *k,
 	const struct cfg_enum_name *n;
 	char expect[160];
 	uint32_t u, i;
+	double dv;
 	int e;
 
 	cfg_expect(k, expect, sizeof(expect));
@@ -74,6 +75,12 @@ static int validate_key(const struct ps_config *cfg, const struct cfg_key *k,
 		memcpy(&u, field, sizeof(u));
 		if (u < k->min || u > k->max || (k->pow2 && (u & (u - 1))))
 			return cfg_fail(src, k->name, "%u is not %s", u,
+					expect);
+		return 0;
+	case CFG_DECIMAL:
+		memcpy(&dv, field, sizeof(dv));
+		if (!(dv >= k->min && dv <= k->max))
+			return cfg_fail(src, k->name, "%g is not %s", dv,
 					expect);
 		return 0;
 	case CFG_STRING:

@@ -87,6 +87,9 @@ static const struct cfg_enum_name probe_icmp_socket_names[] = {
 #define KEY_SIZE(n, field, lo, hi, d, h) \
 	{ .name = n, .type = CFG_SIZE, .off = OFF(field), .min = lo, \
 	  .max = hi, .def = d, .help = h }
+#define KEY_DECIMAL(n, field, lo, hi, d, h) \
+	{ .name = n, .type = CFG_DECIMAL, .off = OFF(field), .min = lo, \
+	  .max = hi, .def = d, .help = h }
 #define KEY_BOOL(n, field, d, h) \
 	{ .name = n, .type = CFG_BOOL, .off = OFF(field), .def = d, .help = h }
 #define KEY_STRING(n, field, d, h) \
@@ -188,6 +191,15 @@ const struct cfg_key cfg_keys[] = {
 		"long is forgotten; 0 =\nnever. A full state table forgets "
 		"its least recently used entry, so\na new exporter always "
 		"gets a slot (peerscope_state_evicted_total)."),
+
+	KEY_SECTION("top",
+		"Who the traffic belongs to: per connection and direction, "
+		"the heaviest\nsource ASNs, destination ASNs and DSCP classes "
+		"by bytes (docs/connections.md)."),
+	KEY_UINT("top.n", top_n, 0, TOPN_MAX_N, "10",
+		"Entries published per list (0..15); the rest is summed as "
+		"`other`.\n0 turns the breakdown off (and its cost per "
+		"sample)."),
 
 	KEY_SECTION("output", "Where messages go."),
 	KEY_SECTION("output.json", "JSON lines: one message per line."),
@@ -405,6 +417,52 @@ const struct cfg_key cfg_keys[] = {
 		"(64KiB..1GiB): past this,\nthat router alone is no longer "
 		"read (TCP backpressure) until half of\nthem are out; others "
 		"keep flowing. Nothing is dropped."),
+
+	KEY_SECTION("status",
+		"A configured connection's `status` (up, down, degraded, "
+		"unknown) and its\n`status_reasons`, derived per window from "
+		"its BGP sessions over BMP and\nthe thresholds below; a "
+		"change publishes a connection_event message. See\n"
+		"docs/connections.md \"Status\"."),
+	KEY_SECTION("status.degraded",
+		"Sessions up, but a figure above one of these: `degraded` "
+		"with the reason.\n0 turns a threshold off."),
+	KEY_DECIMAL("status.degraded.utilisation_pct",
+		status.utilisation_pct, 0, 100, "90",
+		"Mean bits/s of the window in either direction, as a "
+		"percentage of the\nconnection's capacity (else the "
+		"interface's ifSpeed)."),
+	KEY_DECIMAL("status.degraded.errors_pct", status.errors_pct, 0, 100,
+		"0.1", "Interface errors plus discards (counter samples) in "
+		"either direction,\nas a percentage of that direction's "
+		"packets."),
+	KEY_DECIMAL("status.degraded.drop_pct", status.drop_pct, 0, 100, "1",
+		"Packets the router reports dropped (sFlow discarded-packet "
+		"samples,\nscaled by their sampling rate), as a percentage "
+		"of the connection's\npackets in."),
+	KEY_DECIMAL("status.degraded.probe_loss_pct", status.probe_loss_pct,
+		0, 100, "5", "Probe loss of any probe method of the "
+		"connection (loss_pct)."),
+	KEY_DECIMAL("status.degraded.probe_p99_ms", status.probe_p99_ms, 0,
+		600000, "0", "p99 RTT in ms of any probe method of the "
+		"connection; 0 (the\ndefault) = off: what is slow depends "
+		"on the distance."),
+	KEY_SECTION("latency",
+		"Passive latency from what the routers export (tcp_info, "
+		"device_transit,\npath_delay, app_network, tcp_handshake); "
+		"see docs/latency.md."),
+	KEY_UINT("latency.max_ms", latency.max_ms, 1, 600000, "60000",
+		"Latency values above this are impossible and left out of "
+		"the figures\n(counted as above_max), as are negative and "
+		"zero ones."),
+	KEY_UINT("latency.handshake_entries", latency.handshake_entries, 16,
+		1U << 24, "65536",
+		"TCP handshakes waiting for their SYN/ACK or ACK (tcp_handshake), "
+		"per worker;\nat the cap the least recently seen makes room."),
+	KEY_UINT("latency.handshake_timeout_ms", latency.handshake_timeout_ms,
+		10, 60000, "3000",
+		"A SYN/ACK or ACK later than this after its SYN or SYN/ACK "
+		"pairs with\nnothing (a retransmission, or a lost sample)."),
 
 	KEY_SECTION("probes",
 		"Active latency probes of connections' peer session "

@@ -43,6 +43,7 @@ enum cfg_type {
 	CFG_SECTION, /* a mapping of further keys */
 	CFG_UINT,    /* uint32_t, decimal */
 	CFG_SIZE,    /* uint32_t byte count, suffixes k/M/G (binary) */
+	CFG_DECIMAL, /* double, a decimal number between min and max */
 	CFG_BOOL,    /* bool */
 	CFG_STRING,  /* char[size], non-empty */
 	CFG_ENUM,    /* an enum stored as int, by name */

@@ -13,11 +13,10 @@
 #include <stdio.h>
 
 #include "peerscope/addr.h"
+#include "peerscope/limits.h"
 
 struct conn_registry; /* conn/registry.h: above this layer, by pointer */
 
-#define PS_MAX_WORKERS 64
-#define PS_MAX_LISTEN  24 /* 3 protocols x 2 defaults leave room for 18 */
 #define PS_CFG_MAX_KEYS 128	   /* rows of the key table, at most */
 #define PS_CFG_LINE_CLI UINT32_MAX /* key_line: set on the command line */
 
@@ -75,7 +74,6 @@ enum ps_log_format { PS_LOG_LOGFMT, PS_LOG_JSON };
  * most PS_MAP_MAX entries, set in YAML as a mapping or on the command line
  * as "name=value" (one entry added or replaced; "" empties the map).
  */
-#define PS_MAP_MAX	 32
 #define PS_MAP_NAME_MAX	 128
 #define PS_MAP_VALUE_MAX 512
 struct ps_map_entry {
@@ -127,6 +125,16 @@ struct ps_probe_method {
 	uint32_t timeout_ms;
 	uint32_t port; /* tcp, stamp */
 };
+/* status.degraded.* (issue 11): thresholds of a connection's `degraded`
+ * status, percentages and ms; 0 = off (agg/conn_status.h). */
+struct ps_status_config {
+	double utilisation_pct;
+	double errors_pct;
+	double drop_pct;
+	double probe_loss_pct;
+	double probe_p99_ms;
+};
+
 struct ps_probe_config {
 	uint32_t interval_ms;	 /* default 1000 */
 	uint32_t jitter_percent; /* of the interval, default 10 */
@@ -136,6 +144,13 @@ struct ps_probe_config {
 	bool kernel_timestamps;	 /* SO_TIMESTAMPING where available */
 	enum ps_probe_icmp_socket icmp_socket;
 	struct ps_probe_method icmp, tcp, stamp;
+};
+
+/* latency.*: the passive latency sources (agg/latency.h). */
+struct ps_latency_config {
+	uint32_t max_ms; /* values above are impossible: left out */
+	uint32_t handshake_entries;    /* tcp_handshake table, per worker */
+	uint32_t handshake_timeout_ms; /* a half older than this is none */
 };
 
 /*
@@ -169,6 +184,7 @@ struct ps_config {
 	uint32_t max_window_connections; /* default 65536 */
 	uint32_t max_window_exporters;	 /* default 4096 */
 	uint32_t state_idle_seconds; /* per-exporter state ages out; 0 = never */
+	uint32_t top_n; /* top.n: ASNs and DSCP classes per connection side */
 	bool json_enabled;	   /* default true */
 	char json_path[256];	   /* "-" = stdout (default) */
 	enum ps_progress progress; /* replay progress line, default auto */
@@ -216,6 +232,8 @@ struct ps_config {
 	uint32_t bmp_max_buffer;  /* reassembly bytes per router stream */
 	uint32_t bmp_max_queue;	  /* events waiting for the output, per router */
 	struct ps_probe_config probes; /* probes.* (issue 12) */
+	struct ps_status_config status; /* status.* (issues 11, 12) */
+	struct ps_latency_config latency; /* latency.*: passive sources */
 	/*
 	 * Connections (issue 11): the `connections:` list is read by
 	 * conn/registry.c from `path`; config_load() only notes its line.

@@ -83,6 +83,10 @@ void cfg_expect(const struct cfg_key *k, char *buf, size_t len)
 			 "a byte count between %u and %u (suffixes k, M, G)",
 			 k->min, k->max);
 		break;
+	case CFG_DECIMAL:
+		snprintf(buf, len, "a number between %u and %u", k->min,
+			 k->max);
+		break;
 	case CFG_BOOL:
 		snprintf(buf, len, "true or false");
 		break;
@@ -152,6 +156,24 @@ int cfg_bad_kind(const struct cfg_src *src, const struct cfg_key *k,
  * with sizes, an optional binary suffix.  0, or -1 if not a number that
  * fits in 64 bits.
  */
+/* A plain decimal number ("90", "0.5"): digits, one point, digits. */
+static int parse_decimal(const char *s, double *out)
+{
+	char *end;
+	size_t digits = strspn(s, "0123456789");
+
+	if (digits == 0 && s[0] != '.')
+		return -1;
+	if (s[digits] == '.' && strspn(s + digits + 1, "0123456789") +
+					    digits + 1 != strlen(s))
+		return -1;
+	if (s[digits] != '.' && s[digits] != '\0')
+		return -1;
+	errno = 0;
+	*out = strtod(s, &end);
+	return errno != 0 || *end != '\0' ? -1 : 0;
+}
+
 static int parse_u64(const char *s, bool sizes, uint64_t *out)
 {
 	static const struct {
@@ -455,6 +477,7 @@ int cfg_set_text(struct ps_config *cfg, const struct cfg_key *k,
 	size_t len = strlen(text);
 	uint64_t v;
 	uint32_t u;
+	double d;
 	bool b;
 
 	switch (k->type) {
@@ -467,6 +490,11 @@ int cfg_set_text(struct ps_config *cfg, const struct cfg_key *k,
 			return cfg_bad_value(src, k, text, len);
 		u = (uint32_t)v;
 		memcpy(field, &u, sizeof(u));
+		return 0;
+	case CFG_DECIMAL:
+		if (parse_decimal(text, &d) == -1 || d < k->min || d > k->max)
+			return cfg_bad_value(src, k, text, len);
+		memcpy(field, &d, sizeof(d));
 		return 0;
 	case CFG_BOOL:
 		if (parse_bool(text, &b) == -1)

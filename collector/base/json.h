@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JSON_MAX_DEPTH 16
+#include "peerscope/limits.h"
 
 struct jbuf {
 	char *buf;

@@ -20,6 +20,7 @@ static const struct kafka_route {
 	{ MSG_BGP_SESSION, "peerscope.bgp.sessions" },
 	{ MSG_ROUTE, "peerscope.routes" },
 	{ MSG_WINDOW_OTHER, "peerscope.window.other" },
+	{ MSG_CONNECTION_EVENT, "peerscope.connection.events" },
 };
 
 /*

@@ -31,9 +31,9 @@
 #include <stdint.h>
 
 #include "base/config.h"
+#include "peerscope/limits.h"
 
 #define LOG_LINE_MAX	 1024
-#define LOG_LIMIT_SLOTS	 64 /* event keys tracked per limiter */
 #define LOG_LIMIT_BURST	 5  /* lines per key per period */
 #define LOG_LIMIT_PERIOD 10 /* seconds */
 

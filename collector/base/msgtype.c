@@ -7,6 +7,7 @@ static const struct msg_info infos[MSG_TYPE_COUNT] = {
 	[MSG_BGP_SESSION] = { "bgp_session", 1 },
 	[MSG_ROUTE] = { "route", 1 },
 	[MSG_WINDOW_OTHER] = { "window_other", 1 },
+	[MSG_CONNECTION_EVENT] = { "connection_event", 1 },
 };
 
 const struct msg_info *msg_info(enum msg_type t)

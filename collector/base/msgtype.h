@@ -22,6 +22,7 @@ enum msg_type {
 	MSG_BGP_SESSION, /* collector/bmp/bmp_msg.c */
 	MSG_ROUTE,       /* collector/bmp/messages_route.c */
 	MSG_WINDOW_OTHER, /* collector/publish/messages_other.c */
+	MSG_CONNECTION_EVENT, /* collector/publish/conn_report.c */
 	MSG_TYPE_COUNT
 };
 

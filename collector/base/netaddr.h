@@ -33,14 +33,13 @@
 #include <sys/socket.h>
 
 #include "peerscope/addr.h"
+#include "peerscope/limits.h"
 
 /* Where a listener binds.  addr.af 0: ":port", every address. */
 struct ps_endpoint {
 	struct ps_addr addr;
 	uint16_t port; /* host order; 0 = the kernel picks */
 };
-
-#define NETADDR_ALLOW_MAX 64
 
 struct netaddr_prefix {
 	struct ps_addr net; /* host bits zero */

@@ -32,9 +32,9 @@
 #include <stdint.h>
 
 #include "peerscope/dec_stats.h"
+#include "peerscope/limits.h"
 
 #define BMP_GAUGE_NS	      (100ULL * 1000 * 1000)
-#define BMP_GAUGE_MAX_ROUTERS 16
 #define BMP_GAUGE_STATES      3 /* enum bmp_peer_state */
 
 struct bmp_router;

@@ -81,7 +81,7 @@ static void route_publish(void *ctx, struct bmp_router *r,
 	if (q->route_json.failed ||
 	    bmp_pub_push(q, MSG_ROUTE, key, q->route_json.buf,
 			 q->route_json.len) == -1)
-		dec_count(&r->st, DEC_BMP_ROUTE_MSG_FAILED);
+		dec_event(&r->st, DEC_BMP_ROUTE_MSG_FAILED);
 }
 
 void bmp_pub_routes_attach(struct bmp_pub *q, struct bmp_router *r,

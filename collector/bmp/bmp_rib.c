@@ -1,5 +1,7 @@
 /* bmp_rib.c - the BMP thread's routes into the RIB registry.  See
  * bmp_rib.h. */
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -165,6 +167,53 @@ static uint64_t view_routes(const struct bmp_peer *p, enum bmp_view v)
 	return n;
 }
 
+/* Statistics types (RFC 7854 section 4.8) the prefix counts use. */
+enum {
+	BMP_STAT_ADJ_RIB_IN = 7,
+	BMP_STAT_LOC_RIB = 8,
+	BMP_STAT_ADJ_RIB_IN_AFS = 9,
+	BMP_STAT_LOC_RIB_AFS = 10,
+};
+
+/* Whether both OPENs negotiated family afs (IPv4 unicast without any
+ * multiprotocol capability: RFC 4760 section 8). */
+static bool family_negotiated(const struct bmp_peer *p, int afs)
+{
+	if (!p->have_opens)
+		return false;
+	if (p->sent.mp_mask == 0 && p->received.mp_mask == 0)
+		return afs == bgp_afs_index(BGP_AFI_IPV4, BGP_SAFI_UNICAST);
+	return (p->sent.mp_mask & p->received.mp_mask & (1u << afs)) != 0;
+}
+
+/* What the feed says of peer p's routes per family (rib_snap.h). */
+static void peer_families(const struct bmp_peer *p, struct rib_peer_state *d)
+{
+	for (int afs = 0; afs < BGP_AFS_COUNT; afs++) {
+		struct rib_peer_family *f = &d->fam[afs];
+		uint8_t bit = (uint8_t)(1u << afs);
+
+		f->pre = p->routes[BMP_VIEW_PRE_POLICY][afs];
+		f->post = p->routes[BMP_VIEW_POST_POLICY][afs];
+		f->stat_in = p->stat_afs[BMP_STAT_ADJ_RIB_IN_AFS][afs];
+		f->stat_loc = p->stat_afs[BMP_STAT_LOC_RIB_AFS][afs];
+		if (p->views_seen & (1u << BMP_VIEW_PRE_POLICY))
+			f->have |= RIB_FAM_PRE;
+		if (p->views_seen & (1u << BMP_VIEW_POST_POLICY))
+			f->have |= RIB_FAM_POST;
+		if (p->stat_afs_seen[BMP_STAT_ADJ_RIB_IN_AFS] & bit)
+			f->have |= RIB_FAM_STAT_IN | RIB_FAM_LISTED;
+		if (p->stat_afs_seen[BMP_STAT_LOC_RIB_AFS] & bit)
+			f->have |= RIB_FAM_STAT_LOC | RIB_FAM_LISTED;
+		if (f->pre != 0 || f->post != 0 || family_negotiated(p, afs))
+			f->have |= RIB_FAM_LISTED;
+	}
+	d->stat_adj_rib_in = p->stat_last[BMP_STAT_ADJ_RIB_IN];
+	d->stat_loc_rib = p->stat_last[BMP_STAT_LOC_RIB];
+	d->stat_have = (uint8_t)(((p->stat_seen >> BMP_STAT_ADJ_RIB_IN) & 1) |
+				 ((p->stat_seen >> BMP_STAT_LOC_RIB) & 1) << 1);
+}
+
 static int state_cmp(const void *a, const void *b)
 {
 	const struct rib_peer_state *x = a, *y = b;
@@ -203,7 +252,10 @@ struct rib_snap *bmp_rib_snap_peers(const struct bmp_router *r)
 		d->flaps = p->flaps;
 		d->prefixes_pre = view_routes(p, BMP_VIEW_PRE_POLICY);
 		d->prefixes_post = view_routes(p, BMP_VIEW_POST_POLICY);
+		d->log = p->log;
+		peer_families(p, d);
 	}
+	snprintf(s->sys_name, sizeof(s->sys_name), "%s", r->sys_name);
 	/* the same address under several types or distinguishers: the
 	 * lowest type (global before RD and local) answers */
 	qsort(s->states, s->nstates, sizeof(*s->states), state_cmp);

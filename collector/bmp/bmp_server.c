@@ -32,6 +32,15 @@ struct bmp_conn {
 	struct bmp_router router;
 };
 
+/* The flow windows' clock, for the sessions' state timelines. */
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -103,7 +112,7 @@ static void divert(void *ctx, struct bmp_pub_item *it)
 	if (q->head == NULL && bmp_pub_try_push(s->pub, it))
 		return;
 	queue_put(s, q, it);
-	dec_count(&s->st, DEC_BMP_BACKPRESSURE);
+	dec_event(&s->st, DEC_BMP_BACKPRESSURE);
 }
 
 /*
@@ -169,7 +178,7 @@ static void on_event(void *ctx, const struct bmp_router *r,
 	if (!s->json.failed &&
 	    bmp_pub_push(s->pub, MSG_BGP_SESSION, key, s->json.buf,
 			 s->json.len) == -1)
-		dec_count(&s->st, DEC_BMP_BACKPRESSURE);
+		dec_event(&s->st, DEC_BMP_BACKPRESSURE);
 }
 
 /* The peer address as a ps_addr; v4-mapped IPv6 becomes IPv4. */
@@ -227,6 +236,7 @@ static void conn_close(struct bmp_server *s, unsigned i, const char *why)
 	if (s->rib != NULL && c->router.bytes > 0 && !c->router.terminated)
 		(void)bmp_rib_publish(s->rib, &c->router);
 	s->current = c;
+	bmp_router_set_clock(&c->router, wall_ns());
 	bmp_router_close(&c->router);
 	s->current = NULL;
 	/* Its peers are "unknown" now (RFC 7854 says nothing more about
@@ -302,7 +312,7 @@ static bool make_room(struct bmp_server *s)
 			victim = i;
 	if (victim == s->nconns)
 		return false;
-	dec_count(&s->st, DEC_BMP_CONN_EVICTED);
+	dec_event(&s->st, DEC_BMP_CONN_EVICTED);
 	conn_close(s, victim,
 		   "evicted: no whole message yet, and bmp.max_routers "
 		   "sessions open when another router connected");
@@ -327,19 +337,19 @@ static void accept_one(struct bmp_server *s)
 	peer_addr(&ss, &a);
 	ps_addr_format(&a, name, sizeof(name));
 	if (!netaddr_allow_match(&s->allow, &a)) {
-		dec_count(&s->st, DEC_BMP_CONN_NOT_ALLOWED);
+		dec_event(&s->st, DEC_BMP_CONN_NOT_ALLOWED);
 		log_refused(s, name, "not in bmp.allow");
 		close(fd);
 		return;
 	}
 	if (sessions_from(s, &a) >= s->cfg->bmp_max_per_address) {
-		dec_count(&s->st, DEC_BMP_CONN_ADDRESS_CAPPED);
+		dec_event(&s->st, DEC_BMP_CONN_ADDRESS_CAPPED);
 		log_refused(s, name, "bmp.max_sessions_per_address reached");
 		close(fd);
 		return;
 	}
 	if (s->nconns >= s->cfg->bmp_max_routers && !make_room(s)) {
-		dec_count(&s->st, DEC_BMP_CONN_CAPPED);
+		dec_event(&s->st, DEC_BMP_CONN_CAPPED);
 		log_refused(s, name, "bmp.max_routers reached");
 		close(fd);
 		return;
@@ -470,6 +480,7 @@ static bool conn_read(struct bmp_server *s, struct bmp_conn *c)
 
 		c->last_rx_ns = t;
 		s->current = c;
+		bmp_router_set_clock(&c->router, wall_ns());
 		rc = bmp_router_feed(&c->router, s->rbuf, (size_t)n);
 		s->current = NULL;
 		if (c->router.messages != before)
@@ -595,7 +606,7 @@ static int backpressure_service(struct bmp_server *s, uint64_t t)
  */
 static bool conn_timed_out(const struct bmp_server *s,
 			   const struct bmp_conn *c, uint64_t t,
-			   enum dec_reason *why)
+			   enum dec_event *why)
 {
 	uint64_t idle = (uint64_t)s->cfg->bmp_idle_seconds * 1000000000ULL;
 	uint64_t msg = (uint64_t)s->cfg->bmp_message_seconds * 1000000000ULL;
@@ -669,10 +680,10 @@ static void gauges_publish(struct bmp_server *s, uint64_t t)
 static void conns_expire(struct bmp_server *s, uint64_t t)
 {
 	for (unsigned i = 0; i < s->nconns;) {
-		enum dec_reason why;
+		enum dec_event why;
 
 		if (conn_timed_out(s, s->conns[i], t, &why)) {
-			dec_count(&s->st, why);
+			dec_event(&s->st, why);
 			/* moves the last one to i */
 			conn_close(s, i,
 				   why == DEC_BMP_IDLE_TIMEOUT ?
@@ -838,7 +849,7 @@ void bmp_server_stop(struct bmp_server *s)
 						  memory_order_relaxed);
 
 		if (w != 0) {
-			dec_count(&s->st, DEC_BMP_BACKPRESSURE);
+			dec_event(&s->st, DEC_BMP_BACKPRESSURE);
 			s->st.n[DEC_BMP_BACKPRESSURE] += w - 1;
 		}
 	}

@@ -71,6 +71,17 @@ static uint64_t hdr_time_ns(struct bmp_router *r, const struct bmp_peer_hdr *h)
 	return r->now_ns;
 }
 
+/* When a state change happened, in the collector's clock (bmp_session.h). */
+static uint64_t arrival_ns(const struct bmp_router *r)
+{
+	return r->clock_ns != 0 ? r->clock_ns : r->now_ns;
+}
+
+void bmp_router_set_clock(struct bmp_router *r, uint64_t now_ns)
+{
+	r->clock_ns = now_ns;
+}
+
 /* The peer of this header, created on first sight (NULL past the cap). */
 static struct bmp_peer *peer_get(struct bmp_router *r,
 				 const struct bmp_peer_hdr *h)
@@ -88,7 +99,7 @@ static struct bmp_peer *peer_get(struct bmp_router *r,
 			goto found;
 	}
 	if (r->npeers >= r->lim.max_peers) {
-		dec_count(&r->st, DEC_BMP_PEERS_CAPPED);
+		dec_event(&r->st, DEC_BMP_PEERS_CAPPED);
 		return NULL;
 	}
 	if (r->npeers == r->peers_cap) {
@@ -106,6 +117,10 @@ static struct bmp_peer *peer_get(struct bmp_router *r,
 	p->peer_type = h->peer_type;
 	p->distinguisher = h->distinguisher;
 	p->addr = h->addr;
+	/* a stream file without capture times: the feed's clock starts
+	 * with the first per-peer header's timestamp */
+	peer_log_init(&p->log, r->feed_from_ns != 0 ? r->feed_from_ns :
+						      hdr_time_ns(r, h));
 	rib_table_init(&p->rib);
 	r->peers[r->npeers++] = p;
 found:
@@ -172,7 +187,7 @@ static bool block_addpath(struct bmp_router *r, struct bmp_peer *p,
 	}
 	if (addp && !plain) {
 		(*na)++;
-		dec_count(&r->st, DEC_BGP_ADDPATH_FALLBACK);
+		dec_event(&r->st, DEC_BGP_ADDPATH_FALLBACK);
 		return true;
 	}
 	if (*np != *na)
@@ -212,7 +227,7 @@ static void apply_block(struct bmp_router *r, struct bmp_peer *p,
 	if (cur_is_empty(&c))
 		return;
 	if (b->afs < 0) {
-		dec_count(&r->st, DEC_BGP_AFI_UNSUPPORTED);
+		dec_event(&r->st, DEC_BGP_AFI_UNSUPPORTED);
 		return;
 	}
 	addpath = block_addpath(r, p, view, b);
@@ -234,7 +249,7 @@ static void apply_block(struct bmp_router *r, struct bmp_peer *p,
 			if (r->lim.max_router_routes != 0 &&
 			    r->routes_total >= r->lim.max_router_routes &&
 			    rib_find(&p->rib, &key) == 0) {
-				dec_count(&r->st, DEC_BMP_ROUTES_CAPPED);
+				dec_event(&r->st, DEC_BMP_ROUTES_CAPPED);
 				continue;
 			}
 			attr_ref(&r->attrs, attr); /* the route's own */
@@ -244,7 +259,7 @@ static void apply_block(struct bmp_router *r, struct bmp_peer *p,
 				p->routes[view][b->afs]++;
 				r->routes_total++;
 			} else if (rc == -1) {
-				dec_count(&r->st, DEC_BMP_ROUTES_CAPPED);
+				dec_event(&r->st, DEC_BMP_ROUTES_CAPPED);
 			}
 			if (rc != -1)
 				r->rib_dirty = true;
@@ -261,7 +276,7 @@ static void apply_block(struct bmp_router *r, struct bmp_peer *p,
 		} else {
 			k->withdrawn++;
 			k->withdraw_of_unknown++;
-			dec_count(&r->st, DEC_BMP_WITHDRAW_UNKNOWN);
+			dec_event(&r->st, DEC_BMP_WITHDRAW_UNKNOWN);
 		}
 	}
 	if (rc == -1)
@@ -277,7 +292,8 @@ static void route_monitoring(struct bmp_router *r, struct bmp_peer *p,
 	struct cur c = m->u.rm.bgp;
 
 	if (p->messages[BMP_PEER_UP] == 0)
-		dec_count(&r->st, DEC_BMP_NO_PEER_UP);
+		dec_event(&r->st, DEC_BMP_NO_PEER_UP);
+	p->views_seen |= (uint8_t)(1u << view);
 	if (bgp_update_decode(&c, &ctx, u, &r->st) == -1) {
 		r->body_errors++;
 		return;
@@ -302,7 +318,7 @@ static void route_monitoring(struct bmp_router *r, struct bmp_peer *p,
 		/* Intern the attribute section once per UPDATE; each route
 		 * takes its own reference.  Both lengths were checked by
 		 * bgp_update_decode, so these reads stay inside. */
-		const uint8_t *a = m->u.rm.bgp.p + BGP_HEADER_LEN;
+		const uint8_t *a = cur_data(&m->u.rm.bgp) + BGP_HEADER_LEN;
 		uint16_t wlen = (uint16_t)(a[0] << 8 | a[1]);
 		uint16_t alen = (uint16_t)(a[2 + wlen] << 8 | a[3 + wlen]);
 		/* [flags: bit 0 = 2-octet AS_PATH][shared attributes], so
@@ -355,6 +371,8 @@ static void peer_up(struct bmp_router *r, struct bmp_peer *p,
 	/* A second Peer Up without Peer Down means the session restarted
 	 * unseen: count the flap.  The routes stay: RFC 7854 does not say
 	 * they are gone, and the router re-sends what changed. */
+	peer_log_push(&p->log, arrival_ns(r), BMP_STATE_UP,
+		      p->state == BMP_STATE_UP);
 	if (p->state == BMP_STATE_UP)
 		p->flaps++;
 	p->ups++;
@@ -370,7 +388,7 @@ static void peer_down(struct bmp_router *r, struct bmp_peer *p,
 	uint8_t reason = m->u.down.reason;
 
 	if (p->messages[BMP_PEER_UP] == 0)
-		dec_count(&r->st, DEC_BMP_DOWN_WITHOUT_UP);
+		dec_event(&r->st, DEC_BMP_DOWN_WITHOUT_UP);
 	if (m->u.down.has_notification && !m->u.down.notification_valid)
 		r->body_errors++;
 	p->downs++;
@@ -387,6 +405,7 @@ static void peer_down(struct bmp_router *r, struct bmp_peer *p,
 	if (p->state != BMP_STATE_DOWN) {
 		p->state = BMP_STATE_DOWN;
 		p->last_change_ns = p->last_ts_ns;
+		peer_log_push(&p->log, arrival_ns(r), BMP_STATE_DOWN, false);
 		peer_drop_routes(r, p, BMP_ROUTE_PEER_DOWN);
 		emit(r, p, "down");
 	} else {
@@ -437,11 +456,12 @@ void bmp_router_message(struct bmp_router *r, const uint8_t *buf, uint32_t len)
 	struct bmp_msg *m = &r->msg;
 	struct bmp_peer *p;
 
-	r->messages++;
+	if (r->messages++ == 0)
+		r->feed_from_ns = arrival_ns(r);
 	if (buf[5] < BMP_TYPE_COUNT)
 		r->messages_by_type[buf[5]]++;
 	if (r->terminated)
-		dec_count(&r->st, DEC_BMP_DATA_AFTER_TERMINATION);
+		dec_event(&r->st, DEC_BMP_DATA_AFTER_TERMINATION);
 	if (bmp_decode(buf, len, m, &r->st) == -1) {
 		r->body_errors++;
 		/* the peer header was good: the message still counts for
@@ -564,7 +584,7 @@ int bmp_router_feed(struct bmp_router *r, const uint8_t *data, size_t len)
 	}
 	return 0;
 dead:
-	dec_count(&r->st, DEC_BMP_STREAM_GARBAGE);
+	dec_event(&r->st, DEC_BMP_STREAM_GARBAGE);
 	r->dead = true;
 	r->len = 0;
 	return -1;
@@ -589,7 +609,7 @@ void bmp_router_snapshot(struct bmp_router *r)
 void bmp_router_close(struct bmp_router *r)
 {
 	if (r->len > 0 && !r->dead)
-		dec_count(&r->st, DEC_BMP_STREAM_TRUNCATED);
+		dec_event(&r->st, DEC_BMP_STREAM_TRUNCATED);
 	r->len = 0;
 	bmp_router_snapshot(r);
 	for (uint32_t i = 0; i < r->npeers; i++) {
@@ -599,6 +619,8 @@ void bmp_router_close(struct bmp_router *r)
 		if (p->state != BMP_STATE_UNKNOWN) {
 			p->state = BMP_STATE_UNKNOWN;
 			p->last_change_ns = r->now_ns;
+			peer_log_push(&p->log, arrival_ns(r),
+				      BMP_STATE_UNKNOWN, false);
 			r->peers_dirty = true;
 			emit(r, p, "unknown");
 		}

@@ -53,6 +53,9 @@ struct bmp_peer {
 	uint64_t last_change_ns; /* BMP timestamp of the last state change */
 	uint64_t up_since_ns;
 	uint64_t last_ts_ns;
+	/* the state's timeline in the collector's clock (peer_state.h) */
+	struct peer_log log;
+	uint8_t views_seen; /* bit per enum bmp_view: Route Monitoring */
 	uint64_t ups, downs, flaps; /* flap = an up that went down */
 	uint64_t down_by_reason[8]; /* index = reason, 0 = other */
 	uint8_t last_reason;
@@ -157,6 +160,12 @@ struct bmp_router {
 	bmp_route_fn on_route; /* NULL (the default): no per-route work */
 	void *route_ctx;
 	uint64_t now_ns; /* latest BMP timestamp seen */
+	/* The collector's clock (the flow windows'): the time the bytes being
+	 * fed arrived (live: wall clock; replay: capture time), set by the
+	 * owner before bmp_router_feed (bmp_router_set_clock); 0 = unknown,
+	 * the BMP timestamps stand in (stream files). */
+	uint64_t clock_ns;
+	uint64_t feed_from_ns; /* that clock at the first message */
 	/* TCP backpressure (bmp_server.c): times this session stopped being
 	 * read because its events waited for the output, and for how long */
 	uint64_t pauses, paused_ns;
@@ -197,6 +206,9 @@ void bmp_router_message(struct bmp_router *r, const uint8_t *msg,
  * their routes (RFC 7854 §4.5: the station forgets the router's state).
  */
 void bmp_router_close(struct bmp_router *r);
+
+/* The collector's time of the bytes fed next (see clock_ns). */
+void bmp_router_set_clock(struct bmp_router *r, uint64_t now_ns);
 
 /* Publish a snapshot of every peer (periodic). */
 void bmp_router_snapshot(struct bmp_router *r);

@@ -9,6 +9,7 @@
 #include "ingest/attrib_land.h"
 #include "ingest/worker_state.h"
 #include "peerscope/flow.h"
+#include "rib/rib_lookup.h"
 
 /* A router's place in the table: its address, then its slot. */
 struct router_slot {
@@ -170,6 +171,71 @@ static void router_count(struct htab *routers, const struct ps_addr *router,
 		r->out_only++;
 }
 
+void attrib_who_rib(struct worker *w, const struct ps_addr *router,
+		    const struct attrib_part *p, struct mix_who *who)
+{
+	struct ps_addr sa, da;
+	const struct ps_addr *addr[2] = { p->src, p->dst };
+
+	/* the cheap test first: most routers have no BMP feed */
+	if (!rib_router_known(w->rib, router))
+		return;
+	if (p->sflow != NULL) {
+		addr[MIX_SRC_AS] =
+			rib_enrich_sflow_src(p->sflow, &sa) ? &sa : NULL;
+		addr[MIX_DST_AS] =
+			rib_enrich_sflow_dst(p->sflow, &da) ? &da : NULL;
+	}
+	for (int s = MIX_SRC_AS; s <= MIX_DST_AS; s++)
+		if (who->as[s] == 0 && addr[s] != NULL)
+			who->as[s] = rib_enrich_origin_as(w->rib, w->id,
+							  router, addr[s]);
+}
+
+/* Count `who` into *mix, made on first use. */
+static void mix_put(struct worker *w, struct agg_window *win,
+		    struct agg_mix **mix, int d, const struct mix_who *who)
+{
+	if (*mix == NULL)
+		*mix = agg_mix_new(w->cfg->top_n);
+	if (*mix != NULL)
+		agg_mix_add(*mix, d, who);
+	else
+		win->mixes_refused++;
+}
+
+/* Side d's run into the connection's mix; no run after. */
+static void mix_run_flush(struct worker *w, struct agg_window *win,
+			  struct agg_conn *c, int d)
+{
+	struct mix_run *r = &c->run[d];
+
+	if (r->bytes == 0)
+		return;
+	mix_put(w, win, &c->mix, d,
+		&(struct mix_who){ .as = { r->as[0], r->as[1] },
+				   .dscp = r->dscp,
+				   .bytes = r->bytes });
+	r->bytes = 0;
+}
+
+void attrib_mix_add(struct worker *w, struct agg_window *win,
+		    struct agg_conn *c, struct agg_mix **mix, int d,
+		    bool deferred, const struct mix_who *who)
+{
+	struct mix_run *r = &c->run[d];
+
+	if (deferred) {
+		mix_put(w, win, mix, d, who);
+		return;
+	}
+	mix_run_flush(w, win, c, d);
+	r->bytes = who->bytes;
+	r->as[MIX_SRC_AS] = who->as[MIX_SRC_AS];
+	r->as[MIX_DST_AS] = who->as[MIX_DST_AS];
+	r->dscp = who->dscp;
+}
+
 void attrib_window_close(struct worker *w, struct agg_window *win)
 {
 	struct htab routers;
@@ -185,6 +251,8 @@ void attrib_window_close(struct worker *w, struct agg_window *win)
 		uint64_t counted = 0, not_counted = 0;
 		bool metered[2];
 
+		mix_run_flush(w, win, c, AGG_IN);
+		mix_run_flush(w, win, c, AGG_OUT);
 		/* a peer's share follows its port's decision (agg.h) */
 		if (c->key.peer != 0) {
 			struct conn_key k = c->key;
@@ -207,11 +275,13 @@ void attrib_window_close(struct worker *w, struct agg_window *win)
 				if (d == AGG_OUT)
 					agg_origin_merge(&c->dst_origin,
 							 &c->other->origin);
+				(void)agg_mix_merge(&c->mix, c->other->mix, d);
 			} else {
 				not_counted += o->samples;
 			}
 		}
 		if (c->other != NULL) {
+			agg_mix_free(c->other->mix);
 			free(c->other);
 			c->other = NULL;
 			win->conn_others--;

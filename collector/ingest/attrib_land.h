@@ -39,7 +39,8 @@ void attrib_peer_land(struct worker *w, struct agg_window *win,
 		      const struct ps_addr *router, const struct conn_key *key,
 		      const struct conn_port *port,
 		      const struct attrib_part *p, int d, bool deferred,
-		      double est_bytes, double est_packets);
+		      double est_bytes, double est_packets,
+		      const struct mix_who *who);
 
 /* Folded into the caller: its part is then constants and registers. */
 #define ATTRIB_INLINE static inline __attribute__((always_inline))
@@ -80,6 +81,35 @@ static inline void attrib_origin_add(struct worker *w,
 		rib_enrich_sflow(w->rib, w->id, router, p->sflow, bytes, o);
 	else if (p->dst != NULL)
 		rib_enrich_dst(w->rib, w->id, router, p->dst, bytes, o);
+}
+
+/* @thread worker.  The ASNs `who` lacks, from `router`'s BMP routes (the
+ * best route's origin AS for the part's source and destination); in
+ * attrib.c. */
+void attrib_who_rib(struct worker *w, const struct ps_addr *router,
+		    const struct attrib_part *p, struct mix_who *who);
+
+/*
+ * @thread worker.  A part that does not extend its side's run: the run
+ * goes to the mix and the part starts the next (deferred parts go to
+ * `*mix`, the other-side figures' own, directly).  In attrib.c.
+ */
+void attrib_mix_add(struct worker *w, struct agg_window *win,
+		    struct agg_conn *c, struct agg_mix **mix, int d,
+		    bool deferred, const struct mix_who *who);
+
+/* Who a part belongs to (agg/mix.h): the exporter's own AS fields where it
+ * sent them, else the RIB's; its DSCP; its bytes as the mix counts them. */
+ATTRIB_INLINE void attrib_who(struct worker *w, const struct ps_addr *router,
+			      const struct attrib_part *p, double est_bytes,
+			      struct mix_who *who)
+{
+	who->as[MIX_SRC_AS] = p->src_as;
+	who->as[MIX_DST_AS] = p->dst_as;
+	who->dscp = p->dscp;
+	who->bytes = mix_bytes(est_bytes);
+	if ((p->src_as == 0 || p->dst_as == 0) && w->rib != NULL)
+		attrib_who_rib(w, router, p, who);
 }
 
 /*
@@ -158,13 +188,15 @@ ATTRIB_INLINE uint8_t attrib_side(struct worker *w, struct agg_window *win,
 				  const struct ps_addr *router,
 				  const struct attrib_part *p, int d,
 				  uint8_t metered, struct attrib_batch *b,
-				  double est_bytes, double est_packets)
+				  double est_bytes, double est_packets,
+				  const struct mix_who *who)
 {
 	enum ps_flow_direction mode = w->cfg->flow_direction;
 	bool other = metered != ATTRIB_METERED_NONE && d != metered;
 	bool deferred = false;
 	struct agg_sampled *a;
 	struct agg_origin *o;
+	struct agg_mix **mix;
 	uint8_t *basis;
 	struct agg_conn *c;
 
@@ -187,6 +219,7 @@ ATTRIB_INLINE uint8_t attrib_side(struct worker *w, struct agg_window *win,
 		a = &c->sampled[d];
 		basis = &c->basis[d];
 		o = &c->dst_origin;
+		mix = &c->mix;
 		b->other_counted += other;
 	} else {
 		if (c->other == NULL) {
@@ -198,8 +231,15 @@ ATTRIB_INLINE uint8_t attrib_side(struct worker *w, struct agg_window *win,
 		a = &c->other->sampled[d];
 		basis = &c->other->basis[d];
 		o = &c->other->origin;
+		mix = &c->other->mix;
 	}
 	attrib_sampled_add(a, basis, p, est_bytes, est_packets);
+	if (who != NULL && who->bytes != 0) {
+		if (!deferred && mix_run_extends(&c->run[d], who))
+			c->run[d].bytes += who->bytes;
+		else
+			attrib_mix_add(w, win, c, mix, d, deferred, who);
+	}
 	if (d == AGG_OUT)
 		attrib_origin_add(w, router, p, est_bytes, o);
 	/* the first metered record of a side in a window marks it */
@@ -216,7 +256,7 @@ ATTRIB_INLINE uint8_t attrib_side(struct worker *w, struct agg_window *win,
 	/* last: a peer's entry may move the port's (htab.h) */
 	if (c->port != NULL && c->port->kind == CONN_EXCHANGE)
 		attrib_peer_land(w, win, router, &c->key, c->port, p, d,
-				 deferred, est_bytes, est_packets);
+				 deferred, est_bytes, est_packets, who);
 	return ATTRIB_NONE;
 }
 
@@ -238,6 +278,8 @@ ATTRIB_INLINE bool attrib_land(struct worker *w, struct agg_window *win,
 	double est_bytes = (double)p->bytes * p->weight;
 	double est_packets =
 		p->packets == 1 ? p->weight : (double)p->packets * p->weight;
+	struct mix_who who;
+	const struct mix_who *whop = NULL;
 
 	/* Metered on a side with no interface, yet the other side has one:
 	 * the direction cannot be right; the packets crossed that side. */
@@ -254,12 +296,17 @@ ATTRIB_INLINE bool attrib_land(struct worker *w, struct agg_window *win,
 		b->not_stated += p->metered == ATTRIB_METERED_NONE;
 		b->value_invalid += p->direction_invalid;
 	}
+	if (w->cfg->top_n != 0 &&
+	    (why_in == ATTRIB_NONE || why_out == ATTRIB_NONE)) {
+		attrib_who(w, router, p, est_bytes, &who);
+		whop = &who;
+	}
 	if (why_in == ATTRIB_NONE)
 		why_in = attrib_side(w, win, router, p, AGG_IN, metered, b,
-				     est_bytes, est_packets);
+				     est_bytes, est_packets, whop);
 	if (why_out == ATTRIB_NONE)
 		why_out = attrib_side(w, win, router, p, AGG_OUT, metered, b,
-				      est_bytes, est_packets);
+				      est_bytes, est_packets, whop);
 	if (why_in == ATTRIB_NONE || why_out == ATTRIB_NONE)
 		return true;
 	/* the metered side's reason (never skipped), else the input side's */

@@ -128,7 +128,8 @@ void attrib_peer_land(struct worker *w, struct agg_window *win,
 		      const struct ps_addr *router, const struct conn_key *key,
 		      const struct conn_port *port,
 		      const struct attrib_part *p, int d, bool deferred,
-		      double est_bytes, double est_packets)
+		      double est_bytes, double est_packets,
+		      const struct mix_who *who)
 {
 	enum agg_attrib_by by = AGG_BY_MAC;
 	const struct conn *c = peer_of(w, router, port, p, d, &by);
@@ -150,6 +151,8 @@ void attrib_peer_land(struct worker *w, struct agg_window *win,
 		}
 		attrib_sampled_add(&e->other->sampled[d], &e->other->basis[d],
 				   p, est_bytes, est_packets);
+		if (who != NULL && who->bytes != 0)
+			attrib_mix_add(w, win, e, &e->other->mix, d, true, who);
 		if (d == AGG_OUT)
 			attrib_origin_add(w, router, p, est_bytes,
 					  &e->other->origin);
@@ -157,6 +160,13 @@ void attrib_peer_land(struct worker *w, struct agg_window *win,
 	}
 	attrib_sampled_add(&e->sampled[d], &e->basis[d], p, est_bytes,
 			   est_packets);
+	/* the peer's own top block (agg/mix.h), as its port's */
+	if (who != NULL && who->bytes != 0) {
+		if (mix_run_extends(&e->run[d], who))
+			e->run[d].bytes += who->bytes;
+		else
+			attrib_mix_add(w, win, e, &e->mix, d, false, who);
+	}
 	if (d == AGG_OUT)
 		attrib_origin_add(w, router, p, est_bytes, &e->dst_origin);
 }

@@ -45,15 +45,20 @@ struct attrib_part {
 	const struct sflow_flow_sample *sflow;
 	const struct ps_addr *dst;
 	bool direction_invalid; /* a direction was sent, neither 0 nor 1 */
+	/* who it belongs to (agg/mix.h): the exporter's own AS fields (0 =
+	 * not sent or unknown), its DSCP (0xFF: no IP header), and its
+	 * source address for a RIB lookup and an exchange port's split
+	 * (NULL: none; an sFlow sample's addresses are read from `sflow`) */
+	uint32_t src_as, dst_as;
+	uint8_t dscp;
+	const struct ps_addr *src;
 	/*
 	 * Exchange ports (attrib_peer.c): the peer's MAC on each side when
 	 * the record shows the frame as it crossed that side (the source
 	 * MAC of side AGG_IN, the destination MAC of AGG_OUT), else NULL;
-	 * a record's source address and its own BGP next hop (IPFIX 18/63),
-	 * NULL when absent (an sFlow sample's addresses come from `sflow`).
+	 * a record's own BGP next hop (IPFIX 18/63), NULL when absent.
 	 */
 	const uint8_t *peer_mac[2];
-	const struct ps_addr *src;
 	const struct ps_addr *bgp_next_hop;
 };
 

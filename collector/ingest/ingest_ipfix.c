@@ -32,9 +32,10 @@
 #include <unistd.h>
 
 #include "base/flow_override.h"
-#include "base/statefile.h"
+#include "xthread/statewriter.h"
 #include "ingest/attrib.h"
 #include "ingest/attrib_land.h"
+#include "ingest/ingest_latency.h"
 #include "ingest/flow_apportion.h"
 #include "ingest/ingest_ipfix.h"
 #include "ingest/seqtrack.h"
@@ -414,6 +415,11 @@ ATTRIB_INLINE void flow_part_forward(const struct ps_flow *f, uint32_t rate,
 			&f->bgp_next_hop :
 			NULL;
 	flow_part_macs(f, p);
+	/* bgpSourceAsNumber (16), bgpDestinationAsNumber (17); 0 = unknown */
+	p->src_as = (f->present & FLOW_HAS_AS) ? f->src_as : 0;
+	p->dst_as = (f->present & FLOW_HAS_AS) ? f->dst_as : 0;
+	p->dscp = (f->present & FLOW_HAS_TOS) ? (uint8_t)(f->tos >> 2) :
+						MIX_DSCP_UNKNOWN;
 }
 
 /*
@@ -439,6 +445,8 @@ static void flow_part_reverse(const struct ps_flow *f, struct attrib_part *p)
 	/* the forward frame's MACs and next hop say nothing of the reverse */
 	p->peer_mac[AGG_IN] = p->peer_mac[AGG_OUT] = NULL;
 	p->bgp_next_hop = NULL;
+	p->src_as = (f->present & FLOW_HAS_AS) ? f->dst_as : 0;
+	p->dst_as = (f->present & FLOW_HAS_AS) ? f->src_as : 0;
 }
 
 /* One part into one window; what landed adds to the record's outcome. */
@@ -518,6 +526,16 @@ ATTRIB_INLINE void flow_land(struct flow_ctx *x, const struct ps_addr *router,
 	flow_part_forward(f, rate, &p);
 	o.weight = p.weight;
 	placed = flow_place(x, router, &p, true, f, &o);
+	if (o.landed && (f->present & LATENCY_FLOW_FIELDS))
+		ingest_latency_flow(
+			x->w->win, router,
+			&(struct latency_ifs){
+				.ifindex = { p.ifindex[AGG_IN],
+					     p.ifindex[AGG_OUT] },
+				.ok = { p.reason[AGG_IN] == ATTRIB_NONE,
+					p.reason[AGG_OUT] == ATTRIB_NONE },
+			},
+			f, (uint64_t)x->w->cfg->latency.max_ms * 1000000ULL);
 	if ((f->present & FLOW_HAS_REVERSE) &&
 	    (f->rev_bytes != 0 || f->rev_packets != 0)) {
 		flow_part_reverse(f, &p);
@@ -1077,8 +1095,9 @@ void ingest_flow(struct worker *w, const struct rx_datagram *d)
  * State file: a header, then the live templates, the sampling rates and
  * the boot times, as this build lays them out in memory (the sizes are in
  * the header; a file from a build with other sizes is ignored).  Worker i
- * writes FILE.i with statefile_write() (a fresh temporary, mode 0600,
- * rename(2)), so a crash mid-write leaves the previous file.  At start
+ * writes FILE.i, through the state-file writer's thread, with
+ * statefile_write() (a fresh temporary, mode 0600, rename(2)), so a
+ * crash mid-write leaves the previous file.  At start
  * each worker loads every FILE.j, so templates survive a change in the
  * number of workers too.
  *
@@ -1086,8 +1105,8 @@ void ingest_flow(struct worker *w, const struct rx_datagram *d)
  * yet saved (a new exporter's templates survive a crash a few seconds
  * later), every FLOW_STATE_SAVE_NS of data time at a window's end (so
  * refreshed lifetimes and sampling rates follow), and at the end.  The
- * worker only serialises (state_snapshot); state_write() is the writer,
- * the one part that touches the disk.
+ * worker only serialises (state_snapshot); the state-file writer's
+ * thread (xthread/statewriter.h) is the one part that touches the disk.
  */
 #define FLOW_STATE_MAGIC	"PSFLOW01"
 #define FLOW_STATE_SAVE_NS	(60ULL * 1000000000ULL)
@@ -1222,28 +1241,22 @@ static int state_snapshot(const struct ingest_flow *st, char **buf,
 }
 
 /*
- * The writer: a snapshot to its file (statefile_write(): 0600, atomic, no
- * symlink) and freed.  0, or -1 when not written (the old file stays).
+ * The snapshot goes to the state-file writer (xthread/statewriter.h),
+ * whose thread writes it; its failures are the writer's counters, not
+ * state_refused (a table at its cap).
  */
-static int state_write(const char *path, char *buf, size_t len)
-{
-	char err[400];
-	int rc = statefile_write(path, buf, len, 0600, err, sizeof(err));
-
-	free(buf);
-	return rc;
-}
-
 static void state_save(struct worker *w, struct ingest_flow *st,
-		       uint64_t now_ns)
+		       uint64_t now_ns, bool final)
 {
 	char path[300], *buf;
 	size_t len;
 
 	snprintf(path, sizeof(path), "%s.%u", w->cfg->flow_state_file, w->id);
-	if (state_snapshot(st, &buf, &len) == -1 ||
-	    state_write(path, buf, len) == -1)
-		w->totals.state_refused++;
+	if (state_snapshot(st, &buf, &len) == -1)
+		state_writer_count_failed(w->state_writer);
+	else
+		(void)state_writer_submit(w->state_writer, path, buf, len,
+					  final);
 	st->saved_ns = now_ns;
 	st->saved_changes = st->tc.changes;
 	st->dirty_ns = 0;
@@ -1261,7 +1274,7 @@ void ingest_flow_tick(struct worker *w, uint64_t now_ns)
 		return;
 	}
 	if (now_ns - st->dirty_ns >= FLOW_STATE_DEBOUNCE_NS)
-		state_save(w, st, now_ns);
+		state_save(w, st, now_ns, false);
 }
 
 void ingest_flow_window_close(struct worker *w, struct agg_window *win)
@@ -1273,7 +1286,7 @@ void ingest_flow_window_close(struct worker *w, struct agg_window *win)
 	/* Persist every minute of data time, and at the end. */
 	if (state_enabled(w) &&
 	    (win->final || win->end_ns >= st->saved_ns + FLOW_STATE_SAVE_NS))
-		state_save(w, st, win->end_ns);
+		state_save(w, st, win->end_ns, win->final);
 	/* One pass over the cache: templates known per exporter+domain. */
 	for (uint32_t i = 0; i < st->tc.capacity; i++) {
 		const struct ipfix_template *t = &st->tc.slots[i];

@@ -6,14 +6,10 @@
 
 #include <stdint.h>
 
-/* Caps on per-worker flow state (hostile exporters stay within these). */
-#define FLOW_MAX_TEMPLATES   2048 /* live templates per worker */
-#define FLOW_MAX_SAMPLERS    4096 /* sampling / boot-time entries */
-#define FLOW_HELD_MAX	     32	  /* data sets waiting for a template */
-/* per exporter address, so one exporter cannot take every held slot */
-#define FLOW_HELD_MAX_PER_EXPORTER 8
-#define FLOW_HELD_MAX_BYTES  9000 /* larger sets are not held */
-#define FLOW_HELD_MAX_AGE_NS (60ULL * 1000000000ULL)
+#include "peerscope/limits.h"
+
+/* Caps on per-worker flow state: include/peerscope/limits.h. */
+
 /* sampling and boot-time entries move in their aging tables at most this
  * often (htab.h) */
 #define FLOW_STATE_TOUCH_NS (1000ULL * 1000 * 1000)

@@ -12,6 +12,8 @@
 
 #include "ingest/attrib.h"
 #include "ingest/attrib_land.h"
+#include "ingest/handshake.h"
+#include "ingest/ingest_latency.h"
 #include "ingest/ingest_sflow.h"
 #include "ingest/seqtrack.h"
 #include "ingest/worker_state.h"
@@ -185,8 +187,23 @@ static void sample_macs(const struct sflow_flow_sample *f, uint8_t metered,
 		mac[AGG_OUT] = dst;
 }
 
+/* The sampled packet's DSCP: the sampled header's IP layer (the outer
+ * one, what the router queued by), else the IPv4 record's TOS; 0xFF when
+ * neither tells it (the IPv6 record's `priority` is not defined as the
+ * traffic class). */
+static uint8_t sample_dscp(const struct sflow_flow_sample *f)
+{
+	if ((f->present & SFLOW_HAS_RAW_HEADER) && f->raw.pkt_ok &&
+	    (f->raw.pkt.ip.version == 4 || f->raw.pkt.ip.version == 6))
+		return (uint8_t)(f->raw.pkt.ip.tos >> 2);
+	if (f->present & SFLOW_HAS_IPV4)
+		return (uint8_t)((f->rec.ipv4.tos >> 2) & 0x3F);
+	return MIX_DSCP_UNKNOWN;
+}
+
 static void ingest_flow(struct sflow_ctx *x, const struct sflow_flow_sample *f)
 {
+	bool gateway = (f->present & SFLOW_HAS_GATEWAY) != 0;
 	bool from_pool;
 	double weight = sample_weight(x, f, &from_pool);
 	uint8_t basis;
@@ -211,10 +228,31 @@ static void ingest_flow(struct sflow_ctx *x, const struct sflow_flow_sample *f)
 		.packets = 1,
 		.sflow = f,
 		.peer_mac = { mac[AGG_IN], mac[AGG_OUT] },
+		/* extended gateway: the router's own view of the ASNs */
+		.src_as = gateway ? f->rec.gateway.src_as : 0,
+		.dst_as = gateway ? f->rec.gateway.dst_as : 0,
+		.dscp = x->w->cfg->top_n != 0 ? sample_dscp(f) :
+						MIX_DSCP_UNKNOWN,
 	};
 	enum attrib_reason reason = ATTRIB_NONE;
 	bool landed = attrib_land(x->w, x->w->win, &x->dg->agent, &p, &x->batch,
 			     true, &reason);
+	if (landed && (f->present & SFLOW_HAS_RAW_HEADER) && f->raw.pkt_ok &&
+	    f->raw.pkt.ip.protocol == 6 && f->raw.pkt.ip.has_ports)
+		hs_packet(&x->w->handshakes, x->w->win, &x->dg->agent,
+			  &f->raw.pkt.ip, p.ifindex,
+			  (const bool[2]){ p.reason[AGG_IN] == ATTRIB_NONE,
+					   p.reason[AGG_OUT] == ATTRIB_NONE },
+			  x->ts_ns);
+	if (landed && (f->present & LATENCY_SFLOW_RECORDS))
+		ingest_latency_sflow(
+			x->w->win, &x->dg->agent,
+			&(struct latency_ifs){
+				.ifindex = { f->input, f->output },
+				.ok = { p.reason[AGG_IN] == ATTRIB_NONE,
+					p.reason[AGG_OUT] == ATTRIB_NONE },
+			},
+			f, (uint64_t)x->w->cfg->latency.max_ms * 1000000ULL);
 	attrib_account(&x->batch, x->exp != NULL ? &x->exp->traffic : NULL,
 		       &(struct attrib_outcome){
 			       .bytes = p.bytes,

@@ -19,6 +19,7 @@
 #include "base/htab.h"
 #include "base/netaddr.h"
 #include "ingest/attrib_types.h"
+#include "ingest/handshake.h"
 #include "peerscope/addr.h"
 #include "peerscope/dec_stats.h"
 #include "peerscope/limits.h"
@@ -60,6 +61,7 @@ struct udp_rx;
 struct rib_registry;
 struct ipfix_tcp;
 struct cfg_pub;
+struct state_writer;
 
 struct worker {
 	unsigned id;
@@ -85,12 +87,14 @@ struct worker {
 	struct htab source_state;   /* sample sequence and pool per source */
 	struct htab counter_state;  /* last interface counters */
 	struct attrib_routers direction_routers; /* attrib_router_of() */
+	struct hs_table handshakes; /* tcp_handshake (handshake.h) */
 	struct dec_stats scratch;   /* one datagram's decode events */
 	struct sflow_sample sample; /* reused for every sample */
 	struct worker_totals totals;
 	struct worker_pub pub;      /* totals as /metrics reads them */
 	struct ingest_flow *flow;   /* IPFIX/NetFlow state (ingest_ipfix.c) */
 	struct rib_registry *rib;   /* BMP routes, read by epoch (rib_lookup.h) */
+	struct state_writer *state_writer; /* flow.state_file saves */
 	/* live: SIGHUP's window length and limits (cfgpub.h), NULL = cfg */
 	const struct cfg_pub *cfgpub;
 	/* live: udp.allow of allow_cfg, refreshed once per receive batch */

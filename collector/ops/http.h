@@ -37,10 +37,9 @@
 #include "base/log.h"
 #include "base/netaddr.h"
 #include "peerscope/dec_stats.h"
+#include "peerscope/limits.h"
 #include "xthread/stats.h"
-
-#define HTTP_MEMORY_LIMIT (16 * 1024) /* per connection: request + headers */
-#define HTTP_ACCEPT_BURST 32	      /* connections accepted per loop turn */
+#include "xthread/statewriter.h"
 
 /* Why /readyz may say no, besides the checks on the pipeline. */
 enum http_phase {
@@ -69,6 +68,8 @@ struct http_view {
 	const struct bmp_gauges *bmp;	   /* the BMP side's */
 	/* capture-level reasons: replay, final before serving */
 	const struct dec_stats *input_errors;
+	/* the state-file writer's counters (xthread/statewriter.h) */
+	const struct state_writer_stats *state_saves;
 };
 
 /* Why a connection was closed at once, or closed by us (/metrics). */

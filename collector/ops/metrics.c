@@ -168,6 +168,34 @@ static void render_state_tables(struct text *t, const struct http_view *p)
 	}
 }
 
+static void one_counter(struct text *t, const char *name, const char *help,
+			const _Atomic uint64_t *v)
+{
+	family(t, name, "counter", help);
+	text_printf(t, "%s %llu\n", name, (unsigned long long)ld(v));
+}
+
+/* flow.state_file: the state-file writer's own counters (statewriter.h). */
+static void render_state_saves(struct text *t, const struct http_view *p)
+{
+	const struct state_writer_stats *s = p->state_saves;
+
+	if (s == NULL)
+		return;
+	one_counter(t, "peerscope_state_saves_total",
+		    "IPFIX/v9 state snapshots (flow.state_file) written by the "
+		    "state-file writer thread.",
+		    &s->saved);
+	one_counter(t, "peerscope_state_saves_failed_total",
+		    "State snapshots not written: the snapshot or the write "
+		    "failed (the previous file stays).",
+		    &s->failed);
+	one_counter(t, "peerscope_state_saves_dropped_total",
+		    "State snapshots dropped because the writer's queue was "
+		    "full (the worker's next save tries again).",
+		    &s->dropped);
+}
+
 /* IPFIX/v9 templates a full cache or an exporter's quota made room for. */
 static void render_template_evictions(struct text *t,
 				      const struct http_view *p)
@@ -247,6 +275,7 @@ static void render_workers(struct text *t, const struct http_view *p)
 		text_printf(t, "peerscope_sockets{worker=\"%u\"} %u\n", i,
 			    p->rx_count[i]);
 	render_state_tables(t, p);
+	render_state_saves(t, p);
 }
 
 /* By protocol: a handful of label values, summed over workers. */
@@ -314,6 +343,20 @@ static void render_merger(struct text *t, const struct http_view *p)
 	metric_u64(t, "peerscope_connections_refused_total", "counter",
 		   "Connections refused at limits.connections_per_worker.",
 		   ld(&h->conns_refused));
+	metric_u64(t, "peerscope_latency_no_memory_total", "counter",
+		   "Latency values left out for want of memory.",
+		   ld(&h->latency_no_memory));
+	metric_u64(t, "peerscope_probe_windows_total", "counter",
+		   "Probe windows the merger took from the probe thread.",
+		   ld(&h->probe_windows));
+	metric_u64(t, "peerscope_probe_windows_late_total", "counter",
+		   "Probe windows that came after their window was published "
+		   "(dropped).",
+		   ld(&h->probe_windows_late));
+	metric_u64(t, "peerscope_probe_results_unjoined_total", "counter",
+		   "Probe results of no configured connection's port (a port "
+		   "by sysName or ifName), not published.",
+		   ld(&h->probe_results_unjoined));
 	metric_u64(t, "peerscope_exporters_refused_total", "counter",
 		   "Exporters refused at limits.exporters_per_worker.",
 		   ld(&h->exporters_refused));
@@ -476,6 +519,117 @@ static void render_exporter_totals(struct text *t, const struct exp_totals *e)
 		   e->evicted_exporters);
 }
 
+/* Discards and errors per second, where interface counters gave them. */
+static void render_conn_counter_rates(struct text *t,
+				      const struct stats_snapshot *s)
+{
+	static const char *const dir[2] = { "in", "out" };
+	static const char *const name[2] = {
+		"peerscope_connection_discards_per_second",
+		"peerscope_connection_errors_per_second",
+	};
+	char l1[200];
+
+	for (int k = 0; k < 2; k++) {
+		family(t, name[k], "gauge",
+		       k == 0 ? "Packets discarded per second (interface "
+				"counters; absent without them)." :
+			        "Packets in error per second (interface "
+				"counters; absent without them).");
+		for (uint32_t i = 0; i < s->nconns; i++)
+			for (int d = 0; d < 2; d++)
+				if (s->conns[i].from_counters[d])
+					text_printf(
+						t, "%s{connection=\"%s\","
+						   "direction=\"%s\"} %.3f\n",
+						name[k],
+						label(s->conns[i].id, l1,
+						      sizeof(l1)),
+						dir[d],
+						k == 0 ? s->conns[i].discards_ps[d] :
+							 s->conns[i].errors_ps[d]);
+	}
+}
+
+/* One list of a connection's heaviest keys: its entries, other, unknown. */
+static void render_top_list(struct text *t, const char *metric,
+			    const char *labels, const char *key_label,
+			    const struct conn_gauge_list *l)
+{
+	for (uint32_t i = 0; i < l->n; i++)
+		text_printf(t, "%s{%s,%s=\"%u\"} %.3f\n", metric, labels,
+			    key_label, l->key[i], l->bytes_ps[i]);
+	text_printf(t, "%s{%s,%s=\"other\"} %.3f\n", metric, labels,
+		    key_label, l->other_bytes_ps);
+	text_printf(t, "%s{%s,%s=\"unknown\"} %.3f\n", metric, labels,
+		    key_label, l->unknown_bytes_ps);
+}
+
+/* Who the traffic belongs to (connection_metrics "top"), as rates. */
+static void render_conn_tops(struct text *t, const struct stats_snapshot *s)
+{
+	static const char *const dir[2] = { "in", "out" };
+	static const char *const side[2] = { "source", "destination" };
+	char l1[200], labels[300];
+
+	family(t, "peerscope_connection_asn_bytes_per_second", "gauge",
+	       "Bytes per second by source or destination ASN (the "
+	       "exporter's AS fields, else the BMP routes): the 5 heaviest, "
+	       "asn=\"other\" the rest, asn=\"unknown\" without an AS.");
+	for (uint32_t i = 0; i < s->nconns; i++)
+		for (int d = 0; d < 2 && s->conns[i].top != NULL; d++)
+			for (int a = 0; a < 2; a++) {
+				snprintf(labels, sizeof(labels),
+					 "connection=\"%s\",direction=\"%s\","
+					 "side=\"%s\"",
+					 label(s->conns[i].id, l1, sizeof(l1)),
+					 dir[d], side[a]);
+				render_top_list(
+					t,
+					"peerscope_connection_asn_bytes_per_"
+					"second",
+					labels, "asn", &s->conns[i].top->as[d][a]);
+			}
+	family(t, "peerscope_connection_dscp_bytes_per_second", "gauge",
+	       "Bytes per second by DSCP class: the 5 heaviest, "
+	       "dscp=\"other\" the rest, dscp=\"unknown\" without an IP "
+	       "header.");
+	for (uint32_t i = 0; i < s->nconns; i++)
+		for (int d = 0; d < 2 && s->conns[i].top != NULL; d++) {
+			snprintf(labels, sizeof(labels),
+				 "connection=\"%s\",direction=\"%s\"",
+				 label(s->conns[i].id, l1, sizeof(l1)), dir[d]);
+			render_top_list(t,
+					"peerscope_connection_dscp_bytes_per_"
+					"second",
+					labels, "dscp", &s->conns[i].top->dscp[d]);
+		}
+}
+
+/* One source's summary series of a connection (`conn`: its label). */
+static void lat_summary(struct text *t, const char *conn,
+			const struct lat_gauge *g)
+{
+	static const char *const q[3] = { "0.5", "0.9", "0.99" };
+	const double v[3] = { g->p50_s, g->p90_s, g->p99_s };
+
+	if (g->source == NULL)
+		return;
+	for (int i = 0; i < 3; i++)
+		text_printf(t,
+			    "peerscope_connection_latency_seconds{connection="
+			    "\"%s\",source=\"%s\",quantile=\"%s\"} %.9g\n",
+			    conn, g->source, q[i], v[i]);
+	text_printf(t,
+		    "peerscope_connection_latency_seconds_sum{connection="
+		    "\"%s\",source=\"%s\"} %.9g\n",
+		    conn, g->source, g->sum_s);
+	text_printf(t,
+		    "peerscope_connection_latency_seconds_count{connection="
+		    "\"%s\",source=\"%s\"} %llu\n",
+		    conn, g->source, (unsigned long long)g->count);
+}
+
 static void render_snapshot(struct text *t, const struct http_view *p)
 {
 	/* The lock is the one part of a read-only view that must change. */
@@ -511,6 +665,22 @@ static void render_snapshot(struct text *t, const struct http_view *p)
 				    s->conns[i].from_counters[d] ? "counters" :
 								   "samples",
 				    s->conns[i].bps[d] / 8.0);
+	family(t, "peerscope_connection_packets_per_second", "gauge",
+	       "Connection packet rate in the last window; source as "
+	       "peerscope_connection_bytes_per_second.");
+	for (uint32_t i = 0; i < s->nconns; i++)
+		for (int d = 0; d < 2; d++)
+			text_printf(t,
+				    "peerscope_connection_packets_per_second{"
+				    "connection=\"%s\",direction=\"%s\","
+				    "source=\"%s\"} %.3f\n",
+				    label(s->conns[i].id, l1, sizeof(l1)),
+				    dir[d],
+				    s->conns[i].from_counters[d] ? "counters" :
+								   "samples",
+				    s->conns[i].pps[d]);
+	render_conn_counter_rates(t, s);
+	render_conn_tops(t, s);
 	family(t, "peerscope_connection_utilisation_ratio", "gauge",
 	       "Bandwidth over interface speed (0..1), when the speed is "
 	       "known.");
@@ -531,6 +701,13 @@ static void render_snapshot(struct text *t, const struct http_view *p)
 				    "second{connection=\"%s\"} %.3f\n",
 				    label(s->conns[i].id, l1, sizeof(l1)),
 				    (double)s->conns[i].capacity_bps / 8.0);
+	family(t, "peerscope_connection_latency_seconds", "summary",
+	       "Connection latency by source (connection_metrics.latency): "
+	       "quantiles of the last window, count and sum since start.");
+	for (uint32_t i = 0; i < s->nconns; i++)
+		for (int k = 0; k < STATS_LAT_SOURCES; k++)
+			lat_summary(t, label(s->conns[i].id, l1, sizeof(l1)),
+				    &s->conns[i].lat[k]);
 	family(t, "peerscope_connection_oper_up", "gauge",
 	       "Operational status: 1 up, 0 down (absent when unknown).");
 	for (uint32_t i = 0; i < s->nconns; i++)

@@ -120,7 +120,7 @@ int probe_icmp_parse(const uint8_t *buf, size_t len, int af,
 		return icmp_fail(why, PROBE_ICMP_TRUNCATED);
 	/* IPv4 raw: nobody checked it yet (ICMPv6's is the kernel's) */
 	if (af == 4 && with_ip_header &&
-	    probe_inet_checksum(icmp.p, icmp.left) != 0)
+	    probe_inet_checksum(cur_data(&icmp), cur_left(&icmp)) != 0)
 		return icmp_fail(why, PROBE_ICMP_CHECKSUM);
 	*why = PROBE_ICMP_OK;
 	return 0;

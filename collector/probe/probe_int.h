@@ -18,12 +18,11 @@
 #include <pthread.h>
 #include <sys/socket.h>
 
+#include "peerscope/limits.h"
 #include "probe/probe_sched.h"
 #include "probe/probe_types.h"
 
 #define PROBE_OPEN_WINDOWS 2	/* the current one and the one closing */
-#define PROBE_MAX_PENDING  64	/* probes in flight per slot */
-#define PROBE_TXMAP	   4096 /* sends remembered for TX timestamps */
 #define PROBE_RX_BATCH	   64	/* recvmmsg batch */
 #define PROBE_TX_BATCH	   64	/* sendmmsg batch per socket */
 #define PROBE_TX_MAX	   64	/* bytes of a probe datagram */

@@ -12,9 +12,9 @@
 
 #include "agg/sketch.h"
 #include "peerscope/addr.h"
+#include "peerscope/limits.h"
 
 #define PROBE_ID_MAX	  64 /* bytes of a target id, NUL included */
-#define PROBE_MAX_TARGETS (1u << 20)
 
 /* Methods; the names are the published source labels ("probe_icmp"). */
 #define PROBE_METHODS(X)                                                       \

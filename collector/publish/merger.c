@@ -20,6 +20,13 @@ void merger_init(struct merger *m, struct worker *workers, unsigned nworkers,
 	jbuf_init(&m->json);
 	/* without it, connections forget their peers between windows */
 	(void)conn_bgp_memory_init(&m->bgp_memory, cfg->max_connections);
+	m->cfg = cfg;
+	/* without it, every window's status is published as news */
+	(void)conn_report_init(&m->conn_report, CONN_MAX_CONNECTIONS);
+	/* out of memory: the summaries carry one window's count and sum */
+	(void)htab_init(&m->lat_totals, LAT_TOTAL_KEY_LEN,
+			sizeof(struct lat_total),
+			cfg->max_connections * STATS_LAT_SOURCES);
 }
 
 void merger_add_sink(struct merger *m, struct sink *s)
@@ -48,6 +55,13 @@ bool merger_has_sink(const struct merger *m, const struct sink *s)
 
 void merged_window_release(struct merged_window *p)
 {
+	struct agg_conn *c;
+	uint32_t pos = 0;
+
+	while ((c = htab_next(&p->conns, &pos)) != NULL)
+		agg_conn_release(c);
+	agg_conn_release(&p->other.conn);
+	probe_window_free(p->probes);
 	htab_fini(&p->conns);
 	htab_fini(&p->exporters);
 	memset(p, 0, sizeof(*p));
@@ -59,6 +73,8 @@ void merger_fini(struct merger *m)
 		if (m->pending[i].used)
 			merged_window_release(&m->pending[i]);
 	conn_bgp_memory_fini(&m->bgp_memory);
+	conn_report_fini(&m->conn_report);
+	htab_fini(&m->lat_totals);
 	junk_free(&m->junk);
 	jbuf_fini(&m->json);
 }

@@ -20,6 +20,10 @@
 #include "agg/window_caps.h"
 #include "base/config.h"
 #include "base/json.h"
+#include "conn/registry.h"
+#include "peerscope/limits.h"
+#include "probe/probe.h"
+#include "publish/conn_report.h"
 #include "publish/sink.h"
 #include "publish/sink_kafka.h"
 #include "rx/worker.h"
@@ -29,8 +33,17 @@ struct bmp_pub;
 struct cfg_pub;
 struct logger;
 
-#define MERGER_MAX_PENDING 8 /* windows held open waiting for slow workers */
-#define MERGER_MAX_SINKS 4
+struct probe_join;
+
+/* merger.lat_totals' entries: key (port, source index), then totals */
+struct lat_total {
+	struct conn_key key;
+	uint32_t source; /* 0..STATS_LAT_SOURCES-1 */
+	uint32_t pad;	 /* zeroed */
+	uint64_t count;
+	double sum_s;
+};
+#define LAT_TOTAL_KEY_LEN (sizeof(struct conn_key) + 2 * sizeof(uint32_t))
 
 struct merged_window {
 	bool used;
@@ -41,6 +54,8 @@ struct merged_window {
 	 * caps), then cut to the window's own caps (window_caps.h) */
 	struct htab conns;
 	struct htab exporters;
+	struct probe_window *probes; /* the probe thread's, NULL: none */
+	struct probe_join *join;     /* while published (merger_probe.h) */
 	uint32_t max_conns, max_exporters; /* limits.*_per_window */
 	struct window_other other;
 	uint64_t kernel_drops[PS_MAX_WORKERS];
@@ -59,6 +74,14 @@ struct merger_totals {
 	uint64_t messages[MSG_TYPE_COUNT];
 	uint64_t messages_failed[MSG_TYPE_COUNT];
 	uint64_t kernel_drops;
+	/* latency values lost for want of memory (agg_conn.lat) */
+	uint64_t latency_no_memory;
+	/* probe windows (merger_probe.c): taken; after their merged window
+	 * was published (dropped); results of no configured connection's
+	 * port (a target id unknown, a port by sysName or ifName) */
+	uint64_t probe_windows;
+	uint64_t probe_windows_late;
+	uint64_t probe_results_unjoined;
 };
 
 struct merger {
@@ -75,12 +98,30 @@ struct merger {
 	bool finished[PS_MAX_WORKERS];
 	struct jbuf json;
 	struct conn_bgp_memory bgp_memory; /* connections' BGP peers */
+	/* configured connections' last status (connection_event) */
+	struct conn_report conn_report;
+	const struct ps_config *cfg; /* start-up configuration */
 	struct merger_totals totals;
 	struct junk_table junk; /* datagrams of no exporter, whole run */
 	struct stats_hub *pub; /* /metrics publication, NULL = none */
 	struct bmp_pub *bmp;    /* bgp_session from the BMP side, NULL = none */
 	/* live: the caps of the generation in effect (cfgpub.h), or NULL */
 	const struct cfg_pub *cfgpub;
+	/*
+	 * live, with probes: the probe thread's windows (probe.h), the
+	 * registry that says whose targets they are, and how long a merged
+	 * window waits for its probe results (the longest probe timeout and
+	 * a margin) beyond the workers' watermark
+	 */
+	struct ring *probe_ring;
+	const struct conn_registry *registry;
+	uint64_t probe_watermark; /* end of the newest probe window taken */
+	uint64_t probe_wait_ns;
+	uint64_t published_end;	  /* end of the newest window published */
+	/* latency count and sum since start per (port, source), for the
+	 * /metrics summary (stats_merger.c); at its cap, a new series has
+	 * its window's figures alone, counted in lat_totals.refused */
+	struct htab lat_totals;
 	/*
 	 * live: the sinks SIGHUP may open, re-create or close, the
 	 * configurations they were last set up from, what closed Kafka

@@ -6,6 +6,7 @@
 
 #include "bmp/bmp_pub.h"
 #include "publish/merger.h"
+#include "publish/merger_probe.h"
 #include "publish/merger_main.h"
 #include "publish/messages.h"
 #include "publish/sinkswap.h"
@@ -63,7 +64,8 @@ static void configured_entries(struct merged_window *p)
 		for (int share = 0; share <= (k->kind == CONN_EXCHANGE); share++) {
 			key.peer = share ? k->index + 1 : 0;
 			c = htab_insert(&p->conns, &key, &created);
-			if (c != NULL && created) {
+			/* an entry made for a probe result has no port yet */
+			if (c != NULL && c->port == NULL) {
 				c->port = k->port;
 				c->pinned = true;
 			}
@@ -141,12 +143,101 @@ static void covers_build(const struct merged_window *p, struct htab *covers)
 	}
 }
 
+/* The configuration whose registry and thresholds a window's connections
+ * use: the newest (a reload applies from the next window published). */
+static const struct ps_config *window_config(const struct merger *m)
+{
+	return m->cfgpub != NULL ? cfgpub_latest(m->cfgpub) : m->cfg;
+}
+
+/*
+ * The registry of window p's connections: the one its workers aggregated
+ * with (entries point into it, keyed by its indexes), else the newest.
+ */
+static const struct conn_registry *window_registry(const struct merger *m,
+						   const struct merged_window *p)
+{
+	return p->registry != NULL ? p->registry : window_config(m)->registry;
+}
+
+/* The configured connection (direct, or an exchange peer's share) of
+ * entry c, or NULL: from the entry's port, set under the registry the
+ * window was aggregated with (messages.h). */
+static const struct conn *configured_of(const struct agg_conn *c)
+{
+	return msg_entry_conn(c);
+}
+
+/* The window entry of configured connection c, or NULL (no traffic). */
+static const struct agg_conn *entry_of(const struct merged_window *p,
+				       const struct conn *c)
+{
+	struct conn_key key;
+
+	if (c->ifindex == 0 || c->router_addr.af == 0)
+		return NULL;
+	memset(&key, 0, sizeof(key));
+	key.router = c->router_addr;
+	key.ifindex = c->ifindex;
+	key.peer = c->kind == CONN_EXCHANGE ? c->index + 1 : 0;
+	return htab_find(&p->conns, &key);
+}
+
+/*
+ * Sessions, status and figures of configured connection c in window p.
+ * The sessions are large (one per peer address): the caller's.
+ */
+static void configured_status(struct merger *m, const struct merged_window *p,
+			      const struct conn *c, const struct agg_conn *ac,
+			      double seconds, struct conn_sessions *s,
+			      struct conn_status *st)
+{
+	const struct ps_config *cfg = window_config(m);
+	struct rib_registry *rib = m->nworkers > 0 ? m->workers[0].rib : NULL;
+	struct conn_health h;
+
+	conn_report_health(ac, c->capacity_bps, seconds, &h);
+	conn_report_derive(rib, c, &h, &cfg->status, p->start_ns, p->end_ns,
+			   s, st);
+}
+
+/* A connection_event for every configured connection whose status
+ * changed with this window (conn_report.h). */
+static void publish_events(struct merger *m, const struct merged_window *p,
+			   struct conn_sessions *s)
+{
+	const struct conn_registry *reg = window_registry(m, p);
+	double seconds = (double)(p->end_ns - p->start_ns) / 1e9;
+	const struct conn *conns;
+	struct conn_status st;
+	size_t n;
+
+	if (reg == NULL)
+		return;
+	conns = conn_registry_conns(reg, &n);
+	for (size_t i = 0; i < n; i++) {
+		const struct conn *c = &conns[i];
+
+		configured_status(m, p, c, entry_of(p, c), seconds, s, &st);
+		jbuf_reset(&m->json);
+		if (conn_report_event(&m->conn_report, &m->json, c, s, &st,
+				      p->start_ns, p->end_ns))
+			publish(m, MSG_CONNECTION_EVENT, c->id);
+	}
+}
+
 static void publish_window(struct merger *m, struct merged_window *p)
 {
 	uint64_t t0 = stats_now_ns();
 	struct rib_registry *rib = m->nworkers > 0 ? m->workers[0].rib : NULL;
+	const struct conn_registry *reg = window_registry(m, p);
+	/* one connection's sessions at a time: large, so not on the stack */
+	struct conn_sessions *sessions =
+		reg != NULL ? malloc(sizeof(*sessions)) : NULL;
+	struct conn_status status;
 	struct conn_bgp bgp;
 	struct htab covers;
+	struct probe_join *join;
 	bool have_covers;
 	char key[160];
 	void **v;
@@ -164,40 +255,70 @@ static void publish_window(struct merger *m, struct merged_window *p)
 
 	if (p->registry != NULL)
 		configured_entries(p);
+	join = probe_join_build(m, p);
 	v = sorted_entries(&p->conns, conn_cmp);
 	for (uint32_t i = 0; v != NULL && i < p->conns.count; i++) {
 		const struct agg_conn *c = v[i];
 		const struct router_cover *rc =
 			have_covers ? htab_find(&covers, &c->key.router) :
 				      NULL;
+		const struct msg_probe_latency *probes =
+			probe_join_find(join, &c->key);
 		enum msg_entry_kind kind = msg_entry_kind(c);
-		struct msg_conn x = {
-			.c = c,
-			.port = kind == MSG_ENTRY_EXCHANGE ? sibling(p, c, 0) : c,
-			.unattributed =
-				kind == MSG_ENTRY_EXCHANGE_PORT ?
-					sibling(p, c, AGG_PEER_UNATTRIBUTED) :
-					NULL,
-			.bgp = &bgp,
-			.start_ns = p->start_ns,
-			.end_ns = p->end_ns,
-			.cover = rc != NULL ? &rc->cover : NULL,
-		};
 
-		/* a port's unattributed share is in the port's message */
+		/* a port's unattributed share is in the port's message; a
+		 * configured connection is published traffic or not */
 		if (kind == MSG_ENTRY_UNATTRIBUTED ||
-		    (kind == MSG_ENTRY_DISCOVERED && agg_conn_is_empty(c)))
+		    (kind == MSG_ENTRY_DISCOVERED && agg_conn_is_empty(c) &&
+		     probes == NULL))
 			continue;
+		const struct conn *cc =
+			sessions != NULL ? configured_of(c) : NULL;
+		struct msg_conn_status view = { sessions, &status };
+
 		conn_bgp_resolve(&m->bgp_memory, rib, v[i], p->end_ns, &bgp);
 		((struct agg_conn *)v[i])->bgp_state = conn_bgp_gauge(&bgp);
+		if (cc != NULL)
+			configured_status(m, p, cc, c,
+					  msg_cover_seconds(rc != NULL ?
+								    &rc->cover :
+								    NULL,
+							    p->start_ns,
+							    p->end_ns),
+					  sessions, &status);
 		jbuf_reset(&m->json);
-		msg_connection_metrics(&m->json, &x, key, sizeof(key));
+		msg_connection_metrics(
+			&m->json,
+			&(struct msg_conn){
+				.c = c,
+				.port = kind == MSG_ENTRY_EXCHANGE ?
+						sibling(p, c, 0) :
+						c,
+				.unattributed =
+					kind == MSG_ENTRY_EXCHANGE_PORT ?
+						sibling(p, c,
+							AGG_PEER_UNATTRIBUTED) :
+						NULL,
+				.bgp = &bgp,
+				.status = cc != NULL ? &view : NULL,
+				.probes = probes,
+				.start_ns = p->start_ns,
+				.end_ns = p->end_ns,
+				.cover = rc != NULL ? &rc->cover : NULL,
+			},
+			key, sizeof(key));
 		publish(m, MSG_CONNECTION_METRICS, key);
 	}
 	free(v);
+	p->join = join; /* for the /metrics snapshot, below */
+	if (p->end_ns > m->published_end)
+		m->published_end = p->end_ns;
 	if (have_covers)
 		htab_fini(&covers);
 	conn_bgp_memory_rotate(&m->bgp_memory, p->end_ns);
+	if (sessions != NULL)
+		publish_events(m, p, sessions);
+	free(sessions);
 	v = sorted_entries(&p->exporters, exporter_cmp);
 	for (uint32_t i = 0; v != NULL && i < p->exporters.count; i++) {
 		const struct agg_exporter *e = v[i];
@@ -223,6 +344,7 @@ static void publish_window(struct merger *m, struct merged_window *p)
 	m->totals.windows_published++;
 	if (m->pub != NULL)
 		stats_merger_window(m->pub, m, p, t0);
+	probe_join_free(p->join);
 	merged_window_release(p);
 }
 
@@ -292,6 +414,25 @@ static struct merged_window *pending_for(struct merger *m, uint64_t start,
 	return free_slot;
 }
 
+/*
+ * A worker's latency figures into the merged connection: the first
+ * worker's are taken as they are (the worker's window is freed next),
+ * the others' merged in.
+ */
+static void latency_merge(struct merger *m, struct agg_conn *dst,
+			  struct agg_conn *src)
+{
+	if (src->lat == NULL)
+		return;
+	if (dst->lat == NULL) {
+		dst->lat = src->lat;
+		src->lat = NULL;
+		return;
+	}
+	if (agg_latency_merge(dst->lat, src->lat) == -1)
+		m->totals.latency_no_memory++;
+}
+
 static void merge_window(struct merger *m, const struct agg_window *win)
 {
 	struct merged_window *p;
@@ -300,6 +441,7 @@ static void merge_window(struct merger *m, const struct agg_window *win)
 
 	m->totals.kernel_drops += win->kernel_drops;
 	m->totals.conns_refused += win->conns_refused;
+	m->totals.latency_no_memory += win->latency_no_memory;
 	m->totals.exporters_refused += win->exporters_refused;
 	junk_merge(&m->junk, &win->junk);
 	if (win->conns.count == 0 && win->exporters.count == 0 &&
@@ -322,10 +464,12 @@ static void merge_window(struct merger *m, const struct agg_window *win)
 		struct agg_conn *dst =
 			htab_insert(&p->conns, &src->key, &created);
 
-		if (dst == NULL)
+		if (dst == NULL) {
 			m->totals.conns_refused++;
-		else
-			agg_conn_merge(dst, src);
+			continue;
+		}
+		agg_conn_merge(dst, src);
+		latency_merge(m, dst, (struct agg_conn *)e);
 	}
 	pos = 0;
 	while ((e = htab_next(&win->exporters, &pos)) != NULL) {
@@ -353,14 +497,53 @@ static uint64_t low_watermark(const struct merger *m)
 	return low;
 }
 
-/* Publish, oldest first, every window that all workers have passed. */
-static void publish_ready(struct merger *m)
+static uint64_t now_real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Publish, oldest first, every window that all workers have passed (and,
+ * with probes, whose probe results came or waited long enough; `end`:
+ * the data ended, everything goes).
+ */
+static void publish_ready(struct merger *m, bool end)
 {
 	uint64_t low = low_watermark(m);
+	uint64_t now = m->probe_ring != NULL ? now_real_ns() : 0;
 	struct merged_window *p;
 
-	while ((p = oldest_pending(m)) != NULL && p->end_ns <= low)
+	while ((p = oldest_pending(m)) != NULL && p->end_ns <= low &&
+	       (end || merger_probes_ready(m, p, now)))
 		publish_window(m, p);
+}
+
+/* The probe thread's windows into the merged windows of their start. */
+static bool merger_poll_probes(struct merger *m)
+{
+	struct probe_window *w;
+	bool progress = false;
+
+	while ((w = ring_pop(m->probe_ring)) != NULL) {
+		struct merged_window *p = NULL;
+
+		progress = true;
+		m->totals.probe_windows++;
+		if (w->end_ns > m->probe_watermark)
+			m->probe_watermark = w->end_ns;
+		if (w->end_ns > m->published_end)
+			p = pending_for(m, w->start_ns, w->end_ns);
+		if (p == NULL || p->probes != NULL) {
+			m->totals.probe_windows_late++;
+			probe_window_free(w);
+			continue;
+		}
+		merger_probe_attach(m, p, w);
+	}
+	return progress;
 }
 
 /* BMP events arrive ready-made (bmp_pub.h): hand them to every sink. */
@@ -403,8 +586,11 @@ bool merger_poll(struct merger *m)
 	}
 	if (m->bmp != NULL && merger_poll_bmp(m))
 		progress = true;
-	if (progress)
-		publish_ready(m);
+	if (m->probe_ring != NULL && merger_poll_probes(m))
+		progress = true;
+	/* with probes, a window waiting for its results is due by the clock */
+	if (progress || m->probe_ring != NULL)
+		publish_ready(m, false);
 	return progress;
 }
 
@@ -438,7 +624,9 @@ void *merger_main(void *arg)
 		if (nap.tv_nsec < 16 * 1000 * 1000)
 			nap.tv_nsec *= 2;
 	}
-	publish_ready(m);
+	if (m->probe_ring != NULL)
+		(void)merger_poll_probes(m); /* the last, partial windows */
+	publish_ready(m, true);
 	if (m->bmp != NULL)
 		(void)merger_poll_bmp(m); /* what BMP queued before the end */
 	if (m->pub != NULL)

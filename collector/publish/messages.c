@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "agg/conn_bgp.h"
+#include "agg/conn_status.h"
 #include "publish/messages.h"
 
 enum msg_entry_kind msg_entry_kind(const struct agg_conn *c)
@@ -188,8 +189,8 @@ static const char *status_name(bool known, bool up)
  * least one, so that a router first heard at a window's very end does not
  * get an absurd rate, and at most the window.
  */
-static double cover_seconds(const struct msg_cover *cv, uint64_t start_ns,
-			    uint64_t end_ns)
+double msg_cover_seconds(const struct msg_cover *cv, uint64_t start_ns,
+			 uint64_t end_ns)
 {
 	uint64_t from = cv != NULL && cv->from_ns > start_ns ? cv->from_ns :
 							       start_ns;
@@ -337,7 +338,7 @@ void msg_connection_metrics(struct jbuf *j, const struct msg_conn *x,
 	const struct agg_conn *c = x->c;
 	const struct agg_conn *port = x->port;
 	bool status = port != NULL && port->has_status;
-	double seconds = cover_seconds(x->cover, x->start_ns, x->end_ns);
+	double seconds = msg_cover_seconds(x->cover, x->start_ns, x->end_ns);
 	const char *src[2], *cap_source;
 	uint64_t capacity = conn_capacity(x, &cap_source);
 	double bps[2];
@@ -378,13 +379,22 @@ void msg_connection_metrics(struct jbuf *j, const struct msg_conn *x,
 	json_u64(j, "counter_resets", c->counter_resets);
 	msg_conn_exchange(j, x, seconds);
 	agg_origin_json(j, "out_dst_origin_as", &c->dst_origin);
-	conn_bgp_json(j, x->bgp, x->end_ns);
-	/*
-	 * Blocks still to come, each in a writer of its own called here:
-	 * the sessions joined by peer address and the derived `status`
-	 * (issue 11 item 4), `top` source/destination ASNs and DSCP
-	 * (item 6), `latency` (issue 12).
-	 */
+	msg_connection_top(j, c->mix);
+	/* a configured connection's state is its sessions' */
+	conn_bgp_json(j, x->bgp, x->end_ns,
+		      x->status != NULL ?
+			      conn_sessions_bgp_state(x->status->sessions) :
+			      NULL);
+	if (x->status != NULL) {
+		conn_status_json(j, x->status->status, x->status->sessions);
+		conn_sessions_json(j, x->status->sessions, x->end_ns);
+	} else { /* not a configured connection: no sessions to judge */
+		json_null(j, "status");
+		json_null(j, "status_reasons");
+		json_null(j, "availability");
+		json_null(j, "sessions");
+	}
+	msg_latency(j, c->lat, x->probes);
 	json_obj_end(j);
 }
 

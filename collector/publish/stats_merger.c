@@ -4,10 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agg/mix.h"
 #include "base/log.h"
 #include "publish/merger.h"
 #include "publish/messages.h"
 #include "publish/sink_kafka.h"
+#include "publish/merger_probe.h"
 #include "publish/stats_merger.h"
 
 void stats_merger_publish(struct stats_hub *h, const struct merger *m)
@@ -17,6 +19,10 @@ void stats_merger_publish(struct stats_hub *h, const struct merger *m)
 	STATS_STORE(h->windows_published, t->windows_published);
 	STATS_STORE(h->windows_forced, t->windows_forced);
 	STATS_STORE(h->conns_refused, t->conns_refused);
+	STATS_STORE(h->latency_no_memory, t->latency_no_memory);
+	STATS_STORE(h->probe_windows, t->probe_windows);
+	STATS_STORE(h->probe_windows_late, t->probe_windows_late);
+	STATS_STORE(h->probe_results_unjoined, t->probe_results_unjoined);
 	STATS_STORE(h->exporters_refused, t->exporters_refused);
 	STATS_STORE(h->conns_folded, t->conns_folded);
 	STATS_STORE(h->exporters_folded, t->exporters_folded);
@@ -119,18 +125,153 @@ void stats_merger_tick(struct stats_hub *h, struct merger *m, uint64_t now_ns)
 	stats_merger_publish(h, m);
 }
 
+/* The heaviest ASNs of one summary, as rates. */
+static void gauge_as_list(struct conn_gauge_list *l, const struct agg_mix_dir *x,
+			  int side, double seconds)
+{
+	struct topn_item items[STATS_TOP_ENTRIES];
+	uint64_t other = 0;
+
+	l->n = topn_top(&x->as[side], STATS_TOP_ENTRIES, items, &other);
+	for (uint32_t i = 0; i < l->n; i++) {
+		l->key[i] = items[i].key;
+		l->bytes_ps[i] = (double)items[i].count / seconds;
+	}
+	l->other_bytes_ps = (double)(other + x->as_refused[side]) / seconds;
+	l->unknown_bytes_ps = (double)x->as_unknown[side] / seconds;
+}
+
+/* The heaviest DSCP classes (64 counters), as rates. */
+static void gauge_dscp_list(struct conn_gauge_list *l,
+			    const struct agg_mix_dir *x, double seconds)
+{
+	uint64_t listed = 0, known = 0;
+	bool taken[MIX_DSCP_VALUES] = { false };
+
+	for (int v = 0; v < MIX_DSCP_VALUES; v++)
+		known += x->dscp[v];
+	for (l->n = 0; l->n < STATS_TOP_ENTRIES; l->n++) {
+		int best = -1;
+
+		for (int v = 0; v < MIX_DSCP_VALUES; v++)
+			if (!taken[v] && x->dscp[v] != 0 &&
+			    (best < 0 || x->dscp[v] > x->dscp[best]))
+				best = v;
+		if (best < 0)
+			break;
+		taken[best] = true;
+		listed += x->dscp[best];
+		l->key[l->n] = (uint32_t)best;
+		l->bytes_ps[l->n] = (double)x->dscp[best] / seconds;
+	}
+	l->other_bytes_ps = (double)(known - listed) / seconds;
+	l->unknown_bytes_ps = (double)x->dscp_unknown / seconds;
+}
+
+/* NULL without a mix or memory: the series are left out. */
+static struct conn_gauge_top *gauge_top(const struct agg_mix *m,
+					double seconds)
+{
+	struct conn_gauge_top *t;
+
+	if (m == NULL || (t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	for (int d = AGG_IN; d <= AGG_OUT; d++) {
+		for (int s = MIX_SRC_AS; s <= MIX_DST_AS; s++)
+			gauge_as_list(&t->as[d][s], &m->dir[d], s, seconds);
+		gauge_dscp_list(&t->dscp[d], &m->dir[d], seconds);
+	}
+	return t;
+}
+
+_Static_assert(LAT_SOURCE_COUNT + PROBE_METHOD_COUNT == STATS_LAT_SOURCES,
+	       "a /metrics latency slot per source");
+
+/* Count and sum since start of (port, source i), this window's added. */
+static void lat_total_add(struct merger *m, const struct conn_key *key,
+			  unsigned i, struct lat_gauge *lg, uint64_t n,
+			  double sum_s)
+{
+	struct lat_total k, *t;
+	bool created;
+
+	memset(&k, 0, sizeof(k));
+	k.key = *key;
+	k.source = i;
+	t = m->lat_totals.entries != NULL ?
+		    htab_insert(&m->lat_totals, &k, &created) :
+		    NULL;
+	if (t != NULL) {
+		t->count += n;
+		t->sum_s += sum_s;
+		n = t->count;
+		sum_s = t->sum_s;
+	}
+	lg->count = n;
+	lg->sum_s = sum_s;
+}
+
+static void lat_gauge_set(struct merger *m, const struct conn_key *key,
+			  unsigned i, const char *source,
+			  const struct sketch *s, struct lat_gauge *lg)
+{
+	if (s->count == 0)
+		return;
+	lg->source = source;
+	lg->p50_s = sketch_quantile(s, 0.5) / 1e9;
+	lg->p90_s = sketch_quantile(s, 0.9) / 1e9;
+	lg->p99_s = sketch_quantile(s, 0.99) / 1e9;
+	lat_total_add(m, key, i, lg, s->count, (double)s->sum / 1e9);
+}
+
+/* The connection's latency sources: passive ones, then probe methods. */
+static void lat_gauges_fill(struct merger *m, struct conn_gauge *g,
+			    const struct agg_conn *c,
+			    const struct msg_probe_latency *probes)
+{
+	for (int i = 0; c->lat != NULL && i < LAT_SOURCE_COUNT; i++) {
+		struct sketch all;
+
+		if (agg_latency_total(c->lat, (enum lat_source)i, &all) == 0)
+			lat_gauge_set(m, &c->key, (unsigned)i,
+				      lat_source_name((enum lat_source)i), &all,
+				      &g->lat[i]);
+		sketch_fini(&all);
+	}
+	for (int k = 0; probes != NULL && k < PROBE_METHOD_COUNT; k++) {
+		static const char *const names[PROBE_METHOD_COUNT] = {
+			[PROBE_ICMP] = "probe_icmp",
+			[PROBE_TCP] = "probe_tcp",
+			[PROBE_STAMP] = "probe_stamp",
+		};
+		unsigned i = LAT_SOURCE_COUNT + (unsigned)k;
+
+		if (probes->method[k] != NULL && i < STATS_LAT_SOURCES)
+			lat_gauge_set(m, &c->key, i, names[k],
+				      &probes->method[k]->rtt, &g->lat[i]);
+	}
+}
+
 static void conn_gauge_fill(struct conn_gauge *g, const struct agg_conn *c,
 			    double seconds)
 {
 	msg_connection_id(c, g->id, sizeof(g->id));
 	for (int d = AGG_IN; d <= AGG_OUT; d++) {
 		const struct agg_counted *k = &c->counted[d];
+		double ms = (double)k->interval_ms;
 
 		/* The same choice as the connection_metrics message. */
 		g->from_counters[d] = k->deltas > 0 && k->interval_ms > 0;
 		g->bps[d] = g->from_counters[d] ?
-				    k->octets * 8000.0 / k->interval_ms :
+				    k->octets * 8000.0 / ms :
 				    c->sampled[d].est_bytes * 8.0 / seconds;
+		g->pps[d] = g->from_counters[d] ?
+				    k->packets * 1000.0 / ms :
+				    c->sampled[d].est_packets / seconds;
+		g->discards_ps[d] =
+			g->from_counters[d] ? k->discards * 1000.0 / ms : 0;
+		g->errors_ps[d] =
+			g->from_counters[d] ? k->errors * 1000.0 / ms : 0;
 	}
 	g->has_util = c->has_status && c->if_speed > 0;
 	g->capacity_bps = g->has_util ? c->if_speed : 0;
@@ -182,7 +323,7 @@ static void add_total(struct exp_totals *t, const struct exporter_gauge *g,
 	exptotals_add(t, &w, end_ns);
 }
 
-static void snapshot_build(struct stats_snapshot *s,
+static void snapshot_build(struct merger *m, struct stats_snapshot *s,
 			   const struct merged_window *p, uint32_t cap,
 			   struct exp_totals *totals)
 {
@@ -202,10 +343,18 @@ static void snapshot_build(struct stats_snapshot *s,
 		stats_snapshot_free(s);
 		return;
 	}
-	while ((c = htab_next(&p->conns, &pos)) != NULL)
-		conn_gauge_fill(&s->conns[n++], c, seconds);
+	while ((c = htab_next(&p->conns, &pos)) != NULL) {
+		conn_gauge_fill(&s->conns[n], c, seconds);
+		s->conns[n].top = gauge_top(c->mix, seconds);
+		lat_gauges_fill(m, &s->conns[n++], c,
+				probe_join_find(p->join, &c->key));
+	}
 	qsort(s->conns, n, sizeof(*s->conns), conn_gauge_cmp);
 	s->nconns = n < cap ? n : cap;
+	for (uint32_t i = s->nconns; i < n; i++) { /* past the cap */
+		free(s->conns[i].top);
+		s->conns[i].top = NULL;
+	}
 	s->conns_omitted = n - s->nconns;
 	pos = 0;
 	n = 0;
@@ -239,7 +388,7 @@ void stats_merger_window(struct stats_hub *h, struct merger *m,
 	double secs = (double)took / 1e9;
 	struct stats_snapshot fresh, old;
 
-	snapshot_build(&fresh, p,
+	snapshot_build(m, &fresh, p,
 		       atomic_load_explicit(&h->max_conns_exported,
 					    memory_order_relaxed),
 		       &h->exp_totals);

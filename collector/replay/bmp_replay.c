@@ -26,11 +26,11 @@
 #include "bmp/bmp_pub.h"
 #include "bmp/bmp_rib.h"
 #include "bmp/bmp_session.h"
+#include "peerscope/limits.h"
 #include "replay/bmp_replay.h"
 #include "rib/rib_lookup.h"
 
 #define STREAM_READ_CHUNK  65536
-#define BMP_REPLAY_MAX_SESSIONS 1024 /* open at once, as in bmp_replay.h */
 
 /* A TCP stream's router session. */
 struct bmp_stream {
@@ -251,7 +251,7 @@ struct bmp_stream *bmp_replay_session_open(struct bmp_replay *x,
 	char name[64];
 
 	if (x->nsessions >= BMP_REPLAY_MAX_SESSIONS) {
-		dec_count(&x->p->input_errors, DEC_BMP_CONN_CAPPED);
+		dec_event(&x->p->input_errors, DEC_BMP_CONN_CAPPED);
 		return NULL;
 	}
 	b = calloc(1, sizeof(*b));
@@ -273,8 +273,10 @@ struct bmp_stream *bmp_replay_session_open(struct bmp_replay *x,
 int bmp_replay_session_feed(struct bmp_replay *x, struct bmp_stream *b,
 			    const uint8_t *data, size_t len)
 {
-	int rc = bmp_router_feed(&b->router, data, len);
+	int rc;
 
+	bmp_router_set_clock(&b->router, x->now_ns);
+	rc = bmp_router_feed(&b->router, data, len);
 	rib_publish_due(x, &b->router, b);
 	return rc;
 }
@@ -287,6 +289,7 @@ void bmp_replay_session_lost(struct bmp_replay *x, struct bmp_stream *b)
 
 void bmp_replay_session_close(struct bmp_replay *x, struct bmp_stream *b)
 {
+	bmp_router_set_clock(&b->router, x->now_ns);
 	router_done(x, &b->router, b);
 	x->nsessions--;
 	free(b);

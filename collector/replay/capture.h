@@ -5,10 +5,11 @@
  * The file format is libpcap's business; gzip is recognised by its magic
  * bytes (0x1f 0x8b), never by the file name, and inflated as a stream, so
  * memory stays bounded whatever the size of the capture.  The link, IP, UDP
- * and TCP headers of every frame are parsed through a cursor; every frame
- * that yields nothing (ARP, ICMP, fragments, truncated or invalid headers)
- * is counted into the caller's dec_stats under a named reason
- * (reasons_capture.def) and skipped.
+ * and TCP headers of every frame are parsed by capture_frame_decode()
+ * (include/peerscope/capture_frame.h); every frame that yields nothing
+ * (ARP, ICMP, fragments, truncated or invalid headers) is counted into the
+ * caller's dec_stats under a named reason (reasons_capture.def) and
+ * skipped.
  *
  * Link types: Ethernet (802.1Q / 802.1ad / QinQ tags), Linux cooked SLL and
  * SLL2, raw IP (DLT_RAW, LINKTYPE_IPV4, LINKTYPE_IPV6), BSD loopback
@@ -23,31 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "peerscope/addr.h"
+#include "peerscope/capture_frame.h" /* struct capture_packet */
 #include "peerscope/dec_stats.h"
-
-enum capture_kind { CAPTURE_UDP = 1, CAPTURE_TCP = 2 };
-
-/* TCP flag bits as in the header's flags byte (RFC 9293 section 3.1). */
-#define CAPTURE_TCP_FIN 0x01
-#define CAPTURE_TCP_SYN 0x02
-#define CAPTURE_TCP_RST 0x04
-#define CAPTURE_TCP_PSH 0x08
-#define CAPTURE_TCP_ACK 0x10
-#define CAPTURE_TCP_URG 0x20
-
-struct capture_packet {
-	enum capture_kind kind;
-	uint64_t ts_ns;	    /* capture time, ns since the epoch */
-	struct ps_addr src; /* IP source address */
-	struct ps_addr dst; /* IP destination address */
-	uint16_t src_port;
-	uint16_t dst_port;
-	uint32_t tcp_seq;	/* TCP only: sequence number */
-	uint8_t tcp_flags;	/* TCP only: CAPTURE_TCP_* bits */
-	const uint8_t *payload; /* UDP payload or TCP segment payload */
-	size_t len;		/* may be 0; payload valid until next call */
-};
 
 struct capture;
 

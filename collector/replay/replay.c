@@ -69,8 +69,6 @@
 
 #define PROGRESS_INTERVAL_NS 250000000ULL
 #define RIB_BARRIER_TIMEOUT_NS (10ULL * 1000000000ULL)
-/* UDP flows whose protocol is kept; past it, each datagram is recognised */
-#define UDP_FLOWS_MAX 65536
 
 /* What a UDP destination port says about its datagrams. */
 struct udp_port_rule {
@@ -399,14 +397,17 @@ static enum ps_proto udp_classify(struct dispatcher *x,
 static void replay_udp(struct dispatcher *x, const struct capture_packet *pk)
 {
 	enum recognise_proto label = RECOGNISE_NONE;
-	enum dec_reason why = DEC_CAPTURE_UDP_OVER_CAP;
+	unsigned why = DEC_CAPTURE_UDP_OVER_CAP; /* a reason or an event */
+	enum dec_reason unrecognised = DEC_NONE;
 	enum ps_proto proto = PS_PROTO_NONE;
 	const char *by = NULL;
 
-	if (pk->len <= PS_MAX_DATAGRAM)
-		proto = udp_classify(x, pk, &label, &by, &why);
+	if (pk->len <= PS_MAX_DATAGRAM) {
+		proto = udp_classify(x, pk, &label, &by, &unrecognised);
+		why = unrecognised;
+	}
 	if (proto == PS_PROTO_NONE) {
-		dec_count(&x->p->input_errors, why);
+		dec_count_slot(&x->p->input_errors, why);
 		replay_ports_unused(x->ports, REPLAY_UDP, pk->dst_port, why, 1,
 				    pk->len);
 		return;

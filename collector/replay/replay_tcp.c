@@ -178,11 +178,11 @@ static bool ipfix_feed(struct replay_tcp *t, struct tcp_stream *s,
 
 /* The stream is not used from here on: its bytes are dropped. */
 static void flow_drop(struct replay_tcp *t, struct tcp_stream *s,
-		      enum dec_reason why, uint64_t bytes)
+		      enum dec_event why, uint64_t bytes)
 {
 	struct tcp_flow *f = flow_of(s);
 
-	dec_count(&t->p->input_errors, why);
+	dec_event(&t->p->input_errors, why);
 	replay_ports_unused(t->ports, REPLAY_TCP, s->dport, why,
 			    f->state == FLOW_SEARCHING ? 1 : 0, bytes);
 	stream_sync_fini(&f->sync);
@@ -250,7 +250,7 @@ static void flow_found(struct replay_tcp *t, struct tcp_stream *s,
 		return;
 	}
 	if (skipped > 0 || f->lost) {
-		dec_count(&t->p->input_errors, DEC_CAPTURE_TCP_RESYNCHRONISED);
+		dec_event(&t->p->input_errors, DEC_CAPTURE_TCP_RESYNCHRONISED);
 		replay_ports_resync(t->ports, s->dport, skipped);
 	}
 	f->aligned = true;

@@ -116,7 +116,7 @@ static void drain_ooo(struct tcp_reasm *r, struct tcp_stream *s, uint64_t ts_ns)
 		s->ooo_bytes -= g->len;
 		r->ooo_total -= g->len;
 		if (!seq_before(s->next, g->seq + g->len))
-			dec_count(r->st, DEC_TCP_RETRANSMISSION);
+			dec_event(r->st, DEC_TCP_RETRANSMISSION);
 		else
 			deliver(r, s, g->seq, g->data, g->len, ts_ns);
 		free(g);
@@ -128,7 +128,7 @@ static void give_up_hole(struct tcp_reasm *r, struct tcp_stream *s, uint32_t to)
 {
 	uint32_t lost = to - s->next;
 
-	dec_count(r->st, DEC_TCP_GAP);
+	dec_event(r->st, DEC_TCP_GAP);
 	s->next = to;
 	if (r->ops->gap != NULL && !s->ignored)
 		r->ops->gap(r->ctx, s, lost);
@@ -151,7 +151,7 @@ static void stream_close(struct tcp_reasm *r, struct tcp_stream *s,
 	flush_ooo(r, s, ts_ns);
 	/* bytes that never arrived before the FIN */
 	if (!s->ignored && s->fin_seen && seq_before(s->next, s->fin_seq))
-		dec_count(r->st, DEC_TCP_GAP);
+		dec_event(r->st, DEC_TCP_GAP);
 	ooo_free(r, s);
 	r->ops->close(r->ctx, s);
 	s->open = false;
@@ -190,13 +190,13 @@ static void ooo_insert(struct tcp_reasm *r, struct tcp_stream *s, uint32_t seq,
 	while (*pp != NULL && seq_before((*pp)->seq, seq))
 		pp = &(*pp)->next;
 	if (*pp != NULL && (*pp)->seq == seq && (*pp)->len >= len) {
-		dec_count(r->st, DEC_TCP_RETRANSMISSION);
+		dec_event(r->st, DEC_TCP_RETRANSMISSION);
 		return;
 	}
 	g = malloc(sizeof(*g) + len);
 	if (g == NULL) {
 		/* as if lost on the wire: the hole is given up later */
-		dec_count(r->st, DEC_TCP_BUFFER_CAPPED);
+		dec_event(r->st, DEC_TCP_BUFFER_CAPPED);
 		return;
 	}
 	g->seq = seq;
@@ -207,7 +207,7 @@ static void ooo_insert(struct tcp_reasm *r, struct tcp_stream *s, uint32_t seq,
 	s->ooo_segs++;
 	s->ooo_bytes += len;
 	r->ooo_total += len;
-	dec_count(r->st, DEC_TCP_OUT_OF_ORDER);
+	dec_event(r->st, DEC_TCP_OUT_OF_ORDER);
 }
 
 /* A segment's data, len > 0, at seq. */
@@ -216,7 +216,7 @@ static void segment_data(struct tcp_reasm *r, struct tcp_stream *s,
 			 uint64_t ts_ns)
 {
 	if (!seq_before(s->next, seq + len)) { /* all seen before */
-		dec_count(r->st, DEC_TCP_RETRANSMISSION);
+		dec_event(r->st, DEC_TCP_RETRANSMISSION);
 		return;
 	}
 	if (seq_before(s->next, seq)) {
@@ -224,7 +224,7 @@ static void segment_data(struct tcp_reasm *r, struct tcp_stream *s,
 		 * would pass a cap; then the oldest holes are not going to
 		 * fill, and what waited behind them goes on */
 		if (waiting_is_full(r, s, len))
-			dec_count(r->st, DEC_TCP_BUFFER_CAPPED);
+			dec_event(r->st, DEC_TCP_BUFFER_CAPPED);
 		while (!s->ignored && s->ooo != NULL &&
 		       seq_before(s->next, seq) && waiting_is_full(r, s, len)) {
 			give_up_hole(r, s, s->ooo->seq);
@@ -264,12 +264,12 @@ stream_new(struct tcp_reasm *r, const struct capture_packet *pk, uint32_t b)
 	struct tcp_stream *s;
 
 	if (r->nstreams >= r->lim.max_streams) {
-		dec_count(r->st, DEC_TCP_STREAMS_CAPPED);
+		dec_event(r->st, DEC_TCP_STREAMS_CAPPED);
 		return NULL;
 	}
 	s = calloc(1, sizeof(*s) + r->user_bytes);
 	if (s == NULL) {
-		dec_count(r->st, DEC_TCP_STREAMS_CAPPED);
+		dec_event(r->st, DEC_TCP_STREAMS_CAPPED);
 		return NULL;
 	}
 	s->src = pk->src;
@@ -344,7 +344,7 @@ static void syn_data_numbering(struct tcp_reasm *r, struct tcp_stream *s,
 {
 	if (s->delivered == s->syn_data && seq == s->next - 1) {
 		s->next--;
-		dec_count(r->st, DEC_TCP_SYN_DATA_AT_ISN);
+		dec_event(r->st, DEC_TCP_SYN_DATA_AT_ISN);
 	}
 	s->syn_data = 0;
 }

@@ -60,6 +60,7 @@
 
 #include "peerscope/addr.h"
 #include "peerscope/dec_stats.h"
+#include "peerscope/limits.h"
 #include "replay/capture.h"
 
 struct tcp_reasm;
@@ -107,11 +108,7 @@ struct tcp_reasm_limits {
 	size_t max_ooo_total;  /* all streams together; 0 = max_ooo_bytes */
 };
 
-/* The limits replay uses. */
-#define TCP_REASM_MAX_STREAMS	65536
-#define TCP_REASM_MAX_OOO_SEGS	4096
-#define TCP_REASM_MAX_OOO_BYTES (8u << 20)
-#define TCP_REASM_MAX_OOO_TOTAL (256u << 20)
+/* The limits replay uses: TCP_REASM_MAX_* in peerscope/limits.h. */
 
 /*
  * A reassembler whose streams carry `user_bytes` for the owner.  Counters

@@ -1,4 +1,5 @@
 /* rib_enrich.c - see rib_enrich.h. */
+#include <stdbool.h>
 #include <string.h>
 
 #include "base/json.h"
@@ -47,28 +48,56 @@ void rib_enrich_dst(struct rib_registry *g, unsigned id,
 	enrich_dst(g, id, router, dst, bytes, o);
 }
 
-int rib_enrich_sflow_dst(const struct sflow_flow_sample *f,
-			 struct ps_addr *out)
+/* The sampled packet's destination (dst) or source address. */
+static int sflow_addr(const struct sflow_flow_sample *f, bool dst,
+		      struct ps_addr *out)
 {
 	memset(out, 0, sizeof(*out));
 	if ((f->present & SFLOW_HAS_RAW_HEADER) && f->raw.pkt_ok &&
 	    (f->raw.pkt.ip.version == 4 || f->raw.pkt.ip.version == 6)) {
 		/* the outer header: what the router forwarded by */
 		out->af = f->raw.pkt.ip.version;
-		memcpy(out->bytes, f->raw.pkt.ip.dst, 16);
+		memcpy(out->bytes, dst ? f->raw.pkt.ip.dst : f->raw.pkt.ip.src,
+		       16);
 		return 1;
 	}
 	if (f->present & SFLOW_HAS_IPV4) {
 		out->af = 4;
-		memcpy(out->bytes, f->rec.ipv4.dst_ip, 4);
+		memcpy(out->bytes,
+		       dst ? f->rec.ipv4.dst_ip : f->rec.ipv4.src_ip, 4);
 		return 1;
 	}
 	if (f->present & SFLOW_HAS_IPV6) {
 		out->af = 6;
-		memcpy(out->bytes, f->rec.ipv6.dst_ip, 16);
+		memcpy(out->bytes,
+		       dst ? f->rec.ipv6.dst_ip : f->rec.ipv6.src_ip, 16);
 		return 1;
 	}
 	return 0;
+}
+
+int rib_enrich_sflow_dst(const struct sflow_flow_sample *f,
+			 struct ps_addr *out)
+{
+	return sflow_addr(f, true, out);
+}
+
+int rib_enrich_sflow_src(const struct sflow_flow_sample *f,
+			 struct ps_addr *out)
+{
+	return sflow_addr(f, false, out);
+}
+
+uint32_t rib_enrich_origin_as(struct rib_registry *g, unsigned id,
+			      const struct ps_addr *router,
+			      const struct ps_addr *addr)
+{
+	struct rib_route_info ri;
+
+	if (g == NULL || !rib_router_known(g, router) ||
+	    rib_lookup_best(g, id, router, addr, &ri) != 1)
+		return 0;
+	return ri.origin_as;
 }
 
 void rib_enrich_sflow(struct rib_registry *g, unsigned id,

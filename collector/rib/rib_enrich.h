@@ -100,6 +100,19 @@ void rib_enrich_sflow(struct rib_registry *g, unsigned id,
 int rib_enrich_sflow_dst(const struct sflow_flow_sample *f,
 			 struct ps_addr *out);
 
+/* The source address of the sample's packet, as rib_enrich_sflow_dst. */
+int rib_enrich_sflow_src(const struct sflow_flow_sample *f,
+			 struct ps_addr *out);
+
+/*
+ * @thread worker `id`.  The origin AS of the best route for `addr` in
+ * `router`'s BMP routes (as rib_enrich_dst looks it up); 0 when there is
+ * no route, no feed, or the route has an empty AS path.
+ */
+uint32_t rib_enrich_origin_as(struct rib_registry *g, unsigned id,
+			      const struct ps_addr *router,
+			      const struct ps_addr *addr);
+
 struct jbuf;
 /* key: {...} when anything was looked up, null otherwise. */
 void agg_origin_json(struct jbuf *j, const char *key,

@@ -309,3 +309,40 @@ int rib_peer_lookup(struct rib_registry *g, unsigned id,
 	}
 	return 0; /* overtaken PEER_READ_TRIES times: unknown for now */
 }
+
+/* Whether publication k of slot s names the router `name`. */
+static bool slot_named(struct rib_slot *s, unsigned id, uint64_t k,
+		       const char *name)
+{
+	unsigned i = (unsigned)(k % RIB_PEER_HISTORY);
+	const struct rib_snap *snap = rib_read_begin(&s->peers[i], id);
+	bool same = snap != NULL && snap->sys_name[0] != '\0' &&
+		    strcmp(snap->sys_name, name) == 0;
+
+	rib_read_end(&s->peers[i], id);
+	return same;
+}
+
+int rib_router_by_name(struct rib_registry *g, unsigned id, const char *name,
+		       struct ps_addr *out)
+{
+	unsigned n;
+
+	if (g == NULL || id >= RIB_MAX_READERS || name == NULL ||
+	    name[0] == '\0')
+		return 0;
+	n = atomic_load_explicit(&g->nslots, memory_order_acquire);
+	for (unsigned i = 0; i < n && i < RIB_REGISTRY_ROUTERS; i++) {
+		struct rib_slot *s = &g->slot[i];
+		uint64_t seq;
+
+		if (!atomic_load_explicit(&s->used, memory_order_acquire))
+			continue;
+		seq = atomic_load_explicit(&s->peers_seq, memory_order_acquire);
+		if (seq != 0 && slot_named(s, id, seq - 1, name)) {
+			*out = s->router;
+			return 1;
+		}
+	}
+	return 0;
+}

@@ -55,11 +55,10 @@
 #include <stdint.h>
 
 #include "peerscope/bmp.h"
+#include "peerscope/limits.h"
 #include "rib/rib_snap.h"
 
-#define RIB_REGISTRY_ROUTERS 64
 #define RIB_PUBLISH_SECONDS  5
-#define RIB_PEER_HISTORY     8 /* peer-state publications kept per router */
 
 /* Views with forwarding meaning, best first: what the router chose, then
  * what it accepted, then what it was offered. */
@@ -149,5 +148,10 @@ int rib_peer_lookup(struct rib_registry *g, unsigned id,
 int rib_peer_lookup_at(struct rib_registry *g, unsigned id,
 		       const struct ps_addr *router, const struct ps_addr *peer,
 		       uint64_t at_ns, struct rib_peer_state *out);
+
+/* @thread reader `id`.  The BMP router whose Initiation named it `name`
+ * (sysName, as its newest peer states say): 1 with *out its address. */
+int rib_router_by_name(struct rib_registry *g, unsigned id, const char *name,
+		       struct ps_addr *out);
 
 #endif /* PEERSCOPE_RIB_LOOKUP_H */

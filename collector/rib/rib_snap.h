@@ -31,14 +31,14 @@
 #include <stdint.h>
 
 #include "peerscope/addr.h"
+#include "peerscope/bgp.h"
+#include "peerscope/limits.h"
 #include "rib/peer_state.h"
 #include "xthread/epoch.h"
 
 /* one per flow worker (PS_MAX_WORKERS, config.h) and the merger's */
 #define RIB_MAX_READERS	 EPOCH_MAX_READERS
 #define RIB_READER_MERGER (RIB_MAX_READERS - 1)
-#define RIB_INFO_AS_PATH 16 /* ASNs kept per route for enrichment */
-#define RIB_INFO_COMM	 8  /* communities kept per route */
 
 /* What enrichment wants of the best matching route. */
 struct rib_route_info {
@@ -81,6 +81,7 @@ struct rib_snap {
 	uint32_t ninfo;
 	struct rib_peer_state *states; /* peer-state snapshots: by address */
 	uint32_t nstates;
+	char sys_name[128]; /* peer-state snapshots: the router's sysName */
 	/* prefix lengths present, so a lookup skips the absent ones */
 	uint64_t lens4;	   /* bit n: some /n, n = 0..32 */
 	uint64_t lens6[3]; /* bit n % 64 of word n / 64, n = 0..128 */
@@ -109,7 +110,24 @@ struct rib_peer_state {
 	uint64_t flaps;
 	uint64_t prefixes_pre; /* routes held, Adj-RIB-In pre-policy */
 	uint64_t prefixes_post; /* post-policy */
+	struct peer_log log;	/* the state's timeline (peer_state.h) */
+	/* per family (bgp_afs_index): what the feed says of the routes */
+	struct rib_peer_family {
+		uint64_t pre;	  /* held, from Route Monitoring: pre-policy */
+		uint64_t post;	  /* held, post-policy */
+		uint64_t stat_in; /* Statistics type 9: Adj-RIB-In */
+		uint64_t stat_loc; /* type 10: Loc-RIB */
+		uint8_t have;	  /* RIB_FAM_* bits: which of those are told */
+	} fam[BGP_AFS_COUNT];
+	uint64_t stat_adj_rib_in, stat_loc_rib; /* types 7 and 8 */
+	uint8_t stat_have; /* bit 0: type 7 seen, bit 1: type 8 */
 };
+
+#define RIB_FAM_PRE	 1 /* the peer sent pre-policy Route Monitoring */
+#define RIB_FAM_POST	 2 /* post-policy Route Monitoring */
+#define RIB_FAM_STAT_IN	 4
+#define RIB_FAM_STAT_LOC 8
+#define RIB_FAM_LISTED	 16 /* negotiated, or routes seen: list it */
 
 /* 1 with *out filled, 0 when no peer has that address (Loc-RIB apart). */
 int rib_snap_peer_find(const struct rib_snap *s, const struct ps_addr *a,

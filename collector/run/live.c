@@ -42,11 +42,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "conn/registry.h"
 #include "base/config_diff.h"
 #include "base/json.h"
 #include "base/log.h"
 #include "base/runfile.h"
+#include "conn/registry.h"
 #include "ops/http.h"
 #include "run/live.h"
 #include "run/pipeline.h"

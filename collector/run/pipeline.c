@@ -3,13 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conn/registry.h"
 #include "base/json.h"
 #include "base/log.h"
 #include "base/netaddr.h"
 #include "base/runfile.h"
 #include "base/statefile.h"
+#include "conn/registry.h"
 #include "ops/http.h"
+#include "probe/probe.h"
 #include "publish/merger_main.h"
 #include "publish/sink_kafka.h"
 #include "publish/stats_merger.h"
@@ -107,6 +108,92 @@ static void *worker_thread(void *arg)
 	return w->replay ? worker_replay_main(w) : worker_live_main(w);
 }
 
+/* Probe windows the ring holds: a window a second is plenty. */
+#define PROBE_RING_SLOTS 64
+
+/*
+ * live: the connections of the registry with `probe: true`, each of
+ * their peer addresses a target named by the connection's id; the engine
+ * opens its sockets here (before privileges drop) and refuses a target or
+ * a method it cannot probe, which refuses the start.
+ */
+static int probes_open(struct pipeline *p, const struct ps_config *cfg,
+		       char *err, size_t errlen)
+{
+	struct conn_registry_err rerr;
+	struct probe_target *t;
+	const struct conn *conns;
+	size_t n, count = 0, k = 0;
+	uint32_t wait_ms = 0;
+
+	if (conn_registry_load(cfg, &p->registry, &rerr) == -1) {
+		snprintf(err, errlen, "%s", rerr.text);
+		return -1;
+	}
+	conns = conn_registry_conns(p->registry, &n);
+	for (size_t i = 0; i < n; i++)
+		if (conns[i].probe)
+			count += conns[i].n_addrs;
+	if (count == 0)
+		return 0;
+	t = calloc(count, sizeof(*t));
+	if (t == NULL || ring_init(&p->probe_ring, PROBE_RING_SLOTS) == -1) {
+		free(t);
+		snprintf(err, errlen, "probes: out of memory");
+		return -1;
+	}
+	p->probe_ring_on = true;
+	for (size_t i = 0; i < n; i++)
+		for (uint32_t a = 0; conns[i].probe && a < conns[i].n_addrs;
+		     a++) {
+			snprintf(t[k].id, sizeof(t[k].id), "%s", conns[i].id);
+			t[k++].addr = conns[i].addrs[a];
+		}
+	p->probes = probe_engine_new(&cfg->probes, cfg->window_seconds, t,
+				     count, &p->probe_ring, err, errlen);
+	free(t);
+	if (p->probes == NULL)
+		return -1;
+	for (int m = 0; m < PROBE_METHOD_COUNT; m++) {
+		const struct ps_probe_method *pm =
+			probe_method_config(&cfg->probes, (enum probe_method)m);
+
+		if (pm->enabled && pm->timeout_ms > wait_ms)
+			wait_ms = pm->timeout_ms;
+	}
+	p->merger.probe_ring = &p->probe_ring;
+	p->merger.registry = p->registry;
+	/* the engine hands a window over a timeout after its end */
+	p->merger.probe_wait_ns = ((uint64_t)wait_ms + 2000) * 1000000ULL;
+	{
+		char targets[24];
+
+		snprintf(targets, sizeof(targets), "%zu", count);
+		log_event_fields(p->log, PS_LOG_INFO, "probes_opened",
+				 LOG_FIELDS({ "targets", targets }),
+				 "probing %s addresses of the connections "
+				 "with probe: true",
+				 targets);
+	}
+	return 0;
+}
+
+static void probes_close(struct pipeline *p)
+{
+	struct probe_window *w;
+
+	probe_engine_free(p->probes);
+	p->probes = NULL;
+	if (p->probe_ring_on) {
+		while ((w = ring_pop(&p->probe_ring)) != NULL)
+			probe_window_free(w);
+		ring_fini(&p->probe_ring);
+		p->probe_ring_on = false;
+	}
+	conn_registry_free(p->registry);
+	p->registry = NULL;
+}
+
 int pipeline_start(struct pipeline *p, const struct ps_config *cfg,
 		   bool replay, struct logger *log, char *err, size_t errlen)
 {
@@ -122,6 +209,10 @@ int pipeline_start_hook(struct pipeline *p, const struct ps_config *cfg,
 	p->cfg = cfg;
 	p->replay = replay;
 	p->log = log;
+	if (state_writer_init(&p->state_writer) == -1) {
+		snprintf(err, errlen, "cannot make the state-file writer");
+		return -1;
+	}
 	p->nworkers = pipeline_worker_count(cfg, p->workers_why,
 					    sizeof(p->workers_why));
 	p->workers = calloc(p->nworkers, sizeof(*p->workers));
@@ -139,6 +230,7 @@ int pipeline_start_hook(struct pipeline *p, const struct ps_config *cfg,
 			snprintf(err, errlen, "worker %u: out of memory", i);
 			return -1;
 		}
+		p->workers[i].state_writer = &p->state_writer;
 		p->workers_ready++;
 		if (!replay && open_sockets(&p->workers[i], cfg, err,
 					    errlen) == -1)
@@ -210,6 +302,8 @@ int pipeline_start_hook(struct pipeline *p, const struct ps_config *cfg,
 		pipeline_log_tcp_listener(log, "bmp", cfg->bmp_listen, p->bmp.port,
 				 "the BMP thread");
 	}
+	if (!replay && probes_open(p, cfg, err, errlen) == -1)
+		return -1;
 	/*
 	 * Every socket is bound and no thread exists yet: the hook (live.c)
 	 * drops privileges here, so every thread starts without them.
@@ -237,6 +331,17 @@ int pipeline_start_hook(struct pipeline *p, const struct ps_config *cfg,
 		return -1;
 	}
 	p->merger_started = true;
+	if (state_writer_start(&p->state_writer) == -1) {
+		snprintf(err, errlen, "cannot start the state-file writer");
+		return -1;
+	}
+	if (p->probes != NULL) {
+		if (probe_engine_start(p->probes) == -1) {
+			snprintf(err, errlen, "cannot start the probe thread");
+			return -1;
+		}
+		p->probes_started = true;
+	}
 	if (p->bmp_on && bmp_server_run(&p->bmp, err, errlen) == -1)
 		return -1;
 	for (unsigned i = 0; i < p->nworkers; i++) {
@@ -270,6 +375,11 @@ void pipeline_stop(struct pipeline *p)
 		dec_stats_add(&p->bmp_errors, &p->bmp.st);
 		p->bmp_on = false;
 	}
+	/* probes next: their last (partial) windows reach the merger */
+	if (p->probes_started) {
+		probe_engine_stop(p->probes);
+		p->probes_started = false;
+	}
 	for (unsigned i = 0; i < p->threads_started; i++)
 		atomic_store_explicit(&p->workers[i].stop, true,
 				      memory_order_release);
@@ -281,6 +391,8 @@ void pipeline_stop(struct pipeline *p)
 	 */
 	for (unsigned i = p->threads_started; i < p->workers_ready; i++)
 		worker_finish(&p->workers[i]);
+	/* Every worker saved its last state: on disk before we return. */
+	state_writer_stop(&p->state_writer);
 	if (p->merger_started) {
 		pthread_join(p->merger_thread, NULL);
 		p->merger_started = false;
@@ -370,6 +482,7 @@ void pipeline_http_view(const struct pipeline *p, struct http_view *v)
 	v->hub = &p->hub;
 	v->bmp = &p->bmp_pub.gauges;
 	v->input_errors = &p->input_errors;
+	v->state_saves = &p->state_writer.stats;
 }
 
 void pipeline_free(struct pipeline *p)
@@ -390,6 +503,7 @@ void pipeline_free(struct pipeline *p)
 	}
 	p->kafka_open = false;
 	merger_fini(&p->merger);
+	probes_close(p);
 	bmp_pub_fini(&p->bmp_pub);
 	rib_registry_free(p->rib); /* every reader and the writer have ended */
 	p->rib = NULL;
@@ -404,6 +518,7 @@ void pipeline_free(struct pipeline *p)
 		cfgpub_fini(&p->cfgpub); /* every reader has stopped */
 	for (unsigned i = 0; p->workers != NULL && i < p->nworkers; i++)
 		worker_fini(&p->workers[i]);
+	state_writer_fini(&p->state_writer);
 	free(p->workers);
 	free(p->threads);
 	p->workers = NULL;
@@ -444,6 +559,18 @@ static bool ipfix_tcp_seen(const struct worker_pub *wp)
 					 memory_order_relaxed) != 0)
 			return true;
 	return false;
+}
+
+static uint64_t ld_relaxed(const _Atomic uint64_t *v)
+{
+	return atomic_load_explicit(v, memory_order_relaxed);
+}
+
+/* flow.state_file set: the state-file writer's counters are reported. */
+static bool state_file_on(const struct ps_config *cfg)
+{
+	return cfg->flow_state_file[0] != '\0' &&
+	       strcmp(cfg->flow_state_file, "-") != 0;
 }
 
 static void write_stats_json(const struct pipeline *p,
@@ -494,6 +621,15 @@ static void write_stats_json(const struct pipeline *p,
 			json_u64(&j, ipfix_tcp_counter_name(i),
 				 atomic_load_explicit(&wp->ipfix_tcp[i],
 						      memory_order_relaxed));
+		json_obj_end(&j);
+	}
+	if (state_file_on(p->cfg)) {
+		const struct state_writer_stats *s = &p->state_writer.stats;
+
+		json_obj_begin(&j, "state_file");
+		json_u64(&j, "saves", ld_relaxed(&s->saved));
+		json_u64(&j, "saves_failed", ld_relaxed(&s->failed));
+		json_u64(&j, "saves_dropped", ld_relaxed(&s->dropped));
 		json_obj_end(&j);
 	}
 	if (p->kafka_open)
@@ -562,6 +698,14 @@ void pipeline_summary(const struct pipeline *p, FILE *out,
 		fprintf(out, "summary: unrecognised datagrams=%llu (no "
 			     "exporter header; per source in --stats)\n",
 			(unsigned long long)junk_datagrams(&p->merger.junk));
+	if (state_file_on(p->cfg))
+		fprintf(out, "summary: state file saves=%llu failed=%llu "
+			     "dropped=%llu\n",
+			(unsigned long long)ld_relaxed(&p->state_writer.stats.saved),
+			(unsigned long long)ld_relaxed(
+				&p->state_writer.stats.failed),
+			(unsigned long long)ld_relaxed(
+				&p->state_writer.stats.dropped));
 	if (p->pin_failures > 0)
 		fprintf(out, "summary: workers not pinned=%llu\n",
 			(unsigned long long)p->pin_failures);

@@ -19,6 +19,7 @@
 #include "rx/worker.h"
 #include "xthread/cfgpub.h"
 #include "xthread/stats.h"
+#include "xthread/statewriter.h"
 
 struct http_view;
 struct logger;
@@ -36,6 +37,7 @@ struct pipeline {
 	struct merger merger;
 	struct stats_hub hub; /* merger -> /metrics */
 	struct cfg_pub cfgpub; /* SIGHUP -> workers, merger (cfgpub.h) */
+	struct state_writer state_writer; /* workers -> flow.state_file */
 	struct bmp_pub bmp_pub; /* BMP side -> merger (bgp_session) */
 	struct bmp_server bmp;  /* live BMP station (bmp.listen) */
 	bool bmp_on;
@@ -60,6 +62,13 @@ struct pipeline {
 	/* replay: what each port of the captures was used for, printed
 	 * with the summary (replay_ports.h); NULL live */
 	const struct replay_ports *ports;
+	/* live: the connection registry and the probes of its connections
+	 * with `probe: true` (probe.h), their windows to the merger */
+	struct conn_registry *registry;
+	struct probe_engine *probes;
+	struct ring probe_ring;
+	bool probe_ring_on;
+	bool probes_started;
 };
 
 /*

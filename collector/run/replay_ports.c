@@ -7,8 +7,9 @@
 
 #define OTHER_PORTS 2 /* the transport value of the shared entry */
 
-/* Reasons a port's traffic goes unused (a row each in the entry). */
-static const enum dec_reason unused_reasons[] = {
+/* Reasons a port's traffic goes unused (a row each in the entry): a
+ * decoder's (recognise.h) or replay's own events. */
+static const unsigned unused_reasons[] = {
 	DEC_CAPTURE_UDP_UNRECOGNISED_VERSION,
 	DEC_CAPTURE_UDP_UNRECOGNISED_HEADER,
 	DEC_CAPTURE_UDP_UNRECOGNISED_STRUCTURE,
@@ -91,7 +92,7 @@ void replay_ports_used(struct replay_ports *t, enum replay_transport tr,
 }
 
 void replay_ports_unused(struct replay_ports *t, enum replay_transport tr,
-			 uint16_t port, enum dec_reason why, uint64_t n,
+			 uint16_t port, unsigned why, uint64_t n,
 			 uint64_t bytes)
 {
 	struct port_use *u = entry(t, tr, port);

@@ -24,9 +24,9 @@
 
 #include "base/json.h"
 #include "peerscope/dec_stats.h"
+#include "peerscope/limits.h"
 #include "peerscope/recognise.h"
 
-#define REPLAY_PORTS_MAX	    4096
 #define REPLAY_PORTS_SUMMARY_UNUSED 16 /* unused-only ports printed */
 
 enum replay_transport { REPLAY_UDP, REPLAY_TCP };
@@ -47,9 +47,12 @@ void replay_ports_used(struct replay_ports *t, enum replay_transport tr,
 		       uint16_t port, enum recognise_proto proto,
 		       const char *by, uint64_t n, uint64_t bytes);
 
-/* n datagrams or streams of `bytes` not used, for the reason `why`. */
+/*
+ * n datagrams or streams of `bytes` not used, for the reason `why`: a
+ * decoder's reason (enum dec_reason) or replay's own (enum dec_event).
+ */
 void replay_ports_unused(struct replay_ports *t, enum replay_transport tr,
-			 uint16_t port, enum dec_reason why, uint64_t n,
+			 uint16_t port, unsigned why, uint64_t n,
 			 uint64_t bytes);
 
 /* A TCP stream of `port` resynchronised after passing over `bytes`. */

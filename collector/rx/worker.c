@@ -68,7 +68,11 @@ int worker_init(struct worker *w, unsigned id, const struct ps_config *cfg,
 			    sizeof(struct counter_state), cfg->max_connections,
 			    &w->now_ns, WORKER_TOUCH_COARSE_NS) == -1 ||
 	    attrib_state_init(&w->direction_routers, cfg->max_connections,
-			      cfg->max_exporters) == -1)
+			      cfg->max_exporters) == -1 ||
+	    hs_table_init(&w->handshakes, cfg->latency.handshake_entries,
+			  (uint64_t)cfg->latency.handshake_timeout_ms *
+				  1000000ULL,
+			  (uint64_t)cfg->latency.max_ms * 1000000ULL) == -1)
 		goto fail;
 	if (replay) {
 		if (ring_init(&w->in_full, RX_BATCHES_PER_WORKER) == -1 ||
@@ -110,6 +114,7 @@ void worker_fini(struct worker *w)
 	htab_fini(&w->source_state);
 	htab_fini(&w->counter_state);
 	attrib_state_fini(&w->direction_routers);
+	hs_table_fini(&w->handshakes);
 	ipfix_tcp_free(w->tcp, w); /* before the flow state it forgets into */
 	w->tcp = NULL;
 	ingest_flow_free(w->flow);
@@ -199,6 +204,7 @@ static void worker_expire_state(struct worker *w)
 	uint64_t idle = (uint64_t)w->cfg->state_idle_seconds * 1000000000ULL;
 	uint64_t now_ns = w->now_ns;
 
+	hs_table_expire(&w->handshakes, now_ns);
 	if (idle == 0 || now_ns <= idle)
 		return;
 	htab_expire(&w->seq_state, now_ns - idle);

@@ -14,10 +14,9 @@
 #include "base/config.h"
 #include "base/kafka_topics.h"
 #include "base/runfile.h"
+#include "peerscope/limits.h"
 #include "top/top.h"
 
-#define TOP_MAX_ROWS	   4096 /* connections and sessions shown at most */
-#define TOP_MAX_PARTITIONS 1024
 #define TOP_ID_MAX	   128
 #define TOP_BAR		   10 /* characters of the capacity bar */
 
@@ -95,15 +94,30 @@ static double dir_bps(struct json_object *msg, const char *dir)
 }
 
 /*
- * Latency, when a message carries it: "latency": {"p50_ms", "p99_ms"}.
- * The sFlow messages have none today; the row then shows "-".
+ * Latency of the best source a message carries (connection_metrics
+ * latency.<source>, docs/latency.md): a probe of the peer (ICMP, then
+ * STAMP, then TCP), else the routers' own figures, most direct first.
+ * None: the row shows "-".  The source names are the contract's labels.
  */
 static void latency(struct json_object *msg, struct top_row *r)
 {
+	static const char *const best[] = {
+		"probe_icmp", "probe_stamp",	"probe_tcp",
+		"tcp_info",   "path_delay",	"tcp_handshake",
+		"app_network", "device_transit",
+	};
 	struct json_object *l = jget(msg, "latency");
 
-	r->p50_ms = num_or(jget(l, "p50_ms"), -1);
-	r->p99_ms = num_or(jget(l, "p99_ms"), -1);
+	r->p50_ms = r->p99_ms = -1;
+	for (size_t i = 0; i < sizeof(best) / sizeof(best[0]); i++) {
+		struct json_object *s = jget(l, best[i]);
+
+		if (num_or(jget(s, "count"), 0) > 0) {
+			r->p50_ms = num_or(jget(s, "p50_ms"), -1);
+			r->p99_ms = num_or(jget(s, "p99_ms"), -1);
+			return;
+		}
+	}
 }
 
 /* Prefixes: a number, or an object of numbers (per AFI) summed. */

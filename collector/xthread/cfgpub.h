@@ -28,8 +28,7 @@
 #include <stdint.h>
 
 #include "base/config.h"
-
-#define CFGPUB_MAX_GENS 64
+#include "peerscope/limits.h"
 
 struct cfg_gen {
 	const struct ps_config *cfg;

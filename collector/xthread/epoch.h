@@ -29,9 +29,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-/* one per flow worker (PS_MAX_WORKERS, config.h) and the merger's */
-#define EPOCH_MAX_READERS 65
-#define EPOCH_MAX_RETIRED 64
+#include "peerscope/limits.h"
 
 /* Frees a published object once no reader can hold it. */
 typedef void (*epoch_free_fn)(void *p);

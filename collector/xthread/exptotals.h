@@ -17,7 +17,7 @@
 
 #include <stdint.h>
 
-#define EXPTOTALS_MAX 1024
+#include "peerscope/limits.h"
 
 struct exp_total {
 	char id[128];	 /* exporter_id (messages.h): the series' key */

@@ -29,6 +29,8 @@ void stats_hub_init(struct stats_hub *h, const struct ps_config *cfg)
 
 void stats_snapshot_free(struct stats_snapshot *s)
 {
+	for (uint32_t i = 0; s->conns != NULL && i < s->nconns; i++)
+		free(s->conns[i].top);
 	free(s->conns);
 	free(s->exporters);
 	exptotals_free(&s->totals);

@@ -33,10 +33,10 @@
 #include "base/msgtype.h"
 #include "peerscope/dec_stats.h"
 #include "peerscope/ipfix.h"
+#include "peerscope/limits.h"
 #include "xthread/exptotals.h"
 #include "xthread/xpub.h"
 
-#define STATS_MAX_SINKS	  4 /* = MERGER_MAX_SINKS */
 #define STATS_WHY_MAX	  256 /* a sink's reason for being down */
 #define STATS_LAT_BUCKETS 8
 
@@ -104,16 +104,53 @@ struct worker_pub {
 	struct xpub_clock clock; /* worker-private */
 };
 
+/*
+ * A connection's heaviest ASNs or DSCP classes (agg/mix.h) as rates: at
+ * most STATS_TOP_ENTRIES series a list on /metrics, whatever top.n, so
+ * that a scrape stays small; the rest as other, what had no key as
+ * unknown.
+ */
+#define STATS_TOP_ENTRIES 5
+
+struct conn_gauge_list {
+	uint32_t n;
+	uint32_t key[STATS_TOP_ENTRIES]; /* ASN or DSCP */
+	double bytes_ps[STATS_TOP_ENTRIES];
+	double other_bytes_ps, unknown_bytes_ps;
+};
+
+struct conn_gauge_top {
+	struct conn_gauge_list as[2][2]; /* [in/out][source/destination] */
+	struct conn_gauge_list dscp[2];
+};
+
+/*
+ * One latency source of a connection (connection_metrics.latency): the
+ * last window's quantiles, and count and sum since start (a Prometheus
+ * summary).  source: a static label ("tcp_info", "probe_icmp", ...).
+ */
+#define STATS_LAT_SOURCES 8 /* 5 passive, 3 probe methods */
+struct lat_gauge {
+	const char *source; /* NULL: nothing in the last window */
+	double p50_s, p90_s, p99_s;
+	double sum_s;	/* since start */
+	uint64_t count; /* since start */
+};
+
 /* One connection's gauges from the last published window. */
 struct conn_gauge {
 	char id[80];
 	double bps[2];	       /* in, out; best source */
+	double pps[2];	       /* packets/s, the same source */
 	bool from_counters[2]; /* else from samples */
+	double discards_ps[2], errors_ps[2]; /* counters only */
 	double util[2];
 	bool has_util;
 	int oper; /* 1 up, 0 down, -1 unknown */
 	int bgp;  /* the same for its BGP sessions (conn_bgp.h) */
 	uint64_t capacity_bps;
+	struct conn_gauge_top *top; /* NULL: none (top.n 0, no samples) */
+	struct lat_gauge lat[STATS_LAT_SOURCES];
 };
 
 struct exporter_gauge {
@@ -143,6 +180,9 @@ struct stats_hub {
 	_Atomic uint64_t windows_published;
 	_Atomic uint64_t windows_forced;
 	_Atomic uint64_t conns_refused;
+	_Atomic uint64_t latency_no_memory;
+	_Atomic uint64_t probe_windows, probe_windows_late;
+	_Atomic uint64_t probe_results_unjoined;
 	_Atomic uint64_t exporters_refused;
 	_Atomic uint64_t conns_folded; /* window caps (window_caps.h) */
 	_Atomic uint64_t exporters_folded;

@@ -21,6 +21,7 @@
 #include "peerscope/addr.h"
 #include "peerscope/cursor.h"
 #include "peerscope/dec_stats.h"
+#include "peerscope/limits.h"
 
 #define BGP_HEADER_LEN	19
 #define BGP_MAX_MSG_LEN 65535 /* RFC 8654 extended messages */
@@ -49,8 +50,6 @@ const char *bgp_afs_name(int idx); /* "ipv4_unicast" ... */
 /* ADD-PATH send/receive bits, as in the capability (RFC 7911 §4). */
 #define BGP_ADDPATH_RECEIVE 1
 #define BGP_ADDPATH_SEND    2
-
-#define BGP_MAX_CAPS 32
 
 struct bgp_open {
 	uint8_t version;
@@ -105,9 +104,6 @@ int bgp_notification_decode(struct cur *c, struct bgp_notification *n,
 			    struct dec_stats *st);
 
 /* ---- UPDATE ---- */
-
-#define BGP_MAX_AS_PATH  128 /* ASNs kept; longer paths are counted */
-#define BGP_MAX_SEGMENTS 32
 
 enum bgp_seg_type {
 	BGP_AS_SET = 1,

@@ -21,6 +21,7 @@
 #include "peerscope/bgp.h"
 #include "peerscope/cursor.h"
 #include "peerscope/dec_stats.h"
+#include "peerscope/limits.h"
 
 #define BMP_VERSION	      3
 #define BMP_VERSION_TLV	      4 /* draft-ietf-grow-bmp-tlv */
@@ -28,9 +29,6 @@
 #define BMP_PEER_HDR_LEN      42
 /* Largest message we accept: a 64 KiB extended BGP message plus headers
  * and TLVs.  Anything longer is a protocol error, never a 4 GiB wait. */
-#define BMP_MAX_MSG_LEN	      (1u << 20)
-#define BMP_MAX_TLVS	      16
-#define BMP_MAX_STATS	      32
 
 enum bmp_type {
 	BMP_ROUTE_MONITORING = 0,

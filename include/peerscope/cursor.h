@@ -147,12 +147,54 @@ static inline CUR_WUR int cur_sub(struct cur *c, size_t n, struct cur *sub)
 }
 
 /* Look at the next byte(s) without consuming them. */
+static inline CUR_WUR int cur_peek_u8(const struct cur *c, uint8_t *v)
+{
+	if (c->left < 1)
+		return -1;
+	*v = c->p[0];
+	return 0;
+}
+
 static inline CUR_WUR int cur_peek_u16(const struct cur *c, uint16_t *v)
 {
 	if (c->left < 2)
 		return -1;
 	*v = (uint16_t)((uint16_t)c->p[0] << 8 | c->p[1]);
 	return 0;
+}
+
+/*
+ * The unread bytes, cur_left() of them, for a caller that hands the whole
+ * rest to a function taking (pointer, length) or keeps it past the read.
+ */
+static inline const uint8_t *cur_data(const struct cur *c)
+{
+	return c->p;
+}
+
+/*
+ * Keep only the next n bytes readable (a length field that covers less
+ * than the buffer: bytes after it are ignored).  n larger than what is
+ * left is refused and the cursor is unchanged.
+ */
+static inline CUR_WUR int cur_truncate(struct cur *c, size_t n)
+{
+	if (c->left < n)
+		return -1;
+	c->left = n;
+	return 0;
+}
+
+/* Give up on the rest (it is unreadable): nothing more can be read. */
+static inline void cur_abandon(struct cur *c)
+{
+	c->left = 0;
+}
+
+/* Bytes read from `mark` (an earlier copy of c) to c. */
+static inline size_t cur_consumed(const struct cur *mark, const struct cur *c)
+{
+	return mark->left - c->left;
 }
 
 #endif /* PEERSCOPE_CURSOR_H */

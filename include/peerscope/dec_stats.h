@@ -7,8 +7,17 @@
  *   INVALID      a value breaks the specification (length, type, version);
  *   UNSUPPORTED  legal but unknown to us: skipped by its length and counted.
  * Each decoder owns one `reasons_<proto>.def` list; this header stitches them
- * into one enum and one parallel name table, so a counter array indexed by
- * `enum dec_reason` covers every protocol.
+ * into one numbering and one parallel name table, so a counter array
+ * indexed by it covers every protocol.
+ *
+ * Two kinds of entry share that numbering (and its published names):
+ *   X  a malformation a decoder finds: `enum dec_reason`, counted with
+ *      dec_count() / dec_fail();
+ *   E  an event of the collector around the decoders (a BMP server or
+ *      session, a TCP stream, a cap of its own, replay's refusals):
+ *      `enum dec_event`, counted with dec_event(), never by a decoder.
+ * An entry's place in its list is its place in every published list, so
+ * the two stay interleaved as they always were.
  *
  * Decoders count into a caller-provided `struct dec_stats` (no globals).  A
  * dirty bitmap remembers which reasons moved, so a worker can fold a
@@ -24,16 +33,16 @@
 
 enum dec_class { DEC_TRUNCATED, DEC_INVALID, DEC_UNSUPPORTED };
 
-/* X(ENUM_SUFFIX, "dotted.name", DEC_CLASS) */
-#define DEC_REASONS(X)                          \
+/* X(ENUM_SUFFIX, "dotted.name", DEC_CLASS), E(...) likewise */
+#define DEC_REASONS(X, E)                       \
 	X(NONE, "none", DEC_INVALID)            \
-	DEC_REASONS_SFLOW(X)                    \
-	DEC_REASONS_PACKET(X)                   \
-	DEC_REASONS_CAPTURE(X)                  \
-	DEC_REASONS_IPFIX(X)                    \
-	DEC_REASONS_NETFLOW5(X)                 \
-	DEC_REASONS_BMP(X)                      \
-	DEC_REASONS_BGP(X)
+	DEC_REASONS_SFLOW(X, E)                 \
+	DEC_REASONS_PACKET(X, E)                \
+	DEC_REASONS_CAPTURE(X, E)               \
+	DEC_REASONS_IPFIX(X, E)                 \
+	DEC_REASONS_NETFLOW5(X, E)              \
+	DEC_REASONS_BMP(X, E)                   \
+	DEC_REASONS_BGP(X, E)
 
 #include "peerscope/reasons_capture.def"
 #include "peerscope/reasons_packet.def"
@@ -43,12 +52,26 @@ enum dec_class { DEC_TRUNCATED, DEC_INVALID, DEC_UNSUPPORTED };
 #include "peerscope/reasons_bmp.def"
 #include "peerscope/reasons_bgp.def"
 
-enum dec_reason {
-#define DEC_ENUM(e, name, cls) DEC_##e,
-	DEC_REASONS(DEC_ENUM)
-#undef DEC_ENUM
+/* Every entry's place: the index of the counter arrays. */
+enum dec_slot {
+#define DEC_SLOT(e, name, cls) DEC_SLOT_##e,
+	DEC_REASONS(DEC_SLOT, DEC_SLOT)
+#undef DEC_SLOT
 	DEC_REASON_COUNT
 };
+
+#define DEC_SKIP(e, name, cls)
+#define DEC_AT_SLOT(e, name, cls) DEC_##e = DEC_SLOT_##e,
+
+/* What decoders find wrong with their input. */
+enum dec_reason { DEC_REASONS(DEC_AT_SLOT, DEC_SKIP) };
+
+/* What the collector around them counts: servers, streams, its caps. */
+enum dec_event { DEC_REASONS(DEC_SKIP, DEC_AT_SLOT) };
+
+#undef DEC_SKIP
+#undef DEC_AT_SLOT
+
 
 #define DEC_DIRTY_WORDS ((DEC_REASON_COUNT + 63) / 64)
 
@@ -61,11 +84,22 @@ const char *dec_reason_name(enum dec_reason r);
 enum dec_class dec_reason_class(enum dec_reason r);
 const char *dec_class_name(enum dec_class c);
 
-/* Count one occurrence of a reason (a record skipped, a field ignored). */
-static inline void dec_count(struct dec_stats *st, enum dec_reason r)
+static inline void dec_count_slot(struct dec_stats *st, unsigned r)
 {
 	st->n[r]++;
 	st->dirty[r / 64] |= (uint64_t)1 << (r % 64);
+}
+
+/* Count one occurrence of a reason (a record skipped, a field ignored). */
+static inline void dec_count(struct dec_stats *st, enum dec_reason r)
+{
+	dec_count_slot(st, (unsigned)r);
+}
+
+/* Count one collector event into the same counters (its own slot). */
+static inline void dec_event(struct dec_stats *st, enum dec_event e)
+{
+	dec_count_slot(st, (unsigned)e);
 }
 
 /* Count a reason and return -1: `return dec_fail(st, DEC_X);` */

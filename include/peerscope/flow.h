@@ -18,9 +18,7 @@
 #include <stdint.h>
 
 #include "peerscope/addr.h"
-
-#define FLOW_MAX_MPLS  3  /* mplsTopLabelStackSection (70) .. 72 */
-#define FLOW_MAX_EXTRA 16 /* unmapped fields kept per record */
+#include "peerscope/limits.h"
 
 enum flow_has {
 	FLOW_HAS_SRC_ADDR = 1u << 0,
@@ -70,6 +68,20 @@ enum flow_latency_has {
 	FLOW_LAT_ART_SERVER = 1u << 4, /* Cisco artServerNetworkTimeSum */
 	FLOW_LAT_RTT = 1u << 5,	       /* Flowmon npmRoundTripTime */
 	FLOW_LAT_SRT = 1u << 6,	       /* Flowmon npmServerResponseTime */
+	/* the path delay four apart (FLOW_HAS_PATH_DELAY: any of them) */
+	FLOW_LAT_DELAY_MEAN = 1u << 7,
+	FLOW_LAT_DELAY_MIN = 1u << 8,
+	FLOW_LAT_DELAY_MAX = 1u << 9,
+	FLOW_LAT_DELAY_SUM = 1u << 10,
+	FLOW_LAT_ART_COUNT = 1u << 11,	    /* Cisco artCountNewConnections */
+	FLOW_LAT_ART_CLIENT_MIN = 1u << 12, /* art{Client,Server}NetworkTime */
+	FLOW_LAT_ART_CLIENT_MAX = 1u << 13, /* Minimum / Maximum */
+	FLOW_LAT_ART_SERVER_MIN = 1u << 14,
+	FLOW_LAT_ART_SERVER_MAX = 1u << 15,
+	/* nProbe's older pairs, seconds + microseconds (either half may
+	 * come alone) */
+	FLOW_LAT_CLIENT_NW_PAIR = 1u << 16,
+	FLOW_LAT_SERVER_NW_PAIR = 1u << 17,
 };
 
 /*
@@ -173,10 +185,16 @@ struct ps_flow {
 	 * Sum (PEN 9 ids 9316, 9319). */
 	uint32_t client_nw_latency_ms, server_nw_latency_ms, appl_latency_ms;
 	uint32_t art_client_nw_sum_ms, art_server_nw_sum_ms;
+	uint32_t art_client_nw_min_ms, art_client_nw_max_ms;
+	uint32_t art_server_nw_min_ms, art_server_nw_max_ms;
+	uint32_t art_new_connections; /* 9282: what the sums add up */
+	/* nProbe CLIENT/SERVER_NW_DELAY_SEC and _USEC (PEN 35632 ids 82-85,
+	 * v9 57554-57557): one delay as two fields, in microseconds here */
+	uint64_t client_nw_delay_us, server_nw_delay_us;
 	/* Flowmon probes (PEN 39499): npmRoundTripTime (69, SYN to the
 	 * client's ACK) and npmServerResponseTime (70), in microseconds. */
 	uint32_t rtt_us, server_response_us;
-	uint16_t latency_present; /* enum flow_latency_has */
+	uint32_t latency_present; /* enum flow_latency_has */
 	const uint8_t *frame;	  /* 315, borrowed */
 	uint16_t frame_len;	  /* section bytes: 410 when given, else 315's */
 	uint16_t extra_count;

@@ -25,12 +25,12 @@
 #include "peerscope/addr.h"
 #include "peerscope/dec_stats.h"
 #include "peerscope/flow.h"
+#include "peerscope/limits.h"
 
 #define IPFIX_VERSION	  10
 #define NFV9_VERSION	  9
 #define IPFIX_HEADER_LEN  16
 #define NFV9_HEADER_LEN	  20
-#define IPFIX_MAX_FIELDS  64	  /* fields per template; more is refused */
 #define IPFIX_VARLEN	  0xFFFFu /* field length meaning "variable" */
 #define IPFIX_PEN_REVERSE 29305u  /* RFC 5103 reverse information elements */
 #define IPFIX_PEN_FLOWMON 39499u  /* Flowmon Networks (now Progress) */
@@ -107,6 +107,15 @@ enum ipfix_dest {
 	IPFIX_D_APPL_MS,
 	IPFIX_D_ART_CLIENT_NW_SUM,
 	IPFIX_D_ART_SERVER_NW_SUM,
+	IPFIX_D_ART_CLIENT_NW_MIN,
+	IPFIX_D_ART_CLIENT_NW_MAX,
+	IPFIX_D_ART_SERVER_NW_MIN,
+	IPFIX_D_ART_SERVER_NW_MAX,
+	IPFIX_D_ART_NEW_CONNECTIONS,
+	IPFIX_D_CLIENT_NW_SEC,
+	IPFIX_D_CLIENT_NW_USEC,
+	IPFIX_D_SERVER_NW_SEC,
+	IPFIX_D_SERVER_NW_USEC,
 	IPFIX_D_RTT_US,
 	IPFIX_D_SRT_US,
 	/* sampling: in data records (the record's own rate) and options */

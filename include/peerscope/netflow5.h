@@ -13,11 +13,11 @@
 
 #include "peerscope/dec_stats.h"
 #include "peerscope/flow.h"
+#include "peerscope/limits.h"
 
 #define NF5_VERSION	5
 #define NF5_HEADER_LEN	24
 #define NF5_RECORD_LEN	48
-#define NF5_MAX_RECORDS 30 /* Cisco's limit; more is refused as invalid */
 
 struct nf5_header {
 	uint16_t version;

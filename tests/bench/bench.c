@@ -26,6 +26,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
@@ -548,7 +549,8 @@ static uint16_t ip_checksum(const uint8_t *h, size_t n)
 }
 
 /* 128 bytes of Ethernet / IPv4 / TCP as a router would sample them. */
-static void synth_header(struct rng *r, uint32_t frame_len, uint8_t *h)
+static void synth_header(struct rng *r, uint32_t frame_len, uint8_t tos,
+			 uint8_t *h)
 {
 	uint32_t ip_len = frame_len - 14 - 4; /* minus Ethernet and FCS */
 	uint32_t src = 0xC6336400u | (rng_next(r) & 0xFF); /* 198.51.100.x */
@@ -566,6 +568,7 @@ static void synth_header(struct rng *r, uint32_t frame_len, uint8_t *h)
 	h[13] = 0x00;
 	/* IPv4 */
 	h[14] = 0x45;
+	h[15] = tos;
 	h[16] = (uint8_t)(ip_len >> 8);
 	h[17] = (uint8_t)ip_len;
 	h[18] = (uint8_t)(rng_next(r) & 0xFF);
@@ -599,7 +602,39 @@ struct synth_state {
 	uint32_t ctr_seq[SYN_AGENTS][SYN_IFACES];
 	uint64_t octets[SYN_AGENTS][SYN_IFACES];
 	uint32_t ctr_next[SYN_AGENTS]; /* next ifIndex to report */
+	uint32_t asns; /* --synth-asns: gateway records over this many */
 };
+
+/* An ASN of st->asns, log-uniform over 64512 + rank (about Zipf 1: rank r
+ * drawn with weight ~1/r), for transit-like ASN spreads. */
+static uint32_t synth_asn(struct synth_state *st)
+{
+	double u = (double)rng_next(&st->rng) / 4294967296.0;
+	uint32_t rank = (uint32_t)pow((double)st->asns + 1.0, u) - 1u;
+
+	return 64512u + (rank < st->asns ? rank : st->asns - 1u);
+}
+
+/* 0:1003 extended_gateway: next hop, AS path of one ASN, no communities. */
+static void synth_gateway(struct wbuf *b, struct synth_state *st)
+{
+	size_t rec;
+
+	w_u32(b, 1003);
+	rec = w_len_open(b);
+	w_u32(b, 1);                         /* next hop: IPv4 */
+	w_u32(b, 0xC0000201u);               /* 192.0.2.1 */
+	w_u32(b, 64496);                     /* as: the router's */
+	w_u32(b, synth_asn(st));             /* src_as */
+	w_u32(b, 64497);                     /* src_peer_as */
+	w_u32(b, 1);                         /* dst_as_path: one segment */
+	w_u32(b, 2);                         /* AS_SEQUENCE */
+	w_u32(b, 1);                         /* of one ASN */
+	w_u32(b, synth_asn(st));             /* dst_as */
+	w_u32(b, 0);                         /* communities */
+	w_u32(b, 100);                       /* localpref */
+	w_len_close(b, rec);
+}
 
 /* 0:1 flow sample: raw header 0:1 + extended switch 0:1001. */
 static void synth_flow_sample(struct wbuf *b, struct synth_state *st,
@@ -618,7 +653,15 @@ static void synth_flow_sample(struct wbuf *b, struct synth_state *st,
 			    ? 132 + rng_next(&st->rng) % 400
 			    : 1400 + rng_next(&st->rng) % 119;
 	seq = ++st->flow_seq[agent][in - 1];
-	synth_header(&st->rng, frame_len, hdr);
+	/* with ASNs, DSCP too: mostly 0, some AF11, AF21, EF */
+	synth_header(&st->rng, frame_len,
+		     st->asns == 0 ? 0 :
+				     (uint8_t)((const uint8_t[]){
+						       0, 0, 0, 0, 0, 10, 18,
+						       46 }[rng_next(&st->rng) %
+							    8]
+					       << 2),
+		     hdr);
 
 	w_u32(b, 1);                         /* 0:1 flow_sample */
 	smp = w_len_open(b);
@@ -629,7 +672,7 @@ static void synth_flow_sample(struct wbuf *b, struct synth_state *st,
 	w_u32(b, 0);                         /* drops */
 	w_u32(b, in);                        /* input, format 0 */
 	w_u32(b, out);                       /* output, format 0 */
-	w_u32(b, 2);                         /* flow records */
+	w_u32(b, st->asns != 0 ? 3 : 2);     /* flow records */
 	w_u32(b, 1);                         /* 0:1 sampled_header */
 	rec = w_len_open(b);
 	w_u32(b, 1);                         /* header_protocol: Ethernet */
@@ -645,6 +688,8 @@ static void synth_flow_sample(struct wbuf *b, struct synth_state *st,
 	w_u32(b, 100 + out);                 /* dst_vlan */
 	w_u32(b, 0);                         /* dst_priority */
 	w_len_close(b, rec);
+	if (st->asns != 0)
+		synth_gateway(b, st);
 	w_len_close(b, smp);
 }
 
@@ -694,12 +739,13 @@ static void synth_counter_sample(struct wbuf *b, struct synth_state *st,
  */
 static int set_build_synthetic(struct bench_set *s, uint32_t count,
 			       uint32_t per, uint32_t ctr_every,
-			       uint64_t interval_ns)
+			       uint64_t interval_ns, uint32_t asns)
 {
 	struct synth_state *st = calloc(1, sizeof(*st));
 
 	if (st == NULL)
 		return -1;
+	st->asns = asns;
 	st->rng.s = 0x9E3779B97F4A7C15ULL;
 	s->name = "synthetic";
 	for (uint32_t i = 0; i < count; i++) {
@@ -934,6 +980,8 @@ struct offline_opts {
 	int cpu;
 	unsigned repeat;
 	uint32_t window;
+	const char *sets[8]; /* --set KEY=VALUE, in order */
+	unsigned nsets;
 };
 
 static int run_offline(struct bench_set *s, const struct offline_opts *o)
@@ -948,6 +996,11 @@ static int run_offline(struct bench_set *s, const struct offline_opts *o)
 	config_init(&cfg);
 	if (o->window != 0)
 		cfg.window_seconds = o->window;
+	for (unsigned i = 0; i < o->nsets; i++)
+		if (config_set_pair(&cfg, o->sets[i], err, sizeof(err)) == -1) {
+			fprintf(stderr, "peerscope-bench: %s\n", err);
+			return -1;
+		}
 	if (config_validate(&cfg, err, sizeof(err)) == -1) {
 		fprintf(stderr, "peerscope-bench: %s\n", err);
 		return -1;
@@ -1537,6 +1590,10 @@ static void usage(FILE *out)
 	      "  --capture-port P       sFlow UDP port in the capture (6343)\n"
 	      "  --synth-datagrams N    synthetic datagrams (4096)\n"
 	      "  --synth-samples N      flow samples per datagram (8)\n"
+	      "  --synth-asns N         add an extended gateway record (0:1003)\n"
+	      "                         with source/destination ASNs spread\n"
+	      "                         log-uniformly over N, and DSCP 0, 10,\n"
+	      "                         18, 46 in the headers (0: neither)\n"
 	      "  --synth-counter-every N  a counter sample every N datagrams (16)\n"
 	      "  --synth-interval-us U  synthetic time between datagrams (1000)\n"
 	      "offline:\n"
@@ -1544,6 +1601,8 @@ static void usage(FILE *out)
 	      "  --cpu N                pin to CPU N (-1: do not pin; default 0)\n"
 	      "  --repeat R             runs; the median is reported (3)\n"
 	      "  --window S             window_seconds (60)\n"
+	      "  --set KEY=VALUE        a configuration key (up to 8), e.g.\n"
+	      "                         top.n=0\n"
 	      "loopback:\n"
 	      "  --rate PPS             datagrams per second\n"
 	      "  --max                  send as fast as possible\n"
@@ -1560,8 +1619,8 @@ static void usage(FILE *out)
 }
 
 enum {
-	OPT_SYNTH = 256, OPT_PORT, OPT_SDG, OPT_SSMP, OPT_SCTR, OPT_SINT,
-	OPT_SECONDS, OPT_CPU, OPT_REPEAT, OPT_WINDOW, OPT_RATE, OPT_MAX,
+	OPT_SYNTH = 256, OPT_PORT, OPT_SDG, OPT_SSMP, OPT_SCTR, OPT_SINT, OPT_SASN,
+	OPT_SECONDS, OPT_CPU, OPT_REPEAT, OPT_WINDOW, OPT_SET, OPT_RATE, OPT_MAX,
 	OPT_WORKERS, OPT_CHILD_CPUS, OPT_PEERSCOPE, OPT_DRAIN, OPT_NO_CHILD,
 	OPT_KEEP, OPT_CAPPORT, OPT_HELP
 };
@@ -1589,12 +1648,14 @@ int main(int argc, char **argv)
 		{ "port", required_argument, NULL, OPT_PORT },
 		{ "synth-datagrams", required_argument, NULL, OPT_SDG },
 		{ "synth-samples", required_argument, NULL, OPT_SSMP },
+		{ "synth-asns", required_argument, NULL, OPT_SASN },
 		{ "synth-counter-every", required_argument, NULL, OPT_SCTR },
 		{ "synth-interval-us", required_argument, NULL, OPT_SINT },
 		{ "seconds", required_argument, NULL, OPT_SECONDS },
 		{ "cpu", required_argument, NULL, OPT_CPU },
 		{ "repeat", required_argument, NULL, OPT_REPEAT },
 		{ "window", required_argument, NULL, OPT_WINDOW },
+		{ "set", required_argument, NULL, OPT_SET },
 		{ "rate", required_argument, NULL, OPT_RATE },
 		{ "max", no_argument, NULL, OPT_MAX },
 		{ "workers", required_argument, NULL, OPT_WORKERS },
@@ -1612,7 +1673,8 @@ int main(int argc, char **argv)
 				.drain = 0.5, .repeat = 1 };
 	struct bench_set set;
 	char peerscope[PATH_MAX];
-	double v, sdg = 4096, sper = 8, sctr = 16, sint = 1000, port = 0,
+	double v, sdg = 4096, sper = 8, sctr = 16, sint = 1000, sasn = 0,
+	       port = 0,
 	       capport = 0;
 	bool synthetic = false, offline, repeat_set = false;
 	int c, rc;
@@ -1642,6 +1704,9 @@ int main(int argc, char **argv)
 		case OPT_SSMP:
 			rc = parse_num(optarg, 0, 32, &sper);
 			break;
+		case OPT_SASN:
+			rc = parse_num(optarg, 0, 1e6, &sasn);
+			break;
 		case OPT_SCTR:
 			rc = parse_num(optarg, 0, 1e6, &sctr);
 			break;
@@ -1664,6 +1729,11 @@ int main(int argc, char **argv)
 		case OPT_WINDOW:
 			rc = parse_num(optarg, 1, 86400, &v);
 			off.window = (uint32_t)v;
+			break;
+		case OPT_SET:
+			rc = off.nsets < 8 ? 0 : -1;
+			if (rc == 0)
+				off.sets[off.nsets++] = optarg;
 			break;
 		case OPT_RATE:
 			rc = parse_num(optarg, 1, 1e8, &lo.rate);
@@ -1722,7 +1792,8 @@ int main(int argc, char **argv)
 	if (synthetic)
 		rc = set_build_synthetic(&set, (uint32_t)sdg, (uint32_t)sper,
 					 (uint32_t)sctr,
-					 (uint64_t)(sint * 1000));
+					 (uint64_t)(sint * 1000),
+					 (uint32_t)sasn);
 	else
 		rc = set_load_capture(&set, argv[optind],
 				      capport != 0    ? (uint16_t)capport

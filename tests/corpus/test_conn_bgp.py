@@ -200,7 +200,7 @@ def check_peer(rep, what, peer, bytes_, share):
 
 class SchemaCheck:
     """Every connection_metrics message seen here, a `bgp` block or not,
-    against schemas/connection_metrics.v1 (test_schemas.py sees no flows
+    against schemas/connection_metrics.v2 (test_schemas.py sees no flows
     from a router with BMP)."""
 
     def __init__(self, rep, folder):

@@ -64,7 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (bgp_update_decode(&c, &ctx, &u, &st) == 0 &&
 				    !u.treat_as_withdraw) {
 					const uint8_t *a =
-						m.u.rm.bgp.p + BGP_HEADER_LEN;
+						cur_data(&m.u.rm.bgp) +
+						BGP_HEADER_LEN;
 					size_t wl = (size_t)(a[0] << 8 | a[1]);
 					size_t al = (size_t)(a[2 + wl] << 8 |
 							     a[3 + wl]);
@@ -91,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			if (m.type == BMP_ROUTE_MIRRORING &&
 			    m.u.mirror.bgp_messages > 0)
-				(void)touch(m.u.mirror.bgp.p,
+				(void)touch(cur_data(&m.u.mirror.bgp),
 					    cur_left(&m.u.mirror.bgp));
 			if (m.type == BMP_PEER_DOWN &&
 			    m.u.down.notification_valid)

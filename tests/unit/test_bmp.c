@@ -437,7 +437,7 @@ static void test_v4_route_monitoring(void **state)
 	assert_memory_equal(m.tlv[0].value, "red", 3);
 	assert_int_equal(m.tlv[3].index, 1);
 	assert_int_equal(cur_left(&m.u.rm.bgp), 31);
-	assert_memory_equal(m.u.rm.bgp.p, pdu.b, 31);
+	assert_memory_equal(cur_data(&m.u.rm.bgp), pdu.b, 31);
 	/* through the session: the one route is held */
 	bmp_router_init(&r, "v4", NULL, &lim, NULL, NULL);
 	assert_int_equal(bmp_router_feed(&r, b.b, b.n), 0);

@@ -1146,6 +1146,28 @@ static void test_flowmon_latency(void **state)
 	assert_true(dec_stats_is_clean(&x->st));
 }
 
+/* Cisco ART (PEN 9) and nProbe's SEC/USEC pairs: the ids of their
+ * registries (Cisco AVC metric guide; nProbe NTOP_BASE 57472 + 82..85). */
+static void test_latency_ids(void **state)
+{
+	(void)state;
+	assert_int_equal(ipfix_field_dest(9, 9282, 4),
+			 IPFIX_D_ART_NEW_CONNECTIONS);
+	assert_int_equal(ipfix_field_dest(9, 9316, 4), IPFIX_D_ART_CLIENT_NW_SUM);
+	assert_int_equal(ipfix_field_dest(9, 9317, 4), IPFIX_D_ART_CLIENT_NW_MAX);
+	assert_int_equal(ipfix_field_dest(9, 9318, 4), IPFIX_D_ART_CLIENT_NW_MIN);
+	assert_int_equal(ipfix_field_dest(9, 9319, 4), IPFIX_D_ART_SERVER_NW_SUM);
+	assert_int_equal(ipfix_field_dest(9, 9320, 4), IPFIX_D_ART_SERVER_NW_MAX);
+	assert_int_equal(ipfix_field_dest(9, 9321, 4), IPFIX_D_ART_SERVER_NW_MIN);
+	assert_int_equal(ipfix_field_dest(9, 9313, 4), IPFIX_D_SKIP);
+	assert_int_equal(ipfix_field_dest(35632, 82, 4), IPFIX_D_CLIENT_NW_SEC);
+	assert_int_equal(ipfix_field_dest(35632, 83, 4), IPFIX_D_CLIENT_NW_USEC);
+	assert_int_equal(ipfix_field_dest(35632, 84, 4), IPFIX_D_SERVER_NW_SEC);
+	assert_int_equal(ipfix_field_dest(35632, 85, 4), IPFIX_D_SERVER_NW_USEC);
+	assert_int_equal(ipfix_field_dest(0, 57554, 4), IPFIX_D_CLIENT_NW_SEC);
+	assert_int_equal(ipfix_field_dest(0, 57557, 4), IPFIX_D_SERVER_NW_USEC);
+}
+
 /* --- NetFlow v5 -------------------------------------------------------- */
 
 struct nf5_rec {
@@ -1555,6 +1577,7 @@ int main(void)
 		T(test_v9_zero_fields_and_varlen),
 		T(test_psamp_frame_section),
 		T(test_path_delay),
+		T(test_latency_ids),
 		T(test_path_delay_pmacct),
 		T(test_vendor_latency),
 		T(test_flowmon_latency),
