@@ -7,7 +7,10 @@
  *   1. the frame's MAC on that side (the source MAC of a frame that came
  *      in by the port, the destination MAC of one that left by it), when
  *      the record shows the frame as it crossed the port: the peer with
- *      that MAC in peer_macs;
+ *      that MAC in peer_macs, else the one ARP / ND in sampled frames on
+ *      the port bound it to (w->neighbours, learnt here: a sender, a
+ *      target or a solicitation's source that is a connection's peer
+ *      address; a configured MAC is never relearnt);
  *   2. without a usable MAC, or with a MAC that is no peer's: the
  *      source (in) or destination (out) address when it is a peer
  *      address (the BGP session itself, pings to the peer); else BGP
@@ -91,8 +94,75 @@ static const struct conn *by_route(struct worker *w,
 	return c;
 }
 
+static void neighbour_key_of(const struct conn_key *port, const uint8_t *mac,
+			     struct neighbour_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->router = port->router;
+	k->ifindex = port->ifindex;
+	memcpy(k->mac, mac, 6);
+}
+
+/*
+ * ARP or ND in the sampled frame binding a MAC to a peer address of one
+ * of the port's connections: learnt, unless the MAC is configured (the
+ * configuration wins) or already bound to that connection.
+ */
+static void neighbour_learn(struct worker *w, const struct agg_window *win,
+			    const struct conn_key *key,
+			    const struct conn_port *port,
+			    const struct attrib_part *p)
+{
+	const struct pkt_neighbour *nb;
+	const struct conn *c;
+	struct neighbour_key k;
+	struct neighbour *e;
+	struct ps_addr addr;
+	bool created;
+
+	if (p->sflow == NULL || !(p->sflow->present & SFLOW_HAS_RAW_HEADER) ||
+	    !p->sflow->raw.pkt_ok || !p->sflow->raw.pkt.nb.valid)
+		return;
+	nb = &p->sflow->raw.pkt.nb;
+	memset(&addr, 0, sizeof(addr));
+	addr.af = nb->af;
+	memcpy(addr.bytes, nb->addr, 16);
+	c = conn_port_by_addr(port, &addr);
+	if (c == NULL || conn_port_by_mac(port, nb->mac) != NULL)
+		return;
+	neighbour_key_of(key, nb->mac, &k);
+	e = htab_insert(&w->neighbours, &k, &created);
+	if (e == NULL)
+		return; /* out of memory: the BGP rules still apply */
+	e->registry = win->registry;
+	e->conn_index = c->index;
+}
+
+/* The connection a learnt MAC names on this port, or NULL. */
+static const struct conn *neighbour_find(struct worker *w,
+					 const struct agg_window *win,
+					 const struct conn_key *key,
+					 const uint8_t *mac)
+{
+	const struct conn *conns;
+	struct neighbour_key k;
+	const struct neighbour *e;
+	size_t n;
+
+	if (w->neighbours.count == 0)
+		return NULL;
+	neighbour_key_of(key, mac, &k);
+	e = htab_find(&w->neighbours, &k);
+	if (e == NULL || e->registry != win->registry)
+		return NULL;
+	conns = conn_registry_conns(win->registry, &n);
+	return e->conn_index < n ? &conns[e->conn_index] : NULL;
+}
+
 static const struct conn *peer_of(struct worker *w,
+				  const struct agg_window *win,
 				  const struct ps_addr *router,
+				  const struct conn_key *key,
 				  const struct conn_port *port,
 				  const struct attrib_part *p, int d,
 				  enum agg_attrib_by *by)
@@ -105,6 +175,10 @@ static const struct conn *peer_of(struct worker *w,
 	if (mac != NULL) {
 		c = conn_port_by_mac(port, mac);
 		*by = AGG_BY_MAC;
+		if (c != NULL)
+			return c;
+		c = neighbour_find(w, win, key, mac);
+		*by = AGG_BY_LEARNT_MAC;
 		if (c != NULL)
 			return c;
 	}
@@ -132,10 +206,14 @@ void attrib_peer_land(struct worker *w, struct agg_window *win,
 		      const struct mix_who *who)
 {
 	enum agg_attrib_by by = AGG_BY_MAC;
-	const struct conn *c = peer_of(w, router, port, p, d, &by);
-	struct agg_conn *e = agg_peer_get(
-		win, key, c != NULL ? c->index + 1 : AGG_PEER_UNATTRIBUTED);
+	const struct conn *c;
+	struct agg_conn *e;
 
+	/* first, so that an ARP reply or advertisement is its peer's too */
+	neighbour_learn(w, win, key, port, p);
+	c = peer_of(w, win, router, key, port, p, d, &by);
+	e = agg_peer_get(win, key,
+			 c != NULL ? c->index + 1 : AGG_PEER_UNATTRIBUTED);
 	if (e == NULL)
 		return; /* counted in win->peers_refused */
 	if (c != NULL)

@@ -122,4 +122,25 @@ struct attrib_outcome {
 	uint8_t basis;	/* enum flow_byte_basis */
 };
 
+struct conn_registry; /* conn/registry.h */
+
+/*
+ * A MAC learnt on an exchange port (attrib_peer.c): ARP or ND in a
+ * sampled frame bound it to a peer address of one of the port's
+ * connections.  Keyed by port and MAC; the connection is an index into
+ * `registry` (an entry of an earlier registry is not used).
+ */
+struct neighbour_key {
+	struct ps_addr router;
+	uint32_t ifindex;
+	uint8_t mac[6];
+	uint8_t pad[2]; /* zeroed: keys are compared bytewise */
+};
+
+struct neighbour {
+	struct neighbour_key key;
+	const struct conn_registry *registry;
+	uint32_t conn_index;
+};
+
 #endif /* PEERSCOPE_ATTRIB_TYPES_H */

@@ -21,6 +21,10 @@ Truth, independent of peerscope:
     never went down: exact.  peer-b (a flap) and peer-c (killed) had their
     routes withdrawn while records were still arriving: at most the rule's
     figure, at least 85 % of it.
+Learnt MACs: the registry without peer_macs and one hand-built sFlow
+datagram first (peer-a's and peer-c's ARP replies, peer-b's Neighbor
+Advertisement): every peer exactly its MAC's wire truth plus its neighbour
+frame, all by learnt MAC; the unknown members' stay unattributed.
 Also: every message valid against schemas/connection_metrics.v2; the
 port's samples = its connections' + its unattributed, per window; the
 exchange connections carry no interface counters (the port's message
@@ -30,6 +34,7 @@ import collections
 import ipaddress
 import json
 import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -236,6 +241,143 @@ def check_nomac(rep, args, msgs):
                       "have %s want %s" % (have, exp))
 
 
+# Neighbour frames by hand (RFC 826, RFC 4861), as a peer sends them on the
+# IX LAN: 60 bytes on the wire + FCS (ARP), 86 + FCS (a Neighbor
+# Advertisement with its Target Link-Layer Address option).
+def mac_bytes(text):
+    return bytes(int(x, 16) for x in text.split(":"))
+
+
+def arp_reply(mac, ip, router_mac, router_ip):
+    m, r = mac_bytes(mac), mac_bytes(router_mac)
+    f = r + m + b"\x08\x06" + struct.pack(">HHBBH", 1, 0x0800, 6, 4, 2) + \
+        m + ipaddress.ip_address(ip).packed + r + \
+        ipaddress.ip_address(router_ip).packed
+    return f + bytes(60 - len(f)), 64
+
+
+def nd_advert(mac, ip, router_mac):
+    m, r = mac_bytes(mac), mac_bytes(router_mac)
+    a = ipaddress.ip_address(ip).packed
+    body = struct.pack(">BBHI", 136, 0, 0, 0x60000000) + a + \
+        bytes([2, 1]) + m
+    ip6 = struct.pack(">IHBB", 0x60000000, len(body), 58, 255) + a + \
+        ipaddress.ip_address("ff02::1").packed
+    f = bytes.fromhex("333300000001") + m + b"\x86\xdd" + ip6 + body
+    return f, len(f) + 4
+
+
+def sflow_datagram(agent, sub_agent, frames, ifindex):
+    """sFlow v5 (sflow_version_5.txt): one flow sample per frame, taken
+    on `ifindex` as it came in (input = source = ifindex, output unknown),
+    1:1, each with a raw Ethernet header record."""
+    samples = b""
+    for i, (frame, length) in enumerate(frames):
+        hdr = frame + bytes(-len(frame) % 4)
+        rec = struct.pack(">IIII", 1, length, 4, len(frame)) + hdr
+        body = struct.pack(">IIIIIIII", i + 1, ifindex, 1, i + 1, 0,
+                           ifindex, 0, 1) + \
+            struct.pack(">II", 1, len(rec)) + rec
+        samples += struct.pack(">II", 1, len(body)) + body
+    return struct.pack(">II", 5, 1) + ipaddress.ip_address(agent).packed + \
+        struct.pack(">IIII", sub_agent, 1, 1000, len(frames)) + samples
+
+
+def udp_frame_like(template, payload):
+    """`payload` in the Ethernet / IPv4 / UDP headers of `template` (an
+    sFlow datagram of the capture: same addresses and ports)."""
+    ihl = (template[14] & 0x0F) * 4
+    ip = bytearray(template[14:14 + ihl])
+    struct.pack_into(">H", ip, 2, ihl + 8 + len(payload))
+    struct.pack_into(">H", ip, 10, 0)
+    csum = sum(struct.unpack(">%dH" % (ihl // 2), bytes(ip)))
+    while csum >> 16:
+        csum = (csum & 0xFFFF) + (csum >> 16)
+    struct.pack_into(">H", ip, 10, ~csum & 0xFFFF)
+    udp = template[14 + ihl:14 + ihl + 4] + \
+        struct.pack(">HH", 8 + len(payload), 0)
+    return template[:14] + bytes(ip) + udp + payload
+
+
+def check_learnt(rep, args, wire):
+    """MACs learnt from ARP / ND (issue 11 item 3): the registry without
+    peer_macs, the sFlow capture with one datagram put first that carries
+    peer-a's and peer-c's ARP replies and peer-b's Neighbor Advertisement
+    (hand-built, from topology.json's MACs and addresses).  Every peer's
+    traffic must then be exactly what its MAC carried on the wire (tshark,
+    wire.truth.json) plus its own neighbour frame, attributed by learnt
+    MAC; the unknown members' stays unattributed."""
+    topo = cl.load_json(peering(args, "topology.json"))
+    ix = [i for i in topo["router"]["interfaces"] if i["name"] == "ix0"][0]
+    peers = {p["id"]: p for p in topo["peers"]}
+    frames = [
+        arp_reply(peers["peer-a"]["mac"], peers["peer-a"]["ipv4"],
+                  ix["mac"], ix["ipv4"].split("/")[0]),
+        nd_advert(peers["peer-b"]["mac"], peers["peer-b"]["ipv6"],
+                  ix["mac"]),
+        arp_reply(peers["peer-c"]["mac"], peers["peer-c"]["ipv4"],
+                  ix["mac"], ix["ipv4"].split("/")[0]),
+    ]
+    extra = {"ix-peer-a": frames[0][1], "ix-peer-b": frames[1][1],
+             "ix-peer-c": frames[2][1]}
+    header, link, recs = cl.read_pcap_records(
+        peering(args, "sflow-rate1.pcap.gz"))
+    first = next(i for i, (_, f) in enumerate(recs)
+                 if cl.tcp_of(link, f) is None and f[23:24] == b"\x11" and
+                 struct.unpack(">H", f[36:38])[0] == 6343)
+    h, tmpl = recs[first]
+    dgram = sflow_datagram(topo["router"]["export_address"], 99, frames,
+                           ix["ifindex"])
+    fr = udp_frame_like(tmpl, dgram)
+    rh = h[:8] + struct.pack("<II", len(fr), len(fr))
+    tmp = tempfile.mkdtemp(prefix="ps-learnt-")
+    cap = os.path.join(tmp, "learnt.pcap")
+    cl.write_pcap_records(cap, header, recs[:first] + [(rh, fr)] +
+                          recs[first:])
+    conf = os.path.join(tmp, "nomacs.yaml")
+    with open(peering(args, "peerscope.demo-peering.yaml")) as f:
+        text = f.read()
+    with open(conf, "w") as f:
+        f.write("\n".join(ln for ln in text.split("\n")
+                          if "peer_macs:" not in ln))
+    run = cl.replay(args.peerscope, [cap], config=conf)
+    rep.check("learnt: replay exits 0", run.rc == 0, run.describe()
+              if run.rc else "")
+    msgs = run.of_type("connection_metrics")
+    got = sums(msgs)
+    by = collections.defaultdict(collections.Counter)
+    for m in msgs:
+        if m["kind"] == "exchange":
+            for d in ("in", "out"):
+                by[m["connection_id"]].update(
+                    {d + "." + k: n for k, n in m["attributed_by"][d].items()
+                     if n})
+    for cid in EXCHANGE:
+        w = wire["connections"][cid]
+        for d in ("in", "out"):
+            ip = w[d]["ip"]
+            exp = [ip["frames"] + (d == "in"),
+                   ip["bytes_with_fcs"] + (extra[cid] if d == "in" else 0)]
+            rep.check("learnt: %s %s = its MAC's wire IP frames + its "
+                      "neighbour frame" % (cid, d), got[cid][d] == exp,
+                      "have %s want %s" % (got[cid][d], exp))
+        frames_in = w["in"]["ip"]["frames"] + 1
+        frames_out = w["out"]["ip"]["frames"]
+        rep.equal("learnt: %s attributed by learnt MAC only" % cid,
+                  dict(by[cid]), {"in.learnt_mac": frames_in,
+                                  "out.learnt_mac": frames_out})
+    u = wire["unattributed"]["ix0"]
+    for d in ("in", "out"):
+        exp = [u[d]["ip"]["frames"], u[d]["ip"]["bytes_with_fcs"]]
+        rep.check("learnt: unknown members' %s stays unattributed" % d,
+                  got[PORT_ID + "/unattributed"][d] == exp,
+                  "have %s want %s" % (got[PORT_ID + "/unattributed"][d],
+                                       exp))
+    os.unlink(cap)
+    os.unlink(conf)
+    os.rmdir(tmp)
+
+
 def check_refusal(rep, args):
     tmp = tempfile.mkdtemp(prefix="ps-conn-")
     path = os.path.join(tmp, "bad.yaml")
@@ -275,6 +417,7 @@ def main():
     msgs = run_with_config(rep, args, "ipfix-nomac")
     check_shape(rep, "ipfix-nomac", msgs)
     check_nomac(rep, args, msgs)
+    check_learnt(rep, args, wire)
     check_refusal(rep, args)
     rep.finish()
 
