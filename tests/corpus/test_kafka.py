@@ -418,11 +418,16 @@ def bad_input(rep, args, demo, tmpdir):
               {t: [c.get(TOPICS[t], {}).get("undelivered"),
                    c.get(TOPICS[t], {}).get("delivered")] for t in TOPICS},
               {t: [n[t], 0] for t in TOPICS})
-    # oversized: message.max.bytes=2000 refuses the larger messages (the
-    # demo's connection_metrics v2 are 1135 to 4003 bytes of JSON, plus
-    # the record's key, headers and framing)
+    # oversized: a message.max.bytes between the demo's smallest and
+    # largest connection_metrics (their JSON, as a plain replay writes
+    # them) refuses the larger messages and lets the smaller through
+    plain = subprocess.run([args.peerscope, "replay", demo],
+                           capture_output=True, text=True, timeout=60)
+    sizes = sorted(len(line) for line in plain.stdout.splitlines()
+                   if json.loads(line).get("type") == "connection_metrics")
+    limit = (sizes[0] + sizes[-1]) // 2
     s = Served(args.peerscope, demo, [], tmpdir,
-               extra=["output.kafka.properties=message.max.bytes=2000"])
+               extra=["output.kafka.properties=message.max.bytes=%d" % limit])
     if rep.check("oversized: broker up", s.broker is not None,
                  s.stderr()[-300:]):
         rc1, rows = kcat_consume(s.broker, TOPICS["connection_metrics"])
@@ -437,7 +442,7 @@ def bad_input(rep, args, demo, tmpdir):
                   [c.get("too_large"), c.get("delivered")],
                   [want - len(rows), len(rows)])
         rep.check("oversized: what arrived is under the limit",
-                  all(len(r[4]) <= 2000 for r in rows))
+                  all(len(r[4]) <= limit for r in rows))
     else:
         s.stop()
 
