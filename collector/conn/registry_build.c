@@ -568,9 +568,9 @@ static int check_port_owner(struct build *b, const struct conn *const *cs,
 
 		if (d->kind != CONN_DIRECT)
 			continue;
-		o = cs[i == 0 ? 1 : 0];
 		if (n == 1)
-			return 0;
+			return 0; /* alone: read no neighbour past the port */
+		o = cs[i == 0 ? 1 : 0];
 		port_name(d, pn, sizeof(pn));
 		snprintf(b->where, sizeof(b->where), "connections[%u]",
 			 (i == 0 ? cs[1] : cs[0])->index);
