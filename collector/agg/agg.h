@@ -216,7 +216,9 @@ struct agg_window {
 	/* The configured connections of this window (its configuration
 	 * generation's); NULL = none.  Their entries are pinned. */
 	const struct conn_registry *registry;
-	uint64_t peers_refused; /* a peer's entry could not be made */
+	/* a peer's entry could not be made: published with conns_refused
+	 * (window_other connections.refused, /metrics) */
+	uint64_t peers_refused;
 };
 
 /* Room a window keeps beyond its cap for pinned entries. */

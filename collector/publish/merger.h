@@ -61,7 +61,6 @@ struct merged_window {
 	uint64_t kernel_drops[PS_MAX_WORKERS];
 	/* the configured connections of the window (agg_window.registry) */
 	const struct conn_registry *registry;
-	uint64_t peers_refused; /* agg_window.peers_refused, summed */
 };
 
 struct merger_totals {

@@ -440,12 +440,15 @@ static void merge_window(struct merger *m, const struct agg_window *win)
 	void *e;
 
 	m->totals.kernel_drops += win->kernel_drops;
-	m->totals.conns_refused += win->conns_refused;
+	/* an exchange peer's share that could not be made is a refused
+	 * entry too: its port's figures then exceed its shares' */
+	m->totals.conns_refused += win->conns_refused + win->peers_refused;
 	m->totals.latency_no_memory += win->latency_no_memory;
 	m->totals.exporters_refused += win->exporters_refused;
 	junk_merge(&m->junk, &win->junk);
 	if (win->conns.count == 0 && win->exporters.count == 0 &&
-	    win->conns_refused == 0 && win->exporters_refused == 0)
+	    win->conns_refused == 0 && win->peers_refused == 0 &&
+	    win->exporters_refused == 0)
 		return;
 	p = pending_for(m, win->start_ns, win->end_ns);
 	if (p == NULL)
@@ -453,9 +456,8 @@ static void merge_window(struct merger *m, const struct agg_window *win)
 	p->kernel_drops[win->worker % PS_MAX_WORKERS] += win->kernel_drops;
 	if (p->registry == NULL)
 		p->registry = win->registry;
-	p->peers_refused += win->peers_refused;
 	p->final |= win->final;
-	p->other.conns_refused += win->conns_refused;
+	p->other.conns_refused += win->conns_refused + win->peers_refused;
 	p->other.exporters_refused += win->exporters_refused;
 	pos = 0;
 	while ((e = htab_next(&win->conns, &pos)) != NULL) {
