@@ -563,13 +563,13 @@ static int check_port_owner(struct build *b, const struct conn *const *cs,
 {
 	char pn[CONN_NAME_MAX * 2 + 32];
 
+	if (n < 2) /* alone on its port; and cs[1] would be past the end */
+		return 0;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct conn *d = cs[i], *o;
 
 		if (d->kind != CONN_DIRECT)
 			continue;
-		if (n == 1)
-			return 0; /* alone: read no neighbour past the port */
 		o = cs[i == 0 ? 1 : 0];
 		port_name(d, pn, sizeof(pn));
 		snprintf(b->where, sizeof(b->where), "connections[%u]",

@@ -38,18 +38,16 @@ struct rx_datagram {
 	uint32_t len;
 };
 
-/* Worker-lifetime totals, read by the summary after the worker stopped. */
+/*
+ * Worker-lifetime totals, read by the summary after the worker stopped:
+ * the TOTAL rows of WORKER_COUNTERS (xthread/stats.h), then what the
+ * publication shows in its own form.
+ */
 struct worker_totals {
-	uint64_t datagrams;
-	uint64_t bytes;
-	uint64_t samples;
-	uint64_t late_datagrams;    /* older than the open window */
-	uint64_t udp_refused;	    /* exporter not in udp.allow */
-	uint64_t windows_closed;
-	uint64_t windows_dropped;   /* output ring full in live mode */
-	uint64_t state_refused;     /* sequence/counter state at its cap */
-	uint64_t held_sets_evicted; /* IPFIX data sets held, then made room */
-	uint64_t kernel_drops;
+#define WORKER_TOTAL_FIELD(field, from, group, metric, type, help)             \
+	WORKER_COUNTER_IF_TOTAL(from, uint64_t field;)
+	WORKER_COUNTERS(WORKER_TOTAL_FIELD)
+#undef WORKER_TOTAL_FIELD
 	uint64_t ipfix_tcp_templates_dropped; /* replay: ipfix_tcp_forget */
 	struct dec_stats errors;
 	uint64_t proto_datagrams[PS_PROTO_END_]; /* for /metrics */

@@ -119,15 +119,43 @@ static uint64_t ld(const _Atomic uint64_t *v)
 	return atomic_load_explicit(v, memory_order_relaxed);
 }
 
-/* One counter or gauge per worker, read from its published snapshot. */
-#define PER_WORKER(t, p, name, type, help, field)                              \
-	do {                                                                   \
-		family(t, name, type, help);                                   \
-		for (unsigned i_ = 0; i_ < (p)->nworkers; i_++)                \
-			text_printf(t, "%s{worker=\"%u\"} %llu\n", name, i_,   \
-				    (unsigned long long)ld(                    \
-					    &(p)->worker_pub[i_]->field));     \
-	} while (0)
+/* The rows of WORKER_COUNTERS (xthread/stats.h), in their order. */
+static const struct worker_counter_row {
+	const char *metric, *type, *help;
+	size_t offset; /* in struct worker_pub */
+	enum worker_counter_group group;
+} worker_counter_rows[] = {
+#define WORKER_ROW(field, from, grp, metric, type, help)                       \
+	{ metric, type, help, offsetof(struct worker_pub, field),              \
+	  WORKER_GROUP_##grp },
+	WORKER_COUNTERS(WORKER_ROW)
+#undef WORKER_ROW
+};
+
+/* The rows of one group: a counter or gauge per worker, read from its
+ * published snapshot. */
+static void render_worker_counters(struct text *t, const struct http_view *p,
+				   enum worker_counter_group group)
+{
+	for (size_t r = 0; r < sizeof(worker_counter_rows) /
+				       sizeof(worker_counter_rows[0]);
+	     r++) {
+		const struct worker_counter_row *row = &worker_counter_rows[r];
+
+		if (row->group != group)
+			continue;
+		family(t, row->metric, row->type, row->help);
+		for (unsigned i = 0; i < p->nworkers; i++) {
+			const char *pub = (const char *)p->worker_pub[i];
+
+			text_printf(t, "%s{worker=\"%u\"} %llu\n", row->metric,
+				    i,
+				    (unsigned long long)ld(
+					    (const _Atomic uint64_t
+						     *)(pub + row->offset)));
+		}
+	}
+}
 
 /*
  * The per-exporter state tables (aging, htab.h): their size, the least
@@ -216,55 +244,12 @@ static void render_template_evictions(struct text *t,
 				    (unsigned long long)ld(
 					    &p->worker_pub[i]
 						     ->templates_evicted[r]));
-	PER_WORKER(t, p, "peerscope_flow_held_sets_evicted_total", "counter",
-		   "IPFIX/v9 data sets held for their template, dropped to "
-		   "hold another exporter's (counted as aged out in "
-		   "exporter_health).",
-		   held_sets_evicted);
+	render_worker_counters(t, p, WORKER_GROUP_HELD);
 }
 
 static void render_workers(struct text *t, const struct http_view *p)
 {
-	PER_WORKER(t, p, "peerscope_datagrams_total", "counter",
-		   "Datagrams received (live) or replayed, by worker.",
-		   datagrams);
-	PER_WORKER(t, p, "peerscope_received_bytes_total", "counter",
-		   "UDP payload bytes of those datagrams.", bytes);
-	PER_WORKER(t, p, "peerscope_samples_total", "counter",
-		   "sFlow samples decoded.", samples);
-	PER_WORKER(t, p, "peerscope_late_datagrams_total", "counter",
-		   "Datagrams older than the open window.", late_datagrams);
-	PER_WORKER(t, p, "peerscope_udp_refused_total", "counter",
-		   "UDP datagrams dropped before decoding: exporter not in "
-		   "udp.allow.",
-		   udp_refused);
-	PER_WORKER(t, p, "peerscope_windows_closed_total", "counter",
-		   "Windows a worker closed and handed to the merger.",
-		   windows_closed);
-	PER_WORKER(t, p, "peerscope_windows_dropped_total", "counter",
-		   "Application drops: closed windows lost because the ring "
-		   "to the merger was full.",
-		   windows_dropped);
-	PER_WORKER(t, p, "peerscope_ring_full_events_total", "counter",
-		   "Pushes refused by a full worker-to-merger ring.",
-		   ring_full_events);
-	PER_WORKER(t, p, "peerscope_ring_occupancy", "gauge",
-		   "Closed windows waiting in the worker-to-merger ring.",
-		   ring_occupancy);
-	PER_WORKER(t, p, "peerscope_state_refused_total", "counter",
-		   "Sequence or counter state refused at its cap.",
-		   state_refused);
-	PER_WORKER(t, p, "peerscope_kernel_drops_total", "counter",
-		   "Datagrams the kernel dropped on this worker's sockets "
-		   "(socket buffer full).",
-		   kernel_drops);
-
-	PER_WORKER(t, p, "peerscope_templates", "gauge",
-		   "IPFIX and NetFlow v9 templates usable now, by worker.",
-		   templates);
-	PER_WORKER(t, p, "peerscope_templates_refused_total", "counter",
-		   "Template definitions refused at their cap.",
-		   templates_refused);
+	render_worker_counters(t, p, WORKER_GROUP_MAIN);
 	render_template_evictions(t, p);
 	family(t, "peerscope_ring_slots", "gauge",
 	       "Slots of each worker-to-merger ring.");

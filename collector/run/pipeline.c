@@ -538,14 +538,10 @@ static void sum_totals(const struct pipeline *p, struct run_totals *t)
 	for (unsigned i = 0; i < p->nworkers; i++) {
 		const struct worker_totals *w = &p->workers[i].totals;
 
-		t->w.datagrams += w->datagrams;
-		t->w.bytes += w->bytes;
-		t->w.samples += w->samples;
-		t->w.late_datagrams += w->late_datagrams;
-		t->w.windows_closed += w->windows_closed;
-		t->w.windows_dropped += w->windows_dropped;
-		t->w.state_refused += w->state_refused;
-		t->w.kernel_drops += w->kernel_drops;
+#define ADD_TOTAL(field, from, group, metric, type, help)                      \
+	WORKER_COUNTER_IF_TOTAL(from, t->w.field += w->field;)
+		WORKER_COUNTERS(ADD_TOTAL)
+#undef ADD_TOTAL
 		dec_stats_add(&t->errors, &w->errors);
 	}
 }

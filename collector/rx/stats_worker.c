@@ -32,15 +32,11 @@ void stats_worker_publish(struct worker *w)
 	const struct worker_totals *t = &w->totals;
 	struct worker_pub *p = &w->pub;
 
-	STATS_STORE(p->datagrams, t->datagrams);
-	STATS_STORE(p->bytes, t->bytes);
-	STATS_STORE(p->samples, t->samples);
-	STATS_STORE(p->late_datagrams, t->late_datagrams);
-	STATS_STORE(p->udp_refused, t->udp_refused);
-	STATS_STORE(p->windows_closed, t->windows_closed);
-	STATS_STORE(p->windows_dropped, t->windows_dropped);
-	STATS_STORE(p->state_refused, t->state_refused);
-	STATS_STORE(p->kernel_drops, t->kernel_drops);
+#define COPY_TOTAL(field, from, group, metric, type, help)                     \
+	WORKER_COUNTER_IF_TOTAL(from, STATS_STORE(p->field, t->field);)
+	WORKER_COUNTERS(COPY_TOTAL)
+#undef COPY_TOTAL
+	/* the STATE rows: the ring's here, the template cache's below */
 	STATS_STORE(p->ring_occupancy, ring_occupancy(&w->out));
 	STATS_STORE(p->ring_full_events, w->out.full_events);
 	for (unsigned r = 0; r < DEC_REASON_COUNT; r++)
@@ -54,7 +50,6 @@ void stats_worker_publish(struct worker *w)
 	STATS_STORE(p->templates_refused, c != NULL ? c->refused : 0);
 	for (unsigned i = 0; i < IPFIX_EVICT_COUNT; i++)
 		STATS_STORE(p->templates_evicted[i], c != NULL ? c->evicted[i] : 0);
-	STATS_STORE(p->held_sets_evicted, t->held_sets_evicted);
 	for (unsigned i = 0; i < PS_PROTO_END_; i++) {
 		STATS_STORE(p->proto_datagrams[i], t->proto_datagrams[i]);
 		STATS_STORE(p->proto_bytes[i], t->proto_bytes[i]);

@@ -73,29 +73,81 @@ enum stats_table {
 /* "sequence", ... as the `table` label. */
 const char *stats_table_name(enum stats_table t);
 
+/*
+ * A worker's counters, one row each: a new counter is one line here (and
+ * the code that counts it).  X(field, from, group, metric, type, help):
+ *   field   its member of struct worker_pub and, when from is TOTAL, of
+ *           struct worker_totals (ingest/worker_state.h);
+ *   from    TOTAL: the worker counts it in its totals, the publication
+ *           copies it (rx/stats_worker.c) and the run's totals add it up
+ *           over the workers (run/pipeline.c); STATE: read from the
+ *           worker's ring or template cache when it publishes;
+ *   group   where /metrics shows it (ops/metrics.c): MAIN with the
+ *           worker families, HELD after the template evictions by reason;
+ *   metric, type, help: its /metrics family, labelled {worker="N"},
+ *           in the order of the rows.
+ */
+#define WORKER_COUNTERS(X)                                                     \
+	X(datagrams, TOTAL, MAIN, "peerscope_datagrams_total", "counter",      \
+	  "Datagrams received (live) or replayed, by worker.")                 \
+	X(bytes, TOTAL, MAIN, "peerscope_received_bytes_total", "counter",     \
+	  "UDP payload bytes of those datagrams.")                             \
+	X(samples, TOTAL, MAIN, "peerscope_samples_total", "counter",          \
+	  "sFlow samples decoded.")                                            \
+	X(late_datagrams, TOTAL, MAIN, "peerscope_late_datagrams_total",       \
+	  "counter", "Datagrams older than the open window.")                  \
+	X(udp_refused, TOTAL, MAIN, "peerscope_udp_refused_total", "counter",  \
+	  "UDP datagrams dropped before decoding: exporter not in "            \
+	  "udp.allow.")                                                        \
+	X(windows_closed, TOTAL, MAIN, "peerscope_windows_closed_total",       \
+	  "counter", "Windows a worker closed and handed to the merger.")      \
+	X(windows_dropped, TOTAL, MAIN, "peerscope_windows_dropped_total",     \
+	  "counter",                                                           \
+	  "Application drops: closed windows lost because the ring to the "    \
+	  "merger was full.")                                                  \
+	X(ring_full_events, STATE, MAIN, "peerscope_ring_full_events_total",   \
+	  "counter", "Pushes refused by a full worker-to-merger ring.")        \
+	X(ring_occupancy, STATE, MAIN, "peerscope_ring_occupancy", "gauge",    \
+	  "Closed windows waiting in the worker-to-merger ring.")              \
+	X(state_refused, TOTAL, MAIN, "peerscope_state_refused_total",         \
+	  "counter", "Sequence or counter state refused at its cap.")          \
+	X(kernel_drops, TOTAL, MAIN, "peerscope_kernel_drops_total",           \
+	  "counter",                                                           \
+	  "Datagrams the kernel dropped on this worker's sockets (socket "     \
+	  "buffer full).")                                                     \
+	X(templates, STATE, MAIN, "peerscope_templates", "gauge",              \
+	  "IPFIX and NetFlow v9 templates usable now, by worker.")             \
+	X(templates_refused, STATE, MAIN, "peerscope_templates_refused_total", \
+	  "counter", "Template definitions refused at their cap.")             \
+	X(held_sets_evicted, TOTAL, HELD,                                      \
+	  "peerscope_flow_held_sets_evicted_total", "counter",                 \
+	  "IPFIX/v9 data sets held for their template, dropped to hold "       \
+	  "another exporter's (counted as aged out in exporter_health).")
+
+/* WORKER_COUNTER_IF_TOTAL(from, x): x for a TOTAL row, else nothing. */
+#define WORKER_COUNTER_IF_TOTAL(from, x) WORKER_COUNTER_ONLY_##from(x)
+#define WORKER_COUNTER_ONLY_TOTAL(x)	 x
+#define WORKER_COUNTER_ONLY_STATE(x)
+
+/* The /metrics groups of the rows (see WORKER_COUNTERS). */
+enum worker_counter_group {
+	WORKER_GROUP_MAIN,
+	WORKER_GROUP_HELD,
+};
+
 /* Written by one worker, read by the HTTP thread. */
 struct worker_pub {
-	_Atomic uint64_t datagrams;
-	_Atomic uint64_t bytes;
-	_Atomic uint64_t samples;
-	_Atomic uint64_t late_datagrams;
-	_Atomic uint64_t udp_refused; /* exporter not in udp.allow */
-	_Atomic uint64_t windows_closed;
-	_Atomic uint64_t windows_dropped; /* application drops: ring full */
-	_Atomic uint64_t state_refused;
-	_Atomic uint64_t kernel_drops;
-	_Atomic uint64_t ring_occupancy; /* closed windows waiting */
-	_Atomic uint64_t ring_full_events;
+#define WORKER_PUB_FIELD(field, from, group, metric, type, help)               \
+	_Atomic uint64_t field;
+	WORKER_COUNTERS(WORKER_PUB_FIELD)
+#undef WORKER_PUB_FIELD
 	/* per enum stats_table: size, least recently used entries evicted
 	 * at the cap, idle entries expired */
 	_Atomic uint64_t table_entries[STATS_TABLE_COUNT];
 	_Atomic uint64_t table_evicted[STATS_TABLE_COUNT];
 	_Atomic uint64_t table_expired[STATS_TABLE_COUNT];
 	_Atomic uint64_t errors[DEC_REASON_COUNT];
-	_Atomic uint64_t templates; /* IPFIX/v9 templates usable now */
-	_Atomic uint64_t templates_refused;
 	_Atomic uint64_t templates_evicted[IPFIX_EVICT_COUNT];
-	_Atomic uint64_t held_sets_evicted; /* held data sets made room */
 	_Atomic uint64_t proto_datagrams[PS_PROTO_END_];
 	_Atomic uint64_t proto_bytes[PS_PROTO_END_];
 	/* worker 0 with flow.tcp_listen: ipfix_tcp.h's counters */

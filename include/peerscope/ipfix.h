@@ -130,10 +130,43 @@ enum ipfix_dest {
 	IPFIX_D_OPT_MODE,
 	IPFIX_D_OPT_SYS_INIT_MS,
 	IPFIX_D_OPT_DOMAIN,
-	/* last, so that saved templates (flow.state_file) keep their codes */
+	/* after the others, so that saved templates (flow.state_file) keep
+	 * their codes */
 	IPFIX_D_POST_SRC_MAC, /* 81 postSourceMacAddress */
 	IPFIX_D_POST_DST_MAC, /* 57 postDestinationMacAddress */
+	IPFIX_D_COUNT
 };
+
+/* The lengths a destination accepts (others: ipfix.field.length_unexpected,
+ * the value kept in flow.extra). */
+enum ipfix_len_rule {
+	IPFIX_LEN_ANY = 0, /* any length (carried as is) */
+	IPFIX_LEN_UINT,	   /* an unsigned integer, 1 to 8 bytes */
+	IPFIX_LEN_3,	   /* an MPLS label stack entry */
+	IPFIX_LEN_4,	   /* an IPv4 address */
+	IPFIX_LEN_6,	   /* a MAC address */
+	IPFIX_LEN_8,	   /* an NTP-format timestamp */
+	IPFIX_LEN_16,	   /* an IPv6 address */
+	IPFIX_LEN_4_OR_8,  /* a float32 or float64 */
+};
+
+/* One row of the information-element map (decoders/ipfix.c). */
+struct ipfix_ie {
+	uint32_t pen;	   /* 0 = IANA, else the vendor's enterprise number */
+	uint16_t ie;	   /* element id, enterprise bit cleared */
+	const char *name;  /* the IANA name, or the vendor's */
+	uint8_t dest;	   /* enum ipfix_dest */
+	uint8_t len_rule;  /* enum ipfix_len_rule */
+};
+
+/* The row for (pen, ie), or NULL for an element no destination takes. */
+const struct ipfix_ie *ipfix_ie_find(uint32_t pen, uint16_t ie);
+
+/* The whole map (n rows), for tests and documentation. */
+const struct ipfix_ie *ipfix_ie_table(size_t *n);
+
+/* The length rule of a destination (the same for every row naming it). */
+enum ipfix_len_rule ipfix_dest_len_rule(uint8_t dest);
 
 struct ipfix_field {
 	uint32_t pen; /* 0 = IANA */

@@ -1146,6 +1146,60 @@ static void test_flowmon_latency(void **state)
 	assert_true(dec_stats_is_clean(&x->st));
 }
 
+/*
+ * The information-element map: one row per (enterprise, element), each
+ * found by its own key, every row of a destination with the same length
+ * rule (the per-record check reads the rule by destination).  Names and
+ * lengths of a few rows against the IANA IPFIX registry and RFC 7012's
+ * abstract data types (ipv4Address 4 bytes, ipv6Address 16, macAddress
+ * 6, dateTimeMicroseconds 8, float64 8 or reduced to 4).
+ */
+static void test_ie_map(void **state)
+{
+	static const struct {
+		uint16_t ie;
+		const char *name;
+		enum ipfix_len_rule rule;
+	} iana[] = {
+		{ 1, "octetDeltaCount", IPFIX_LEN_UINT },
+		{ 8, "sourceIPv4Address", IPFIX_LEN_4 },
+		{ 27, "sourceIPv6Address", IPFIX_LEN_16 },
+		{ 56, "sourceMacAddress", IPFIX_LEN_6 },
+		{ 154, "flowStartMicroseconds", IPFIX_LEN_8 },
+		{ 311, "samplingProbability", IPFIX_LEN_4_OR_8 },
+		{ 315, "dataLinkFrameSection", IPFIX_LEN_ANY },
+	};
+	size_t n;
+	const struct ipfix_ie *map = ipfix_ie_table(&n);
+
+	(void)state;
+	assert_true(n > 80);
+	for (size_t i = 0; i < n; i++) {
+		assert_ptr_equal(ipfix_ie_find(map[i].pen, map[i].ie), &map[i]);
+		assert_int_equal(ipfix_field_dest(map[i].pen, map[i].ie, 4),
+				 map[i].dest);
+		assert_int_not_equal(map[i].dest, IPFIX_D_SKIP);
+		assert_true(map[i].dest < IPFIX_D_COUNT);
+		assert_int_equal(ipfix_dest_len_rule(map[i].dest),
+				 map[i].len_rule);
+		assert_non_null(map[i].name);
+	}
+	for (size_t i = 0; i < sizeof(iana) / sizeof(iana[0]); i++) {
+		const struct ipfix_ie *row = ipfix_ie_find(0, iana[i].ie);
+
+		assert_non_null(row);
+		assert_string_equal(row->name, iana[i].name);
+		assert_int_equal(row->len_rule, iana[i].rule);
+	}
+	assert_null(ipfix_ie_find(0, 999));
+	assert_null(ipfix_ie_find(IPFIX_PEN_REVERSE, 8));
+	assert_int_equal(ipfix_field_dest(0, 999, 4), IPFIX_D_SKIP);
+	assert_int_equal(ipfix_dest_len_rule(IPFIX_D_SKIP), IPFIX_LEN_ANY);
+	/* a destination number no build has (a damaged state file) */
+	assert_int_equal(ipfix_dest_len_rule(IPFIX_D_COUNT + 3),
+			 IPFIX_LEN_UINT);
+}
+
 /* Cisco ART (PEN 9) and nProbe's SEC/USEC pairs: the ids of their
  * registries (Cisco AVC metric guide; nProbe NTOP_BASE 57472 + 82..85). */
 static void test_latency_ids(void **state)
@@ -1581,6 +1635,7 @@ int main(void)
 		T(test_path_delay_pmacct),
 		T(test_vendor_latency),
 		T(test_flowmon_latency),
+		cmocka_unit_test(test_ie_map),
 		T(test_nf5),
 		T(test_template_scoped_by_port),
 		cmocka_unit_test(test_sampling_rate_precedence),
