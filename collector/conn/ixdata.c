@@ -603,7 +603,7 @@ static int ixf_connection(struct walk *w, struct json_object *v, void *arg)
 
 static int ixf_member(struct walk *w, struct json_object *v, void *arg)
 {
-	uint32_t asn;
+	uint32_t asn = 0; /* set by member_u32 (gcc -O3 cannot see it) */
 
 	(void)arg;
 	if (!json_object_is_type(v, json_type_object))

@@ -39,11 +39,24 @@ static const char *const probe_method_names[] = {
 #undef PROBE_METHOD_NAME_
 };
 
+static const char *const probe_source_names[] = {
+#define PROBE_SOURCE_NAME_(id, name) [PROBE_##id] = "probe_" name,
+	PROBE_METHODS(PROBE_SOURCE_NAME_)
+#undef PROBE_SOURCE_NAME_
+};
+
 const char *probe_method_name(enum probe_method m)
 {
 	if ((unsigned)m >= PROBE_METHOD_COUNT)
 		return "unknown";
 	return probe_method_names[m];
+}
+
+const char *probe_source_name(enum probe_method m)
+{
+	if ((unsigned)m >= PROBE_METHOD_COUNT)
+		return "unknown";
+	return probe_source_names[m];
 }
 
 const struct ps_probe_method *

@@ -51,6 +51,8 @@
 #include "xthread/ring.h"
 
 const char *probe_method_name(enum probe_method m);
+/* The published source label of method m: "probe_icmp", ... */
+const char *probe_source_name(enum probe_method m);
 
 /* The settings of method m in pc (probes.icmp, .tcp, .stamp). */
 const struct ps_probe_method *

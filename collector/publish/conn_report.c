@@ -61,6 +61,30 @@ void conn_report_health(const struct agg_conn *ac, uint64_t capacity_bps,
 			       (double)ac->sampled[AGG_IN].discards);
 }
 
+void conn_report_probe_health(const struct msg_probe_latency *pl,
+			      struct conn_health *h)
+{
+	for (int k = 0; pl != NULL && k < PROBE_METHOD_COUNT; k++) {
+		const struct probe_result *r = pl->method[k];
+		const char *name = probe_source_name((enum probe_method)k);
+		double loss, p99;
+
+		if (r == NULL)
+			continue;
+		/* nothing sent (rate cap, send errors): no loss figure */
+		loss = r->sent ? probe_result_loss_pct(r) : -1;
+		if (loss > h->probe_loss_pct) {
+			h->probe_loss_pct = loss;
+			h->probe_loss_method = name;
+		}
+		p99 = r->rtt.count ? sketch_quantile(&r->rtt, 0.99) / 1e6 : -1;
+		if (p99 > h->probe_p99_ms) {
+			h->probe_p99_ms = p99;
+			h->probe_p99_method = name;
+		}
+	}
+}
+
 void conn_report_derive(struct rib_registry *g, const struct conn *c,
 			const struct conn_health *h,
 			const struct ps_status_config *th, uint64_t start_ns,

@@ -17,8 +17,12 @@
  * estimate) over capacity (configured, else ifSpeed); errors = (errors +
  * discards) / packets of the interface counters; drops = sFlow
  * discarded-packet samples scaled by the sampling rate over the packets
- * in.  Probe loss and p99 come from the probe figures (issue 12) when the
- * caller has them.
+ * in.  Probe loss and p99: the connection's own probe results of the
+ * window (every peer address merged per method, as published in
+ * latency.probe_*): loss_pct = lost / sent, p99 from the RTT sketch; the
+ * worst method's figure, and that method, go to the thresholds (a router
+ * that answers TCP at once and de-prioritises ICMP is degraded by its
+ * ICMP figure, named probe_icmp in the reason).
  *
  * @thread merger.  @locks none.
  */
@@ -33,6 +37,7 @@
 #include "base/htab.h"
 #include "base/json.h"
 #include "conn/registry.h"
+#include "publish/messages.h"
 
 #define CONN_REPORT_HOLD_NS (3600ULL * 1000000000ULL)
 
@@ -58,6 +63,10 @@ void conn_report_fini(struct conn_report *r);
  */
 void conn_report_health(const struct agg_conn *ac, uint64_t capacity_bps,
 			double seconds, struct conn_health *h);
+
+/* Add the worst probe loss and p99 of pl (NULL: no probes) to h. */
+void conn_report_probe_health(const struct msg_probe_latency *pl,
+			      struct conn_health *h);
 
 /* Sessions and status of configured connection c over [start, end). */
 void conn_report_derive(struct rib_registry *g, const struct conn *c,

@@ -44,12 +44,13 @@ static int conn_cmp(const void *a, const void *b)
  * not: an entry (zero) for each one on a port given by address and
  * ifIndex that the window lacks.
  */
-static void configured_entries(struct merged_window *p)
+static void configured_entries(struct merged_window *p,
+			       const struct conn_registry *reg)
 {
 	const struct conn *conns;
 	size_t n;
 
-	conns = conn_registry_conns(p->registry, &n);
+	conns = conn_registry_conns(reg, &n);
 	for (size_t i = 0; i < n; i++) {
 		const struct conn *k = &conns[i];
 		struct conn_key key;
@@ -184,7 +185,8 @@ static const struct agg_conn *entry_of(const struct merged_window *p,
 }
 
 /*
- * Sessions, status and figures of configured connection c in window p.
+ * Sessions, status and figures of configured connection c in window p
+ * (its probe results from p->join).
  * The sessions are large (one per peer address): the caller's.
  */
 static void configured_status(struct merger *m, const struct merged_window *p,
@@ -197,6 +199,7 @@ static void configured_status(struct merger *m, const struct merged_window *p,
 	struct conn_health h;
 
 	conn_report_health(ac, c->capacity_bps, seconds, &h);
+	conn_report_probe_health(probe_join_find_conn(p->join, c->id), &h);
 	conn_report_derive(rib, c, &h, &cfg->status, p->start_ns, p->end_ns,
 			   s, st);
 }
@@ -253,9 +256,11 @@ static void publish_window(struct merger *m, struct merged_window *p)
 	m->totals.conns_folded += p->other.conns_folded;
 	m->totals.exporters_folded += p->other.exporters_folded;
 
-	if (p->registry != NULL)
-		configured_entries(p);
-	join = probe_join_build(m, p);
+	/* a window with probe results only has no worker's registry */
+	if (reg != NULL)
+		configured_entries(p, reg);
+	/* on p: the connections' status and the /metrics snapshot read it */
+	join = p->join = probe_join_build(m, p);
 	v = sorted_entries(&p->conns, conn_cmp);
 	for (uint32_t i = 0; v != NULL && i < p->conns.count; i++) {
 		const struct agg_conn *c = v[i];
@@ -310,7 +315,6 @@ static void publish_window(struct merger *m, struct merged_window *p)
 		publish(m, MSG_CONNECTION_METRICS, key);
 	}
 	free(v);
-	p->join = join; /* for the /metrics snapshot, below */
 	if (p->end_ns > m->published_end)
 		m->published_end = p->end_ns;
 	if (have_covers)

@@ -1,13 +1,19 @@
 /* merger_probe.c - probe results into connection_metrics.  See
  * merger_probe.h. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "publish/merger_probe.h"
 
-/* One port's probe results in a window, per method merged. */
+/* One port's or one connection's probe results in a window, per method
+ * merged.  The key comes first (htab.h): a port's, or a connection id
+ * (zero-padded). */
 struct join_entry {
-	struct conn_key key;
+	union {
+		struct conn_key port;
+		char id[PROBE_ID_MAX];
+	} key;
 	struct probe_result merged[PROBE_METHOD_COUNT];
 	bool has[PROBE_METHOD_COUNT];
 	char addrs[PROBE_METHOD_COUNT][MSG_PROBE_TARGETS_MAX][48];
@@ -16,7 +22,8 @@ struct join_entry {
 };
 
 struct probe_join {
-	struct htab ports; /* struct join_entry */
+	struct htab ports; /* struct join_entry, by port */
+	struct htab conns; /* struct join_entry, by connection id */
 };
 
 /*
@@ -99,45 +106,63 @@ static void result_fold(struct join_entry *e, const struct probe_result *r)
 	}
 }
 
+/* Fold result r into its entry of table t under key (NULL: none). */
+static bool join_fold(struct htab *t, const void *key,
+		      const struct probe_result *r)
+{
+	struct join_entry *e;
+	bool created;
+
+	if (key == NULL || (e = htab_insert(t, key, &created)) == NULL)
+		return false;
+	result_fold(e, r);
+	return true;
+}
+
 struct probe_join *probe_join_build(struct merger *m,
 				    const struct merged_window *p)
 {
+	uint32_t n = p->probes != NULL ? p->probes->count : 0;
 	struct probe_join *j;
 	struct conn_key key;
-	bool created;
 
-	if (p->probes == NULL || p->probes->count == 0)
+	if (n == 0)
 		return NULL;
 	j = calloc(1, sizeof(*j));
-	if (j == NULL || htab_init(&j->ports, sizeof(struct conn_key),
-				   sizeof(struct join_entry),
-				   p->probes->count) == -1) {
+	if (j == NULL ||
+	    htab_init(&j->ports, sizeof(struct conn_key),
+		      sizeof(struct join_entry), n) == -1 ||
+	    htab_init(&j->conns, PROBE_ID_MAX, sizeof(struct join_entry),
+		      n) == -1) {
+		if (j != NULL) { /* calloc'd: an untouched table is empty */
+			htab_fini(&j->ports);
+			htab_fini(&j->conns);
+		}
 		free(j);
-		m->totals.probe_results_unjoined += p->probes->count;
+		m->totals.probe_results_unjoined += n;
 		return NULL;
 	}
-	for (uint32_t i = 0; i < p->probes->count; i++) {
+	for (uint32_t i = 0; i < n; i++) {
 		const struct probe_result *r = &p->probes->result[i];
-		struct join_entry *e;
+		char id[PROBE_ID_MAX] = { 0 };
 
-		if (!result_port(m, p, r, &key) ||
-		    (e = htab_insert(&j->ports, &key, &created)) == NULL) {
+		snprintf(id, sizeof(id), "%s", r->target_id);
+		/* a connection's status reads its own results, whatever its
+		 * port (conn_report.h) */
+		(void)join_fold(&j->conns, id, r);
+		if (!join_fold(&j->ports,
+			       result_port(m, p, r, &key) ? &key : NULL, r))
 			m->totals.probe_results_unjoined++;
-			continue;
-		}
-		result_fold(e, r);
 	}
 	return j;
 }
 
-const struct msg_probe_latency *probe_join_find(struct probe_join *j,
-						 const struct conn_key *key)
+/* The view of entry e (NULL: none).  The tables no longer grow, so
+ * pointers into the entry hold. */
+static const struct msg_probe_latency *entry_view(struct join_entry *e)
 {
-	struct join_entry *e = j != NULL ? htab_find(&j->ports, key) : NULL;
-
 	if (e == NULL)
 		return NULL;
-	/* the table no longer grows: pointers into the entry hold */
 	for (int k = 0; k < PROBE_METHOD_COUNT; k++) {
 		e->view.method[k] = e->has[k] ? &e->merged[k] : NULL;
 		e->view.ntargets[k] = e->naddrs[k];
@@ -147,17 +172,41 @@ const struct msg_probe_latency *probe_join_find(struct probe_join *j,
 	return &e->view;
 }
 
-void probe_join_free(struct probe_join *j)
+const struct msg_probe_latency *probe_join_find(struct probe_join *j,
+						 const struct conn_key *key)
+{
+	return entry_view(j != NULL ? htab_find(&j->ports, key) : NULL);
+}
+
+const struct msg_probe_latency *probe_join_find_conn(struct probe_join *j,
+						      const char *conn_id)
+{
+	char id[PROBE_ID_MAX] = { 0 };
+
+	if (j == NULL)
+		return NULL;
+	snprintf(id, sizeof(id), "%s", conn_id);
+	return entry_view(htab_find(&j->conns, id));
+}
+
+/* Release the sketches of table t's entries and the table. */
+static void join_table_fini(struct htab *t)
 {
 	struct join_entry *e;
 	uint32_t pos = 0;
 
-	if (j == NULL)
-		return;
-	while ((e = htab_next(&j->ports, &pos)) != NULL)
+	while ((e = htab_next(t, &pos)) != NULL)
 		for (int k = 0; k < PROBE_METHOD_COUNT; k++)
 			if (e->has[k])
 				sketch_fini(&e->merged[k].rtt);
-	htab_fini(&j->ports);
+	htab_fini(t);
+}
+
+void probe_join_free(struct probe_join *j)
+{
+	if (j == NULL)
+		return;
+	join_table_fini(&j->ports);
+	join_table_fini(&j->conns);
 	free(j);
 }

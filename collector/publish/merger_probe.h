@@ -11,6 +11,10 @@
  * A merged window waits for its probe results beyond the workers'
  * watermark, at most merger.probe_wait_ns of wall clock.
  *
+ * The same results are also kept by connection id, whatever the port
+ * (an exchange connection shares its port; a router named by sysName has
+ * no port yet): a connection's status reads its own (conn_report.h).
+ *
  * @thread merger.
  */
 #ifndef PEERSCOPE_MERGER_PROBE_H
@@ -31,15 +35,18 @@ bool merger_probes_ready(const struct merger *m,
 			 const struct merged_window *p, uint64_t now_real_ns);
 
 /*
- * A merged window's probe results by port: build (NULL when none, or out
- * of memory: published without them, counted unjoined), look one up for a
- * connection, free.
+ * A merged window's probe results by port and by connection: build (NULL
+ * when none, or out of memory: published without them, counted unjoined;
+ * a result without a port is counted unjoined too), look one up, free.
  */
 struct probe_join;
 struct probe_join *probe_join_build(struct merger *m,
 				    const struct merged_window *p);
 const struct msg_probe_latency *probe_join_find(struct probe_join *j,
 						 const struct conn_key *key);
+/* The results of the connection with this id (NULL: none). */
+const struct msg_probe_latency *probe_join_find_conn(struct probe_join *j,
+						      const char *conn_id);
 void probe_join_free(struct probe_join *j);
 
 #endif /* PEERSCOPE_MERGER_PROBE_H */

@@ -7,7 +7,6 @@
  * schemas/connection_metrics.v1.schema.json, $defs latency.
  */
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "publish/messages.h"
@@ -191,10 +190,8 @@ void msg_latency(struct jbuf *j, const struct agg_latency *l,
 	for (int m = 0; m < PROBE_METHOD_COUNT; m++) {
 		const struct probe_result *r =
 			probes != NULL ? probes->method[m] : NULL;
-		char name[32];
+		const char *name = probe_source_name((enum probe_method)m);
 
-		snprintf(name, sizeof(name), "probe_%s",
-			 probe_method_name((enum probe_method)m));
 		if (r == NULL)
 			json_null(j, name);
 		else

@@ -239,15 +239,11 @@ static void lat_gauges_fill(struct merger *m, struct conn_gauge *g,
 		sketch_fini(&all);
 	}
 	for (int k = 0; probes != NULL && k < PROBE_METHOD_COUNT; k++) {
-		static const char *const names[PROBE_METHOD_COUNT] = {
-			[PROBE_ICMP] = "probe_icmp",
-			[PROBE_TCP] = "probe_tcp",
-			[PROBE_STAMP] = "probe_stamp",
-		};
 		unsigned i = LAT_SOURCE_COUNT + (unsigned)k;
 
 		if (probes->method[k] != NULL && i < STATS_LAT_SOURCES)
-			lat_gauge_set(m, &c->key, i, names[k],
+			lat_gauge_set(m, &c->key, i,
+				      probe_source_name((enum probe_method)k),
 				      &probes->method[k]->rtt, &g->lat[i]);
 	}
 }

@@ -10,6 +10,10 @@
   Grafana dashboard   JSON; every peerscope_* metric in it (and in the
                       alerts) is one a real peerscope serves on /metrics
   example configs     peerscope --check-config
+  the demo            deploy/demo.sh's capture and configurations exist; its
+                      connections are the lab's (tests/data/peering); its
+                      replay publishes a status for a direct and an
+                      exchange connection, as the lab's scenario log says
   man pages           groff -man -ww (no warnings)
 """
 import json
@@ -372,6 +376,45 @@ def test_examples(peerscope, tmp):
         check_config_text(peerscope, tmp, text, "example-" + name)
 
 
+def test_demo(peerscope, data):
+    """deploy/demo.sh: what it replays, with which connections, and that
+    the replay shows connections of both kinds with their status."""
+    demo = open(os.path.join(DEPLOY, "demo.sh")).read()
+    capture = re.search(r"^capture=(\S+)", demo, re.M)
+    config = re.search(r"^config=(\S+)", demo, re.M)
+    files = [capture and capture.group(1), config and config.group(1),
+             "deploy/examples/peerscope.demo-probes.yaml"]
+    for f in files:
+        rep.check("demo.sh: %s exists" % f,
+                  f is not None and os.path.exists(os.path.join(ROOT, f)))
+    if None in files or yaml is None:
+        return
+    mine = yaml.safe_load(open(os.path.join(ROOT, config.group(1))))
+    lab = yaml.safe_load(open(os.path.join(data, "peering",
+                                           "peerscope.demo-peering.yaml")))
+    rep.check("demo config: the lab's connections",
+              mine.get("connections") == lab.get("connections"))
+    p = run([peerscope, "replay", "--config",
+             os.path.join(ROOT, config.group(1)),
+             os.path.join(ROOT, capture.group(1))])
+    events = [json.loads(x) for x in p.stdout.splitlines()
+              if '"connection_event"' in x]
+    last = {}
+    for e in events:
+        last.setdefault(e["connection_id"], []).append(e["status"])
+    rep.check("demo replay: events of a direct and an exchange connection",
+              {e["kind"] for e in events} == {"direct", "exchange"},
+              str(last))
+    # the lab's scenario (tests/data/peering/scenario.json): peer-b's IPv4
+    # session flaps at 05:31:58-05:32:24, peer-c's BGP is killed at
+    # 05:32:47, peer-d's sessions stay up
+    rep.equal("demo replay: ix-peer-b degraded by its flap, then up",
+              last.get("ix-peer-b"), ["degraded", "up"])
+    rep.equal("demo replay: ix-peer-c up, then down",
+              last.get("ix-peer-c"), ["up", "down"])
+    rep.equal("demo replay: pni-peer-d up", last.get("pni-peer-d"), ["up"])
+
+
 def test_man(peerscope, tmp):
     groff = shutil.which("groff")
     # The generated page sits beside the binary (CMake's build directory).
@@ -426,6 +469,7 @@ def main():
             test_dashboard_and_alerts(args.peerscope, args.data, tmp)
         test_dockerfile()
         test_examples(args.peerscope, tmp)
+        test_demo(args.peerscope, args.data)
         test_kubernetes_edge(args.peerscope, tmp)
         test_man(args.peerscope, tmp)
     finally:

@@ -99,3 +99,23 @@ def ping_view(stdout, count):
 
 def within(a, b, tol):
     return abs(a - b) <= tol
+
+
+def schema_errors(schemas, messages,
+                  types=("connection_metrics", "connection_event")):
+    """Schema errors (first 200 characters each) of the messages of these
+    types, each against the schema of its type and schema_version."""
+    import jsonschema
+
+    errors, validators = [], {}
+    for m in messages:
+        t = m.get("type")
+        if t not in types:
+            continue
+        key = (t, m.get("schema_version", 1))
+        if key not in validators:
+            with open(os.path.join(schemas, "%s.v%d.schema.json" % key)) as f:
+                validators[key] = jsonschema.Draft202012Validator(
+                    json.load(f))
+        errors += [e.message[:200] for e in validators[key].iter_errors(m)]
+    return errors

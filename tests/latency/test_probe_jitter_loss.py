@@ -28,11 +28,16 @@ Checks:
   runs), and agree within 4 sqrt(2) sigma;
 - RTT median against ping's: within 4 sqrt(2) standard errors of a
   median (1.2533 s / sqrt(n)), plus the sketch's 1 %;
+- the path has the jitter it was given: the captured jitter is at least
+  85 % of the line's expectation E|U1+U2-U3-U4|, U uniform in [-3, 3] ms
+  (Monte Carlo, 200,000 draws), so the jitter check above compares
+  figures of a few ms, not two zeros (a loaded machine only adds to it);
 - no probe is late (jitter << the 2 s timeout), every RTT is timed by
   the kernel.
 """
 import math
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -46,6 +51,15 @@ import corpus_lib as cl  # noqa: E402
 DELAY_US, JITTER_US, LOSS_PPM = 10000, 3000, 50000
 N = 400
 INTERVAL = 0.1
+
+
+def expected_jitter_ms():
+    r = random.Random(5)
+    j = JITTER_US / 1000
+    draws = 200000
+    return sum(abs(r.uniform(-j, j) + r.uniform(-j, j) -
+                   r.uniform(-j, j) - r.uniform(-j, j))
+               for _ in range(draws)) / draws
 
 
 def capture_start(pair, path):
@@ -125,12 +139,22 @@ def main():
               0.05 * wire["jitter"] + 0.05,
               "engine %.3f ms, capture %.3f ms" % (got["jitter_ms"],
                                                    wire["jitter"]))
+    want = expected_jitter_ms()
+    rep.check("the captured jitter is at least 85 % of the line's setting",
+              wire["jitter"] >= 0.85 * want,
+              "capture %.3f ms, expected %.3f ms" % (wire["jitter"], want))
     rep.check("p50 = the captured median (2 %)",
               abs(got["p50_ms"] - wire["median"]) <= 0.02 * wire["median"],
               "engine %.3f ms, capture %.3f ms" % (got["p50_ms"],
                                                    wire["median"]))
-    rep.check("engine sent about N probes", abs(got["sent"] - N) <= 15,
-              "sent %d" % got["sent"])
+    # every interval of the run is accounted for: probed, or skipped and
+    # counted (a machine loaded enough to stall the engine for seconds
+    # makes it skip intervals rather than burst)
+    intervals = got["sent"] + got["skipped"] + got["send_errors"]
+    rep.check("engine: every interval probed or counted skipped (about N)",
+              abs(intervals - N) <= 15 and got["sent"] >= 0.8 * N,
+              "sent %d, skipped %d, send errors %d"
+              % (got["sent"], got["skipped"], got["send_errors"]))
     rep.check("engine loss within 4 sigma of 1-(1-p)^2",
               abs(loss - p_rt) <= 4 * sigma,
               "%.4f vs %.4f (sigma %.4f)" % (loss, p_rt, sigma))
