@@ -126,7 +126,29 @@ struct agg_conn *agg_conn_get(struct agg_window *win,
 		win->conns_refused++;
 		return NULL;
 	}
-	c->pinned = pinned(win, router);
+	c->port = conn_registry_port(win->registry, router, ifindex);
+	c->pinned = pinned(win, router) || c->port != NULL;
+	return c;
+}
+
+struct agg_conn *agg_peer_get(struct agg_window *win,
+			      const struct conn_key *port, uint32_t peer)
+{
+	struct conn_key key = *port;
+	struct agg_conn *c;
+	bool created;
+
+	key.peer = peer;
+	c = htab_find(&win->conns, &key);
+	if (c != NULL)
+		return c;
+	c = htab_insert(&win->conns, &key, &created);
+	if (c == NULL) {
+		win->peers_refused++;
+		return NULL;
+	}
+	c->port = conn_registry_port(win->registry, &key.router, key.ifindex);
+	c->pinned = true;
 	return c;
 }
 
@@ -271,6 +293,11 @@ void agg_conn_merge(struct agg_conn *dst, const struct agg_conn *src)
 	dst->counter_samples += src->counter_samples;
 	dst->counter_resets += src->counter_resets;
 	dst->pinned |= src->pinned;
+	if (dst->port == NULL)
+		dst->port = src->port;
+	for (int d = AGG_IN; d <= AGG_OUT; d++)
+		for (int b = 0; b < AGG_BY_COUNT; b++)
+			dst->by[d][b] += src->by[d][b];
 	agg_origin_merge(&dst->dst_origin, &src->dst_origin);
 	(void)agg_mix_merge(&dst->mix, src->mix, -1);
 	drops_merge(dst, src->drops);

@@ -24,6 +24,7 @@
 #include "agg/traffic.h"
 #include "base/htab.h"
 #include "base/netaddr.h"
+#include "conn/registry.h"
 #include "peerscope/addr.h"
 #include "peerscope/dec_stats.h"
 #include "rib/rib_enrich.h"
@@ -32,10 +33,33 @@ enum agg_dir { AGG_IN = 0, AGG_OUT = 1 };
 
 struct conn_rates_out; /* agg/conn_rates.h */
 
+/*
+ * A window's entry: an interface of a router, or one peer's share of an
+ * exchange port (conn/registry.h).  `peer`: 0 = the interface itself (a
+ * discovered or direct connection, or an exchange port as a whole:
+ * every sample, and the interface counters); 1 + the registry index of
+ * an exchange connection on that port: the samples attributed to it;
+ * AGG_PEER_UNATTRIBUTED: the port's samples that matched no peer.  On an
+ * exchange port, the port's figures = the peers' + the unattributed.
+ */
 struct conn_key {
 	struct ps_addr router; /* sFlow agent / exporter address */
 	uint8_t pad[3];        /* zeroed: keys are compared bytewise */
 	uint32_t ifindex;
+	uint32_t peer;
+};
+
+#define AGG_PEER_UNATTRIBUTED UINT32_MAX
+
+/* How an exchange peer's samples were attributed (agg_conn.by). */
+enum agg_attrib_by {
+	AGG_BY_MAC = 0,	     /* its MAC in the sampled frame / record */
+	AGG_BY_LEARNT_MAC,   /* a MAC learnt from ARP / ND (neighbours) */
+	AGG_BY_NEXT_HOP,     /* out: the BGP next hop of the destination */
+	AGG_BY_ANNOUNCER,    /* in: the peer announcing the source prefix */
+	AGG_BY_PEER_ADDRESS, /* the source (in) / destination (out) is one
+				of its peer_addresses: the session itself */
+	AGG_BY_COUNT
 };
 
 /* Flow samples scaled up: an estimate. */
@@ -134,6 +158,12 @@ struct agg_conn {
 	 * configured connections too).  Set when the entry is made.
 	 */
 	bool pinned;
+	/* The configured port of (router, ifindex) in the window's
+	 * registry, or NULL (discovered); set when the entry is made. */
+	const struct conn_port *port;
+	/* An exchange peer's entry: samples attributed per direction and
+	 * how (enum agg_attrib_by). */
+	uint64_t by[2][AGG_BY_COUNT];
 	/* Set by the merger when it publishes the window (conn_bgp.h), for
 	 * the /metrics gauge; the zero a worker leaves means unknown. */
 	enum agg_bgp_state { AGG_BGP_UNKNOWN = 0, AGG_BGP_UP, AGG_BGP_DOWN }
@@ -229,6 +259,12 @@ struct agg_window {
 	 */
 	uint32_t max_conns, max_exporters;
 	const struct netaddr_allow *pins;
+	/* The configured connections of this window (its configuration
+	 * generation's); NULL = none.  Their entries are pinned. */
+	const struct conn_registry *registry;
+	/* a peer's entry could not be made: published with conns_refused
+	 * (window_other connections.refused, /metrics) */
+	uint64_t peers_refused;
 };
 
 /* Room a window keeps beyond its cap for pinned entries. */
@@ -244,6 +280,13 @@ void agg_window_free(struct agg_window *win);
 struct agg_conn *agg_conn_get(struct agg_window *win,
 			      const struct ps_addr *router, uint32_t ifindex);
 
+/*
+ * The entry of exchange peer `peer` (conn_key.peer) on the port of the
+ * window's entry `port` (copied: `port` may move); NULL when none can be
+ * made (counted in peers_refused).  Made pinned.
+ */
+struct agg_conn *agg_peer_get(struct agg_window *win,
+			      const struct conn_key *port, uint32_t peer);
 /* The connection if it is in the window, else NULL (nothing made). */
 struct agg_conn *agg_conn_find(struct agg_window *win,
 			       const struct ps_addr *router, uint32_t ifindex);

@@ -30,6 +30,7 @@ static void rate_of(const struct agg_conn *c, int d,
 }
 
 void conn_rates_compute(const struct agg_conn *c,
+			const struct agg_conn *port,
 			const struct rateslots_geom *g,
 			uint64_t configured_bps, struct conn_rates_out *out)
 {
@@ -41,8 +42,8 @@ void conn_rates_compute(const struct agg_conn *c,
 	if (configured_bps > 0) {
 		out->capacity_bps = configured_bps;
 		out->capacity_source = CONN_CAPACITY_CONFIGURED;
-	} else if (c->has_status && c->if_speed > 0) {
-		out->capacity_bps = c->if_speed;
+	} else if (port->has_status && port->if_speed > 0) {
+		out->capacity_bps = port->if_speed;
 		out->capacity_source = CONN_CAPACITY_IF_SPEED;
 	}
 	for (int d = AGG_IN; d <= AGG_OUT; d++)

@@ -70,9 +70,11 @@ struct conn_rates_out {
 /*
  * The figures of c in the window of geometry g (the window's, with the
  * part its router was heard set by rateslots_geom_observe()), with
- * configured capacity configured_bps (0: none configured).
+ * configured capacity configured_bps (0: none configured, then the
+ * ifSpeed of `port`: c itself, or an exchange connection's port entry).
  */
 void conn_rates_compute(const struct agg_conn *c,
+			const struct agg_conn *port,
 			const struct rateslots_geom *g,
 			uint64_t configured_bps, struct conn_rates_out *out);
 

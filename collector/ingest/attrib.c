@@ -253,7 +253,17 @@ void attrib_window_close(struct worker *w, struct agg_window *win)
 
 		mix_run_flush(w, win, c, AGG_IN);
 		mix_run_flush(w, win, c, AGG_OUT);
-		sides_metered(w, win, c, metered);
+		/* a peer's share follows its port's decision (agg.h) */
+		if (c->key.peer != 0) {
+			struct conn_key k = c->key;
+			const struct agg_conn *port;
+
+			k.peer = 0;
+			port = htab_find(&win->conns, &k);
+			sides_metered(w, win, port != NULL ? port : c, metered);
+		} else {
+			sides_metered(w, win, c, metered);
+		}
 		for (int d = AGG_IN; c->other != NULL && d <= AGG_OUT; d++) {
 			const struct agg_sampled *o = &c->other->sampled[d];
 
@@ -282,7 +292,7 @@ void attrib_window_close(struct worker *w, struct agg_window *win)
 			c->other = NULL;
 			win->conn_others--;
 		}
-		if (have_routers)
+		if (have_routers && c->key.peer == 0)
 			router_count(&routers, &c->key.router, metered, counted,
 				     not_counted);
 	}

@@ -160,6 +160,33 @@ static uint32_t sample_frame_length(const struct sflow_flow_sample *f,
 	return 0;
 }
 
+/*
+ * The sampled frame's MACs (raw Ethernet header, else the Ethernet
+ * record): the peer's on the side the frame was sampled at (attrib.h,
+ * attrib_frame_is_side), for an exchange port's split by peer.
+ */
+static void sample_macs(const struct sflow_flow_sample *f, uint8_t metered,
+			const uint8_t reason[2], const uint8_t *mac[2])
+{
+	const uint8_t *src = NULL, *dst = NULL;
+
+	mac[AGG_IN] = mac[AGG_OUT] = NULL;
+	if ((f->present & SFLOW_HAS_RAW_HEADER) && f->raw.pkt_ok &&
+	    f->raw.pkt.has_ethernet) {
+		src = f->raw.pkt.src_mac;
+		dst = f->raw.pkt.dst_mac;
+	} else if (f->present & SFLOW_HAS_ETHERNET) {
+		src = f->rec.ethernet.src_mac;
+		dst = f->rec.ethernet.dst_mac;
+	} else {
+		return;
+	}
+	if (attrib_frame_is_side(metered, AGG_IN, reason))
+		mac[AGG_IN] = src;
+	if (attrib_frame_is_side(metered, AGG_OUT, reason))
+		mac[AGG_OUT] = dst;
+}
+
 /* The sampled packet's DSCP: the sampled header's IP layer (the outer
  * one, what the router queued by), else the IPv4 record's TOS; 0xFF when
  * neither tells it (the IPv6 record's `priority` is not defined as the
@@ -206,12 +233,17 @@ static void ingest_flow(struct sflow_ctx *x, const struct sflow_flow_sample *f)
 	double weight = sample_weight(x, f, &from_pool);
 	uint8_t basis;
 	uint32_t frame_len = sample_frame_length(f, &basis);
+	const uint8_t reason_io[2] = { if_reason(f->input_format, f->input),
+				       if_reason(f->output_format, f->output) };
+	uint8_t metered = sample_metered(f);
+	const uint8_t *mac[2];
+
+	sample_macs(f, metered, reason_io, mac);
 	/* locals only: nothing takes its address but the inlined landing */
 	const struct attrib_part p = {
 		.ifindex = { f->input, f->output },
-		.reason = { if_reason(f->input_format, f->input),
-			    if_reason(f->output_format, f->output) },
-		.metered = sample_metered(f),
+		.reason = { reason_io[AGG_IN], reason_io[AGG_OUT] },
+		.metered = metered,
 		.basis = basis,
 		.rate_known = f->sampling_rate != 0,
 		.from_pool = from_pool,
@@ -220,6 +252,7 @@ static void ingest_flow(struct sflow_ctx *x, const struct sflow_flow_sample *f)
 		.bytes = frame_len,
 		.packets = 1,
 		.sflow = f,
+		.peer_mac = { mac[AGG_IN], mac[AGG_OUT] },
 		/* extended gateway: the router's own view of the ASNs */
 		.src_as = gateway ? f->rec.gateway.src_as : 0,
 		.dst_as = gateway ? f->rec.gateway.dst_as : 0,

@@ -68,6 +68,8 @@ struct merged_window {
 	 * /metrics snapshot */
 	struct conn_status_gauge *statuses;
 	uint32_t nstatuses;
+	/* the configured connections of the window (agg_window.registry) */
+	const struct conn_registry *registry;
 };
 
 struct merger_totals {

@@ -8,12 +8,47 @@
 #include "agg/conn_status.h"
 #include "publish/messages.h"
 
-void msg_connection_id(const struct conn_key *key, char *buf, size_t len)
+enum msg_entry_kind msg_entry_kind(const struct agg_conn *c)
 {
+	if (c->key.peer == AGG_PEER_UNATTRIBUTED)
+		return MSG_ENTRY_UNATTRIBUTED;
+	if (c->key.peer != 0)
+		return MSG_ENTRY_EXCHANGE;
+	if (c->port == NULL)
+		return MSG_ENTRY_DISCOVERED;
+	return c->port->kind == CONN_DIRECT ? MSG_ENTRY_DIRECT :
+					      MSG_ENTRY_EXCHANGE_PORT;
+}
+
+const struct conn *msg_entry_conn(const struct agg_conn *c)
+{
+	const struct conn_port *p = c->port;
+
+	switch (msg_entry_kind(c)) {
+	case MSG_ENTRY_DIRECT:
+		return p->conns[0];
+	case MSG_ENTRY_EXCHANGE:
+		for (uint32_t i = 0; p != NULL && i < p->n_conns; i++)
+			if (p->conns[i]->index == c->key.peer - 1)
+				return p->conns[i];
+		return NULL;
+	default:
+		return NULL;
+	}
+}
+
+void msg_connection_id(const struct agg_conn *c, char *buf, size_t len)
+{
+	const struct conn *conn = msg_entry_conn(c);
 	char router[64];
 
-	ps_addr_format(&key->router, router, sizeof(router));
-	snprintf(buf, len, "%s/if%u", router, key->ifindex);
+	if (conn != NULL) {
+		snprintf(buf, len, "%s", conn->id);
+		return;
+	}
+	ps_addr_format(&c->key.router, router, sizeof(router));
+	snprintf(buf, len, "%s/if%u%s", router, c->key.ifindex,
+		 c->key.peer == AGG_PEER_UNATTRIBUTED ? "/unattributed" : "");
 }
 
 /*
@@ -250,30 +285,135 @@ double msg_cover_seconds(const struct msg_cover *cv, uint64_t start_ns,
 	return s < window ? s : window;
 }
 
-void msg_connection_metrics(struct jbuf *j, const struct agg_conn *c,
-			    const struct conn_bgp *bgp,
-			    const struct msg_conn_status *status,
-			    uint64_t start_ns, uint64_t end_ns,
-			    const struct msg_cover *cover, char *key,
-			    size_t keylen,
-			    const struct msg_probe_latency *probes)
+/* `kind`: the contract's direct | exchange | discovered, and the port. */
+static const char *entry_kind_name(enum msg_entry_kind k)
+{
+	switch (k) {
+	case MSG_ENTRY_DIRECT:
+		return "direct";
+	case MSG_ENTRY_EXCHANGE:
+		return "exchange";
+	case MSG_ENTRY_EXCHANGE_PORT:
+		return "exchange_port";
+	default:
+		return "discovered";
+	}
+}
+
+/*
+ * Who the connection is (schema v2): connection_id, kind, router,
+ * ifindex, discovered, peer_asn, peer_addresses, labels, and port_id (an
+ * exchange connection's port message).
+ */
+static void msg_conn_identity(struct jbuf *j, const struct msg_conn *x,
+			      const char *key)
+{
+	const struct agg_conn *c = x->c;
+	const struct conn *conn = msg_entry_conn(c);
+	enum msg_entry_kind kind = msg_entry_kind(c);
+	char text[64];
+
+	json_str(j, "connection_id", key);
+	json_str(j, "kind", entry_kind_name(kind));
+	json_str(j, "router",
+		 ps_addr_format(&c->key.router, text, sizeof(text)));
+	json_u64(j, "ifindex", c->key.ifindex);
+	json_bool(j, "discovered", kind == MSG_ENTRY_DISCOVERED);
+	if (kind == MSG_ENTRY_EXCHANGE) {
+		char id[96];
+
+		ps_addr_format(&c->key.router, text, sizeof(text));
+		snprintf(id, sizeof(id), "%s/if%u", text, c->key.ifindex);
+		json_str(j, "port_id", id);
+	} else {
+		json_null(j, "port_id");
+	}
+	if (conn != NULL && conn->peer_asn != 0)
+		json_u64(j, "peer_asn", conn->peer_asn);
+	else
+		json_null(j, "peer_asn");
+	json_arr_begin(j, "peer_addresses");
+	for (uint32_t i = 0; conn != NULL && i < conn->n_addrs; i++)
+		json_str(j, NULL, ps_addr_format(&conn->addrs[i], text,
+					       sizeof(text)));
+	json_arr_end(j);
+	json_obj_begin(j, "labels");
+	for (uint32_t i = 0; conn != NULL && i < conn->n_labels; i++)
+		json_str(j, conn->labels[i].name, conn->labels[i].value);
+	json_obj_end(j);
+}
+
+/*
+ * An exchange connection: how its share was attributed per direction;
+ * an exchange port: its unattributed share and its connections.
+ */
+static void msg_conn_exchange(struct jbuf *j, const struct msg_conn *x,
+			      double seconds)
 {
 	static const char *const dir_name[2] = { "in", "out" };
-	double seconds = msg_cover_seconds(cover, start_ns, end_ns);
-	char router[64];
+	static const char *const by_name[AGG_BY_COUNT] = {
+		[AGG_BY_MAC] = "mac",
+		[AGG_BY_LEARNT_MAC] = "learnt_mac",
+		[AGG_BY_NEXT_HOP] = "bgp_next_hop",
+		[AGG_BY_ANNOUNCER] = "bgp_announcer",
+		[AGG_BY_PEER_ADDRESS] = "peer_address",
+	};
+	const struct agg_conn *c = x->c;
+	enum msg_entry_kind kind = msg_entry_kind(c);
+
+	if (kind == MSG_ENTRY_EXCHANGE) {
+		json_obj_begin(j, "attributed_by");
+		for (int d = AGG_IN; d <= AGG_OUT; d++) {
+			json_obj_begin(j, dir_name[d]);
+			for (int b = 0; b < AGG_BY_COUNT; b++)
+				json_u64(j, by_name[b], c->by[d][b]);
+			json_obj_end(j);
+		}
+		json_obj_end(j);
+	} else {
+		json_null(j, "attributed_by");
+	}
+	if (kind != MSG_ENTRY_EXCHANGE_PORT) {
+		json_null(j, "unattributed");
+		json_null(j, "connections");
+		return;
+	}
+	json_obj_begin(j, "unattributed");
+	for (int d = AGG_IN; d <= AGG_OUT; d++) {
+		static const struct agg_sampled none;
+
+		json_obj_begin(j, dir_name[d]);
+		sampled_block(j,
+			      x->unattributed ? &x->unattributed->sampled[d] :
+						&none,
+			      x->unattributed ? x->unattributed->basis[d] : 0,
+			      seconds);
+		json_obj_end(j);
+	}
+	json_obj_end(j);
+	json_arr_begin(j, "connections");
+	for (uint32_t i = 0; i < c->port->n_conns; i++)
+		json_str(j, NULL, c->port->conns[i]->id);
+	json_arr_end(j);
+}
+
+void msg_connection_metrics(struct jbuf *j, const struct msg_conn *x,
+			    char *key, size_t keylen)
+{
+	static const char *const dir_name[2] = { "in", "out" };
+	const struct agg_conn *c = x->c;
+	const struct agg_conn *port = x->port;
+	bool status = port != NULL && port->has_status;
+	double seconds = msg_cover_seconds(x->cover, x->start_ns, x->end_ns);
 	const struct conn_rates_out *r = c->rates_out;
 
-	msg_connection_id(&c->key, key, keylen);
-	msg_head(j, MSG_CONNECTION_METRICS, start_ns, end_ns);
-	json_str(j, "connection_id", key);
-	json_str(j, "router", ps_addr_format(&c->key.router, router,
-					     sizeof(router)));
-	json_u64(j, "ifindex", c->key.ifindex);
-	json_bool(j, "discovered", true);
+	msg_connection_id(c, key, keylen);
+	msg_head(j, MSG_CONNECTION_METRICS, x->start_ns, x->end_ns);
+	msg_conn_identity(j, x, key);
 	json_str(j, "admin_status",
-		 status_name(c->has_status, c->if_status & 1));
+		 status_name(status, status && (port->if_status & 1)));
 	json_str(j, "oper_status",
-		 status_name(c->has_status, c->if_status & 2));
+		 status_name(status, status && (port->if_status & 2)));
 	if (r != NULL && r->capacity_bps > 0) {
 		json_u64(j, "capacity_bps", r->capacity_bps);
 		json_str(j, "capacity_source",
@@ -282,6 +422,7 @@ void msg_connection_metrics(struct jbuf *j, const struct agg_conn *c,
 		json_null(j, "capacity_bps");
 		json_null(j, "capacity_source");
 	}
+	/* an exchange connection's counters are its port's: there, once */
 	for (int d = AGG_IN; d <= AGG_OUT; d++) {
 		json_obj_begin(j, dir_name[d]);
 		counted_block(j, &c->counted[d]);
@@ -293,23 +434,24 @@ void msg_connection_metrics(struct jbuf *j, const struct agg_conn *c,
 	drops_block(j, c, r);
 	json_u64(j, "counter_samples", c->counter_samples);
 	json_u64(j, "counter_resets", c->counter_resets);
+	msg_conn_exchange(j, x, seconds);
 	agg_origin_json(j, "out_dst_origin_as", &c->dst_origin);
 	msg_connection_top(j, c->mix);
 	/* a configured connection's state is its sessions' */
-	conn_bgp_json(j, bgp, end_ns,
-		      status != NULL ?
-			      conn_sessions_bgp_state(status->sessions) :
+	conn_bgp_json(j, x->bgp, x->end_ns,
+		      x->status != NULL ?
+			      conn_sessions_bgp_state(x->status->sessions) :
 			      NULL);
-	if (status != NULL) {
-		conn_status_json(j, status->status, status->sessions);
-		conn_sessions_json(j, status->sessions, end_ns);
-	} else { /* not a configured connection: no status to derive */
+	if (x->status != NULL) {
+		conn_status_json(j, x->status->status, x->status->sessions);
+		conn_sessions_json(j, x->status->sessions, x->end_ns);
+	} else { /* not a configured connection: no sessions to judge */
 		json_null(j, "status");
 		json_null(j, "status_reasons");
 		json_null(j, "availability");
 		json_null(j, "sessions");
 	}
-	msg_latency(j, c->lat, probes);
+	msg_latency(j, c->lat, x->probes);
 	json_obj_end(j);
 }
 

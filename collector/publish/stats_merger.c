@@ -273,7 +273,7 @@ static void rates_gauge_fill(struct conn_gauge *g,
 static void conn_gauge_fill(struct conn_gauge *g, const struct agg_conn *c,
 			    double seconds)
 {
-	msg_connection_id(&c->key, g->id, sizeof(g->id));
+	msg_connection_id(c, g->id, sizeof(g->id));
 	for (int d = AGG_IN; d <= AGG_OUT; d++) {
 		const struct agg_counted *k = &c->counted[d];
 		double ms = (double)k->interval_ms;

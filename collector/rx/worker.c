@@ -69,6 +69,9 @@ int worker_init(struct worker *w, unsigned id, const struct ps_config *cfg,
 			    &w->now_ns, WORKER_TOUCH_COARSE_NS) == -1 ||
 	    attrib_state_init(&w->direction_routers, cfg->max_connections,
 			      cfg->max_exporters) == -1 ||
+	    htab_init_aging(&w->neighbours, sizeof(struct neighbour_key),
+			    sizeof(struct neighbour), WORKER_NEIGHBOURS_MAX,
+			    &w->now_ns, WORKER_TOUCH_COARSE_NS) == -1 ||
 	    hs_table_init(&w->handshakes, cfg->latency.handshake_entries,
 			  (uint64_t)cfg->latency.handshake_timeout_ms *
 				  1000000ULL,
@@ -114,6 +117,7 @@ void worker_fini(struct worker *w)
 	htab_fini(&w->source_state);
 	htab_fini(&w->counter_state);
 	attrib_state_fini(&w->direction_routers);
+	htab_fini(&w->neighbours);
 	hs_table_fini(&w->handshakes);
 	ipfix_tcp_free(w->tcp, w); /* before the flow state it forgets into */
 	w->tcp = NULL;
@@ -161,8 +165,11 @@ static struct agg_window *worker_open(struct worker *w, uint64_t now_ns)
 		win = agg_window_new(w->id, start_ns, start_ns + cw.window_ns,
 				     cw.max_conns, cw.max_exporters);
 	}
-	if (win != NULL)
+	if (win != NULL) {
 		win->pins = &w->allow; /* udp.allow's single addresses */
+		win->registry = w->cfgpub != NULL ? cw.registry :
+						    w->cfg->registry;
+	}
 	return win;
 }
 
