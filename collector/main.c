@@ -160,6 +160,30 @@ static int parse_args(int argc, char **argv, struct ps_config *cfg,
 	return 0;
 }
 
+/*
+ * The connection registry of `cfg` (its file's `connections:` and the IX
+ * data files it names) into cfg->registry; warnings on stderr.  0, or -1
+ * with the reason in err (cfg->registry stays NULL).
+ */
+static int registry_attach(struct ps_config *cfg, char *err, size_t errlen)
+{
+	struct conn_registry *r = NULL;
+	struct conn_registry_err e;
+	const char *const *warn;
+	size_t n;
+
+	cfg->registry = NULL;
+	if (conn_registry_load(cfg, &r, &e) == -1) {
+		snprintf(err, errlen, "%s", e.text);
+		return -1;
+	}
+	warn = conn_registry_warnings(r, &n);
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, "peerscope: warning: %s\n", warn[i]);
+	cfg->registry = r;
+	return 0;
+}
+
 /* The command line, kept for SIGHUP: a reload re-reads it over the file. */
 struct reload_args {
 	int argc;
@@ -178,7 +202,7 @@ static int reload_config(struct ps_config *fresh, const char *path,
 		return -1;
 	config_init(fresh);
 	if (parse_args(a->argc, a->argv, fresh, &ignored) == 0)
-		return 0;
+		return registry_attach(fresh, err, errlen);
 	/* parse_args() printed why; when the file alone says so, log it. */
 	config_init(fresh);
 	if (path[0] != '\0' && config_load(fresh, path, err, errlen) == 0 &&
@@ -198,27 +222,25 @@ static int run_live(const struct ps_config *cfg, const struct cli *cli,
 	return live_run(cfg, cli->stats_path, reload_config, &a);
 }
 
-/*
- * The start-up registry of configured connections (conn/registry.h) into
- * cfg->registry, its warnings on stderr.  0, or -1 after saying why.
- * (SIGHUP and the flow side's use of it: f11-registry.)
- */
-static int registry_attach(struct ps_config *cfg, struct conn_registry **r)
+/* After the configuration and its registry are built. */
+static int run(struct ps_config *cfg, const struct cli *cli, bool replay,
+	       int argc, char **argv)
 {
-	struct conn_registry_err e;
-	const char *const *warn;
-	size_t n;
-
-	*r = NULL;
-	if (conn_registry_load(cfg, r, &e) == -1) {
-		fprintf(stderr, "peerscope: %s\n", e.text);
-		return -1;
+	/* What start-up would refuse, said before anything starts. */
+	if (preflight_check(cfg, replay, stderr) > 0)
+		return 2;
+	if (cli->check_config) {
+		config_dump(cfg, stdout);
+		return 0;
 	}
-	warn = conn_registry_warnings(*r, &n);
-	for (size_t i = 0; i < n; i++)
-		fprintf(stderr, "peerscope: warning: %s\n", warn[i]);
-	cfg->registry = *r;
-	return 0;
+	if (!replay)
+		return run_live(cfg, cli, argc, argv);
+	if (optind >= argc) {
+		fprintf(stderr, "peerscope replay: no capture given\n");
+		usage(stderr);
+		return 2;
+	}
+	return replay_run(cfg, argv + optind, argc - optind, cli->stats_path);
 }
 
 int main(int argc, char **argv)
@@ -226,7 +248,7 @@ int main(int argc, char **argv)
 	struct ps_config cfg;
 	struct cli cli = { NULL, false };
 	bool replay = argc > 1 && strcmp(argv[1], "replay") == 0;
-	struct conn_registry *registry = NULL;
+	char err[CONN_ERR_MAX];
 	int rc;
 
 	if (argc > 1 && strcmp(argv[1], "top") == 0)
@@ -238,28 +260,11 @@ int main(int argc, char **argv)
 	}
 	if (parse_args(argc, argv, &cfg, &cli) == -1)
 		return 2;
-	/* What start-up would refuse, said before anything starts. */
-	if (preflight_check(&cfg, replay, stderr) > 0)
-		return 2;
-	if (cli.check_config) {
-		config_dump(&cfg, stdout);
-		return 0;
-	}
-	if (!replay && registry_attach(&cfg, &registry) == -1)
-		return 2;
-	if (!replay) {
-		rc = run_live(&cfg, &cli, argc, argv);
-		conn_registry_free(registry);
-		return rc;
-	}
-	if (optind >= argc) {
-		fprintf(stderr, "peerscope replay: no capture given\n");
-		usage(stderr);
+	if (registry_attach(&cfg, err, sizeof(err)) == -1) {
+		fprintf(stderr, "peerscope: %s\n", err);
 		return 2;
 	}
-	if (registry_attach(&cfg, &registry) == -1)
-		return 2;
-	rc = replay_run(&cfg, argv + optind, argc - optind, cli.stats_path);
-	conn_registry_free(registry);
+	rc = run(&cfg, &cli, replay, argc, argv);
+	conn_registry_free((struct conn_registry *)cfg.registry);
 	return rc;
 }

@@ -97,7 +97,8 @@ static void tkey_make(struct ipfix_tkey *k, const struct ipfix_msg *m,
 	X(0, 49, "samplerMode", IPFIX_D_OPT_MODE, U)                           \
 	X(0, 50, "samplerRandomInterval", IPFIX_D_OPT_RANDOM_INTERVAL, U)      \
 	X(0, 56, "sourceMacAddress", IPFIX_D_SRC_MAC, IPFIX_LEN_6)             \
-	X(0, 57, "postDestinationMacAddress", IPFIX_D_DST_MAC, IPFIX_LEN_6)    \
+	X(0, 57, "postDestinationMacAddress", IPFIX_D_POST_DST_MAC,            \
+	  IPFIX_LEN_6)                                                         \
 	X(0, 58, "vlanId", IPFIX_D_VLAN, U)                                    \
 	X(0, 59, "postVlanId", IPFIX_D_POST_VLAN, U)                           \
 	X(0, 60, "ipVersion", IPFIX_D_IP_VERSION, U)                           \
@@ -108,7 +109,7 @@ static void tkey_make(struct ipfix_tkey *k, const struct ipfix_msg *m,
 	X(0, 71, "mplsLabelStackSection2", IPFIX_D_MPLS, IPFIX_LEN_3)          \
 	X(0, 72, "mplsLabelStackSection3", IPFIX_D_MPLS, IPFIX_LEN_3)          \
 	X(0, 80, "destinationMacAddress", IPFIX_D_DST_MAC, IPFIX_LEN_6)        \
-	X(0, 81, "postSourceMacAddress", IPFIX_D_SRC_MAC, IPFIX_LEN_6)         \
+	X(0, 81, "postSourceMacAddress", IPFIX_D_POST_SRC_MAC, IPFIX_LEN_6)    \
 	X(0, 85, "octetTotalCount", IPFIX_D_BYTES_TOTAL, U)                    \
 	X(0, 86, "packetTotalCount", IPFIX_D_PACKETS_TOTAL, U)                 \
 	X(0, 89, "forwardingStatus", IPFIX_D_FWD_STATUS, U)                    \
@@ -789,10 +790,28 @@ static void field_store(struct ps_flow *f, struct ipfix_options *o,
 	case IPFIX_D_SRC_MAC:
 		memcpy(f->src_mac, v, 6);
 		f->present |= FLOW_HAS_SRC_MAC;
+		f->mac_from |= FLOW_MAC_SRC;
 		break;
 	case IPFIX_D_DST_MAC:
 		memcpy(f->dst_mac, v, 6);
 		f->present |= FLOW_HAS_DST_MAC;
+		f->mac_from |= FLOW_MAC_DST;
+		break;
+	case IPFIX_D_POST_SRC_MAC:
+		memcpy(f->post_src_mac, v, 6);
+		f->mac_from |= FLOW_MAC_POST_SRC;
+		if (!(f->mac_from & FLOW_MAC_SRC)) { /* src_mac: 56, else 81 */
+			memcpy(f->src_mac, v, 6);
+			f->present |= FLOW_HAS_SRC_MAC;
+		}
+		break;
+	case IPFIX_D_POST_DST_MAC:
+		memcpy(f->post_dst_mac, v, 6);
+		f->mac_from |= FLOW_MAC_POST_DST;
+		if (!(f->mac_from & FLOW_MAC_DST)) { /* dst_mac: 80, else 57 */
+			memcpy(f->dst_mac, v, 6);
+			f->present |= FLOW_HAS_DST_MAC;
+		}
 		break;
 	case IPFIX_D_VLAN:
 		f->vlan = (uint16_t)x;
@@ -1012,6 +1031,7 @@ static uint32_t frame_fill(struct ps_flow *f, struct dec_stats *st)
 		memcpy(f->src_mac, pi.src_mac, 6);
 		memcpy(f->dst_mac, pi.dst_mac, 6);
 		f->present |= FLOW_HAS_SRC_MAC | FLOW_HAS_DST_MAC;
+		f->mac_from |= FLOW_MAC_FRAME;
 	}
 	if (pi.vlan_count > 0 && !(f->present & FLOW_HAS_VLAN)) {
 		f->vlan = pi.vlan[0];

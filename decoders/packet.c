@@ -62,6 +62,7 @@
 #define ETHERTYPE_MPLS	   0x8847
 #define ETHERTYPE_MPLS_MC  0x8848
 #define ETHERTYPE_TEB	   0x6558 /* transparent Ethernet bridging */
+#define ETHERTYPE_ARP	   0x0806
 
 #define IPV4_HDR_LEN  20
 #define IPV6_HDR_LEN  40
@@ -69,6 +70,16 @@
 #define UDP_HDR_LEN   8
 #define SCTP_HDR_LEN  12
 #define ICMP_HDR_LEN  4
+
+/* ARP over Ethernet for IPv4 (RFC 826) */
+#define ARP_HRD_ETHERNET 1
+#define ARP_LEN		 28 /* htype .. tpa, for 6-byte MACs, 4-byte IPs */
+
+/* IPv6 Neighbor Discovery (RFC 4861 4.3, 4.4, 4.6) */
+#define ND_SOLICITATION	 135
+#define ND_ADVERTISEMENT 136
+#define ND_OPT_SOURCE_LL 1
+#define ND_OPT_TARGET_LL 2
 #define VXLAN_HDR_LEN 8
 #define MPLS_CW_LEN   4
 
@@ -323,6 +334,95 @@ static void gre_decode(const struct pkt_walk *w, struct cur *c)
  * The transport header of an unfragmented or first-fragment IP datagram.
  * Other protocols (ESP, OSPF, ...) are legal and simply end the walk.
  */
+/*
+ * ARP (RFC 826), Ethernet and IPv4 only: the sender's binding.
+ *
+ *   htype(2) ptype(2) hlen(1) plen(1) oper(2)
+ *   sha(6) spa(4) tha(6) tpa(4)
+ */
+static void arp_decode(const struct pkt_walk *w, struct cur *c)
+{
+	struct pkt_neighbour *nb = &w->out->nb;
+	uint16_t htype, ptype, oper;
+	uint8_t hlen, plen;
+	const uint8_t *sha, *spa;
+	struct cur a;
+
+	if (cur_sub(c, ARP_LEN, &a) == -1) {
+		dec_count(w->st, DEC_PKT_ARP_TRUNCATED);
+		return;
+	}
+	if (cur_u16(&a, &htype) == -1 || /* hardware type */
+	    cur_u16(&a, &ptype) == -1 || /* protocol type */
+	    cur_u8(&a, &hlen) == -1 ||	 /* hardware address length */
+	    cur_u8(&a, &plen) == -1 ||	 /* protocol address length */
+	    cur_u16(&a, &oper) == -1 ||	 /* 1 request, 2 reply */
+	    cur_ptr(&a, ETH_ADDR_LEN, &sha) == -1 || /* sender MAC */
+	    cur_ptr(&a, 4, &spa) == -1)		     /* sender IPv4 */
+		return;
+	(void)oper; /* both name their sender */
+	if (htype != ARP_HRD_ETHERNET || ptype != ETHERTYPE_IPV4 ||
+	    hlen != ETH_ADDR_LEN || plen != 4) {
+		dec_count(w->st, DEC_PKT_ARP_UNSUPPORTED);
+		return;
+	}
+	if ((spa[0] | spa[1] | spa[2] | spa[3]) == 0)
+		return; /* a probe (RFC 5227): no address yet */
+	nb->valid = true;
+	nb->af = 4;
+	memset(nb->addr, 0, sizeof(nb->addr));
+	memcpy(nb->addr, spa, 4);
+	memcpy(nb->mac, sha, ETH_ADDR_LEN);
+}
+
+static bool addr_is_unspecified(const uint8_t a[16])
+{
+	for (int k = 0; k < 16; k++)
+		if (a[k] != 0)
+			return false;
+	return true;
+}
+
+/*
+ * IPv6 Neighbor Discovery after the ICMPv6 header: a solicitation binds
+ * its source to its Source Link-Layer Address option, an advertisement
+ * its target to its Target Link-Layer Address option.  A cut body or
+ * option is a sampled header's normal end: no binding, nothing counted.
+ *
+ *   reserved or flags(4) target(16) options: type(1) length(1, x 8) ...
+ */
+static void nd_decode(const struct pkt_walk *w, struct cur *c, uint8_t type)
+{
+	struct pkt_neighbour *nb = &w->out->nb;
+	const uint8_t *target, *mac;
+	uint8_t want = type == ND_SOLICITATION ? ND_OPT_SOURCE_LL :
+						 ND_OPT_TARGET_LL;
+	const uint8_t *addr;
+	uint8_t otype, olen;
+	struct cur opt;
+
+	if (w->inner || cur_skip(c, 4) == -1 || /* reserved / flags */
+	    cur_ptr(c, 16, &target) == -1)	/* target address */
+		return;
+	addr = type == ND_SOLICITATION ? w->ip->src : target;
+	for (unsigned i = 0; i < ND_MAX_OPTIONS; i++) {
+		if (cur_u8(c, &otype) == -1 || /* option type */
+		    cur_u8(c, &olen) == -1 || olen == 0 || /* x 8 bytes */
+		    cur_sub(c, (size_t)olen * 8 - 2, &opt) == -1)
+			return;
+		if (otype != want || olen != 1 ||
+		    cur_ptr(&opt, ETH_ADDR_LEN, &mac) == -1)
+			continue;
+		if (addr_is_unspecified(addr))
+			return; /* duplicate address detection: no binding */
+		nb->valid = true;
+		nb->af = 6;
+		memcpy(nb->addr, addr, 16);
+		memcpy(nb->mac, mac, ETH_ADDR_LEN);
+		return;
+	}
+}
+
 static void l4_decode(const struct pkt_walk *w, struct cur *c, uint8_t proto)
 {
 	switch (proto) {
@@ -340,8 +440,12 @@ static void l4_decode(const struct pkt_walk *w, struct cur *c, uint8_t proto)
 			icmp_decode(w, c);
 		break;
 	case IPPROTO_ICMPV6_:
-		if (w->ip->version == 6)
-			icmp_decode(w, c);
+		if (w->ip->version != 6)
+			break;
+		icmp_decode(w, c);
+		if (w->ip->has_icmp && (w->ip->icmp_type == ND_SOLICITATION ||
+					w->ip->icmp_type == ND_ADVERTISEMENT))
+			nd_decode(w, c, w->ip->icmp_type);
 		break;
 	case IPPROTO_GRE_:
 		if (!w->inner)
@@ -653,6 +757,13 @@ static void eth_decode(const struct pkt_walk *w, struct cur *c, bool nested)
 	case ETHERTYPE_IPV6:
 		ipv6_decode(w, c);
 		break;
+	case ETHERTYPE_ARP:
+		if (!nested) {
+			arp_decode(w, c);
+			break;
+		}
+		dec_count(w->st, DEC_PKT_ETHERTYPE_UNSUPPORTED);
+		break;
 	case ETHERTYPE_MPLS:
 	case ETHERTYPE_MPLS_MC:
 		if (!nested) {
@@ -683,6 +794,7 @@ static void pkt_reset(struct pkt_info *out)
 	out->inner_depth = PKT_DEPTH_NONE;
 	out->inner_has_ethernet = false;
 	out->inner.version = 0;
+	out->nb.valid = false;
 }
 
 /* @thread any (pure) */

@@ -17,6 +17,11 @@ struct agg_window *agg_window_new(unsigned worker, uint64_t start_ns,
 	win->end_ns = end_ns;
 	win->max_conns = max_conns;
 	win->max_exporters = max_exporters;
+	(void)rateslots_geom_init(&win->geom, start_ns, end_ns, 0);
+	win->slot_cur = 0;
+	win->slot_end_ns = win->geom.nslots > 0 ?
+				   start_ns + win->geom.slot_ns :
+				   UINT64_MAX;
 	if (htab_init(&win->conns, sizeof(struct conn_key),
 		      sizeof(struct agg_conn),
 		      max_conns + AGG_PINNED_RESERVE(max_conns)) == -1 ||
@@ -44,6 +49,50 @@ void agg_window_free(struct agg_window *win)
 	htab_fini(&win->exporters);
 	junk_free(&win->junk);
 	free(win);
+}
+
+/* Each rates object of the window takes its samples' bytes into the
+ * current slot. */
+static void slots_take(struct agg_window *win)
+{
+	struct agg_conn *c;
+	uint32_t pos = 0;
+
+	while ((c = htab_next(&win->conns, &pos)) != NULL)
+		for (int d = AGG_IN; d <= AGG_OUT; d++) {
+			if (rateslots_take(&c->rates[d], &win->geom,
+					   win->slot_cur,
+					   c->sampled[d].est_bytes) == -1)
+				win->rates_no_memory++;
+			if (c->other != NULL &&
+			    rateslots_take(&c->other->rates[d], &win->geom,
+					   win->slot_cur,
+					   c->other->sampled[d].est_bytes) ==
+				    -1)
+				win->rates_no_memory++;
+		}
+}
+
+void agg_window_slot_end(struct agg_window *win, uint64_t now_ns)
+{
+	const struct rateslots_geom *g = &win->geom;
+	uint64_t slot;
+
+	slots_take(win);
+	if (now_ns >= g->end_ns) { /* the last slot takes the rest */
+		win->slot_cur = g->nslots - 1;
+		win->slot_end_ns = UINT64_MAX;
+		return;
+	}
+	slot = (now_ns - g->start_ns) / g->slot_ns;
+	win->slot_cur = (uint32_t)slot;
+	win->slot_end_ns = g->start_ns + (slot + 1) * g->slot_ns;
+}
+
+void agg_window_slots_flush(struct agg_window *win)
+{
+	if (win->geom.nslots > 0)
+		slots_take(win);
 }
 
 static bool pinned(const struct agg_window *win, const struct ps_addr *a)
@@ -77,7 +126,29 @@ struct agg_conn *agg_conn_get(struct agg_window *win,
 		win->conns_refused++;
 		return NULL;
 	}
-	c->pinned = pinned(win, router);
+	c->port = conn_registry_port(win->registry, router, ifindex);
+	c->pinned = pinned(win, router) || c->port != NULL;
+	return c;
+}
+
+struct agg_conn *agg_peer_get(struct agg_window *win,
+			      const struct conn_key *port, uint32_t peer)
+{
+	struct conn_key key = *port;
+	struct agg_conn *c;
+	bool created;
+
+	key.peer = peer;
+	c = htab_find(&win->conns, &key);
+	if (c != NULL)
+		return c;
+	c = htab_insert(&win->conns, &key, &created);
+	if (c == NULL) {
+		win->peers_refused++;
+		return NULL;
+	}
+	c->port = conn_registry_port(win->registry, &key.router, key.ifindex);
+	c->pinned = true;
 	return c;
 }
 
@@ -158,6 +229,55 @@ static void counted_merge(struct agg_counted *d, const struct agg_counted *s)
 	d->deltas += s->deltas;
 }
 
+int agg_conn_rates_merge(struct agg_conn *dst, const struct agg_conn *src,
+			 const struct rateslots_geom *g)
+{
+	int rc = 0;
+
+	for (int d = AGG_IN; d <= AGG_OUT; d++)
+		if (rateslots_merge(&dst->rates[d], &src->rates[d], g) == -1)
+			rc = -1;
+	return rc;
+}
+
+struct agg_drops *agg_conn_drops(struct agg_conn *c)
+{
+	if (c->drops == NULL)
+		c->drops = calloc(1, sizeof(*c->drops));
+	return c->drops;
+}
+
+void agg_drops_add(struct agg_drops *d, uint32_t code, double packets)
+{
+	d->est_packets += packets;
+	for (uint32_t i = 0; i < d->n; i++)
+		if (d->reason[i].code == code) {
+			d->reason[i].packets += packets;
+			return;
+		}
+	if (d->n == AGG_DROP_REASONS) {
+		d->other_packets += packets;
+		return;
+	}
+	d->reason[d->n].code = code;
+	d->reason[d->n].packets = packets;
+	d->n++;
+}
+
+static void drops_merge(struct agg_conn *dst, const struct agg_drops *s)
+{
+	struct agg_drops *d;
+
+	if (s == NULL || (d = agg_conn_drops(dst)) == NULL)
+		return;
+	d->discard_samples += s->discard_samples;
+	d->flow_samples += s->flow_samples;
+	for (uint32_t i = 0; i < s->n; i++)
+		agg_drops_add(d, s->reason[i].code, s->reason[i].packets);
+	d->other_packets += s->other_packets;
+	d->est_packets += s->other_packets;
+}
+
 void agg_conn_merge(struct agg_conn *dst, const struct agg_conn *src)
 {
 	for (int d = AGG_IN; d <= AGG_OUT; d++) {
@@ -173,12 +293,26 @@ void agg_conn_merge(struct agg_conn *dst, const struct agg_conn *src)
 	dst->counter_samples += src->counter_samples;
 	dst->counter_resets += src->counter_resets;
 	dst->pinned |= src->pinned;
+	if (dst->port == NULL)
+		dst->port = src->port;
+	for (int d = AGG_IN; d <= AGG_OUT; d++)
+		for (int b = 0; b < AGG_BY_COUNT; b++)
+			dst->by[d][b] += src->by[d][b];
 	agg_origin_merge(&dst->dst_origin, &src->dst_origin);
 	(void)agg_mix_merge(&dst->mix, src->mix, -1);
+	drops_merge(dst, src->drops);
 }
 
 void agg_conn_release(struct agg_conn *c)
 {
+	for (int d = AGG_IN; d <= AGG_OUT; d++)
+		rateslots_fini(&c->rates[d]);
+	if (c->other != NULL)
+		for (int d = AGG_IN; d <= AGG_OUT; d++)
+			rateslots_fini(&c->other->rates[d]);
+	free(c->drops);
+	c->drops = NULL;
+	c->rates_out = NULL; /* the merger's, not the connection's */
 	agg_mix_free(c->mix);
 	c->mix = NULL;
 	if (c->other != NULL) /* a window dropped before its close */

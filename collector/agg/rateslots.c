@@ -88,6 +88,7 @@ void rateslots_reset(struct rateslots *rs)
 		memset(rs->slot_bytes, 0, rs->slots_alloc * sizeof(double));
 	rs->n_iv = 0;
 	rs->coalesced = 0;
+	rs->taken = rs->spanned = 0;
 }
 
 /* Slot array of at least nslots, zero where new.  0, or -1 (unchanged). */
@@ -119,6 +120,54 @@ int rateslots_add_sample(struct rateslots *rs, const struct rateslots_geom *g,
 		return -1;
 	slot = (t_ns - g->start_ns) / g->slot_ns;
 	rs->slot_bytes[slot] += bytes;
+	return 0;
+}
+
+int rateslots_add_span(struct rateslots *rs, const struct rateslots_geom *g,
+		       uint64_t from_ns, uint64_t to_ns, double bytes)
+{
+	uint64_t lo = from_ns > g->start_ns ? from_ns : g->start_ns;
+	uint64_t hi = to_ns < g->end_ns ? to_ns : g->end_ns;
+	uint64_t first, last;
+
+	if (hi <= lo || g->nslots == 0) {
+		uint64_t t = to_ns < g->start_ns ? g->start_ns :
+			     to_ns >= g->end_ns	 ? g->end_ns - 1 :
+						   to_ns;
+		if (rateslots_add_sample(rs, g, t, bytes) == -1)
+			return -1;
+		rs->spanned += bytes;
+		return 0;
+	}
+	if (!(bytes >= 0) || !isfinite(bytes) ||
+	    reserve_slots(rs, g->nslots) == -1)
+		return -1;
+	rs->spanned += bytes;
+	first = (lo - g->start_ns) / g->slot_ns;
+	last = (hi - 1 - g->start_ns) / g->slot_ns;
+	for (uint64_t i = first; i <= last; i++) {
+		uint64_t a = g->start_ns + i * g->slot_ns, b = a + g->slot_ns;
+
+		if (a < lo)
+			a = lo;
+		if (b > hi)
+			b = hi;
+		rs->slot_bytes[i] += bytes * (double)(b - a) / (double)(hi - lo);
+	}
+	return 0;
+}
+
+int rateslots_take(struct rateslots *rs, const struct rateslots_geom *g,
+		   uint32_t slot, double total_bytes)
+{
+	double gained = total_bytes - rs->spanned - rs->taken;
+
+	if (!(gained > 0) || slot >= g->nslots)
+		return 0;
+	if (reserve_slots(rs, g->nslots) == -1)
+		return -1;
+	rs->slot_bytes[slot] += gained;
+	rs->taken += gained;
 	return 0;
 }
 
@@ -220,6 +269,8 @@ int rateslots_merge(struct rateslots *dst, const struct rateslots *src,
 	for (uint32_t i = 0; i < src->n_iv; i++)
 		append_iv(dst, src->iv[i].bps, src->iv[i].weight_ns);
 	dst->coalesced += src->coalesced;
+	/* src's slots came with it: its total is no more dst's to take */
+	dst->spanned += src->taken + src->spanned;
 	return 0;
 }
 

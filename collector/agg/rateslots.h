@@ -54,8 +54,8 @@
  *
  * Bounds and memory.  The window geometry is shared by every connection
  * of a window (struct rateslots_geom, once per window).  Per direction:
- * sizeof(struct rateslots) = 32 bytes; the first sample allocates one
- * double per slot (6 slots: 48 bytes), the first counter interval room
+ * sizeof(struct rateslots) = 48 bytes; the first sample (or take)
+ * allocates one double per slot (6 slots: 48 bytes), the first counter interval room
  * for 4 intervals of 16 bytes, doubling.  At most RATESLOTS_MAX_SLOTS
  * slots: a longer window gets wider slots (a multiple of the slot asked
  * for, e.g. 240 s for a day).  At most RATESLOTS_MAX_INTERVALS counter
@@ -99,6 +99,9 @@ struct rateslots {
 	struct rateslots_interval *iv; /* counter intervals; NULL until one */
 	uint32_t slots_alloc, n_iv, cap_iv;
 	uint32_t coalesced; /* intervals averaged into a neighbour */
+	/* rateslots_take(): the running total as last taken, and the bytes
+	 * rateslots_add_span() put in the slots (not the total's to take) */
+	double taken, spanned;
 };
 
 struct rateslots_stats {
@@ -138,6 +141,28 @@ void rateslots_reset(struct rateslots *rs);
  */
 int rateslots_add_sample(struct rateslots *rs, const struct rateslots_geom *g,
 			 uint64_t t_ns, double bytes);
+
+/*
+ * Samples counted in a running total (a window's estimated bytes) reach
+ * the slots a slot at a time, not one by one: at the end of each slot the
+ * owner calls this with the slot and the total, and what the total gained
+ * since the last call (less what rateslots_add_span() placed itself) goes
+ * to that slot.  A sample then costs nothing here; a slot costs one call
+ * per object.  0, or -1 (nothing taken: the next call takes it) when the
+ * slots could not be allocated.
+ */
+int rateslots_take(struct rateslots *rs, const struct rateslots_geom *g,
+		   uint32_t slot, double total_bytes);
+
+/*
+ * bytes carried over [from_ns, to_ns) (a flow record's part): spread over
+ * the slots in proportion to its time in each, after clipping the span to
+ * the window; a span that is a point or lies outside the window counts at
+ * its end, clamped into the window.  0, or -1 as rateslots_add_sample().
+ * O(slots the span covers).
+ */
+int rateslots_add_span(struct rateslots *rs, const struct rateslots_geom *g,
+		       uint64_t from_ns, uint64_t to_ns, double bytes);
 
 /*
  * A counter interval [end_ns - dur_ns, end_ns) that carried `bytes`.  The

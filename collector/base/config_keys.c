@@ -429,17 +429,19 @@ const struct cfg_key cfg_keys[] = {
 		"with the reason.\n0 turns a threshold off."),
 	KEY_DECIMAL("status.degraded.utilisation_pct",
 		status.utilisation_pct, 0, 100, "90",
-		"Mean bits/s of the window in either direction, as a "
-		"percentage of the\nconnection's capacity (else the "
-		"interface's ifSpeed)."),
+		"Mean bits/s of the window in either direction "
+		"(connection_metrics\nin/out.rate), as a percentage of the "
+		"connection's capacity (else the\ninterface's ifSpeed): "
+		"utilisation.in / out."),
 	KEY_DECIMAL("status.degraded.errors_pct", status.errors_pct, 0, 100,
 		"0.1", "Interface errors plus discards (counter samples) in "
 		"either direction,\nas a percentage of that direction's "
 		"packets."),
 	KEY_DECIMAL("status.degraded.drop_pct", status.drop_pct, 0, 100, "1",
-		"Packets the router reports dropped (sFlow discarded-packet "
-		"samples,\nscaled by their sampling rate), as a percentage "
-		"of the connection's\npackets in."),
+		"Packets the router reports dropped of what came in (sFlow "
+		"discarded-packet\nsamples, one each, and flow samples whose "
+		"output is a discard code, by\ntheir sampling rate), as a "
+		"percentage of the connection's packets in:\ndrops.drop_pct."),
 	KEY_DECIMAL("status.degraded.probe_loss_pct", status.probe_loss_pct,
 		0, 100, "5", "Probe loss of any probe method of the "
 		"connection (loss_pct)."),

@@ -2,7 +2,7 @@
 #include "base/msgtype.h"
 
 static const struct msg_info infos[MSG_TYPE_COUNT] = {
-	[MSG_CONNECTION_METRICS] = { "connection_metrics", 1 },
+	[MSG_CONNECTION_METRICS] = { "connection_metrics", 2 },
 	[MSG_EXPORTER_HEALTH] = { "exporter_health", 1 },
 	[MSG_BGP_SESSION] = { "bgp_session", 1 },
 	[MSG_ROUTE] = { "route", 1 },

@@ -253,7 +253,17 @@ void attrib_window_close(struct worker *w, struct agg_window *win)
 
 		mix_run_flush(w, win, c, AGG_IN);
 		mix_run_flush(w, win, c, AGG_OUT);
-		sides_metered(w, win, c, metered);
+		/* a peer's share follows its port's decision (agg.h) */
+		if (c->key.peer != 0) {
+			struct conn_key k = c->key;
+			const struct agg_conn *port;
+
+			k.peer = 0;
+			port = htab_find(&win->conns, &k);
+			sides_metered(w, win, port != NULL ? port : c, metered);
+		} else {
+			sides_metered(w, win, c, metered);
+		}
 		for (int d = AGG_IN; c->other != NULL && d <= AGG_OUT; d++) {
 			const struct agg_sampled *o = &c->other->sampled[d];
 
@@ -266,17 +276,23 @@ void attrib_window_close(struct worker *w, struct agg_window *win)
 					agg_origin_merge(&c->dst_origin,
 							 &c->other->origin);
 				(void)agg_mix_merge(&c->mix, c->other->mix, d);
+				if (rateslots_merge(&c->rates[d],
+						    &c->other->rates[d],
+						    &win->geom) == -1)
+					win->rates_no_memory++;
 			} else {
 				not_counted += o->samples;
 			}
 		}
 		if (c->other != NULL) {
+			rateslots_fini(&c->other->rates[AGG_IN]);
+			rateslots_fini(&c->other->rates[AGG_OUT]);
 			agg_mix_free(c->other->mix);
 			free(c->other);
 			c->other = NULL;
 			win->conn_others--;
 		}
-		if (have_routers)
+		if (have_routers && c->key.peer == 0)
 			router_count(&routers, &c->key.router, metered, counted,
 				     not_counted);
 	}

@@ -29,6 +29,19 @@ bool attrib_marked_far(const struct attrib_routers *t,
 		       const struct attrib_router *r, uint32_t ifindex, int d,
 		       uint64_t now_ns);
 
+/*
+ * @thread worker.  Side d of part p, just landed on exchange port `port`
+ * (the window entry `key`), onto the entry of the peer it belongs to, or
+ * the port's unattributed entry; `deferred`: into its other-side figures
+ * (flow.direction auto), as the port's were.  In attrib_peer.c.
+ */
+void attrib_peer_land(struct worker *w, struct agg_window *win,
+		      const struct ps_addr *router, const struct conn_key *key,
+		      const struct conn_port *port,
+		      const struct attrib_part *p, int d, bool deferred,
+		      double est_bytes, double est_packets,
+		      const struct mix_who *who);
+
 /* Folded into the caller: its part is then constants and registers. */
 #define ATTRIB_INLINE static inline __attribute__((always_inline))
 
@@ -221,6 +234,10 @@ ATTRIB_INLINE uint8_t attrib_side(struct worker *w, struct agg_window *win,
 		mix = &c->other->mix;
 	}
 	attrib_sampled_add(a, basis, p, est_bytes, est_packets);
+	/* by arrival: the slot's end takes it (agg_window_tick) */
+	if (p->to_ns != 0)
+		agg_rate_span(win, deferred ? &c->other->rates[d] : &c->rates[d],
+			      p->from_ns, p->to_ns, est_bytes);
 	if (who != NULL && who->bytes != 0) {
 		if (!deferred && mix_run_extends(&c->run[d], who))
 			c->run[d].bytes += who->bytes;
@@ -240,6 +257,10 @@ ATTRIB_INLINE uint8_t attrib_side(struct worker *w, struct agg_window *win,
 				    p->ifindex[d], d, b->now_ns);
 		}
 	}
+	/* last: a peer's entry may move the port's (htab.h) */
+	if (c->port != NULL && c->port->kind == CONN_EXCHANGE)
+		attrib_peer_land(w, win, router, &c->key, c->port, p, d,
+				 deferred, est_bytes, est_packets, who);
 	return ATTRIB_NONE;
 }
 

@@ -39,6 +39,9 @@ struct attrib_part {
 	double weight;	     /* packets each sampled one stands for */
 	uint64_t bytes;	     /* as exported / sampled, unscaled */
 	uint64_t packets;
+	/* the time the part's bytes crossed, for the rate slots (a flow
+	 * record placed by its times); to_ns 0: its arrival */
+	uint64_t from_ns, to_ns;
 	/* for the `out` side's breakdown by destination (rib_enrich.h):
 	 * an sFlow sample, or the destination of a record's part (NULL
 	 * when the record has none) */
@@ -47,12 +50,37 @@ struct attrib_part {
 	bool direction_invalid; /* a direction was sent, neither 0 nor 1 */
 	/* who it belongs to (agg/mix.h): the exporter's own AS fields (0 =
 	 * not sent or unknown), its DSCP (0xFF: no IP header), and its
-	 * source address for a RIB lookup (NULL: none; an sFlow sample's
-	 * addresses are read from `sflow`) */
+	 * source address for a RIB lookup and an exchange port's split
+	 * (NULL: none; an sFlow sample's addresses are read from `sflow`) */
 	uint32_t src_as, dst_as;
 	uint8_t dscp;
 	const struct ps_addr *src;
+	/*
+	 * Exchange ports (attrib_peer.c): the peer's MAC on each side when
+	 * the record shows the frame as it crossed that side (the source
+	 * MAC of side AGG_IN, the destination MAC of AGG_OUT), else NULL;
+	 * a record's own BGP next hop (IPFIX 18/63), NULL when absent.
+	 */
+	const uint8_t *peer_mac[2];
+	const struct ps_addr *bgp_next_hop;
 };
+
+/*
+ * Whether a frame seen at side `seen` (AGG_IN, AGG_OUT, or
+ * ATTRIB_METERED_NONE: not stated) shows side d of a part whose sides'
+ * reasons are `reason` (ATTRIB_NONE: the side has an interface).  Not
+ * stated: the one side with an interface; with both, the side it entered
+ * by (ingress sampling is the common case).
+ */
+static inline bool attrib_frame_is_side(uint8_t seen, int d,
+					const uint8_t reason[2])
+{
+	if (seen != ATTRIB_METERED_NONE)
+		return seen == d;
+	if (reason[!d] != ATTRIB_NONE)
+		return reason[d] == ATTRIB_NONE;
+	return d == 0 /* AGG_IN */;
+}
 
 /*
  * Interface sides a router meters, known as records arrive: a side is
@@ -95,6 +123,27 @@ struct attrib_outcome {
 	uint8_t reason; /* enum attrib_reason of the first part that
 			   * did not land */
 	uint8_t basis;	/* enum flow_byte_basis */
+};
+
+struct conn_registry; /* conn/registry.h */
+
+/*
+ * A MAC learnt on an exchange port (attrib_peer.c): ARP or ND in a
+ * sampled frame bound it to a peer address of one of the port's
+ * connections.  Keyed by port and MAC; the connection is an index into
+ * `registry` (an entry of an earlier registry is not used).
+ */
+struct neighbour_key {
+	struct ps_addr router;
+	uint32_t ifindex;
+	uint8_t mac[6];
+	uint8_t pad[2]; /* zeroed: keys are compared bytewise */
+};
+
+struct neighbour {
+	struct neighbour_key key;
+	const struct conn_registry *registry;
+	uint32_t conn_index;
 };
 
 #endif /* PEERSCOPE_ATTRIB_TYPES_H */

@@ -355,6 +355,34 @@ static uint8_t if_reason(const struct ps_flow *f, uint32_t has,
 }
 
 /*
+ * The peer's MAC on each side of a forward part (attrib_types.h): the
+ * frame's source as it came in (56, or the 315 frame seen there), its
+ * destination as it left (57, or 80 / the 315 frame of a record metered
+ * on the way out).  56 of a record metered on the way out, or 80 of one
+ * metered on the way in, is the router's own MAC: not used.
+ */
+ATTRIB_INLINE void flow_part_macs(const struct ps_flow *f,
+				  struct attrib_part *p)
+{
+	uint8_t from = f->mac_from;
+	bool frame = from & FLOW_MAC_FRAME;
+
+	p->peer_mac[AGG_IN] = NULL;
+	p->peer_mac[AGG_OUT] = NULL;
+	if (from == 0)
+		return;
+	if (((from & FLOW_MAC_SRC) && p->metered != AGG_OUT) ||
+	    (frame && attrib_frame_is_side(p->metered, AGG_IN, p->reason)))
+		p->peer_mac[AGG_IN] = f->src_mac;
+	if (from & FLOW_MAC_POST_DST)
+		p->peer_mac[AGG_OUT] = f->post_dst_mac;
+	else if (((from & FLOW_MAC_DST) && p->metered == AGG_OUT) ||
+		 (frame &&
+		  attrib_frame_is_side(p->metered, AGG_OUT, p->reason)))
+		p->peer_mac[AGG_OUT] = f->dst_mac;
+}
+
+/*
  * A record's forward part (attrib.h): its packets entered by the input
  * interface and left by the output one.  `rate` 0 = unknown: counted at 1
  * and flagged.  Every field is set (no zeroing on the per-record path).
@@ -373,6 +401,7 @@ ATTRIB_INLINE void flow_part_forward(const struct ps_flow *f, uint32_t rate,
 	p->reason[AGG_OUT] = if_reason(f, FLOW_HAS_OUTPUT_IF, f->output_if);
 	p->basis = f->byte_basis;
 	p->flow_record = true;
+	p->from_ns = p->to_ns = 0; /* by arrival, unless placed by time */
 	p->rate_known = rate != 0;
 	p->from_pool = false;
 	p->rate = rate;
@@ -382,6 +411,11 @@ ATTRIB_INLINE void flow_part_forward(const struct ps_flow *f, uint32_t rate,
 	p->sflow = NULL;
 	p->dst = (f->present & FLOW_HAS_DST_ADDR) ? &f->dst_addr : NULL;
 	p->src = (f->present & FLOW_HAS_SRC_ADDR) ? &f->src_addr : NULL;
+	p->bgp_next_hop =
+		(f->present & FLOW_HAS_BGP_NEXT_HOP) && f->bgp_next_hop.af != 0 ?
+			&f->bgp_next_hop :
+			NULL;
+	flow_part_macs(f, p);
 	/* bgpSourceAsNumber (16), bgpDestinationAsNumber (17); 0 = unknown */
 	p->src_as = (f->present & FLOW_HAS_AS) ? f->src_as : 0;
 	p->dst_as = (f->present & FLOW_HAS_AS) ? f->dst_as : 0;
@@ -409,6 +443,9 @@ static void flow_part_reverse(const struct ps_flow *f, struct attrib_part *p)
 	p->packets = f->rev_packets;
 	p->dst = (f->present & FLOW_HAS_SRC_ADDR) ? &f->src_addr : NULL;
 	p->src = (f->present & FLOW_HAS_DST_ADDR) ? &f->dst_addr : NULL;
+	/* the forward frame's MACs and next hop say nothing of the reverse */
+	p->peer_mac[AGG_IN] = p->peer_mac[AGG_OUT] = NULL;
+	p->bgp_next_hop = NULL;
 	p->src_as = (f->present & FLOW_HAS_AS) ? f->dst_as : 0;
 	p->dst_as = (f->present & FLOW_HAS_AS) ? f->src_as : 0;
 }
@@ -462,6 +499,9 @@ ATTRIB_INLINE unsigned flow_place(struct flow_ctx *x, const struct ps_addr *rout
 	}
 	nt = flow_apportion(start, end, n, f->start_ns, f->end_ns, bytes,
 			    packets, tp, &late);
+	/* placed by time: each window's slots take its part by time too */
+	p->from_ns = f->start_ns;
+	p->to_ns = f->end_ns > f->start_ns ? f->end_ns : f->start_ns;
 	for (unsigned k = 0; k < nt; k++) {
 		p->bytes = tp[k].bytes;
 		p->packets = tp[k].packets;
@@ -469,6 +509,7 @@ ATTRIB_INLINE unsigned flow_place(struct flow_ctx *x, const struct ps_addr *rout
 	}
 	p->bytes = bytes;
 	p->packets = packets;
+	p->from_ns = p->to_ns = 0;
 	return late			    ? FLOW_PLACED_BEFORE_OPEN :
 	       f->end_ns > end[n - 1] ? FLOW_PLACED_AFTER_CURRENT :
 					FLOW_PLACED_BY_TIME;

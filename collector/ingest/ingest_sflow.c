@@ -164,6 +164,33 @@ static uint32_t sample_frame_length(const struct sflow_flow_sample *f,
 	return 0;
 }
 
+/*
+ * The sampled frame's MACs (raw Ethernet header, else the Ethernet
+ * record): the peer's on the side the frame was sampled at (attrib.h,
+ * attrib_frame_is_side), for an exchange port's split by peer.
+ */
+static void sample_macs(const struct sflow_flow_sample *f, uint8_t metered,
+			const uint8_t reason[2], const uint8_t *mac[2])
+{
+	const uint8_t *src = NULL, *dst = NULL;
+
+	mac[AGG_IN] = mac[AGG_OUT] = NULL;
+	if ((f->present & SFLOW_HAS_RAW_HEADER) && f->raw.pkt_ok &&
+	    f->raw.pkt.has_ethernet) {
+		src = f->raw.pkt.src_mac;
+		dst = f->raw.pkt.dst_mac;
+	} else if (f->present & SFLOW_HAS_ETHERNET) {
+		src = f->rec.ethernet.src_mac;
+		dst = f->rec.ethernet.dst_mac;
+	} else {
+		return;
+	}
+	if (attrib_frame_is_side(metered, AGG_IN, reason))
+		mac[AGG_IN] = src;
+	if (attrib_frame_is_side(metered, AGG_OUT, reason))
+		mac[AGG_OUT] = dst;
+}
+
 /* The sampled packet's DSCP: the sampled header's IP layer (the outer
  * one, what the router queued by), else the IPv4 record's TOS; 0xFF when
  * neither tells it (the IPv6 record's `priority` is not defined as the
@@ -196,6 +223,31 @@ static void count_half(struct worker_totals *t, enum hs_outcome how)
 	t->handshake_paired++;
 }
 
+/* Drops on connection c (agg_drops): `packets` of sFlow reason `code`,
+ * from a discarded-packet sample or a flow sample's discard output. */
+static void drop_add(struct agg_conn *c, uint32_t code, double packets,
+		     bool discard_sample)
+{
+	struct agg_drops *d = agg_conn_drops(c);
+
+	if (d == NULL)
+		return; /* no memory: the sample is still in discard_samples */
+	d->discard_samples += discard_sample;
+	d->flow_samples += !discard_sample;
+	agg_drops_add(d, code, packets);
+}
+
+/* A flow sample whose output is a discard code (format 1): the packet
+ * came in and was dropped, `weight` of them. */
+static void flow_discarded(struct sflow_ctx *x,
+			   const struct sflow_flow_sample *f, double weight)
+{
+	struct agg_conn *c = agg_conn_find(x->w->win, &x->dg->agent, f->input);
+
+	if (c != NULL)
+		drop_add(c, f->output, weight, false);
+}
+
 static void ingest_flow(struct sflow_ctx *x, const struct sflow_flow_sample *f)
 {
 	bool gateway = (f->present & SFLOW_HAS_GATEWAY) != 0;
@@ -203,12 +255,17 @@ static void ingest_flow(struct sflow_ctx *x, const struct sflow_flow_sample *f)
 	double weight = sample_weight(x, f, &from_pool);
 	uint8_t basis;
 	uint32_t frame_len = sample_frame_length(f, &basis);
+	const uint8_t reason_io[2] = { if_reason(f->input_format, f->input),
+				       if_reason(f->output_format, f->output) };
+	uint8_t metered = sample_metered(f);
+	const uint8_t *mac[2];
+
+	sample_macs(f, metered, reason_io, mac);
 	/* locals only: nothing takes its address but the inlined landing */
 	const struct attrib_part p = {
 		.ifindex = { f->input, f->output },
-		.reason = { if_reason(f->input_format, f->input),
-			    if_reason(f->output_format, f->output) },
-		.metered = sample_metered(f),
+		.reason = { reason_io[AGG_IN], reason_io[AGG_OUT] },
+		.metered = metered,
 		.basis = basis,
 		.rate_known = f->sampling_rate != 0,
 		.from_pool = from_pool,
@@ -217,6 +274,7 @@ static void ingest_flow(struct sflow_ctx *x, const struct sflow_flow_sample *f)
 		.bytes = frame_len,
 		.packets = 1,
 		.sflow = f,
+		.peer_mac = { mac[AGG_IN], mac[AGG_OUT] },
 		/* extended gateway: the router's own view of the ASNs */
 		.src_as = gateway ? f->rec.gateway.src_as : 0,
 		.dst_as = gateway ? f->rec.gateway.dst_as : 0,
@@ -226,6 +284,9 @@ static void ingest_flow(struct sflow_ctx *x, const struct sflow_flow_sample *f)
 	enum attrib_reason reason = ATTRIB_NONE;
 	bool landed = attrib_land(x->w, x->w->win, &x->dg->agent, &p, &x->batch,
 			     true, &reason);
+	if (landed && f->output_format == SFLOW_IF_DISCARD &&
+	    p.reason[AGG_IN] == ATTRIB_NONE)
+		flow_discarded(x, f, weight);
 	if (landed && (f->present & SFLOW_HAS_RAW_HEADER) && f->raw.pkt_ok &&
 	    f->raw.pkt.ip.protocol == 6 && f->raw.pkt.ip.has_ports)
 		count_half(&x->w->totals,
@@ -268,10 +329,12 @@ static void ingest_discard(struct sflow_ctx *x,
 
 	if (reason == ATTRIB_NONE) {
 		c = agg_conn_get(x->w->win, &x->dg->agent, f->input);
-		if (c != NULL)
+		if (c != NULL) {
 			c->sampled[AGG_IN].discards++;
-		else
+			drop_add(c, f->drop_reason, 1, true);
+		} else {
 			reason = ATTRIB_CONNECTION_CAP;
+		}
 	}
 	attrib_account(&x->batch, x->exp != NULL ? &x->exp->traffic : NULL,
 		       &(struct attrib_outcome){
@@ -284,6 +347,38 @@ static void ingest_discard(struct sflow_ctx *x,
 				       .reason = reason,
 				       .basis = basis,
 			       });
+}
+
+/* The agent's boot as this datagram tells it (counter_state.boot_ns). */
+static uint64_t boot_of(const struct sflow_ctx *x)
+{
+	uint64_t up = (uint64_t)x->dg->uptime_ms * 1000000;
+
+	return x->ts_ns > up ? x->ts_ns - up : 0;
+}
+
+/*
+ * The deltas of one counter interval of dt_ms ending when the reading was
+ * taken (counter_state.boot_ns), into the
+ * connection's counted figures and its interval rates (rateslots.h).
+ */
+static void counter_rates(struct sflow_ctx *x, struct agg_conn *c,
+			  const struct counter_state *st,
+			  const struct sflow_if_counters *cur, uint32_t dt_ms)
+{
+	uint64_t taken_ns = st->boot_ns + (uint64_t)x->dg->uptime_ms * 1000000;
+	struct agg_window *win = x->w->win;
+	uint64_t before[2] = { c->counted[AGG_IN].octets,
+			       c->counted[AGG_OUT].octets };
+
+	if (!counters_delta(c, &st->last, cur, dt_ms))
+		return;
+	for (int d = AGG_IN; d <= AGG_OUT; d++)
+		if (rateslots_add_counter(&c->rates[d], &win->geom, taken_ns,
+					  (uint64_t)dt_ms * 1000000ULL,
+					  c->counted[d].octets - before[d]) ==
+		    -1)
+			win->rates_no_memory++;
 }
 
 /* One generic interface record: status, and a delta against the last. */
@@ -317,10 +412,17 @@ static void ingest_if_counters(struct sflow_ctx *x,
 	if (!created) {
 		uint32_t dt = x->dg->uptime_ms - st->uptime_ms;
 
-		if (x->dg->uptime_ms < st->uptime_ms || dt == 0)
+		if (x->dg->uptime_ms < st->uptime_ms || dt == 0) {
 			c->counter_resets++; /* agent restarted or duplicate */
-		else
-			(void)counters_delta(c, &st->last, g, dt);
+			if (x->dg->uptime_ms < st->uptime_ms)
+				st->boot_ns = boot_of(x);
+		} else {
+			if (boot_of(x) < st->boot_ns)
+				st->boot_ns = boot_of(x);
+			counter_rates(x, c, st, g, dt);
+		}
+	} else {
+		st->boot_ns = boot_of(x);
 	}
 	st->last = *g;
 	st->uptime_ms = x->dg->uptime_ms;

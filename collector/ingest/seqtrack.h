@@ -54,6 +54,13 @@ struct counter_state {
 	struct conn_key key;
 	struct sflow_if_counters last;
 	uint32_t uptime_ms; /* agent uptime when `last` was taken */
+	/*
+	 * The agent's boot in our clock: the least (arrival - uptime) of its
+	 * readings since it last restarted, the one least delayed on the way.
+	 * A reading was taken at boot_ns + uptime, not when it arrived (an
+	 * agent may send several at once).
+	 */
+	uint64_t boot_ns;
 };
 
 enum seq_verdict {

@@ -85,6 +85,9 @@ struct worker {
 	struct htab source_state;   /* sample sequence and pool per source */
 	struct htab counter_state;  /* last interface counters */
 	struct attrib_routers direction_routers; /* attrib_router_of() */
+	/* MACs learnt from ARP / ND on exchange ports (attrib_peer.c):
+	 * struct neighbour_key -> struct neighbour, aging */
+	struct htab neighbours;
 	struct hs_table handshakes; /* tcp_handshake (handshake.h) */
 	struct dec_stats scratch;   /* one datagram's decode events */
 	struct sflow_sample sample; /* reused for every sample */

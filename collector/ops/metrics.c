@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agg/conn_status.h"
 #include "bmp/bmp_gauge.h"
 #include "ops/http.h"
 #include "rib/peer_state.h"
@@ -331,6 +332,10 @@ static void render_merger(struct text *t, const struct http_view *p)
 	metric_u64(t, "peerscope_latency_no_memory_total", "counter",
 		   "Latency values left out for want of memory.",
 		   ld(&h->latency_no_memory));
+	metric_u64(t, "peerscope_rates_no_memory_total", "counter",
+		   "Connection rates (sample slots, counter intervals) left "
+		   "out of a window's p95 for want of memory.",
+		   ld(&h->rates_no_memory));
 	metric_u64(t, "peerscope_probe_windows_total", "counter",
 		   "Probe windows the merger took from the probe thread.",
 		   ld(&h->probe_windows));
@@ -536,6 +541,74 @@ static void render_conn_counter_rates(struct text *t,
 	}
 }
 
+/* The billing figure and drops (connection_metrics in/out.rate, drops). */
+static void render_conn_p95(struct text *t, const struct stats_snapshot *s)
+{
+	static const char *const dir[2] = { "in", "out" };
+	char l1[200];
+
+	family(t, "peerscope_connection_p95_bytes_per_second", "gauge",
+	       "95th percentile of the window's per-interval rates (counter "
+	       "intervals, else 10 s sample slots; source says which), bytes "
+	       "per second.");
+	for (uint32_t i = 0; i < s->nconns; i++)
+		for (int d = 0; d < 2; d++)
+			if (s->conns[i].has_p95[d])
+				text_printf(t,
+					    "peerscope_connection_p95_bytes_per_"
+					    "second{connection=\"%s\","
+					    "direction=\"%s\",source=\"%s\"} "
+					    "%.3f\n",
+					    label(s->conns[i].id, l1,
+						  sizeof(l1)),
+					    dir[d], s->conns[i].rate_source[d],
+					    s->conns[i].p95_bps[d] / 8.0);
+	family(t, "peerscope_connection_dropped_packets_per_second", "gauge",
+	       "Packets that came in by the connection and were dropped "
+	       "(sFlow discarded-packet samples and discarded flow samples).");
+	for (uint32_t i = 0; i < s->nconns; i++)
+		text_printf(t,
+			    "peerscope_connection_dropped_packets_per_second{"
+			    "connection=\"%s\"} %.3f\n",
+			    label(s->conns[i].id, l1, sizeof(l1)),
+			    s->conns[i].drop_pps);
+}
+
+/* Configured connections: status (one series per status, 1 for the
+ * current one) and availability, by connection_id. */
+static void render_conn_status(struct text *t, const struct stats_snapshot *s)
+{
+	static const enum conn_status_code codes[] = {
+		CONN_STATUS_UP, CONN_STATUS_DOWN, CONN_STATUS_DEGRADED,
+		CONN_STATUS_UNKNOWN,
+	};
+	char l1[200];
+
+	family(t, "peerscope_connection_status", "gauge",
+	       "Status of a configured connection (connection_metrics "
+	       "status): 1 for the current one of up, down, degraded, "
+	       "unknown, 0 for the others.");
+	for (uint32_t i = 0; i < s->nstatuses; i++)
+		for (size_t k = 0; k < sizeof(codes) / sizeof(codes[0]); k++)
+			text_printf(t,
+				    "peerscope_connection_status{connection_id"
+				    "=\"%s\",status=\"%s\"} %d\n",
+				    label(s->statuses[i].id, l1, sizeof(l1)),
+				    conn_status_name(codes[k]),
+				    s->statuses[i].status == codes[k]);
+	family(t, "peerscope_connection_availability_ratio", "gauge",
+	       "Mean of a configured connection's sessions' availability "
+	       "over the window (the share of it Established), 0..1; absent "
+	       "when no session's is known.");
+	for (uint32_t i = 0; i < s->nstatuses; i++)
+		if (s->statuses[i].availability >= 0)
+			text_printf(t,
+				    "peerscope_connection_availability_ratio{"
+				    "connection_id=\"%s\"} %.6f\n",
+				    label(s->statuses[i].id, l1, sizeof(l1)),
+				    s->statuses[i].availability);
+}
+
 /* One list of a connection's heaviest keys: its entries, other, unknown. */
 static void render_top_list(struct text *t, const char *metric,
 			    const char *labels, const char *key_label,
@@ -666,9 +739,10 @@ static void render_snapshot(struct text *t, const struct http_view *p)
 				    s->conns[i].pps[d]);
 	render_conn_counter_rates(t, s);
 	render_conn_tops(t, s);
+	render_conn_p95(t, s);
 	family(t, "peerscope_connection_utilisation_ratio", "gauge",
-	       "Bandwidth over interface speed (0..1), when the speed is "
-	       "known.");
+	       "Mean rate of the window over the capacity (the configured "
+	       "connection's, else ifSpeed), 0..1; absent when unknown.");
 	for (uint32_t i = 0; i < s->nconns; i++)
 		for (int d = 0; d < 2 && s->conns[i].has_util; d++)
 			text_printf(
@@ -677,8 +751,22 @@ static void render_snapshot(struct text *t, const struct http_view *p)
 				"connection=\"%s\",direction=\"%s\"} %.9g\n",
 				label(s->conns[i].id, l1, sizeof(l1)), dir[d],
 				s->conns[i].util[d]);
+	family(t, "peerscope_connection_utilisation_p95_ratio", "gauge",
+	       "95th percentile of the window's per-interval rates over the "
+	       "capacity, 0..1 (connection_metrics utilisation.*_p95).");
+	for (uint32_t i = 0; i < s->nconns; i++)
+		for (int d = 0; d < 2 && s->conns[i].has_util; d++)
+			if (s->conns[i].has_p95[d])
+				text_printf(t,
+					    "peerscope_connection_utilisation_"
+					    "p95_ratio{connection=\"%s\","
+					    "direction=\"%s\"} %.9g\n",
+					    label(s->conns[i].id, l1,
+						  sizeof(l1)),
+					    dir[d], s->conns[i].util_p95[d]);
 	family(t, "peerscope_connection_capacity_bytes_per_second", "gauge",
-	       "Interface speed reported by the router (ifSpeed / 8).");
+	       "Capacity / 8: the configured connection's, else the "
+	       "interface speed the router reports (ifSpeed).");
 	for (uint32_t i = 0; i < s->nconns; i++)
 		if (s->conns[i].has_util)
 			text_printf(t,
@@ -713,6 +801,7 @@ static void render_snapshot(struct text *t, const struct http_view *p)
 				    "\"%s\"} %d\n",
 				    label(s->conns[i].id, l1, sizeof(l1)),
 				    s->conns[i].bgp);
+	render_conn_status(t, s);
 	family(t, "peerscope_exporters_omitted", "gauge",
 	       "Exporters of the last window left out by "
 	       "metrics.max_connections.");

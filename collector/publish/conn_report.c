@@ -23,42 +23,25 @@ void conn_report_fini(struct conn_report *r)
 	r->ok = false;
 }
 
-/* Mean bits/s of direction d: counters where they cover, else samples. */
-static double mean_bps(const struct agg_conn *ac, int d, double seconds)
+void conn_report_health(const struct agg_conn *ac, struct conn_health *h)
 {
-	const struct agg_counted *k = &ac->counted[d];
-
-	if (k->deltas > 0 && k->interval_ms > 0)
-		return (double)k->octets * 8000.0 / (double)k->interval_ms;
-	return seconds > 0 ? ac->sampled[d].est_bytes * 8.0 / seconds : -1;
-}
-
-void conn_report_health(const struct agg_conn *ac, uint64_t capacity_bps,
-			double seconds, struct conn_health *h)
-{
-	uint64_t cap;
+	const struct conn_rates_out *r = ac != NULL ? ac->rates_out : NULL;
 
 	conn_health_init(h);
 	if (ac == NULL)
 		return;
-	cap = capacity_bps ? capacity_bps : ac->has_status ? ac->if_speed : 0;
 	for (int d = 0; d < 2; d++) {
 		const struct agg_counted *k = &ac->counted[d];
-		double bps = mean_bps(ac, d, seconds);
 
-		if (cap > 0 && bps >= 0)
-			h->utilisation_pct[d] = 100.0 * bps / (double)cap;
+		if (r != NULL && r->dir[d].util_mean >= 0)
+			h->utilisation_pct[d] = 100.0 * r->dir[d].util_mean;
 		if (k->deltas > 0 && k->packets > 0)
 			h->errors_pct[d] = 100.0 *
 					   (double)(k->errors + k->discards) /
 					   (double)k->packets;
 	}
-	/* each discarded-packet sample is one drop (sflow_drops.txt: drops
-	 * are reported one by one, rate-limited, not sampled) */
-	if (ac->sampled[AGG_IN].est_packets > 0 || ac->sampled[AGG_IN].discards)
-		h->drop_pct = 100.0 * (double)ac->sampled[AGG_IN].discards /
-			      (ac->sampled[AGG_IN].est_packets +
-			       (double)ac->sampled[AGG_IN].discards);
+	if (r != NULL && r->drop_pct >= 0)
+		h->drop_pct = r->drop_pct;
 }
 
 void conn_report_probe_health(const struct msg_probe_latency *pl,

@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "agg/agg.h"
+#include "agg/conn_rates.h"
 #include "agg/conn_status.h"
 #include "base/htab.h"
 #include "base/json.h"
@@ -58,11 +59,11 @@ void conn_report_fini(struct conn_report *r);
 
 /*
  * The figures of the connection's window entry `ac` (NULL: no traffic)
- * the thresholds use, over `seconds` of the window; capacity_bps 0 = the
- * interface's ifSpeed.
+ * the thresholds use: utilisation and drops as published
+ * (ac->rates_out, conn_rates.h: the mean rate over the configured
+ * capacity, else ifSpeed), errors and discards from its counters.
  */
-void conn_report_health(const struct agg_conn *ac, uint64_t capacity_bps,
-			double seconds, struct conn_health *h);
+void conn_report_health(const struct agg_conn *ac, struct conn_health *h);
 
 /* Add the worst probe loss and p99 of pl (NULL: no probes) to h. */
 void conn_report_probe_health(const struct msg_probe_latency *pl,

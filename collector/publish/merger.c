@@ -61,6 +61,8 @@ void merged_window_release(struct merged_window *p)
 	while ((c = htab_next(&p->conns, &pos)) != NULL)
 		agg_conn_release(c);
 	agg_conn_release(&p->other.conn);
+	free(p->rates_out);
+	free(p->statuses);
 	probe_window_free(p->probes);
 	htab_fini(&p->conns);
 	htab_fini(&p->exporters);

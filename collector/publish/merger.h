@@ -17,6 +17,7 @@
 
 #include "agg/agg.h"
 #include "agg/conn_bgp.h"
+#include "agg/conn_rates.h"
 #include "agg/window_caps.h"
 #include "base/config.h"
 #include "base/json.h"
@@ -59,6 +60,16 @@ struct merged_window {
 	uint32_t max_conns, max_exporters; /* limits.*_per_window */
 	struct window_other other;
 	uint64_t kernel_drops[PS_MAX_WORKERS];
+	struct rateslots_geom geom; /* slots of the connections' rates */
+	/* while published: each published connection's figures
+	 * (agg_conn.rates_out points into it) */
+	struct conn_rates_out *rates_out;
+	/* while published: every configured connection's status, for the
+	 * /metrics snapshot */
+	struct conn_status_gauge *statuses;
+	uint32_t nstatuses;
+	/* the configured connections of the window (agg_window.registry) */
+	const struct conn_registry *registry;
 };
 
 struct merger_totals {
@@ -73,6 +84,9 @@ struct merger_totals {
 	uint64_t kernel_drops;
 	/* latency values lost for want of memory (agg_conn.lat) */
 	uint64_t latency_no_memory;
+	/* rates (rateslots.h) a window could not hold for want of memory:
+	 * the workers' slots or intervals, and the merger's merges */
+	uint64_t rates_no_memory;
 	/* probe windows (merger_probe.c): taken; after their merged window
 	 * was published (dropped); results of no configured connection's
 	 * port (a target id unknown, a port by sysName or ifName) */

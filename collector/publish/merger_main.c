@@ -1,5 +1,6 @@
 /* merger_main.c - the merger thread: pop, merge, publish.  See
  * merger_main.h. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -34,8 +35,54 @@ static int conn_cmp(const void *a, const void *b)
 
 	if (c != 0)
 		return c;
-	return x->key.ifindex < y->key.ifindex ? -1 :
-	       x->key.ifindex > y->key.ifindex ? 1 : 0;
+	if (x->key.ifindex != y->key.ifindex)
+		return x->key.ifindex < y->key.ifindex ? -1 : 1;
+	return x->key.peer < y->key.peer ? -1 : x->key.peer > y->key.peer;
+}
+
+/*
+ * Every configured connection is published every window, traffic or
+ * not: an entry (zero) for each one on a port given by address and
+ * ifIndex that the window lacks.
+ */
+static void configured_entries(struct merged_window *p,
+			       const struct conn_registry *reg)
+{
+	const struct conn *conns;
+	size_t n;
+
+	conns = conn_registry_conns(reg, &n);
+	for (size_t i = 0; i < n; i++) {
+		const struct conn *k = &conns[i];
+		struct conn_key key;
+		struct agg_conn *c;
+		bool created;
+
+		if (k->router_addr.af == 0 || k->ifindex == 0)
+			continue; /* named: found only once it is seen */
+		memset(&key, 0, sizeof(key));
+		key.router = k->router_addr;
+		key.ifindex = k->ifindex;
+		for (int share = 0; share <= (k->kind == CONN_EXCHANGE); share++) {
+			key.peer = share ? k->index + 1 : 0;
+			c = htab_insert(&p->conns, &key, &created);
+			/* an entry made for a probe result has no port yet */
+			if (c != NULL && c->port == NULL) {
+				c->port = k->port;
+				c->pinned = true;
+			}
+		}
+	}
+}
+
+/* The window's entry of `c`'s port (share 0) or of its unattributed. */
+static const struct agg_conn *sibling(const struct merged_window *p,
+				      const struct agg_conn *c, uint32_t peer)
+{
+	struct conn_key key = c->key;
+
+	key.peer = peer;
+	return htab_find(&p->conns, &key);
 }
 
 static int exporter_cmp(const void *a, const void *b)
@@ -105,18 +152,22 @@ static const struct ps_config *window_config(const struct merger *m)
 	return m->cfgpub != NULL ? cfgpub_latest(m->cfgpub) : m->cfg;
 }
 
-/* The configured direct connection of entry c, or NULL. */
-static const struct conn *configured_of(const struct conn_registry *reg,
-					const struct agg_conn *c)
+/*
+ * The registry of window p's connections: the one its workers aggregated
+ * with (entries point into it, keyed by its indexes), else the newest.
+ */
+static const struct conn_registry *window_registry(const struct merger *m,
+						   const struct merged_window *p)
 {
-	const struct conn_port *port;
+	return p->registry != NULL ? p->registry : window_config(m)->registry;
+}
 
-	if (reg == NULL)
-		return NULL;
-	port = conn_registry_port(reg, &c->key.router, c->key.ifindex);
-	return port != NULL && port->kind == CONN_DIRECT && port->n_conns == 1 ?
-		       port->conns[0] :
-		       NULL;
+/* The configured connection (direct, or an exchange peer's share) of
+ * entry c, or NULL: from the entry's port, set under the registry the
+ * window was aggregated with (messages.h). */
+static const struct conn *configured_of(const struct agg_conn *c)
+{
+	return msg_entry_conn(c);
 }
 
 /* The window entry of configured connection c, or NULL (no traffic). */
@@ -125,11 +176,12 @@ static const struct agg_conn *entry_of(const struct merged_window *p,
 {
 	struct conn_key key;
 
-	if (c->kind != CONN_DIRECT || c->ifindex == 0)
+	if (c->ifindex == 0 || c->router_addr.af == 0)
 		return NULL;
 	memset(&key, 0, sizeof(key));
 	key.router = c->router_addr;
 	key.ifindex = c->ifindex;
+	key.peer = c->kind == CONN_EXCHANGE ? c->index + 1 : 0;
 	return htab_find(&p->conns, &key);
 }
 
@@ -140,14 +192,14 @@ static const struct agg_conn *entry_of(const struct merged_window *p,
  */
 static void configured_status(struct merger *m, const struct merged_window *p,
 			      const struct conn *c, const struct agg_conn *ac,
-			      double seconds, struct conn_sessions *s,
+			      struct conn_sessions *s,
 			      struct conn_status *st)
 {
 	const struct ps_config *cfg = window_config(m);
 	struct rib_registry *rib = m->nworkers > 0 ? m->workers[0].rib : NULL;
 	struct conn_health h;
 
-	conn_report_health(ac, c->capacity_bps, seconds, &h);
+	conn_report_health(ac, &h);
 	conn_report_probe_health(probe_join_find_conn(p->join, c->id), &h);
 	conn_report_derive(rib, c, &h, &cfg->status, p->start_ns, p->end_ns,
 			   s, st);
@@ -155,11 +207,10 @@ static void configured_status(struct merger *m, const struct merged_window *p,
 
 /* A connection_event for every configured connection whose status
  * changed with this window (conn_report.h). */
-static void publish_events(struct merger *m, const struct merged_window *p,
+static void publish_events(struct merger *m, struct merged_window *p,
 			   struct conn_sessions *s)
 {
-	const struct conn_registry *reg = window_config(m)->registry;
-	double seconds = (double)(p->end_ns - p->start_ns) / 1e9;
+	const struct conn_registry *reg = window_registry(m, p);
 	const struct conn *conns;
 	struct conn_status st;
 	size_t n;
@@ -167,10 +218,20 @@ static void publish_events(struct merger *m, const struct merged_window *p,
 	if (reg == NULL)
 		return;
 	conns = conn_registry_conns(reg, &n);
+	free(p->statuses);
+	p->nstatuses = 0;
+	p->statuses = n > 0 ? calloc(n, sizeof(*p->statuses)) : NULL;
 	for (size_t i = 0; i < n; i++) {
 		const struct conn *c = &conns[i];
 
-		configured_status(m, p, c, entry_of(p, c), seconds, s, &st);
+		configured_status(m, p, c, entry_of(p, c), s, &st);
+		if (p->statuses != NULL) {
+			struct conn_status_gauge *g = &p->statuses[p->nstatuses++];
+
+			snprintf(g->id, sizeof(g->id), "%s", c->id);
+			g->status = (uint8_t)st.code;
+			g->availability = st.availability;
+		}
 		jbuf_reset(&m->json);
 		if (conn_report_event(&m->conn_report, &m->json, c, s, &st,
 				      p->start_ns, p->end_ns))
@@ -178,11 +239,33 @@ static void publish_events(struct merger *m, const struct merged_window *p,
 	}
 }
 
+/*
+ * The published figures of connection c, the i-th of window p
+ * (conn_rates.h): its router's heard part of the window, the configured
+ * capacity (0 none).  Without memory for them, none (published null).
+ */
+static void rates_fill(struct merged_window *p, struct agg_conn *c,
+		       const struct agg_conn *port, uint32_t i,
+		       const struct msg_cover *cover, uint64_t capacity_bps)
+{
+	struct rateslots_geom g = p->geom;
+
+	c->rates_out = NULL;
+	if (p->rates_out == NULL)
+		return;
+	if (cover != NULL)
+		rateslots_geom_observe(&g, cover->from_ns,
+				       cover->to_ns ? cover->to_ns : p->end_ns);
+	conn_rates_compute(c, port != NULL ? port : c, &g, capacity_bps,
+			   &p->rates_out[i]);
+	c->rates_out = &p->rates_out[i];
+}
+
 static void publish_window(struct merger *m, struct merged_window *p)
 {
 	uint64_t t0 = stats_now_ns();
 	struct rib_registry *rib = m->nworkers > 0 ? m->workers[0].rib : NULL;
-	const struct conn_registry *reg = window_config(m)->registry;
+	const struct conn_registry *reg = window_registry(m, p);
 	/* one connection's sessions at a time: large, so not on the stack */
 	struct conn_sessions *sessions =
 		reg != NULL ? malloc(sizeof(*sessions)) : NULL;
@@ -205,9 +288,15 @@ static void publish_window(struct merger *m, struct merged_window *p)
 	m->totals.conns_folded += p->other.conns_folded;
 	m->totals.exporters_folded += p->other.exporters_folded;
 
+	/* a window with probe results only has no worker's registry */
+	if (reg != NULL)
+		configured_entries(p, reg);
 	/* on p: the connections' status and the /metrics snapshot read it */
 	join = p->join = probe_join_build(m, p);
 	v = sorted_entries(&p->conns, conn_cmp);
+	free(p->rates_out);
+	p->rates_out = calloc(p->conns.count ? p->conns.count : 1,
+			      sizeof(*p->rates_out));
 	for (uint32_t i = 0; v != NULL && i < p->conns.count; i++) {
 		const struct agg_conn *c = v[i];
 		const struct router_cover *rc =
@@ -215,29 +304,50 @@ static void publish_window(struct merger *m, struct merged_window *p)
 				      NULL;
 		const struct msg_probe_latency *probes =
 			probe_join_find(join, &c->key);
+		enum msg_entry_kind kind = msg_entry_kind(c);
 
-		if (agg_conn_is_empty(c) && probes == NULL)
+		const struct conn *cc = configured_of(c);
+
+		/* every entry's rates, an exchange peer's share's too */
+		rates_fill(p, (struct agg_conn *)v[i],
+			   kind == MSG_ENTRY_EXCHANGE ? sibling(p, c, 0) : c, i,
+			   rc != NULL ? &rc->cover : NULL,
+			   cc != NULL ? cc->capacity_bps : 0);
+		/* a port's unattributed share is in the port's message; a
+		 * configured connection is published traffic or not */
+		if (kind == MSG_ENTRY_UNATTRIBUTED ||
+		    (kind == MSG_ENTRY_DISCOVERED && agg_conn_is_empty(c) &&
+		     probes == NULL))
 			continue;
-		const struct conn *cc =
-			sessions != NULL ? configured_of(reg, c) : NULL;
+		if (sessions == NULL)
+			cc = NULL;
 		struct msg_conn_status view = { sessions, &status };
 
 		conn_bgp_resolve(&m->bgp_memory, rib, v[i], p->end_ns, &bgp);
 		((struct agg_conn *)v[i])->bgp_state = conn_bgp_gauge(&bgp);
 		if (cc != NULL)
-			configured_status(m, p, cc, c,
-					  msg_cover_seconds(rc != NULL ?
-								    &rc->cover :
-								    NULL,
-							    p->start_ns,
-							    p->end_ns),
-					  sessions, &status);
+			configured_status(m, p, cc, c, sessions, &status);
 		jbuf_reset(&m->json);
-		msg_connection_metrics(&m->json, c, &bgp,
-				       cc != NULL ? &view : NULL, p->start_ns,
-				       p->end_ns,
-				       rc != NULL ? &rc->cover : NULL, key,
-				       sizeof(key), probes);
+		msg_connection_metrics(
+			&m->json,
+			&(struct msg_conn){
+				.c = c,
+				.port = kind == MSG_ENTRY_EXCHANGE ?
+						sibling(p, c, 0) :
+						c,
+				.unattributed =
+					kind == MSG_ENTRY_EXCHANGE_PORT ?
+						sibling(p, c,
+							AGG_PEER_UNATTRIBUTED) :
+						NULL,
+				.bgp = &bgp,
+				.status = cc != NULL ? &view : NULL,
+				.probes = probes,
+				.start_ns = p->start_ns,
+				.end_ns = p->end_ns,
+				.cover = rc != NULL ? &rc->cover : NULL,
+			},
+			key, sizeof(key));
 		publish(m, MSG_CONNECTION_METRICS, key);
 	}
 	free(v);
@@ -341,6 +451,7 @@ static struct merged_window *pending_for(struct merger *m, uint64_t start,
 	free_slot->used = true;
 	free_slot->start_ns = start;
 	free_slot->end_ns = end;
+	(void)rateslots_geom_init(&free_slot->geom, start, end, 0);
 	return free_slot;
 }
 
@@ -370,19 +481,25 @@ static void merge_window(struct merger *m, const struct agg_window *win)
 	void *e;
 
 	m->totals.kernel_drops += win->kernel_drops;
-	m->totals.conns_refused += win->conns_refused;
+	/* an exchange peer's share that could not be made is a refused
+	 * entry too: its port's figures then exceed its shares' */
+	m->totals.conns_refused += win->conns_refused + win->peers_refused;
 	m->totals.latency_no_memory += win->latency_no_memory;
+	m->totals.rates_no_memory += win->rates_no_memory;
 	m->totals.exporters_refused += win->exporters_refused;
 	junk_merge(&m->junk, &win->junk);
 	if (win->conns.count == 0 && win->exporters.count == 0 &&
-	    win->conns_refused == 0 && win->exporters_refused == 0)
+	    win->conns_refused == 0 && win->peers_refused == 0 &&
+	    win->exporters_refused == 0)
 		return;
 	p = pending_for(m, win->start_ns, win->end_ns);
 	if (p == NULL)
 		return;
 	p->kernel_drops[win->worker % PS_MAX_WORKERS] += win->kernel_drops;
+	if (p->registry == NULL)
+		p->registry = win->registry;
 	p->final |= win->final;
-	p->other.conns_refused += win->conns_refused;
+	p->other.conns_refused += win->conns_refused + win->peers_refused;
 	p->other.exporters_refused += win->exporters_refused;
 	pos = 0;
 	while ((e = htab_next(&win->conns, &pos)) != NULL) {
@@ -396,6 +513,8 @@ static void merge_window(struct merger *m, const struct agg_window *win)
 			continue;
 		}
 		agg_conn_merge(dst, src);
+		if (agg_conn_rates_merge(dst, src, &p->geom) == -1)
+			m->totals.rates_no_memory++;
 		latency_merge(m, dst, (struct agg_conn *)e);
 	}
 	pos = 0;

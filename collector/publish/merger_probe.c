@@ -26,14 +26,19 @@ struct probe_join {
 	struct htab conns; /* struct join_entry, by connection id */
 };
 
-/* The port a result joins: its connection's (router, ifIndex). */
-static bool result_port(const struct merger *m, const struct probe_result *r,
-			struct conn_key *key)
+/*
+ * The entry a result joins: its connection's (router, ifIndex), and for
+ * an exchange connection its peer's share of the port (agg.h), by the
+ * index in the registry the window was aggregated with.
+ */
+static bool result_port(const struct merger *m,
+			const struct merged_window *p,
+			const struct probe_result *r, struct conn_key *key)
 {
+	const struct conn_registry *reg =
+		p->registry != NULL ? p->registry : m->registry;
 	const struct conn *c =
-		m->registry != NULL ?
-			conn_registry_find_id(m->registry, r->target_id) :
-			NULL;
+		reg != NULL ? conn_registry_find_id(reg, r->target_id) : NULL;
 
 	/* a port named by sysName or ifName waits for the registry's
 	 * discovery (issue 11) */
@@ -42,6 +47,7 @@ static bool result_port(const struct merger *m, const struct probe_result *r,
 	memset(key, 0, sizeof(*key));
 	key->router = c->router_addr;
 	key->ifindex = c->ifindex;
+	key->peer = c->kind == CONN_EXCHANGE ? c->index + 1 : 0;
 	return true;
 }
 
@@ -53,7 +59,7 @@ void merger_probe_attach(struct merger *m, struct merged_window *p,
 
 	p->probes = w;
 	for (uint32_t i = 0; i < w->count; i++)
-		if (result_port(m, &w->result[i], &key) &&
+		if (result_port(m, p, &w->result[i], &key) &&
 		    htab_insert(&p->conns, &key, &created) == NULL)
 			m->totals.conns_refused++;
 }
@@ -145,7 +151,7 @@ struct probe_join *probe_join_build(struct merger *m,
 		 * port (conn_report.h) */
 		(void)join_fold(&j->conns, id, r);
 		if (!join_fold(&j->ports,
-			       result_port(m, r, &key) ? &key : NULL, r))
+			       result_port(m, p, r, &key) ? &key : NULL, r))
 			m->totals.probe_results_unjoined++;
 	}
 	return j;

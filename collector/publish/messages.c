@@ -4,15 +4,51 @@
 #include <string.h>
 
 #include "agg/conn_bgp.h"
+#include "agg/conn_rates.h"
 #include "agg/conn_status.h"
 #include "publish/messages.h"
 
-void msg_connection_id(const struct conn_key *key, char *buf, size_t len)
+enum msg_entry_kind msg_entry_kind(const struct agg_conn *c)
 {
+	if (c->key.peer == AGG_PEER_UNATTRIBUTED)
+		return MSG_ENTRY_UNATTRIBUTED;
+	if (c->key.peer != 0)
+		return MSG_ENTRY_EXCHANGE;
+	if (c->port == NULL)
+		return MSG_ENTRY_DISCOVERED;
+	return c->port->kind == CONN_DIRECT ? MSG_ENTRY_DIRECT :
+					      MSG_ENTRY_EXCHANGE_PORT;
+}
+
+const struct conn *msg_entry_conn(const struct agg_conn *c)
+{
+	const struct conn_port *p = c->port;
+
+	switch (msg_entry_kind(c)) {
+	case MSG_ENTRY_DIRECT:
+		return p->conns[0];
+	case MSG_ENTRY_EXCHANGE:
+		for (uint32_t i = 0; p != NULL && i < p->n_conns; i++)
+			if (p->conns[i]->index == c->key.peer - 1)
+				return p->conns[i];
+		return NULL;
+	default:
+		return NULL;
+	}
+}
+
+void msg_connection_id(const struct agg_conn *c, char *buf, size_t len)
+{
+	const struct conn *conn = msg_entry_conn(c);
 	char router[64];
 
-	ps_addr_format(&key->router, router, sizeof(router));
-	snprintf(buf, len, "%s/if%u", router, key->ifindex);
+	if (conn != NULL) {
+		snprintf(buf, len, "%s", conn->id);
+		return;
+	}
+	ps_addr_format(&c->key.router, router, sizeof(router));
+	snprintf(buf, len, "%s/if%u%s", router, c->key.ifindex,
+		 c->key.peer == AGG_PEER_UNATTRIBUTED ? "/unattributed" : "");
 }
 
 /*
@@ -130,18 +166,97 @@ static void counted_block(struct jbuf *j, const struct agg_counted *c)
 	json_obj_end(j);
 }
 
-/* Counters when they cover the window, else the sampled estimate. */
-static double best_bps(const struct agg_conn *c, int dir, double seconds,
-		       const char **source)
+/*
+ * A direction's per-interval rates (conn_rates.h): which intervals, their
+ * mean and 95th percentile; null when nothing covers the window.
+ */
+static void rate_block(struct jbuf *j, const struct conn_rate *r)
 {
-	const struct agg_counted *k = &c->counted[dir];
-
-	if (k->deltas > 0 && k->interval_ms > 0) {
-		*source = "counters";
-		return k->octets * 8000.0 / k->interval_ms;
+	if (r == NULL || r->source == CONN_RATE_NONE) {
+		json_null(j, "rate");
+		return;
 	}
-	*source = "samples";
-	return c->sampled[dir].est_bytes * 8.0 / seconds;
+	json_obj_begin(j, "rate");
+	json_str(j, "source", conn_rate_source_name(r->source));
+	json_str(j, "interval", r->source == CONN_RATE_COUNTERS ?
+					"counter_samples" :
+					"slots");
+	if (r->slot_ns > 0)
+		json_double(j, "slot_seconds", (double)r->slot_ns / 1e9, 3);
+	else
+		json_null(j, "slot_seconds");
+	json_u64(j, "intervals", r->st.intervals);
+	json_double(j, "covered_seconds", (double)r->st.covered_ns / 1e9, 3);
+	json_double(j, "mean_bits_per_second", r->st.mean_bps, 3);
+	json_double(j, "p95_bits_per_second", r->st.pct_bps, 3);
+	json_double(j, "max_bits_per_second", r->st.max_bps, 3);
+	json_u64(j, "coalesced", r->st.coalesced);
+	json_obj_end(j);
+}
+
+/* Mean and p95 over capacity; null when the capacity is unknown. */
+static void utilisation_block(struct jbuf *j, const struct conn_rates_out *r)
+{
+	static const char *const key[2][3] = {
+		{ "in", "in_p95", "in_source" },
+		{ "out", "out_p95", "out_source" },
+	};
+
+	if (r == NULL || r->capacity_bps == 0) {
+		json_null(j, "utilisation");
+		return;
+	}
+	json_obj_begin(j, "utilisation");
+	for (int d = AGG_IN; d <= AGG_OUT; d++) {
+		const struct conn_rate *x = &r->dir[d];
+		const char *src = conn_rate_source_name(x->source);
+
+		json_double(j, key[d][0], x->util_mean >= 0 ? x->util_mean : 0,
+			    6);
+		json_double(j, key[d][1], x->util_p95 >= 0 ? x->util_p95 : 0,
+			    6);
+		if (src != NULL)
+			json_str(j, key[d][2], src);
+		else
+			json_null(j, key[d][2]);
+	}
+	json_obj_end(j);
+}
+
+/* What came in and was dropped (conn_rates.h); null when nothing was. */
+static void drops_block(struct jbuf *j, const struct agg_conn *c,
+			const struct conn_rates_out *r)
+{
+	const struct agg_drops *d = c->drops;
+	char code[16];
+
+	if (d == NULL || r == NULL || d->est_packets <= 0) {
+		json_null(j, "drops");
+		return;
+	}
+	json_obj_begin(j, "drops");
+	json_str(j, "direction", "in");
+	json_double(j, "packets", d->est_packets, 3);
+	if (r->drop_pct >= 0)
+		json_double(j, "drop_pct", r->drop_pct, 6);
+	else
+		json_null(j, "drop_pct");
+	json_u64(j, "discard_samples", d->discard_samples);
+	json_u64(j, "discarded_flow_samples", d->flow_samples);
+	json_obj_begin(j, "reasons");
+	for (uint32_t i = 0; i < d->n; i++) {
+		const char *name = conn_drop_reason_name(d->reason[i].code);
+
+		if (name == NULL) {
+			snprintf(code, sizeof(code), "%u", d->reason[i].code);
+			name = code;
+		}
+		json_double(j, name, d->reason[i].packets, 3);
+	}
+	if (d->other_packets > 0)
+		json_double(j, "other", d->other_packets, 3);
+	json_obj_end(j);
+	json_obj_end(j);
 }
 
 static const char *status_name(bool known, bool up)
@@ -170,71 +285,173 @@ double msg_cover_seconds(const struct msg_cover *cv, uint64_t start_ns,
 	return s < window ? s : window;
 }
 
-void msg_connection_metrics(struct jbuf *j, const struct agg_conn *c,
-			    const struct conn_bgp *bgp,
-			    const struct msg_conn_status *status,
-			    uint64_t start_ns, uint64_t end_ns,
-			    const struct msg_cover *cover, char *key,
-			    size_t keylen,
-			    const struct msg_probe_latency *probes)
+/* `kind`: the contract's direct | exchange | discovered, and the port. */
+static const char *entry_kind_name(enum msg_entry_kind k)
+{
+	switch (k) {
+	case MSG_ENTRY_DIRECT:
+		return "direct";
+	case MSG_ENTRY_EXCHANGE:
+		return "exchange";
+	case MSG_ENTRY_EXCHANGE_PORT:
+		return "exchange_port";
+	default:
+		return "discovered";
+	}
+}
+
+/*
+ * Who the connection is (schema v2): connection_id, kind, router,
+ * ifindex, discovered, peer_asn, peer_addresses, labels, and port_id (an
+ * exchange connection's port message).
+ */
+static void msg_conn_identity(struct jbuf *j, const struct msg_conn *x,
+			      const char *key)
+{
+	const struct agg_conn *c = x->c;
+	const struct conn *conn = msg_entry_conn(c);
+	enum msg_entry_kind kind = msg_entry_kind(c);
+	char text[64];
+
+	json_str(j, "connection_id", key);
+	json_str(j, "kind", entry_kind_name(kind));
+	json_str(j, "router",
+		 ps_addr_format(&c->key.router, text, sizeof(text)));
+	json_u64(j, "ifindex", c->key.ifindex);
+	json_bool(j, "discovered", kind == MSG_ENTRY_DISCOVERED);
+	if (kind == MSG_ENTRY_EXCHANGE) {
+		char id[96];
+
+		ps_addr_format(&c->key.router, text, sizeof(text));
+		snprintf(id, sizeof(id), "%s/if%u", text, c->key.ifindex);
+		json_str(j, "port_id", id);
+	} else {
+		json_null(j, "port_id");
+	}
+	if (conn != NULL && conn->peer_asn != 0)
+		json_u64(j, "peer_asn", conn->peer_asn);
+	else
+		json_null(j, "peer_asn");
+	json_arr_begin(j, "peer_addresses");
+	for (uint32_t i = 0; conn != NULL && i < conn->n_addrs; i++)
+		json_str(j, NULL, ps_addr_format(&conn->addrs[i], text,
+					       sizeof(text)));
+	json_arr_end(j);
+	json_obj_begin(j, "labels");
+	for (uint32_t i = 0; conn != NULL && i < conn->n_labels; i++)
+		json_str(j, conn->labels[i].name, conn->labels[i].value);
+	json_obj_end(j);
+}
+
+/*
+ * An exchange connection: how its share was attributed per direction;
+ * an exchange port: its unattributed share and its connections.
+ */
+static void msg_conn_exchange(struct jbuf *j, const struct msg_conn *x,
+			      double seconds)
 {
 	static const char *const dir_name[2] = { "in", "out" };
-	double seconds = msg_cover_seconds(cover, start_ns, end_ns);
-	char router[64];
-	const char *src[2];
-	double bps[2];
+	static const char *const by_name[AGG_BY_COUNT] = {
+		[AGG_BY_MAC] = "mac",
+		[AGG_BY_LEARNT_MAC] = "learnt_mac",
+		[AGG_BY_NEXT_HOP] = "bgp_next_hop",
+		[AGG_BY_ANNOUNCER] = "bgp_announcer",
+		[AGG_BY_PEER_ADDRESS] = "peer_address",
+	};
+	const struct agg_conn *c = x->c;
+	enum msg_entry_kind kind = msg_entry_kind(c);
 
-	msg_connection_id(&c->key, key, keylen);
-	msg_head(j, MSG_CONNECTION_METRICS, start_ns, end_ns);
-	json_str(j, "connection_id", key);
-	json_str(j, "router", ps_addr_format(&c->key.router, router,
-					     sizeof(router)));
-	json_u64(j, "ifindex", c->key.ifindex);
-	json_bool(j, "discovered", true);
-	json_str(j, "admin_status",
-		 status_name(c->has_status, c->if_status & 1));
-	json_str(j, "oper_status",
-		 status_name(c->has_status, c->if_status & 2));
-	if (c->has_status && c->if_speed > 0)
-		json_u64(j, "capacity_bps", c->if_speed);
-	else
-		json_null(j, "capacity_bps");
+	if (kind == MSG_ENTRY_EXCHANGE) {
+		json_obj_begin(j, "attributed_by");
+		for (int d = AGG_IN; d <= AGG_OUT; d++) {
+			json_obj_begin(j, dir_name[d]);
+			for (int b = 0; b < AGG_BY_COUNT; b++)
+				json_u64(j, by_name[b], c->by[d][b]);
+			json_obj_end(j);
+		}
+		json_obj_end(j);
+	} else {
+		json_null(j, "attributed_by");
+	}
+	if (kind != MSG_ENTRY_EXCHANGE_PORT) {
+		json_null(j, "unattributed");
+		json_null(j, "connections");
+		return;
+	}
+	json_obj_begin(j, "unattributed");
 	for (int d = AGG_IN; d <= AGG_OUT; d++) {
-		bps[d] = best_bps(c, d, seconds, &src[d]);
+		static const struct agg_sampled none;
+
+		json_obj_begin(j, dir_name[d]);
+		sampled_block(j,
+			      x->unattributed ? &x->unattributed->sampled[d] :
+						&none,
+			      x->unattributed ? x->unattributed->basis[d] : 0,
+			      seconds);
+		json_obj_end(j);
+	}
+	json_obj_end(j);
+	json_arr_begin(j, "connections");
+	for (uint32_t i = 0; i < c->port->n_conns; i++)
+		json_str(j, NULL, c->port->conns[i]->id);
+	json_arr_end(j);
+}
+
+void msg_connection_metrics(struct jbuf *j, const struct msg_conn *x,
+			    char *key, size_t keylen)
+{
+	static const char *const dir_name[2] = { "in", "out" };
+	const struct agg_conn *c = x->c;
+	const struct agg_conn *port = x->port;
+	bool status = port != NULL && port->has_status;
+	double seconds = msg_cover_seconds(x->cover, x->start_ns, x->end_ns);
+	const struct conn_rates_out *r = c->rates_out;
+
+	msg_connection_id(c, key, keylen);
+	msg_head(j, MSG_CONNECTION_METRICS, x->start_ns, x->end_ns);
+	msg_conn_identity(j, x, key);
+	json_str(j, "admin_status",
+		 status_name(status, status && (port->if_status & 1)));
+	json_str(j, "oper_status",
+		 status_name(status, status && (port->if_status & 2)));
+	if (r != NULL && r->capacity_bps > 0) {
+		json_u64(j, "capacity_bps", r->capacity_bps);
+		json_str(j, "capacity_source",
+			 conn_capacity_source_name(r->capacity_source));
+	} else {
+		json_null(j, "capacity_bps");
+		json_null(j, "capacity_source");
+	}
+	/* an exchange connection's counters are its port's: there, once */
+	for (int d = AGG_IN; d <= AGG_OUT; d++) {
 		json_obj_begin(j, dir_name[d]);
 		counted_block(j, &c->counted[d]);
 		sampled_block(j, &c->sampled[d], c->basis[d], seconds);
+		rate_block(j, r != NULL ? &r->dir[d] : NULL);
 		json_obj_end(j);
 	}
-	if (c->has_status && c->if_speed > 0) {
-		json_obj_begin(j, "utilisation");
-		json_double(j, "in", bps[AGG_IN] / (double)c->if_speed, 6);
-		json_double(j, "out", bps[AGG_OUT] / (double)c->if_speed, 6);
-		json_str(j, "in_source", src[AGG_IN]);
-		json_str(j, "out_source", src[AGG_OUT]);
-		json_obj_end(j);
-	} else {
-		json_null(j, "utilisation");
-	}
+	utilisation_block(j, r);
+	drops_block(j, c, r);
 	json_u64(j, "counter_samples", c->counter_samples);
 	json_u64(j, "counter_resets", c->counter_resets);
+	msg_conn_exchange(j, x, seconds);
 	agg_origin_json(j, "out_dst_origin_as", &c->dst_origin);
 	msg_connection_top(j, c->mix);
 	/* a configured connection's state is its sessions' */
-	conn_bgp_json(j, bgp, end_ns,
-		      status != NULL ?
-			      conn_sessions_bgp_state(status->sessions) :
+	conn_bgp_json(j, x->bgp, x->end_ns,
+		      x->status != NULL ?
+			      conn_sessions_bgp_state(x->status->sessions) :
 			      NULL);
-	if (status != NULL) {
-		conn_status_json(j, status->status, status->sessions);
-		conn_sessions_json(j, status->sessions, end_ns);
-	} else { /* not a configured connection: no status to derive */
+	if (x->status != NULL) {
+		conn_status_json(j, x->status->status, x->status->sessions);
+		conn_sessions_json(j, x->status->sessions, x->end_ns);
+	} else { /* not a configured connection: no sessions to judge */
 		json_null(j, "status");
 		json_null(j, "status_reasons");
 		json_null(j, "availability");
 		json_null(j, "sessions");
 	}
-	msg_latency(j, c->lat, probes);
+	msg_latency(j, c->lat, x->probes);
 	json_obj_end(j);
 }
 

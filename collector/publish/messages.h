@@ -15,8 +15,32 @@
 
 struct msg_probe_latency; /* below */
 
-/* Stable id of an auto-discovered connection: "<router>/if<ifIndex>". */
-void msg_connection_id(const struct conn_key *key, char *buf, size_t len);
+/*
+ * What a window entry (agg.h) is to the messages: a discovered interface,
+ * a direct connection, an exchange connection (a peer's share of its
+ * port), an exchange port as a whole, or a port's unattributed share
+ * (published inside its port's message, never alone).
+ */
+enum msg_entry_kind {
+	MSG_ENTRY_DISCOVERED,
+	MSG_ENTRY_DIRECT,
+	MSG_ENTRY_EXCHANGE,
+	MSG_ENTRY_EXCHANGE_PORT,
+	MSG_ENTRY_UNATTRIBUTED,
+};
+
+enum msg_entry_kind msg_entry_kind(const struct agg_conn *c);
+
+/* The configured connection of an entry (direct, exchange), or NULL. */
+const struct conn *msg_entry_conn(const struct agg_conn *c);
+
+/*
+ * Stable id of an entry (connection_id, the Kafka key, the /metrics
+ * label): a configured connection's `id`; else "<router>/if<ifIndex>"
+ * (a discovered interface or an exchange port), with "/unattributed"
+ * for a port's unattributed share.
+ */
+void msg_connection_id(const struct agg_conn *c, char *buf, size_t len);
 
 /*
  * The part of a window that a connection's figures cover: from when its
@@ -43,17 +67,33 @@ struct msg_conn_status {
 	const struct conn_status *status;
 };
 
-/* One window's figures for one connection; the key is written to `key`.
- * bgp: its BGP peers by traffic (conn_bgp.h), NULL = no BMP feed;
- * status: a configured connection's sessions and status (bgp_state then
- * comes from its sessions), NULL = discovered. */
-void msg_connection_metrics(struct jbuf *j, const struct agg_conn *c,
-			    const struct conn_bgp *bgp,
-			    const struct msg_conn_status *status,
-			    uint64_t start_ns, uint64_t end_ns,
-			    const struct msg_cover *cover, char *key,
-			    size_t keylen,
-			    const struct msg_probe_latency *probes);
+/* One connection_metrics message's material (schema version 2). */
+struct msg_conn {
+	const struct agg_conn *c; /* the entry published */
+	/* an exchange connection: its port's entry (interface status and
+	 * speed), NULL when the port had none; else c */
+	const struct agg_conn *port;
+	/* an exchange port: its unattributed share, or NULL (none) */
+	const struct agg_conn *unattributed;
+	/* its BGP peers by traffic (conn_bgp.h), NULL = no BMP feed */
+	const struct conn_bgp *bgp;
+	/* a configured connection's sessions and status (bgp_state then
+	 * comes from its sessions), NULL = discovered or none */
+	const struct msg_conn_status *status;
+	/* active probes of its peer addresses, NULL = none */
+	const struct msg_probe_latency *probes;
+	uint64_t start_ns, end_ns;
+	const struct msg_cover *cover;
+};
+
+/*
+ * One window's figures for one connection; the key (connection_id) is
+ * written to `key`.  Each block has its own writer (messages.c): the
+ * connection's identity (msg_conn_identity), the traffic, the exchange
+ * split (msg_conn_exchange), top, BGP and status, latency.
+ */
+void msg_connection_metrics(struct jbuf *j, const struct msg_conn *x,
+			    char *key, size_t keylen);
 
 /*
  * Stable id of an exporter (exporter_health.exporter_id, the Kafka key and

@@ -20,6 +20,7 @@ void stats_merger_publish(struct stats_hub *h, const struct merger *m)
 	STATS_STORE(h->windows_forced, t->windows_forced);
 	STATS_STORE(h->conns_refused, t->conns_refused);
 	STATS_STORE(h->latency_no_memory, t->latency_no_memory);
+	STATS_STORE(h->rates_no_memory, t->rates_no_memory);
 	STATS_STORE(h->probe_windows, t->probe_windows);
 	STATS_STORE(h->probe_windows_late, t->probe_windows_late);
 	STATS_STORE(h->probe_results_unjoined, t->probe_results_unjoined);
@@ -248,10 +249,31 @@ static void lat_gauges_fill(struct merger *m, struct conn_gauge *g,
 	}
 }
 
+/* p95, utilisation and drops as the message publishes them
+ * (conn_rates.h); none when the merger had no memory for them. */
+static void rates_gauge_fill(struct conn_gauge *g,
+			     const struct conn_rates_out *r, double seconds)
+{
+	if (r == NULL)
+		return;
+	g->has_util = r->capacity_bps > 0;
+	g->capacity_bps = r->capacity_bps;
+	for (int d = AGG_IN; d <= AGG_OUT; d++) {
+		const struct conn_rate *x = &r->dir[d];
+
+		g->has_p95[d] = x->source != CONN_RATE_NONE;
+		g->p95_bps[d] = x->st.pct_bps;
+		g->rate_source[d] = conn_rate_source_name(x->source);
+		g->util[d] = x->util_mean > 0 ? x->util_mean : 0;
+		g->util_p95[d] = x->util_p95 > 0 ? x->util_p95 : 0;
+	}
+	g->drop_pps = seconds > 0 ? r->drop_packets / seconds : 0;
+}
+
 static void conn_gauge_fill(struct conn_gauge *g, const struct agg_conn *c,
 			    double seconds)
 {
-	msg_connection_id(&c->key, g->id, sizeof(g->id));
+	msg_connection_id(c, g->id, sizeof(g->id));
 	for (int d = AGG_IN; d <= AGG_OUT; d++) {
 		const struct agg_counted *k = &c->counted[d];
 		double ms = (double)k->interval_ms;
@@ -269,10 +291,7 @@ static void conn_gauge_fill(struct conn_gauge *g, const struct agg_conn *c,
 		g->errors_ps[d] =
 			g->from_counters[d] ? k->errors * 1000.0 / ms : 0;
 	}
-	g->has_util = c->has_status && c->if_speed > 0;
-	g->capacity_bps = g->has_util ? c->if_speed : 0;
-	for (int d = AGG_IN; d <= AGG_OUT; d++)
-		g->util[d] = g->has_util ? g->bps[d] / (double)c->if_speed : 0;
+	rates_gauge_fill(g, c->rates_out, seconds);
 	g->oper = !c->has_status ? -1 : (c->if_status & 2) ? 1 : 0;
 	g->bgp = c->bgp_state == AGG_BGP_UP	? 1 :
 		 c->bgp_state == AGG_BGP_DOWN ? 0 :
@@ -369,6 +388,14 @@ static void snapshot_build(struct merger *m, struct stats_snapshot *s,
 		g->lost = e->datagram_seq.lost;
 		g->rejected = e->datagrams_rejected;
 		add_total(totals, g, p->end_ns);
+	}
+	if (p->nstatuses > 0) {
+		s->statuses = calloc(p->nstatuses, sizeof(*s->statuses));
+		if (s->statuses != NULL) {
+			memcpy(s->statuses, p->statuses,
+			       p->nstatuses * sizeof(*s->statuses));
+			s->nstatuses = p->nstatuses;
+		}
 	}
 	(void)exptotals_copy(totals, &s->totals);
 	qsort(s->exporters, n, sizeof(*s->exporters), exporter_gauge_cmp);

@@ -46,6 +46,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "base/runfile.h"
+#include "conn/registry.h"
 #include "ops/http.h"
 #include "run/live.h"
 #include "run/pipeline.h"
@@ -140,8 +141,9 @@ static void reload(struct live *l, live_reload_fn fn, void *ctx)
 {
 	const struct ps_config *run = live_cfg(l);
 	struct ps_config *fresh = malloc(sizeof(*fresh));
-	char err[600], applied[512], restart[1024], from[32];
+	char err[600], applied[512], restart[1024], from[32], conns[24];
 	uint64_t effective = 0;
+	size_t nconns;
 
 	log_event(&l->log, PS_LOG_INFO, "config_reload",
 		  "SIGHUP: re-reading %s, reopening output files",
@@ -170,6 +172,7 @@ static void reload(struct live *l, live_reload_fn fn, void *ctx)
 			  CFGPUB_MAX_GENS);
 		if (l->http_on)
 			bump(&l->http.reloads_failed);
+		conn_registry_free((struct conn_registry *)fresh->registry);
 		free(fresh);
 		goto reopen;
 	}
@@ -180,12 +183,17 @@ static void reload(struct live *l, live_reload_fn fn, void *ctx)
 	if (l->http_on)
 		bump(&l->http.reloads_ok);
 	json_time_text(effective, from, sizeof(from));
+	/* the registry is re-read whole: its connections count from the
+	 * same boundary as the window length */
+	conn_registry_conns(fresh->registry, &nconns);
+	snprintf(conns, sizeof(conns), "%zu", nconns);
 	log_event_fields(&l->log, PS_LOG_INFO, "config_reloaded",
 			 LOG_FIELDS({ "applied", applied[0] ? applied : "" },
-				    { "effective", from }),
-			 "applied: %s; window length and limits from %s "
-			 "(window boundary)",
-			 applied[0] ? applied : "no change", from);
+				    { "effective", from },
+				    { "connections", conns }),
+			 "applied: %s; window length, limits and the %s "
+			 "configured connections from %s (window boundary)",
+			 applied[0] ? applied : "no change", conns, from);
 	if (restart[0] != '\0')
 		log_event_fields(&l->log, PS_LOG_WARN, "config_needs_restart",
 				 LOG_FIELDS({ "keys", restart }),

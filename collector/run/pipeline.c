@@ -509,6 +509,12 @@ void pipeline_free(struct pipeline *p)
 	rib_registry_free(p->rib); /* every reader and the writer have ended */
 	p->rib = NULL;
 	stats_hub_fini(&p->hub);
+	/* the reloads' registries (the boot one is the caller's) */
+	for (unsigned i = 0; i < CFGPUB_MAX_GENS; i++)
+		if (p->cfgpub.owned[i] != NULL)
+			conn_registry_free(
+				(struct conn_registry *)p->cfgpub.owned[i]
+					->registry);
 	if (p->cfgpub.n > 0)
 		cfgpub_fini(&p->cfgpub); /* every reader has stopped */
 	for (unsigned i = 0; p->workers != NULL && i < p->nworkers; i++)

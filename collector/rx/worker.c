@@ -69,6 +69,9 @@ int worker_init(struct worker *w, unsigned id, const struct ps_config *cfg,
 			    &w->now_ns, WORKER_TOUCH_COARSE_NS) == -1 ||
 	    attrib_state_init(&w->direction_routers, cfg->max_connections,
 			      cfg->max_exporters) == -1 ||
+	    htab_init_aging(&w->neighbours, sizeof(struct neighbour_key),
+			    sizeof(struct neighbour), WORKER_NEIGHBOURS_MAX,
+			    &w->now_ns, WORKER_TOUCH_COARSE_NS) == -1 ||
 	    hs_table_init(&w->handshakes, cfg->latency.handshake_entries,
 			  (uint64_t)cfg->latency.handshake_timeout_ms *
 				  1000000ULL,
@@ -114,6 +117,7 @@ void worker_fini(struct worker *w)
 	htab_fini(&w->source_state);
 	htab_fini(&w->counter_state);
 	attrib_state_fini(&w->direction_routers);
+	htab_fini(&w->neighbours);
 	hs_table_fini(&w->handshakes);
 	ipfix_tcp_free(w->tcp, w); /* before the flow state it forgets into */
 	w->tcp = NULL;
@@ -161,8 +165,11 @@ static struct agg_window *worker_open(struct worker *w, uint64_t now_ns)
 		win = agg_window_new(w->id, start_ns, start_ns + cw.window_ns,
 				     cw.max_conns, cw.max_exporters);
 	}
-	if (win != NULL)
+	if (win != NULL) {
 		win->pins = &w->allow; /* udp.allow's single addresses */
+		win->registry = w->cfgpub != NULL ? cw.registry :
+						    w->cfg->registry;
+	}
 	return win;
 }
 
@@ -220,6 +227,7 @@ static void worker_close_win(struct worker *w, struct agg_window *win,
 {
 	if (!filled)
 		fill_last_status(w, win);
+	agg_window_slots_flush(win); /* before the other sides fold in */
 	attrib_window_close(w, win);
 	worker_expire_state(w);
 	ingest_flow_window_close(w, win);
@@ -250,6 +258,7 @@ static void worker_retire(struct worker *w)
 		return;
 	}
 	fill_last_status(w, win);
+	agg_window_slots_flush(win); /* its samples are over */
 	if (w->held_count == PS_MAX_OPEN_WINDOWS)
 		worker_close_oldest_held(w); /* the cap, before the grace */
 	w->held[w->held_count++] = win;
@@ -264,14 +273,13 @@ void worker_advance(struct worker *w, uint64_t now_ns)
 	while (w->held_count > 0 &&
 	       now_ns >= w->held[0]->end_ns + w->grace_ns)
 		worker_close_oldest_held(w);
-	if (w->win == NULL) {
+	if (w->win != NULL && now_ns >= w->win->end_ns)
+		worker_retire(w);
+	if (w->win == NULL)
 		w->win = worker_open(w, now_ns);
-		return;
-	}
-	if (now_ns < w->win->end_ns)
-		return;
-	worker_retire(w);
-	w->win = worker_open(w, now_ns);
+	/* the slot of the window's rates that samples land in now */
+	if (w->win != NULL)
+		agg_window_tick(w->win, now_ns);
 }
 
 void worker_finish(struct worker *w)

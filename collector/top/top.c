@@ -25,10 +25,14 @@ struct top_row {
 	/* BGP rows: who, as the bgp_session message says (not its key) */
 	char router[64], peer[96];
 	double peer_as;		/* < 0: absent */
-	char state[16];
+	char state[16];		/* status, else oper_status */
+	char kind[16];		/* direct, exchange, discovered or - */
 	char window_end[32];
 	char last_change[32];	/* window end when the state last changed */
-	double in_bps, out_bps; /* < 0: absent */
+	double in_bps, out_bps; /* mean; < 0: absent */
+	double in_p95, out_p95; /* < 0: absent */
+	double util, util_p95;	/* the busier direction's, %; < 0: absent */
+	double availability;	/* 0..1; < 0: absent */
 	double capacity_bps;	/* 0: unknown */
 	double p50_ms, p99_ms;	/* < 0: absent */
 	double prefixes;	/* < 0: absent */
@@ -82,15 +86,65 @@ static double num_or(struct json_object *v, double absent)
 	return jis_number(v) ? json_object_get_double(v) : absent;
 }
 
-/* Figure of one direction: counters when present, else samples. */
-static double dir_bps(struct json_object *msg, const char *dir)
+/*
+ * Mean and p95 of one direction: its `rate` (the figures utilisation and
+ * status use), else the counters' or the samples' mean without a p95.
+ */
+static void dir_bps(struct json_object *msg, const char *dir, double *mean,
+		    double *p95)
 {
 	struct json_object *d = jget(msg, dir);
+	struct json_object *rate = jget(d, "rate");
 	struct json_object *b = jget(d, "counters");
 
+	if (jis(rate, json_type_object)) {
+		*mean = num_or(jget(rate, "mean_bits_per_second"), -1);
+		*p95 = num_or(jget(rate, "p95_bits_per_second"), -1);
+		return;
+	}
 	if (!jis(b, json_type_object))
 		b = jget(d, "samples");
-	return num_or(jget(b, "bits_per_second"), -1);
+	*mean = num_or(jget(b, "bits_per_second"), -1);
+	*p95 = -1;
+}
+
+static double max2(double a, double b)
+{
+	return a > b ? a : b;
+}
+
+/*
+ * Utilisation in % of the busier direction, mean and p95: the message's
+ * `utilisation`, else the mean over capacity_bps; < 0 when unknown.
+ */
+static void utilisation(struct json_object *msg, struct top_row *r)
+{
+	struct json_object *u = jget(msg, "utilisation");
+
+	r->util = r->util_p95 = -1;
+	if (jis(u, json_type_object)) {
+		r->util = 100.0 * max2(num_or(jget(u, "in"), -1),
+				       num_or(jget(u, "out"), -1));
+		r->util_p95 = 100.0 * max2(num_or(jget(u, "in_p95"), -0.01),
+					   num_or(jget(u, "out_p95"), -0.01));
+	} else if (r->capacity_bps > 0 && max2(r->in_bps, r->out_bps) >= 0) {
+		r->util = 100.0 * max2(r->in_bps, r->out_bps) / r->capacity_bps;
+	}
+}
+
+/* The connection's kind: the message's, else `discovered` for a
+ * discovered one without a status (a configured one has one). */
+static void kind_of(struct json_object *msg, char *buf, size_t len)
+{
+	struct json_object *k = jget(msg, "kind");
+
+	if (jis(k, json_type_string))
+		snprintf(buf, len, "%s", json_object_get_string(k));
+	else if (json_object_get_boolean(jget(msg, "discovered")) &&
+		 !jis(jget(msg, "status"), json_type_string))
+		snprintf(buf, len, "discovered");
+	else
+		snprintf(buf, len, "-");
 }
 
 /*
@@ -185,12 +239,21 @@ static void take_metrics(struct top *t, struct json_object *msg)
 		    &t->refused);
 	if (r == NULL)
 		return;
-	copy_str(state, sizeof(state), jget(msg, "oper_status"), "-");
+	/* a configured connection's status, else the interface's state */
+	copy_str(state, sizeof(state),
+		 jis(jget(msg, "status"), json_type_string) ?
+			 jget(msg, "status") :
+			 jget(msg, "oper_status"),
+		 "-");
 	copy_str(end, sizeof(end), jget(w, "end"), "-");
 	row_state(r, state, end);
-	r->in_bps = dir_bps(msg, "in");
-	r->out_bps = dir_bps(msg, "out");
+	kind_of(msg, r->kind, sizeof(r->kind));
+	r->peer_as = num_or(jget(msg, "peer_asn"), -1);
+	r->availability = num_or(jget(msg, "availability"), -1);
+	dir_bps(msg, "in", &r->in_bps, &r->in_p95);
+	dir_bps(msg, "out", &r->out_bps, &r->out_p95);
 	r->capacity_bps = num_or(jget(msg, "capacity_bps"), 0);
+	utilisation(msg, r);
 	latency(msg, r);
 	r->prefixes = prefixes(msg);
 	return;
@@ -359,8 +422,10 @@ static int session_cmp(const void *a, const void *b)
 
 static void render(struct top *t, FILE *out, bool in_place)
 {
-	char in[16], outr[16], bin[TOP_BAR + 1], bout[TOP_BAR + 1];
-	char util[16], p50[16], p99[16], pfx[16];
+	char in[16], outr[16], in95[16], out95[16];
+	char bin[TOP_BAR + 1], bout[TOP_BAR + 1];
+	char util[16], util95[16], avail[16], as[16], p50[16], p99[16],
+		pfx[16];
 
 	if (in_place)
 		fputs("\033[H\033[2J", out);
@@ -369,34 +434,38 @@ static void render(struct top *t, FILE *out, bool in_place)
 		t->brokers, t->brokers_from, t->metrics_topic, t->nconns,
 		t->messages);
 	fprintf(out,
-		"%-28s %-7s %9s %-10s %9s %-10s %6s %7s %7s %8s %-24s %s\n",
-		"CONNECTION", "STATE", "IN bit/s", "", "OUT bit/s", "", "UTIL%",
-		"P50 ms", "P99 ms", "PREFIXES", "WINDOW END", "LAST CHANGE");
+		"%-28s %-9s %-10s %-8s %6s %9s %9s %-10s %9s %9s %-10s %6s "
+		"%6s %7s %7s %8s %-24s %s\n",
+		"CONNECTION", "STATUS", "KIND", "PEER AS", "AVAIL%",
+		"IN bit/s", "IN p95", "", "OUT bit/s", "OUT p95", "", "UTIL%",
+		"P95 U%", "P50 ms", "P99 ms", "PREFIXES", "WINDOW END",
+		"LAST CHANGE");
 	for (unsigned i = 0; i < t->nconns; i++) {
 		const struct top_row *r = &t->conns[i];
-		double hi = r->in_bps > r->out_bps ? r->in_bps : r->out_bps;
 
 		fmt_rate(in, sizeof(in), r->in_bps);
 		fmt_rate(outr, sizeof(outr), r->out_bps);
+		fmt_rate(in95, sizeof(in95), r->in_p95);
+		fmt_rate(out95, sizeof(out95), r->out_p95);
 		bar(bin, r->in_bps, r->capacity_bps);
 		bar(bout, r->out_bps, r->capacity_bps);
-		fmt_num(util, sizeof(util),
-			r->capacity_bps > 0 && hi >= 0 ?
-				hi * 100.0 / r->capacity_bps :
-				-1,
+		fmt_num(util, sizeof(util), r->util, 2);
+		fmt_num(util95, sizeof(util95), r->util_p95, 2);
+		fmt_num(avail, sizeof(avail),
+			r->availability >= 0 ? 100.0 * r->availability : -1,
 			2);
+		fmt_num(as, sizeof(as), r->peer_as, 0);
 		fmt_num(p50, sizeof(p50), r->p50_ms, 1);
 		fmt_num(p99, sizeof(p99), r->p99_ms, 1);
 		fmt_num(pfx, sizeof(pfx), r->prefixes, 0);
 		fprintf(out,
-			"%-28s %-7s %9s %-10s %9s %-10s %6s %7s %7s %8s %-24s "
-			"%s\n",
-			r->id, r->state, in, bin, outr, bout, util, p50, p99,
-			pfx, r->window_end, r->last_change);
+			"%-28s %-9s %-10s %-8s %6s %9s %9s %-10s %9s %9s %-10s "
+			"%6s %6s %7s %7s %8s %-24s %s\n",
+			r->id, r->state, r->kind, as, avail, in, in95, bin,
+			outr, out95, bout, util, util95, p50, p99, pfx,
+			r->window_end, r->last_change);
 	}
 	if (t->nsessions > 0) {
-		char as[16];
-
 		qsort(t->sessions, t->nsessions, sizeof(t->sessions[0]),
 		      session_cmp);
 		fprintf(out, "\n%s: %u BGP sessions, %llu messages\n",

@@ -79,6 +79,7 @@ void cfgpub_resolve(const struct cfg_pub *p, uint64_t t_ns, struct cfg_win *out,
 	out->max_exporters = g->cfg->max_exporters;
 	out->max_window_conns = g->cfg->max_window_connections;
 	out->max_window_exporters = g->cfg->max_window_exporters;
+	out->registry = g->cfg->registry;
 	out->gen = g->gen;
 	*start_ns = cfgpub_align(t_ns, g->window_ns);
 }

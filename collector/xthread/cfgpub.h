@@ -45,6 +45,7 @@ struct cfg_win {
 	uint32_t max_exporters;
 	uint32_t max_window_conns; /* per merged window */
 	uint32_t max_window_exporters;
+	const struct conn_registry *registry; /* the generation's (or NULL) */
 	uint64_t gen;
 };
 

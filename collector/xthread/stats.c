@@ -33,6 +33,7 @@ void stats_snapshot_free(struct stats_snapshot *s)
 		free(s->conns[i].top);
 	free(s->conns);
 	free(s->exporters);
+	free(s->statuses);
 	exptotals_free(&s->totals);
 	memset(s, 0, sizeof(*s));
 }

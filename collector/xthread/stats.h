@@ -207,13 +207,27 @@ struct conn_gauge {
 	double pps[2];	       /* packets/s, the same source */
 	bool from_counters[2]; /* else from samples */
 	double discards_ps[2], errors_ps[2]; /* counters only */
-	double util[2];
+	double util[2];	    /* mean rate over capacity (conn_rates.h) */
+	double util_p95[2]; /* p95 rate over capacity */
+	double p95_bps[2];  /* the 95th percentile of the window's rates */
+	bool has_p95[2];
+	const char *rate_source[2]; /* "counters", "samples" (static) */
+	double drop_pps;	    /* drops of what came in, per second */
 	bool has_util;
 	int oper; /* 1 up, 0 down, -1 unknown */
 	int bgp;  /* the same for its BGP sessions (conn_bgp.h) */
 	uint64_t capacity_bps;
 	struct conn_gauge_top *top; /* NULL: none (top.n 0, no samples) */
 	struct lat_gauge lat[STATS_LAT_SOURCES];
+};
+
+/* A configured connection's status (connection_metrics / connection_event
+ * `status`, `availability`), every configured connection each window. */
+#define STATS_STATUS_ID_MAX 64 /* CONN_ID_MAX (conn/registry.h) */
+struct conn_status_gauge {
+	char id[STATS_STATUS_ID_MAX];
+	uint8_t status;	     /* enum conn_status_code */
+	double availability; /* 0..1; < 0 unknown */
 };
 
 struct exporter_gauge {
@@ -235,6 +249,8 @@ struct stats_snapshot {
 	uint32_t nexporters;
 	uint32_t exporters_omitted;
 	struct exporter_gauge *exporters;
+	uint32_t nstatuses;
+	struct conn_status_gauge *statuses; /* configured connections */
 	struct exp_totals totals; /* per exporter, whole run (exptotals.h) */
 };
 
@@ -244,6 +260,7 @@ struct stats_hub {
 	_Atomic uint64_t windows_forced;
 	_Atomic uint64_t conns_refused;
 	_Atomic uint64_t latency_no_memory;
+	_Atomic uint64_t rates_no_memory; /* merger_totals.rates_no_memory */
 	_Atomic uint64_t probe_windows, probe_windows_late;
 	_Atomic uint64_t probe_results_unjoined;
 	_Atomic uint64_t exporters_refused;

@@ -15,7 +15,8 @@
 -- (replace the broker list first; with peerscope's embedded broker, use the
 -- address it prints: "peerscope: kafka: embedded broker at 127.0.0.1:PORT").
 -- Field meanings: README.md "Published messages" and
--- schemas/connection_metrics.v1.schema.json.
+-- schemas/connection_metrics.v2.schema.json (version 2 keeps every field
+-- read here with its version-1 meaning: docs/schemas.md).
 
 CREATE DATABASE IF NOT EXISTS peerscope;
 
@@ -93,7 +94,7 @@ SELECT
     _offset AS kafka_offset
 FROM peerscope.connection_metrics_queue
 WHERE JSONExtractString(raw, 'type') = 'connection_metrics'
-  AND JSONExtractUInt(raw, 'schema_version') = 1;
+  AND JSONExtractUInt(raw, 'schema_version') IN (1, 2);
 
 -- Example: the 95th percentile of inbound bandwidth per connection, per day,
 -- from exact counters where present, else from the sample estimate.

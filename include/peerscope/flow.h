@@ -85,6 +85,20 @@ enum flow_latency_has {
 };
 
 /*
+ * Which MAC fields a record carried: the frame as it entered (56, 80),
+ * as it left (81, 57), or the dataLinkFrameSection's own (315: the frame
+ * at the observation point).  Which side of the router a MAC belongs to
+ * decides whose it is (an exchange peer's, or the router's own).
+ */
+enum flow_mac_from {
+	FLOW_MAC_SRC = 1u << 0,	     /* 56 sourceMacAddress */
+	FLOW_MAC_DST = 1u << 1,	     /* 80 destinationMacAddress */
+	FLOW_MAC_POST_SRC = 1u << 2, /* 81 postSourceMacAddress */
+	FLOW_MAC_POST_DST = 1u << 3, /* 57 postDestinationMacAddress */
+	FLOW_MAC_FRAME = 1u << 4,    /* src_mac / dst_mac from 315 */
+};
+
+/*
  * What a record's `bytes` count, so that figures from different sources
  * can be compared (the `byte_basis` of the published messages).
  */
@@ -134,8 +148,11 @@ struct ps_flow {
 	uint16_t tcp_flags;	      /* 6 */
 	uint16_t vlan;		      /* 58 (or 243 dot1qVlanId) */
 	uint16_t post_vlan;	      /* 59 */
-	uint8_t src_mac[6];	      /* 56 (81 post) */
-	uint8_t dst_mac[6];	      /* 80 (57 post) */
+	uint8_t src_mac[6];	      /* 56 (else 81 post, or the frame's) */
+	uint8_t dst_mac[6];	      /* 80 (else 57 post, or the frame's) */
+	uint8_t post_src_mac[6];      /* 81 */
+	uint8_t post_dst_mac[6];      /* 57 */
+	uint8_t mac_from;	      /* enum flow_mac_from: which were sent */
 	uint32_t mpls[FLOW_MAX_MPLS]; /* label << 4 | exp << 1 | bos */
 	uint32_t input_if;	      /* 10, or 252 ingressPhysicalInterface */
 	uint32_t output_if;	      /* 14, or 253 egressPhysicalInterface */

@@ -130,6 +130,10 @@ enum ipfix_dest {
 	IPFIX_D_OPT_MODE,
 	IPFIX_D_OPT_SYS_INIT_MS,
 	IPFIX_D_OPT_DOMAIN,
+	/* after the others, so that saved templates (flow.state_file) keep
+	 * their codes */
+	IPFIX_D_POST_SRC_MAC, /* 81 postSourceMacAddress */
+	IPFIX_D_POST_DST_MAC, /* 57 postDestinationMacAddress */
 	IPFIX_D_COUNT
 };
 

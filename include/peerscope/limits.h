@@ -16,6 +16,9 @@
 
 /* Sampled packet headers */
 #define PKT_MAX_VLANS	     4 /* 802.1Q tags walked (QinQ and deeper) */
+#define ND_MAX_OPTIONS	     8 /* IPv6 ND options walked for a link-layer address */
+/* MACs learnt from ARP / ND on exchange ports, per worker (LRU beyond) */
+#define WORKER_NEIGHBOURS_MAX 16384
 #define PKT_MAX_MPLS	     8 /* MPLS label stack entries walked */
 #define PKT_MAX_IPV6_EXT     8 /* IPv6 extension headers walked */
 #define PKT_MAX_TUNNEL_DEPTH 1 /* one inner header (VXLAN/GRE) decoded */

@@ -77,6 +77,20 @@ struct pkt_ip {
 	uint8_t icmp_code;
 };
 
+/*
+ * A neighbour binding the frame announces (outer frame only): an ARP
+ * sender (RFC 826: Ethernet / IPv4, sender address not 0.0.0.0), an IPv6
+ * Neighbor Advertisement's target with its Target Link-Layer Address
+ * option, or a Neighbor Solicitation's source (not ::) with its Source
+ * Link-Layer Address option (RFC 4861 4.3, 4.4, 4.6.1).
+ */
+struct pkt_neighbour {
+	bool valid;
+	uint8_t af;       /* 4 or 6 */
+	uint8_t addr[16]; /* IPv4 uses the first 4 bytes */
+	uint8_t mac[6];
+};
+
 struct pkt_info {
 	enum pkt_depth depth;
 	bool has_ethernet;
@@ -98,6 +112,7 @@ struct pkt_info {
 	uint8_t inner_dst_mac[6];
 	uint8_t inner_src_mac[6];
 	struct pkt_ip inner;           /* inner IP layer of a tunnel */
+	struct pkt_neighbour nb;       /* ARP / ND binding, when valid */
 };
 
 /*

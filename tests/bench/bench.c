@@ -49,6 +49,7 @@
 
 #include "replay/capture.h"
 #include "base/config.h"
+#include "conn/registry.h"
 #include "peerscope/cursor.h"
 #include "peerscope/limits.h"
 #include "peerscope/sflow.h"
@@ -982,7 +983,32 @@ struct offline_opts {
 	uint32_t window;
 	const char *sets[8]; /* --set KEY=VALUE, in order */
 	unsigned nsets;
+	const char *config; /* --config FILE: its keys and connections */
 };
+
+/*
+ * The file's connections (conn/registry.h) on cfg->registry, as main.c
+ * does; its size and the connections' count said.  Kept to the exit.
+ */
+static int registry_attach(struct ps_config *cfg)
+{
+	struct conn_registry *r = NULL;
+	struct conn_registry_err e;
+	size_t n;
+
+	if (conn_registry_load(cfg, &r, &e) == -1) {
+		fprintf(stderr, "peerscope-bench: %s\n", e.text);
+		return -1;
+	}
+	cfg->registry = r;
+	conn_registry_conns(r, &n);
+	if (n > 0)
+		printf("registry: connections=%zu bytes=%zu "
+		       "bytes_per_connection=%.0f\n",
+		       n, conn_registry_memory(r),
+		       (double)conn_registry_memory(r) / (double)n);
+	return 0;
+}
 
 static int run_offline(struct bench_set *s, const struct offline_opts *o)
 {
@@ -994,6 +1020,11 @@ static int run_offline(struct bench_set *s, const struct offline_opts *o)
 	unsigned n = 0;
 
 	config_init(&cfg);
+	if (o->config != NULL &&
+	    config_load(&cfg, o->config, err, sizeof(err)) == -1) {
+		fprintf(stderr, "peerscope-bench: %s\n", err);
+		return -1;
+	}
 	if (o->window != 0)
 		cfg.window_seconds = o->window;
 	for (unsigned i = 0; i < o->nsets; i++)
@@ -1005,6 +1036,8 @@ static int run_offline(struct bench_set *s, const struct offline_opts *o)
 		fprintf(stderr, "peerscope-bench: %s\n", err);
 		return -1;
 	}
+	if (registry_attach(&cfg) == -1)
+		return -1;
 	if (o->cpu >= 0 && worker_pin((unsigned)o->cpu) == -1)
 		fprintf(stderr, "peerscope-bench: cannot pin to CPU %d; "
 				"running unpinned\n", o->cpu);
@@ -1603,6 +1636,8 @@ static void usage(FILE *out)
 	      "  --window S             window_seconds (60)\n"
 	      "  --set KEY=VALUE        a configuration key (up to 8), e.g.\n"
 	      "                         top.n=0\n"
+	      "  --config FILE          a configuration file (its connections:\n"
+	      "                         the registry), before the --set keys\n"
 	      "loopback:\n"
 	      "  --rate PPS             datagrams per second\n"
 	      "  --max                  send as fast as possible\n"
@@ -1620,7 +1655,8 @@ static void usage(FILE *out)
 
 enum {
 	OPT_SYNTH = 256, OPT_PORT, OPT_SDG, OPT_SSMP, OPT_SCTR, OPT_SINT, OPT_SASN,
-	OPT_SECONDS, OPT_CPU, OPT_REPEAT, OPT_WINDOW, OPT_SET, OPT_RATE, OPT_MAX,
+	OPT_SECONDS, OPT_CPU, OPT_REPEAT, OPT_WINDOW, OPT_SET, OPT_CONFIG,
+	OPT_RATE, OPT_MAX,
 	OPT_WORKERS, OPT_CHILD_CPUS, OPT_PEERSCOPE, OPT_DRAIN, OPT_NO_CHILD,
 	OPT_KEEP, OPT_CAPPORT, OPT_HELP
 };
@@ -1656,6 +1692,7 @@ int main(int argc, char **argv)
 		{ "repeat", required_argument, NULL, OPT_REPEAT },
 		{ "window", required_argument, NULL, OPT_WINDOW },
 		{ "set", required_argument, NULL, OPT_SET },
+		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "rate", required_argument, NULL, OPT_RATE },
 		{ "max", no_argument, NULL, OPT_MAX },
 		{ "workers", required_argument, NULL, OPT_WORKERS },
@@ -1734,6 +1771,9 @@ int main(int argc, char **argv)
 			rc = off.nsets < 8 ? 0 : -1;
 			if (rc == 0)
 				off.sets[off.nsets++] = optarg;
+			break;
+		case OPT_CONFIG:
+			off.config = optarg;
 			break;
 		case OPT_RATE:
 			rc = parse_num(optarg, 1, 1e8, &lo.rate);

@@ -113,11 +113,13 @@ class Run:
 
 
 def replay(peerscope, captures, window=None, workers=None, sets=(),
-           timeout=300):
+           timeout=300, config=None):
     """Run `peerscope replay` on the captures; always with --stats."""
     tmp = tempfile.mkdtemp(prefix="ps-corpus-")
     stats_path = os.path.join(tmp, "stats.json")
     cmd = [peerscope, "replay"]
+    if config is not None:
+        cmd += ["-c", config]
     if window is not None:
         cmd += ["--window", str(window)]
     if workers is not None:

@@ -200,7 +200,7 @@ def check_peer(rep, what, peer, bytes_, share):
 
 class SchemaCheck:
     """Every connection_metrics message seen here, a `bgp` block or not,
-    against schemas/connection_metrics.v1 (test_schemas.py sees no flows
+    against schemas/connection_metrics.v2 (test_schemas.py sees no flows
     from a router with BMP)."""
 
     def __init__(self, rep, folder):
@@ -209,7 +209,7 @@ class SchemaCheck:
             rep.check("python3-jsonschema is installed", False)
             return
         with open(os.path.join(folder,
-                               "connection_metrics.v1.schema.json")) as f:
+                               "connection_metrics.v2.schema.json")) as f:
             self.validator = jsonschema.Draft202012Validator(
                 json.load(f), format_checker=jsonschema.FormatChecker())
 

@@ -20,7 +20,7 @@ session, in capture time (the clock replay uses):
 A connection's sessions are the BMP peers at one of its peer_addresses.
 
 Checked: every connection_event's sessions (state, flaps, availability)
-and status; the direct connection's connection_metrics `sessions` block in
+and status; every configured connection's connection_metrics `sessions` block in
 every window (all figures above); the status rules applied to the truth's
 states (unknown / down / degraded / up, docs/connections.md); one event
 per change.  Schema: every connection_event validates against
@@ -210,8 +210,9 @@ def check_capture(rep, args, name, conns, validator):
                      run.describe()):
         return
     events = run.of_type("connection_event")
+    # v2: every message has the members, null unless configured
     metrics = [m for m in run.of_type("connection_metrics")
-               if m.get("sessions") is not None]
+               if m.get("status") is not None]
     windows = sorted({parse_iso(m["window"]["start"])
                       for m in run.of_type("connection_metrics")})
     rep.check("%s: windows published" % name, len(windows) >= 3,
@@ -255,10 +256,9 @@ def check_capture(rep, args, name, conns, validator):
             else:
                 rep.equal(tag + ": no event (status unchanged)", ev, [])
             last[c["id"]] = status
-            if c["kind"] != "direct":
-                continue
-            mm = [m for m in metrics
-                  if parse_iso(m["window"]["start"]) == lo]
+            # direct and exchange connections alike (connection_metrics v2)
+            mm = [m for m in metrics if m["connection_id"] == c["id"] and
+                  parse_iso(m["window"]["start"]) == lo]
             if not rep.check(tag + ": connection_metrics with sessions",
                              len(mm) == 1, str(len(mm))):
                 continue

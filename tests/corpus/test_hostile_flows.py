@@ -232,6 +232,11 @@ def strip_times(m):
                       "packets_per_second"):
                 s.pop(k, None)
             m[d] = dict(m[d], samples=s)
+        r = (m.get(d) or {}).get("rate")
+        if isinstance(r, dict):  # the same: rates over arrival times
+            r = {k: v for k, v in r.items()
+                 if k in ("source", "interval", "slot_seconds")}
+            m[d] = dict(m[d], rate=r)
     return m
 
 

@@ -167,7 +167,7 @@ def check_figure(rep, name, blk, values_ns):
 def schema_check(rep, schemas, messages):
     import jsonschema
     with open(os.path.join(schemas,
-                           "connection_metrics.v1.schema.json")) as f:
+                           "connection_metrics.v2.schema.json")) as f:
         v = jsonschema.Draft202012Validator(json.load(f))
     bad = []
     for m in messages:

@@ -7,6 +7,9 @@ output line against schemas/<type>.v<schema_version>.schema.json with
 jsonschema's Draft202012Validator and its format checker.  Also checks the
 schemas themselves: valid draft 2020-12, strict (additionalProperties
 false, everything required), and a description on every field.
+connection_metrics.v2: the peering lab's captures with its connections
+give every kind, every v1 member keeps its shape, and broken messages are
+rejected.
 Needs python3-jsonschema (Debian).
 """
 import glob
@@ -112,6 +115,84 @@ class Schemas:
                        (" (+%d more)" % (len(errors) - 5) if len(errors) > 5 else ""))
 
 
+def strip_descriptions(x):
+    if isinstance(x, dict):
+        return {k: strip_descriptions(v) for k, v in x.items()
+                if k != "description"}
+    if isinstance(x, list):
+        return [strip_descriptions(v) for v in x]
+    return x
+
+
+def connection_metrics_v2(rep, args, sch):
+    """connection_metrics.v2 (issue 11): the peering lab's captures
+    replayed with its connection registry give every kind (direct,
+    exchange, exchange_port; discovered without the registry), all valid;
+    every version-1 member is kept with its shape (descriptions aside),
+    except the two that had to change; and the schema rejects what a
+    consumer must not receive."""
+    folder = args.schemas
+    with open(os.path.join(folder, "connection_metrics.v1.schema.json")) as f:
+        v1 = json.load(f)
+    with open(os.path.join(folder, "connection_metrics.v2.schema.json")) as f:
+        v2 = json.load(f)
+    changed = sorted(k for k in v1["properties"]
+                     if strip_descriptions(v1["properties"][k]) !=
+                     strip_descriptions(v2["properties"].get(k)))
+    # schema_version: 1 -> 2; connection_id: a configured id is any string
+    rep.equal("v2 keeps every v1 member's shape but schema_version and "
+              "connection_id", changed, ["connection_id", "schema_version"])
+    rep.equal("v2 requires every v1 member",
+              sorted(set(v1["required"]) - set(v2["required"])), [])
+    changed_defs = sorted(k for k in v1["$defs"]
+                          if strip_descriptions(v1["$defs"][k]) !=
+                          strip_descriptions(v2["$defs"].get(k)))
+    rep.equal("v2 keeps every v1 definition", changed_defs, [])
+
+    peering = os.path.join(args.data, "peering")
+    cfg = os.path.join(peering, "peerscope.demo-peering.yaml")
+    by_kind = {}
+    for cap in ("sflow-rate1", "ipfix"):
+        run = cl.replay(args.peerscope,
+                        [os.path.join(peering, cap + ".pcap.gz")],
+                        config=cfg)
+        sch.validate_run("peering %s with its connections" % cap, run)
+        for m in run.of_type("connection_metrics"):
+            by_kind.setdefault(m["kind"], m)
+    run = cl.replay(args.peerscope,
+                    [os.path.join(peering, "sflow-rate1.pcap.gz")])
+    sch.validate_run("peering sflow-rate1 without connections", run)
+    for m in run.of_type("connection_metrics"):
+        by_kind.setdefault(m["kind"], m)
+    rep.equal("every kind seen", sorted(by_kind),
+              ["direct", "discovered", "exchange", "exchange_port"])
+    v = sch.validators.get("connection_metrics.v2")
+    if v is None or "exchange" not in by_kind or \
+            "exchange_port" not in by_kind:
+        rep.check("connection_metrics.v2 validator and samples", False)
+        return
+    ex, port = by_kind["exchange"], by_kind["exchange_port"]
+    bad = [
+        ("an unknown kind", dict(ex, kind="private")),
+        ("peer_asn 0", dict(ex, peer_asn=0)),
+        ("a label that is not a string",
+         dict(ex, labels=dict(ex["labels"], site=1))),
+        ("no port_id", {k: x for k, x in ex.items() if k != "port_id"}),
+        ("attributed_by without mac",
+         dict(ex, attributed_by=dict(ex["attributed_by"], **{
+             "in": {k: x for k, x in ex["attributed_by"]["in"].items()
+                    if k != "mac"}}))),
+        ("an unknown status", dict(ex, status="sideways")),
+        ("a capacity_source of its own", dict(ex, capacity_source="guess")),
+        ("unattributed without samples",
+         dict(port, unattributed=dict(port["unattributed"], **{"in": {}}))),
+        ("connections not a list", dict(port, connections="ix-peer-a")),
+        ("schema_version 1", dict(ex, schema_version=1)),
+    ]
+    for what, m in bad:
+        rep.check("v2 rejects %s" % what, not v.is_valid(m))
+
+
 def route_messages(rep, args, sch):
     """route.v1: BMP streams replayed with bmp.route_messages on (an
     FRR session start, a treat-as-withdraw, a Peer Up TLV capture) give
@@ -211,11 +292,12 @@ def main():
             bad2 = dict(m, window=dict(m["window"], start="yesterday"))
             rep.check("schema %s rejects an unknown field and a bad date-time"
                       % key, not v.is_valid(bad1) and not v.is_valid(bad2))
-        want = {"connection_metrics.v1", "exporter_health.v1",
+        want = {"connection_metrics.v2", "exporter_health.v1",
                 "window_other.v1"}
         rep.check("corpus: every window message type was seen and validated",
                   want <= sch.seen_types, "seen %r" % sorted(sch.seen_types))
     route_messages(rep, args, sch)
+    connection_metrics_v2(rep, args, sch)
     rep.finish()
 
 

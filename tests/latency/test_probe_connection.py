@@ -11,7 +11,7 @@ Truth is ping's view of the same path at the same time: the probe_icmp
 median of the connection (its window sketches merged with docs/latency.md's
 reference decoder) equals ping's median within max(1 %, 1 ms); no probe is
 lost; every window's figure names both addresses; the messages validate
-against schemas/connection_metrics.v1.
+against schemas/connection_metrics.v2.
 """
 import json
 import os

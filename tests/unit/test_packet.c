@@ -864,10 +864,10 @@ static void test_ipv4_invalid(void **state)
 
 static void test_unsupported(void **state)
 {
-	static const uint8_t arp[] = {
-	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0,    0,
-	    0,	  0,	0,    2,    0x08, 0x06, /* ARP */
-	    0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01,
+	static const uint8_t lldp[] = {
+	    0x01, 0x80, 0xc2, 0x00, 0x00, 0x0e, 0,    0,
+	    0,	  0,	0,    2,    0x88, 0xcc, /* LLDP */
+	    0x02, 0x07, 0x04, 0x00, 0x00, 0x00, 0x00, 0x02,
 	};
 
 	(void)state;
@@ -877,11 +877,125 @@ static void test_unsupported(void **state)
 	assert_int_equal(decode(eth_ipv4_tcp, sizeof(eth_ipv4_tcp), 0), -1);
 	assert_only(DEC_PKT_PROTOCOL_UNSUPPORTED);
 
-	assert_int_equal(decode(arp, sizeof(arp), 1), 0);
+	assert_int_equal(decode(lldp, sizeof(lldp), 1), 0);
 	assert_only(DEC_PKT_ETHERTYPE_UNSUPPORTED);
 	assert_int_equal(pi.depth, PKT_DEPTH_L2);
-	assert_int_equal(pi.ethertype, 0x0806);
+	assert_int_equal(pi.ethertype, 0x88cc);
 	assert_int_equal(pi.ip.version, 0);
+	assert_false(pi.nb.valid);
+}
+
+/*
+ * An ARP reply (RFC 826), by hand: 02:00:00:00:01:11 is at 192.0.2.11,
+ * told to 02:00:00:00:00:05 at 192.0.2.5; padded to 60 bytes.
+ */
+static const uint8_t arp_reply[60] = {
+    0x02, 0x00, 0x00, 0x00, 0x00, 0x05, /* dst */
+    0x02, 0x00, 0x00, 0x00, 0x01, 0x11, /* src */
+    0x08, 0x06,				/* ARP */
+    0x00, 0x01, 0x08, 0x00, 0x06, 0x04, /* Ethernet, IPv4, 6, 4 */
+    0x00, 0x02,				/* reply */
+    0x02, 0x00, 0x00, 0x00, 0x01, 0x11, /* sha */
+    192,  0,	2,    11,		/* spa */
+    0x02, 0x00, 0x00, 0x00, 0x00, 0x05, /* tha */
+    192,  0,	2,    5,		/* tpa */
+};
+
+static void test_arp(void **state)
+{
+	static const uint8_t mac[6] = { 2, 0, 0, 0, 1, 0x11 };
+	uint8_t frame[sizeof(arp_reply)];
+
+	(void)state;
+	assert_int_equal(decode(arp_reply, sizeof(arp_reply), 1), 0);
+	assert_clean();
+	assert_int_equal(pi.depth, PKT_DEPTH_L2);
+	assert_true(pi.nb.valid);
+	assert_int_equal(pi.nb.af, 4);
+	assert_v4(pi.nb.addr, 192, 0, 2, 11);
+	assert_memory_equal(pi.nb.mac, mac, 6);
+
+	/* an ARP probe (sender 0.0.0.0): nothing to learn, nothing wrong */
+	memcpy(frame, arp_reply, sizeof(frame));
+	memset(frame + 28, 0, 4);
+	assert_int_equal(decode(frame, sizeof(frame), 1), 0);
+	assert_clean();
+	assert_false(pi.nb.valid);
+
+	/* another hardware type (IEEE 802 = 6): unsupported, counted */
+	memcpy(frame, arp_reply, sizeof(frame));
+	frame[15] = 6;
+	assert_int_equal(decode(frame, sizeof(frame), 1), 0);
+	assert_only(DEC_PKT_ARP_UNSUPPORTED);
+	assert_false(pi.nb.valid);
+
+	/* cut inside the 28 ARP bytes: truncated, counted */
+	assert_int_equal(decode(arp_reply, 14 + 27, 1), 0);
+	assert_only(DEC_PKT_ARP_TRUNCATED);
+	assert_false(pi.nb.valid);
+}
+
+/*
+ * A Neighbor Advertisement (RFC 4861 4.4), by hand: from 2001:db8:1::12
+ * to fe80::5, target 2001:db8:1::12, Target Link-Layer Address option
+ * 02:00:00:00:01:12.  ICMPv6 checksum not checked by the decoder.
+ */
+static const uint8_t nd_advert[14 + 40 + 32] = {
+    0x02, 0x00, 0x00, 0x00, 0x00, 0x05, 0x02, 0x00, 0x00, 0x00, 0x01, 0x12,
+    0x86, 0xdd,
+    0x60, 0x00, 0x00, 0x00, 0x00, 0x20, 58, 255, /* payload 32, ICMPv6 */
+    0x20, 0x01, 0x0d, 0xb8, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12,
+    0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x05,
+    136, 0, 0x00, 0x00,				/* NA, code, checksum */
+    0x60, 0x00, 0x00, 0x00,			/* S, O */
+    0x20, 0x01, 0x0d, 0xb8, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12,
+    2, 1, 0x02, 0x00, 0x00, 0x00, 0x01, 0x12,	/* target LL */
+};
+
+static void test_nd(void **state)
+{
+	static const uint8_t mac[6] = { 2, 0, 0, 0, 1, 0x12 };
+	static const uint8_t target[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1,
+					    0,	  0,	0,    0,    0, 0,
+					    0,	  0,	0,    0x12 };
+	uint8_t frame[sizeof(nd_advert)];
+
+	(void)state;
+	assert_int_equal(decode(nd_advert, sizeof(nd_advert), 1), 0);
+	assert_clean();
+	assert_int_equal(pi.ip.icmp_type, 136);
+	assert_true(pi.nb.valid);
+	assert_int_equal(pi.nb.af, 6);
+	assert_memory_equal(pi.nb.addr, target, 16);
+	assert_memory_equal(pi.nb.mac, mac, 6);
+
+	/* a solicitation binds its source to its Source LL option (1) */
+	memcpy(frame, nd_advert, sizeof(frame));
+	frame[54] = 135;
+	frame[78] = 1;
+	assert_int_equal(decode(frame, sizeof(frame), 1), 0);
+	assert_true(pi.nb.valid);
+	assert_memory_equal(pi.nb.addr, target, 16); /* the IPv6 source */
+	/* ... but not from :: (duplicate address detection) */
+	memset(frame + 22, 0, 16);
+	assert_int_equal(decode(frame, sizeof(frame), 1), 0);
+	assert_clean();
+	assert_false(pi.nb.valid);
+
+	/* an advertisement with the wrong option: no binding */
+	memcpy(frame, nd_advert, sizeof(frame));
+	frame[78] = 1;
+	assert_int_equal(decode(frame, sizeof(frame), 1), 0);
+	assert_false(pi.nb.valid);
+	/* an option of length 0 (RFC 4861 4.6: invalid): no binding, no loop */
+	frame[78] = 2;
+	frame[79] = 0;
+	assert_int_equal(decode(frame, sizeof(frame), 1), 0);
+	assert_false(pi.nb.valid);
+	/* cut in the option (a short sampled header): no binding, not
+	 * counted (a cut between layers is normal) */
+	assert_int_equal(decode(nd_advert, sizeof(nd_advert) - 3, 1), 0);
+	assert_false(pi.nb.valid);
 }
 
 /*
@@ -995,6 +1109,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_eth_ipv4_tcp),
+	    cmocka_unit_test(test_arp),
+	    cmocka_unit_test(test_nd),
 	    cmocka_unit_test(test_eth_ipv4_tcp_cut),
 	    cmocka_unit_test(test_ipv4_options),
 	    cmocka_unit_test(test_ipv4_fragments),
