@@ -390,8 +390,8 @@ def check_metrics_and_top(rep, args, tmp, pcap):
     end = max(m["window"]["end"] for m in metrics)
     last = {m["connection_id"]: m for m in metrics
             if m["window"]["end"] == end}
-    pni = last.get("%s/if23" % ROUTER)
-    if not rep.check("serve: if23 in the last window", pni is not None):
+    pni = last.get("pni-d")  # a configured connection: its id (v2)
+    if not rep.check("serve: pni-d (if23) in the last window", pni is not None):
         return
     # the gauges are the last window's published figures
     st = series_of(text, "peerscope_connection_status")
@@ -440,7 +440,7 @@ def check_metrics_and_top(rep, args, tmp, pcap):
     lines = top.splitlines()
     head = [ln for ln in lines if ln.startswith("CONNECTION")]
     rows = {ln.split()[0]: ln for ln in lines
-            if ln.startswith(ROUTER + "/")}
+            if ln.split() and ln.split()[0] in last}
     if not rep.check("top: header and both rows",
                      head and len(rows) == 2, top[:600]):
         return
@@ -454,11 +454,11 @@ def check_metrics_and_top(rep, args, tmp, pcap):
     def left(row, title):
         return row[h.index(title):].split()[0]
 
-    row = rows[ROUTER + "/if23"]
-    rep.equal("top if23 status, kind, peer AS",
+    row = rows["pni-d"]
+    rep.equal("top pni-d status, kind, peer AS",
               (left(row, "STATUS"), left(row, "KIND"), left(row, "PEER AS")),
-              (pni["status"], "-", "-"))
-    rep.equal("top if23 AVAIL%", col(row, "AVAIL%", 6),
+              (pni["status"], "direct", str(pni["peer_asn"])))
+    rep.equal("top pni-d AVAIL%", col(row, "AVAIL%", 6),
               "%.2f" % (100 * pni["availability"]))
     r17 = rows[ROUTER + "/if17"]
     m17 = last[ROUTER + "/if17"]

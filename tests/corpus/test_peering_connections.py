@@ -131,7 +131,7 @@ def check_shape(rep, cap, msgs):
               a and all(m["kind"] == "exchange" and m["peer_asn"] == 65537
                         and m["port_id"] == PORT_ID and
                         m["capacity_bps"] == 10 ** 9 and
-                        m["capacity_source"] == "config" and
+                        m["capacity_source"] == "configured" and
                         m["labels"] == {"site": "lab", "ix": "doc-ix",
                                         "peer": "peer-b"} and
                         m["peer_addresses"] == ["192.0.2.12",
