@@ -22,7 +22,8 @@ near path loses none and stays under.  Checks: peer-far is `degraded` in
 every full window's connection_metrics, with reasons probe_loss and
 probe_p99, each naming the method whose figure in the same message's
 latency block is the worst and carrying that figure; its
-connection_event says degraded with the same reasons; peer-near is `up`
+connection_event says degraded by probe rules (one event per change of
+status: the first degraded window's reasons); peer-near is `up`
 with no reason in every full window, and no event of it says degraded; the messages validate against
 their schemas.
 """
@@ -247,10 +248,13 @@ def main():
     events = [m for m in msgs if m.get("type") == "connection_event"]
     far_ev = [e for e in events if e["connection_id"] == "peer-far"]
     near_ev = [e for e in events if e["connection_id"] == "peer-near"]
-    rep.check("peer-far: an event says degraded by probe loss and p99",
-              any(e["status"] == "degraded" and
-                  {"probe_loss", "probe_p99"} <=
-                  set(reasons_of(e["reasons"])) for e in far_ev),
+    # an event is published per change of status, not of reasons: the
+    # first degraded window may be a partial one that lost nothing (or
+    # whose p99 stayed under), so the event names one or both probe rules
+    rep.check("peer-far: an event says degraded by the probes",
+              any(e["status"] == "degraded" and e["reasons"] and
+                  set(reasons_of(e["reasons"])) <=
+                  {"probe_loss", "probe_p99"} for e in far_ev),
               json.dumps(far_ev)[:600])
     # up once the feed is in; the window SIGTERM flushes ends the BMP
     # sessions too (bmp_feed_lost): only degraded is wrong
