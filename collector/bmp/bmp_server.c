@@ -235,13 +235,20 @@ static void conn_close(struct bmp_server *s, unsigned i, const char *why)
 	 * (rib_lookup.h) */
 	if (s->rib != NULL && c->router.bytes > 0 && !c->router.terminated)
 		(void)bmp_rib_publish(s->rib, &c->router);
+	/* what the feed said last is published whatever follows */
+	if (s->rib != NULL && c->router.peers_dirty)
+		(void)bmp_rib_publish_peers(s->rib, &c->router);
 	s->current = c;
 	bmp_router_set_clock(&c->router, wall_ns());
 	bmp_router_close(&c->router);
 	s->current = NULL;
 	/* Its peers are "unknown" now (RFC 7854 says nothing more about
-	 * them): connections joined to them say so from the next window. */
-	if (s->rib != NULL && c->router.peers_dirty)
+	 * them): connections joined to them say so from the next window.
+	 * Not when peerscope itself stops: the router lost nothing, and the
+	 * window the stop flushes is judged by the states the feed gave
+	 * (not as bmp_feed_lost). */
+	if (s->rib != NULL && c->router.peers_dirty &&
+	    !atomic_load_explicit(&s->stop, memory_order_acquire))
 		(void)bmp_rib_publish_peers(s->rib, &c->router);
 	if (c->router.paused) {
 		c->router.paused_ns += now_ns() - c->paused_since_ns;

@@ -221,10 +221,9 @@ def main():
 
     metrics = [m for m in msgs if m.get("type") == "connection_metrics" and
                m.get("router") == ROUTER]
-    # a window with a full set of probes: the first one may be cut.  The
-    # window SIGTERM flushes is left out whatever its probe count: the
-    # collector closes its BMP sessions before it (bmp_feed_lost), so its
-    # status says nothing of the probes
+    # a window with a full set of probes: the first one may be cut, and
+    # the window SIGTERM flushes is (whatever its probe count: the prober
+    # stops before it closes) checked apart below
     last = max((m["window"]["start"] for m in metrics), default=None)
     by_id = {"peer-far": [], "peer-near": []}
     for m in metrics:
@@ -256,12 +255,20 @@ def main():
                   set(reasons_of(e["reasons"])) <=
                   {"probe_loss", "probe_p99"} for e in far_ev),
               json.dumps(far_ev)[:600])
-    # up once the feed is in; the window SIGTERM flushes ends the BMP
-    # sessions too (bmp_feed_lost): only degraded is wrong
-    rep.check("peer-near: up, never degraded",
-              any(e["status"] == "up" for e in near_ev) and
-              all(e["status"] != "degraded" for e in near_ev),
+    # up once the feed is in (before it: unknown, no_bmp), and still up
+    # in the window SIGTERM flushes: peerscope stopping is no loss of the
+    # router's feed (bmp_feed_lost)
+    near_st = [e["status"] for e in near_ev]
+    rep.check("peer-near: up, and no change after it",
+              "up" in near_st and near_st[near_st.index("up"):] == ["up"],
               json.dumps([(e["status"], e["reasons"]) for e in near_ev]))
+    final = [m for m in metrics if m["window"]["start"] == last and
+             m.get("ifindex") == 8]
+    rep.check("peer-near: up in the window SIGTERM flushes",
+              len(final) == 1 and final[0].get("status") == "up" and
+              not final[0].get("status_reasons"),
+              json.dumps([(m.get("status"), m.get("status_reasons"))
+                          for m in final]))
     bad = pl.schema_errors(schemas, msgs)
     rep.check("messages valid against their v1 schemas", not bad,
               "; ".join(bad[:3]))
