@@ -23,12 +23,62 @@ void hs_table_fini(struct hs_table *h)
 	htab_fini(&h->t);
 }
 
+/*
+ * The filter bit of a 4-tuple, seen from the client.  The router is left
+ * out and IPv6 addresses are folded (bytes 0-3 and 12-15): a collision
+ * only costs a table probe.
+ */
+static uint32_t filter_bit(const uint8_t client[16], uint16_t client_port,
+			   const uint8_t server[16], uint16_t server_port)
+{
+	uint32_t c0, c3, s0, s3;
+	uint64_t x;
+
+	memcpy(&c0, client, 4);
+	memcpy(&c3, client + 12, 4);
+	memcpy(&s0, server, 4);
+	memcpy(&s3, server + 12, 4);
+	x = ((uint64_t)(c0 ^ c3) << 32 | (s0 ^ s3)) ^
+	    ((uint64_t)client_port << 16 | server_port) * 0x9e3779b97f4a7c15ULL;
+	x *= 0xff51afd7ed558ccdULL;
+	return (uint32_t)(x >> 32) & (HS_FILTER_BITS - 1);
+}
+
+static void filter_set(struct hs_table *h, const struct hs_key *k)
+{
+	uint32_t b = filter_bit(k->client, k->client_port, k->server,
+				k->server_port);
+
+	h->waiting[b / 64] |= 1ULL << (b % 64);
+}
+
+static bool filter_test(const struct hs_table *h, const uint8_t client[16],
+			uint16_t client_port, const uint8_t server[16],
+			uint16_t server_port)
+{
+	uint32_t b = filter_bit(client, client_port, server, server_port);
+
+	return (h->waiting[b / 64] >> (b % 64)) & 1;
+}
+
+/* The filter again from the entries left: stale bits go. */
+static void filter_rebuild(struct hs_table *h)
+{
+	uint32_t pos = 0;
+	const struct hs_entry *e;
+
+	memset(h->waiting, 0, sizeof(h->waiting));
+	while ((e = htab_next(&h->t, &pos)) != NULL)
+		filter_set(h, &e->key);
+}
+
 void hs_table_expire(struct hs_table *h, uint64_t now_ns)
 {
 	if (now_ns > h->now_ns)
 		h->now_ns = now_ns;
 	if (h->now_ns > h->timeout_ns)
 		(void)htab_expire(&h->t, h->now_ns - h->timeout_ns);
+	filter_rebuild(h);
 }
 
 static void key_make(struct hs_key *k, const struct ps_addr *router,
@@ -142,6 +192,14 @@ enum hs_outcome hs_packet(struct hs_table *h, struct agg_window *win,
 
 	if (ip->protocol != 6 || !ip->has_ports || (fl & TCP_RST))
 		return HS_NO_HALF;
+	/* a SYN/ACK is seen from the server's side, an ACK from the
+	 * client's; a clear bit means no entry to advance */
+	if ((fl & TCP_SYN) && (fl & TCP_ACK) &&
+	    !filter_test(h, ip->dst, ip->dst_port, ip->src, ip->src_port))
+		return HS_NO_HALF;
+	if (!(fl & TCP_SYN) && (fl & TCP_ACK) &&
+	    !filter_test(h, ip->src, ip->src_port, ip->dst, ip->dst_port))
+		return HS_NO_HALF;
 	if (now_ns > h->now_ns)
 		h->now_ns = now_ns;
 	if ((fl & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
@@ -149,6 +207,7 @@ enum hs_outcome hs_packet(struct hs_table *h, struct agg_window *win,
 		e = htab_insert(&h->t, &k, &created);
 		if (e == NULL)
 			return HS_NO_HALF;
+		filter_set(h, &k);
 		/* a retransmitted SYN starts the handshake again: the
 		 * SYN/ACK answers the last one */
 		e->syn = *when;
@@ -177,6 +236,8 @@ enum hs_outcome hs_packet(struct hs_table *h, struct agg_window *win,
 			return HS_NO_HALF;
 		how = half_done(h, win, e, false, &e->synack, when);
 		htab_remove(&h->t, e);
+		if (h->t.count == 0)
+			memset(h->waiting, 0, sizeof(h->waiting));
 		return how;
 	}
 	return HS_NO_HALF;

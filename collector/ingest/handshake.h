@@ -29,6 +29,14 @@
  * cap the least recently used entry makes room, counted) and expiring
  * (an entry older than latency.handshake_timeout_ms is no handshake).
  *
+ * Nearly every sampled TCP packet is an ACK, and nearly none of them
+ * completes a handshake, so a bit filter of the 4-tuples that have an
+ * entry (`waiting`, set by the SYN) is checked before the table: a clear
+ * bit means no entry, and the packet costs one load instead of building
+ * a key and probing the table.  Bits of removed entries stay set (a set
+ * bit only costs the probe) until the filter is rebuilt from the table as
+ * entries expire, or cleared when the table empties.
+ *
  * @thread worker.
  */
 #ifndef PEERSCOPE_HANDSHAKE_H
@@ -68,8 +76,12 @@ struct hs_entry {
 	bool if_ok[2];
 };
 
+/* The filter's size: 4 KB per worker, one cache line per lookup. */
+#define HS_FILTER_BITS (1U << 15)
+
 struct hs_table {
 	struct htab t;
+	uint64_t waiting[HS_FILTER_BITS / 64]; /* 4-tuples with an entry */
 	uint64_t timeout_ns;
 	uint64_t max_ns;  /* latency.max_ms */
 	uint64_t now_ns; /* the clock of the aging table */
