@@ -62,6 +62,33 @@ int agg_mix_merge(struct agg_mix **dst, const struct agg_mix *src, int only)
 	return 0;
 }
 
+uint32_t mix_dscp_top(const struct agg_mix_dir *x, uint32_t n, uint8_t *cls,
+		      uint64_t *other)
+{
+	bool taken[MIX_DSCP_VALUES] = { false };
+	uint64_t listed = 0, known = 0;
+	uint32_t got = 0;
+
+	for (int v = 0; v < MIX_DSCP_VALUES; v++)
+		known += x->dscp[v];
+	/* 64 x n steps: n is top.n, at most TOPN_MAX_N */
+	for (; got < n; got++) {
+		int best = -1;
+
+		for (int v = 0; v < MIX_DSCP_VALUES; v++)
+			if (!taken[v] && x->dscp[v] != 0 &&
+			    (best < 0 || x->dscp[v] > x->dscp[best]))
+				best = v;
+		if (best < 0)
+			break;
+		taken[best] = true;
+		listed += x->dscp[best];
+		cls[got] = (uint8_t)best;
+	}
+	*other = known - listed;
+	return got;
+}
+
 size_t agg_mix_bytes(const struct agg_mix *m)
 {
 	size_t n;

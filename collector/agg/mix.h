@@ -127,4 +127,14 @@ static inline uint64_t mix_bytes(double est_bytes)
 /* Bytes the mix holds, for memory accounting. */
 size_t agg_mix_bytes(const struct agg_mix *m);
 
+/*
+ * The n heaviest DSCP classes of a direction, exact (64 counters):
+ * largest first, equal bytes by class, classes with no bytes left out.
+ * Their classes go to cls[] (n of them at most), their count is
+ * returned, and *other is the bytes of the classes not listed (what named
+ * no class, dscp_unknown, is apart).
+ */
+uint32_t mix_dscp_top(const struct agg_mix_dir *x, uint32_t n, uint8_t *cls,
+		      uint64_t *other);
+
 #endif /* PEERSCOPE_MIX_H */

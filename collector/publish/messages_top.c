@@ -5,7 +5,6 @@
  * other_bytes, what named no AS or class as unknown_bytes.  Per list:
  * entries + other_bytes + unknown_bytes = the direction's bytes.
  */
-#include <stdbool.h>
 #include <stdint.h>
 
 #include "agg/mix.h"
@@ -40,32 +39,20 @@ static void as_list(struct jbuf *j, const char *key,
 /* The n heaviest DSCP classes, exact (64 counters). */
 static void dscp_list(struct jbuf *j, const struct agg_mix_dir *x, uint32_t n)
 {
-	bool taken[MIX_DSCP_VALUES] = { false };
-	uint64_t listed = 0, known = 0;
+	uint8_t cls[MIX_DSCP_VALUES];
+	uint64_t other;
+	uint32_t got = mix_dscp_top(x, n, cls, &other);
 
-	for (int v = 0; v < MIX_DSCP_VALUES; v++)
-		known += x->dscp[v];
 	json_obj_begin(j, "dscp");
 	json_arr_begin(j, "entries");
-	for (uint32_t i = 0; i < n; i++) {
-		int best = -1;
-
-		/* largest first, equal bytes by class: 64 x n steps */
-		for (int v = 0; v < MIX_DSCP_VALUES; v++)
-			if (!taken[v] && x->dscp[v] != 0 &&
-			    (best < 0 || x->dscp[v] > x->dscp[best]))
-				best = v;
-		if (best < 0)
-			break;
-		taken[best] = true;
-		listed += x->dscp[best];
+	for (uint32_t i = 0; i < got; i++) {
 		json_obj_begin(j, NULL);
-		json_u64(j, "dscp", (uint64_t)best);
-		json_u64(j, "bytes", x->dscp[best]);
+		json_u64(j, "dscp", cls[i]);
+		json_u64(j, "bytes", x->dscp[cls[i]]);
 		json_obj_end(j);
 	}
 	json_arr_end(j);
-	json_u64(j, "other_bytes", known - listed);
+	json_u64(j, "other_bytes", other);
 	json_u64(j, "unknown_bytes", x->dscp_unknown);
 	json_obj_end(j);
 }

@@ -146,26 +146,15 @@ static void gauge_as_list(struct conn_gauge_list *l, const struct agg_mix_dir *x
 static void gauge_dscp_list(struct conn_gauge_list *l,
 			    const struct agg_mix_dir *x, double seconds)
 {
-	uint64_t listed = 0, known = 0;
-	bool taken[MIX_DSCP_VALUES] = { false };
+	uint8_t cls[STATS_TOP_ENTRIES];
+	uint64_t other;
 
-	for (int v = 0; v < MIX_DSCP_VALUES; v++)
-		known += x->dscp[v];
-	for (l->n = 0; l->n < STATS_TOP_ENTRIES; l->n++) {
-		int best = -1;
-
-		for (int v = 0; v < MIX_DSCP_VALUES; v++)
-			if (!taken[v] && x->dscp[v] != 0 &&
-			    (best < 0 || x->dscp[v] > x->dscp[best]))
-				best = v;
-		if (best < 0)
-			break;
-		taken[best] = true;
-		listed += x->dscp[best];
-		l->key[l->n] = (uint32_t)best;
-		l->bytes_ps[l->n] = (double)x->dscp[best] / seconds;
+	l->n = mix_dscp_top(x, STATS_TOP_ENTRIES, cls, &other);
+	for (uint32_t i = 0; i < l->n; i++) {
+		l->key[i] = cls[i];
+		l->bytes_ps[i] = (double)x->dscp[cls[i]] / seconds;
 	}
-	l->other_bytes_ps = (double)(known - listed) / seconds;
+	l->other_bytes_ps = (double)other / seconds;
 	l->unknown_bytes_ps = (double)x->dscp_unknown / seconds;
 }
 
