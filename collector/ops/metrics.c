@@ -509,6 +509,44 @@ static void render_exporter_totals(struct text *t, const struct exp_totals *e)
 		   e->evicted_exporters);
 }
 
+/*
+ * Bandwidth in the last window: bytes (the base unit Prometheus asks for:
+ * dashboards multiply by 8) and packets per second, by the figure's source.
+ */
+static void render_conn_rates(struct text *t, const struct stats_snapshot *s)
+{
+	static const char *const dir[2] = { "in", "out" };
+	static const struct {
+		const char *name, *help;
+	} rate[2] = {
+		{ "peerscope_connection_bytes_per_second",
+		  "Connection bandwidth in the last window; source is counters "
+		  "(exact) or samples (estimate)." },
+		{ "peerscope_connection_packets_per_second",
+		  "Connection packet rate in the last window; source as "
+		  "peerscope_connection_bytes_per_second." },
+	};
+	char l1[200];
+
+	for (int k = 0; k < 2; k++) {
+		family(t, rate[k].name, "gauge", rate[k].help);
+		for (uint32_t i = 0; i < s->nconns; i++)
+			for (int d = 0; d < 2; d++)
+				text_printf(
+					t, "%s{connection=\"%s\","
+					   "direction=\"%s\",source=\"%s\"} "
+					   "%.3f\n",
+					rate[k].name,
+					label(s->conns[i].id, l1, sizeof(l1)),
+					dir[d],
+					s->conns[i].from_counters[d] ?
+						"counters" :
+						"samples",
+					k == 0 ? s->conns[i].bps[d] / 8.0 :
+						 s->conns[i].pps[d]);
+	}
+}
+
 /* Discards and errors per second, where interface counters gave them. */
 static void render_conn_counter_rates(struct text *t,
 				      const struct stats_snapshot *s)
@@ -708,35 +746,7 @@ static void render_snapshot(struct text *t, const struct http_view *p)
 	       "Connections of the last window left out by "
 	       "metrics.max_connections.");
 	text_printf(t, "peerscope_connections_omitted %u\n", s->conns_omitted);
-	/* Bytes, the base unit Prometheus asks for: dashboards multiply by 8. */
-	family(t, "peerscope_connection_bytes_per_second", "gauge",
-	       "Connection bandwidth in the last window; source is counters "
-	       "(exact) or samples (estimate).");
-	for (uint32_t i = 0; i < s->nconns; i++)
-		for (int d = 0; d < 2; d++)
-			text_printf(t,
-				    "peerscope_connection_bytes_per_second{"
-				    "connection=\"%s\",direction=\"%s\","
-				    "source=\"%s\"} %.3f\n",
-				    label(s->conns[i].id, l1, sizeof(l1)),
-				    dir[d],
-				    s->conns[i].from_counters[d] ? "counters" :
-								   "samples",
-				    s->conns[i].bps[d] / 8.0);
-	family(t, "peerscope_connection_packets_per_second", "gauge",
-	       "Connection packet rate in the last window; source as "
-	       "peerscope_connection_bytes_per_second.");
-	for (uint32_t i = 0; i < s->nconns; i++)
-		for (int d = 0; d < 2; d++)
-			text_printf(t,
-				    "peerscope_connection_packets_per_second{"
-				    "connection=\"%s\",direction=\"%s\","
-				    "source=\"%s\"} %.3f\n",
-				    label(s->conns[i].id, l1, sizeof(l1)),
-				    dir[d],
-				    s->conns[i].from_counters[d] ? "counters" :
-								   "samples",
-				    s->conns[i].pps[d]);
+	render_conn_rates(t, s);
 	render_conn_counter_rates(t, s);
 	render_conn_tops(t, s);
 	render_conn_p95(t, s);
