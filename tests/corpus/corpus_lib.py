@@ -21,11 +21,14 @@ import argparse
 import gzip
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 
 SFLOW_IFINDEX_UNKNOWN = 0x3FFFFFFF
 
@@ -143,6 +146,93 @@ def replay(peerscope, captures, window=None, workers=None, sets=(),
     shutil.rmtree(tmp, ignore_errors=True)
     return Run(rc, out.decode("utf-8", "replace"),
                err.decode("utf-8", "replace"), stats)
+
+
+def _wait_in_log(path, pattern, deadline):
+    """The first match of `pattern` in the file at `path` by `deadline`
+    (polled every 0.1 s), or None."""
+    while time.time() < deadline:
+        with open(path) as f:
+            m = re.search(pattern, f.read())
+        if m:
+            return m
+        time.sleep(0.1)
+    return None
+
+
+def _stop(p):
+    """SIGTERM until it exits (each ends one serve period), then kill."""
+    for _ in range(3):
+        p.terminate()
+        try:
+            p.wait(timeout=10)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+    if p.poll() is None:
+        p.kill()
+        p.wait(timeout=10)
+
+
+class ServedReplay:
+    """`peerscope replay` with /metrics and (kafka=True) the embedded Kafka
+    broker served after it (--serve-metrics, output.kafka.serve_seconds):
+
+        with ServedReplay(peerscope, args, err_path, marker) as s:
+            s.metrics   # /metrics once it holds `marker` ("" if never)
+            s.port      # the endpoint's port, None if it never came up
+            s.broker    # the broker's address once /metrics ended, or None
+
+    SIGTERM ends the /metrics period, so the broker serves next; leaving
+    the block stops the process."""
+
+    def __init__(self, peerscope, args, err_path, marker, timeout=60,
+                 kafka=True):
+        self.metrics, self.port, self.broker = "", None, None
+        cmd = [peerscope, "replay", "--serve-metrics", "60",
+               "--set", "http.listen=127.0.0.1:0"]
+        if kafka:
+            cmd += ["--set", "output.kafka.enabled=true",
+                    "--set", "output.kafka.serve_seconds=60"]
+        with open(err_path, "w") as errf:
+            self.p = subprocess.Popen(cmd + list(args),
+                                      stdout=subprocess.DEVNULL, stderr=errf)
+        try:
+            self._serve(err_path, marker, timeout, kafka)
+        except BaseException:
+            _stop(self.p)
+            raise
+
+    def _serve(self, err_path, marker, timeout, kafka):
+        deadline = time.time() + timeout
+        m = _wait_in_log(err_path, r"http_listening.*?port (\d+)", deadline)
+        if m is None:
+            return
+        self.port = int(m.group(1))
+        while time.time() < deadline:  # published once the replay ends
+            with urllib.request.urlopen(
+                    "http://127.0.0.1:%d/metrics" % self.port,
+                    timeout=5) as r:
+                self.metrics = r.read().decode()
+            if marker in self.metrics:
+                break
+            time.sleep(0.2)
+        if not kafka:
+            return
+        self.p.terminate()  # ends the /metrics period
+        m = _wait_in_log(err_path, r"event=kafka_serving", time.time() + 30)
+        if m is not None:
+            with open(err_path) as f:
+                b = re.search(r"event=kafka_embedded_broker .*brokers=(\S+)",
+                              f.read())
+            self.broker = b.group(1) if b else ""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _stop(self.p)
+        return False
 
 
 def listen_set(port):

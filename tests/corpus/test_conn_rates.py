@@ -35,8 +35,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -310,62 +308,22 @@ CAP_CONFIG = ("connections:\n"
 
 def serve(args, tmp, pcap, cfg):
     """Replay with /metrics and the embedded broker served after it:
-    (metrics text, broker, JSON lines).  Stops what it started."""
-    err_path = os.path.join(tmp, "serve.err")
+    (metrics text, top --once, JSON lines).  Stops what it started."""
     out = os.path.join(tmp, "serve.jsonl")
-    text, broker = "", None
-    with open(err_path, "w") as errf:
-        p = subprocess.Popen([args.peerscope, "replay", "--config", cfg,
-                              "--window", "300", "-o", out,
-                              "--serve-metrics", "60", "--set",
-                              "http.listen=127.0.0.1:0", "--set",
-                              "output.kafka.enabled=true", "--set",
-                              "output.kafka.serve_seconds=60", pcap],
-                             stdout=subprocess.DEVNULL, stderr=errf)
-    try:
-        deadline = time.time() + 60
-        port = None
-        while time.time() < deadline and port is None:
-            with open(err_path) as f:
-                m = re.search(r'http_listening.*?port (\d+)', f.read())
-            port = int(m.group(1)) if m else None
-            time.sleep(0.1)
-        while port is not None and time.time() < deadline:
-            with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port,
-                                        timeout=5) as r:
-                text = r.read().decode()
-            if "peerscope_connection_status{" in text:
-                break
-            time.sleep(0.2)
-        p.terminate()  # ends the /metrics period; the broker serves next
-        deadline = time.time() + 30
-        while time.time() < deadline and broker is None:
-            with open(err_path) as f:
-                err = f.read()
-            if "event=kafka_serving" in err:
-                m = re.search(r"event=kafka_embedded_broker .*brokers=(\S+)",
-                              err)
-                broker = m.group(1) if m else ""
-            time.sleep(0.1)
-        top = ""
-        if broker:
+    top = ""
+    with cl.ServedReplay(args.peerscope,
+                         ["--config", cfg, "--window", "300", "-o", out,
+                          pcap],
+                         os.path.join(tmp, "serve.err"),
+                         "peerscope_connection_status{") as s:
+        if s.broker:
             top = subprocess.run([args.peerscope, "top", "--once",
-                                  "--brokers", broker], capture_output=True,
-                                 text=True, timeout=60).stdout
-    finally:
-        for _ in range(3):
-            p.terminate()
-            try:
-                p.wait(timeout=10)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        if p.poll() is None:
-            p.kill()
-            p.wait(timeout=10)
+                                  "--brokers", s.broker],
+                                 capture_output=True, text=True,
+                                 timeout=60).stdout
     with open(out) as f:
         lines = [json.loads(x) for x in f if x.strip()]
-    return text, top, lines
+    return s.metrics, top, lines
 
 
 def series_of(text, name):

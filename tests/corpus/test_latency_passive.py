@@ -24,8 +24,6 @@ import struct
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import corpus_lib as cl  # noqa: E402
@@ -199,56 +197,16 @@ def metrics_check(rep, peerscope, pcap, tmp, want):
     """/metrics after a replay: the latency summary of if11's tcp_info,
     count and sum since start and the window's quantiles, as published in
     connection_metrics; promtool accepts the text."""
-    err_path = os.path.join(tmp, "metrics.err")
-    with open(err_path, "w") as errf:
-        p = subprocess.Popen([peerscope, "replay", "--window", "60", "-o",
-                              os.path.join(tmp, "m.jsonl"),
-                              "--serve-metrics", "60", "--set",
-                              "http.listen=127.0.0.1:0", "--set",
-                              "output.kafka.enabled=true", "--set",
-                              "output.kafka.serve_seconds=60", pcap],
-                             stdout=subprocess.DEVNULL, stderr=errf)
-    port, text, broker = None, "", None
-    try:
-        deadline = time.time() + 30
-        while time.time() < deadline and port is None:
-            with open(err_path) as f:
-                m = re.search(r'http_listening.*?port (\d+)', f.read())
-            port = int(m.group(1)) if m else None
-            time.sleep(0.1)
-        if not rep.check("metrics endpoint up", port is not None):
+    with cl.ServedReplay(peerscope,
+                         ["--window", "60", "-o",
+                          os.path.join(tmp, "m.jsonl"), pcap],
+                         os.path.join(tmp, "metrics.err"),
+                         "peerscope_connection_latency_seconds",
+                         timeout=30) as s:
+        if not rep.check("metrics endpoint up", s.port is not None):
             return
-        # the window is published once the replay ends
-        while time.time() < deadline:
-            with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port,
-                                        timeout=5) as r:
-                text = r.read().decode()
-            if "peerscope_connection_latency_seconds" in text:
-                break
-            time.sleep(0.2)
-        p.terminate()  # ends the /metrics period; the broker serves next
-        deadline = time.time() + 30
-        while time.time() < deadline and broker is None:
-            with open(err_path) as f:
-                err = f.read()
-            if "event=kafka_serving" in err:
-                m = re.search(r"event=kafka_embedded_broker .*brokers=(\S+)",
-                              err)
-                broker = m.group(1) if m else ""
-            time.sleep(0.1)
-        top_check(rep, peerscope, broker, want)
-    finally:
-        # SIGTERM ends each serve period (Kafka, then /metrics)
-        for _ in range(3):
-            p.terminate()
-            try:
-                p.wait(timeout=10)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        if p.poll() is None:
-            p.kill()
-            p.wait(timeout=10)
+        top_check(rep, peerscope, s.broker, want)
+    text = s.metrics
     series = {}
     for line in text.splitlines():
         m = re.match(r'(peerscope_connection_latency_seconds\w*)\{(.*)\} '

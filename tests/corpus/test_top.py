@@ -22,12 +22,9 @@ decoding of the same captures (no peerscope code):
 """
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import corpus_lib as cl  # noqa: E402
@@ -209,43 +206,15 @@ def check_workers(rep, args):
                                         json.dumps(three[key])[:400]))
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def scrape_replay(peerscope, path):
     """/metrics of a replay that serves it after the capture ends."""
-    port = free_port()
     tmp = tempfile.mkdtemp(prefix="ps-top-")
-    proc = subprocess.Popen(
-        [peerscope, "replay", "--set", "replay.serve_metrics_seconds=20",
-         "--set", "http.listen=127.0.0.1:%d" % port, "-o",
-         os.path.join(tmp, "out.json"), path],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    text = None
-    try:
-        end = time.time() + 20
-        while time.time() < end and proc.poll() is None and text is None:
-            time.sleep(0.2)
-            try:
-                with urllib.request.urlopen(
-                        "http://127.0.0.1:%d/metrics" % port,
-                        timeout=5) as r:
-                    body = r.read().decode()
-                if "peerscope_connection_asn_bytes_per_second{" in body:
-                    text = body
-            except OSError:
-                pass
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    marker = "peerscope_connection_asn_bytes_per_second{"
+    with cl.ServedReplay(peerscope, ["-o", os.path.join(tmp, "out.json"),
+                                     path],
+                         os.path.join(tmp, "err.log"), marker, timeout=20,
+                         kafka=False) as s:
+        text = s.metrics if marker in s.metrics else None
     series = {}
     for line in (text or "").splitlines():
         if line.startswith("#") or "{" not in line:
