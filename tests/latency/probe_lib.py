@@ -5,6 +5,7 @@ reference decoder, so the merge is the documented one)."""
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -20,11 +21,35 @@ def parse_args():
     ap.add_argument("--tools", required=True,
                     help="folder of peerscope-probe, peerscope-delayline")
     ap.add_argument("--docs", required=True)
+    ap.add_argument("--peerscope", default=None,
+                    help="the peerscope binary (tests of the daemon)")
     args, _ = ap.parse_known_args()
     args.probe = os.path.join(args.tools, "peerscope-probe")
     args.delayline = os.path.join(args.tools, "peerscope-delayline")
     args.ref, _ = reference_decoder(os.path.join(args.docs, "latency.md"))
     return args
+
+
+def stop_collector(rep, col):
+    """SIGTERM the collector `col` (a Popen with pipes), which flushes its
+    open windows; it must exit 0 within 30 s (else it is killed)."""
+    col.send_signal(signal.SIGTERM)
+    try:
+        _, err = col.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        netns.stop_pid(col)
+        err = "(killed)"
+    rep.equal("collector exit status", col.returncode, 0)
+    if col.returncode != 0:
+        print(err[-3000:])
+
+
+def read_messages(path):
+    """The JSON lines the collector wrote to `path` ([] when none)."""
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
 
 
 def run_with_ping(pair, probe, targets, seconds, sets=(), pings=(),

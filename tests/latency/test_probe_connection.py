@@ -13,9 +13,7 @@ reference decoder) equals ping's median within max(1 %, 1 ms); no probe is
 lost; every window's figure names both addresses; the messages validate
 against schemas/connection_metrics.v2.
 """
-import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -52,19 +50,10 @@ connections:
 """
 
 
-def peerscope_path():
-    for i, a in enumerate(sys.argv):
-        if a == "--peerscope" and i + 1 < len(sys.argv):
-            return sys.argv[i + 1]
-        if a.startswith("--peerscope="):
-            return a.split("=", 1)[1]
-    return None
-
-
 def main():
     args = pl.parse_args()
     rep = cl.Reporter()
-    peerscope = peerscope_path()
+    peerscope = args.peerscope
     if peerscope is None:
         print("SKIP: --peerscope not given")
         sys.exit(77)
@@ -90,19 +79,8 @@ def main():
                             text=True)
         ping_out, _ = ping.communicate(timeout=SECONDS + 30)
         time.sleep(max(0.0, SECONDS - 1.0 - count * INTERVAL))
-        col.send_signal(signal.SIGTERM)
-        try:
-            _, err = col.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            netns.stop_pid(col)
-            err = "(killed)"
-        rep.equal("collector exit status", col.returncode, 0)
-        if col.returncode != 0:
-            print(err[-3000:])
-    msgs = []
-    if os.path.exists(out):
-        with open(out) as f:
-            msgs = [json.loads(line) for line in f if line.strip()]
+        pl.stop_collector(rep, col)
+    msgs = pl.read_messages(out)
     mine = [m for m in msgs if m.get("type") == "connection_metrics" and
             m["router"] == "192.0.2.1" and m["ifindex"] == 7]
     rep.check("connection published with probes", len(mine) >= 2,

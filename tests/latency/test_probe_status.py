@@ -29,7 +29,6 @@ their schemas.
 """
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -104,15 +103,6 @@ s.close()
 """
 
 
-def peerscope_path():
-    for i, a in enumerate(sys.argv):
-        if a == "--peerscope" and i + 1 < len(sys.argv):
-            return sys.argv[i + 1]
-        if a.startswith("--peerscope="):
-            return a.split("=", 1)[1]
-    return None
-
-
 def ping_p99(rtts):
     v = sorted(rtts)
     return v[int(0.99 * (len(v) - 1))] if v else float("nan")
@@ -150,12 +140,12 @@ def check_far(rep, m, where):
 
 def main():
     rep = cl.Reporter()
-    peerscope = peerscope_path()
+    args = pl.parse_args()
+    peerscope = args.peerscope
     if peerscope is None:
         print("SKIP: --peerscope not given")
         sys.exit(77)
     netns.skip_unless_possible()
-    args = pl.parse_args()
     schemas = os.path.join(args.docs, "..", "schemas")
     tmp = tempfile.mkdtemp(prefix="ps-probe-status-")
     os.makedirs(os.path.join(tmp, "run"))
@@ -190,21 +180,10 @@ def main():
         ping_out = {a: p.communicate(timeout=SECONDS + 30)[0]
                     for a, p in pings}
         time.sleep(max(0.0, SECONDS - 1.0 - count * INTERVAL))
-        col.send_signal(signal.SIGTERM)
-        try:
-            _, err = col.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            netns.stop_pid(col)
-            err = "(killed)"
+        pl.stop_collector(rep, col)
         bmp.stdin.close()
         netns.stop_pid(bmp)
-        rep.equal("collector exit status", col.returncode, 0)
-        if col.returncode != 0:
-            print(err[-3000:])
-    msgs = []
-    if os.path.exists(out):
-        with open(out) as f:
-            msgs = [json.loads(line) for line in f if line.strip()]
+    msgs = pl.read_messages(out)
 
     far = pl.ping_view(ping_out[netns.DelayedPair.PEER4], count)
     near = pl.ping_view(ping_out[netns.DelayedPair.NEAR4], count)
