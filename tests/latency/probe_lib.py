@@ -30,6 +30,17 @@ def parse_args():
     return args
 
 
+def daemon_args():
+    """parse_args() for a test of the daemon in namespaces: skips (exit
+    77) without --peerscope, or where namespaces cannot be made."""
+    args = parse_args()
+    if args.peerscope is None:
+        print("SKIP: --peerscope not given")
+        sys.exit(77)
+    netns.skip_unless_possible()
+    return args
+
+
 def stop_collector(rep, col):
     """SIGTERM the collector `col` (a Popen with pipes), which flushes its
     open windows; it must exit 0 within 30 s (else it is killed)."""

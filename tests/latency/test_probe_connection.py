@@ -51,13 +51,9 @@ connections:
 
 
 def main():
-    args = pl.parse_args()
+    args = pl.daemon_args()
     rep = cl.Reporter()
     peerscope = args.peerscope
-    if peerscope is None:
-        print("SKIP: --peerscope not given")
-        sys.exit(77)
-    netns.skip_unless_possible()
     schemas = os.path.join(args.docs, "..", "schemas")
     tmp = tempfile.mkdtemp(prefix="ps-probe-conn-")
     os.makedirs(os.path.join(tmp, "run"))

@@ -139,13 +139,9 @@ def check_far(rep, m, where):
 
 
 def main():
+    args = pl.daemon_args()
     rep = cl.Reporter()
-    args = pl.parse_args()
     peerscope = args.peerscope
-    if peerscope is None:
-        print("SKIP: --peerscope not given")
-        sys.exit(77)
-    netns.skip_unless_possible()
     schemas = os.path.join(args.docs, "..", "schemas")
     tmp = tempfile.mkdtemp(prefix="ps-probe-status-")
     os.makedirs(os.path.join(tmp, "run"))
